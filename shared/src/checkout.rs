@@ -1,0 +1,59 @@
+//! What the pay page shows (DESIGN.md §3.3): the edge builds a [`CheckoutView`] for a checkout
+//! token and inlines it into the page; the widget renders it.
+
+use crate::money::Money;
+use crate::status::OrderStatus;
+use serde::{Deserialize, Serialize};
+
+/// The merchant as the payer sees it. Every field is shown as text, never as HTML.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Branding {
+    pub display_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+    /// Registration / ICP filing text shown under the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filing_text: Option<String>,
+    /// `#rrggbb`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme_color: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutView {
+    pub merchant: Branding,
+    pub out_trade_no: String,
+    pub description: String,
+    pub amount: Money,
+    pub status: OrderStatus,
+    /// RFC 3339, UTC.
+    pub time_expire: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_shape() {
+        let v = CheckoutView {
+            merchant: Branding {
+                display_name: "Demo Tea House".into(),
+                logo_url: None,
+                filing_text: None,
+                theme_color: Some("#0a7d5a".into()),
+            },
+            out_trade_no: "DEMO-1".into(),
+            description: "Oolong".into(),
+            amount: Money::cny(1234),
+            status: OrderStatus::NotPay,
+            time_expire: "2026-11-28T11:22:40Z".into(),
+        };
+        let json = serde_json::to_value(&v).unwrap();
+        assert_eq!(json["amount"]["total"], 1234);
+        assert_eq!(json["status"], "NOTPAY");
+        assert!(json["merchant"].get("logo_url").is_none());
+        let back: CheckoutView = serde_json::from_value(json).unwrap();
+        assert_eq!(back, v);
+    }
+}

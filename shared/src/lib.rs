@@ -1,0 +1,15 @@
+//! paydesk-shared: the contract between the edge and the widget (DESIGN.md §1). No I/O, no
+//! platform types. Signing is behind the `crypto` feature so the widget does not carry it.
+
+pub mod checkout;
+pub mod money;
+#[cfg(feature = "crypto")]
+pub mod sign;
+pub mod status;
+pub mod time;
+
+#[cfg(feature = "crypto")]
+pub use sign::webhook;
+pub use checkout::{Branding, CheckoutView};
+pub use money::{Currency, Money, MoneyError};
+pub use status::{OrderStatus, RefundStatus};

@@ -1,0 +1,151 @@
+//! Checkout tokens (DESIGN.md §3.3): the `<token>` in `/pay/<token>`. A token names one order of
+//! one merchant until an expiry, and is signed with the edge's checkout-token key, so it can be
+//! handed to a payer's browser: it reveals no secret, and changing any part of it (another order,
+//! another merchant, a later expiry) breaks the signature.
+//!
+//! Form: `base64url(payload) "." base64url(HMAC-SHA256(key, "paydesk-checkout-v1." payload_b64))`
+//! with `payload = "<expires_at>.<merchant_id>.<out_trade_no>"`. Neither ids nor order numbers may
+//! contain `.`, so the payload splits unambiguously.
+
+use super::{b64url_decode, b64url_encode, hmac_sha256, hmac_sha256_verify};
+
+const DOMAIN: &[u8] = b"paydesk-checkout-v1.";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutToken {
+    pub merchant_id: String,
+    pub out_trade_no: String,
+    /// Unix seconds after which the token no longer opens the page.
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenError {
+    /// Not shaped like a token, or the signature does not match.
+    Invalid,
+    /// Genuine but past its expiry.
+    Expired,
+}
+
+impl CheckoutToken {
+    /// `None` if a part contains `.` or is empty: such a token could be read two ways.
+    pub fn encode(&self, key: &[u8]) -> Option<String> {
+        let ok = |s: &str| !s.is_empty() && !s.contains('.');
+        if !ok(&self.merchant_id) || !ok(&self.out_trade_no) {
+            return None;
+        }
+        let payload = format!(
+            "{}.{}.{}",
+            self.expires_at, self.merchant_id, self.out_trade_no
+        );
+        let p64 = b64url_encode(payload.as_bytes());
+        let mac = hmac_sha256(key, &[DOMAIN, p64.as_bytes()]);
+        Some(format!("{p64}.{}", b64url_encode(&mac)))
+    }
+
+    /// Verifies the signature first, then the expiry against `now` (unix seconds).
+    pub fn verify(token: &str, key: &[u8], now: i64) -> Result<CheckoutToken, TokenError> {
+        if token.len() > 512 {
+            return Err(TokenError::Invalid);
+        }
+        let (p64, m64) = token.split_once('.').ok_or(TokenError::Invalid)?;
+        let mac = b64url_decode(m64)
+            .filter(|m| m.len() == 32)
+            .ok_or(TokenError::Invalid)?;
+        if !hmac_sha256_verify(key, &[DOMAIN, p64.as_bytes()], &mac) {
+            return Err(TokenError::Invalid);
+        }
+        let payload = b64url_decode(p64).ok_or(TokenError::Invalid)?;
+        let payload = String::from_utf8(payload).map_err(|_| TokenError::Invalid)?;
+        let mut parts = payload.splitn(3, '.');
+        let (Some(exp), Some(mch), Some(otn)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(TokenError::Invalid);
+        };
+        let expires_at: i64 = exp.parse().map_err(|_| TokenError::Invalid)?;
+        if now > expires_at {
+            return Err(TokenError::Expired);
+        }
+        Ok(CheckoutToken {
+            merchant_id: mch.to_owned(),
+            out_trade_no: otn.to_owned(),
+            expires_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const KEY: &[u8] = b"dev-only-checkout-token-key";
+
+    fn token() -> CheckoutToken {
+        CheckoutToken {
+            merchant_id: "mch_demo".into(),
+            out_trade_no: "DEMO-0001|a*b".into(),
+            expires_at: 1_795_778_560,
+        }
+    }
+
+    #[test]
+    fn round_trips_until_expiry() {
+        let t = token().encode(KEY).unwrap();
+        assert!(t.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)));
+        assert_eq!(CheckoutToken::verify(&t, KEY, 1_795_778_560), Ok(token()));
+        assert_eq!(
+            CheckoutToken::verify(&t, KEY, 1_795_778_561),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(
+            CheckoutToken::verify(&t, b"another key", 0),
+            Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn forged_or_widened_tokens_are_invalid() {
+        let t = token().encode(KEY).unwrap();
+        let (_, mac) = t.split_once('.').unwrap();
+        // Same signature over a later expiry or another order.
+        for payload in [
+            "9999999999.mch_demo.DEMO-0001|a*b",
+            "1795778560.mch_demo.DEMO-0002",
+            "1795778560.mch_other.DEMO-0001|a*b",
+        ] {
+            let forged = format!("{}.{mac}", b64url_encode(payload.as_bytes()));
+            assert_eq!(CheckoutToken::verify(&forged, KEY, 0), Err(TokenError::Invalid));
+        }
+        for junk in ["", ".", "abc", "abc.def", "a.b.c", &"A".repeat(600)] {
+            assert_eq!(CheckoutToken::verify(junk, KEY, 0), Err(TokenError::Invalid), "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn ambiguous_parts_cannot_be_encoded() {
+        let mut t = token();
+        t.out_trade_no = "a.b".into();
+        assert_eq!(t.encode(KEY), None);
+        t.out_trade_no = String::new();
+        assert_eq!(t.encode(KEY), None);
+    }
+
+    proptest! {
+        #[test]
+        fn any_character_change_is_refused(
+            otn in "[0-9A-Za-z_|*-]{6,32}",
+            pos in any::<proptest::sample::Index>(),
+            c in "[0-9A-Za-z_-]",
+        ) {
+            let t = CheckoutToken { merchant_id: "mch_x".into(), out_trade_no: otn, expires_at: 2_000_000_000 }
+                .encode(KEY).unwrap();
+            let i = pos.index(t.len());
+            let mut bytes = t.clone().into_bytes();
+            if bytes[i] != b'.' && bytes[i] != c.as_bytes()[0] {
+                bytes[i] = c.as_bytes()[0];
+                let changed = String::from_utf8(bytes).unwrap();
+                prop_assert!(CheckoutToken::verify(&changed, KEY, 0).is_err());
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! UTC unix milliseconds internally, RFC 3339 on the wire. Civil-date arithmetic after
+//! Howard Hinnant's `days_from_civil`, so no date crate is needed on either side.
+
+/// Days since 1970-01-01 for a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// `2026-11-27T11:22:40Z` (second precision, UTC).
+pub fn format_rfc3339(unix_ms: i64) -> String {
+    let secs = unix_ms.div_euclid(1000);
+    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
+    let sod = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]` into unix milliseconds.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: core::ops::Range<usize>| -> Option<u32> {
+        let part = s.get(r)?;
+        if !part.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        part.parse().ok()
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 {
+        return None;
+    }
+    if sec > 59 {
+        return None;
+    }
+    let mut rest = &s[19..];
+    let mut millis = 0i64;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 || n > 9 {
+            return None;
+        }
+        let digits = &frac[..n];
+        let ms_digits = &digits[..n.min(3)];
+        millis = ms_digits.parse::<i64>().ok()? * 10i64.pow(3 - ms_digits.len() as u32);
+        rest = &frac[n..];
+    }
+    let offset_secs: i64 = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let ob = rest.as_bytes();
+            if ob.len() != 6 || !matches!(ob[0], b'+' | b'-') || ob[3] != b':' {
+                return None;
+            }
+            let oh: i64 = rest[1..3].parse().ok()?;
+            let om: i64 = rest[4..6].parse().ok()?;
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let v = oh * 3600 + om * 60;
+            if ob[0] == b'-' {
+                -v
+            } else {
+                v
+            }
+        }
+    };
+    let days = days_from_civil(i64::from(y), mo, d);
+    let secs = days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(sec);
+    Some((secs - offset_secs) * 1000 + millis)
+}
+
+fn days_in_month(y: u32, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn known_instants() {
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_rfc3339(1_795_778_560_000), "2026-11-27T11:22:40Z");
+        assert_eq!(parse_rfc3339("2026-11-27T11:22:40Z"), Some(1_795_778_560_000));
+        assert_eq!(
+            parse_rfc3339("2026-11-27T19:22:40+08:00"),
+            Some(1_795_778_560_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-11-27T11:22:40.5Z"),
+            Some(1_795_778_560_500)
+        );
+        assert_eq!(parse_rfc3339("2024-02-29T00:00:00Z"), Some(1_709_164_800_000));
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        for s in [
+            "",
+            "2026-11-27",
+            "2026-11-27 11:22:40Z",
+            "2026-13-01T00:00:00Z",
+            "2025-02-29T00:00:00Z",
+            "2026-11-27T24:00:00Z",
+            "2026-11-27T11:22:40",
+            "2026-11-27T11:22:40+0800",
+            "2026-11-27T11:22:40.Z",
+            "２０２６-11-27T11:22:40Z",
+        ] {
+            assert_eq!(parse_rfc3339(s), None, "{s:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn format_parse_round_trip(secs in 0i64..253_402_300_799) {
+            let ms = secs * 1000;
+            prop_assert_eq!(parse_rfc3339(&format_rfc3339(ms)), Some(ms));
+        }
+    }
+}
