@@ -1,0 +1,22 @@
+//! paydesk-edge: the Cloudflare Worker. `fetch` builds the router and delegates; everything else
+//! lives in `routes/` (surfaces), `domain/` (pure rules), `merchant/` (the Durable Object).
+
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod merchant;
+pub mod page;
+
+#[cfg(target_arch = "wasm32")]
+mod routes;
+#[cfg(target_arch = "wasm32")]
+mod runtime;
+
+#[cfg(target_arch = "wasm32")]
+pub use merchant::MerchantDO;
+
+#[cfg(target_arch = "wasm32")]
+#[worker::event(fetch)]
+async fn fetch(req: worker::Request, env: worker::Env, _ctx: worker::Context) -> worker::Result<worker::Response> {
+    routes::handle(req, env).await
+}

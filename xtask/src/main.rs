@@ -1,1 +1,66 @@
-fn main() {}
+//! `cargo xtask`: the project's two set-up commands and the build steps behind them.
+//!
+//! It wraps the ecosystem's own tools (rustup, cargo install, npm ci, worker-build, wasm-bindgen,
+//! wasm-opt, wasm-pack, wrangler, node) and never replaces them. Everything it installs comes from
+//! the package registries: nothing is downloaded from anywhere else.
+
+mod build;
+mod dev;
+mod proc;
+mod test;
+mod tools;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+  dev          install what is missing, build, start the worker on http://127.0.0.1:8787
+  test         install what is missing, build, run every test layer, print one summary line
+  setup        only install what is missing (wasm target, cargo tools, npm tools, chromium)
+  build        build the widget and the worker (release)
+  build-edge   build the worker only (run by wrangler's [build] step)
+  build-widget build the widget only
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("dev") => dev::run(),
+        Some("test") => test::run(&args[1..]),
+        Some("setup") => tools::ensure_all(tools::Need::Test).map(|_| ()),
+        Some("build") => tools::ensure_all(tools::Need::Build).and_then(|t| {
+            build::widget(&t)?;
+            build::edge(&t, true)
+        }),
+        Some("build-edge") => tools::Tools::from_installed().and_then(|t| build::edge(&t, false)),
+        Some("build-widget") => tools::ensure_all(tools::Need::Build).and_then(|t| build::widget(&t)),
+        _ => {
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, String>;
+
+/// The workspace root (the folder holding this xtask's parent).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// Progress lines that say what is happening, especially for steps that take minutes.
+pub fn step(msg: &str) {
+    eprintln!("\x1b[1m==>\x1b[0m {msg}");
+}

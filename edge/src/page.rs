@@ -1,0 +1,206 @@
+//! HTML documents the edge answers with: the pay page host and the friendly error page. Pure
+//! string building, so it is tested natively. Every merchant- or payer-supplied value passes
+//! through [`escape_html`] or [`inline_json`]; nothing is ever inserted as markup.
+
+use paydesk_shared::CheckoutView;
+
+/// Escapes text for use in HTML element content and double-quoted attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// JSON that is safe inside `<script type="application/json">`: no `<` can close the element
+/// or open a comment, and U+2028/U+2029 are escaped for older parsers.
+pub fn inline_json<T: serde::Serialize>(value: &T) -> String {
+    let json = serde_json::to_string(value).expect("view types always serialise");
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Paths of the widget's built files, as served from `www/`.
+#[derive(Debug, Clone, Copy)]
+pub struct WidgetAssets<'a> {
+    pub js: &'a str,
+    pub wasm: &'a str,
+    pub css: &'a str,
+}
+
+pub const WIDGET_ASSETS: WidgetAssets<'static> = WidgetAssets {
+    js: "/pkg/paydesk_widget.js",
+    wasm: "/pkg/paydesk_widget_bg.wasm",
+    css: "/pay.css",
+};
+
+/// The pay page for one order: the checkout data inlined for the widget, which renders into
+/// `#paydesk-root`. The wasm is preloaded from this first response.
+pub fn pay_page(view: &CheckoutView, assets: WidgetAssets<'_>) -> String {
+    let title = format!(
+        "{} · {}",
+        escape_html(&view.merchant.display_name),
+        view.amount
+    );
+    let theme = view
+        .merchant
+        .theme_color
+        .as_deref()
+        .filter(|c| is_hex_colour(c))
+        .unwrap_or("#1a73e8");
+    format!(
+        r##"<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
+<meta name="theme-color" content="{theme}">
+<meta name="robots" content="noindex">
+<title>{title}</title>
+<link rel="stylesheet" href="{css}">
+<link rel="modulepreload" href="{js}">
+<link rel="preload" href="{wasm}" as="fetch" type="application/wasm" crossorigin>
+</head>
+<body style="--brand:{theme}">
+<main id="paydesk-root" class="paydesk" aria-live="polite"></main>
+<noscript><p class="noscript">请开启 JavaScript 以完成付款。Please enable JavaScript to pay.</p></noscript>
+<script id="paydesk-data" type="application/json">{data}</script>
+<script type="module">import init, {{ mount }} from "{js}"; init({{ module_or_path: "{wasm}" }}).then(mount);</script>
+</body>
+</html>
+"##,
+        css = assets.css,
+        js = assets.js,
+        wasm = assets.wasm,
+        data = inline_json(view),
+    )
+}
+
+/// Why a pay page cannot be shown. The payer learns what to do, never why a token failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayPageProblem {
+    /// Forged, malformed, expired token, or no such order.
+    LinkNotValid,
+}
+
+/// The friendly page for a link that does not open an order, in both languages.
+pub fn problem_page(problem: PayPageProblem) -> String {
+    let (zh_title, zh_body, en_title, en_body) = match problem {
+        PayPageProblem::LinkNotValid => (
+            "付款链接无效或已过期",
+            "此链接无法打开订单。请返回商家页面重新发起付款，未付款不会扣费。",
+            "This payment link is not valid or has expired",
+            "This link does not open an order. Go back to the merchant and start the payment \
+             again; you have not been charged.",
+        ),
+    };
+    format!(
+        r#"<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{zh_title} · {en_title}</title>
+<link rel="stylesheet" href="/pay.css">
+</head>
+<body>
+<main class="paydesk problem" data-paydesk-problem="link-not-valid">
+<h1>{zh_title}</h1>
+<p>{zh_body}</p>
+<h2 lang="en">{en_title}</h2>
+<p lang="en">{en_body}</p>
+</main>
+</body>
+</html>
+"#
+    )
+}
+
+fn is_hex_colour(s: &str) -> bool {
+    s.len() == 7 && s.starts_with('#') && s[1..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use paydesk_shared::{Branding, Money, OrderStatus};
+
+    fn view(name: &str, colour: Option<&str>) -> CheckoutView {
+        CheckoutView {
+            merchant: Branding {
+                display_name: name.into(),
+                logo_url: None,
+                filing_text: None,
+                theme_color: colour.map(Into::into),
+            },
+            out_trade_no: "DEMO-1".into(),
+            description: "</script><script>alert(1)</script>".into(),
+            amount: Money::cny(1234),
+            status: OrderStatus::NotPay,
+            time_expire: "2026-11-28T11:22:40Z".into(),
+        }
+    }
+
+    #[test]
+    fn escapes_text() {
+        assert_eq!(
+            escape_html(r#"<b a="x">&'"#),
+            "&lt;b a=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    #[test]
+    fn inlined_data_cannot_close_the_script() {
+        let html = pay_page(&view("<img src=x onerror=alert(1)>", None), WIDGET_ASSETS);
+        assert_eq!(html.matches("</script>").count(), 2, "only our own two scripts");
+        assert!(!html.contains("<img"));
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt; · ¥12.34"));
+        let data_start = html.find(r#"type="application/json">"#).unwrap();
+        let data = &html[data_start + 24..];
+        let data = &data[..data.find("</script>").unwrap()];
+        let back: CheckoutView = serde_json::from_str(data).unwrap();
+        assert_eq!(back, view("<img src=x onerror=alert(1)>", None));
+    }
+
+    #[test]
+    fn theme_colour_must_be_hex() {
+        let html = pay_page(&view("x", Some("red;background:url(x)")), WIDGET_ASSETS);
+        assert!(html.contains("--brand:#1a73e8"));
+        let html = pay_page(&view("x", Some("#0A7d5a")), WIDGET_ASSETS);
+        assert!(html.contains("--brand:#0A7d5a"));
+    }
+
+    #[test]
+    fn pay_page_preloads_the_widget() {
+        let html = pay_page(&view("x", None), WIDGET_ASSETS);
+        assert!(html.contains(r#"<link rel="modulepreload" href="/pkg/paydesk_widget.js">"#));
+        assert!(html.contains(r#"href="/pkg/paydesk_widget_bg.wasm" as="fetch""#));
+        assert!(html.contains(r#"id="paydesk-root""#));
+    }
+
+    #[test]
+    fn problem_page_speaks_both_languages() {
+        let html = problem_page(PayPageProblem::LinkNotValid);
+        assert!(html.contains("付款链接无效或已过期"));
+        assert!(html.contains("This payment link is not valid or has expired"));
+    }
+}

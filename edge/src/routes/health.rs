@@ -1,0 +1,20 @@
+use super::Ctx;
+use crate::error::AppError;
+use serde::Serialize;
+use worker::{Request, Response};
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+    commit: &'static str,
+}
+
+/// `GET /api/health`: liveness, with the version and commit of the running build.
+pub async fn get(_req: &Request, _ctx: &Ctx) -> Result<Response, AppError> {
+    Ok(Response::from_json(&Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        commit: env!("PAYDESK_GIT_COMMIT"),
+    })?)
+}

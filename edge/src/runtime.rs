@@ -1,0 +1,72 @@
+//! Thin access to the runtime: clock, randomness, configuration from the environment.
+
+use crate::config::{DemoMerchant, Deployment, Secret};
+use crate::error::AppError;
+use wasm_bindgen::prelude::*;
+use worker::{Env, Request};
+
+#[wasm_bindgen]
+extern "C" {
+    /// Web Crypto's CSPRNG, present in every Workers isolate.
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(buf: &mut [u8]);
+}
+
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    get_random_values(&mut buf);
+    buf
+}
+
+pub fn random_hex(n: usize) -> String {
+    let mut buf = vec![0u8; n];
+    get_random_values(&mut buf);
+    paydesk_shared::sign::hex_lower(&buf)
+}
+
+/// Real wall-clock time in unix milliseconds.
+pub fn now_ms() -> i64 {
+    worker::Date::now().as_millis() as i64
+}
+
+pub fn deployment(env: &Env) -> Deployment {
+    Deployment::from_var(env.var("PAYDESK_ENV").ok().map(|v| v.to_string()).as_deref())
+}
+
+fn secret(env: &Env, name: &str) -> Result<Secret, AppError> {
+    env.secret(name)
+        .map(|s| Secret::new(s.to_string()))
+        .map_err(|_| AppError::Internal(format!("secret {name} is not configured")))
+}
+
+pub fn checkout_token_key(env: &Env) -> Result<Secret, AppError> {
+    let key = secret(env, "CHECKOUT_TOKEN_KEY")?;
+    if key.peek().len() < 32 {
+        return Err(AppError::Internal("CHECKOUT_TOKEN_KEY must be at least 32 characters".into()));
+    }
+    Ok(key)
+}
+
+pub fn demo_merchant(env: &Env) -> Result<DemoMerchant, AppError> {
+    let merchant_id = secret(env, "DEMO_MERCHANT_ID")?.peek().to_owned();
+    if !crate::domain::ids::is_merchant_id(&merchant_id) {
+        return Err(AppError::Internal("DEMO_MERCHANT_ID is not a merchant id".into()));
+    }
+    Ok(DemoMerchant {
+        merchant_id,
+        api_key: secret(env, "DEMO_API_KEY")?,
+    })
+}
+
+/// `scheme://host[:port]` of the request, from its Host header (no URL parsing: see DESIGN §5).
+pub fn origin(req: &Request) -> String {
+    let host = req
+        .headers()
+        .get("host")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "localhost".into());
+    let local = host.starts_with("127.0.0.1") || host.starts_with("localhost") || host.starts_with("[::1]");
+    let scheme = if local { "http" } else { "https" };
+    format!("{scheme}://{host}")
+}

@@ -1,0 +1,129 @@
+// Starts the real worker under `wrangler dev` (workerd) for black-box tests, on a free port,
+// with its own dev keys and its own persisted Durable Object state, and stops it again.
+//
+// Each worker runs in its own process group; stop() kills the group, and so does process exit,
+// so no wrangler or workerd outlives the test run, on failure too.
+
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ARTIFACTS = join(ROOT, 'target', 'test-artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+const live = new Set();
+const killAll = () => {
+  for (const w of live) {
+    try { process.kill(-w.pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+};
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => { killAll(); process.exit(130); });
+}
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Fresh dev-only keys, as `cargo xtask dev` would write them to .dev.vars. */
+export function devVars(overrides = {}) {
+  return {
+    PAYDESK_ENV: 'dev',
+    ADMIN_TOKEN: `test_admin_${randomBytes(16).toString('hex')}`,
+    CHECKOUT_TOKEN_KEY: `test_checkout_${randomBytes(24).toString('hex')}`,
+    DEMO_MERCHANT_ID: `mch_${randomBytes(8).toString('hex')}`,
+    DEMO_API_KEY: `test_key_${randomBytes(16).toString('hex')}`,
+    DEMO_WEBHOOK_SECRET: `whsec_test_${randomBytes(16).toString('hex')}`,
+    ...overrides,
+  };
+}
+
+/**
+ * Starts a worker. `persistTo` keeps Durable Object state across restarts (a fresh temporary
+ * folder by default); `vars` are its environment (see devVars).
+ */
+export async function startWorker({ persistTo, vars } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'paydesk-test-'));
+  const state = persistTo ?? join(dir, 'state');
+  const env = vars ?? devVars();
+  const envFile = join(dir, 'test.env');
+  writeFileSync(envFile, Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  const port = await freePort();
+  const inspector = await freePort();
+  const args = [
+    'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
+    '--persist-to', state, '--env-file', envFile, '--show-interactive-dev-session=false',
+    '--log-level', 'warn',
+  ];
+  const child = spawn('wrangler', args, {
+    cwd: join(ROOT, 'edge'),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
+  });
+  const worker = { pid: child.pid, child, port, url: `http://127.0.0.1:${port}`, env, state, log: '' };
+  live.add(worker);
+  child.stdout.on('data', (d) => { worker.log += d; });
+  child.stderr.on('data', (d) => { worker.log += d; });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  worker.exited = exited;
+  worker.stop = () => stopWorker(worker);
+
+  // Wait for the condition (health answers), never a fixed sleep; give up after 3 minutes
+  // (a cold build may run inside wrangler's [build] step).
+  const deadline = Date.now() + 180_000;
+  let early = null;
+  exited.then((x) => { early = x; });
+  while (true) {
+    if (early) throw new Error(`wrangler exited early (${JSON.stringify(early)}):\n${worker.log}`);
+    try {
+      const r = await fetch(`${worker.url}/api/health`);
+      if (r.status === 200) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) {
+      await stopWorker(worker);
+      throw new Error(`worker did not become healthy:\n${worker.log}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return worker;
+}
+
+/** SIGTERM to the whole group, then SIGKILL if it has not gone within 10 s. */
+export async function stopWorker(worker) {
+  if (!live.has(worker)) return;
+  live.delete(worker);
+  try { process.kill(-worker.pid, 'SIGTERM'); } catch { return; }
+  const killer = setTimeout(() => {
+    try { process.kill(-worker.pid, 'SIGKILL'); } catch { /* gone */ }
+  }, 10_000);
+  await worker.exited;
+  clearTimeout(killer);
+  // workerd may outlive wrangler briefly; make sure the group is gone.
+  try { process.kill(-worker.pid, 'SIGKILL'); } catch { /* gone */ }
+}
+
+/** A demo order through the dev-only route. */
+export async function demoOrder(worker, body = {}) {
+  const r = await fetch(`${worker.url}/dev/demo-order`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (r.status !== 201) throw new Error(`demo order: ${r.status} ${await r.text()}`);
+  return r.json();
+}

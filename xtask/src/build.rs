@@ -1,0 +1,102 @@
+//! Building the two halves with separate cargo invocations, so the edge's and the widget's
+//! feature sets never unify (TOOLCHAIN.md).
+
+use crate::proc::{cmd, run};
+use crate::tools::Tools;
+use crate::{root, step, Result};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// wasm features rustc 1.95 emits by default for wasm32-unknown-unknown; wasm-opt must accept them.
+const WASM_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// The widget: cargo (release, wasm32) → wasm-bindgen (`--target web`) → `wasm-opt -Oz`, into
+/// `www/pkg/` where the worker serves it.
+pub fn widget(tools: &Tools) -> Result<()> {
+    let root = root();
+    step("building the widget (wasm, release)");
+    run(cmd(&root, "cargo")
+        .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "paydesk-widget"])
+        .current_dir(&root))?;
+    let wasm = root.join("target/wasm32-unknown-unknown/release/paydesk_widget.wasm");
+    let out = root.join("www/pkg");
+    let bindgen_out = out.join("paydesk_widget_bg.wasm");
+    if is_fresh(&bindgen_out, &[wasm.clone()]) {
+        return Ok(());
+    }
+    let _ = tools; // the version check happened when the tools were ensured
+    run(cmd(&root, "wasm-bindgen")
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&out)
+        .arg(&wasm))?;
+    run(cmd(&root, "wasm-opt")
+        .args(["-Oz", "--strip-debug"])
+        .args(WASM_FEATURES)
+        .arg(&bindgen_out)
+        .arg("-o")
+        .arg(&bindgen_out))?;
+    Ok(())
+}
+
+/// The worker, with worker-build, unless `edge/build/` is newer than every source it depends on.
+/// `force` rebuilds regardless (the explicit `cargo xtask build`).
+pub fn edge(_tools: &Tools, force: bool) -> Result<()> {
+    let root = root();
+    let output = root.join("edge/build/index.js");
+    let mut sources = Vec::new();
+    for dir in ["edge/src", "shared/src"] {
+        collect_files(&root.join(dir), &mut sources);
+    }
+    for f in ["Cargo.lock", "Cargo.toml", "edge/Cargo.toml", "shared/Cargo.toml", "edge/build.rs"] {
+        sources.push(root.join(f));
+    }
+    // The health endpoint reports the commit, so a new commit is a change too.
+    let stamp = root.join("edge/build/.paydesk-commit");
+    let commit = crate::proc::output(std::process::Command::new("git").args(["-C"]).arg(&root).args(["describe", "--always", "--dirty", "--abbrev=12"]))
+        .unwrap_or_default();
+    let same_commit = std::fs::read_to_string(&stamp).ok().as_deref() == Some(commit.as_str());
+    if !force && same_commit && is_fresh(&output, &sources) {
+        eprintln!("xtask: worker build is up to date");
+        return Ok(());
+    }
+    step("building the worker with worker-build (release)");
+    run(cmd(&root, "worker-build").arg("--release").current_dir(root.join("edge")))?;
+    if !output.exists() {
+        return Err(format!("worker-build did not produce {}", output.display()));
+    }
+    let _ = std::fs::write(&stamp, commit);
+    Ok(())
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+fn mtime(p: &Path) -> Option<SystemTime> {
+    std::fs::metadata(p).and_then(|m| m.modified()).ok()
+}
+
+/// `output` exists and is newer than every input.
+fn is_fresh(output: &Path, inputs: &[PathBuf]) -> bool {
+    let Some(out) = mtime(output) else {
+        return false;
+    };
+    inputs.iter().all(|i| mtime(i).is_some_and(|t| t <= out))
+}

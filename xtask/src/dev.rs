@@ -1,0 +1,169 @@
+//! `cargo xtask dev`: install what is missing, build, start `wrangler dev` on 127.0.0.1:8787
+//! with persisted local state, and print the URLs to open.
+
+use crate::proc::cmd;
+use crate::tools::{ensure_all, Need};
+use crate::{build, root, step, Result};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+pub const PORT: u16 = 8787;
+
+pub fn run() -> Result<()> {
+    let root = root();
+    let tools = ensure_all(Need::Build)?;
+    ensure_dev_vars(&root.join("edge/.dev.vars"))?;
+    build::widget(&tools)?;
+    build::edge(&tools, false)?;
+
+    step(&format!("starting wrangler dev on http://127.0.0.1:{PORT}"));
+    let state = root.join(".paydesk/state");
+    let mut child = cmd(&root, "wrangler")
+        .args(["dev", "--ip", "127.0.0.1", "--port", &PORT.to_string()])
+        .arg("--persist-to")
+        .arg(&state)
+        .args(["--show-interactive-dev-session=false"])
+        .current_dir(root.join("edge"))
+        .spawn()
+        .map_err(|e| format!("cannot start wrangler: {e}"))?;
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return Err(format!("wrangler dev exited before it was ready ({status})"));
+        }
+        if http("GET", "/api/health", "").is_ok_and(|(s, _)| s == 200) {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            return Err("wrangler dev did not answer /api/health within 120 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+
+    let base = format!("http://127.0.0.1:{PORT}");
+    let demo = match http("POST", "/dev/demo-order", "{}") {
+        Ok((201, body)) => json_string_field(&body, "checkout_url"),
+        _ => None,
+    };
+    println!();
+    println!("paydesk is running (local state in .paydesk/state, dev keys in edge/.dev.vars)");
+    println!("  home          {base}/");
+    println!("  health        {base}/api/health");
+    match demo {
+        Some(url) => println!("  demo pay page {url}"),
+        None => println!("  demo pay page: could not create a demo order; see the log above"),
+    }
+    println!("  new demo order: curl -X POST {base}/dev/demo-order");
+    println!("Stop with Ctrl-C.");
+    println!();
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("wrangler dev exited ({status})"))
+    }
+}
+
+/// Writes `edge/.dev.vars` with fresh dev-only keys and a demo merchant if there is none.
+pub fn ensure_dev_vars(path: &Path) -> Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    step("writing edge/.dev.vars with fresh dev-only keys and a demo merchant");
+    std::fs::write(path, dev_vars(&random_hex(64)))
+        .map_err(|e| format!("writing {}: {e}", path.display()))
+}
+
+/// The content of a `.dev.vars`, every key derived from `seed` (64 hex digits of randomness).
+pub fn dev_vars(seed: &str) -> String {
+    assert!(seed.len() >= 64);
+    format!(
+        "# DEV-ONLY keys for local development, written by `cargo xtask dev`. Never use in production.\n\
+         PAYDESK_ENV=dev\n\
+         ADMIN_TOKEN=dev_admin_{a}\n\
+         CHECKOUT_TOKEN_KEY=dev_checkout_{b}\n\
+         DEMO_MERCHANT_ID=mch_{m}\n\
+         DEMO_API_KEY=dev_key_{c}\n\
+         DEMO_WEBHOOK_SECRET=whsec_dev_{d}\n",
+        a = &seed[0..16],
+        b = &seed[16..48],
+        m = &seed[48..64],
+        c = &seed[32..64],
+        d = &seed[8..40],
+    )
+}
+
+pub fn random_hex(n: usize) -> String {
+    let mut buf = vec![0u8; n.div_ceil(2)];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .expect("reading /dev/urandom");
+    let mut s: String = buf.iter().map(|b| format!("{b:02x}")).collect();
+    s.truncate(n);
+    s
+}
+
+/// A minimal HTTP/1.1 exchange with the local worker; returns (status, body).
+fn http(method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", PORT))?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{PORT}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut resp = String::new();
+    s.read_to_string(&mut resp)?;
+    let status = resp
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = resp.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("").to_owned();
+    Ok((status, body))
+}
+
+/// The value of a string field in a flat JSON object (enough for our own responses).
+fn json_string_field(json: &str, field: &str) -> Option<String> {
+    let needle = format!("\"{field}\":\"");
+    let start = json.find(&needle)? + needle.len();
+    let end = json[start..].find('"')?;
+    Some(json[start..start + end].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_vars_are_labelled_and_complete() {
+        let v = dev_vars(&"0123456789abcdef".repeat(4));
+        assert!(v.starts_with("# DEV-ONLY"));
+        for key in ["PAYDESK_ENV=dev", "ADMIN_TOKEN=", "CHECKOUT_TOKEN_KEY=", "DEMO_MERCHANT_ID=mch_", "DEMO_API_KEY=", "DEMO_WEBHOOK_SECRET="] {
+            assert!(v.contains(key), "{key}");
+        }
+        let id = v.lines().find_map(|l| l.strip_prefix("DEMO_MERCHANT_ID=")).unwrap();
+        assert_eq!(id.len(), 20);
+        let key = v.lines().find_map(|l| l.strip_prefix("CHECKOUT_TOKEN_KEY=")).unwrap();
+        assert!(key.len() >= 32);
+    }
+
+    #[test]
+    fn random_hex_is_random() {
+        let (a, b) = (random_hex(64), random_hex(64));
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn reads_a_string_field() {
+        let j = r#"{"merchant_id":"mch_1","checkout_url":"http://x/pay/abc.def"}"#;
+        assert_eq!(json_string_field(j, "checkout_url").as_deref(), Some("http://x/pay/abc.def"));
+        assert_eq!(json_string_field(j, "nope"), None);
+    }
+}

@@ -1,0 +1,139 @@
+//! `cargo xtask test`: every layer, then one summary line.
+//!
+//! 1. native unit tests (`cargo test` of the pure crates);
+//! 2. widget tests in headless Chromium (`wasm-pack test --headless --chrome widget`);
+//! 3. black-box tests (`node --test tests/`) that start the real worker under `wrangler dev` and
+//!    drive it over HTTP and through headless Chromium with playwright-core.
+//!
+//! Every process a layer starts is stopped by that layer, on failure too (the black-box harness
+//! starts each wrangler in its own process group and kills the group).
+
+use crate::proc::{cmd, run_tee};
+use crate::tools::{ensure_all, Need};
+use crate::{build, root, step, Result};
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub passed: u64,
+    pub failed: u64,
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        self.passed += o.passed;
+        self.failed += o.failed;
+    }
+}
+
+/// Sums cargo/libtest and wasm-bindgen-test result lines:
+/// `test result: ok. 34 passed; 0 failed; ...`.
+pub fn parse_libtest(out: &str) -> Counts {
+    let mut c = Counts::default();
+    for line in out.lines() {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            continue;
+        };
+        for part in rest.split([';', '.']) {
+            let mut w = part.split_whitespace();
+            if let (Some(n), Some(kind)) = (w.next(), w.next()) {
+                if let Ok(n) = n.parse::<u64>() {
+                    match kind {
+                        "passed" => c.passed += n,
+                        "failed" => c.failed += n,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    c
+}
+
+/// Reads node's test runner summary (`ℹ pass 12`, `ℹ fail 0`; `# pass 12` with TAP).
+pub fn parse_node(out: &str) -> Counts {
+    let mut c = Counts::default();
+    for line in out.lines() {
+        let l = line.trim_start_matches(['ℹ', '#', ' ']);
+        if let Some(n) = l.strip_prefix("pass ") {
+            c.passed = n.trim().parse().unwrap_or(c.passed);
+        } else if let Some(n) = l.strip_prefix("fail ") {
+            c.failed = n.trim().parse().unwrap_or(c.failed);
+        }
+    }
+    c
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let root = root();
+    let tools = ensure_all(Need::Test)?;
+    build::widget(&tools)?;
+    build::edge(&tools, false)?;
+
+    let mut total = Counts::default();
+    let mut broken: Vec<&str> = Vec::new();
+    let only = args.first().map(String::as_str);
+
+    if only.is_none() || only == Some("unit") {
+        step("native unit tests (cargo test)");
+        let (ok, out) = run_tee(cmd(&root, "cargo").current_dir(&root).args(["test", "--workspace"]))?;
+        total += parse_libtest(&out);
+        if !ok {
+            broken.push("unit");
+        }
+    }
+
+    if only.is_none() || only == Some("widget") {
+        step("widget tests in headless Chromium (wasm-pack test --headless --chrome)");
+        let (ok, out) = run_tee(cmd(&root, "wasm-pack").current_dir(root.join("widget")).args([
+            "test", "--headless", "--chrome", "--release",
+        ]))?;
+        let c = parse_libtest(&out);
+        total += c;
+        if !ok || c.passed == 0 {
+            broken.push("widget");
+        }
+    }
+
+    if only.is_none() || only == Some("e2e") {
+        step("black-box tests against the real worker (wrangler dev) and headless Chromium");
+        let (ok, out) = run_tee(cmd(&root, "node").current_dir(&root).args([
+            "--test",
+            "--test-concurrency=1",
+            "--test-reporter=spec",
+            "tests/*.test.mjs",
+        ]))?;
+        let c = parse_node(&out);
+        total += c;
+        if !ok || c.passed == 0 {
+            broken.push("e2e");
+        }
+    }
+
+    println!();
+    println!("total: {} passed, {} failed", total.passed, total.failed);
+    if broken.is_empty() && total.failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("failing layers: {}", broken.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_libtest_lines() {
+        let out = "test result: ok. 34 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.14s\n\
+                   noise\n\
+                   test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out";
+        assert_eq!(parse_libtest(out), Counts { passed: 37, failed: 2 });
+    }
+
+    #[test]
+    fn reads_node_summary() {
+        let out = "✔ something (12ms)\nℹ tests 7\nℹ suites 0\nℹ pass 6\nℹ fail 1\nℹ cancelled 0";
+        assert_eq!(parse_node(out), Counts { passed: 6, failed: 1 });
+        assert_eq!(parse_node("# pass 3\n# fail 0"), Counts { passed: 3, failed: 0 });
+    }
+}
