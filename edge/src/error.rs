@@ -8,7 +8,10 @@ pub enum AppError {
     NotFound,
     /// A route that only exists in local development.
     DevOnly,
-    Param { param: &'static str, message: String },
+    Param {
+        param: &'static str,
+        message: String,
+    },
     Internal(String),
 }
 
@@ -28,7 +31,9 @@ impl AppError {
             AppError::NotFound | AppError::DevOnly => {
                 (404, "NOT_FOUND", "no such resource".to_owned(), None)
             }
-            AppError::Param { param, message } => (400, "PARAM_ERROR", message.clone(), Some(*param)),
+            AppError::Param { param, message } => {
+                (400, "PARAM_ERROR", message.clone(), Some(*param))
+            }
             AppError::Internal(_) => (
                 500,
                 "SYSTEM_ERROR",
@@ -67,7 +72,8 @@ mod tests {
 
     #[test]
     fn internal_details_never_reach_the_client() {
-        let (status, body) = AppError::Internal("sqlite: disk I/O at /secret/path".into()).to_body("req_1");
+        let (status, body) =
+            AppError::Internal("sqlite: disk I/O at /secret/path".into()).to_body("req_1");
         assert_eq!(status, 500);
         assert_eq!(body.code, "SYSTEM_ERROR");
         assert!(!body.message.contains("sqlite"));

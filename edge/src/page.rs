@@ -171,7 +171,11 @@ mod tests {
     #[test]
     fn inlined_data_cannot_close_the_script() {
         let html = pay_page(&view("<img src=x onerror=alert(1)>", None), WIDGET_ASSETS);
-        assert_eq!(html.matches("</script>").count(), 2, "only our own two scripts");
+        assert_eq!(
+            html.matches("</script>").count(),
+            2,
+            "only our own two scripts"
+        );
         assert!(!html.contains("<img"));
         assert!(html.contains("&lt;img src=x onerror=alert(1)&gt; · ¥12.34"));
         let data_start = html.find(r#"type="application/json">"#).unwrap();

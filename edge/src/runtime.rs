@@ -30,7 +30,12 @@ pub fn now_ms() -> i64 {
 }
 
 pub fn deployment(env: &Env) -> Deployment {
-    Deployment::from_var(env.var("PAYDESK_ENV").ok().map(|v| v.to_string()).as_deref())
+    Deployment::from_var(
+        env.var("PAYDESK_ENV")
+            .ok()
+            .map(|v| v.to_string())
+            .as_deref(),
+    )
 }
 
 fn secret(env: &Env, name: &str) -> Result<Secret, AppError> {
@@ -42,7 +47,9 @@ fn secret(env: &Env, name: &str) -> Result<Secret, AppError> {
 pub fn checkout_token_key(env: &Env) -> Result<Secret, AppError> {
     let key = secret(env, "CHECKOUT_TOKEN_KEY")?;
     if key.peek().len() < 32 {
-        return Err(AppError::Internal("CHECKOUT_TOKEN_KEY must be at least 32 characters".into()));
+        return Err(AppError::Internal(
+            "CHECKOUT_TOKEN_KEY must be at least 32 characters".into(),
+        ));
     }
     Ok(key)
 }
@@ -50,7 +57,9 @@ pub fn checkout_token_key(env: &Env) -> Result<Secret, AppError> {
 pub fn demo_merchant(env: &Env) -> Result<DemoMerchant, AppError> {
     let merchant_id = secret(env, "DEMO_MERCHANT_ID")?.peek().to_owned();
     if !crate::domain::ids::is_merchant_id(&merchant_id) {
-        return Err(AppError::Internal("DEMO_MERCHANT_ID is not a merchant id".into()));
+        return Err(AppError::Internal(
+            "DEMO_MERCHANT_ID is not a merchant id".into(),
+        ));
     }
     Ok(DemoMerchant {
         merchant_id,
@@ -66,7 +75,8 @@ pub fn origin(req: &Request) -> String {
         .ok()
         .flatten()
         .unwrap_or_else(|| "localhost".into());
-    let local = host.starts_with("127.0.0.1") || host.starts_with("localhost") || host.starts_with("[::1]");
+    let local =
+        host.starts_with("127.0.0.1") || host.starts_with("localhost") || host.starts_with("[::1]");
     let scheme = if local { "http" } else { "https" };
     format!("{scheme}://{host}")
 }

@@ -8,8 +8,8 @@ pub mod sign;
 pub mod status;
 pub mod time;
 
-#[cfg(feature = "crypto")]
-pub use sign::webhook;
 pub use checkout::{Branding, CheckoutView};
 pub use money::{Currency, Money, MoneyError};
+#[cfg(feature = "crypto")]
+pub use sign::webhook;
 pub use status::{OrderStatus, RefundStatus};

@@ -195,7 +195,7 @@ mod tests {
         assert_eq!(Money::cny(5).to_string(), "¥0.05");
         assert_eq!(Money::cny(0).to_string(), "¥0.00");
         assert_eq!(
-            Money::new(100_000_00, Currency::Usd).unwrap().to_string(),
+            Money::new(10_000_000, Currency::Usd).unwrap().to_string(),
             "$100000.00"
         );
     }

@@ -103,7 +103,7 @@ fn days_in_month(y: u32, m: u32) -> u32 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) => 29,
         _ => 28,
     }
 }
@@ -117,7 +117,10 @@ mod tests {
     fn known_instants() {
         assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_rfc3339(1_795_778_560_000), "2026-11-27T11:22:40Z");
-        assert_eq!(parse_rfc3339("2026-11-27T11:22:40Z"), Some(1_795_778_560_000));
+        assert_eq!(
+            parse_rfc3339("2026-11-27T11:22:40Z"),
+            Some(1_795_778_560_000)
+        );
         assert_eq!(
             parse_rfc3339("2026-11-27T19:22:40+08:00"),
             Some(1_795_778_560_000)
@@ -126,7 +129,10 @@ mod tests {
             parse_rfc3339("2026-11-27T11:22:40.5Z"),
             Some(1_795_778_560_500)
         );
-        assert_eq!(parse_rfc3339("2024-02-29T00:00:00Z"), Some(1_709_164_800_000));
+        assert_eq!(
+            parse_rfc3339("2024-02-29T00:00:00Z"),
+            Some(1_709_164_800_000)
+        );
     }
 
     #[test]

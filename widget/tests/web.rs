@@ -56,9 +56,15 @@ fn text_of(root: &Element, selector: &str) -> String {
 #[wasm_bindgen_test]
 async fn shows_merchant_amount_and_description() {
     let root = fresh_root();
-    let props = AppProps { view: view("Demo Tea House"), lang: Lang::En };
+    let props = AppProps {
+        view: view("Demo Tea House"),
+        lang: Lang::En,
+    };
     let _app = yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
-    wait_for(&root, "the amount", |r| text_of(r, ".pd-amount") == "¥12.34").await;
+    wait_for(&root, "the amount", |r| {
+        text_of(r, ".pd-amount") == "¥12.34"
+    })
+    .await;
     assert_eq!(text_of(&root, ".pd-merchant-name"), "Demo Tea House");
     assert_eq!(text_of(&root, ".pd-description"), "Tieguanyin oolong 250g");
     assert!(text_of(&root, ".pd-order-no").contains("DEMO-0001"));
@@ -70,9 +76,15 @@ async fn shows_merchant_amount_and_description() {
 #[wasm_bindgen_test]
 async fn speaks_chinese() {
     let root = fresh_root();
-    let props = AppProps { view: view("演示茶馆"), lang: Lang::Zh };
+    let props = AppProps {
+        view: view("演示茶馆"),
+        lang: Lang::Zh,
+    };
     let _app = yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
-    wait_for(&root, "the header", |r| text_of(r, ".pd-pay-to") == "付款给").await;
+    wait_for(&root, "the header", |r| {
+        text_of(r, ".pd-pay-to") == "付款给"
+    })
+    .await;
     assert_eq!(text_of(&root, ".pd-amount-label"), "应付金额");
     let card = root.query_selector(".pd-card").unwrap().unwrap();
     assert_eq!(card.get_attribute("lang").as_deref(), Some("zh-CN"));
@@ -82,11 +94,21 @@ async fn speaks_chinese() {
 async fn branding_with_markup_is_shown_as_text() {
     let root = fresh_root();
     let evil = "<img src=x onerror=alert(1)><b>Shop</b>";
-    let props = AppProps { view: view(evil), lang: Lang::En };
+    let props = AppProps {
+        view: view(evil),
+        lang: Lang::En,
+    };
     let _app = yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
-    wait_for(&root, "the name", |r| !text_of(r, ".pd-merchant-name").is_empty()).await;
+    wait_for(&root, "the name", |r| {
+        !text_of(r, ".pd-merchant-name").is_empty()
+    })
+    .await;
     assert_eq!(text_of(&root, ".pd-merchant-name"), evil);
     let name = root.query_selector(".pd-merchant-name").unwrap().unwrap();
-    assert_eq!(name.child_element_count(), 0, "no elements were created from the name");
+    assert_eq!(
+        name.child_element_count(),
+        0,
+        "no elements were created from the name"
+    );
     assert!(name.dyn_ref::<web_sys::HtmlElement>().is_some());
 }

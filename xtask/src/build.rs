@@ -23,12 +23,19 @@ pub fn widget(tools: &Tools) -> Result<()> {
     let root = root();
     step("building the widget (wasm, release)");
     run(cmd(&root, "cargo")
-        .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "paydesk-widget"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "paydesk-widget",
+        ])
         .current_dir(&root))?;
     let wasm = root.join("target/wasm32-unknown-unknown/release/paydesk_widget.wasm");
     let out = root.join("www/pkg");
     let bindgen_out = out.join("paydesk_widget_bg.wasm");
-    if is_fresh(&bindgen_out, &[wasm.clone()]) {
+    if is_fresh(&bindgen_out, std::slice::from_ref(&wasm)) {
         return Ok(());
     }
     let _ = tools; // the version check happened when the tools were ensured
@@ -54,20 +61,33 @@ pub fn edge(_tools: &Tools, force: bool) -> Result<()> {
     for dir in ["edge/src", "shared/src"] {
         collect_files(&root.join(dir), &mut sources);
     }
-    for f in ["Cargo.lock", "Cargo.toml", "edge/Cargo.toml", "shared/Cargo.toml", "edge/build.rs"] {
+    for f in [
+        "Cargo.lock",
+        "Cargo.toml",
+        "edge/Cargo.toml",
+        "shared/Cargo.toml",
+        "edge/build.rs",
+    ] {
         sources.push(root.join(f));
     }
     // The health endpoint reports the commit, so a new commit is a change too.
     let stamp = root.join("edge/build/.paydesk-commit");
-    let commit = crate::proc::output(std::process::Command::new("git").args(["-C"]).arg(&root).args(["describe", "--always", "--dirty", "--abbrev=12"]))
-        .unwrap_or_default();
+    let commit = crate::proc::output(
+        std::process::Command::new("git")
+            .args(["-C"])
+            .arg(&root)
+            .args(["describe", "--always", "--dirty", "--abbrev=12"]),
+    )
+    .unwrap_or_default();
     let same_commit = std::fs::read_to_string(&stamp).ok().as_deref() == Some(commit.as_str());
     if !force && same_commit && is_fresh(&output, &sources) {
         eprintln!("xtask: worker build is up to date");
         return Ok(());
     }
     step("building the worker with worker-build (release)");
-    run(cmd(&root, "worker-build").arg("--release").current_dir(root.join("edge")))?;
+    run(cmd(&root, "worker-build")
+        .arg("--release")
+        .current_dir(root.join("edge")))?;
     if !output.exists() {
         return Err(format!("worker-build did not produce {}", output.display()));
     }

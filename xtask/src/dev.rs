@@ -32,7 +32,9 @@ pub fn run() -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            return Err(format!("wrangler dev exited before it was ready ({status})"));
+            return Err(format!(
+                "wrangler dev exited before it was ready ({status})"
+            ));
         }
         if http("GET", "/api/health", "").is_ok_and(|(s, _)| s == 200) {
             break;
@@ -124,7 +126,11 @@ fn http(method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> 
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let body = resp.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("").to_owned();
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|x| x.1)
+        .unwrap_or("")
+        .to_owned();
     Ok((status, body))
 }
 
@@ -144,12 +150,25 @@ mod tests {
     fn dev_vars_are_labelled_and_complete() {
         let v = dev_vars(&"0123456789abcdef".repeat(4));
         assert!(v.starts_with("# DEV-ONLY"));
-        for key in ["PAYDESK_ENV=dev", "ADMIN_TOKEN=", "CHECKOUT_TOKEN_KEY=", "DEMO_MERCHANT_ID=mch_", "DEMO_API_KEY=", "DEMO_WEBHOOK_SECRET="] {
+        for key in [
+            "PAYDESK_ENV=dev",
+            "ADMIN_TOKEN=",
+            "CHECKOUT_TOKEN_KEY=",
+            "DEMO_MERCHANT_ID=mch_",
+            "DEMO_API_KEY=",
+            "DEMO_WEBHOOK_SECRET=",
+        ] {
             assert!(v.contains(key), "{key}");
         }
-        let id = v.lines().find_map(|l| l.strip_prefix("DEMO_MERCHANT_ID=")).unwrap();
+        let id = v
+            .lines()
+            .find_map(|l| l.strip_prefix("DEMO_MERCHANT_ID="))
+            .unwrap();
         assert_eq!(id.len(), 20);
-        let key = v.lines().find_map(|l| l.strip_prefix("CHECKOUT_TOKEN_KEY=")).unwrap();
+        let key = v
+            .lines()
+            .find_map(|l| l.strip_prefix("CHECKOUT_TOKEN_KEY="))
+            .unwrap();
         assert!(key.len() >= 32);
     }
 
@@ -163,7 +182,10 @@ mod tests {
     #[test]
     fn reads_a_string_field() {
         let j = r#"{"merchant_id":"mch_1","checkout_url":"http://x/pay/abc.def"}"#;
-        assert_eq!(json_string_field(j, "checkout_url").as_deref(), Some("http://x/pay/abc.def"));
+        assert_eq!(
+            json_string_field(j, "checkout_url").as_deref(),
+            Some("http://x/pay/abc.def")
+        );
         assert_eq!(json_string_field(j, "nope"), None);
     }
 }

@@ -17,7 +17,8 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
   dev          install what is missing, build, start the worker on http://127.0.0.1:8787
-  test         install what is missing, build, run every test layer, print one summary line
+  test [LAYER] install what is missing, build, run every test layer (or one of: lint, unit,
+               widget, e2e), print one summary line
   setup        only install what is missing (wasm target, cargo tools, npm tools, chromium)
   build        build the widget and the worker (release)
   build-edge   build the worker only (run by wrangler's [build] step)
@@ -35,7 +36,9 @@ fn main() -> ExitCode {
             build::edge(&t, true)
         }),
         Some("build-edge") => tools::Tools::from_installed().and_then(|t| build::edge(&t, false)),
-        Some("build-widget") => tools::ensure_all(tools::Need::Build).and_then(|t| build::widget(&t)),
+        Some("build-widget") => {
+            tools::ensure_all(tools::Need::Build).and_then(|t| build::widget(&t))
+        }
         _ => {
             eprint!("{USAGE}");
             return ExitCode::from(2);

@@ -1,5 +1,6 @@
 //! `cargo xtask test`: every layer, then one summary line.
 //!
+//! 0. `cargo fmt --check` and `cargo clippy -D warnings` (native and wasm32), one check each;
 //! 1. native unit tests (`cargo test` of the pure crates);
 //! 2. widget tests in headless Chromium (`wasm-pack test --headless --chrome widget`);
 //! 3. black-box tests (`node --test tests/`) that start the real worker under `wrangler dev` and
@@ -73,9 +74,34 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut broken: Vec<&str> = Vec::new();
     let only = args.first().map(String::as_str);
 
+    if only.is_none() || only == Some("lint") {
+        step("formatting and lints (cargo fmt --check, cargo clippy -D warnings, native and wasm32)");
+        let checks: [&[&str]; 3] = [
+            &["fmt", "--all", "--check"],
+            &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+            &[
+                "clippy", "-p", "paydesk-edge", "-p", "paydesk-widget", "--target",
+                "wasm32-unknown-unknown", "--all-targets", "--", "-D", "warnings",
+            ],
+        ];
+        for args in checks {
+            let ok = crate::proc::run(cmd(&root, "cargo").current_dir(&root).args(args)).is_ok();
+            if ok {
+                total.passed += 1;
+            } else {
+                total.failed += 1;
+                broken.push("lint");
+            }
+        }
+    }
+
     if only.is_none() || only == Some("unit") {
         step("native unit tests (cargo test)");
-        let (ok, out) = run_tee(cmd(&root, "cargo").current_dir(&root).args(["test", "--workspace"]))?;
+        let (ok, out) = run_tee(
+            cmd(&root, "cargo")
+                .current_dir(&root)
+                .args(["test", "--workspace"]),
+        )?;
         total += parse_libtest(&out);
         if !ok {
             broken.push("unit");
@@ -84,9 +110,11 @@ pub fn run(args: &[String]) -> Result<()> {
 
     if only.is_none() || only == Some("widget") {
         step("widget tests in headless Chromium (wasm-pack test --headless --chrome)");
-        let (ok, out) = run_tee(cmd(&root, "wasm-pack").current_dir(root.join("widget")).args([
-            "test", "--headless", "--chrome", "--release",
-        ]))?;
+        let (ok, out) = run_tee(
+            cmd(&root, "wasm-pack")
+                .current_dir(root.join("widget"))
+                .args(["test", "--headless", "--chrome"]),
+        )?;
         let c = parse_libtest(&out);
         total += c;
         if !ok || c.passed == 0 {
@@ -127,13 +155,31 @@ mod tests {
         let out = "test result: ok. 34 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.14s\n\
                    noise\n\
                    test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out";
-        assert_eq!(parse_libtest(out), Counts { passed: 37, failed: 2 });
+        assert_eq!(
+            parse_libtest(out),
+            Counts {
+                passed: 37,
+                failed: 2
+            }
+        );
     }
 
     #[test]
     fn reads_node_summary() {
         let out = "✔ something (12ms)\nℹ tests 7\nℹ suites 0\nℹ pass 6\nℹ fail 1\nℹ cancelled 0";
-        assert_eq!(parse_node(out), Counts { passed: 6, failed: 1 });
-        assert_eq!(parse_node("# pass 3\n# fail 0"), Counts { passed: 3, failed: 0 });
+        assert_eq!(
+            parse_node(out),
+            Counts {
+                passed: 6,
+                failed: 1
+            }
+        );
+        assert_eq!(
+            parse_node("# pass 3\n# fail 0"),
+            Counts {
+                passed: 3,
+                failed: 0
+            }
+        );
     }
 }

@@ -47,9 +47,7 @@ pub fn lock_version(lock: &str, name: &str) -> Result<String> {
         .find(&needle)
         .ok_or_else(|| format!("{name} is not in Cargo.lock"))?
         + needle.len();
-    let end = lock[start..]
-        .find('"')
-        .ok_or("Cargo.lock is malformed")?;
+    let end = lock[start..].find('"').ok_or("Cargo.lock is malformed")?;
     Ok(lock[start..start + end].to_owned())
 }
 
@@ -57,7 +55,13 @@ pub fn ensure_all(need: Need) -> Result<Tools> {
     let root = root();
     let tools = Tools::from_installed()?;
     ensure_wasm_target()?;
-    ensure_cargo_tool(&root, "wasm-bindgen", "wasm-bindgen-cli", &tools.wasm_bindgen, "2")?;
+    ensure_cargo_tool(
+        &root,
+        "wasm-bindgen",
+        "wasm-bindgen-cli",
+        &tools.wasm_bindgen,
+        "2",
+    )?;
     ensure_cargo_tool(&root, "worker-build", "worker-build", &tools.worker, "4")?;
     ensure_cargo_tool(&root, "wasm-pack", "wasm-pack", WASM_PACK_VERSION, "2-3")?;
     ensure_npm(&root)?;
@@ -77,9 +81,18 @@ fn ensure_wasm_target() -> Result<()> {
 }
 
 /// `cargo install <krate> --version <version>` unless `<bin> --version` already says `version`.
-fn ensure_cargo_tool(root: &Path, bin: &str, krate: &str, version: &str, minutes: &str) -> Result<()> {
+fn ensure_cargo_tool(
+    root: &Path,
+    bin: &str,
+    krate: &str,
+    version: &str,
+    minutes: &str,
+) -> Result<()> {
     let have = output(cmd(root, bin).arg("--version"));
-    if have.as_deref().is_some_and(|v| v.split_whitespace().any(|w| w == version)) {
+    if have
+        .as_deref()
+        .is_some_and(|v| v.split_whitespace().any(|w| w == version))
+    {
         return Ok(());
     }
     step(&format!(
@@ -105,7 +118,9 @@ fn ensure_npm(root: &Path) -> Result<()> {
     if std::fs::read_to_string(&stamp).ok().as_deref() == Some(want.as_str()) && node.exists() {
         return Ok(());
     }
-    step("installing Node 22, wrangler, binaryen and playwright-core with npm ci (a minute or two)");
+    step(
+        "installing Node 22, wrangler, binaryen and playwright-core with npm ci (a minute or two)",
+    );
     // npm itself runs under the system Node; what it installs (node@22) is what runs the tools.
     let mut c = Command::new("npm");
     c.args(["ci", "--no-audit", "--no-fund"]).current_dir(root);
@@ -123,14 +138,23 @@ fn ensure_chromium() -> Result<()> {
     }
     let is_root = output(Command::new("id").arg("-u")).as_deref() == Some("0");
     if !is_root {
-        return Err("the browser tests need Debian's Chromium and its driver; install them with \
+        return Err(
+            "the browser tests need Debian's Chromium and its driver; install them with \
                     `sudo apt-get install -y chromium chromium-driver` and run again"
-            .into());
+                .into(),
+        );
     }
     step("installing Debian's chromium, chromium-driver and a CJK font with apt-get (a minute or two)");
     run(Command::new("apt-get").args(["update", "-qq"]))?;
     run(Command::new("apt-get")
-        .args(["install", "-y", "-qq", "chromium", "chromium-driver", "fonts-wqy-zenhei"])
+        .args([
+            "install",
+            "-y",
+            "-qq",
+            "chromium",
+            "chromium-driver",
+            "fonts-wqy-zenhei",
+        ])
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
@@ -153,7 +177,10 @@ mod tests {
         let lock = "[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n\n\
                     [[package]]\nname = \"wasm-bindgen-futures\"\nversion = \"0.4.80\"\n";
         assert_eq!(lock_version(lock, "wasm-bindgen").unwrap(), "0.2.130");
-        assert_eq!(lock_version(lock, "wasm-bindgen-futures").unwrap(), "0.4.80");
+        assert_eq!(
+            lock_version(lock, "wasm-bindgen-futures").unwrap(),
+            "0.4.80"
+        );
         assert!(lock_version(lock, "worker").is_err());
     }
 

@@ -23,12 +23,19 @@ pub fn merchant_id(random: [u8; 8]) -> String {
 pub fn is_merchant_id(s: &str) -> bool {
     s.len() == 20
         && s.starts_with("mch_")
-        && s[4..].bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        && s[4..]
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// An order number the demo shop uses: `DEMO` + unix ms + 4 hex digits (21 chars, within 6-32).
 pub fn demo_out_trade_no(now_ms: i64, random: [u8; 2]) -> String {
-    format!("DEMO{:013}{:02x}{:02x}", now_ms.max(0), random[0], random[1])
+    format!(
+        "DEMO{:013}{:02x}{:02x}",
+        now_ms.max(0),
+        random[0],
+        random[1]
+    )
 }
 
 #[cfg(test)]

@@ -156,7 +156,10 @@ impl MerchantDO {
                 vec![out_trade_no.into()],
             )?
             .to_array()?;
-        rows.into_iter().next().map(OrderRow::into_record).transpose()
+        rows.into_iter()
+            .next()
+            .map(OrderRow::into_record)
+            .transpose()
     }
 
     fn handle_create_demo_order(&self, o: OrderRecord) -> Result<Reply> {

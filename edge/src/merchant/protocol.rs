@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Command {
     /// Dev only: make sure the demo merchant from local dev config exists.
-    SeedDemoMerchant { merchant_id: String, branding: Branding },
+    SeedDemoMerchant {
+        merchant_id: String,
+        branding: Branding,
+    },
     /// Dev only: a demo order for the demo shop and the local smoke test.
     CreateDemoOrder {
         out_trade_no: String,

@@ -50,7 +50,9 @@ pub async fn create_demo_order(req: &mut Request, ctx: &Ctx) -> Result<Response,
             param: "amount",
             message: "amount must be a positive integer of fen".into(),
         })?;
-    let description = input.description.unwrap_or_else(|| "铁观音乌龙茶 250g · Tieguanyin oolong tea".into());
+    let description = input
+        .description
+        .unwrap_or_else(|| "铁观音乌龙茶 250g · Tieguanyin oolong tea".into());
     if description.is_empty() || description.chars().count() > 127 {
         return Err(AppError::Param {
             param: "description",
@@ -65,13 +67,19 @@ pub async fn create_demo_order(req: &mut Request, ctx: &Ctx) -> Result<Response,
         filing_text: Some("沪ICP备00000000号 · dev-only demo merchant".into()),
         theme_color: Some("#0a7d5a".into()),
     };
-    let seeded = client::send(&ctx.env, &demo.merchant_id, &Command::SeedDemoMerchant {
-        merchant_id: demo.merchant_id.clone(),
-        branding,
-    })
+    let seeded = client::send(
+        &ctx.env,
+        &demo.merchant_id,
+        &Command::SeedDemoMerchant {
+            merchant_id: demo.merchant_id.clone(),
+            branding,
+        },
+    )
     .await?;
     if seeded != Reply::Ok {
-        return Err(AppError::Internal(format!("seeding demo merchant: {seeded:?}")));
+        return Err(AppError::Internal(format!(
+            "seeding demo merchant: {seeded:?}"
+        )));
     }
 
     let now = runtime::now_ms();
@@ -86,7 +94,11 @@ pub async fn create_demo_order(req: &mut Request, ctx: &Ctx) -> Result<Response,
     };
     let order = match client::send(&ctx.env, &demo.merchant_id, &cmd).await? {
         Reply::Order(o) => o,
-        other => return Err(AppError::Internal(format!("creating demo order: {other:?}"))),
+        other => {
+            return Err(AppError::Internal(format!(
+                "creating demo order: {other:?}"
+            )))
+        }
     };
     let token = CheckoutToken {
         merchant_id: demo.merchant_id.clone(),

@@ -11,12 +11,17 @@ use worker::{Request, Response};
 pub async fn get(_req: &Request, ctx: &Ctx) -> Result<Response, AppError> {
     let token = ctx.param("token").map(String::as_str).unwrap_or_default();
     let key = runtime::checkout_token_key(&ctx.env)?;
-    let Ok(t) = CheckoutToken::verify(token, key.peek().as_bytes(), runtime::now_ms() / 1000) else {
+    let Ok(t) = CheckoutToken::verify(token, key.peek().as_bytes(), runtime::now_ms() / 1000)
+    else {
         return not_valid();
     };
-    match client::send(&ctx.env, &t.merchant_id, &Command::CheckoutView {
-        out_trade_no: t.out_trade_no,
-    })
+    match client::send(
+        &ctx.env,
+        &t.merchant_id,
+        &Command::CheckoutView {
+            out_trade_no: t.out_trade_no,
+        },
+    )
     .await?
     {
         Reply::Checkout(view) => html(pay_page(&view, WIDGET_ASSETS), 200),

@@ -66,7 +66,7 @@ fn hex_with(bytes: &[u8], table: &[u8; 16]) -> String {
 /// Decodes lowercase hex only: a signature in another spelling is not ours.
 pub fn hex_decode_lower(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return None;
     }
     let nib = |c: u8| match c {
@@ -181,7 +181,11 @@ mod tests {
         assert_eq!(b64url_decode("Zm8").unwrap(), b"fo");
         assert_eq!(b64url_decode("Zm9"), None, "non-canonical trailing bits");
         assert_eq!(b64url_decode("Z"), None);
-        assert_eq!(b64url_decode("Zm8="), None, "padding is not part of the form");
+        assert_eq!(
+            b64url_decode("Zm8="),
+            None,
+            "padding is not part of the form"
+        );
     }
 
     proptest! {

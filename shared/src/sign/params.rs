@@ -32,7 +32,10 @@ impl SignType {
 }
 
 /// The string that is hashed: `a=1&b=2&key=API_KEY`.
-pub fn string_to_sign<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>, key: &str) -> String {
+pub fn string_to_sign<'a>(
+    params: impl IntoIterator<Item = (&'a str, &'a str)>,
+    key: &str,
+) -> String {
     let mut kept: Vec<(&str, &str)> = params
         .into_iter()
         .filter(|(k, v)| *k != "sign" && !v.is_empty())
@@ -104,9 +107,24 @@ mod tests {
             sign(EXAMPLE, EXAMPLE_KEY, SignType::HmacSha256),
             "6A9AE1657590FD6257D693A078E1C3E4BB6BA4DC30B23E0EE2496E54170DACD6"
         );
-        assert!(verify(EXAMPLE, EXAMPLE_KEY, SignType::Md5, "9A0A8659F005D6984697E2CA0A9CF3B7"));
-        assert!(!verify(EXAMPLE, EXAMPLE_KEY, SignType::Md5, "9a0a8659f005d6984697e2ca0a9cf3b7"));
-        assert!(!verify(EXAMPLE, "wrong", SignType::Md5, "9A0A8659F005D6984697E2CA0A9CF3B7"));
+        assert!(verify(
+            EXAMPLE,
+            EXAMPLE_KEY,
+            SignType::Md5,
+            "9A0A8659F005D6984697E2CA0A9CF3B7"
+        ));
+        assert!(!verify(
+            EXAMPLE,
+            EXAMPLE_KEY,
+            SignType::Md5,
+            "9a0a8659f005d6984697e2ca0a9cf3b7"
+        ));
+        assert!(!verify(
+            EXAMPLE,
+            "wrong",
+            SignType::Md5,
+            "9A0A8659F005D6984697E2CA0A9CF3B7"
+        ));
     }
 
     #[test]
@@ -129,8 +147,11 @@ mod tests {
     }
 
     fn params_strategy() -> impl Strategy<Value = Vec<(String, String)>> {
-        proptest::collection::btree_map("[a-z_]{1,12}", "[ -~]{0,16}", 1..10)
-            .prop_map(|m| m.into_iter().filter(|(k, _)| k != "sign" && k != "key").collect())
+        proptest::collection::btree_map("[a-z_]{1,12}", "[ -~]{0,16}", 1..10).prop_map(|m| {
+            m.into_iter()
+                .filter(|(k, _)| k != "sign" && k != "key")
+                .collect()
+        })
     }
 
     proptest! {

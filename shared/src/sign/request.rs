@@ -56,7 +56,9 @@ pub enum FreshnessError {
 
 /// Checks the `Paydesk-Timestamp` header against the server clock (real time, never a test clock).
 pub fn check_timestamp(timestamp: &str, now_secs: i64) -> Result<i64, FreshnessError> {
-    if timestamp.is_empty() || timestamp.len() > 12 || !timestamp.bytes().all(|b| b.is_ascii_digit())
+    if timestamp.is_empty()
+        || timestamp.len() > 12
+        || !timestamp.bytes().all(|b| b.is_ascii_digit())
     {
         return Err(FreshnessError::Malformed);
     }
@@ -112,10 +114,20 @@ mod tests {
         let now = 1_795_778_560;
         assert_eq!(check_timestamp("1795778560", now), Ok(now));
         assert_eq!(check_timestamp("1795778860", now), Ok(now + 300));
-        assert_eq!(check_timestamp("1795778861", now), Err(FreshnessError::Expired));
-        assert_eq!(check_timestamp("1795778259", now), Err(FreshnessError::Expired));
+        assert_eq!(
+            check_timestamp("1795778861", now),
+            Err(FreshnessError::Expired)
+        );
+        assert_eq!(
+            check_timestamp("1795778259", now),
+            Err(FreshnessError::Expired)
+        );
         for bad in ["", "-1", "17957785600000000", "1.5", " 1795778560", "0x10"] {
-            assert_eq!(check_timestamp(bad, now), Err(FreshnessError::Malformed), "{bad:?}");
+            assert_eq!(
+                check_timestamp(bad, now),
+                Err(FreshnessError::Malformed),
+                "{bad:?}"
+            );
         }
     }
 

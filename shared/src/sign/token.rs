@@ -91,7 +91,9 @@ mod tests {
     #[test]
     fn round_trips_until_expiry() {
         let t = token().encode(KEY).unwrap();
-        assert!(t.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)));
+        assert!(t
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)));
         assert_eq!(CheckoutToken::verify(&t, KEY, 1_795_778_560), Ok(token()));
         assert_eq!(
             CheckoutToken::verify(&t, KEY, 1_795_778_561),
@@ -114,10 +116,17 @@ mod tests {
             "1795778560.mch_other.DEMO-0001|a*b",
         ] {
             let forged = format!("{}.{mac}", b64url_encode(payload.as_bytes()));
-            assert_eq!(CheckoutToken::verify(&forged, KEY, 0), Err(TokenError::Invalid));
+            assert_eq!(
+                CheckoutToken::verify(&forged, KEY, 0),
+                Err(TokenError::Invalid)
+            );
         }
         for junk in ["", ".", "abc", "abc.def", "a.b.c", &"A".repeat(600)] {
-            assert_eq!(CheckoutToken::verify(junk, KEY, 0), Err(TokenError::Invalid), "{junk:?}");
+            assert_eq!(
+                CheckoutToken::verify(junk, KEY, 0),
+                Err(TokenError::Invalid),
+                "{junk:?}"
+            );
         }
     }
 

@@ -139,27 +139,50 @@ mod tests {
     #[test]
     fn refuses_with_a_reason() {
         let header = signature_header(&[SECRET], T, BODY);
-        assert_eq!(verify(&[SECRET], &header, BODY, T + 301), Err(WebhookError::TooOld));
-        assert_eq!(verify(&[SECRET], &header, BODY, T - 301), Err(WebhookError::TooOld));
+        assert_eq!(
+            verify(&[SECRET], &header, BODY, T + 301),
+            Err(WebhookError::TooOld)
+        );
+        assert_eq!(
+            verify(&[SECRET], &header, BODY, T - 301),
+            Err(WebhookError::TooOld)
+        );
         assert_eq!(verify(&[OLD], &header, BODY, T), Err(WebhookError::NoMatch));
         assert_eq!(
-            verify(&[SECRET], &header, br#"{"id":"evt_1","type":"order.paid "}"#, T),
+            verify(
+                &[SECRET],
+                &header,
+                br#"{"id":"evt_1","type":"order.paid "}"#,
+                T
+            ),
             Err(WebhookError::NoMatch)
         );
         let altered_t = header.replace("t=1795778560", "t=1795778561");
-        assert_eq!(verify(&[SECRET], &altered_t, BODY, T), Err(WebhookError::NoMatch));
+        assert_eq!(
+            verify(&[SECRET], &altered_t, BODY, T),
+            Err(WebhookError::NoMatch)
+        );
         assert_eq!(
             verify(&[SECRET], &format!("v1={SIG_NEW}"), BODY, T),
             Err(WebhookError::NoTimestamp)
         );
-        assert_eq!(verify(&[SECRET], "t=abc,v1=00", BODY, T), Err(WebhookError::NoTimestamp));
-        assert_eq!(verify(&[SECRET], &format!("t={T}"), BODY, T), Err(WebhookError::NoSignature));
+        assert_eq!(
+            verify(&[SECRET], "t=abc,v1=00", BODY, T),
+            Err(WebhookError::NoTimestamp)
+        );
+        assert_eq!(
+            verify(&[SECRET], &format!("t={T}"), BODY, T),
+            Err(WebhookError::NoSignature)
+        );
         assert_eq!(
             verify(&[SECRET], &format!("t={T},v0={SIG_NEW}"), BODY, T),
             Err(WebhookError::NoSignature)
         );
         assert_eq!(verify(&[], &header, BODY, T), Err(WebhookError::NoMatch));
-        assert_eq!(verify(&[SECRET], "", BODY, T), Err(WebhookError::NoTimestamp));
+        assert_eq!(
+            verify(&[SECRET], "", BODY, T),
+            Err(WebhookError::NoTimestamp)
+        );
     }
 
     proptest! {
