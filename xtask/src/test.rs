@@ -75,13 +75,31 @@ pub fn run(args: &[String]) -> Result<()> {
     let only = args.first().map(String::as_str);
 
     if only.is_none() || only == Some("lint") {
-        step("formatting and lints (cargo fmt --check, cargo clippy -D warnings, native and wasm32)");
+        step(
+            "formatting and lints (cargo fmt --check, cargo clippy -D warnings, native and wasm32)",
+        );
         let checks: [&[&str]; 3] = [
             &["fmt", "--all", "--check"],
-            &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
             &[
-                "clippy", "-p", "paydesk-edge", "-p", "paydesk-widget", "--target",
-                "wasm32-unknown-unknown", "--all-targets", "--", "-D", "warnings",
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+            &[
+                "clippy",
+                "-p",
+                "paydesk-edge",
+                "-p",
+                "paydesk-widget",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
             ],
         ];
         for args in checks {
