@@ -1,6 +1,7 @@
 //! paydesk-shared: the contract between the edge and the widget (DESIGN.md §1). No I/O, no
 //! platform types. Signing is behind the `crypto` feature so the widget does not carry it.
 
+pub mod api;
 pub mod checkout;
 pub mod money;
 #[cfg(feature = "crypto")]

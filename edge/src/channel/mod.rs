@@ -1,0 +1,69 @@
+//! Payment channels (DESIGN.md §4). A channel turns a payment attempt into an outcome; it does
+//! no I/O itself (real channels will build requests and parse responses here, the glue fetches).
+//! `sandbox` is the default and the one every test uses.
+
+pub mod sandbox;
+
+use paydesk_shared::api::{NextStep, PayMethod};
+
+/// What the payer pays with, after validation. Card numbers are only here, never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Instrument {
+    Wallet(String),
+    Card { method: PayMethod, digits: String },
+}
+
+/// A channel's answer to one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    /// Accepted, result later: poll again after `after_ms`.
+    Pending {
+        after_ms: i64,
+    },
+    Failed(Decline),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decline {
+    CardDeclined,
+    InsufficientFunds,
+    ExpiredCard,
+    ProcessingError,
+}
+
+impl Decline {
+    pub fn code(self) -> &'static str {
+        match self {
+            Decline::CardDeclined => "CARD_DECLINED",
+            Decline::InsufficientFunds => "INSUFFICIENT_FUNDS",
+            Decline::ExpiredCard => "EXPIRED_CARD",
+            Decline::ProcessingError => "PROCESSING_ERROR",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            Decline::CardDeclined => "The card was declined by its bank. Use another method.",
+            Decline::InsufficientFunds => "Not enough funds. Use another card or method.",
+            Decline::ExpiredCard => "The card has expired. Use another card or method.",
+            Decline::ProcessingError => "The bank could not process the payment. Try again.",
+        }
+    }
+
+    /// What can help: trying the same again, or another method.
+    pub fn next_step(self) -> NextStep {
+        match self {
+            Decline::ProcessingError => NextStep::Retry,
+            _ => NextStep::SwitchMethod,
+        }
+    }
+}
+
+/// One attempt. `attempt` counts this order's earlier attempts with the same instrument, so
+/// a channel can model "fails once, then succeeds".
+pub trait Channel {
+    fn authorize(&self, instrument: &Instrument, amount: u64, attempt: u32) -> Outcome;
+    /// Resolves a pending attempt.
+    fn query(&self, instrument_last4: &str) -> Outcome;
+}

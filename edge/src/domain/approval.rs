@@ -1,0 +1,97 @@
+//! Approval levels: orders (and refunds) above a threshold need distinct approvers.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalLevel {
+    /// Amounts strictly above this many minor units need `approvers` approvals.
+    pub above: u64,
+    pub approvers: u32,
+}
+
+/// How many distinct approvers an amount needs (0: none).
+pub fn required_approvers(levels: &[ApprovalLevel], amount: u64) -> u32 {
+    levels
+        .iter()
+        .filter(|l| amount > l.above)
+        .map(|l| l.approvers)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Levels must have 1-5 approvers each, at most 5 levels.
+pub fn check_levels(levels: &[ApprovalLevel]) -> Result<(), &'static str> {
+    if levels.len() > 5 {
+        return Err("at most 5 approval levels");
+    }
+    if levels.iter().any(|l| l.approvers == 0 || l.approvers > 5) {
+        return Err("each approval level needs 1-5 approvers");
+    }
+    Ok(())
+}
+
+/// The outcome of one more approval given the distinct approvers so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tally {
+    /// Counted; more approvals needed.
+    Pending { have: u32, need: u32 },
+    /// Enough distinct approvers.
+    Approved,
+    /// This approver already approved; nothing changes.
+    Duplicate,
+}
+
+pub fn tally(existing: &[String], approver: &str, need: u32) -> Tally {
+    if existing.iter().any(|a| a == approver) {
+        return Tally::Duplicate;
+    }
+    let have = existing.len() as u32 + 1;
+    if have >= need {
+        Tally::Approved
+    } else {
+        Tally::Pending { have, need }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LEVELS: [ApprovalLevel; 2] = [
+        ApprovalLevel {
+            above: 1_000_000,
+            approvers: 1,
+        },
+        ApprovalLevel {
+            above: 10_000_000,
+            approvers: 2,
+        },
+    ];
+
+    #[test]
+    fn thresholds() {
+        assert_eq!(required_approvers(&LEVELS, 1_000_000), 0);
+        assert_eq!(required_approvers(&LEVELS, 1_000_001), 1);
+        assert_eq!(required_approvers(&LEVELS, 10_000_001), 2);
+        assert_eq!(required_approvers(&[], u64::MAX), 0);
+    }
+
+    #[test]
+    fn the_same_approver_never_counts_twice() {
+        assert_eq!(tally(&[], "alice", 2), Tally::Pending { have: 1, need: 2 });
+        assert_eq!(tally(&["alice".into()], "alice", 2), Tally::Duplicate);
+        assert_eq!(tally(&["alice".into()], "bob", 2), Tally::Approved);
+        assert_eq!(tally(&[], "alice", 1), Tally::Approved);
+    }
+
+    #[test]
+    fn level_shapes() {
+        assert!(check_levels(&LEVELS).is_ok());
+        assert!(check_levels(&[ApprovalLevel {
+            above: 1,
+            approvers: 0
+        }])
+        .is_err());
+    }
+}

@@ -1,0 +1,138 @@
+//! Card input rules: digits only (spaces and dashes allowed while typing), Luhn, expiry, CVC.
+//! Full numbers never leave this module except to the channel call: callers keep the last four.
+
+use paydesk_shared::api::CardInput;
+
+/// The digits of a card number, or None if anything but digits, spaces or dashes is in it.
+pub fn digits(number: &str) -> Option<String> {
+    let mut out = String::with_capacity(19);
+    for c in number.chars() {
+        match c {
+            '0'..='9' => out.push(c),
+            ' ' | '-' => {}
+            _ => return None,
+        }
+    }
+    (12..=19).contains(&out.len()).then_some(out)
+}
+
+/// UnionPay (BIN 62) numbers do not all carry a Luhn check digit (card-validator's
+/// `luhnValidateUnionPay` exists for this reason), so they are exempt; every other card is checked.
+pub fn is_unionpay(digits: &str) -> bool {
+    digits.starts_with("62")
+}
+
+pub fn luhn_ok(digits: &str) -> bool {
+    let mut sum = 0u32;
+    for (i, b) in digits.bytes().rev().enumerate() {
+        let mut d = u32::from(b - b'0');
+        if i % 2 == 1 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    sum % 10 == 0
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardProblem {
+    Number,
+    Expiry,
+    Cvc,
+}
+
+/// Checks a card as typed against the current year/month; returns its digits.
+pub fn check(card: &CardInput, now_year: u16, now_month: u8) -> Result<String, CardProblem> {
+    let d = digits(&card.number)
+        .filter(|d| is_unionpay(d) || luhn_ok(d))
+        .ok_or(CardProblem::Number)?;
+    if !(1..=12).contains(&card.exp_month) || card.exp_year > now_year + 20 {
+        return Err(CardProblem::Expiry);
+    }
+    if (card.exp_year, card.exp_month) < (now_year, now_month) {
+        // Expired cards are the channel's to decline (the sandbox has a test card for it), but
+        // a date in the past is something the payer can fix in the form.
+        return Err(CardProblem::Expiry);
+    }
+    if !(3..=4).contains(&card.cvc.len()) || !card.cvc.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(CardProblem::Cvc);
+    }
+    Ok(d)
+}
+
+pub fn last4(digits: &str) -> &str {
+    &digits[digits.len().saturating_sub(4)..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card(number: &str) -> CardInput {
+        CardInput {
+            number: number.into(),
+            exp_month: 12,
+            exp_year: 2030,
+            cvc: "123".into(),
+        }
+    }
+
+    #[test]
+    fn luhn() {
+        for good in [
+            "4242424242424242",
+            "4000000000000002",
+            "4000000000009995",
+            "4000000000000069",
+            "4000000000000119",
+            "4000000000003220",
+        ] {
+            assert!(luhn_ok(good), "{good}");
+        }
+        assert!(!luhn_ok("4242424242424241"));
+        // The documented UnionPay test card has no valid check digit and is accepted as UnionPay.
+        assert!(!luhn_ok("6222000000000000"));
+        assert_eq!(
+            check(&card("6222 0000 0000 0000"), 2026, 11).unwrap(),
+            "6222000000000000"
+        );
+    }
+
+    #[test]
+    fn typed_forms() {
+        assert_eq!(
+            check(&card("4242 4242 4242 4242"), 2026, 11).unwrap(),
+            "4242424242424242"
+        );
+        assert_eq!(
+            check(&card("4242-4242-4242-4242"), 2026, 11).unwrap().len(),
+            16
+        );
+        assert_eq!(
+            check(&card("4242 4242 4242 4241"), 2026, 11),
+            Err(CardProblem::Number)
+        );
+        assert_eq!(
+            check(&card("4242x4242"), 2026, 11),
+            Err(CardProblem::Number)
+        );
+        assert_eq!(
+            check(&card("４２４２4242424242"), 2026, 11),
+            Err(CardProblem::Number)
+        );
+        let mut c = card("4242424242424242");
+        c.exp_month = 13;
+        assert_eq!(check(&c, 2026, 11), Err(CardProblem::Expiry));
+        c.exp_month = 10;
+        c.exp_year = 2026;
+        assert_eq!(check(&c, 2026, 11), Err(CardProblem::Expiry));
+        c.exp_month = 11;
+        assert!(check(&c, 2026, 11).is_ok());
+        c.cvc = "12a".into();
+        assert_eq!(check(&c, 2026, 11), Err(CardProblem::Cvc));
+        assert_eq!(last4("4242424242424242"), "4242");
+    }
+}

@@ -1,0 +1,200 @@
+//! Rate windows, account tiers, daily collection limits and dormancy (DESIGN.md §3.1).
+
+use paydesk_shared::api::ErrorCode;
+use serde::{Deserialize, Serialize};
+
+pub const MINUTE_MS: i64 = 60_000;
+pub const DAY_MS: i64 = 86_400_000;
+pub const DORMANT_AFTER_MS: i64 = 30 * DAY_MS;
+/// The merchant's calendar day defaults to UTC+8.
+pub const DEFAULT_UTC_OFFSET_MINUTES: i32 = 8 * 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateKind {
+    Create,
+    Query,
+    Refund,
+}
+
+impl RateKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RateKind::Create => "create",
+            RateKind::Query => "query",
+            RateKind::Refund => "refund",
+        }
+    }
+}
+
+/// Requests per rolling minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimits {
+    pub create: u32,
+    pub query: u32,
+    pub refund: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            create: 100,
+            query: 300,
+            refund: 50,
+        }
+    }
+}
+
+impl RateLimits {
+    pub fn of(&self, kind: RateKind) -> u32 {
+        match kind {
+            RateKind::Create => self.create,
+            RateKind::Query => self.query,
+            RateKind::Refund => self.refund,
+        }
+    }
+}
+
+/// Given the times (ms) of the requests of one kind in the last minute, oldest first, may one
+/// more happen at `now`? If not, how many whole seconds until it may (`Retry-After`).
+pub fn rate_check(recent: &[i64], limit: u32, now: i64) -> Result<(), u32> {
+    let in_window: Vec<i64> = recent
+        .iter()
+        .copied()
+        .filter(|t| *t > now - MINUTE_MS)
+        .collect();
+    if (in_window.len() as u64) < u64::from(limit) {
+        return Ok(());
+    }
+    // The slot frees when the request `len - limit` places from the oldest leaves the window.
+    let idx = in_window.len() - limit as usize;
+    let frees_at = in_window[idx] + MINUTE_MS;
+    let wait_ms = (frees_at - now).max(1);
+    Err(((wait_ms + 999) / 1000) as u32)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    Enterprise,
+    IndividualBusiness,
+    Personal,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Enterprise => "enterprise",
+            Tier::IndividualBusiness => "individual_business",
+            Tier::Personal => "personal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Tier> {
+        [Tier::Enterprise, Tier::IndividualBusiness, Tier::Personal]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+
+    /// Default daily collection limit in fen; `None`: may not collect automatically at all.
+    pub fn default_daily_limit(self) -> Option<u64> {
+        match self {
+            Tier::Enterprise => Some(500_000_00),
+            Tier::IndividualBusiness => Some(100_000_00),
+            Tier::Personal => None,
+        }
+    }
+
+    /// Whether this tier may use automatic collection (create orders, be paid).
+    pub fn check_allowed(self) -> Result<(), ErrorCode> {
+        match self {
+            Tier::Personal => Err(ErrorCode::AccountNotAllowed),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The merchant's calendar day of `at_ms`, as `YYYY-MM-DD`, at a UTC offset in minutes.
+pub fn merchant_day(at_ms: i64, utc_offset_minutes: i32) -> String {
+    let local = at_ms + i64::from(utc_offset_minutes) * MINUTE_MS;
+    paydesk_shared::time::format_rfc3339(local)[..10].to_owned()
+}
+
+/// Whether paying `amount` keeps the day's collected total within `limit` (checked arithmetic).
+pub fn daily_check(paid_today: u64, amount: u64, limit: u64) -> Result<u64, ErrorCode> {
+    let after = paid_today
+        .checked_add(amount)
+        .ok_or(ErrorCode::DailyLimitExceeded)?;
+    if after > limit {
+        Err(ErrorCode::DailyLimitExceeded)
+    } else {
+        Ok(after)
+    }
+}
+
+/// An account with no order for 30 days sleeps until an admin re-activates it.
+pub fn is_dormant(last_activity_ms: i64, now_ms: i64) -> bool {
+    now_ms - last_activity_ms >= DORMANT_AFTER_MS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rolling_minute() {
+        let now = 1_000_000;
+        assert_eq!(rate_check(&[], 2, now), Ok(()));
+        assert_eq!(rate_check(&[now - 10], 2, now), Ok(()));
+        // Two in the window, limit 2: wait until the older leaves (it was 10 s ago → 50 s).
+        assert_eq!(rate_check(&[now - 10_000, now - 5_000], 2, now), Err(50));
+        // Entries older than a minute do not count.
+        assert_eq!(rate_check(&[now - 60_000, now - 5_000], 2, now), Ok(()));
+        // Sub-second remainders round up, never to zero.
+        assert_eq!(rate_check(&[now - 59_999], 1, now), Err(1));
+    }
+
+    #[test]
+    fn tiers() {
+        assert_eq!(Tier::Enterprise.default_daily_limit(), Some(50_000_000));
+        assert_eq!(
+            Tier::IndividualBusiness.default_daily_limit(),
+            Some(10_000_000)
+        );
+        assert_eq!(
+            Tier::Personal.check_allowed(),
+            Err(ErrorCode::AccountNotAllowed)
+        );
+        assert_eq!(
+            Tier::parse("individual_business"),
+            Some(Tier::IndividualBusiness)
+        );
+        assert_eq!(Tier::parse("Personal"), None);
+    }
+
+    #[test]
+    fn calendar_day_is_the_merchants() {
+        // 2026-11-27T16:30:00Z is already the 28th in UTC+8.
+        let t = paydesk_shared::time::parse_rfc3339("2026-11-27T16:30:00Z").unwrap();
+        assert_eq!(merchant_day(t, 480), "2026-11-28");
+        assert_eq!(merchant_day(t, 0), "2026-11-27");
+        assert_eq!(merchant_day(t, -600), "2026-11-27");
+    }
+
+    #[test]
+    fn daily_limit_is_inclusive_and_checked() {
+        assert_eq!(daily_check(90, 10, 100), Ok(100));
+        assert_eq!(daily_check(90, 11, 100), Err(ErrorCode::DailyLimitExceeded));
+        assert_eq!(
+            daily_check(u64::MAX, 1, u64::MAX),
+            Err(ErrorCode::DailyLimitExceeded)
+        );
+    }
+
+    #[test]
+    fn dormancy() {
+        assert!(!is_dormant(0, DORMANT_AFTER_MS - 1));
+        assert!(is_dormant(0, DORMANT_AFTER_MS));
+    }
+}

@@ -1,0 +1,363 @@
+//! Validation of `POST /v1/orders` (DESIGN.md §3.1). A request either becomes a [`ValidOrder`]
+//! or is refused with the parameter it got wrong; nothing is stored for a refused request.
+
+use super::ParamError;
+use paydesk_shared::api::{CreateOrder, PayMethod, TimeoutAction};
+use paydesk_shared::Money;
+use std::collections::BTreeMap;
+
+pub const DEFAULT_EXPIRE_MS: i64 = 24 * 3600 * 1000;
+pub const MIN_EXPIRE_MS: i64 = 60 * 1000;
+pub const MAX_EXPIRE_MS: i64 = 30 * 24 * 3600 * 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidOrder {
+    pub out_trade_no: String,
+    pub amount: Money,
+    pub item_id: Option<String>,
+    pub description: String,
+    pub time_expire_ms: i64,
+    pub timeout_action: TimeoutAction,
+    pub notify_url: Option<String>,
+    pub attach: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub limit_pay: Vec<PayMethod>,
+}
+
+/// `[0-9A-Za-z_\-|*]{6,32}`.
+pub fn is_out_trade_no(s: &str) -> bool {
+    (6..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'|' | b'*'))
+}
+
+/// `[0-9A-Za-z_\-|*@]{6,64}`.
+pub fn is_out_refund_no(s: &str) -> bool {
+    (6..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'|' | b'*' | b'@'))
+}
+
+/// Text a payer or merchant sees: no control characters.
+fn is_plain_text(s: &str) -> bool {
+    !s.chars().any(char::is_control)
+}
+
+/// A notification URL: https, or http to loopback when `dev` is set; no credentials; ≤ 256 chars.
+pub fn check_notify_url(url: &str, dev: bool) -> Result<(), &'static str> {
+    if url.len() > 256 {
+        return Err("notify_url must be at most 256 characters");
+    }
+    let rest = if let Some(r) = url.strip_prefix("https://") {
+        r
+    } else if let Some(r) = url.strip_prefix("http://") {
+        let host = r.split(['/', '?', '#']).next().unwrap_or("");
+        let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        if !(dev && matches!(host, "127.0.0.1" | "localhost" | "[::1]")) {
+            return Err("notify_url must be https (http only to loopback in dev)");
+        }
+        r
+    } else {
+        return Err("notify_url must be an https URL");
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() || authority.contains('@') {
+        return Err("notify_url must have a host and no credentials");
+    }
+    if !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("notify_url must be plain ASCII without spaces");
+    }
+    Ok(())
+}
+
+/// Validates a create request against the merchant's fixed-price items at `now_ms` (the
+/// merchant's business time).
+pub fn validate(
+    req: &CreateOrder,
+    items: &BTreeMap<String, Money>,
+    now_ms: i64,
+    dev: bool,
+) -> Result<ValidOrder, ParamError> {
+    let err = |param: &'static str, message: &str| ParamError::new(param, message);
+    if !is_out_trade_no(&req.out_trade_no) {
+        return Err(err(
+            "out_trade_no",
+            "out_trade_no must be 6-32 characters of 0-9 A-Z a-z _ - | *",
+        ));
+    }
+    let (amount, item_id) = match (&req.amount, &req.item_id) {
+        (Some(_), Some(_)) => {
+            return Err(err("item_id", "give either amount or item_id, not both"))
+        }
+        (None, None) => return Err(err("amount", "amount (or item_id) is required")),
+        (Some(a), None) => {
+            if a.total == 0 {
+                return Err(err("amount", "amount.total must be at least 1"));
+            }
+            if a.total > paydesk_shared::money::MAX_MINOR {
+                return Err(err("amount", "amount.total is too large"));
+            }
+            (*a, None)
+        }
+        (None, Some(id)) => match items.get(id) {
+            Some(price) => (*price, Some(id.clone())),
+            None => return Err(err("item_id", "no such item for this merchant")),
+        },
+    };
+    let dlen = req.description.chars().count();
+    if dlen == 0 || dlen > 127 || !is_plain_text(&req.description) {
+        return Err(err(
+            "description",
+            "description must be 1-127 characters of plain text",
+        ));
+    }
+    let time_expire_ms = match &req.time_expire {
+        None => now_ms + DEFAULT_EXPIRE_MS,
+        Some(t) => {
+            let at = paydesk_shared::time::parse_rfc3339(t)
+                .ok_or_else(|| err("time_expire", "time_expire must be RFC 3339"))?;
+            if at < now_ms + MIN_EXPIRE_MS {
+                return Err(err(
+                    "time_expire",
+                    "time_expire must be at least 1 minute from now",
+                ));
+            }
+            if at > now_ms + MAX_EXPIRE_MS {
+                return Err(err(
+                    "time_expire",
+                    "time_expire must be at most 30 days from now",
+                ));
+            }
+            at
+        }
+    };
+    if let Some(url) = &req.notify_url {
+        check_notify_url(url, dev).map_err(|m| err("notify_url", m))?;
+    }
+    if let Some(a) = &req.attach {
+        if a.chars().count() > 127 || !is_plain_text(a) {
+            return Err(err(
+                "attach",
+                "attach must be at most 127 characters of plain text",
+            ));
+        }
+    }
+    if let Some(tags) = &req.tags {
+        if tags.len() > 12 {
+            return Err(err("tags", "at most 12 tags"));
+        }
+        for (k, v) in tags {
+            let key_ok = (1..=32).contains(&k.len())
+                && k.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !key_ok || v.chars().count() > 64 || !is_plain_text(v) {
+                return Err(err(
+                    "tags",
+                    "tag keys are 1-32 of [A-Za-z0-9_-], values at most 64 characters",
+                ));
+            }
+        }
+    }
+    let limit_pay = match &req.limit_pay {
+        None => PayMethod::ALL.to_vec(),
+        Some(v) if v.is_empty() => {
+            return Err(err("limit_pay", "limit_pay must allow at least one method"))
+        }
+        Some(v) => {
+            let mut v = v.clone();
+            v.sort();
+            v.dedup();
+            v
+        }
+    };
+    Ok(ValidOrder {
+        out_trade_no: req.out_trade_no.clone(),
+        amount,
+        item_id,
+        description: req.description.clone(),
+        time_expire_ms,
+        timeout_action: req.timeout_action.unwrap_or_default(),
+        notify_url: req.notify_url.clone(),
+        attach: req.attach.clone(),
+        tags: req.tags.clone(),
+        limit_pay,
+    })
+}
+
+/// What makes two creates "the same request": the parsed body in canonical form (field order
+/// and whitespace do not matter; tags are sorted).
+pub fn fingerprint(req: &CreateOrder) -> String {
+    let canonical = serde_json::to_vec(req).expect("request types serialise");
+    paydesk_shared::sign::hex_lower(&paydesk_shared::sign::sha256(&canonical))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use paydesk_shared::Currency;
+
+    const NOW: i64 = 1_795_778_560_000;
+
+    fn req() -> CreateOrder {
+        serde_json::from_str(
+            r#"{"out_trade_no":"ORDER_0001","amount":{"total":1234,"currency":"CNY"},"description":"Tea"}"#,
+        )
+        .unwrap()
+    }
+
+    fn items() -> BTreeMap<String, Money> {
+        BTreeMap::from([("tea-250g".to_owned(), Money::cny(8800))])
+    }
+
+    #[test]
+    fn defaults() {
+        let v = validate(&req(), &items(), NOW, false).unwrap();
+        assert_eq!(v.amount, Money::cny(1234));
+        assert_eq!(v.time_expire_ms, NOW + DEFAULT_EXPIRE_MS);
+        assert_eq!(v.timeout_action, TimeoutAction::Close);
+        assert_eq!(v.limit_pay, PayMethod::ALL.to_vec());
+    }
+
+    #[test]
+    fn fixed_price_items() {
+        let mut r = req();
+        r.amount = None;
+        r.item_id = Some("tea-250g".into());
+        let v = validate(&r, &items(), NOW, false).unwrap();
+        assert_eq!(v.amount, Money::cny(8800));
+        assert_eq!(v.item_id.as_deref(), Some("tea-250g"));
+        r.item_id = Some("nope".into());
+        assert_eq!(
+            validate(&r, &items(), NOW, false).unwrap_err().param,
+            "item_id"
+        );
+        r.amount = Some(Money::cny(1));
+        r.item_id = Some("tea-250g".into());
+        assert_eq!(
+            validate(&r, &items(), NOW, false).unwrap_err().param,
+            "item_id"
+        );
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let cases: Vec<(Box<dyn Fn(&mut CreateOrder)>, &str)> = vec![
+            (
+                Box::new(|r| r.out_trade_no = "short".into()),
+                "out_trade_no",
+            ),
+            (
+                Box::new(|r| r.out_trade_no = "x".repeat(33)),
+                "out_trade_no",
+            ),
+            (
+                Box::new(|r| r.out_trade_no = "订单号订单号".into()),
+                "out_trade_no",
+            ),
+            (
+                Box::new(|r| r.out_trade_no = "ORDER 0001".into()),
+                "out_trade_no",
+            ),
+            (Box::new(|r| r.amount = Some(Money::cny(0))), "amount"),
+            (Box::new(|r| r.amount = None), "amount"),
+            (
+                Box::new(|r| {
+                    r.amount = Some(Money {
+                        total: u64::MAX,
+                        currency: Currency::Cny,
+                    })
+                }),
+                "amount",
+            ),
+            (Box::new(|r| r.description = String::new()), "description"),
+            (Box::new(|r| r.description = "x".repeat(128)), "description"),
+            (
+                Box::new(|r| r.description = "a\u{0}b".into()),
+                "description",
+            ),
+            (
+                Box::new(|r| r.time_expire = Some("tomorrow".into())),
+                "time_expire",
+            ),
+            (
+                Box::new(|r| r.time_expire = Some("2026-11-27T11:23:00Z".into())),
+                "time_expire",
+            ),
+            (
+                Box::new(|r| r.time_expire = Some("2027-01-01T00:00:00Z".into())),
+                "time_expire",
+            ),
+            (
+                Box::new(|r| r.notify_url = Some("http://example.com/n".into())),
+                "notify_url",
+            ),
+            (
+                Box::new(|r| r.notify_url = Some("https://u:p@example.com/n".into())),
+                "notify_url",
+            ),
+            (Box::new(|r| r.attach = Some("x".repeat(128))), "attach"),
+            (
+                Box::new(|r| {
+                    r.tags = Some((0..13).map(|i| (format!("k{i}"), "v".into())).collect())
+                }),
+                "tags",
+            ),
+            (
+                Box::new(|r| r.tags = Some(BTreeMap::from([("bad key".into(), "v".into())]))),
+                "tags",
+            ),
+            (Box::new(|r| r.limit_pay = Some(vec![])), "limit_pay"),
+        ];
+        for (i, (mutate, param)) in cases.into_iter().enumerate() {
+            let mut r = req();
+            mutate(&mut r);
+            let e = validate(&r, &items(), NOW, false).unwrap_err();
+            assert_eq!(e.param, param, "case {i}");
+        }
+    }
+
+    #[test]
+    fn deadlines_within_bounds_are_taken() {
+        let mut r = req();
+        r.time_expire = Some("2026-11-27T11:23:40Z".into()); // exactly one minute
+        assert_eq!(
+            validate(&r, &items(), NOW, false).unwrap().time_expire_ms,
+            NOW + 60_000
+        );
+        r.time_expire = Some("2026-12-27T19:22:40+08:00".into()); // exactly 30 days
+        assert_eq!(
+            validate(&r, &items(), NOW, false).unwrap().time_expire_ms,
+            NOW + MAX_EXPIRE_MS
+        );
+    }
+
+    #[test]
+    fn notify_urls() {
+        assert!(check_notify_url("https://shop.example.com/paydesk/notify", false).is_ok());
+        assert!(check_notify_url("http://127.0.0.1:9000/n", true).is_ok());
+        assert!(check_notify_url("http://127.0.0.1:9000/n", false).is_err());
+        assert!(check_notify_url("http://localhost.evil.com/n", true).is_err());
+        assert!(check_notify_url("ftp://x/n", true).is_err());
+        assert!(check_notify_url("https:///n", false).is_err());
+        assert!(check_notify_url(&format!("https://x.com/{}", "a".repeat(250)), false).is_err());
+    }
+
+    #[test]
+    fn fingerprint_ignores_layout_but_not_content() {
+        let a: CreateOrder = serde_json::from_str(
+            r#"{"description":"Tea","amount":{"currency":"CNY","total":1234},"out_trade_no":"ORDER_0001"}"#,
+        )
+        .unwrap();
+        assert_eq!(fingerprint(&a), fingerprint(&req()));
+        let mut b = req();
+        b.description = "Coffee".into();
+        assert_ne!(fingerprint(&b), fingerprint(&req()));
+    }
+
+    #[test]
+    fn refund_numbers() {
+        assert!(is_out_refund_no("R-0001@shop"));
+        assert!(!is_out_refund_no("R1"));
+        assert!(!is_out_refund_no("退款-000001"));
+    }
+}

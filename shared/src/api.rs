@@ -1,0 +1,329 @@
+//! Wire types of the merchant JSON API and the checkout API (DESIGN.md §3.1, §3.3), and the
+//! stable error codes every surface answers with.
+
+use crate::money::Money;
+use crate::status::{OrderStatus, RefundStatus};
+use serde::{Deserialize, Serialize};
+
+/// Stable error codes. The HTTP status belongs to the code, so every surface maps them alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    ParamError,
+    SignError,
+    NonceReused,
+    TimestampExpired,
+    MerchantNotExist,
+    IpNotAllowed,
+    FrequencyLimited,
+    OutTradeNoUsed,
+    OutRefundNoUsed,
+    OrderPaid,
+    OrderClosed,
+    OrderNotExist,
+    OrderTooNew,
+    OrderNotPaid,
+    OrderPaying,
+    RefundNotExist,
+    RefundNotAllowed,
+    DailyLimitExceeded,
+    AccountNotAllowed,
+    AccountDormant,
+    PendingApproval,
+    ApprovalNotExist,
+    AlreadyApproved,
+    SandboxOnly,
+    Unauthorized,
+    NotFound,
+    MethodNotAllowed,
+    BodyTooLarge,
+    UnsupportedMediaType,
+    PaymentFailed,
+    SystemError,
+}
+
+impl ErrorCode {
+    pub fn http_status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            ParamError => 400,
+            SignError | NonceReused | TimestampExpired | MerchantNotExist | Unauthorized => 401,
+            PaymentFailed => 402,
+            IpNotAllowed | AccountNotAllowed | AccountDormant | PendingApproval
+            | RefundNotAllowed | DailyLimitExceeded | SandboxOnly => 403,
+            OrderNotExist | RefundNotExist | ApprovalNotExist | NotFound => 404,
+            MethodNotAllowed => 405,
+            OutTradeNoUsed | OutRefundNoUsed | OrderPaid | OrderClosed | OrderTooNew
+            | OrderNotPaid | OrderPaying | AlreadyApproved => 409,
+            BodyTooLarge => 413,
+            UnsupportedMediaType => 415,
+            FrequencyLimited => 429,
+            SystemError => 500,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        // The serde name is the wire name; this avoids a JSON round trip at run time.
+        use ErrorCode::*;
+        match self {
+            ParamError => "PARAM_ERROR",
+            SignError => "SIGN_ERROR",
+            NonceReused => "NONCE_REUSED",
+            TimestampExpired => "TIMESTAMP_EXPIRED",
+            MerchantNotExist => "MERCHANT_NOT_EXIST",
+            IpNotAllowed => "IP_NOT_ALLOWED",
+            FrequencyLimited => "FREQUENCY_LIMITED",
+            OutTradeNoUsed => "OUT_TRADE_NO_USED",
+            OutRefundNoUsed => "OUT_REFUND_NO_USED",
+            OrderPaid => "ORDER_PAID",
+            OrderClosed => "ORDER_CLOSED",
+            OrderNotExist => "ORDER_NOT_EXIST",
+            OrderTooNew => "ORDER_TOO_NEW",
+            OrderNotPaid => "ORDER_NOT_PAID",
+            OrderPaying => "ORDER_PAYING",
+            RefundNotExist => "REFUND_NOT_EXIST",
+            RefundNotAllowed => "REFUND_NOT_ALLOWED",
+            DailyLimitExceeded => "DAILY_LIMIT_EXCEEDED",
+            AccountNotAllowed => "ACCOUNT_NOT_ALLOWED",
+            AccountDormant => "ACCOUNT_DORMANT",
+            PendingApproval => "PENDING_APPROVAL",
+            ApprovalNotExist => "APPROVAL_NOT_EXIST",
+            AlreadyApproved => "ALREADY_APPROVED",
+            SandboxOnly => "SANDBOX_ONLY",
+            Unauthorized => "UNAUTHORIZED",
+            NotFound => "NOT_FOUND",
+            MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            BodyTooLarge => "BODY_TOO_LARGE",
+            UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            PaymentFailed => "PAYMENT_FAILED",
+            SystemError => "SYSTEM_ERROR",
+        }
+    }
+}
+
+/// The error body of every JSON surface.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+    pub request_id: String,
+}
+
+/// What the deadline does (DESIGN.md §3.1 `timeout_action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeoutAction {
+    #[default]
+    Close,
+    Remind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum PayMethod {
+    Balance,
+    BankCard,
+    CreditCard,
+}
+
+impl PayMethod {
+    pub const ALL: [PayMethod; 3] = [
+        PayMethod::Balance,
+        PayMethod::BankCard,
+        PayMethod::CreditCard,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayMethod::Balance => "balance",
+            PayMethod::BankCard => "bank_card",
+            PayMethod::CreditCard => "credit_card",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PayMethod> {
+        PayMethod::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+/// `POST /v1/orders`. Either `amount` or `item_id` (a merchant's fixed-price item).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrder {
+    pub out_trade_no: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<String>,
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_expire: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_action: Option<TimeoutAction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attach: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_pay: Option<Vec<PayMethod>>,
+}
+
+/// An order on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub out_trade_no: String,
+    pub transaction_id: String,
+    pub status: OrderStatus,
+    pub amount: Money,
+    pub description: String,
+    pub created_at: String,
+    pub time_expire: String,
+    pub checkout_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<PayMethod>,
+    pub refunded_total: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attach: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<String>,
+    pub timeout_action: TimeoutAction,
+    pub limit_pay: Vec<PayMethod>,
+}
+
+/// `POST /v1/refunds`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRefund {
+    pub out_trade_no: String,
+    pub out_refund_no: String,
+    /// Minor units.
+    pub amount: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A refund on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    pub out_refund_no: String,
+    pub out_trade_no: String,
+    pub amount: u64,
+    pub status: RefundStatus,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Present while the refund waits for approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<String>,
+}
+
+/// A card as the payer enters it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardInput {
+    pub number: String,
+    pub exp_month: u8,
+    pub exp_year: u16,
+    pub cvc: String,
+}
+
+/// `POST /api/checkout/{token}/pay`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayRequest {
+    pub method: PayMethod,
+    /// Sandbox wallets for `balance`: `wallet_ok` or `wallet_low`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wallet: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardInput>,
+    /// One-time submission key: the same key never pays twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submission_key: Option<String>,
+}
+
+/// What a retry prompt offers after a failed payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NextStep {
+    Retry,
+    SwitchMethod,
+    None,
+}
+
+/// Answer of a pay call: 200 with `SUCCESS`/`USERPAYING`, 402 with `PAYERROR` and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayResult {
+    pub status: OrderStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_step: Option<NextStep>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_serialise_as_their_wire_names() {
+        use ErrorCode::*;
+        for c in [
+            ParamError,
+            SignError,
+            NonceReused,
+            TimestampExpired,
+            MerchantNotExist,
+            IpNotAllowed,
+            FrequencyLimited,
+            OutTradeNoUsed,
+            OutRefundNoUsed,
+            OrderPaid,
+            OrderClosed,
+            OrderNotExist,
+            OrderTooNew,
+            OrderNotPaid,
+            OrderPaying,
+            RefundNotExist,
+            RefundNotAllowed,
+            DailyLimitExceeded,
+            AccountNotAllowed,
+            AccountDormant,
+            PendingApproval,
+            ApprovalNotExist,
+            AlreadyApproved,
+            SandboxOnly,
+            Unauthorized,
+            NotFound,
+            MethodNotAllowed,
+            BodyTooLarge,
+            UnsupportedMediaType,
+            PaymentFailed,
+            SystemError,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&c).unwrap(),
+                format!("\"{}\"", c.as_str())
+            );
+            assert!((400..=500).contains(&c.http_status()));
+        }
+    }
+
+    #[test]
+    fn create_order_refuses_unknown_fields() {
+        let ok = r#"{"out_trade_no":"A123456","amount":{"total":100,"currency":"CNY"},"description":"x"}"#;
+        assert!(serde_json::from_str::<CreateOrder>(ok).is_ok());
+        let extra = r#"{"out_trade_no":"A123456","description":"x","surprise":1}"#;
+        assert!(serde_json::from_str::<CreateOrder>(extra).is_err());
+    }
+}
