@@ -1,18 +1,42 @@
 //! The one error type of the edge and the one place it becomes an HTTP answer. Internal details
 //! are logged, never sent: a client learns a stable code and a message meant for it.
 
+use paydesk_shared::api::ErrorCode;
 use serde::Serialize;
 
 #[derive(Debug)]
 pub enum AppError {
-    NotFound,
-    /// A route that only exists in local development.
-    DevOnly,
-    Param {
-        param: &'static str,
+    /// A refusal with a stable code, the message for the client and the offending parameter.
+    Code {
+        code: ErrorCode,
         message: String,
+        param: Option<String>,
     },
+    /// A route that only exists in local development: looks absent elsewhere.
+    DevOnly,
     Internal(String),
+}
+
+impl AppError {
+    pub fn code(code: ErrorCode, message: impl Into<String>) -> Self {
+        AppError::Code {
+            code,
+            message: message.into(),
+            param: None,
+        }
+    }
+
+    pub fn param(param: &str, message: impl Into<String>) -> Self {
+        AppError::Code {
+            code: ErrorCode::ParamError,
+            message: message.into(),
+            param: Some(param.to_owned()),
+        }
+    }
+
+    pub fn not_found() -> Self {
+        AppError::code(ErrorCode::NotFound, "no such resource")
+    }
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -20,31 +44,30 @@ pub struct ErrorBody {
     pub code: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub param: Option<&'static str>,
+    pub param: Option<String>,
     pub request_id: String,
 }
 
 impl AppError {
     /// HTTP status and the JSON body a client sees.
     pub fn to_body(&self, request_id: &str) -> (u16, ErrorBody) {
-        let (status, code, message, param) = match self {
-            AppError::NotFound | AppError::DevOnly => {
-                (404, "NOT_FOUND", "no such resource".to_owned(), None)
-            }
-            AppError::Param { param, message } => {
-                (400, "PARAM_ERROR", message.clone(), Some(*param))
-            }
+        let (code, message, param) = match self {
+            AppError::Code {
+                code,
+                message,
+                param,
+            } => (*code, message.clone(), param.clone()),
+            AppError::DevOnly => (ErrorCode::NotFound, "no such resource".to_owned(), None),
             AppError::Internal(_) => (
-                500,
-                "SYSTEM_ERROR",
+                ErrorCode::SystemError,
                 "something went wrong on our side; retry later with the same request".to_owned(),
                 None,
             ),
         };
         (
-            status,
+            code.http_status(),
             ErrorBody {
-                code,
+                code: code.as_str(),
                 message,
                 param,
                 request_id: request_id.to_owned(),
@@ -85,5 +108,14 @@ mod tests {
     fn dev_routes_look_absent_in_production() {
         let (status, body) = AppError::DevOnly.to_body("r");
         assert_eq!((status, body.code), (404, "NOT_FOUND"));
+    }
+
+    #[test]
+    fn codes_carry_their_status() {
+        let (status, body) = AppError::param("amount", "bad").to_body("r");
+        assert_eq!(
+            (status, body.code, body.param.as_deref()),
+            (400, "PARAM_ERROR", Some("amount"))
+        );
     }
 }

@@ -151,12 +151,14 @@ mod tests {
                 logo_url: None,
                 filing_text: None,
                 theme_color: colour.map(Into::into),
+                guarantee_text: None,
             },
             out_trade_no: "DEMO-1".into(),
             description: "</script><script>alert(1)</script>".into(),
             amount: Money::cny(1234),
             status: OrderStatus::NotPay,
             time_expire: "2026-11-28T11:22:40Z".into(),
+            methods: vec![],
         }
     }
 

@@ -80,3 +80,16 @@ pub fn origin(req: &Request) -> String {
     let scheme = if local { "http" } else { "https" };
     format!("{scheme}://{host}")
 }
+
+/// The path and the query (without `?`) of the request, from the raw URL string: no URL
+/// parsing (DESIGN §5: the URL crate's tables cost wasm size).
+pub fn path_and_query(req: &Request) -> (String, String) {
+    let url = req.inner().url();
+    let after_scheme = url.split_once("://").map_or(url.as_str(), |x| x.1);
+    let pq = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    let pq = pq.split('#').next().unwrap_or("/");
+    match pq.split_once('?') {
+        Some((p, q)) => (p.to_owned(), q.to_owned()),
+        None => (pq.to_owned(), String::new()),
+    }
+}

@@ -1,6 +1,7 @@
 //! What the pay page shows (DESIGN.md §3.3): the edge builds a [`CheckoutView`] for a checkout
 //! token and inlines it into the page; the widget renders it.
 
+use crate::api::PayMethod;
 use crate::money::Money;
 use crate::status::OrderStatus;
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,9 @@ pub struct Branding {
     /// `#rrggbb`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theme_color: Option<String>,
+    /// The merchant's own wording of the buyer guarantee, replacing the default text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guarantee_text: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +32,9 @@ pub struct CheckoutView {
     pub status: OrderStatus,
     /// RFC 3339, UTC.
     pub time_expire: String,
+    /// The methods this order may be paid with, in the merchant's order of preference.
+    #[serde(default)]
+    pub methods: Vec<PayMethod>,
 }
 
 #[cfg(test)]
@@ -42,12 +49,14 @@ mod tests {
                 logo_url: None,
                 filing_text: None,
                 theme_color: Some("#0a7d5a".into()),
+                guarantee_text: None,
             },
             out_trade_no: "DEMO-1".into(),
             description: "Oolong".into(),
             amount: Money::cny(1234),
             status: OrderStatus::NotPay,
             time_expire: "2026-11-28T11:22:40Z".into(),
+            methods: vec![PayMethod::Balance, PayMethod::CreditCard],
         };
         let json = serde_json::to_value(&v).unwrap();
         assert_eq!(json["amount"]["total"], 1234);

@@ -19,12 +19,14 @@ fn view(name: &str) -> CheckoutView {
             logo_url: Some("/demo/logo.svg".into()),
             filing_text: Some("沪ICP备00000000号".into()),
             theme_color: Some("#0a7d5a".into()),
+            guarantee_text: None,
         },
         out_trade_no: "DEMO-0001".into(),
         description: "Tieguanyin oolong 250g".into(),
         amount: Money::cny(1234),
         status: OrderStatus::NotPay,
         time_expire: "2026-11-28T11:22:40Z".into(),
+        methods: vec![],
     }
 }
 

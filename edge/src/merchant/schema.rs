@@ -9,20 +9,100 @@ pub const MIGRATIONS: &[(u32, &str)] = &[(
     1,
     "CREATE TABLE IF NOT EXISTS merchant (
         merchant_id TEXT PRIMARY KEY,
-        display_name TEXT NOT NULL,
+        name TEXT NOT NULL,
+        tier TEXT NOT NULL,
+        sandbox INTEGER NOT NULL,
         branding_json TEXT NOT NULL,
-        sandbox INTEGER NOT NULL DEFAULT 1,
+        config_json TEXT NOT NULL,
+        api_key TEXT NOT NULL,
+        prev_api_key TEXT,
+        prev_api_key_until_ms INTEGER,
+        webhook_secret TEXT NOT NULL,
+        dormant INTEGER NOT NULL DEFAULT 0,
+        last_activity_ms INTEGER NOT NULL,
+        clock_offset_ms INTEGER NOT NULL DEFAULT 0,
         created_at_ms INTEGER NOT NULL
     );
     CREATE TABLE IF NOT EXISTS orders (
         out_trade_no TEXT PRIMARY KEY,
         transaction_id TEXT NOT NULL UNIQUE,
         status TEXT NOT NULL,
-        amount_total INTEGER NOT NULL CHECK (amount_total >= 0),
+        amount_total INTEGER NOT NULL CHECK (amount_total > 0),
         currency TEXT NOT NULL,
         description TEXT NOT NULL,
+        item_id TEXT,
+        attach TEXT,
+        tags_json TEXT,
+        limit_pay TEXT NOT NULL,
+        notify_url TEXT,
+        timeout_action TEXT NOT NULL,
+        reminded INTEGER NOT NULL DEFAULT 0,
         created_at_ms INTEGER NOT NULL,
-        time_expire_ms INTEGER NOT NULL
+        time_expire_ms INTEGER NOT NULL,
+        paid_at_ms INTEGER,
+        method TEXT,
+        card_last4 TEXT,
+        refunded_total INTEGER NOT NULL DEFAULT 0 CHECK (refunded_total <= amount_total),
+        opened INTEGER NOT NULL DEFAULT 0,
+        fingerprint TEXT NOT NULL,
+        pay_attempts INTEGER NOT NULL DEFAULT 0,
+        pending_until_ms INTEGER,
+        approval_id TEXT
+    );
+    CREATE INDEX IF NOT EXISTS orders_by_created ON orders (created_at_ms, out_trade_no);
+    CREATE INDEX IF NOT EXISTS orders_by_deadline ON orders (status, time_expire_ms);
+    CREATE TABLE IF NOT EXISTS refunds (
+        out_refund_no TEXT PRIMARY KEY,
+        out_trade_no TEXT NOT NULL,
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        reason TEXT,
+        status TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        approval_id TEXT
+    );
+    CREATE INDEX IF NOT EXISTS refunds_by_order ON refunds (out_trade_no, created_at_ms);
+    CREATE TABLE IF NOT EXISTS approvals (
+        approval_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        need INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS approval_votes (
+        approval_id TEXT NOT NULL,
+        approver TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        PRIMARY KEY (approval_id, approver)
+    );
+    CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, seen_at_ms INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS rate_events (kind TEXT NOT NULL, at_ms INTEGER NOT NULL);
+    CREATE INDEX IF NOT EXISTS rate_events_by_kind ON rate_events (kind, at_ms);
+    CREATE TABLE IF NOT EXISTS daily_totals (day TEXT PRIMARY KEY, paid_total INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS pay_submissions (
+        submission_key TEXT PRIMARY KEY,
+        out_trade_no TEXT NOT NULL,
+        reply_json TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        target TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        data_json TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS audit (
+        seq INTEGER PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        before TEXT NOT NULL,
+        after TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
     );",
 )];
 

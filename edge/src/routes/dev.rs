@@ -1,119 +1,131 @@
 //! Dev-only routes: they exist when `PAYDESK_ENV=dev` (local `.dev.vars`) and answer 404
-//! everywhere else.
+//! everywhere else. The demo shop's "server side": it creates orders for the demo merchant
+//! exactly as a merchant server would, through the signed API with the demo key.
 
-use super::Ctx;
-use crate::config::Deployment;
-use crate::domain::ids;
+use super::{read_body, relay, Call, Ctx};
 use crate::error::AppError;
-use crate::merchant::{client, protocol::Command, protocol::Reply};
+use crate::merchant::client;
+use crate::merchant::protocol::{ApiRequest, Command, MerchantConfig, MerchantSetup};
 use crate::runtime;
-use paydesk_shared::sign::token::CheckoutToken;
+use paydesk_shared::sign::request::SignedRequest;
 use paydesk_shared::{Branding, Money};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use worker::{Request, Response};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct DemoOrderRequest {
     /// Minor units; default ¥12.34.
-    amount: Option<u64>,
+    amount: Option<i64>,
     description: Option<String>,
+    time_expire: Option<String>,
+    timeout_action: Option<String>,
 }
 
-#[derive(Serialize)]
-struct DemoOrderResponse {
-    merchant_id: String,
-    out_trade_no: String,
-    transaction_id: String,
-    amount: Money,
-    checkout_url: String,
-}
-
-/// A dev-only demo order of the demo merchant, with its pay page URL.
-pub async fn create_demo_order(req: &mut Request, ctx: &Ctx) -> Result<Response, AppError> {
-    if runtime::deployment(&ctx.env) != Deployment::Dev {
+pub async fn create_demo_order(
+    req: &mut Request,
+    ctx: &Ctx,
+    call: &Call,
+) -> Result<Response, AppError> {
+    if !call.dev {
         return Err(AppError::DevOnly);
     }
-    let body = req.bytes().await?;
-    let input: DemoOrderRequest = if body.is_empty() {
+    let text = read_body(req, 8 * 1024).await?;
+    let input: DemoOrderRequest = if text.is_empty() {
         DemoOrderRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| AppError::Param {
-            param: "body",
-            message: format!("not a demo order request: {e}"),
-        })?
+        serde_json::from_str(&text)
+            .map_err(|e| AppError::param("body", format!("not a demo order request: {e}")))?
     };
-    let amount = Money::new(input.amount.unwrap_or(1234), paydesk_shared::Currency::Cny)
-        .ok()
-        .filter(|m| m.total > 0)
-        .ok_or(AppError::Param {
-            param: "amount",
-            message: "amount must be a positive integer of fen".into(),
-        })?;
-    let description = input
-        .description
-        .unwrap_or_else(|| "铁观音乌龙茶 250g · Tieguanyin oolong tea".into());
-    if description.is_empty() || description.chars().count() > 127 {
-        return Err(AppError::Param {
-            param: "description",
-            message: "description must be 1-127 characters".into(),
-        });
-    }
-
     let demo = runtime::demo_merchant(&ctx.env)?;
-    let branding = Branding {
-        display_name: "演示茶馆 Demo Tea House".into(),
-        logo_url: Some("/demo/logo.svg".into()),
-        filing_text: Some("沪ICP备00000000号 · dev-only demo merchant".into()),
-        theme_color: Some("#0a7d5a".into()),
+    let webhook_secret = ctx
+        .env
+        .secret("DEMO_WEBHOOK_SECRET")
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    let setup = MerchantSetup {
+        merchant_id: demo.merchant_id.clone(),
+        name: "Demo Tea House".into(),
+        tier: crate::domain::limits::Tier::Enterprise,
+        sandbox: true,
+        branding: Branding {
+            display_name: "演示茶馆 Demo Tea House".into(),
+            logo_url: Some("/demo/logo.svg".into()),
+            filing_text: Some("沪ICP备00000000号 · dev-only demo merchant".into()),
+            theme_color: Some("#0a7d5a".into()),
+            guarantee_text: None,
+        },
+        config: MerchantConfig {
+            items: [("tea-250g".to_owned(), Money::cny(8800))]
+                .into_iter()
+                .collect(),
+            ..serde_json::from_str("{}")?
+        },
+        api_key: demo.api_key.peek().to_owned(),
+        webhook_secret,
     };
     let seeded = client::send(
         &ctx.env,
         &demo.merchant_id,
-        &Command::SeedDemoMerchant {
-            merchant_id: demo.merchant_id.clone(),
-            branding,
+        &call.request_id,
+        &call.origin,
+        true,
+        Command::CreateMerchant {
+            setup,
+            ensure: true,
         },
     )
     .await?;
-    if seeded != Reply::Ok {
+    if !matches!(seeded.status, 200 | 201) {
         return Err(AppError::Internal(format!(
-            "seeding demo merchant: {seeded:?}"
+            "seeding the demo merchant: {seeded:?}"
         )));
     }
 
     let now = runtime::now_ms();
-    let time_expire_ms = now + 24 * 3600 * 1000;
-    let cmd = Command::CreateDemoOrder {
-        out_trade_no: ids::demo_out_trade_no(now, runtime::random_bytes()),
-        transaction_id: ids::transaction_id(now, runtime::random_bytes()),
-        amount,
-        description,
-        now_ms: now,
-        time_expire_ms,
-    };
-    let order = match client::send(&ctx.env, &demo.merchant_id, &cmd).await? {
-        Reply::Order(o) => o,
-        other => {
-            return Err(AppError::Internal(format!(
-                "creating demo order: {other:?}"
-            )))
-        }
-    };
-    let token = CheckoutToken {
-        merchant_id: demo.merchant_id.clone(),
-        out_trade_no: order.out_trade_no.clone(),
-        // A day past the deadline, so a late payer still sees the order's final state.
-        expires_at: time_expire_ms / 1000 + 24 * 3600,
+    let mut order = serde_json::json!({
+        "out_trade_no": crate::domain::ids::demo_out_trade_no(now, runtime::random_bytes()),
+        "amount": {"total": input.amount.unwrap_or(1234), "currency": "CNY"},
+        "description": input.description.unwrap_or_else(|| "铁观音乌龙茶 250g · Tieguanyin oolong tea".into()),
+    });
+    if let Some(t) = input.time_expire {
+        order["time_expire"] = t.into();
     }
-    .encode(runtime::checkout_token_key(&ctx.env)?.peek().as_bytes())
-    .ok_or_else(|| AppError::Internal("demo order number cannot be tokenised".into()))?;
-    let resp = Response::from_json(&DemoOrderResponse {
-        merchant_id: demo.merchant_id,
-        out_trade_no: order.out_trade_no,
-        transaction_id: order.transaction_id,
-        amount: order.amount,
-        checkout_url: format!("{}/pay/{token}", runtime::origin(req)),
-    })?;
-    Ok(resp.with_status(201))
+    if let Some(a) = input.timeout_action {
+        order["timeout_action"] = a.into();
+    }
+    let body = order.to_string();
+    let timestamp = (now / 1000).to_string();
+    let nonce = runtime::random_hex(24);
+    let signature = SignedRequest {
+        method: "POST",
+        path_and_query: "/v1/orders",
+        timestamp: &timestamp,
+        nonce: &nonce,
+        body: body.as_bytes(),
+    }
+    .sign(demo.api_key.peek().as_bytes());
+    let api = ApiRequest {
+        method: "POST".into(),
+        path: "/v1/orders".into(),
+        query: String::new(),
+        timestamp,
+        nonce,
+        signature,
+        body,
+        client_ip: None,
+    };
+    let mut reply = client::send(
+        &ctx.env,
+        &demo.merchant_id,
+        &call.request_id,
+        &call.origin,
+        true,
+        Command::Api(api),
+    )
+    .await?;
+    if reply.status == 201 {
+        reply.body["merchant_id"] = demo.merchant_id.into();
+    }
+    relay(reply)
 }

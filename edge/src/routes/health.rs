@@ -1,4 +1,4 @@
-use super::Ctx;
+use super::{Call, Ctx};
 use crate::error::AppError;
 use serde::Serialize;
 use worker::{Request, Response};
@@ -11,7 +11,7 @@ struct Health {
 }
 
 /// `GET /api/health`: liveness, with the version and commit of the running build.
-pub async fn get(_req: &Request, _ctx: &Ctx) -> Result<Response, AppError> {
+pub async fn get(_req: &mut Request, _ctx: &Ctx, _call: &Call) -> Result<Response, AppError> {
     Ok(Response::from_json(&Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),

@@ -1,48 +1,135 @@
 //! One module per API surface. Each handler returns `Result<Response, AppError>`; [`respond`]
-//! is the one place an error becomes HTTP.
+//! is the one place an error becomes HTTP, and [`relay`] the one place a merchant object's
+//! answer does.
 
+mod admin;
+mod checkout;
 mod dev;
 mod health;
+mod merchant_api;
 mod pay;
 
+use crate::config::Deployment;
 use crate::error::AppError;
+use crate::merchant::protocol::Reply;
 use crate::runtime;
 use worker::{Env, Request, Response, Result, RouteContext, Router};
 
+pub type Ctx = RouteContext<()>;
+
+/// What every handler needs to know about the request it serves.
+pub struct Call {
+    pub request_id: String,
+    pub origin: String,
+    pub dev: bool,
+}
+
+impl Call {
+    fn of(req: &Request, env: &Env) -> Call {
+        let request_id = req
+            .headers()
+            .get("cf-ray")
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| format!("req_{}", runtime::random_hex(8)));
+        Call {
+            request_id,
+            origin: runtime::origin(req),
+            dev: runtime::deployment(env) == Deployment::Dev,
+        }
+    }
+}
+
+macro_rules! route {
+    ($handler:path) => {
+        |mut req, ctx| async move {
+            let call = Call::of(&req, &ctx.env);
+            let result = $handler(&mut req, &ctx, &call).await;
+            respond(&call, result)
+        }
+    };
+}
+
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
     Router::new()
-        .get_async("/api/health", |req, ctx| async move {
-            respond(&req, health::get(&req, &ctx).await)
+        .get_async("/api/health", route!(health::get))
+        .get_async("/pay/:token", route!(pay::get))
+        .get_async("/api/checkout/:token", route!(checkout::get))
+        .post_async("/api/checkout/:token/pay", route!(checkout::pay))
+        .on_async("/v1/*path", route!(merchant_api::handle))
+        .post_async("/admin/merchants", route!(admin::create_merchant))
+        .get_async("/admin/merchants/:id", route!(admin::get_merchant))
+        .post_async("/admin/merchants/:id/rotate-key", route!(admin::rotate_key))
+        .post_async("/admin/merchants/:id/reactivate", route!(admin::reactivate))
+        .post_async(
+            "/admin/merchants/:id/clock/advance",
+            route!(admin::advance_clock),
+        )
+        .get_async("/admin/merchants/:id/orders", route!(admin::list_orders))
+        .get_async(
+            "/admin/merchants/:id/audit/verify",
+            route!(admin::verify_audit),
+        )
+        .post_async("/admin/approvals/:id/:decision", route!(admin::decide))
+        .post_async("/dev/demo-order", route!(dev::create_demo_order))
+        .or_else_any_method_async("/*path", |req, ctx| async move {
+            let call = Call::of(&req, &ctx.env);
+            respond(&call, Err(AppError::not_found()))
         })
-        .get_async("/pay/:token", |req, ctx| async move {
-            respond(&req, pay::get(&req, &ctx).await)
-        })
-        .post_async("/dev/demo-order", |mut req, ctx| async move {
-            let r = dev::create_demo_order(&mut req, &ctx).await;
-            respond(&req, r)
-        })
-        .or_else_any_method("/*path", |req, _| respond(&req, Err(AppError::NotFound)))
         .run(req, env)
         .await
 }
 
-pub type Ctx = RouteContext<()>;
-
-fn respond(req: &Request, result: std::result::Result<Response, AppError>) -> Result<Response> {
+fn respond(call: &Call, result: std::result::Result<Response, AppError>) -> Result<Response> {
     match result {
         Ok(resp) => Ok(resp),
         Err(err) => {
-            let request_id = req
-                .headers()
-                .get("cf-ray")
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| runtime::random_hex(8));
             if let AppError::Internal(detail) = &err {
-                worker::console_error!("request {request_id}: {detail}");
+                worker::console_error!("request {}: {detail}", call.request_id);
             }
-            let (status, body) = err.to_body(&request_id);
-            Ok(Response::from_json(&body)?.with_status(status))
+            let (status, body) = err.to_body(&call.request_id);
+            let resp = Response::from_json(&body)?.with_status(status);
+            resp.headers().set("Cache-Control", "no-store")?;
+            Ok(resp)
         }
     }
+}
+
+/// A merchant object's HTTP-shaped answer as the response.
+pub fn relay(reply: Reply) -> std::result::Result<Response, AppError> {
+    let resp = if reply.status == 204 {
+        Response::empty()?.with_status(204)
+    } else {
+        Response::from_json(&reply.body)?.with_status(reply.status)
+    };
+    resp.headers().set("Cache-Control", "no-store")?;
+    if let Some(secs) = reply.retry_after {
+        resp.headers().set("Retry-After", &secs.to_string())?;
+    }
+    Ok(resp)
+}
+
+/// Reads a body of at most `max` bytes as UTF-8.
+pub async fn read_body(req: &mut Request, max: usize) -> std::result::Result<String, AppError> {
+    use paydesk_shared::api::ErrorCode;
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return Err(AppError::code(
+            ErrorCode::BodyTooLarge,
+            format!("the body must be at most {max} bytes"),
+        ));
+    }
+    let bytes = req.bytes().await?;
+    if bytes.len() > max {
+        return Err(AppError::code(
+            ErrorCode::BodyTooLarge,
+            format!("the body must be at most {max} bytes"),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| AppError::param("body", "the body must be UTF-8"))
 }

@@ -1,33 +1,38 @@
-use super::Ctx;
+use super::{Call, Ctx};
 use crate::error::AppError;
-use crate::merchant::{client, protocol::Command, protocol::Reply};
+use crate::merchant::{client, protocol::Command};
 use crate::page::{pay_page, problem_page, PayPageProblem, WIDGET_ASSETS};
 use crate::runtime;
 use paydesk_shared::sign::token::CheckoutToken;
+use paydesk_shared::CheckoutView;
 use worker::{Request, Response};
 
 /// `GET /pay/{token}`: the pay page of the order the token names, or a friendly 404 page for a
 /// forged, expired or unknown one (the payer is not told which).
-pub async fn get(_req: &Request, ctx: &Ctx) -> Result<Response, AppError> {
+pub async fn get(_req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
     let token = ctx.param("token").map(String::as_str).unwrap_or_default();
     let key = runtime::checkout_token_key(&ctx.env)?;
     let Ok(t) = CheckoutToken::verify(token, key.peek().as_bytes(), runtime::now_ms() / 1000)
     else {
         return not_valid();
     };
-    match client::send(
+    let cmd = Command::Checkout {
+        out_trade_no: t.out_trade_no,
+    };
+    let reply = client::send(
         &ctx.env,
         &t.merchant_id,
-        &Command::CheckoutView {
-            out_trade_no: t.out_trade_no,
-        },
+        &call.request_id,
+        &call.origin,
+        call.dev,
+        cmd,
     )
-    .await?
-    {
-        Reply::Checkout(view) => html(pay_page(&view, WIDGET_ASSETS), 200),
-        Reply::Error(_) => not_valid(),
-        other => Err(AppError::Internal(format!("unexpected reply {other:?}"))),
+    .await?;
+    if reply.status != 200 {
+        return not_valid();
     }
+    let view: CheckoutView = serde_json::from_value(reply.body)?;
+    html(pay_page(&view, WIDGET_ASSETS), 200)
 }
 
 fn not_valid() -> Result<Response, AppError> {

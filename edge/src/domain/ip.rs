@@ -1,0 +1,67 @@
+//! IP allowlists: CIDR blocks (`203.0.113.0/24`, `2001:db8::/32`) or single addresses.
+
+use std::net::IpAddr;
+
+/// Parses `addr[/prefix]`.
+pub fn parse_cidr(cidr: &str) -> Option<(IpAddr, u8)> {
+    let (addr, prefix) = match cidr.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (cidr, None),
+    };
+    let ip: IpAddr = addr.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let prefix = match prefix {
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && p.len() <= 3 => {
+            p.parse().ok()?
+        }
+        Some(_) => return None,
+        None => max,
+    };
+    (prefix <= max).then_some((ip, prefix))
+}
+
+pub fn cidr_contains(cidr: &str, ip: &str) -> bool {
+    let (Some((net, prefix)), Ok(ip)) = (parse_cidr(cidr), ip.parse::<IpAddr>()) else {
+        return false;
+    };
+    match (net, ip) {
+        (IpAddr::V4(n), IpAddr::V4(a)) => {
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(prefix))
+            };
+            u32::from(n) & mask == u32::from(a) & mask
+        }
+        (IpAddr::V6(n), IpAddr::V6(a)) => {
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(prefix))
+            };
+            u128::from(n) & mask == u128::from(a) & mask
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v4_and_v6() {
+        assert!(cidr_contains("203.0.113.0/24", "203.0.113.77"));
+        assert!(!cidr_contains("203.0.113.0/24", "203.0.114.1"));
+        assert!(cidr_contains("198.51.100.7", "198.51.100.7"));
+        assert!(!cidr_contains("198.51.100.7", "198.51.100.8"));
+        assert!(cidr_contains("0.0.0.0/0", "8.8.8.8"));
+        assert!(cidr_contains("2001:db8::/32", "2001:db8:1::1"));
+        assert!(!cidr_contains("2001:db8::/32", "2001:db9::1"));
+        assert!(!cidr_contains("203.0.113.0/24", "2001:db8::1"));
+        assert!(!cidr_contains("not-an-ip", "1.2.3.4"));
+        assert!(!cidr_contains("1.2.3.4/33", "1.2.3.4"));
+        assert!(!cidr_contains("1.2.3.4/", "1.2.3.4"));
+        assert!(parse_cidr("10.0.0.0/8").is_some());
+    }
+}

@@ -1,0 +1,281 @@
+//! Validation of what the admin API accepts for a merchant: branding shown to payers (text only,
+//! https images, length caps), allowlists, approval levels, limits, fixed-price items.
+
+use super::approval::{check_levels, ApprovalLevel};
+use super::ip::parse_cidr;
+use super::limits::{RateLimits, Tier};
+use super::order_rules::check_notify_url;
+use super::ParamError;
+use paydesk_shared::{Branding, Money};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// `POST /admin/merchants` (DESIGN.md §3.6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewMerchant {
+    pub name: String,
+    pub tier: Tier,
+    #[serde(default = "yes")]
+    pub sandbox: bool,
+    pub branding: Branding,
+    #[serde(default)]
+    pub notify_url: Option<String>,
+    #[serde(default)]
+    pub ip_allowlist: Vec<String>,
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    #[serde(default)]
+    pub approval_levels: Vec<ApprovalLevel>,
+    #[serde(default)]
+    pub rate_limits: Option<RateLimits>,
+    #[serde(default)]
+    pub daily_limit: Option<u64>,
+    #[serde(default)]
+    pub items: BTreeMap<String, Money>,
+    #[serde(default)]
+    pub utc_offset_minutes: Option<i32>,
+    #[serde(default)]
+    pub remind_grace_seconds: Option<u32>,
+    #[serde(default)]
+    pub refund_approval_above: Option<u64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn text_ok(s: &str, max: usize) -> bool {
+    let n = s.chars().count();
+    n >= 1 && n <= max && !s.chars().any(char::is_control)
+}
+
+/// A logo is an https URL, or a path on this origin (the dev demo's `/demo/logo.svg`).
+pub fn check_logo_url(url: &str) -> bool {
+    if url.len() > 512 || !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return false;
+    }
+    if let Some(rest) = url.strip_prefix("https://") {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+        return !host.is_empty() && !host.contains('@');
+    }
+    url.starts_with('/') && !url.starts_with("//")
+}
+
+/// An origin that may embed the pay page: `https://host[:port]` (http only on loopback in dev).
+pub fn check_origin(origin: &str, dev: bool) -> bool {
+    let rest = match origin.strip_prefix("https://") {
+        Some(r) => r,
+        None => match origin.strip_prefix("http://") {
+            Some(r) if dev && (r.starts_with("127.0.0.1") || r.starts_with("localhost")) => r,
+            _ => return false,
+        },
+    };
+    !rest.is_empty()
+        && rest.len() <= 253
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+}
+
+pub fn validate(m: &NewMerchant, dev: bool) -> Result<(), ParamError> {
+    let err = ParamError::new;
+    if !text_ok(&m.name, 64) {
+        return Err(err("name", "name must be 1-64 characters"));
+    }
+    let b = &m.branding;
+    if !text_ok(&b.display_name, 64) {
+        return Err(err(
+            "branding.display_name",
+            "display_name must be 1-64 characters of plain text",
+        ));
+    }
+    if b.logo_url.as_deref().is_some_and(|u| !check_logo_url(u)) {
+        return Err(err(
+            "branding.logo_url",
+            "logo_url must be an https URL (at most 512 characters)",
+        ));
+    }
+    if b.filing_text.as_deref().is_some_and(|t| !text_ok(t, 128)) {
+        return Err(err(
+            "branding.filing_text",
+            "filing_text must be 1-128 characters of plain text",
+        ));
+    }
+    if b.guarantee_text
+        .as_deref()
+        .is_some_and(|t| !text_ok(t, 200))
+    {
+        return Err(err(
+            "branding.guarantee_text",
+            "guarantee_text must be 1-200 characters of plain text",
+        ));
+    }
+    let hex_colour = |c: &str| {
+        c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|x| x.is_ascii_hexdigit())
+    };
+    if b.theme_color.as_deref().is_some_and(|c| !hex_colour(c)) {
+        return Err(err("branding.theme_color", "theme_color must be #rrggbb"));
+    }
+    if let Some(u) = &m.notify_url {
+        check_notify_url(u, dev).map_err(|msg| err("notify_url", msg))?;
+    }
+    if m.ip_allowlist.len() > 32 || m.ip_allowlist.iter().any(|c| parse_cidr(c).is_none()) {
+        return Err(err(
+            "ip_allowlist",
+            "ip_allowlist takes at most 32 IPv4/IPv6 addresses or CIDR blocks",
+        ));
+    }
+    if m.allowed_origins.len() > 16 || m.allowed_origins.iter().any(|o| !check_origin(o, dev)) {
+        return Err(err(
+            "allowed_origins",
+            "allowed_origins takes at most 16 origins like https://shop.example.com",
+        ));
+    }
+    check_levels(&m.approval_levels).map_err(|msg| err("approval_levels", msg))?;
+    if let Some(r) = &m.rate_limits {
+        let ok = |n: u32| (1..=100_000).contains(&n);
+        if !(ok(r.create) && ok(r.query) && ok(r.refund)) {
+            return Err(err(
+                "rate_limits",
+                "rate limits must be 1-100000 per minute",
+            ));
+        }
+    }
+    if m.daily_limit
+        .is_some_and(|d| d == 0 || d > paydesk_shared::money::MAX_MINOR)
+    {
+        return Err(err(
+            "daily_limit",
+            "daily_limit must be a positive amount in minor units",
+        ));
+    }
+    if m.items.len() > 200 {
+        return Err(err("items", "at most 200 fixed-price items"));
+    }
+    for (id, price) in &m.items {
+        let id_ok = (1..=32).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !id_ok || price.total == 0 || price.total > paydesk_shared::money::MAX_MINOR {
+            return Err(err(
+                "items",
+                "item ids are 1-32 of [A-Za-z0-9_-] with a positive price",
+            ));
+        }
+    }
+    if m.utc_offset_minutes
+        .is_some_and(|o| !(-720..=840).contains(&o))
+    {
+        return Err(err(
+            "utc_offset_minutes",
+            "utc_offset_minutes must be -720 to 840",
+        ));
+    }
+    if m.remind_grace_seconds
+        .is_some_and(|g| !(60..=30 * 86_400).contains(&g))
+    {
+        return Err(err(
+            "remind_grace_seconds",
+            "remind_grace_seconds must be 60 to 2592000",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> NewMerchant {
+        serde_json::from_value(serde_json::json!({
+            "name": "Tea House", "tier": "enterprise",
+            "branding": {"display_name": "Tea House", "logo_url": "https://cdn.example.com/l.png", "theme_color": "#112233"}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn accepts_a_plain_merchant_and_defaults_to_sandbox() {
+        assert!(base().sandbox);
+        assert_eq!(validate(&base(), false), Ok(()));
+    }
+
+    #[test]
+    fn branding_is_checked() {
+        let cases: Vec<(Box<dyn Fn(&mut NewMerchant)>, &str)> = vec![
+            (
+                Box::new(|m| m.branding.logo_url = Some("http://cdn.example.com/l.png".into())),
+                "branding.logo_url",
+            ),
+            (
+                Box::new(|m| m.branding.logo_url = Some("javascript:alert(1)".into())),
+                "branding.logo_url",
+            ),
+            (
+                Box::new(|m| m.branding.logo_url = Some("//evil.example.com/x.png".into())),
+                "branding.logo_url",
+            ),
+            (
+                Box::new(|m| m.branding.display_name = "x".repeat(65)),
+                "branding.display_name",
+            ),
+            (
+                Box::new(|m| m.branding.theme_color = Some("red".into())),
+                "branding.theme_color",
+            ),
+            (
+                Box::new(|m| m.branding.filing_text = Some("a\nb".into())),
+                "branding.filing_text",
+            ),
+            (
+                Box::new(|m| m.ip_allowlist = vec!["10.0.0.0/33".into()]),
+                "ip_allowlist",
+            ),
+            (
+                Box::new(|m| m.allowed_origins = vec!["http://shop.example.com".into()]),
+                "allowed_origins",
+            ),
+            (
+                Box::new(|m| {
+                    m.approval_levels = vec![ApprovalLevel {
+                        above: 1,
+                        approvers: 0,
+                    }]
+                }),
+                "approval_levels",
+            ),
+            (
+                Box::new(|m| m.items = BTreeMap::from([("tea".into(), Money::cny(0))])),
+                "items",
+            ),
+            (
+                Box::new(|m| m.utc_offset_minutes = Some(900)),
+                "utc_offset_minutes",
+            ),
+        ];
+        for (i, (mutate, param)) in cases.into_iter().enumerate() {
+            let mut m = base();
+            mutate(&mut m);
+            assert_eq!(validate(&m, false).unwrap_err().param, param, "case {i}");
+        }
+    }
+
+    #[test]
+    fn markup_in_names_is_allowed_as_text() {
+        let mut m = base();
+        m.branding.display_name = "<b>Tea</b>".into();
+        assert_eq!(validate(&m, false), Ok(()));
+    }
+
+    #[test]
+    fn origins() {
+        assert!(check_origin("https://shop.example.com", false));
+        assert!(check_origin("https://shop.example.com:8443", false));
+        assert!(check_origin("http://127.0.0.1:8787", true));
+        assert!(!check_origin("http://127.0.0.1:8787", false));
+        assert!(!check_origin("https://shop.example.com/path", false));
+        assert!(!check_origin("*", false));
+    }
+}

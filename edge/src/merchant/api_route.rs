@@ -1,0 +1,105 @@
+//! Which merchant API operation a method and path name, and which rate window it counts
+//! against. Pure, so the routing table is tested natively.
+
+use crate::domain::limits::RateKind;
+use paydesk_shared::api::ErrorCode;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiRoute {
+    CreateOrder,
+    QueryOrder(String),
+    CloseOrder(String),
+    CreateRefund,
+    QueryRefund(String),
+    VerifyAudit,
+}
+
+impl ApiRoute {
+    pub fn rate_kind(&self) -> RateKind {
+        match self {
+            ApiRoute::CreateOrder => RateKind::Create,
+            ApiRoute::CreateRefund => RateKind::Refund,
+            _ => RateKind::Query,
+        }
+    }
+}
+
+pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let (want, r) = match segs.as_slice() {
+        ["v1", "orders"] => ("POST", ApiRoute::CreateOrder),
+        ["v1", "orders", id] if !id.is_empty() => ("GET", ApiRoute::QueryOrder(decode(id)?)),
+        ["v1", "orders", id, "close"] if !id.is_empty() => {
+            ("POST", ApiRoute::CloseOrder(decode(id)?))
+        }
+        ["v1", "refunds"] => ("POST", ApiRoute::CreateRefund),
+        ["v1", "refunds", id] if !id.is_empty() => ("GET", ApiRoute::QueryRefund(decode(id)?)),
+        ["v1", "audit", "verify"] => ("GET", ApiRoute::VerifyAudit),
+        _ => return Err(ErrorCode::NotFound),
+    };
+    if method != want {
+        return Err(ErrorCode::MethodNotAllowed);
+    }
+    Ok(r)
+}
+
+/// Percent-decoding of a path segment (`|` and `*` may arrive encoded); anything that does not
+/// decode to UTF-8 is a bad parameter.
+fn decode(seg: &str) -> Result<String, ErrorCode> {
+    let b = seg.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = seg.get(i + 1..i + 3).ok_or(ErrorCode::ParamError)?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| ErrorCode::ParamError)?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| ErrorCode::ParamError)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        assert_eq!(route("POST", "/v1/orders"), Ok(ApiRoute::CreateOrder));
+        assert_eq!(
+            route("GET", "/v1/orders/A%7CB*1"),
+            Ok(ApiRoute::QueryOrder("A|B*1".into()))
+        );
+        assert_eq!(
+            route("POST", "/v1/orders/X1/close"),
+            Ok(ApiRoute::CloseOrder("X1".into()))
+        );
+        assert_eq!(route("POST", "/v1/refunds"), Ok(ApiRoute::CreateRefund));
+        assert_eq!(
+            route("GET", "/v1/refunds/R1"),
+            Ok(ApiRoute::QueryRefund("R1".into()))
+        );
+        assert_eq!(route("GET", "/v1/audit/verify"), Ok(ApiRoute::VerifyAudit));
+        assert_eq!(route("GET", "/v1/orders"), Err(ErrorCode::MethodNotAllowed));
+        assert_eq!(
+            route("DELETE", "/v1/orders/X1"),
+            Err(ErrorCode::MethodNotAllowed)
+        );
+        assert_eq!(route("GET", "/v1/nothing"), Err(ErrorCode::NotFound));
+        assert_eq!(route("GET", "/v1/orders/%ZZ"), Err(ErrorCode::ParamError));
+        assert_eq!(route("GET", "/v1/orders/%FF"), Err(ErrorCode::ParamError));
+    }
+
+    #[test]
+    fn rate_windows() {
+        assert_eq!(ApiRoute::CreateOrder.rate_kind(), RateKind::Create);
+        assert_eq!(ApiRoute::CreateRefund.rate_kind(), RateKind::Refund);
+        assert_eq!(
+            ApiRoute::QueryOrder("x".into()).rate_kind(),
+            RateKind::Query
+        );
+    }
+}

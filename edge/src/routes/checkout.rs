@@ -1,0 +1,61 @@
+//! `/api/checkout/{token}`: the public checkout API the pay page talks to (DESIGN.md §3.3).
+
+use super::{read_body, relay, Call, Ctx};
+use crate::error::AppError;
+use crate::merchant::{client, protocol::Command};
+use crate::runtime;
+use paydesk_shared::api::{ErrorCode, PayRequest};
+use paydesk_shared::sign::token::CheckoutToken;
+use worker::{Request, Response};
+
+/// The order a checkout token names, or NOT_FOUND for a forged or expired one.
+pub fn verify_token(ctx: &Ctx) -> Result<CheckoutToken, AppError> {
+    let token = ctx.param("token").map(String::as_str).unwrap_or_default();
+    let key = runtime::checkout_token_key(&ctx.env)?;
+    CheckoutToken::verify(token, key.peek().as_bytes(), runtime::now_ms() / 1000).map_err(|_| {
+        AppError::code(
+            ErrorCode::NotFound,
+            "this payment link is not valid or has expired",
+        )
+    })
+}
+
+pub async fn get(_req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    let t = verify_token(ctx)?;
+    let cmd = Command::Checkout {
+        out_trade_no: t.out_trade_no,
+    };
+    relay(
+        client::send(
+            &ctx.env,
+            &t.merchant_id,
+            &call.request_id,
+            &call.origin,
+            call.dev,
+            cmd,
+        )
+        .await?,
+    )
+}
+
+pub async fn pay(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    let t = verify_token(ctx)?;
+    let body = read_body(req, 8 * 1024).await?;
+    let pay: PayRequest = serde_json::from_str(&body)
+        .map_err(|e| AppError::param("body", format!("invalid pay request: {e}")))?;
+    let cmd = Command::Pay {
+        out_trade_no: t.out_trade_no,
+        pay,
+    };
+    relay(
+        client::send(
+            &ctx.env,
+            &t.merchant_id,
+            &call.request_id,
+            &call.origin,
+            call.dev,
+            cmd,
+        )
+        .await?,
+    )
+}
