@@ -29,6 +29,7 @@ test('open_pay_page_of_a_demo_order', async () => {
   const order = await demoOrder(w, { amount: 4321, description: 'Jasmine tea 茉莉花茶' });
   assert.equal(order.merchant_id, w.env.DEMO_MERCHANT_ID);
   assert.match(order.checkout_url, new RegExp(`^${w.url}/pay/[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{43}$`));
+  assert.equal(order.status, 'NOTPAY');
   const r = await fetch(order.checkout_url);
   assert.equal(r.status, 200);
   assert.match(r.headers.get('content-type'), /^text\/html/);
