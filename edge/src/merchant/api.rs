@@ -347,7 +347,7 @@ impl Ledger<'_> {
         #[derive(Deserialize)]
         struct Agg {
             held: Option<i64>,
-            n: i64,
+            n: Option<i64>,
             last: Option<i64>,
         }
         let agg: Vec<Agg> = self.q(
@@ -359,14 +359,14 @@ impl Ledger<'_> {
         )?;
         let agg = agg.into_iter().next().unwrap_or(Agg {
             held: None,
-            n: 0,
+            n: None,
             last: None,
         });
         let now = self.now(m);
         let ctx = refund_rules::RefundContext {
             paid_total: o.amount_total as u64,
             refunded_or_pending: agg.held.unwrap_or(0) as u64,
-            refund_count: agg.n as u32,
+            refund_count: agg.n.unwrap_or(0) as u32,
             paid_at_ms: o.paid_at_ms.unwrap_or(o.created_at_ms),
             last_refund_at_ms: agg.last,
         };
