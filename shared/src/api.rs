@@ -196,6 +196,9 @@ pub struct Order {
     pub item_id: Option<String>,
     pub timeout_action: TimeoutAction,
     pub limit_pay: Vec<PayMethod>,
+    /// Present while the order awaits approval (`PENDING_APPROVAL`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<String>,
 }
 
 /// `POST /v1/refunds`.

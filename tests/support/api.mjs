@@ -2,6 +2,42 @@
 // signature of DESIGN.md §3.1, and the admin API.
 
 import { createHmac, randomBytes } from 'node:crypto';
+import { checkResponse } from './openapi.mjs';
+
+/** The documented path template of a concrete path (docs/openapi.json). */
+export function templateOf(path) {
+  const p = path.split('?')[0];
+  const rules = [
+    [/^\/v1\/orders$/, '/v1/orders'],
+    [/^\/v1\/orders\/[^/]+\/close$/, '/v1/orders/{out_trade_no}/close'],
+    [/^\/v1\/orders\/[^/]+$/, '/v1/orders/{out_trade_no}'],
+    [/^\/v1\/refunds$/, '/v1/refunds'],
+    [/^\/v1\/refunds\/[^/]+$/, '/v1/refunds/{out_refund_no}'],
+    [/^\/v1\/audit\/verify$/, '/v1/audit/verify'],
+    [/^\/admin\/merchants$/, '/admin/merchants'],
+    [/^\/admin\/merchants\/[^/]+$/, '/admin/merchants/{id}'],
+    [/^\/admin\/merchants\/[^/]+\/(rotate-key|reactivate|orders)$/, (m) => `/admin/merchants/{id}/${m[1]}`],
+    [/^\/admin\/merchants\/[^/]+\/clock\/advance$/, '/admin/merchants/{id}/clock/advance'],
+    [/^\/admin\/merchants\/[^/]+\/audit\/verify$/, '/admin/merchants/{id}/audit/verify'],
+    [/^\/admin\/approvals\/[^/]+\/[^/]+$/, '/admin/approvals/{id}/{decision}'],
+    [/^\/api\/checkout\/[^/]+\/pay$/, '/api/checkout/{token}/pay'],
+    [/^\/api\/checkout\/[^/]+$/, '/api/checkout/{token}'],
+  ];
+  for (const [re, t] of rules) {
+    const m = p.match(re);
+    if (m) return typeof t === 'function' ? t(m) : t;
+  }
+  return null;
+}
+
+/** Every response the tests see is checked against the OpenAPI document. */
+async function conforms(method, path, status, body, headers) {
+  const template = templateOf(path);
+  // A wrong method is answered by the router before any operation: not an operation's response.
+  if (!template || status === 405) return;
+  const contentType = headers.get('content-type') ?? undefined;
+  await checkResponse(method, template, status, status === 204 ? undefined : body, { contentType, headers });
+}
 
 export const nonce = () => randomBytes(12).toString('hex');
 
@@ -29,6 +65,7 @@ export async function call(worker, merchant, method, pathAndQuery, bodyObj, opts
   const text = await r.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { /* XML or empty */ }
+  await conforms(method, pathAndQuery, r.status, json ?? (text || undefined), r.headers);
   return { status: r.status, json, text, headers: r.headers };
 }
 
@@ -42,7 +79,9 @@ export async function admin(worker, method, path, bodyObj, token) {
     body: bodyObj === undefined ? undefined : JSON.stringify(bodyObj),
   });
   const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) : null, headers: r.headers };
+  const json = text ? JSON.parse(text) : null;
+  await conforms(method, path, r.status, json ?? undefined, r.headers);
+  return { status: r.status, json, headers: r.headers };
 }
 
 let seq = 0;
@@ -74,7 +113,9 @@ export async function pay(worker, order, payBody) {
   const r = await fetch(`${worker.url}/api/checkout/${tokenOf(order)}/pay`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(payBody),
   });
-  return { status: r.status, json: await r.json() };
+  const json = await r.json();
+  await conforms('POST', `/api/checkout/${tokenOf(order)}/pay`, r.status, json, r.headers);
+  return { status: r.status, json };
 }
 
 export const CARD = (number) => ({ method: 'credit_card', card: { number, exp_month: 12, exp_year: 2035, cvc: '123' } });

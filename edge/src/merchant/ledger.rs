@@ -463,6 +463,11 @@ impl<'a> Ledger<'a> {
             item_id: o.item_id.clone(),
             timeout_action: o.timeout_action(),
             limit_pay: o.methods(),
+            approval_id: if o.status()? == OrderStatus::PendingApproval {
+                o.approval_id.clone()
+            } else {
+                None
+            },
         })
     }
 }

@@ -61,17 +61,28 @@ async fn action(
     merchant_id: &str,
     action: AdminAction,
 ) -> Result<Response, AppError> {
-    relay(
-        client::send(
-            &ctx.env,
-            merchant_id,
-            &call.request_id,
-            &call.origin,
-            call.dev,
-            Command::Admin(action),
-        )
-        .await?,
+    let approval = matches!(action, AdminAction::Decide { .. });
+    let cmd = Command::Admin(action);
+    let reply = client::send(
+        &ctx.env,
+        merchant_id,
+        &call.request_id,
+        &call.origin,
+        call.dev,
+        cmd,
     )
+    .await?;
+    // To an authenticated admin, a merchant that does not exist is a missing resource (404),
+    // not an authentication failure as it is on the merchant API.
+    if reply.body.get("code").and_then(|c| c.as_str()) == Some(ErrorCode::MerchantNotExist.as_str())
+    {
+        return Err(if approval {
+            AppError::code(ErrorCode::ApprovalNotExist, "no such approval")
+        } else {
+            AppError::code(ErrorCode::NotFound, "no such merchant")
+        });
+    }
+    relay(reply)
 }
 
 pub async fn create_merchant(

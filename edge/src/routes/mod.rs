@@ -51,6 +51,21 @@ macro_rules! route {
 }
 
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
+    let call = Call::of(&req, &env);
+    let resp = router().run(req, env).await?;
+    // The router answers a known path with a wrong method itself, in plain text; give it the
+    // same JSON error shape as everything else.
+    if resp.status_code() == 405 {
+        let err = AppError::code(
+            paydesk_shared::api::ErrorCode::MethodNotAllowed,
+            "this method is not allowed on this path",
+        );
+        return respond(&call, Err(err));
+    }
+    Ok(resp)
+}
+
+fn router() -> Router<'static, ()> {
     Router::new()
         .get_async("/api/health", route!(health::get))
         .get_async("/pay/:token", route!(pay::get))
@@ -76,8 +91,6 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
             let call = Call::of(&req, &ctx.env);
             respond(&call, Err(AppError::not_found()))
         })
-        .run(req, env)
-        .await
 }
 
 fn respond(call: &Call, result: std::result::Result<Response, AppError>) -> Result<Response> {
