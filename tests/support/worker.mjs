@@ -103,6 +103,14 @@ export async function startWorker({ persistTo, vars } = {}) {
   return worker;
 }
 
+/** A crash: SIGKILL to the whole group at once, no chance to flush anything. */
+export async function crashWorker(worker) {
+  if (!live.has(worker)) return;
+  live.delete(worker);
+  try { process.kill(-worker.pid, 'SIGKILL'); } catch { return; }
+  await worker.exited;
+}
+
 /** SIGTERM to the whole group, then SIGKILL if it has not gone within 10 s. */
 export async function stopWorker(worker) {
   if (!live.has(worker)) return;

@@ -1,0 +1,99 @@
+// What survives what: acknowledged orders survive a crash of the worker, and the audit chain
+// reveals a row edited behind the ledger's back.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { startWorker, crashWorker, devVars } from './support/worker.mjs';
+import { call, newMerchant, createOrder, pay, CARD, otn } from './support/api.mjs';
+
+const freshState = () => join(mkdtempSync(join(tmpdir(), 'paydesk-durable-')), 'state');
+
+function sqliteFiles(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...sqliteFiles(p));
+    else if (name.endsWith('.sqlite')) out.push(p);
+  }
+  return out;
+}
+
+test('a_crash_mid_run_loses_no_acknowledged_order', async () => {
+  const persistTo = freshState();
+  const vars = devVars();
+  let w = await startWorker({ persistTo, vars });
+  const m = await newMerchant(w);
+  const bodies = Array.from({ length: 40 }, (_, i) => ({ out_trade_no: otn(`K${i}`), amount: { total: 100 + i, currency: 'CNY' }, description: `crash ${i}` }));
+  const acknowledged = [];
+  const inflight = bodies.map((b) =>
+    call(w, m, 'POST', '/v1/orders', b).then((r) => { if (r.status === 201) acknowledged.push(b); }).catch(() => {}));
+  // Crash as soon as some, but typically not all, creates have been acknowledged.
+  while (acknowledged.length < 10) await new Promise((r) => setTimeout(r, 5));
+  await crashWorker(w);
+  await Promise.allSettled(inflight);
+  assert.ok(acknowledged.length >= 10);
+
+  w = await startWorker({ persistTo, vars });
+  try {
+    for (const b of acknowledged) {
+      const r = await call(w, m, 'GET', `/v1/orders/${b.out_trade_no}`);
+      assert.equal(r.status, 200, `acknowledged ${b.out_trade_no} survived`);
+      assert.equal(r.json.amount.total, b.amount.total);
+    }
+    // Whatever was not acknowledged can be retried safely: it exists once, or is created now.
+    for (const b of bodies) {
+      const r = await call(w, m, 'POST', '/v1/orders', b);
+      assert.ok([200, 201].includes(r.status), `${b.out_trade_no}: ${r.status} ${r.text}`);
+    }
+    const audit = await call(w, m, 'GET', '/v1/audit/verify');
+    assert.equal(audit.json.intact, true);
+  } finally {
+    await w.stop();
+  }
+});
+
+test('an_audit_row_edited_in_storage_is_reported', async () => {
+  const persistTo = freshState();
+  const vars = devVars();
+  let w = await startWorker({ persistTo, vars });
+  const m = await newMerchant(w);
+  const o = await createOrder(w, m);
+  assert.equal((await pay(w, o, CARD('4242424242424242'))).status, 200);
+  const intact = await call(w, m, 'GET', '/v1/audit/verify');
+  assert.equal(intact.json.intact, true);
+  assert.ok(intact.json.entries >= 4, JSON.stringify(intact.json));
+  await w.stop();
+
+  // Edit the stored payment entry directly in the object's SQLite file, as an attacker with
+  // disk access would: say the order went to SUCCESS at another time.
+  let edited = 0;
+  for (const file of sqliteFiles(persistTo)) {
+    const db = new DatabaseSync(file);
+    try {
+      const has = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'audit'").get();
+      if (!has) continue;
+      const row = db.prepare("SELECT seq FROM audit WHERE action = 'order.paysucceeded'").get();
+      if (!row) continue;
+      db.prepare('UPDATE audit SET at_ms = at_ms + 1000 WHERE seq = ?').run(row.seq);
+      edited = row.seq;
+    } finally {
+      db.close();
+    }
+  }
+  assert.ok(edited > 0, 'found the payment entry to edit');
+
+  w = await startWorker({ persistTo, vars });
+  try {
+    const r = await call(w, m, 'GET', '/v1/audit/verify');
+    assert.equal(r.status, 200);
+    assert.equal(r.json.intact, false);
+    assert.equal(r.json.first_broken_seq, edited);
+    assert.match(r.json.reason, /hash/);
+  } finally {
+    await w.stop();
+  }
+});
