@@ -20,28 +20,45 @@ pub struct Entry {
     pub hash: String,
 }
 
-/// The hash of an entry: SHA-256 over its fields, each length-prefixed so no two different
-/// entries hash the same bytes.
-pub fn entry_hash(
-    prev_hash: &str,
-    seq: i64,
-    at_ms: i64,
-    actor: &str,
-    action: &str,
-    target: &str,
-    before: &str,
-    after: &str,
-) -> String {
+/// What an entry records, before it is chained.
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a> {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub target: &'a str,
+    pub before: &'a str,
+    pub after: &'a str,
+}
+
+/// The hash of an entry: SHA-256 over the previous hash and its fields, each length-prefixed so
+/// no two different entries hash the same bytes.
+pub fn entry_hash(prev_hash: &str, r: &Record<'_>) -> String {
     let mut buf = Vec::new();
-    let seq_s = seq.to_string();
-    let at_s = at_ms.to_string();
+    let seq_s = r.seq.to_string();
+    let at_s = r.at_ms.to_string();
     for field in [
-        prev_hash, &seq_s, &at_s, actor, action, target, before, after,
+        prev_hash, &seq_s, &at_s, r.actor, r.action, r.target, r.before, r.after,
     ] {
         buf.extend_from_slice(&(field.len() as u64).to_be_bytes());
         buf.extend_from_slice(field.as_bytes());
     }
     hex_lower(&sha256(&buf))
+}
+
+impl Entry {
+    pub fn record(&self) -> Record<'_> {
+        Record {
+            seq: self.seq,
+            at_ms: self.at_ms,
+            actor: &self.actor,
+            action: &self.action,
+            target: &self.target,
+            before: &self.before,
+            after: &self.after,
+        }
+    }
 }
 
 /// Where the chain breaks.
@@ -54,8 +71,7 @@ pub struct Broken {
 /// Recomputes the chain in `seq` order; `Ok(count)` if intact.
 pub fn verify(entries: &[Entry]) -> Result<usize, Broken> {
     let mut prev = GENESIS.to_owned();
-    let mut expected_seq = entries.first().map_or(1, |e| e.seq.min(1));
-    for e in entries {
+    for (expected_seq, e) in (1..).zip(entries) {
         if e.seq != expected_seq {
             return Err(Broken {
                 seq: expected_seq,
@@ -68,24 +84,13 @@ pub fn verify(entries: &[Entry]) -> Result<usize, Broken> {
                 reason: "previous-hash link does not match",
             });
         }
-        let h = entry_hash(
-            &e.prev_hash,
-            e.seq,
-            e.at_ms,
-            &e.actor,
-            &e.action,
-            &e.target,
-            &e.before,
-            &e.after,
-        );
-        if h != e.hash {
+        if entry_hash(&e.prev_hash, &e.record()) != e.hash {
             return Err(Broken {
                 seq: e.seq,
                 reason: "entry content does not match its hash",
             });
         }
         prev = e.hash.clone();
-        expected_seq += 1;
     }
     Ok(entries.len())
 }
@@ -99,7 +104,16 @@ mod tests {
         (1..=n)
             .map(|seq| {
                 let (actor, action, target) = ("api", "order.create", format!("ORDER_{seq}"));
-                let hash = entry_hash(&prev, seq, seq * 10, actor, action, &target, "", "NOTPAY");
+                let rec = Record {
+                    seq,
+                    at_ms: seq * 10,
+                    actor,
+                    action,
+                    target: &target,
+                    before: "",
+                    after: "NOTPAY",
+                };
+                let hash = entry_hash(&prev, &rec);
                 let e = Entry {
                     seq,
                     at_ms: seq * 10,
@@ -137,17 +151,7 @@ mod tests {
     fn a_rehashed_edit_still_breaks_the_next_link() {
         let mut c = chain(5);
         c[2].after = "SUCCESS".into();
-        let e = &c[2];
-        c[2].hash = entry_hash(
-            &e.prev_hash,
-            e.seq,
-            e.at_ms,
-            &e.actor,
-            &e.action,
-            &e.target,
-            &e.before,
-            &e.after,
-        );
+        c[2].hash = entry_hash(&c[2].prev_hash, &c[2].record());
         assert_eq!(
             verify(&c).unwrap_err(),
             Broken {
@@ -166,9 +170,18 @@ mod tests {
 
     #[test]
     fn fields_cannot_bleed_into_each_other() {
+        let r = |actor, action| Record {
+            seq: 1,
+            at_ms: 1,
+            actor,
+            action,
+            target: "",
+            before: "",
+            after: "",
+        };
         assert_ne!(
-            entry_hash(GENESIS, 1, 1, "ab", "c", "", "", ""),
-            entry_hash(GENESIS, 1, 1, "a", "bc", "", "", "")
+            entry_hash(GENESIS, &r("ab", "c")),
+            entry_hash(GENESIS, &r("a", "bc"))
         );
     }
 }

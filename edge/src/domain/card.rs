@@ -34,7 +34,7 @@ pub fn luhn_ok(digits: &str) -> bool {
         }
         sum += d;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

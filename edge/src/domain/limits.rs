@@ -100,8 +100,8 @@ impl Tier {
     /// Default daily collection limit in fen; `None`: may not collect automatically at all.
     pub fn default_daily_limit(self) -> Option<u64> {
         match self {
-            Tier::Enterprise => Some(500_000_00),
-            Tier::IndividualBusiness => Some(100_000_00),
+            Tier::Enterprise => Some(50_000_000),         // 500,000.00
+            Tier::IndividualBusiness => Some(10_000_000), // 100,000.00
             Tier::Personal => None,
         }
     }

@@ -188,6 +188,8 @@ pub fn validate(m: &NewMerchant, dev: bool) -> Result<(), ParamError> {
 mod tests {
     use super::*;
 
+    type Mutation = Box<dyn Fn(&mut NewMerchant)>;
+
     fn base() -> NewMerchant {
         serde_json::from_value(serde_json::json!({
             "name": "Tea House", "tier": "enterprise",
@@ -204,7 +206,7 @@ mod tests {
 
     #[test]
     fn branding_is_checked() {
-        let cases: Vec<(Box<dyn Fn(&mut NewMerchant)>, &str)> = vec![
+        let cases: Vec<(Mutation, &str)> = vec![
             (
                 Box::new(|m| m.branding.logo_url = Some("http://cdn.example.com/l.png".into())),
                 "branding.logo_url",

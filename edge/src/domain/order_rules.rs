@@ -194,6 +194,8 @@ pub fn fingerprint(req: &CreateOrder) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Mutation = Box<dyn Fn(&mut CreateOrder)>;
     use paydesk_shared::Currency;
 
     const NOW: i64 = 1_795_778_560_000;
@@ -241,7 +243,7 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: Vec<(Box<dyn Fn(&mut CreateOrder)>, &str)> = vec![
+        let cases: Vec<(Mutation, &str)> = vec![
             (
                 Box::new(|r| r.out_trade_no = "short".into()),
                 "out_trade_no",

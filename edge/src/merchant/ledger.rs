@@ -269,7 +269,7 @@ impl<'a> Ledger<'a> {
         } = env;
         match command {
             Command::CreateMerchant { setup, ensure } => {
-                self.atomically(|l| l.create_merchant(setup, ensure))
+                self.atomically(|l| l.create_merchant(*setup, ensure))
             }
             Command::Api(req) => self.api(req, &origin, dev),
             Command::Admin(action) => self.admin(action, &origin),
@@ -359,7 +359,16 @@ impl<'a> Ledger<'a> {
             Some(l) => (l.seq + 1, l.hash),
             None => (1, audit::GENESIS.to_owned()),
         };
-        let hash = audit::entry_hash(&prev, seq, at_ms, actor, action, target, before, after);
+        let record = audit::Record {
+            seq,
+            at_ms,
+            actor,
+            action,
+            target,
+            before,
+            after,
+        };
+        let hash = audit::entry_hash(&prev, &record);
         self.x(
             "INSERT INTO audit (seq, at_ms, actor, action, target, before, after, prev_hash, hash)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

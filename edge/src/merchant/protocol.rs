@@ -110,7 +110,7 @@ pub enum Command {
     /// Admin: create the merchant this object holds. `ensure` (dev demo merchant): succeed
     /// without change if it already exists.
     CreateMerchant {
-        setup: MerchantSetup,
+        setup: Box<MerchantSetup>,
         ensure: bool,
     },
     Api(ApiRequest),

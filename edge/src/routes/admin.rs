@@ -126,7 +126,7 @@ pub async fn create_merchant(
         &call.origin,
         call.dev,
         Command::CreateMerchant {
-            setup,
+            setup: Box::new(setup),
             ensure: false,
         },
     )
@@ -253,7 +253,7 @@ pub async fn list_orders(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Re
             }
             _ => {
                 return Err(AppError::param(
-                    if k.len() < 32 { "query" } else { "query" },
+                    "query",
                     format!("unknown query parameter {k}"),
                 ))
             }

@@ -71,7 +71,7 @@ pub async fn create_demo_order(
         &call.origin,
         true,
         Command::CreateMerchant {
-            setup,
+            setup: Box::new(setup),
             ensure: true,
         },
     )
