@@ -41,6 +41,9 @@ test('pay_by_card_succeeds_and_the_merchant_sees_it', async () => {
     assert.equal(s.method, method);
     assert.ok(s.paid_at);
     assert.doesNotMatch(JSON.stringify(s), /4242424242424242|6222000000000000/, 'no full card number anywhere');
+    const close = await call(w, m, 'POST', `/v1/orders/${o.out_trade_no}/close`);
+    assert.equal(close.status, 409);
+    assert.equal(close.json.code, 'ORDER_PAID');
   }
 });
 
