@@ -13,7 +13,7 @@ after(async () => { await w?.stop(); });
 const inlined = (html) => {
   const m = html.match(/<script id="paydesk-data" type="application\/json">(.*?)<\/script>/s);
   assert.ok(m, 'the page inlines the checkout data');
-  return JSON.parse(m[1]);
+  return JSON.parse(m[1]).view;
 };
 
 test('health_reports_version_and_commit', async () => {

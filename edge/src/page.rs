@@ -2,7 +2,7 @@
 //! string building, so it is tested natively. Every merchant- or payer-supplied value passes
 //! through [`escape_html`] or [`inline_json`]; nothing is ever inserted as markup.
 
-use paydesk_shared::CheckoutView;
+use paydesk_shared::PayPageData;
 
 /// Escapes text for use in HTML element content and double-quoted attribute values.
 pub fn escape_html(s: &str) -> String {
@@ -52,9 +52,29 @@ pub const WIDGET_ASSETS: WidgetAssets<'static> = WidgetAssets {
     css: "/pay.css",
 };
 
+/// The Content-Security-Policy of the pay page: only our own scripts (the inline starter by
+/// nonce), wasm, same-origin fetch/WebSocket, https images (merchant logos), and framing only by
+/// `ancestors` (the merchant's allowed origins).
+pub fn pay_page_csp(nonce: &str, ancestors: &[String]) -> String {
+    let frame = if ancestors.is_empty() {
+        "'none'".to_owned()
+    } else {
+        ancestors.join(" ")
+    };
+    format!(
+        "default-src 'none'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' https: data:; connect-src 'self'; \
+         form-action 'self'; base-uri 'none'; frame-ancestors {frame}"
+    )
+}
+
+/// For every other HTML answer of the worker.
+pub const STRICT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /// The pay page for one order: the checkout data inlined for the widget, which renders into
 /// `#paydesk-root`. The wasm is preloaded from this first response.
-pub fn pay_page(view: &CheckoutView, assets: WidgetAssets<'_>) -> String {
+pub fn pay_page(data: &PayPageData, assets: WidgetAssets<'_>, nonce: &str) -> String {
+    let view = &data.view;
     let title = format!(
         "{} · {}",
         escape_html(&view.merchant.display_name),
@@ -83,14 +103,14 @@ pub fn pay_page(view: &CheckoutView, assets: WidgetAssets<'_>) -> String {
 <main id="paydesk-root" class="paydesk" aria-live="polite"></main>
 <noscript><p class="noscript">请开启 JavaScript 以完成付款。Please enable JavaScript to pay.</p></noscript>
 <script id="paydesk-data" type="application/json">{data}</script>
-<script type="module">import init, {{ mount }} from "{js}"; init({{ module_or_path: "{wasm}" }}).then(mount);</script>
+<script type="module" nonce="{nonce}">import init, {{ mount }} from "{js}"; init({{ module_or_path: "{wasm}" }}).then(mount);</script>
 </body>
 </html>
 "##,
         css = assets.css,
         js = assets.js,
         wasm = assets.wasm,
-        data = inline_json(view),
+        data = inline_json(data),
     )
 }
 
@@ -142,9 +162,18 @@ fn is_hex_colour(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use paydesk_shared::{Branding, Money, OrderStatus};
+    use paydesk_shared::{Branding, CheckoutView, Money, OrderStatus};
 
-    fn view(name: &str, colour: Option<&str>) -> CheckoutView {
+    fn view(name: &str, colour: Option<&str>) -> PayPageData {
+        PayPageData {
+            view: checkout(name, colour),
+            token: "tok".into(),
+            embed_origin: None,
+            sandbox: true,
+        }
+    }
+
+    fn checkout(name: &str, colour: Option<&str>) -> CheckoutView {
         CheckoutView {
             merchant: Branding {
                 display_name: name.into(),
@@ -172,7 +201,11 @@ mod tests {
 
     #[test]
     fn inlined_data_cannot_close_the_script() {
-        let html = pay_page(&view("<img src=x onerror=alert(1)>", None), WIDGET_ASSETS);
+        let html = pay_page(
+            &view("<img src=x onerror=alert(1)>", None),
+            WIDGET_ASSETS,
+            "n0nce",
+        );
         assert_eq!(
             html.matches("</script>").count(),
             2,
@@ -183,24 +216,38 @@ mod tests {
         let data_start = html.find(r#"type="application/json">"#).unwrap();
         let data = &html[data_start + 24..];
         let data = &data[..data.find("</script>").unwrap()];
-        let back: CheckoutView = serde_json::from_str(data).unwrap();
+        let back: PayPageData = serde_json::from_str(data).unwrap();
         assert_eq!(back, view("<img src=x onerror=alert(1)>", None));
     }
 
     #[test]
     fn theme_colour_must_be_hex() {
-        let html = pay_page(&view("x", Some("red;background:url(x)")), WIDGET_ASSETS);
+        let html = pay_page(
+            &view("x", Some("red;background:url(x)")),
+            WIDGET_ASSETS,
+            "n0nce",
+        );
         assert!(html.contains("--brand:#1a73e8"));
-        let html = pay_page(&view("x", Some("#0A7d5a")), WIDGET_ASSETS);
+        let html = pay_page(&view("x", Some("#0A7d5a")), WIDGET_ASSETS, "n0nce");
         assert!(html.contains("--brand:#0A7d5a"));
     }
 
     #[test]
     fn pay_page_preloads_the_widget() {
-        let html = pay_page(&view("x", None), WIDGET_ASSETS);
+        let html = pay_page(&view("x", None), WIDGET_ASSETS, "n0nce");
         assert!(html.contains(r#"<link rel="modulepreload" href="/pkg/paydesk_widget.js">"#));
         assert!(html.contains(r#"href="/pkg/paydesk_widget_bg.wasm" as="fetch""#));
         assert!(html.contains(r#"id="paydesk-root""#));
+    }
+
+    #[test]
+    fn csp_limits_framing_to_allowed_origins() {
+        let csp = pay_page_csp("abc", &["https://shop.example.com".into()]);
+        assert!(csp.contains("frame-ancestors https://shop.example.com"));
+        assert!(csp.contains("'nonce-abc'"));
+        assert!(pay_page_csp("abc", &[]).contains("frame-ancestors 'none'"));
+        let html = pay_page(&view("x", None), WIDGET_ASSETS, "abc");
+        assert!(html.contains(r#"<script type="module" nonce="abc">"#));
     }
 
     #[test]

@@ -37,6 +37,19 @@ pub struct CheckoutView {
     pub methods: Vec<PayMethod>,
 }
 
+/// What the pay page inlines for the widget: the view, the token it was opened with, and, when
+/// the page is embedded by an allowed origin, that origin (the only one it will post messages to).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayPageData {
+    pub view: CheckoutView,
+    pub token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embed_origin: Option<String>,
+    /// Whether this is a sandbox merchant (the page says no real money moves).
+    #[serde(default)]
+    pub sandbox: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

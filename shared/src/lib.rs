@@ -9,7 +9,7 @@ pub mod sign;
 pub mod status;
 pub mod time;
 
-pub use checkout::{Branding, CheckoutView};
+pub use checkout::{Branding, CheckoutView, PayPageData};
 pub use money::{Currency, Money, MoneyError};
 #[cfg(feature = "crypto")]
 pub use sign::webhook;

@@ -1,23 +1,245 @@
-use crate::components::{Amount, Header};
-use crate::i18n::Lang;
-use paydesk_shared::CheckoutView;
+use crate::api::{self, PayAnswer};
+use crate::components::{Amount, CardForm, Countdown, Guarantee, Header, MethodPicker, Outcome};
+use crate::i18n::{t, Lang, Text};
+use crate::state::{Action, Phase, State};
+use paydesk_shared::{OrderStatus, PayPageData};
+use std::time::Duration;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct AppProps {
-    pub view: CheckoutView,
+    pub data: PayPageData,
     pub lang: Lang,
+    /// Starting time (unix ms); the page ticks from there.
+    pub now_ms: i64,
+    /// Side effects (network, timers, sockets) on: off in component tests that drive the state.
+    #[prop_or(true)]
+    pub live: bool,
 }
 
 /// The pay page.
 #[function_component]
 pub fn App(props: &AppProps) -> Html {
-    let v = &props.view;
+    let token = props.data.token.clone();
+    let state = {
+        let data = props.data.clone();
+        let (lang, now) = (props.lang, props.now_ms);
+        let remembered = if props.live {
+            api::remembered_method()
+        } else {
+            None
+        };
+        use_reducer(move || State::new(data.view, lang, now, remembered))
+    };
+
+    // The countdown ticks every second.
+    {
+        let dispatch = state.dispatcher();
+        let live = props.live;
+        use_effect_with((), move |_| {
+            if live {
+                yew::platform::spawn_local(async move {
+                    loop {
+                        yew::platform::time::sleep(Duration::from_secs(1)).await;
+                        dispatch.dispatch(Action::Tick(api::now_ms()));
+                    }
+                });
+            }
+        });
+    }
+
+    // Live status: the socket, and polling with backoff while it is down.
+    {
+        let dispatch = state.dispatcher();
+        let token = token.clone();
+        let live = props.live;
+        use_effect_with((), move |_| {
+            if live {
+                connect_live(token, dispatch, 0);
+            }
+        });
+    }
+
+    // Each submission sends one pay request.
+    {
+        let state = state.clone();
+        let token = token.clone();
+        use_effect_with(state.submissions, move |&n| {
+            if n > 0 && state.phase == Phase::Submitting {
+                if let Ok(req) = state.pay_request() {
+                    let dispatch = state.dispatcher();
+                    let method = state.method;
+                    yew::platform::spawn_local(async move {
+                        let action = match api::pay(&token, &req).await {
+                            PayAnswer::Paid => {
+                                api::remember_method(method);
+                                Action::Paid
+                            }
+                            PayAnswer::Pending => Action::Pending,
+                            PayAnswer::Declined {
+                                code,
+                                message,
+                                next_step,
+                            } => Action::Declined {
+                                code,
+                                message,
+                                next_step,
+                            },
+                            PayAnswer::Refused { code, message } => {
+                                Action::Refused { code, message }
+                            }
+                            PayAnswer::Network => Action::NetworkFailed,
+                        };
+                        dispatch.dispatch(action);
+                    });
+                }
+            }
+        });
+    }
+
+    // Tell an embedding page what happened, once per outcome.
+    {
+        let embed = props.data.embed_origin.clone();
+        let otn = state.view.out_trade_no.clone();
+        let phase = state.phase.clone();
+        use_effect_with(phase, move |phase| {
+            if let Some(origin) = embed {
+                match phase {
+                    Phase::Paid => api::notify_host(&origin, "paid", &otn, None),
+                    Phase::Failed { code, .. } => {
+                        api::notify_host(&origin, "failed", &otn, Some(code))
+                    }
+                    Phase::Blocked => {
+                        api::notify_host(&origin, "failed", &otn, Some("ORDER_NOT_PAYABLE"))
+                    }
+                    _ => {}
+                }
+            }
+        });
+    }
+
+    let lang = state.lang;
+    let v = &state.view;
+    let d = state.dispatcher();
+    let busy = matches!(state.phase, Phase::Submitting | Phase::Confirming);
+    let show_form = matches!(
+        state.phase,
+        Phase::Ready | Phase::Submitting | Phase::Failed { .. } | Phase::NetworkLost
+    );
+    let onsubmit = {
+        let d = d.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            d.dispatch(Action::Submit {
+                key: api::submission_key(),
+            });
+        })
+    };
+    let on_retry = {
+        let d = d.clone();
+        let retry_same = matches!(
+            &state.phase,
+            Phase::Failed {
+                next_step: paydesk_shared::api::NextStep::Retry,
+                ..
+            } | Phase::NetworkLost
+        );
+        Callback::from(move |_| {
+            if retry_same {
+                d.dispatch(Action::Submit {
+                    key: api::submission_key(),
+                });
+            } else {
+                d.dispatch(Action::Dismiss);
+            }
+        })
+    };
+    let on_refresh = {
+        let d = d.clone();
+        let token = token.clone();
+        Callback::from(move |_| {
+            let d = d.clone();
+            let token = token.clone();
+            yew::platform::spawn_local(async move {
+                if let Some(view) = api::status(&token).await {
+                    d.dispatch(Action::Status(view.status));
+                }
+            });
+        })
+    };
+    let switch_lang = {
+        let d = d.clone();
+        Callback::from(move |_| d.dispatch(Action::SetLang(lang.other())))
+    };
+    let dm = |f: fn(String) -> Action| {
+        let d = d.clone();
+        Callback::from(move |s: String| d.dispatch(f(s)))
+    };
+
     html! {
-        <div class="pd-card" lang={props.lang.html_tag()}>
-            <Header branding={v.merchant.clone()} lang={props.lang} />
-            <Amount amount={v.amount} description={v.description.clone()}
-                    out_trade_no={v.out_trade_no.clone()} lang={props.lang} />
+        <div class="pd-card" lang={lang.html_tag()} data-status={v.status.as_str()}>
+            <div class="pd-topbar">
+                if props.data.sandbox {
+                    <span class="pd-sandbox">{ t(lang, Text::SandboxNotice) }</span>
+                }
+                <button type="button" class="pd-lang" data-testid="lang" onclick={switch_lang}
+                        lang={lang.other().html_tag()}>{ t(lang, Text::SwitchLanguage) }</button>
+            </div>
+            <Header branding={v.merchant.clone()} {lang} />
+            <Amount amount={v.amount} description={v.description.clone()} out_trade_no={v.out_trade_no.clone()} {lang} />
+            if show_form && matches!(v.status, OrderStatus::NotPay | OrderStatus::PayError) {
+                <Countdown seconds_left={state.seconds_left()} {lang} />
+            }
+            <div aria-live="polite" class="pd-live">
+                <Outcome phase={state.phase.clone()} status={v.status} expired={state.expired()}
+                         amount={v.amount} out_trade_no={v.out_trade_no.clone()} return_url={None::<String>}
+                         {lang} {on_retry} {on_refresh} />
+            </div>
+            if show_form {
+                <form class="pd-form" method="post" novalidate=true {onsubmit}>
+                    <MethodPicker methods={state.methods()} selected={state.method} disabled={busy} {lang}
+                                  on_select={{ let d = d.clone(); Callback::from(move |m| d.dispatch(Action::SelectMethod(m))) }} />
+                    <CardForm method={state.method} card={state.card.clone()} wallet={state.wallet.clone()}
+                              disabled={busy} {lang} error={state.field_error}
+                              on_number={dm(Action::EditCardNumber)} on_expiry={dm(Action::EditExpiry)}
+                              on_cvc={dm(Action::EditCvc)} on_wallet={dm(Action::SelectWallet)} />
+                    <Guarantee custom={v.merchant.guarantee_text.clone()} {lang} />
+                    <button type="submit" class="pd-button pd-pay" data-testid="pay"
+                            disabled={!state.can_pay()} aria-busy={busy.to_string()}>
+                        if busy {
+                            <span class="pd-spinner" aria-hidden="true"></span>{ t(lang, Text::Paying) }
+                        } else {
+                            { t(lang, Text::Pay) }{ " " }{ v.amount.to_string() }
+                        }
+                    </button>
+                </form>
+            }
         </div>
     }
+}
+
+/// Opens the live socket; when it drops, polls with backoff and tries the socket again.
+fn connect_live(token: String, dispatch: UseReducerDispatcher<State>, attempt: u32) {
+    let d_status = dispatch.clone();
+    let token_again = token.clone();
+    let socket = api::live(
+        &token,
+        move |st| d_status.dispatch(Action::Status(st)),
+        move || {
+            yew::platform::spawn_local(async move {
+                // Poll once now, then back off 1 s, 2 s, 4 s ... 15 s before the next socket.
+                if let Some(view) = api::status(&token_again).await {
+                    dispatch.dispatch(Action::Status(view.status));
+                }
+                let wait = (1u64 << attempt.min(4)).min(15);
+                yew::platform::time::sleep(Duration::from_secs(wait)).await;
+                if let Some(view) = api::status(&token_again).await {
+                    dispatch.dispatch(Action::Status(view.status));
+                }
+                connect_live(token_again, dispatch, attempt + 1);
+            });
+        },
+    );
+    // The socket lives as long as the page; its handlers hold what they need.
+    std::mem::forget(socket);
 }

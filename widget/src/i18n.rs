@@ -30,27 +30,99 @@ impl Lang {
             Lang::En => "en",
         }
     }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Text {
-    PayTo,
-    AmountDue,
-    OrderNo,
-    MerchantLogo,
+macro_rules! texts {
+    ($($name:ident => $zh:literal, $en:literal;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Text { $($name),* }
+
+        impl Text {
+            pub const ALL: &'static [Text] = &[$(Text::$name),*];
+        }
+
+        pub fn t(lang: Lang, text: Text) -> &'static str {
+            match (lang, text) {
+                $((Lang::Zh, Text::$name) => $zh, (Lang::En, Text::$name) => $en,)*
+            }
+        }
+    };
 }
 
-pub fn t(lang: Lang, text: Text) -> &'static str {
-    use Text::*;
-    match (lang, text) {
-        (Lang::Zh, PayTo) => "付款给",
-        (Lang::En, PayTo) => "Pay to",
-        (Lang::Zh, AmountDue) => "应付金额",
-        (Lang::En, AmountDue) => "Amount due",
-        (Lang::Zh, OrderNo) => "订单号",
-        (Lang::En, OrderNo) => "Order no.",
-        (Lang::Zh, MerchantLogo) => "商户标志",
-        (Lang::En, MerchantLogo) => "Merchant logo",
+texts! {
+    PayTo => "付款给", "Pay to";
+    AmountDue => "应付金额", "Amount due";
+    OrderNo => "订单号", "Order no.";
+    MerchantLogo => "商户标志", "Merchant logo";
+    TimeLeft => "剩余支付时间", "Time left to pay";
+    Expired => "订单已过期，无法继续付款", "This order has expired and can no longer be paid";
+    ChooseMethod => "选择付款方式", "Choose how to pay";
+    Balance => "钱包余额", "Wallet balance";
+    BankCard => "银行卡", "Bank card";
+    CreditCard => "信用卡", "Credit card";
+    SandboxWallet => "测试钱包", "Test wallet";
+    WalletOk => "余额充足", "Enough balance";
+    WalletLow => "余额不足", "Not enough balance";
+    CardNumber => "卡号", "Card number";
+    Expiry => "有效期 (月/年)", "Expiry (MM/YY)";
+    Cvc => "安全码", "Security code";
+    CardNumberInvalid => "请检查卡号", "Check the card number";
+    CardExpiryInvalid => "请按 月/年 填写有效期", "Enter the expiry as MM/YY";
+    CardCvcInvalid => "安全码为 3 或 4 位数字", "The security code is 3 or 4 digits";
+    Pay => "确认付款", "Pay";
+    Paying => "正在付款…", "Paying…";
+    Confirming => "银行处理中，请稍候…", "Your bank is confirming the payment…";
+    Guarantee => "资金由平台托管，商家发货后才结算；如不满意，可随时申请退款。",
+        "Your money is held by the platform until the merchant delivers. Not satisfied? Ask for a refund anytime.";
+    PaidTitle => "付款成功", "Payment successful";
+    ReturnToMerchant => "返回商家", "Return to merchant";
+    RefreshStatus => "刷新状态", "Refresh status";
+    TryAgain => "重试", "Try again";
+    SwitchMethod => "请换一种付款方式", "Please choose another way to pay";
+    RetryHint => "这通常是暂时的问题，可以再试一次。", "This is usually temporary; you can try again.";
+    FailedTitle => "付款未成功", "The payment did not go through";
+    NetworkLost => "网络连接中断，您填写的信息仍在。请检查网络后重试；不会重复扣款。",
+        "The connection was lost. What you entered is kept; check your network and try again. You will not be charged twice.";
+    AwaitingApproval => "等待商家确认后即可付款", "Awaiting the merchant's confirmation before you can pay";
+    Closed => "订单已关闭，无需付款", "This order is closed; there is nothing to pay";
+    AlreadyPaid => "此订单已付款", "This order is already paid";
+    NothingCharged => "未扣款。", "You have not been charged.";
+    CardDeclined => "银行拒绝了这张卡。", "The bank declined this card.";
+    InsufficientFunds => "余额不足。", "There are not enough funds.";
+    ExpiredCard => "这张卡已过期。", "This card has expired.";
+    ProcessingError => "银行暂时无法处理这笔付款。", "The bank could not process the payment just now.";
+    SwitchLanguage => "English", "中文";
+    SandboxNotice => "测试环境：不会产生真实扣款", "Sandbox: no real money moves";
+}
+
+/// The plain-words reason for a decline code from the channel.
+pub fn decline_reason(lang: Lang, code: &str) -> &'static str {
+    let text = match code {
+        "CARD_DECLINED" => Text::CardDeclined,
+        "INSUFFICIENT_FUNDS" => Text::InsufficientFunds,
+        "EXPIRED_CARD" => Text::ExpiredCard,
+        "PROCESSING_ERROR" => Text::ProcessingError,
+        "ORDER_CLOSED" => Text::Closed,
+        "ORDER_PAID" => Text::AlreadyPaid,
+        "PENDING_APPROVAL" => Text::AwaitingApproval,
+        _ => Text::FailedTitle,
+    };
+    t(lang, text)
+}
+
+/// The field error keys of `State::field_error`.
+pub fn field_error(lang: Lang, key: &str) -> &'static str {
+    match key {
+        "card_number_invalid" => t(lang, Text::CardNumberInvalid),
+        "card_expiry_invalid" => t(lang, Text::CardExpiryInvalid),
+        _ => t(lang, Text::CardCvcInvalid),
     }
 }
 
@@ -70,11 +142,25 @@ mod tests {
 
     #[test]
     fn every_text_exists_in_both_languages() {
-        use Text::*;
-        for text in [PayTo, AmountDue, OrderNo, MerchantLogo] {
+        for &text in Text::ALL {
             let (zh, en) = (t(Lang::Zh, text), t(Lang::En, text));
-            assert!(!zh.is_empty() && !en.is_empty());
-            assert_ne!(zh, en);
+            assert!(!zh.is_empty() && !en.is_empty(), "{text:?}");
+            assert_ne!(zh, en, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn every_decline_has_plain_words() {
+        for code in [
+            "CARD_DECLINED",
+            "INSUFFICIENT_FUNDS",
+            "EXPIRED_CARD",
+            "PROCESSING_ERROR",
+        ] {
+            assert_ne!(
+                decline_reason(Lang::En, code),
+                t(Lang::En, Text::FailedTitle)
+            );
         }
     }
 }

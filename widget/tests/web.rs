@@ -2,7 +2,7 @@
 //! mount a component, then read the DOM.
 #![cfg(target_arch = "wasm32")]
 
-use paydesk_shared::{Branding, CheckoutView, Money, OrderStatus};
+use paydesk_shared::{Branding, CheckoutView, Money, OrderStatus, PayPageData};
 use paydesk_widget::i18n::Lang;
 use paydesk_widget::{App, AppProps};
 use std::time::Duration;
@@ -27,6 +27,20 @@ fn view(name: &str) -> CheckoutView {
         status: OrderStatus::NotPay,
         time_expire: "2026-11-28T11:22:40Z".into(),
         methods: vec![],
+    }
+}
+
+fn props(view: CheckoutView, lang: Lang) -> AppProps {
+    AppProps {
+        data: PayPageData {
+            view,
+            token: "tok".into(),
+            embed_origin: None,
+            sandbox: true,
+        },
+        lang,
+        now_ms: 1_795_778_560_000,
+        live: false,
     }
 }
 

@@ -23,7 +23,14 @@ impl Ledger<'_> {
                 vec![out_trade_no.into()],
             )?;
         }
-        Reply::json(200, &self.checkout_view(&m, &o)?)
+        Reply::json(
+            200,
+            &serde_json::json!({
+                "view": self.checkout_view(&m, &o)?,
+                "sandbox": m.sandbox(),
+                "allowed_origins": m.config.allowed_origins,
+            }),
+        )
     }
 
     pub fn checkout_view(&self, m: &Merchant, o: &OrderRow) -> Result<CheckoutView, Fail> {

@@ -229,17 +229,25 @@ pub struct Ledger<'a> {
     pub sql: &'a SqlStorage,
     pub env: &'a Env,
     pub storage: Storage,
+    /// Orders whose status changed in committed transactions: their open pay pages are told.
+    pub changed: std::cell::RefCell<Vec<String>>,
 }
 
 impl<'a> Ledger<'a> {
     pub fn new(sql: &'a SqlStorage, env: &'a Env, storage: Storage) -> Self {
-        Ledger { sql, env, storage }
+        Ledger {
+            sql,
+            env,
+            storage,
+            changed: Default::default(),
+        }
     }
 
     /// Runs `f` inside one storage transaction; an `Err` rolls every write back. Never nested.
     pub fn atomically<T>(&self, f: impl FnOnce(&Ledger<'a>) -> Result<T, Fail>) -> Result<T, Fail> {
         let mut f = Some(f);
         let mut out: Option<Result<T, Fail>> = None;
+        let changes_before = self.changed.borrow().len();
         let mut body = || -> Result<JsValue, JsValue> {
             let r = (f.take().expect("transaction body runs once"))(self);
             let failed = r.is_err();
@@ -254,10 +262,15 @@ impl<'a> Ledger<'a> {
         let tx: &TxStorage = self.storage.as_raw().unchecked_ref();
         let res = tx.transaction_sync(&closure);
         drop(closure);
-        match out {
+        let out = match out {
             Some(r) => r,
             None => Err(Fail::Internal(format!("transaction did not run: {res:?}"))),
+        };
+        if out.is_err() {
+            // Rolled back: those changes never happened.
+            self.changed.borrow_mut().truncate(changes_before);
         }
+        out
     }
 
     pub fn handle(&self, env: Envelope) -> Result<Reply, Fail> {
@@ -435,6 +448,7 @@ impl<'a> Ledger<'a> {
             from.as_str(),
             to.as_str(),
         )?;
+        self.changed.borrow_mut().push(o.out_trade_no.clone());
         Ok(to)
     }
 

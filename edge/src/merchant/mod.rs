@@ -18,7 +18,7 @@ pub mod client;
 #[cfg(target_arch = "wasm32")]
 mod deadlines;
 #[cfg(target_arch = "wasm32")]
-mod ledger;
+pub mod ledger;
 #[cfg(target_arch = "wasm32")]
 mod object;
 #[cfg(target_arch = "wasm32")]

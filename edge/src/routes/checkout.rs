@@ -6,7 +6,7 @@ use crate::merchant::{client, protocol::Command};
 use crate::runtime;
 use paydesk_shared::api::{ErrorCode, PayRequest};
 use paydesk_shared::sign::token::CheckoutToken;
-use worker::{Request, Response};
+use worker::{Request, RequestInit, Response};
 
 /// The order a checkout token names, or NOT_FOUND for a forged or expired one.
 pub fn verify_token(ctx: &Ctx) -> Result<CheckoutToken, AppError> {
@@ -25,17 +25,19 @@ pub async fn get(_req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response,
     let cmd = Command::Checkout {
         out_trade_no: t.out_trade_no,
     };
-    relay(
-        client::send(
-            &ctx.env,
-            &t.merchant_id,
-            &call.request_id,
-            &call.origin,
-            call.dev,
-            cmd,
-        )
-        .await?,
+    let mut reply = client::send(
+        &ctx.env,
+        &t.merchant_id,
+        &call.request_id,
+        &call.origin,
+        call.dev,
+        cmd,
     )
+    .await?;
+    if reply.status == 200 {
+        reply.body = reply.body["view"].take();
+    }
+    relay(reply)
 }
 
 pub async fn pay(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
@@ -58,4 +60,29 @@ pub async fn pay(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, 
         )
         .await?,
     )
+}
+
+/// `GET /api/checkout/{token}/live`: a WebSocket of the order's status, served by the merchant's
+/// object (hibernatable, tagged by order).
+pub async fn live(req: &mut Request, ctx: &Ctx, _call: &Call) -> Result<Response, AppError> {
+    let t = verify_token(ctx)?;
+    let upgrade = req
+        .headers()
+        .get("upgrade")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if !upgrade.eq_ignore_ascii_case("websocket") {
+        return Err(AppError::param("upgrade", "this endpoint speaks WebSocket"));
+    }
+    let stub = ctx
+        .env
+        .durable_object("MERCHANT")?
+        .id_from_name(&t.merchant_id)?
+        .get_stub()?;
+    let url = format!("https://merchant.internal/live?otn={}", t.out_trade_no);
+    let mut init = RequestInit::new();
+    init.with_headers(req.headers().clone());
+    let fwd = Request::new_with_init(&url, &init)?;
+    Ok(stub.fetch_with_request(fwd).await?)
 }

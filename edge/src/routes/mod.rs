@@ -71,6 +71,7 @@ fn router() -> Router<'static, ()> {
         .get_async("/pay/:token", route!(pay::get))
         .get_async("/api/checkout/:token", route!(checkout::get))
         .post_async("/api/checkout/:token/pay", route!(checkout::pay))
+        .get_async("/api/checkout/:token/live", route!(checkout::live))
         .on_async("/v1/*path", route!(merchant_api::handle))
         .post_async("/admin/merchants", route!(admin::create_merchant))
         .get_async("/admin/merchants/:id", route!(admin::get_merchant))

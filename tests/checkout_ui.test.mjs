@@ -1,0 +1,195 @@
+// The payer's pay page in headless Chromium, through the real worker, at a phone's and a
+// desktop's size: paying, retry prompts, live status, the countdown, branding as text, and the
+// first-load budget. A screenshot of each final state lands in target/test-artifacts/.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { startWorker, ARTIFACTS, ROOT } from './support/worker.mjs';
+import { launch, PHONE, DESKTOP } from './support/browser.mjs';
+import { call, newMerchant, createOrder } from './support/api.mjs';
+
+let w;
+let browser;
+let m;
+before(async () => {
+  w = await startWorker();
+  browser = await launch();
+  m = await newMerchant(w, { branding: { display_name: 'Tea House 茶馆', theme_color: '#0a7d5a', filing_text: '沪ICP备12345678号' } });
+});
+after(async () => {
+  await browser?.close();
+  await w?.stop();
+});
+
+async function open(order, device = PHONE, locale = 'en-US') {
+  const ctx = await browser.newContext({ ...device, locale });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(order.checkout_url);
+  await page.locator('[data-paydesk-ready]').waitFor({ state: 'attached' });
+  return { ctx, page, errors };
+}
+
+async function typeCard(page, number) {
+  await page.locator('#pd-method-credit_card').check();
+  await page.locator('#pd-card-number').fill(number);
+  await page.locator('#pd-card-exp').fill('1235');
+  await page.locator('#pd-card-cvc').fill('123');
+}
+
+const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+for (const [label, device] of [['phone', PHONE], ['desktop', DESKTOP]]) {
+  test(`pay_by_card_and_see_success_on_${label}`, async () => {
+    const order = await createOrder(w, m, { amount: { total: 1234, currency: 'CNY' } });
+    const { ctx, page, errors } = await open(order, device);
+    assert.equal(await page.locator('.pd-amount').textContent(), '¥12.34');
+    assert.match(await page.locator('[data-testid=guarantee]').textContent(), /held by the platform/);
+    assert.match(await page.locator('[data-testid=countdown]').textContent(), /^2[34]:\d\d:\d\d$/);
+    await typeCard(page, '4242424242424242');
+    assert.equal(await page.locator('#pd-card-number').inputValue(), '4242 4242 4242 4242', 'grouped as typed');
+    assert.equal(await page.locator('#pd-card-number').getAttribute('inputmode'), 'numeric');
+    assert.equal(await page.locator('#pd-card-number').getAttribute('autocomplete'), 'cc-number');
+    await page.locator('[data-testid=pay]').click();
+    await page.locator('[data-testid=success]').waitFor();
+    assert.match(await page.locator('[data-testid=success]').textContent(), /Payment successful.*¥12\.34/s);
+    await shot(page, `checkout-success-${label}`);
+    const s = await call(w, m, 'GET', `/v1/orders/${order.out_trade_no}`);
+    assert.equal(s.json.status, 'SUCCESS');
+    assert.deepEqual(errors, []);
+    await ctx.close();
+  });
+}
+
+test('declined_then_switch_to_wallet_then_success', async () => {
+  const order = await createOrder(w, m);
+  const { ctx, page } = await open(order);
+  await typeCard(page, '4000 0000 0000 0002');
+  await page.locator('[data-testid=pay]').click();
+  const prompt = page.locator('[data-testid=retry-prompt]');
+  await prompt.waitFor();
+  assert.equal(await prompt.getAttribute('data-code'), 'CARD_DECLINED');
+  assert.match(await prompt.textContent(), /declined this card.*not been charged.*another way to pay/s);
+  await shot(page, 'checkout-declined');
+  assert.equal(await page.locator('#pd-card-number').inputValue(), '4000 0000 0000 0002', 'entered data kept');
+  await page.locator('#pd-method-balance').check();
+  await page.locator('[data-testid=pay]').click();
+  await page.locator('[data-testid=success]').waitFor();
+  await shot(page, 'checkout-switched-success');
+  await ctx.close();
+});
+
+test('processing_error_then_retry_then_success', async () => {
+  const order = await createOrder(w, m);
+  const { ctx, page } = await open(order);
+  await typeCard(page, '4000000000000119');
+  await page.locator('[data-testid=pay]').click();
+  await page.locator('[data-testid=retry]').waitFor();
+  await shot(page, 'checkout-processing-error');
+  await page.locator('[data-testid=retry]').click();
+  await page.locator('[data-testid=success]').waitFor();
+  await ctx.close();
+});
+
+test('slow_instrument_shows_paying_then_success_without_reload', async () => {
+  const order = await createOrder(w, m);
+  const { ctx, page } = await open(order);
+  let navigations = 0;
+  page.on('framenavigated', () => navigations++);
+  await typeCard(page, '4000 0000 0000 3220');
+  await page.locator('[data-testid=pay]').click();
+  await page.locator('[data-testid=confirming]').waitFor();
+  await shot(page, 'checkout-confirming');
+  await page.locator('[data-testid=success]').waitFor({ timeout: 30_000 });
+  assert.equal(navigations, 0);
+  await ctx.close();
+});
+
+test('order_closed_by_the_merchant_updates_the_open_page_live', async () => {
+  const order = await createOrder(w, m);
+  const pages = [await open(order), await open(order, DESKTOP)];
+  const close = await call(w, m, 'POST', `/v1/orders/${order.out_trade_no}/close`);
+  // The page was opened, so the merchant must wait 5 minutes; use the test clock.
+  if (close.status === 409) {
+    const { advance } = await import('./support/api.mjs');
+    await advance(w, m, 300);
+    assert.equal((await call(w, m, 'POST', `/v1/orders/${order.out_trade_no}/close`)).status, 204);
+  }
+  for (const { page } of pages) {
+    await page.locator('[data-testid=blocked][data-status=CLOSED]').waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator('[data-testid=pay]').count(), 0);
+  }
+  await shot(pages[0].page, 'checkout-closed-live');
+  for (const { ctx } of pages) await ctx.close();
+});
+
+test('countdown_reaching_zero_shows_expired_and_refuses_to_pay', async () => {
+  const mm = await newMerchant(w);
+  const order = await createOrder(w, mm, { time_expire: new Date(Date.now() + 65_000).toISOString() });
+  const ctx = await browser.newContext({ ...PHONE, locale: 'en-US' });
+  const page = await ctx.newPage();
+  await page.clock.install();
+  await page.goto(order.checkout_url);
+  await page.locator('[data-paydesk-ready]').waitFor({ state: 'attached' });
+  await page.locator('#pd-method-balance').check();
+  await page.clock.fastForward('01:10');
+  await page.locator('[data-testid=blocked]').waitFor();
+  assert.match(await page.locator('[data-testid=blocked]').textContent(), /expired/);
+  assert.equal(await page.locator('[data-testid=pay]').count(), 0, 'no pay button once expired');
+  await shot(page, 'checkout-expired');
+  await ctx.close();
+});
+
+test('branding_with_markup_is_shown_as_text', async () => {
+  const evil = '<img src=x onerror="window.pwned=1">Shop';
+  const em = await newMerchant(w, { branding: { display_name: evil, filing_text: '<b>bold</b>' } });
+  const order = await createOrder(w, em);
+  const { ctx, page } = await open(order);
+  assert.equal(await page.locator('.pd-merchant-name').textContent(), evil);
+  assert.equal(await page.locator('.pd-filing').textContent(), '<b>bold</b>');
+  assert.equal(await page.locator('.pd-merchant-name img, .pd-filing b').count(), 0);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  await shot(page, 'checkout-branding-as-text');
+  await ctx.close();
+});
+
+test('switch_language_and_chinese_by_default_for_chinese_browsers', async () => {
+  const order = await createOrder(w, m);
+  const { ctx, page } = await open(order, PHONE, 'zh-CN');
+  assert.equal(await page.locator('[data-testid=pay]').textContent(), '确认付款 ¥10.00');
+  await page.locator('[data-testid=lang]').click();
+  assert.equal(await page.locator('[data-testid=pay]').textContent(), 'Pay ¥10.00');
+  await ctx.close();
+});
+
+test('the_last_successful_method_is_offered_first_next_time', async () => {
+  const ctx = await browser.newContext({ ...PHONE, locale: 'en-US' });
+  const page = await ctx.newPage();
+  const first = await createOrder(w, m);
+  await page.goto(first.checkout_url);
+  await page.locator('[data-paydesk-ready]').waitFor({ state: 'attached' });
+  assert.ok(await page.locator('#pd-method-balance').isChecked(), 'first allowed method by default');
+  await typeCard(page, '4242424242424242');
+  await page.locator('[data-testid=pay]').click();
+  await page.locator('[data-testid=success]').waitFor();
+  const second = await createOrder(w, m);
+  await page.goto(second.checkout_url);
+  await page.locator('[data-paydesk-ready]').waitFor({ state: 'attached' });
+  assert.ok(await page.locator('#pd-method-credit_card').isChecked(), 'remembered');
+  await ctx.close();
+});
+
+test('first_load_fits_the_budget', async () => {
+  const order = await createOrder(w, m);
+  const html = await (await fetch(order.checkout_url)).text();
+  const files = ['www/pay.css', 'www/pkg/paydesk_widget.js', 'www/pkg/paydesk_widget_bg.wasm'];
+  const sizes = { html: gzipSync(html, { level: 9 }).length };
+  for (const f of files) sizes[f] = gzipSync(readFileSync(join(ROOT, f)), { level: 9 }).length;
+  const total = Object.values(sizes).reduce((a, b) => a + b, 0);
+  console.log(`first load gzip bytes: ${JSON.stringify(sizes)} total ${total}`);
+  assert.ok(total <= 150 * 1024, `first load ${total} B gzip exceeds the 150 KB budget`);
+});

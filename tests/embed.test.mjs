@@ -1,0 +1,130 @@
+// The script-tag embed on the demo shop: open, pay, the host page hears `paid` exactly once;
+// messages from anywhere but the pay page's own frame are ignored; the loader stays small.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { createServer } from 'node:http';
+import { startWorker, ARTIFACTS, ROOT } from './support/worker.mjs';
+import { launch, PHONE, DESKTOP } from './support/browser.mjs';
+import { newMerchant, createOrder } from './support/api.mjs';
+
+let w;
+let browser;
+before(async () => {
+  w = await startWorker();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await w?.stop();
+});
+
+for (const [label, device] of [['phone', PHONE], ['desktop', DESKTOP]]) {
+  test(`buy_on_the_demo_shop_and_hear_paid_once_on_${label}`, async () => {
+    const ctx = await browser.newContext({ ...device, locale: 'en-US' });
+    const page = await ctx.newPage();
+    await page.goto(`${w.url}/shop/`);
+    await page.waitForFunction(() => !!window.Paydesk);
+    await page.locator('#buy').click();
+    const frame = page.frameLocator('[data-paydesk-overlay] iframe');
+    await frame.locator('[data-paydesk-ready]').waitFor({ state: 'attached' });
+    await frame.locator('#pd-method-credit_card').check();
+    await frame.locator('#pd-card-number').fill('4242424242424242');
+    await frame.locator('#pd-card-exp').fill('1235');
+    await frame.locator('#pd-card-cvc').fill('123');
+    await frame.locator('[data-testid=pay]').click();
+    await frame.locator('[data-testid=success]').waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, `embed-success-${label}.png`) });
+    // The overlay closes by itself after showing success, and the promise resolves.
+    await page.waitForFunction(() => window.shopOutcome && window.shopOutcome.status === 'paid');
+    assert.equal(await page.locator('[data-paydesk-overlay]').count(), 0);
+    const events = await page.evaluate(() => window.shopEvents);
+    assert.equal(events.filter((e) => e.type === 'paid').length, 1, JSON.stringify(events));
+    assert.match(await page.locator('#result').textContent(), /Paid/);
+    await page.screenshot({ path: join(ARTIFACTS, `embed-shop-after-${label}.png`) });
+    await ctx.close();
+  });
+}
+
+test('closing_the_overlay_tells_the_host_closed', async () => {
+  const ctx = await browser.newContext({ ...PHONE, locale: 'en-US' });
+  const page = await ctx.newPage();
+  await page.goto(`${w.url}/shop/`);
+  await page.waitForFunction(() => !!window.Paydesk);
+  await page.locator('#buy').click();
+  await page.locator('[data-paydesk-overlay] button[aria-label=Close]').click();
+  await page.waitForFunction(() => window.shopOutcome && window.shopOutcome.status === 'closed');
+  const events = await page.evaluate(() => window.shopEvents);
+  assert.deepEqual(events.map((e) => e.type), ['closed']);
+  await ctx.close();
+});
+
+/** A tiny web server on loopback (another origin: another port) serving one page. */
+async function site(body) {
+  const srv = createServer((req, res) => { res.writeHead(200, { 'Content-Type': 'text/html' }); res.end(body); });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${srv.address().port}`, close: () => new Promise((r) => srv.close(r)) };
+}
+
+test('a_merchant_site_on_another_origin_embeds_and_forged_messages_are_ignored', async () => {
+  // The merchant's site is another origin, allowed by the merchant's settings; a third origin
+  // tries to forge a `paid` message, and so does the host page itself.
+  const evil = await site("<script>parent.postMessage({ type: 'paydesk:paid', out_trade_no: 'FORGED' }, '*')</script>");
+  const merchantSite = await site(`<!doctype html><title>Merchant</title><script src="${w.url}/embed.js"></script>
+      <script>window.ev = []; ['paid', 'failed', 'closed'].forEach((t) =>
+        document.addEventListener('paydesk:' + t, (e) => window.ev.push([t, e.detail.out_trade_no])));</script>`);
+  const host = merchantSite.url;
+  const mm = await newMerchant(w, { allowed_origins: [host] });
+  const order = await createOrder(w, mm);
+  const ctx = await browser.newContext({ ...DESKTOP, locale: 'en-US' });
+  const page = await ctx.newPage();
+  await page.goto(`${host}/merchant-site.html`);
+  await page.waitForFunction(() => !!window.Paydesk);
+  await page.evaluate((url) => { window.outcome = window.Paydesk.open(url); }, order.checkout_url);
+  const frame = page.frameLocator('[data-paydesk-overlay] iframe');
+  await frame.locator('[data-paydesk-ready]').waitFor({ state: 'attached' });
+  await page.evaluate((src) => new Promise((resolve) => {
+    const f = document.createElement('iframe');
+    f.src = src;
+    f.onload = resolve;
+    document.body.appendChild(f);
+  }), `${evil.url}/evil.html`);
+  await page.evaluate(() => window.postMessage({ type: 'paydesk:paid', out_trade_no: 'FORGED2' }, '*'));
+  // A message round trip later, nothing was heard and the checkout is still open.
+  await page.evaluate(() => new Promise((r) => { window.addEventListener('message', () => r(), { once: true }); window.postMessage('ping', '*'); }));
+  assert.deepEqual(await page.evaluate(() => window.ev), []);
+  assert.equal(await page.locator('[data-paydesk-overlay]').count(), 1);
+  // The real payment is heard, once, with the real order number.
+  await frame.locator('#pd-method-balance').check();
+  await frame.locator('[data-testid=pay]').click();
+  await frame.locator('[data-testid=success]').waitFor();
+  const outcome = await page.evaluate(() => window.outcome);
+  assert.deepEqual(outcome, { status: 'paid', out_trade_no: order.out_trade_no });
+  assert.deepEqual(await page.evaluate(() => window.ev), [['paid', order.out_trade_no]]);
+  await ctx.close();
+  await evil.close();
+  await merchantSite.close();
+});
+
+test('the_pay_page_may_only_be_framed_by_allowed_origins', async () => {
+  const r = await fetch(`${w.url}/dev/demo-order`, { method: 'POST', body: '{}' });
+  const order = await r.json();
+  const page = await fetch(order.checkout_url);
+  const csp = page.headers.get('content-security-policy');
+  assert.match(csp, /frame-ancestors [^;]*http:\/\/127\.0\.0\.1:\d+/);
+  assert.doesNotMatch(csp, /frame-ancestors[^;]*\*/);
+  assert.match(csp, /script-src 'self' 'nonce-[0-9a-f]+'/);
+  const api = await fetch(`${w.url}/api/health`);
+  assert.equal(api.headers.get('content-security-policy'), null, 'JSON answers are not documents');
+  const notFound = await fetch(`${w.url}/pay/forged.token`);
+  assert.match(notFound.headers.get('content-security-policy'), /frame-ancestors 'none'/);
+});
+
+test('the_loader_is_small', () => {
+  const gz = gzipSync(readFileSync(join(ROOT, 'www/embed.js')), { level: 9 }).length;
+  console.log(`embed.js gzip bytes: ${gz}`);
+  assert.ok(gz <= 4096, `embed.js is ${gz} B gzip, budget 4096`);
+});

@@ -1,0 +1,172 @@
+//! The one place that talks to the edge: the pay call, the status poll, the live socket.
+
+use paydesk_shared::api::{NextStep, PayRequest, PayResult};
+use paydesk_shared::{CheckoutView, OrderStatus};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{RequestInit, Response};
+
+/// What a pay call came back with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PayAnswer {
+    Paid,
+    Pending,
+    Declined {
+        code: String,
+        message: String,
+        next_step: NextStep,
+    },
+    Refused {
+        code: String,
+        message: String,
+    },
+    /// Nothing usable came back: the page keeps what was typed and offers to retry.
+    Network,
+}
+
+async fn fetch(url: &str, init: &RequestInit) -> Result<(u16, String), JsValue> {
+    let window = web_sys::window().ok_or("no window")?;
+    let resp: Response = JsFuture::from(window.fetch_with_str_and_init(url, init))
+        .await?
+        .dyn_into()?;
+    let text = JsFuture::from(resp.text()?)
+        .await?
+        .as_string()
+        .unwrap_or_default();
+    Ok((resp.status(), text))
+}
+
+pub async fn pay(token: &str, req: &PayRequest) -> PayAnswer {
+    let init = RequestInit::new();
+    init.set_method("POST");
+    let headers = web_sys::Headers::new().expect("headers");
+    let _ = headers.set("Content-Type", "application/json");
+    init.set_headers(&headers);
+    let body = serde_json::to_string(req).expect("pay requests serialise");
+    init.set_body(&JsValue::from_str(&body));
+    let Ok((status, text)) = fetch(&format!("/api/checkout/{token}/pay"), &init).await else {
+        return PayAnswer::Network;
+    };
+    if status == 200 || status == 402 {
+        return match serde_json::from_str::<PayResult>(&text) {
+            Ok(r) if r.status == OrderStatus::Success => PayAnswer::Paid,
+            Ok(r) if r.status == OrderStatus::UserPaying => PayAnswer::Pending,
+            Ok(r) => PayAnswer::Declined {
+                code: r.code.unwrap_or_default(),
+                message: r.message.unwrap_or_default(),
+                next_step: r.next_step.unwrap_or(NextStep::None),
+            },
+            Err(_) => PayAnswer::Network,
+        };
+    }
+    #[derive(serde::Deserialize)]
+    struct Err {
+        code: String,
+        message: String,
+    }
+    match serde_json::from_str::<Err>(&text) {
+        Ok(e) if status < 500 => PayAnswer::Refused {
+            code: e.code,
+            message: e.message,
+        },
+        _ => PayAnswer::Network,
+    }
+}
+
+/// The order's current view (the poll behind "refresh status" and the live fallback).
+pub async fn status(token: &str) -> Option<CheckoutView> {
+    let init = RequestInit::new();
+    init.set_method("GET");
+    let (code, text) = fetch(&format!("/api/checkout/{token}"), &init).await.ok()?;
+    if code != 200 {
+        return None;
+    }
+    serde_json::from_str(&text).ok()
+}
+
+/// Opens the live status socket; `on_status` gets every status the edge pushes, `on_closed`
+/// fires once when the socket fails or closes. Returns the socket so the caller can keep it.
+pub fn live(
+    token: &str,
+    on_status: impl Fn(OrderStatus) + 'static,
+    on_closed: impl FnOnce() + 'static,
+) -> Option<web_sys::WebSocket> {
+    let location = web_sys::window()?.location();
+    let scheme = if location.protocol().ok()? == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
+    let url = format!(
+        "{scheme}://{}/api/checkout/{token}/live",
+        location.host().ok()?
+    );
+    let ws = web_sys::WebSocket::new(&url).ok()?;
+    let onmessage =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            #[derive(serde::Deserialize)]
+            struct Msg {
+                status: OrderStatus,
+            }
+            if let Some(text) = e.data().as_string() {
+                if let Ok(m) = serde_json::from_str::<Msg>(&text) {
+                    on_status(m.status);
+                }
+            }
+        });
+    ws.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    let once = std::cell::Cell::new(Some(on_closed));
+    let onclose = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+        if let Some(f) = once.take() {
+            f();
+        }
+    });
+    ws.set_onclose(Some(onclose.as_ref().unchecked_ref()));
+    ws.set_onerror(Some(onclose.as_ref().unchecked_ref()));
+    onclose.forget();
+    Some(ws)
+}
+
+/// The method this browser last paid with successfully.
+pub fn remembered_method() -> Option<paydesk_shared::api::PayMethod> {
+    let s = web_sys::window()?.local_storage().ok()??;
+    paydesk_shared::api::PayMethod::parse(&s.get_item("paydesk:last_method").ok()??)
+}
+
+pub fn remember_method(m: paydesk_shared::api::PayMethod) {
+    if let Some(Ok(Some(s))) = web_sys::window().map(|w| w.local_storage()) {
+        let _ = s.set_item("paydesk:last_method", m.as_str());
+    }
+}
+
+/// 16 random bytes as hex, from the browser's CSPRNG: a one-time submission key.
+pub fn submission_key() -> String {
+    let mut buf = [0u8; 16];
+    if let Some(c) = web_sys::window().and_then(|w| w.crypto().ok()) {
+        let _ = c.get_random_values_with_u8_array(&mut buf);
+    }
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn now_ms() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+/// Tells the embedding page (only the allowed origin it came from) what happened.
+pub fn notify_host(origin: &str, kind: &str, out_trade_no: &str, code: Option<&str>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(Some(parent)) = window.parent() else {
+        return;
+    };
+    let msg = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&msg, &"type".into(), &format!("paydesk:{kind}").into());
+    let _ = js_sys::Reflect::set(&msg, &"out_trade_no".into(), &out_trade_no.into());
+    if let Some(c) = code {
+        let _ = js_sys::Reflect::set(&msg, &"code".into(), &c.into());
+    }
+    let _ = parent.post_message(&msg, origin);
+}

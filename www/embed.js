@@ -1,0 +1,107 @@
+/*! paydesk embed loader: one script tag, no dependencies.
+ * <script src="https://PAYDESK/embed.js" async></script>
+ * <button data-paydesk-checkout="PAY_URL">Pay</button>, <paydesk-checkout url="PAY_URL">, or
+ * Paydesk.open(PAY_URL) -> Promise<{status: 'paid'|'closed', out_trade_no}>.
+ * The host page receives `paydesk:paid`, `paydesk:failed` and `paydesk:closed` CustomEvents.
+ * Messages are accepted only from the pay page's origin and its own iframe, and posted nowhere.
+ */
+(function () {
+  'use strict';
+  if (window.Paydesk) return;
+  var script = document.currentScript;
+  var ORIGIN = new URL(script ? script.src : location.href).origin;
+  var open = null; // the one checkout on screen
+
+  function style(el, css) { el.setAttribute('style', css); return el; }
+
+  function emit(target, type, detail) {
+    var ev = new CustomEvent('paydesk:' + type, { detail: detail, bubbles: true });
+    (target && target.isConnected ? target : document).dispatchEvent(ev);
+  }
+
+  function start(url, trigger) {
+    var u = new URL(url, location.href);
+    if (u.origin !== ORIGIN || u.pathname.indexOf('/pay/') !== 0) {
+      return Promise.reject(new Error('paydesk: not a paydesk checkout URL: ' + url));
+    }
+    if (open) open.finish('closed', null);
+    u.searchParams.set('embed', location.origin);
+    var wide = window.matchMedia('(min-width: 640px)').matches;
+    var overlay = style(document.createElement('div'),
+      'position:fixed;inset:0;z-index:2147483647;background:rgba(0,0,0,.45);display:flex;' +
+      'align-items:center;justify-content:center');
+    overlay.setAttribute('data-paydesk-overlay', '');
+    var frame = style(document.createElement('iframe'), wide
+      ? 'width:420px;height:min(760px,92vh);border:0;border-radius:16px;background:#fff'
+      : 'position:absolute;inset:0;width:100%;height:100%;border:0;background:#fff');
+    frame.src = u.href;
+    frame.title = 'Checkout';
+    frame.setAttribute('allow', 'payment');
+    var close = style(document.createElement('button'),
+      'position:absolute;top:8px;right:8px;width:40px;height:40px;border:0;border-radius:20px;' +
+      'background:rgba(0,0,0,.6);color:#fff;font:24px/40px sans-serif;cursor:pointer');
+    close.type = 'button';
+    close.setAttribute('aria-label', 'Close');
+    close.textContent = '\u00d7';
+    overlay.appendChild(frame);
+    overlay.appendChild(close);
+    document.body.appendChild(overlay);
+    var resolve;
+    var promise = new Promise(function (r) { resolve = r; });
+    var done = false;
+    var state = {
+      finish: function (status, outTradeNo) {
+        if (done) return;
+        done = true;
+        window.removeEventListener('message', onMessage);
+        overlay.remove();
+        if (open === state) open = null;
+        if (status === 'closed') emit(trigger, 'closed', { out_trade_no: outTradeNo });
+        resolve({ status: status, out_trade_no: outTradeNo });
+      }
+    };
+    function onMessage(e) {
+      // Only the pay page, in this checkout's own frame, may speak.
+      if (e.origin !== ORIGIN || e.source !== frame.contentWindow) return;
+      var d = e.data;
+      if (!d || typeof d.type !== 'string') return;
+      if (d.type === 'paydesk:paid') {
+        emit(trigger, 'paid', { out_trade_no: d.out_trade_no });
+        setTimeout(function () { state.finish('paid', d.out_trade_no); }, 1500);
+      } else if (d.type === 'paydesk:failed') {
+        emit(trigger, 'failed', { out_trade_no: d.out_trade_no, code: d.code });
+      }
+    }
+    window.addEventListener('message', onMessage);
+    close.addEventListener('click', function () { state.finish('closed', null); });
+    open = state;
+    return promise;
+  }
+
+  document.addEventListener('click', function (e) {
+    var el = e.target.closest && e.target.closest('[data-paydesk-checkout]');
+    if (!el) return;
+    e.preventDefault();
+    start(el.getAttribute('data-paydesk-checkout'), el).catch(function (err) { console.error(err); });
+  });
+
+  if (window.customElements && !customElements.get('paydesk-checkout')) {
+    customElements.define('paydesk-checkout', class extends HTMLElement {
+      connectedCallback() {
+        if (this.shadowRoot) return;
+        var root = this.attachShadow({ mode: 'open' });
+        var b = document.createElement('button');
+        b.type = 'button';
+        b.part = 'button';
+        b.innerHTML = '<slot>Pay</slot>';
+        var self = this;
+        b.addEventListener('click', function () {
+          start(self.getAttribute('url'), self).catch(function (err) { console.error(err); });
+        });
+        root.appendChild(b);
+      }
+    });
+  }
+
+  window.Paydesk = { open: function (url) { return start(url, null); }, origin: ORIGIN };
+})();
