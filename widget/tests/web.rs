@@ -1,18 +1,21 @@
-//! Widget tests in a real browser (headless Chromium through wasm-bindgen-test):
-//! mount a component, then read the DOM.
+//! Widget tests in a real browser (headless Chromium through wasm-bindgen-test): mount the pay
+//! page, interact with it, then read the DOM.
 #![cfg(target_arch = "wasm32")]
 
+use paydesk_shared::api::PayMethod;
 use paydesk_shared::{Branding, CheckoutView, Money, OrderStatus, PayPageData};
 use paydesk_widget::i18n::Lang;
 use paydesk_widget::{App, AppProps};
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::Element;
+use web_sys::{Element, HtmlInputElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn view(name: &str) -> CheckoutView {
+const NOW: i64 = 1_795_778_560_000; // 2026-11-27T11:22:40Z
+
+fn view(name: &str, status: OrderStatus) -> CheckoutView {
     CheckoutView {
         merchant: Branding {
             display_name: name.into(),
@@ -24,31 +27,30 @@ fn view(name: &str) -> CheckoutView {
         out_trade_no: "DEMO-0001".into(),
         description: "Tieguanyin oolong 250g".into(),
         amount: Money::cny(1234),
-        status: OrderStatus::NotPay,
-        time_expire: "2026-11-28T11:22:40Z".into(),
-        methods: vec![],
+        status,
+        time_expire: "2026-11-27T11:32:40Z".into(),
+        methods: vec![PayMethod::CreditCard, PayMethod::Balance],
     }
 }
 
-fn props(view: CheckoutView, lang: Lang) -> AppProps {
-    AppProps {
+fn mount(view: CheckoutView, lang: Lang) -> Element {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let root = doc.create_element("div").unwrap();
+    doc.body().unwrap().append_child(&root).unwrap();
+    let props = AppProps {
         data: PayPageData {
             view,
-            token: "tok".into(),
+            token: "no-such-token".into(),
             embed_origin: None,
             sandbox: true,
         },
         lang,
-        now_ms: 1_795_778_560_000,
+        now_ms: NOW,
         live: false,
-    }
-}
-
-fn fresh_root() -> Element {
-    let doc = web_sys::window().unwrap().document().unwrap();
-    let div = doc.create_element("div").unwrap();
-    doc.body().unwrap().append_child(&div).unwrap();
-    div
+    };
+    // The app lives as long as the test page.
+    std::mem::forget(yew::Renderer::<App>::with_root_and_props(root.clone(), props).render());
+    root
 }
 
 /// Yields to the browser until `cond` holds on the root (at most ~5 s, then fails).
@@ -69,14 +71,25 @@ fn text_of(root: &Element, selector: &str) -> String {
         .unwrap_or_default()
 }
 
+fn input(root: &Element, selector: &str) -> HtmlInputElement {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap()
+}
+
+/// Types into an input as a person would: set the value, fire `input`.
+fn type_into(root: &Element, selector: &str, value: &str) {
+    let el = input(root, selector);
+    el.set_value(value);
+    let ev = web_sys::InputEvent::new("input").unwrap();
+    el.dispatch_event(&ev).unwrap();
+}
+
 #[wasm_bindgen_test]
-async fn shows_merchant_amount_and_description() {
-    let root = fresh_root();
-    let props = AppProps {
-        view: view("Demo Tea House"),
-        lang: Lang::En,
-    };
-    let _app = yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
+async fn shows_merchant_amount_description_and_guarantee() {
+    let root = mount(view("Demo Tea House", OrderStatus::NotPay), Lang::En);
     wait_for(&root, "the amount", |r| {
         text_of(r, ".pd-amount") == "¥12.34"
     })
@@ -84,19 +97,112 @@ async fn shows_merchant_amount_and_description() {
     assert_eq!(text_of(&root, ".pd-merchant-name"), "Demo Tea House");
     assert_eq!(text_of(&root, ".pd-description"), "Tieguanyin oolong 250g");
     assert!(text_of(&root, ".pd-order-no").contains("DEMO-0001"));
-    assert_eq!(text_of(&root, ".pd-pay-to"), "Pay to");
+    assert!(text_of(&root, "[data-testid=guarantee]").contains("held by the platform"));
+    assert_eq!(text_of(&root, "[data-testid=countdown]"), "10:00");
     let logo = root.query_selector("img.pd-logo").unwrap().unwrap();
     assert_eq!(logo.get_attribute("src").as_deref(), Some("/demo/logo.svg"));
+    // The first allowed method is chosen, and card fields ask for the numeric keyboard.
+    assert!(input(&root, "#pd-method-credit_card").checked());
+    assert_eq!(
+        input(&root, "#pd-card-number")
+            .get_attribute("inputmode")
+            .as_deref(),
+        Some("numeric")
+    );
+    assert_eq!(
+        input(&root, "#pd-card-exp")
+            .get_attribute("autocomplete")
+            .as_deref(),
+        Some("cc-exp")
+    );
 }
 
 #[wasm_bindgen_test]
-async fn speaks_chinese() {
-    let root = fresh_root();
-    let props = AppProps {
-        view: view("演示茶馆"),
-        lang: Lang::Zh,
-    };
-    let _app = yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
+async fn card_number_and_expiry_are_formatted_as_typed() {
+    let root = mount(view("Shop", OrderStatus::NotPay), Lang::En);
+    wait_for(&root, "the form", |r| {
+        r.query_selector("#pd-card-number").unwrap().is_some()
+    })
+    .await;
+    type_into(&root, "#pd-card-number", "4242424242424242");
+    wait_for(&root, "grouping", |r| {
+        input(r, "#pd-card-number").value() == "4242 4242 4242 4242"
+    })
+    .await;
+    type_into(&root, "#pd-card-exp", "1235");
+    wait_for(&root, "MM/YY", |r| {
+        input(r, "#pd-card-exp").value() == "12/35"
+    })
+    .await;
+    type_into(&root, "#pd-card-cvc", "12a3");
+    wait_for(&root, "digits only", |r| {
+        input(r, "#pd-card-cvc").value() == "123"
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_card_number_is_pointed_out_before_sending() {
+    let root = mount(view("Shop", OrderStatus::NotPay), Lang::En);
+    wait_for(&root, "the form", |r| {
+        r.query_selector("#pd-card-number").unwrap().is_some()
+    })
+    .await;
+    type_into(&root, "#pd-card-number", "4242424242424241");
+    let button: web_sys::HtmlElement = root
+        .query_selector("[data-testid=pay]")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    button.click();
+    wait_for(&root, "the field error", |r| {
+        !text_of(r, ".pd-field-error").is_empty()
+    })
+    .await;
+    assert_eq!(text_of(&root, ".pd-field-error"), "Check the card number");
+    assert_eq!(
+        input(&root, "#pd-card-number")
+            .get_attribute("aria-invalid")
+            .as_deref(),
+        Some("true")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_lost_connection_keeps_what_was_typed() {
+    // The token names no order on the test server: the pay call fails like a lost network.
+    let root = mount(view("Shop", OrderStatus::NotPay), Lang::En);
+    wait_for(&root, "the form", |r| {
+        r.query_selector("#pd-card-number").unwrap().is_some()
+    })
+    .await;
+    type_into(&root, "#pd-card-number", "4242424242424242");
+    type_into(&root, "#pd-card-exp", "1235");
+    type_into(&root, "#pd-card-cvc", "123");
+    let button: web_sys::HtmlElement = root
+        .query_selector("[data-testid=pay]")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    button.click();
+    wait_for(&root, "the network prompt", |r| {
+        r.query_selector("[data-testid=network-lost]")
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    assert_eq!(
+        input(&root, "#pd-card-number").value(),
+        "4242 4242 4242 4242"
+    );
+    assert!(text_of(&root, "[data-testid=network-lost]").contains("not be charged twice"));
+}
+
+#[wasm_bindgen_test]
+async fn speaks_chinese_and_switches_language() {
+    let root = mount(view("演示茶馆", OrderStatus::NotPay), Lang::Zh);
     wait_for(&root, "the header", |r| {
         text_of(r, ".pd-pay-to") == "付款给"
     })
@@ -104,17 +210,40 @@ async fn speaks_chinese() {
     assert_eq!(text_of(&root, ".pd-amount-label"), "应付金额");
     let card = root.query_selector(".pd-card").unwrap().unwrap();
     assert_eq!(card.get_attribute("lang").as_deref(), Some("zh-CN"));
+    let switch: web_sys::HtmlElement = root
+        .query_selector("[data-testid=lang]")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    switch.click();
+    wait_for(&root, "English", |r| text_of(r, ".pd-pay-to") == "Pay to").await;
+}
+
+#[wasm_bindgen_test]
+async fn states_other_than_payable() {
+    let paid = mount(view("Shop", OrderStatus::Success), Lang::En);
+    wait_for(&paid, "success", |r| {
+        r.query_selector("[data-testid=success]").unwrap().is_some()
+    })
+    .await;
+    assert!(paid.query_selector("[data-testid=pay]").unwrap().is_none());
+    let pending = mount(view("Shop", OrderStatus::PendingApproval), Lang::En);
+    wait_for(&pending, "awaiting", |r| {
+        text_of(r, "[data-testid=blocked]").contains("merchant's confirmation")
+    })
+    .await;
+    let closed = mount(view("Shop", OrderStatus::Closed), Lang::En);
+    wait_for(&closed, "closed", |r| {
+        text_of(r, "[data-testid=blocked]").contains("closed")
+    })
+    .await;
 }
 
 #[wasm_bindgen_test]
 async fn branding_with_markup_is_shown_as_text() {
-    let root = fresh_root();
     let evil = "<img src=x onerror=alert(1)><b>Shop</b>";
-    let props = AppProps {
-        view: view(evil),
-        lang: Lang::En,
-    };
-    let _app = yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
+    let root = mount(view(evil, OrderStatus::NotPay), Lang::En);
     wait_for(&root, "the name", |r| {
         !text_of(r, ".pd-merchant-name").is_empty()
     })
@@ -126,5 +255,4 @@ async fn branding_with_markup_is_shown_as_text() {
         0,
         "no elements were created from the name"
     );
-    assert!(name.dyn_ref::<web_sys::HtmlElement>().is_some());
 }
