@@ -31,6 +31,17 @@ for (const [label, device] of [['phone', PHONE], ['desktop', DESKTOP]]) {
     await page.locator('#buy').click();
     const frame = page.frameLocator('[data-paydesk-overlay] iframe');
     await frame.locator('[data-paydesk-ready]').waitFor({ state: 'attached' });
+    // Full screen on a phone, a centred dialog on a wide screen, over a dimmed page.
+    const box = await page.locator('[data-paydesk-overlay] iframe').boundingBox();
+    const vp = device.viewport;
+    if (label === 'phone') {
+      assert.deepEqual([box.x, box.y, box.width, box.height], [0, 48, vp.width, vp.height - 48]);
+    } else {
+      assert.equal(box.width, 420);
+      assert.ok(Math.abs(box.x + box.width / 2 - vp.width / 2) <= 1, `centred: ${JSON.stringify(box)}`);
+    }
+    const dim = await page.locator('[data-paydesk-overlay]').evaluate((el) => getComputedStyle(el).backgroundColor);
+    assert.equal(dim, 'rgba(0, 0, 0, 0.45)');
     await frame.locator('#pd-method-credit_card').check();
     await frame.locator('#pd-card-number').fill('4242424242424242');
     await frame.locator('#pd-card-exp').fill('1235');

@@ -12,7 +12,8 @@
   var ORIGIN = new URL(script ? script.src : location.href).origin;
   var open = null; // the one checkout on screen
 
-  function style(el, css) { el.setAttribute('style', css); return el; }
+  // CSSOM, not a style attribute: host pages with a strict CSP (no inline styles) allow it.
+  function style(el, css) { el.style.cssText = css; return el; }
 
   function emit(target, type, detail) {
     var ev = new CustomEvent('paydesk:' + type, { detail: detail, bubbles: true });
@@ -31,9 +32,11 @@
       'position:fixed;inset:0;z-index:2147483647;background:rgba(0,0,0,.45);display:flex;' +
       'align-items:center;justify-content:center');
     overlay.setAttribute('data-paydesk-overlay', '');
+    // A sheet under a slim bar (holding the close button) on phones; a centred dialog on wide screens.
     var frame = style(document.createElement('iframe'), wide
       ? 'width:420px;height:min(760px,92vh);border:0;border-radius:16px;background:#fff'
-      : 'position:absolute;inset:0;width:100%;height:100%;border:0;background:#fff');
+      : 'position:absolute;left:0;right:0;bottom:0;top:48px;width:100%;height:calc(100% - 48px);border:0;' +
+        'border-radius:12px 12px 0 0;background:#fff');
     frame.src = u.href;
     frame.title = 'Checkout';
     frame.setAttribute('allow', 'payment');
@@ -49,6 +52,7 @@
     var resolve;
     var promise = new Promise(function (r) { resolve = r; });
     var done = false;
+    var paid = null;
     var state = {
       finish: function (status, outTradeNo) {
         if (done) return;
@@ -65,15 +69,18 @@
       if (e.origin !== ORIGIN || e.source !== frame.contentWindow) return;
       var d = e.data;
       if (!d || typeof d.type !== 'string') return;
-      if (d.type === 'paydesk:paid') {
-        emit(trigger, 'paid', { out_trade_no: d.out_trade_no });
-        setTimeout(function () { state.finish('paid', d.out_trade_no); }, 1500);
+      if (d.type === 'paydesk:paid' && !paid) {
+        paid = d.out_trade_no;
+        emit(trigger, 'paid', { out_trade_no: paid });
+        setTimeout(function () { state.finish('paid', paid); }, 1500);
+      } else if (d.type === 'paydesk:return') {
+        state.finish(paid ? 'paid' : 'closed', paid);
       } else if (d.type === 'paydesk:failed') {
         emit(trigger, 'failed', { out_trade_no: d.out_trade_no, code: d.code });
       }
     }
     window.addEventListener('message', onMessage);
-    close.addEventListener('click', function () { state.finish('closed', null); });
+    close.addEventListener('click', function () { state.finish(paid ? 'paid' : 'closed', paid); });
     open = state;
     return promise;
   }

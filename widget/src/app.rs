@@ -167,6 +167,18 @@ pub fn App(props: &AppProps) -> Html {
             });
         })
     };
+    let on_return = {
+        let embed = props.data.embed_origin.clone();
+        let otn = v.out_trade_no.clone();
+        Callback::from(move |_| match &embed {
+            Some(origin) => api::notify_host(origin, "return", &otn, None),
+            None => {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.history().and_then(|h| h.back());
+                }
+            }
+        })
+    };
     let switch_lang = {
         let d = d.clone();
         Callback::from(move |_| d.dispatch(Action::SetLang(lang.other())))
@@ -193,7 +205,7 @@ pub fn App(props: &AppProps) -> Html {
             <div aria-live="polite" class="pd-live">
                 <Outcome phase={state.phase.clone()} status={v.status} expired={state.expired()}
                          amount={v.amount} out_trade_no={v.out_trade_no.clone()} return_url={None::<String>}
-                         {lang} {on_retry} {on_refresh} />
+                         {lang} {on_retry} {on_refresh} {on_return} />
             </div>
             if show_form {
                 <form class="pd-form" method="post" novalidate=true {onsubmit}>

@@ -15,6 +15,8 @@ pub struct OutcomeProps {
     pub lang: Lang,
     pub on_retry: Callback<()>,
     pub on_refresh: Callback<()>,
+    /// "Return to merchant" when there is no return URL: close the embed, or go back.
+    pub on_return: Callback<()>,
 }
 
 /// Everything that is not the form: success, the retry prompt, confirming, blocked states.
@@ -42,9 +44,10 @@ pub fn Outcome(props: &OutcomeProps) -> Html {
                 if let Some(url) = &props.return_url {
                     <a class="pd-button" href={url.clone()}>{ t(lang, Text::ReturnToMerchant) }</a>
                 } else {
-                    <button type="button" class="pd-button" onclick={Callback::from(|_| {
-                        if let Some(w) = web_sys::window() { let _ = w.history().and_then(|h| h.back()); }
-                    })}>{ t(lang, Text::ReturnToMerchant) }</button>
+                    <button type="button" class="pd-button" data-testid="return"
+                            onclick={{ let cb = props.on_return.clone(); Callback::from(move |_| cb.emit(())) }}>
+                        { t(lang, Text::ReturnToMerchant) }
+                    </button>
                 }
             </section>
         },
