@@ -183,6 +183,38 @@ test('the_last_successful_method_is_offered_first_next_time', async () => {
   await ctx.close();
 });
 
+test('usable_at_320px_wide', async () => {
+  const order = await createOrder(w, m, { description: 'A rather long description of several tea leaves 长长的描述' });
+  const { ctx, page } = await open(order, { viewport: { width: 320, height: 640 }, isMobile: true, hasTouch: true });
+  await page.locator('#pd-method-credit_card').check();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than 320px`);
+  const pay = await page.locator('[data-testid=pay]').boundingBox();
+  assert.ok(pay.x >= 0 && pay.x + pay.width <= 320 && pay.height >= 44, `pay button ${JSON.stringify(pay)}`);
+  // Every input has a label a screen reader announces.
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input')]
+    .filter((i) => !(i.labels && i.labels.length)).map((i) => i.id || i.name));
+  assert.deepEqual(unlabelled, []);
+  await shot(page, 'checkout-320px');
+  await ctx.close();
+});
+
+test('without_the_live_socket_the_page_falls_back_to_polling', async () => {
+  const order = await createOrder(w, m);
+  const ctx = await browser.newContext({ ...PHONE, locale: 'en-US' });
+  const page = await ctx.newPage();
+  // Every live socket is refused, as behind a proxy that drops WebSockets.
+  await page.routeWebSocket(/\/live$/, (ws) => ws.close());
+  await page.goto(order.checkout_url);
+  await page.locator('[data-paydesk-ready]').waitFor({ state: 'attached' });
+  const mm = m;
+  const { advance } = await import('./support/api.mjs');
+  await advance(w, mm, 300);
+  assert.equal((await call(w, mm, 'POST', `/v1/orders/${order.out_trade_no}/close`)).status, 204);
+  await page.locator('[data-testid=blocked][data-status=CLOSED]').waitFor({ timeout: 30_000 });
+  await ctx.close();
+});
+
 test('first_load_fits_the_budget', async () => {
   const order = await createOrder(w, m);
   const html = await (await fetch(order.checkout_url)).text();

@@ -17,6 +17,9 @@ use worker::{Env, Request, Response, Result, RouteContext, Router};
 
 pub type Ctx = RouteContext<()>;
 
+/// Answers that are data, not documents: nothing may load from or frame them.
+pub const JSON_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
 /// What every handler needs to know about the request it serves.
 pub struct Call {
     pub request_id: String,
@@ -104,6 +107,7 @@ fn respond(call: &Call, result: std::result::Result<Response, AppError>) -> Resu
             let (status, body) = err.to_body(&call.request_id);
             let resp = Response::from_json(&body)?.with_status(status);
             resp.headers().set("Cache-Control", "no-store")?;
+            resp.headers().set("Content-Security-Policy", JSON_CSP)?;
             Ok(resp)
         }
     }
@@ -117,6 +121,7 @@ pub fn relay(reply: Reply) -> std::result::Result<Response, AppError> {
         Response::from_json(&reply.body)?.with_status(reply.status)
     };
     resp.headers().set("Cache-Control", "no-store")?;
+    resp.headers().set("Content-Security-Policy", JSON_CSP)?;
     if let Some(secs) = reply.retry_after {
         resp.headers().set("Retry-After", &secs.to_string())?;
     }
