@@ -145,6 +145,8 @@ pub fn run(args: &[String]) -> Result<()> {
         let (ok, out) = run_tee(cmd(&root, "node").current_dir(&root).args([
             "--test",
             "--test-concurrency=1",
+            // A failed test may leave a server of its own open; do not wait for it.
+            "--test-force-exit",
             "--test-reporter=spec",
             "tests/*.test.mjs",
         ]))?;

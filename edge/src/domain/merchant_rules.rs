@@ -22,6 +22,8 @@ pub struct NewMerchant {
     #[serde(default)]
     pub notify_url: Option<String>,
     #[serde(default)]
+    pub backup_notify_url: Option<String>,
+    #[serde(default)]
     pub ip_allowlist: Vec<String>,
     #[serde(default)]
     pub allowed_origins: Vec<String>,
@@ -119,6 +121,9 @@ pub fn validate(m: &NewMerchant, dev: bool) -> Result<(), ParamError> {
     }
     if let Some(u) = &m.notify_url {
         check_notify_url(u, dev).map_err(|msg| err("notify_url", msg))?;
+    }
+    if let Some(u) = &m.backup_notify_url {
+        check_notify_url(u, dev).map_err(|msg| err("backup_notify_url", msg))?;
     }
     if m.ip_allowlist.len() > 32 || m.ip_allowlist.iter().any(|c| parse_cidr(c).is_none()) {
         return Err(err(

@@ -3,6 +3,7 @@
 pub mod approval;
 pub mod audit;
 pub mod card;
+pub mod delivery;
 pub mod ids;
 pub mod ip;
 pub mod limits;

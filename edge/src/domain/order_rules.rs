@@ -67,6 +67,10 @@ pub fn check_notify_url(url: &str, dev: bool) -> Result<(), &'static str> {
     if !url.bytes().all(|b| b.is_ascii_graphic()) {
         return Err("notify_url must be plain ASCII without spaces");
     }
+    let host = super::delivery::url_host(url).unwrap_or("");
+    if !dev && !super::delivery::is_public_host(host) {
+        return Err("notify_url must not point at a private, loopback or link-local address");
+    }
     Ok(())
 }
 
@@ -342,6 +346,9 @@ mod tests {
         assert!(check_notify_url("ftp://x/n", true).is_err());
         assert!(check_notify_url("https:///n", false).is_err());
         assert!(check_notify_url(&format!("https://x.com/{}", "a".repeat(250)), false).is_err());
+        assert!(check_notify_url("https://169.254.169.254/latest", false).is_err());
+        assert!(check_notify_url("https://10.0.0.5/n", false).is_err());
+        assert!(check_notify_url("https://[::1]/n", false).is_err());
     }
 
     #[test]

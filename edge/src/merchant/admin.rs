@@ -83,6 +83,8 @@ impl Ledger<'_> {
                     "dormant": m.row.dormant != 0 || crate::domain::limits::is_dormant(m.row.last_activity_ms, now),
                     "business_time": format_rfc3339(now),
                     "daily_limit": m.daily_limit(),
+                    "open_alert": self.open_alert()?.is_some(),
+                    "consecutive_failed_deliveries": m.row.consecutive_failures,
                 }),
             ),
             AdminAction::RotateKey {

@@ -50,6 +50,10 @@ impl Ledger<'_> {
                     Reply::json(200, &r.wire())
                 }
                 ApiRoute::VerifyAudit => l.verify_audit(),
+                ApiRoute::ListNotifications => l.list_notifications(&req.query),
+                ApiRoute::GetNotification(id) => l.get_notification(id),
+                ApiRoute::ResendNotification(id) => l.resend_notification(&m, id),
+                ApiRoute::ListAlerts => l.list_alerts(),
             }
         })
     }

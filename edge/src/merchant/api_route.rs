@@ -12,6 +12,10 @@ pub enum ApiRoute {
     CreateRefund,
     QueryRefund(String),
     VerifyAudit,
+    ListNotifications,
+    GetNotification(String),
+    ResendNotification(String),
+    ListAlerts,
 }
 
 impl ApiRoute {
@@ -35,6 +39,14 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         ["v1", "refunds"] => ("POST", ApiRoute::CreateRefund),
         ["v1", "refunds", id] if !id.is_empty() => ("GET", ApiRoute::QueryRefund(decode(id)?)),
         ["v1", "audit", "verify"] => ("GET", ApiRoute::VerifyAudit),
+        ["v1", "notifications"] => ("GET", ApiRoute::ListNotifications),
+        ["v1", "notifications", id] if !id.is_empty() => {
+            ("GET", ApiRoute::GetNotification(decode(id)?))
+        }
+        ["v1", "notifications", id, "resend"] if !id.is_empty() => {
+            ("POST", ApiRoute::ResendNotification(decode(id)?))
+        }
+        ["v1", "alerts"] => ("GET", ApiRoute::ListAlerts),
         _ => return Err(ErrorCode::NotFound),
     };
     if method != want {
@@ -83,6 +95,19 @@ mod tests {
             Ok(ApiRoute::QueryRefund("R1".into()))
         );
         assert_eq!(route("GET", "/v1/audit/verify"), Ok(ApiRoute::VerifyAudit));
+        assert_eq!(
+            route("GET", "/v1/notifications"),
+            Ok(ApiRoute::ListNotifications)
+        );
+        assert_eq!(
+            route("GET", "/v1/notifications/evt_1"),
+            Ok(ApiRoute::GetNotification("evt_1".into()))
+        );
+        assert_eq!(
+            route("POST", "/v1/notifications/evt_1/resend"),
+            Ok(ApiRoute::ResendNotification("evt_1".into()))
+        );
+        assert_eq!(route("GET", "/v1/alerts"), Ok(ApiRoute::ListAlerts));
         assert_eq!(route("GET", "/v1/orders"), Err(ErrorCode::MethodNotAllowed));
         assert_eq!(
             route("DELETE", "/v1/orders/X1"),

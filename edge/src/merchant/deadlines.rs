@@ -140,6 +140,8 @@ impl Ledger<'_> {
                 SELECT MIN(time_expire_ms) AS t FROM orders WHERE status IN ('NOTPAY', 'PAYERROR', 'PENDING_APPROVAL')
                 UNION ALL
                 SELECT MIN(pending_until_ms) AS t FROM orders WHERE status = 'USERPAYING'
+                UNION ALL
+                SELECT MIN(next_attempt_at_ms) AS t FROM events WHERE status = 'PENDING'
              )",
             vec![],
         )?;

@@ -144,6 +144,10 @@ pub struct MerchantRow {
     pub dormant: i64,
     pub last_activity_ms: i64,
     pub clock_offset_ms: i64,
+    pub origin: String,
+    pub webhook_secret: String,
+    pub webhook_secret_prev: Option<String>,
+    pub consecutive_failures: i64,
 }
 
 pub struct Merchant {
@@ -280,7 +284,15 @@ impl<'a> Ledger<'a> {
             dev,
             command,
         } = env;
-        match command {
+        // Notifications built later (by the alarm) link to the pay page on this origin.
+        let remember_origin = || {
+            self.x(
+                "UPDATE merchant SET origin = ? WHERE origin != ?",
+                vec![origin.as_str().into(), origin.as_str().into()],
+            )
+        };
+        remember_origin()?;
+        let reply = match command {
             Command::CreateMerchant { setup, ensure } => {
                 self.atomically(|l| l.create_merchant(*setup, ensure))
             }
@@ -288,7 +300,9 @@ impl<'a> Ledger<'a> {
             Command::Admin(action) => self.admin(action, &origin),
             Command::Checkout { out_trade_no } => self.atomically(|l| l.checkout(&out_trade_no)),
             Command::Pay { out_trade_no, pay } => self.pay(&out_trade_no, pay),
-        }
+        };
+        remember_origin()?;
+        reply
     }
 
     // ---- storage helpers ----
@@ -399,19 +413,65 @@ impl<'a> Ledger<'a> {
         )
     }
 
-    /// Records an event (the source of merchant notifications) in the same transaction as the
-    /// change that caused it.
+    /// Records an event in the same transaction as the change that caused it: the outbox row
+    /// a notification is delivered from. Order events carry the whole order (plus `extra`'s
+    /// other fields, e.g. a decline code); refund events the refund.
     pub fn event(
         &self,
         at_ms: i64,
         kind: &str,
         target: &str,
-        data: &impl Serialize,
+        extra: &impl Serialize,
     ) -> Result<(), Fail> {
+        let m = self.merchant_or_fail()?;
         let event_id = format!("evt_{}", runtime::random_hex(12));
+        let extra = serde_json::to_value(extra)?;
+        let (data, order_key, order_url) = if kind.starts_with("order.") {
+            let o = self.order_or_fail(target)?;
+            let mut data = serde_json::to_value(self.wire_order(&o, &m.row.origin, &m)?)?;
+            if let (Some(d), serde_json::Value::Object(x)) = (data.as_object_mut(), extra) {
+                for (k, v) in x {
+                    d.entry(k).or_insert(v);
+                }
+            }
+            (data, o.out_trade_no.clone(), o.notify_url.clone())
+        } else {
+            let otn = extra
+                .get("out_trade_no")
+                .and_then(|v| v.as_str())
+                .unwrap_or(target)
+                .to_owned();
+            let url = self.order(&otn)?.and_then(|o| o.notify_url);
+            (extra, otn, url)
+        };
+        let body = serde_json::json!({
+            "id": event_id,
+            "type": kind,
+            "created_at": format_rfc3339(at_ms),
+            "data": data,
+        })
+        .to_string();
+        let notify_url = order_url.or_else(|| m.config.notify_url.clone());
+        let status = if notify_url.is_some() {
+            "PENDING"
+        } else {
+            "NONE"
+        };
         self.x(
-            "INSERT INTO events (event_id, type, target, created_at_ms, data_json) VALUES (?, ?, ?, ?, ?)",
-            vec![event_id.into(), kind.into(), target.into(), at_ms.into(), serde_json::to_string(data)?.into()],
+            "INSERT INTO events (event_id, type, target, created_at_ms, data_json, order_key, body, notify_url,
+                                 status, next_attempt_at_ms)
+             VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?)",
+            vec![
+                event_id.into(),
+                kind.into(),
+                target.into(),
+                at_ms.into(),
+                order_key.into(),
+                body.into(),
+                notify_url.into(),
+                status.into(),
+                at_ms.into(),
+            ],
         )
     }
 

@@ -20,6 +20,10 @@ mod deadlines;
 #[cfg(target_arch = "wasm32")]
 pub mod ledger;
 #[cfg(target_arch = "wasm32")]
+mod notifications;
+#[cfg(target_arch = "wasm32")]
 mod object;
+#[cfg(target_arch = "wasm32")]
+mod outbox;
 #[cfg(target_arch = "wasm32")]
 pub use object::MerchantDO;

@@ -47,6 +47,10 @@ impl DurableObject for MerchantDO {
             worker::console_error!("merchant alarm: {e}");
         }
         self.broadcast(&ledger);
+        // Notifications go out after the state they report has committed.
+        if let Err(Fail::Internal(e)) = super::outbox::deliver_due(&ledger).await {
+            worker::console_error!("merchant notifications: {e}");
+        }
         self.schedule_alarm().await?;
         Response::empty()
     }

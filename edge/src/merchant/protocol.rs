@@ -17,6 +17,9 @@ use std::collections::BTreeMap;
 pub struct MerchantConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_url: Option<String>,
+    /// Used instead of the usual URL while a delivery alert is open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_notify_url: Option<String>,
     #[serde(default)]
     pub ip_allowlist: Vec<String>,
     #[serde(default)]

@@ -5,9 +5,10 @@
 //! Keys are designed for sharding one merchant over several objects by hash(out_trade_no) later:
 //! nothing here depends on seeing all of a merchant's orders in one table.
 
-pub const MIGRATIONS: &[(u32, &str)] = &[(
-    1,
-    "CREATE TABLE IF NOT EXISTS merchant (
+pub const MIGRATIONS: &[(u32, &str)] = &[
+    (
+        1,
+        "CREATE TABLE IF NOT EXISTS merchant (
         merchant_id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
         tier TEXT NOT NULL,
@@ -104,7 +105,43 @@ pub const MIGRATIONS: &[(u32, &str)] = &[(
         prev_hash TEXT NOT NULL,
         hash TEXT NOT NULL
     );",
-)];
+    ),
+    (
+        2,
+        // Notifications: every event becomes an outbox row in the transaction that caused it;
+        // delivery state lives beside it.
+        "ALTER TABLE events ADD COLUMN order_key TEXT NOT NULL DEFAULT '';
+    ALTER TABLE events ADD COLUMN body TEXT NOT NULL DEFAULT '';
+    ALTER TABLE events ADD COLUMN notify_url TEXT;
+    ALTER TABLE events ADD COLUMN status TEXT NOT NULL DEFAULT 'PENDING';
+    ALTER TABLE events ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE events ADD COLUMN next_attempt_at_ms INTEGER;
+    ALTER TABLE events ADD COLUMN delivered_at_ms INTEGER;
+    CREATE INDEX IF NOT EXISTS events_due ON events (status, next_attempt_at_ms);
+    CREATE INDEX IF NOT EXISTS events_by_order ON events (order_key, seq);
+    CREATE TABLE IF NOT EXISTS delivery_attempts (
+        event_id TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        status_code INTEGER,
+        latency_ms INTEGER NOT NULL,
+        error TEXT,
+        response_head TEXT,
+        PRIMARY KEY (event_id, n)
+    );
+    CREATE TABLE IF NOT EXISTS alerts (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        raised_at_ms INTEGER NOT NULL,
+        cleared_at_ms INTEGER,
+        detail TEXT NOT NULL
+    );
+    ALTER TABLE merchant ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+    ALTER TABLE merchant ADD COLUMN webhook_secret_prev TEXT;
+    ALTER TABLE merchant ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;",
+    ),
+];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,

@@ -104,6 +104,7 @@ pub async fn create_merchant(
         branding: m.branding,
         config: MerchantConfig {
             notify_url: m.notify_url,
+            backup_notify_url: m.backup_notify_url,
             ip_allowlist: m.ip_allowlist,
             allowed_origins: m.allowed_origins,
             approval_levels: m.approval_levels,

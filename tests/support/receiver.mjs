@@ -1,0 +1,39 @@
+// A merchant's notification endpoint on loopback: records every delivery exactly as received,
+// answers as told (succeed, fail the first N, be down), and lets tests wait for deliveries.
+
+import { createServer } from 'node:http';
+
+export async function startReceiver({ failFirst = 0, status = 200 } = {}) {
+  const r = { deliveries: [], failFirst, status, down: false };
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const n = r.deliveries.length;
+      r.deliveries.push({ at: Date.now(), headers: req.headers, body, event: safeJson(body) });
+      if (r.down) { res.writeHead(503); res.end('down for maintenance'); return; }
+      const code = n < r.failFirst ? 500 : r.status;
+      res.writeHead(code, { 'Content-Type': 'text/plain' });
+      res.end(code < 300 ? 'ok' : 'try again later');
+    });
+  });
+  await new Promise((res) => server.listen(0, '127.0.0.1', res));
+  r.url = `http://127.0.0.1:${server.address().port}/paydesk/notify`;
+  r.close = () => new Promise((res) => { server.closeAllConnections?.(); server.close(res); });
+  /** Waits (polling, no fixed sleeps) until `pred(deliveries)` holds. */
+  r.waitFor = async (pred, what, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!pred(r.deliveries)) {
+      if (Date.now() > deadline) throw new Error(`receiver: timed out waiting for ${what}; got ${r.deliveries.length}: ${r.deliveries.map((d) => d.event?.type).join(',')}`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    return r.deliveries;
+  };
+  r.ofType = (type) => r.deliveries.filter((d) => d.event?.type === type);
+  return r;
+}
+
+function safeJson(s) {
+  try { return JSON.parse(s); } catch { return null; }
+}
