@@ -88,6 +88,26 @@ test('a_paid_order_is_delivered_once_and_verifies_with_the_documented_recipes', 
   await rx.close();
 });
 
+test('during_a_webhook_secret_rotation_both_secrets_verify', async () => {
+  const rx = await startReceiver();
+  const m = await newMerchant(w, { notify_url: rx.url });
+  const r = await admin(w, 'POST', `/admin/merchants/${m.merchant_id}/rotate-webhook-secret`, { grace_seconds: 600 });
+  assert.equal(r.status, 200);
+  await paid(m);
+  const [d] = await rx.waitFor((ds) => ds.length >= 1, 'a delivery');
+  assert.match(d.headers['paydesk-signature'], /^t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
+  for (const secret of [m.webhook_secret, r.json.webhook_secret]) {
+    const v = runRecipe('python', { secret, signature: d.headers['paydesk-signature'], body: d.body });
+    assert.ok(v.ok, v.out);
+  }
+  // With no grace the old secret stops signing at once.
+  await admin(w, 'POST', `/admin/merchants/${m.merchant_id}/rotate-webhook-secret`, { grace_seconds: 0 });
+  await paid(m);
+  const [, d2] = await rx.waitFor((ds) => ds.length >= 2, 'a second delivery');
+  assert.match(d2.headers['paydesk-signature'], /^t=\d+,v1=[0-9a-f]{64}$/);
+  await rx.close();
+});
+
 test('a_failing_receiver_gets_it_on_the_fourth_attempt_at_the_scheduled_times', async () => {
   const rx = await startReceiver({ failFirst: 3 });
   const m = await newMerchant(w, { notify_url: rx.url });

@@ -20,7 +20,7 @@ export function templateOf(path) {
     [/^\/v1\/alerts$/, '/v1/alerts'],
     [/^\/admin\/merchants$/, '/admin/merchants'],
     [/^\/admin\/merchants\/[^/]+$/, '/admin/merchants/{id}'],
-    [/^\/admin\/merchants\/[^/]+\/(rotate-key|reactivate|orders)$/, (m) => `/admin/merchants/{id}/${m[1]}`],
+    [/^\/admin\/merchants\/[^/]+\/(rotate-key|rotate-webhook-secret|reactivate|orders)$/, (m) => `/admin/merchants/{id}/${m[1]}`],
     [/^\/admin\/merchants\/[^/]+\/clock\/advance$/, '/admin/merchants/{id}/clock/advance'],
     [/^\/admin\/merchants\/[^/]+\/audit\/verify$/, '/admin/merchants/{id}/audit/verify'],
     [/^\/admin\/approvals\/[^/]+\/[^/]+$/, '/admin/approvals/{id}/{decision}'],

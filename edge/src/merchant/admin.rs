@@ -109,6 +109,28 @@ impl Ledger<'_> {
                     &serde_json::json!({"merchant_id": id, "previous_key_valid_until": format_rfc3339(until)}),
                 )
             }
+            AdminAction::RotateWebhookSecret {
+                new_secret,
+                grace_seconds,
+            } => {
+                let until = self.real_now() + i64::from(grace_seconds) * 1000;
+                self.x(
+                    "UPDATE merchant SET webhook_secret_prev = webhook_secret, webhook_secret_prev_until_ms = ?, webhook_secret = ?",
+                    vec![until.into(), new_secret.as_str().into()],
+                )?;
+                self.audit(
+                    now,
+                    "admin",
+                    "merchant.rotate_webhook_secret",
+                    &id,
+                    "",
+                    &format!("previous secret signs until {}", format_rfc3339(until)),
+                )?;
+                Reply::json(
+                    200,
+                    &serde_json::json!({"merchant_id": id, "previous_key_valid_until": format_rfc3339(until)}),
+                )
+            }
             AdminAction::Reactivate { document_ref } => {
                 let doc = document_ref.trim();
                 if doc.is_empty() || doc.chars().count() > 128 || doc.chars().any(char::is_control)

@@ -147,6 +147,7 @@ pub struct MerchantRow {
     pub origin: String,
     pub webhook_secret: String,
     pub webhook_secret_prev: Option<String>,
+    pub webhook_secret_prev_until_ms: Option<i64>,
     pub consecutive_failures: i64,
 }
 

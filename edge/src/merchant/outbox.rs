@@ -170,8 +170,14 @@ pub async fn deliver_due(ledger: &Ledger<'_>) -> Result<usize, Fail> {
     let Some(m) = ledger.merchant()? else {
         return Ok(0);
     };
+    // During a rotation every delivery carries one v1 per valid secret.
     let mut secrets = vec![m.row.webhook_secret.clone()];
-    secrets.extend(m.row.webhook_secret_prev.clone());
+    if m.row
+        .webhook_secret_prev_until_ms
+        .is_some_and(|until| runtime::now_ms() <= until)
+    {
+        secrets.extend(m.row.webhook_secret_prev.clone());
+    }
     let attempts = join_all(due.iter().map(|d| post(d, &secrets))).await;
     for (d, a) in due.iter().zip(&attempts) {
         ledger.atomically(|l| l.record_attempt(d, a))?;

@@ -87,6 +87,10 @@ pub enum AdminAction {
         new_key: String,
         grace_seconds: u32,
     },
+    RotateWebhookSecret {
+        new_secret: String,
+        grace_seconds: u32,
+    },
     Reactivate {
         document_ref: String,
     },

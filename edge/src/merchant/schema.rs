@@ -139,6 +139,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     );
     ALTER TABLE merchant ADD COLUMN origin TEXT NOT NULL DEFAULT '';
     ALTER TABLE merchant ADD COLUMN webhook_secret_prev TEXT;
+    ALTER TABLE merchant ADD COLUMN webhook_secret_prev_until_ms INTEGER;
     ALTER TABLE merchant ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;",
     ),
 ];

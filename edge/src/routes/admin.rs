@@ -190,6 +190,44 @@ pub async fn rotate_key(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Res
     Ok(resp)
 }
 
+pub async fn rotate_webhook_secret(
+    req: &mut Request,
+    ctx: &Ctx,
+    call: &Call,
+) -> Result<Response, AppError> {
+    authorize(req, ctx)?;
+    let id = merchant_param(ctx)?;
+    let r: RotateKey = body(req).await?;
+    let grace = r.grace_seconds.unwrap_or(24 * 3600);
+    if grace > 7 * 86_400 {
+        return Err(AppError::param(
+            "grace_seconds",
+            "grace_seconds must be at most 604800 (7 days)",
+        ));
+    }
+    let new_key = format!("whsec_{}", runtime::random_hex(24));
+    let reply = client::send(
+        &ctx.env,
+        &id,
+        &call.request_id,
+        &call.origin,
+        call.dev,
+        Command::Admin(AdminAction::RotateWebhookSecret {
+            new_secret: new_key.clone(),
+            grace_seconds: grace,
+        }),
+    )
+    .await?;
+    if reply.status != 200 {
+        return relay(reply);
+    }
+    let mut body = reply.body;
+    body["webhook_secret"] = serde_json::Value::String(new_key);
+    let resp = Response::from_json(&body)?;
+    resp.headers().set("Cache-Control", "no-store")?;
+    Ok(resp)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Reactivate {

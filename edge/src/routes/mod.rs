@@ -79,6 +79,10 @@ fn router() -> Router<'static, ()> {
         .post_async("/admin/merchants", route!(admin::create_merchant))
         .get_async("/admin/merchants/:id", route!(admin::get_merchant))
         .post_async("/admin/merchants/:id/rotate-key", route!(admin::rotate_key))
+        .post_async(
+            "/admin/merchants/:id/rotate-webhook-secret",
+            route!(admin::rotate_webhook_secret),
+        )
         .post_async("/admin/merchants/:id/reactivate", route!(admin::reactivate))
         .post_async(
             "/admin/merchants/:id/clock/advance",
