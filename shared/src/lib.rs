@@ -2,6 +2,7 @@
 //! platform types. Signing is behind the `crypto` feature so the widget does not carry it.
 
 pub mod api;
+pub mod card;
 pub mod checkout;
 pub mod money;
 #[cfg(feature = "crypto")]

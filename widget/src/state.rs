@@ -178,9 +178,7 @@ impl State {
                     .chars()
                     .filter(char::is_ascii_digit)
                     .collect();
-                if !(12..=19).contains(&digits.len())
-                    || !(digits.starts_with("62") || luhn(&digits))
-                {
+                if !paydesk_shared::card::number_ok(&digits) {
                     return Err(("number", "card_number_invalid"));
                 }
                 let (mm, yy) =
@@ -369,21 +367,6 @@ pub fn parse_expiry(s: &str) -> Option<(u8, u8)> {
     let m: u8 = m.trim().parse().ok()?;
     let y: u8 = y.trim().parse().ok()?;
     ((1..=12).contains(&m) && y < 100 && s.trim().len() == 5).then_some((m, y))
-}
-
-pub fn luhn(digits: &str) -> bool {
-    let mut sum = 0u32;
-    for (i, b) in digits.bytes().rev().enumerate() {
-        let mut d = u32::from(b - b'0');
-        if i % 2 == 1 {
-            d *= 2;
-            if d > 9 {
-                d -= 9;
-            }
-        }
-        sum += d;
-    }
-    sum.is_multiple_of(10)
 }
 
 /// `mm:ss` (or `h:mm:ss` when an hour or more is left).

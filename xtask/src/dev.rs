@@ -55,6 +55,7 @@ pub fn run() -> Result<()> {
     println!("paydesk is running (local state in .paydesk/state, dev keys in edge/.dev.vars)");
     println!("  home          {base}/");
     println!("  health        {base}/api/health");
+    println!("  demo shop     {base}/shop/   (buy, then pay with card 4242 4242 4242 4242)");
     match demo {
         Some(url) => println!("  demo pay page {url}"),
         None => println!("  demo pay page: could not create a demo order; see the log above"),

@@ -16,26 +16,7 @@ pub fn digits(number: &str) -> Option<String> {
     (12..=19).contains(&out.len()).then_some(out)
 }
 
-/// UnionPay (BIN 62) numbers do not all carry a Luhn check digit (card-validator's
-/// `luhnValidateUnionPay` exists for this reason), so they are exempt; every other card is checked.
-pub fn is_unionpay(digits: &str) -> bool {
-    digits.starts_with("62")
-}
-
-pub fn luhn_ok(digits: &str) -> bool {
-    let mut sum = 0u32;
-    for (i, b) in digits.bytes().rev().enumerate() {
-        let mut d = u32::from(b - b'0');
-        if i % 2 == 1 {
-            d *= 2;
-            if d > 9 {
-                d -= 9;
-            }
-        }
-        sum += d;
-    }
-    sum.is_multiple_of(10)
-}
+pub use paydesk_shared::card::{is_unionpay, luhn_ok};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CardProblem {
@@ -47,7 +28,7 @@ pub enum CardProblem {
 /// Checks a card as typed against the current year/month; returns its digits.
 pub fn check(card: &CardInput, now_year: u16, now_month: u8) -> Result<String, CardProblem> {
     let d = digits(&card.number)
-        .filter(|d| is_unionpay(d) || luhn_ok(d))
+        .filter(|d| paydesk_shared::card::number_ok(d))
         .ok_or(CardProblem::Number)?;
     if !(1..=12).contains(&card.exp_month) || card.exp_year > now_year + 20 {
         return Err(CardProblem::Expiry);

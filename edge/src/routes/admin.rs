@@ -156,38 +156,75 @@ struct RotateKey {
     grace_seconds: Option<u32>,
 }
 
-pub async fn rotate_key(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+/// Which secret a rotation replaces.
+#[derive(Clone, Copy)]
+enum Rotated {
+    ApiKey,
+    WebhookSecret,
+}
+
+/// Mints a new secret, keeps the old one valid for the grace period, answers the new one once.
+async fn rotate(
+    req: &mut Request,
+    ctx: &Ctx,
+    call: &Call,
+    which: Rotated,
+) -> Result<Response, AppError> {
     authorize(req, ctx)?;
     let id = merchant_param(ctx)?;
     let r: RotateKey = body(req).await?;
-    let grace = r.grace_seconds.unwrap_or(24 * 3600);
-    if grace > 7 * 86_400 {
+    let grace_seconds = r.grace_seconds.unwrap_or(24 * 3600);
+    if grace_seconds > 7 * 86_400 {
         return Err(AppError::param(
             "grace_seconds",
             "grace_seconds must be at most 604800 (7 days)",
         ));
     }
-    let new_key = format!("sk_{}", runtime::random_hex(24));
+    let (field, secret, action) = match which {
+        Rotated::ApiKey => {
+            let new_key = format!("sk_{}", runtime::random_hex(24));
+            (
+                "api_key",
+                new_key.clone(),
+                AdminAction::RotateKey {
+                    new_key,
+                    grace_seconds,
+                },
+            )
+        }
+        Rotated::WebhookSecret => {
+            let new_secret = format!("whsec_{}", runtime::random_hex(24));
+            (
+                "webhook_secret",
+                new_secret.clone(),
+                AdminAction::RotateWebhookSecret {
+                    new_secret,
+                    grace_seconds,
+                },
+            )
+        }
+    };
     let reply = client::send(
         &ctx.env,
         &id,
         &call.request_id,
         &call.origin,
         call.dev,
-        Command::Admin(AdminAction::RotateKey {
-            new_key: new_key.clone(),
-            grace_seconds: grace,
-        }),
+        Command::Admin(action),
     )
     .await?;
     if reply.status != 200 {
         return relay(reply);
     }
     let mut body = reply.body;
-    body["api_key"] = serde_json::Value::String(new_key);
+    body[field] = serde_json::Value::String(secret);
     let resp = Response::from_json(&body)?;
     resp.headers().set("Cache-Control", "no-store")?;
     Ok(resp)
+}
+
+pub async fn rotate_key(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    rotate(req, ctx, call, Rotated::ApiKey).await
 }
 
 pub async fn rotate_webhook_secret(
@@ -195,37 +232,7 @@ pub async fn rotate_webhook_secret(
     ctx: &Ctx,
     call: &Call,
 ) -> Result<Response, AppError> {
-    authorize(req, ctx)?;
-    let id = merchant_param(ctx)?;
-    let r: RotateKey = body(req).await?;
-    let grace = r.grace_seconds.unwrap_or(24 * 3600);
-    if grace > 7 * 86_400 {
-        return Err(AppError::param(
-            "grace_seconds",
-            "grace_seconds must be at most 604800 (7 days)",
-        ));
-    }
-    let new_key = format!("whsec_{}", runtime::random_hex(24));
-    let reply = client::send(
-        &ctx.env,
-        &id,
-        &call.request_id,
-        &call.origin,
-        call.dev,
-        Command::Admin(AdminAction::RotateWebhookSecret {
-            new_secret: new_key.clone(),
-            grace_seconds: grace,
-        }),
-    )
-    .await?;
-    if reply.status != 200 {
-        return relay(reply);
-    }
-    let mut body = reply.body;
-    body["webhook_secret"] = serde_json::Value::String(new_key);
-    let resp = Response::from_json(&body)?;
-    resp.headers().set("Cache-Control", "no-store")?;
-    Ok(resp)
+    rotate(req, ctx, call, Rotated::WebhookSecret).await
 }
 
 #[derive(Deserialize)]

@@ -5,7 +5,6 @@ use crate::page::{
     pay_page, pay_page_csp, problem_page, PayPageProblem, STRICT_CSP, WIDGET_ASSETS,
 };
 use crate::runtime;
-use paydesk_shared::sign::token::CheckoutToken;
 use paydesk_shared::{CheckoutView, PayPageData};
 use worker::{Request, Response};
 
@@ -13,10 +12,10 @@ use worker::{Request, Response};
 /// forged, expired or unknown one (the payer is not told which).
 pub async fn get(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
     let token = ctx.param("token").cloned().unwrap_or_default();
-    let key = runtime::checkout_token_key(&ctx.env)?;
-    let Ok(t) = CheckoutToken::verify(&token, key.peek().as_bytes(), runtime::now_ms() / 1000)
-    else {
-        return not_valid();
+    let t = match super::checkout::verify_token(ctx) {
+        Ok(t) => t,
+        Err(AppError::Code { .. }) => return not_valid(),
+        Err(e) => return Err(e),
     };
     let cmd = Command::Checkout {
         out_trade_no: t.out_trade_no,
