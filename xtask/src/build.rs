@@ -91,6 +91,15 @@ pub fn edge(_tools: &Tools, force: bool) -> Result<()> {
     if !output.exists() {
         return Err(format!("worker-build did not produce {}", output.display()));
     }
+    // worker-build leaves the wasm `name` section in (about 200 KB of function names): strip it,
+    // the runtime never needs it and every isolate start pays for the bytes.
+    let wasm = root.join("edge/build/index_bg.wasm");
+    run(cmd(&root, "wasm-opt")
+        .args(WASM_FEATURES)
+        .arg("--strip-debug")
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&wasm))?;
     let _ = std::fs::write(&stamp, commit);
     Ok(())
 }
