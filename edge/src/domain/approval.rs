@@ -20,6 +20,11 @@ pub fn required_approvers(levels: &[ApprovalLevel], amount: u64) -> u32 {
         .unwrap_or(0)
 }
 
+/// Refunds above the merchant's refund threshold (if it has one) need one approver.
+pub fn refund_needs_approval(threshold: Option<u64>, amount: u64) -> bool {
+    threshold.is_some_and(|t| amount > t)
+}
+
 /// Levels must have 1-5 approvers each, at most 5 levels.
 pub fn check_levels(levels: &[ApprovalLevel]) -> Result<(), &'static str> {
     if levels.len() > 5 {
@@ -83,6 +88,13 @@ mod tests {
         assert_eq!(tally(&["alice".into()], "alice", 2), Tally::Duplicate);
         assert_eq!(tally(&["alice".into()], "bob", 2), Tally::Approved);
         assert_eq!(tally(&[], "alice", 1), Tally::Approved);
+    }
+
+    #[test]
+    fn refund_threshold() {
+        assert!(!refund_needs_approval(None, u64::MAX));
+        assert!(!refund_needs_approval(Some(500), 500));
+        assert!(refund_needs_approval(Some(500), 501));
     }
 
     #[test]

@@ -188,6 +188,22 @@ pub fn validate(
     })
 }
 
+/// As in the v2 protocol, an order a payer has opened cannot be closed in its first 5 minutes
+/// (a payment may be in flight); one no payer ever opened can be closed at once.
+pub const CLOSE_GRACE_MS: i64 = 5 * 60_000;
+
+pub fn check_close_age(
+    opened: bool,
+    created_at_ms: i64,
+    now_ms: i64,
+) -> Result<(), paydesk_shared::api::ErrorCode> {
+    if opened && now_ms - created_at_ms < CLOSE_GRACE_MS {
+        Err(paydesk_shared::api::ErrorCode::OrderTooNew)
+    } else {
+        Ok(())
+    }
+}
+
 /// What makes two creates "the same request": the parsed body in canonical form (field order
 /// and whitespace do not matter; tags are sorted).
 pub fn fingerprint(req: &CreateOrder) -> String {
@@ -361,6 +377,17 @@ mod tests {
         let mut b = req();
         b.description = "Coffee".into();
         assert_ne!(fingerprint(&b), fingerprint(&req()));
+    }
+
+    #[test]
+    fn closing_too_soon_only_matters_once_a_payer_opened_the_order() {
+        use paydesk_shared::api::ErrorCode;
+        assert_eq!(check_close_age(false, NOW, NOW), Ok(()));
+        assert_eq!(
+            check_close_age(true, NOW, NOW + CLOSE_GRACE_MS - 1),
+            Err(ErrorCode::OrderTooNew)
+        );
+        assert_eq!(check_close_age(true, NOW, NOW + CLOSE_GRACE_MS), Ok(()));
     }
 
     #[test]

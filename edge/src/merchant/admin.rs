@@ -90,47 +90,18 @@ impl Ledger<'_> {
             AdminAction::RotateKey {
                 new_key,
                 grace_seconds,
-            } => {
-                let until = self.real_now() + i64::from(grace_seconds) * 1000;
-                self.x(
-                    "UPDATE merchant SET prev_api_key = api_key, prev_api_key_until_ms = ?, api_key = ?",
-                    vec![until.into(), new_key.as_str().into()],
-                )?;
-                self.audit(
-                    now,
-                    "admin",
-                    "merchant.rotate_key",
-                    &id,
-                    "",
-                    &format!("previous key valid until {}", format_rfc3339(until)),
-                )?;
-                Reply::json(
-                    200,
-                    &serde_json::json!({"merchant_id": id, "previous_key_valid_until": format_rfc3339(until)}),
-                )
-            }
+            } => self.rotate_secret(&id, now, "api_key", "prev_api_key", &new_key, grace_seconds),
             AdminAction::RotateWebhookSecret {
                 new_secret,
                 grace_seconds,
-            } => {
-                let until = self.real_now() + i64::from(grace_seconds) * 1000;
-                self.x(
-                    "UPDATE merchant SET webhook_secret_prev = webhook_secret, webhook_secret_prev_until_ms = ?, webhook_secret = ?",
-                    vec![until.into(), new_secret.as_str().into()],
-                )?;
-                self.audit(
-                    now,
-                    "admin",
-                    "merchant.rotate_webhook_secret",
-                    &id,
-                    "",
-                    &format!("previous secret signs until {}", format_rfc3339(until)),
-                )?;
-                Reply::json(
-                    200,
-                    &serde_json::json!({"merchant_id": id, "previous_key_valid_until": format_rfc3339(until)}),
-                )
-            }
+            } => self.rotate_secret(
+                &id,
+                now,
+                "webhook_secret",
+                "webhook_secret_prev",
+                &new_secret,
+                grace_seconds,
+            ),
             AdminAction::Reactivate { document_ref } => {
                 let doc = document_ref.trim();
                 if doc.is_empty() || doc.chars().count() > 128 || doc.chars().any(char::is_control)
@@ -166,6 +137,37 @@ impl Ledger<'_> {
             | AdminAction::VerifyAudit
             | AdminAction::ListOrders { .. } => Err(Fail::Internal("routed elsewhere".into())),
         }
+    }
+
+    /// Replaces a secret (`column`), keeping the old one in `prev_column` valid for the grace
+    /// period (real time, as authentication and signatures use).
+    fn rotate_secret(
+        &self,
+        id: &str,
+        now: i64,
+        column: &str,
+        prev_column: &str,
+        new_secret: &str,
+        grace_seconds: u32,
+    ) -> Result<Reply, Fail> {
+        let until = self.real_now() + i64::from(grace_seconds) * 1000;
+        self.x(
+            &format!("UPDATE merchant SET {prev_column} = {column}, {prev_column}_until_ms = ?, {column} = ?"),
+            vec![until.into(), new_secret.into()],
+        )?;
+        let valid_until = format_rfc3339(until);
+        self.audit(
+            now,
+            "admin",
+            &format!("merchant.rotate_{column}"),
+            id,
+            "",
+            &format!("previous valid until {valid_until}"),
+        )?;
+        Reply::json(
+            200,
+            &serde_json::json!({"merchant_id": id, "previous_key_valid_until": valid_until}),
+        )
     }
 
     fn advance_clock(&self, seconds: u64) -> Result<Reply, Fail> {

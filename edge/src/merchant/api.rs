@@ -272,16 +272,13 @@ impl Ledger<'_> {
         let o = self.order_or_fail(id)?;
         let now = self.now(m);
         let status = o.status()?;
-        // As in the v2 protocol, an order cannot be closed in its first 5 minutes, unless no
-        // payer ever opened it (nothing can be in flight then).
-        if matches!(status, OrderStatus::NotPay | OrderStatus::PayError)
-            && o.opened != 0
-            && now - o.created_at_ms < 5 * 60_000
-        {
-            return Err(fail(
-                ErrorCode::OrderTooNew,
-                "an order a payer has opened can be closed 5 minutes after creation",
-            ));
+        if matches!(status, OrderStatus::NotPay | OrderStatus::PayError) {
+            order_rules::check_close_age(o.opened != 0, o.created_at_ms, now).map_err(|code| {
+                fail(
+                    code,
+                    "an order a payer has opened can be closed 5 minutes after creation",
+                )
+            })?;
         }
         self.apply(&o, Event::Close, now, "merchant_api")?;
         self.x("UPDATE approvals SET status = 'closed' WHERE target = ? AND kind = 'order' AND status = 'pending'", vec![id.into()])?;
@@ -384,10 +381,8 @@ impl Ledger<'_> {
             },
             _ => fail(code, msg),
         })?;
-        let needs_approval = m
-            .config
-            .refund_approval_above
-            .is_some_and(|t| req.amount > t);
+        let needs_approval =
+            approval::refund_needs_approval(m.config.refund_approval_above, req.amount);
         let approval_id = if needs_approval {
             let id = format!("apr_{}_{}", &m.row.merchant_id[4..], runtime::random_hex(8));
             self.x(
