@@ -99,6 +99,39 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     Some((secs - offset_secs) * 1000 + millis)
 }
 
+/// China Standard Time, the zone of the v2 protocol's times.
+const CST_OFFSET_MS: i64 = 8 * 3_600_000;
+
+/// The v2 protocol's `yyyyMMddHHmmss` in UTC+8 (`time_end`, `time_expire`).
+pub fn format_v2(unix_ms: i64) -> String {
+    let t = format_rfc3339(unix_ms + CST_OFFSET_MS);
+    let digits: String = t.bytes().filter(u8::is_ascii_digit).map(char::from).collect();
+    digits
+}
+
+/// The v2 protocol's refund times: `yyyy-MM-dd HH:mm:ss` in UTC+8.
+pub fn format_v2_dashed(unix_ms: i64) -> String {
+    let t = format_rfc3339(unix_ms + CST_OFFSET_MS);
+    format!("{} {}", &t[..10], &t[11..19])
+}
+
+/// Parses `yyyyMMddHHmmss` (UTC+8) into unix milliseconds.
+pub fn parse_v2(s: &str) -> Option<i64> {
+    if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let rfc = format!(
+        "{}-{}-{}T{}:{}:{}+08:00",
+        &s[0..4],
+        &s[4..6],
+        &s[6..8],
+        &s[8..10],
+        &s[10..12],
+        &s[12..14]
+    );
+    parse_rfc3339(&rfc)
+}
+
 fn days_in_month(y: u32, m: u32) -> u32 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -159,5 +192,16 @@ mod tests {
             let ms = secs * 1000;
             prop_assert_eq!(parse_rfc3339(&format_rfc3339(ms)), Some(ms));
         }
+    }
+
+    #[test]
+    fn v2_times_are_china_standard_time() {
+        let ms = parse_rfc3339("2026-11-27T16:30:05Z").unwrap();
+        assert_eq!(format_v2(ms), "20261128003005");
+        assert_eq!(format_v2_dashed(ms), "2026-11-28 00:30:05");
+        assert_eq!(parse_v2("20261128003005"), Some(ms));
+        assert_eq!(parse_v2("20261301000000"), None);
+        assert_eq!(parse_v2("2026112800300"), None);
+        assert_eq!(parse_v2("2026112800300x"), None);
     }
 }

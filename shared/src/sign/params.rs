@@ -77,6 +77,35 @@ pub fn verify<'a>(
     ct_eq(want.as_bytes(), received.as_bytes())
 }
 
+/// The property the `v2_sign` fuzz target checks: for any document the parser accepts, signing
+/// never panics, the signature verifies under its own key and type, and under neither another
+/// key nor the other type; a `sign` field in the input is never signed over.
+#[doc(hidden)]
+pub fn check_sign_verify(data: &[u8]) {
+    let Some((key, doc)) = std::str::from_utf8(data)
+        .ok()
+        .and_then(|s| s.split_once('\n'))
+    else {
+        return;
+    };
+    let Ok(fields) = crate::v2xml::parse(doc) else {
+        return;
+    };
+    let pairs = || fields.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    for (st, other) in [
+        (SignType::Md5, SignType::HmacSha256),
+        (SignType::HmacSha256, SignType::Md5),
+    ] {
+        let s = sign(pairs(), key, st);
+        assert!(verify(pairs(), key, st, &s));
+        assert!(!verify(pairs(), key, other, &s));
+        let other_key = format!("{key}x");
+        assert!(!verify(pairs(), &other_key, st, &s));
+        let without_sign = pairs().filter(|(k, _)| *k != "sign");
+        assert_eq!(sign(without_sign, key, st), s);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +184,13 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn signing_parsed_documents(key in "[ -~]{0,32}", fields in proptest::collection::btree_map("[a-z_]{1,8}", "\\PC{0,12}", 0..8)) {
+            let fields: Vec<(String, String)> = fields.into_iter().collect();
+            let doc = crate::v2xml::write(&fields);
+            check_sign_verify(format!("{key}\n{doc}").as_bytes());
+        }
+
         #[test]
         fn parameter_order_never_changes_the_signature(
             params in params_strategy(),
