@@ -11,6 +11,7 @@ pub mod merchant_rules;
 pub mod order_rules;
 pub mod refund_rules;
 pub mod state;
+pub mod v2;
 
 /// A refused parameter: which one, and what the client should send instead.
 #[derive(Debug, Clone, PartialEq, Eq)]

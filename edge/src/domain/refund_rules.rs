@@ -7,6 +7,10 @@ pub const MAX_REFUNDS_PER_ORDER: u32 = 50;
 pub const MAX_ORDER_AGE_MS: i64 = 365 * 86_400_000;
 pub const MIN_GAP_MS: i64 = 60_000;
 
+/// Refusal messages the v2 dialect answers with their own codes.
+pub const EXCEEDS: &str = "refunds would exceed the paid amount";
+pub const TOO_OLD: &str = "orders paid more than a year ago cannot be refunded";
+
 /// What the ledger knows about an order when a refund is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RefundContext {
@@ -29,7 +33,7 @@ pub fn check(
     if now_ms - ctx.paid_at_ms > MAX_ORDER_AGE_MS {
         return Err((
             ErrorCode::RefundNotAllowed,
-            "orders paid more than a year ago cannot be refunded",
+            TOO_OLD,
         ));
     }
     if ctx.refund_count >= MAX_REFUNDS_PER_ORDER {
@@ -40,12 +44,12 @@ pub fn check(
     }
     let after = ctx.refunded_or_pending.checked_add(amount).ok_or((
         ErrorCode::RefundNotAllowed,
-        "refunds would exceed the paid amount",
+        EXCEEDS,
     ))?;
     if after > ctx.paid_total {
         return Err((
             ErrorCode::RefundNotAllowed,
-            "refunds would exceed the paid amount",
+            EXCEEDS,
         ));
     }
     if let Some(last) = ctx.last_refund_at_ms {

@@ -2,7 +2,7 @@
 //! then one handler per operation.
 
 use super::api_route::{route, ApiRoute};
-use super::ledger::{fail, param_fail, Fail, Ledger, Merchant};
+use super::ledger::{fail, param_fail, Fail, Ledger, Merchant, OrderRow};
 use super::protocol::{ApiRequest, Reply};
 use crate::domain::limits::{self, RateKind};
 use crate::domain::state::Event;
@@ -121,25 +121,12 @@ impl Ledger<'_> {
             "INSERT INTO nonces (nonce, seen_at_ms) VALUES (?, ?)",
             vec![req.nonce.as_str().into(), real_now.into()],
         )?;
-        if !m.config.ip_allowlist.is_empty() {
-            let allowed = req.client_ip.as_deref().is_some_and(|ip| {
-                m.config
-                    .ip_allowlist
-                    .iter()
-                    .any(|cidr| crate::domain::ip::cidr_contains(cidr, ip))
-            });
-            if !allowed {
-                return Err(fail(
-                    ErrorCode::IpNotAllowed,
-                    "the request comes from an address outside the merchant's allowlist",
-                ));
-            }
-        }
+        check_ip(&m, req.client_ip.as_deref())?;
         self.rate(&m, kind)
     }
 
     /// Counts one request of `kind` in the merchant's rolling minute (business time).
-    fn rate(&self, m: &Merchant, kind: RateKind) -> Result<(), Fail> {
+    pub(super) fn rate(&self, m: &Merchant, kind: RateKind) -> Result<(), Fail> {
         let now = self.now(m);
         self.x(
             "DELETE FROM rate_events WHERE at_ms <= ?",
@@ -179,7 +166,6 @@ impl Ledger<'_> {
         m.tier
             .check_allowed()
             .map_err(|c| fail(c, "personal accounts cannot use automatic collection"))?;
-        let now = self.now(m);
         let fingerprint = order_rules::fingerprint(&req);
         if let Some(existing) = self.order(&req.out_trade_no)? {
             if existing.fingerprint == fingerprint {
@@ -192,10 +178,26 @@ impl Ledger<'_> {
                 retry_after: None,
             });
         }
+        let o = self.insert_order(m, &req, fingerprint, None, origin, dev)?;
+        Reply::json(201, &self.wire_order(&o, origin, m)?)
+    }
+
+    /// Validates and stores a new order (its number is known to be unused): dormancy, the
+    /// ledger's rules, approval levels, the audit entry and the approval event.
+    pub(super) fn insert_order(
+        &self,
+        m: &Merchant,
+        req: &CreateOrder,
+        fingerprint: String,
+        v2_json: Option<String>,
+        origin: &str,
+        dev: bool,
+    ) -> Result<OrderRow, Fail> {
+        let now = self.now(m);
         if m.row.dormant != 0 || limits::is_dormant(m.row.last_activity_ms, now) {
             return Err(fail(ErrorCode::AccountDormant, "the account is dormant after 30 days without orders; ask paydesk to re-activate it"));
         }
-        let v = order_rules::validate(&req, &m.config.items, now, dev)
+        let v = order_rules::validate(req, &m.config.items, now, dev)
             .map_err(|e| param_fail(e.param, e.message))?;
         let need = approval::required_approvers(&m.config.approval_levels, v.amount.total);
         let status = if need > 0 {
@@ -217,8 +219,8 @@ impl Ledger<'_> {
         self.x(
             "INSERT INTO orders (out_trade_no, transaction_id, status, amount_total, currency, description,
                 item_id, attach, tags_json, limit_pay, notify_url, timeout_action, created_at_ms,
-                time_expire_ms, fingerprint, approval_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                time_expire_ms, fingerprint, approval_id, v2_json)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 v.out_trade_no.as_str().into(),
                 ids::transaction_id(now, runtime::random_bytes()).into(),
@@ -240,6 +242,7 @@ impl Ledger<'_> {
                 v.time_expire_ms.into(),
                 fingerprint.into(),
                 approval_id.clone().into(),
+                v2_json.into(),
             ],
         )?;
         self.x(
@@ -255,8 +258,8 @@ impl Ledger<'_> {
             status.as_str(),
         )?;
         let o = self.order_or_fail(&v.out_trade_no)?;
-        let wire = self.wire_order(&o, origin, m)?;
         if let Some(id) = &approval_id {
+            let wire = self.wire_order(&o, origin, m)?;
             self.event(
                 now,
                 "order.approval_required",
@@ -264,10 +267,10 @@ impl Ledger<'_> {
                 &serde_json::json!({"order": &wire, "approval_id": id}),
             )?;
         }
-        Reply::json(201, &wire)
+        Ok(o)
     }
 
-    fn close_order(&self, m: &Merchant, id: &str) -> Result<Reply, Fail> {
+    pub(super) fn close_order(&self, m: &Merchant, id: &str) -> Result<Reply, Fail> {
         self.run_due_for(m, id)?;
         let o = self.order_or_fail(id)?;
         let now = self.now(m);
@@ -294,8 +297,7 @@ impl Ledger<'_> {
 
     pub fn refund(&self, out_refund_no: &str) -> Result<Option<RefundRow>, Fail> {
         let rows: Vec<RefundRow> = self.q(
-            "SELECT out_refund_no, out_trade_no, amount, reason, status, created_at_ms, fingerprint, approval_id
-             FROM refunds WHERE out_refund_no = ?",
+            &format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE out_refund_no = ?"),
             vec![out_refund_no.into()],
         )?;
         Ok(rows.into_iter().next())
@@ -303,6 +305,18 @@ impl Ledger<'_> {
 
     fn create_refund(&self, m: &Merchant, body: &str) -> Result<Reply, Fail> {
         let req: CreateRefund = parse_body(body)?;
+        let (r, created) = self.refund_create(m, &req, None)?;
+        Reply::json(if created { 201 } else { 200 }, &r.wire())
+    }
+
+    /// Creates a refund, or finds the same one again (`false`): every refund rule, the
+    /// approval threshold, and settlement in the sandbox.
+    pub(super) fn refund_create(
+        &self,
+        m: &Merchant,
+        req: &CreateRefund,
+        notify_url: Option<&str>,
+    ) -> Result<(RefundRow, bool), Fail> {
         if !order_rules::is_out_refund_no(&req.out_refund_no) {
             return Err(param_fail(
                 "out_refund_no",
@@ -325,10 +339,10 @@ impl Ledger<'_> {
                 "reason must be at most 80 characters of plain text",
             ));
         }
-        let fingerprint = hex_lower(&sha256(&serde_json::to_vec(&req)?));
+        let fingerprint = hex_lower(&sha256(&serde_json::to_vec(req)?));
         if let Some(existing) = self.refund(&req.out_refund_no)? {
             if existing.fingerprint == fingerprint {
-                return Reply::json(200, &existing.wire());
+                return Ok((existing, false));
             }
             return Err(Fail::Api {
                 code: ErrorCode::OutRefundNoUsed,
@@ -394,8 +408,9 @@ impl Ledger<'_> {
             None
         };
         self.x(
-            "INSERT INTO refunds (out_refund_no, out_trade_no, amount, reason, status, created_at_ms, fingerprint, approval_id)
-             VALUES (?, ?, ?, ?, 'PROCESSING', ?, ?, ?)",
+            "INSERT INTO refunds (out_refund_no, out_trade_no, amount, reason, status, created_at_ms, fingerprint, approval_id,
+                                  refund_id, notify_url)
+             VALUES (?, ?, ?, ?, 'PROCESSING', ?, ?, ?, ?, ?)",
             vec![
                 req.out_refund_no.as_str().into(),
                 req.out_trade_no.as_str().into(),
@@ -404,6 +419,8 @@ impl Ledger<'_> {
                 now.into(),
                 fingerprint.into(),
                 approval_id.clone().into(),
+                crate::domain::v2::refund_id(now, runtime::random_bytes()).into(),
+                notify_url.into(),
             ],
         )?;
         self.audit(
@@ -426,7 +443,7 @@ impl Ledger<'_> {
             )?;
         }
         let r = self.refund(&req.out_refund_no)?.expect("just inserted");
-        Reply::json(201, &r.wire())
+        Ok((r, true))
     }
 
     /// The sandbox settles a refund at once: the refund succeeds and the order shows it.
@@ -436,8 +453,8 @@ impl Ledger<'_> {
             .ok_or_else(|| Fail::Internal("refund vanished".into()))?;
         let o = self.order_or_fail(&r.out_trade_no)?;
         self.x(
-            "UPDATE refunds SET status = 'SUCCESS' WHERE out_refund_no = ?",
-            vec![out_refund_no.into()],
+            "UPDATE refunds SET status = 'SUCCESS', settled_at_ms = ? WHERE out_refund_no = ?",
+            vec![now.into(), out_refund_no.into()],
         )?;
         self.x(
             "UPDATE orders SET refunded_total = refunded_total + ? WHERE out_trade_no = ?",
@@ -485,6 +502,9 @@ impl Ledger<'_> {
     }
 }
 
+pub const REFUND_COLUMNS: &str = "out_refund_no, out_trade_no, amount, reason, status, \
+    created_at_ms, fingerprint, approval_id, refund_id, notify_url, settled_at_ms";
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct RefundRow {
     pub out_refund_no: String,
@@ -495,6 +515,9 @@ pub struct RefundRow {
     pub created_at_ms: i64,
     pub fingerprint: String,
     pub approval_id: Option<String>,
+    pub refund_id: Option<String>,
+    pub notify_url: Option<String>,
+    pub settled_at_ms: Option<i64>,
 }
 
 impl RefundRow {
@@ -518,6 +541,27 @@ impl RefundRow {
                 None
             },
         }
+    }
+}
+
+/// The merchant's IP allowlist, if it has one.
+pub fn check_ip(m: &Merchant, client_ip: Option<&str>) -> Result<(), Fail> {
+    if m.config.ip_allowlist.is_empty() {
+        return Ok(());
+    }
+    let allowed = client_ip.is_some_and(|ip| {
+        m.config
+            .ip_allowlist
+            .iter()
+            .any(|cidr| crate::domain::ip::cidr_contains(cidr, ip))
+    });
+    if allowed {
+        Ok(())
+    } else {
+        Err(fail(
+            ErrorCode::IpNotAllowed,
+            "the request comes from an address outside the merchant's allowlist",
+        ))
     }
 }
 

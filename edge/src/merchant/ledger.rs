@@ -194,12 +194,14 @@ pub struct OrderRow {
     pub pay_attempts: i64,
     pub pending_until_ms: Option<i64>,
     pub approval_id: Option<String>,
+    /// Set for orders created through the v2 XML dialect (`domain::v2::OrderMeta`).
+    pub v2_json: Option<String>,
 }
 
 pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_total, currency, \
     description, item_id, attach, tags_json, limit_pay, notify_url, timeout_action, reminded, \
     created_at_ms, time_expire_ms, paid_at_ms, method, card_last4, refunded_total, opened, \
-    fingerprint, pay_attempts, pending_until_ms, approval_id";
+    fingerprint, pay_attempts, pending_until_ms, approval_id, v2_json";
 
 impl OrderRow {
     pub fn status(&self) -> Result<OrderStatus, Fail> {
@@ -219,6 +221,14 @@ impl OrderRow {
             .split(',')
             .filter_map(PayMethod::parse)
             .collect()
+    }
+
+    pub fn v2(&self) -> Result<Option<crate::domain::v2::OrderMeta>, Fail> {
+        Ok(self
+            .v2_json
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()?)
     }
 
     pub fn timeout_action(&self) -> TimeoutAction {
@@ -298,6 +308,7 @@ impl<'a> Ledger<'a> {
                 self.atomically(|l| l.create_merchant(*setup, ensure))
             }
             Command::Api(req) => self.api(req, &origin, dev),
+            Command::V2(req) => self.v2(req, &origin, dev),
             Command::Admin(action) => self.admin(action, &origin),
             Command::Checkout { out_trade_no } => self.atomically(|l| l.checkout(&out_trade_no)),
             Command::Pay { out_trade_no, pay } => self.pay(&out_trade_no, pay),
@@ -427,6 +438,9 @@ impl<'a> Ledger<'a> {
         let m = self.merchant_or_fail()?;
         let event_id = format!("evt_{}", runtime::random_hex(12));
         let extra = serde_json::to_value(extra)?;
+        // Orders created through the v2 dialect are told in its XML, and only what it tells:
+        // `Some(None)` records the event without delivering it.
+        let mut v2_body: Option<Option<String>> = None;
         let (data, order_key, order_url) = if kind.starts_with("order.") {
             let o = self.order_or_fail(target)?;
             let mut data = serde_json::to_value(self.wire_order(&o, &m.row.origin, &m)?)?;
@@ -435,6 +449,19 @@ impl<'a> Ledger<'a> {
                     d.entry(k).or_insert(v);
                 }
             }
+            if let Some(meta) = o.v2()? {
+                v2_body = Some(if kind == "order.paid" {
+                    let facts = super::v2api::facts(&o, Some(&meta))?;
+                    crate::domain::v2::payment_notification(
+                        &facts,
+                        &m.row.merchant_id,
+                        &runtime::random_hex(16),
+                        &m.row.api_key,
+                    )
+                } else {
+                    None
+                });
+            }
             (data, o.out_trade_no.clone(), o.notify_url.clone())
         } else {
             let otn = extra
@@ -442,36 +469,48 @@ impl<'a> Ledger<'a> {
                 .and_then(|v| v.as_str())
                 .unwrap_or(target)
                 .to_owned();
-            let url = self.order(&otn)?.and_then(|o| o.notify_url);
-            (extra, otn, url)
+            let o = self.order(&otn)?;
+            if o.as_ref().is_some_and(|o| o.v2_json.is_some()) {
+                v2_body = Some(None);
+            }
+            (extra, otn, o.and_then(|o| o.notify_url))
         };
-        let body = serde_json::json!({
-            "id": event_id,
-            "type": kind,
-            "created_at": format_rfc3339(at_ms),
-            "data": data,
-        })
-        .to_string();
+        let (format, body) = match v2_body {
+            Some(xml) => ("v2", xml),
+            None => (
+                "json",
+                Some(
+                    serde_json::json!({
+                        "id": event_id,
+                        "type": kind,
+                        "created_at": format_rfc3339(at_ms),
+                        "data": data,
+                    })
+                    .to_string(),
+                ),
+            ),
+        };
         let notify_url = order_url.or_else(|| m.config.notify_url.clone());
-        let status = if notify_url.is_some() {
+        let status = if notify_url.is_some() && body.is_some() {
             "PENDING"
         } else {
             "NONE"
         };
         self.x(
             "INSERT INTO events (event_id, type, target, created_at_ms, data_json, order_key, body, notify_url,
-                                 status, next_attempt_at_ms)
-             VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?)",
+                                 status, next_attempt_at_ms, format)
+             VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?)",
             vec![
                 event_id.into(),
                 kind.into(),
                 target.into(),
                 at_ms.into(),
                 order_key.into(),
-                body.into(),
+                body.unwrap_or_default().into(),
                 notify_url.into(),
                 status.into(),
                 at_ms.into(),
+                format.into(),
             ],
         )
     }

@@ -184,10 +184,10 @@ impl Ledger<'_> {
     /// Sends a notification again now (a failed one gets a whole new schedule).
     pub fn resend_notification(&self, m: &Merchant, id: &str) -> Result<Reply, Fail> {
         let e = self.event_row(id)?;
-        if e.notify_url.is_none() {
+        if e.notify_url.is_none() || e.body.is_empty() {
             return Err(fail(
                 ErrorCode::ParamError,
-                "this notification has no notify_url to send to",
+                "this event has no notification to send (no notify_url, or none in the order's dialect)",
             ));
         }
         let now = self.now(m);

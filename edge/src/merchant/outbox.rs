@@ -19,6 +19,8 @@ pub struct Due {
     pub body: String,
     pub notify_url: String,
     pub attempts: i64,
+    /// `json` (signed in a header) or `v2` (the protocol's XML, signed inside).
+    pub format: String,
 }
 
 /// What one attempt came to.
@@ -29,6 +31,8 @@ pub struct Attempt {
     pub latency_ms: i64,
     pub error: Option<String>,
     pub head: String,
+    /// Whether the receiver acknowledged it: a 2xx, and for `v2` an XML `return_code` SUCCESS.
+    pub acked: bool,
 }
 
 impl Ledger<'_> {
@@ -40,7 +44,7 @@ impl Ledger<'_> {
         };
         let now = self.now(&m);
         let mut due: Vec<Due> = self.q(
-            "SELECT e.event_id, e.body, e.notify_url, e.attempts FROM events e
+            "SELECT e.event_id, e.body, e.notify_url, e.attempts, e.format FROM events e
              WHERE e.status = 'PENDING' AND e.next_attempt_at_ms <= ?
                AND e.seq = (SELECT MIN(seq) FROM events f WHERE f.order_key = e.order_key AND f.status = 'PENDING')
              ORDER BY e.seq LIMIT ?",
@@ -100,7 +104,7 @@ impl Ledger<'_> {
                 a.head.as_str().into(),
             ],
         )?;
-        if a.status.is_some_and(delivery::is_success) {
+        if a.acked {
             self.x(
                 "UPDATE events SET status = 'DELIVERED', attempts = ?, delivered_at_ms = ?, next_attempt_at_ms = NULL WHERE event_id = ?",
                 vec![n.into(), now.into(), d.event_id.as_str().into()],
@@ -196,16 +200,21 @@ async fn post(d: &Due, secrets: &[String]) -> Attempt {
         latency_ms: 0,
         error: None,
         head: String::new(),
+        acked: false,
     };
     let result = async {
         let headers = Headers::new();
-        headers.set("Content-Type", "application/json")?;
         headers.set("User-Agent", "paydesk-webhooks/1")?;
         headers.set("Paydesk-Event-Id", &d.event_id)?;
-        headers.set(
-            "Paydesk-Signature",
-            &signature_header(&keys, t, d.body.as_bytes()),
-        )?;
+        if d.format == "v2" {
+            headers.set("Content-Type", "text/xml; charset=utf-8")?;
+        } else {
+            headers.set("Content-Type", "application/json")?;
+            headers.set(
+                "Paydesk-Signature",
+                &signature_header(&keys, t, d.body.as_bytes()),
+            )?;
+        }
         let mut init = RequestInit::new();
         init.with_method(Method::Post)
             .with_headers(headers)
@@ -228,7 +237,9 @@ async fn post(d: &Due, secrets: &[String]) -> Attempt {
                 let mut resp = resp?;
                 let status = resp.status_code();
                 let text = resp.text().await.unwrap_or_default();
-                Some((status, text.chars().take(200).collect::<String>()))
+                let acked = delivery::is_success(status)
+                    && (d.format != "v2" || crate::domain::v2::is_ack(&text));
+                Some((status, text.chars().take(200).collect::<String>(), acked))
             }
             None => {
                 controller.abort();
@@ -240,9 +251,10 @@ async fn post(d: &Due, secrets: &[String]) -> Attempt {
     .await;
     attempt.latency_ms = runtime::now_ms() - started;
     match result {
-        Ok(Some((status, head))) => {
+        Ok(Some((status, head, acked))) => {
             attempt.status = Some(status);
             attempt.head = head;
+            attempt.acked = acked;
         }
         Ok(None) => attempt.error = Some(format!("timed out after {} ms", delivery::TIMEOUT_MS)),
         Err(e) => attempt.error = Some(format!("connection failed: {e}")),

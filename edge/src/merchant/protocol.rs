@@ -80,6 +80,14 @@ pub struct ApiRequest {
     pub client_ip: Option<String>,
 }
 
+/// A v2 XML dialect request, parsed by the worker (which refused anything malformed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct V2Request {
+    pub op: crate::domain::v2::Op,
+    pub params: crate::domain::v2::Params,
+    pub client_ip: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum AdminAction {
@@ -121,6 +129,8 @@ pub enum Command {
         ensure: bool,
     },
     Api(ApiRequest),
+    /// The v2 XML dialect; answered as `{"xml": "<xml>...</xml>"}`, signed by the object.
+    V2(V2Request),
     Admin(AdminAction),
     /// What the pay page shows; marks the order as opened by a payer.
     Checkout {

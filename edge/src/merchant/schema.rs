@@ -142,6 +142,17 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     ALTER TABLE merchant ADD COLUMN webhook_secret_prev_until_ms INTEGER;
     ALTER TABLE merchant ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;",
     ),
+    (
+        3,
+        // The v2 XML dialect: an order created through it remembers the protocol details its
+        // answers and notifications need, and its events are delivered in that dialect.
+        "ALTER TABLE orders ADD COLUMN v2_json TEXT;
+    ALTER TABLE refunds ADD COLUMN refund_id TEXT;
+    ALTER TABLE refunds ADD COLUMN notify_url TEXT;
+    ALTER TABLE refunds ADD COLUMN settled_at_ms INTEGER;
+    CREATE UNIQUE INDEX IF NOT EXISTS refunds_by_refund_id ON refunds (refund_id);
+    ALTER TABLE events ADD COLUMN format TEXT NOT NULL DEFAULT 'json';",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

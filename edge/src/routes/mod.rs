@@ -8,6 +8,7 @@ mod dev;
 mod health;
 mod merchant_api;
 mod pay;
+mod v2;
 
 use crate::config::Deployment;
 use crate::error::AppError;
@@ -72,6 +73,12 @@ fn router() -> Router<'static, ()> {
     Router::new()
         .get_async("/api/health", route!(health::get))
         .get_async("/pay/:token", route!(pay::get))
+        .post_async("/pay/unifiedorder", route!(v2::handle))
+        .post_async("/pay/orderquery", route!(v2::handle))
+        .post_async("/pay/closeorder", route!(v2::handle))
+        .post_async("/pay/refundquery", route!(v2::handle))
+        .post_async("/secapi/pay/refund", route!(v2::handle))
+        .get_async("/secapi/pay/refund", route!(v2::wrong_method))
         .get_async("/api/checkout/:token", route!(checkout::get))
         .post_async("/api/checkout/:token/pay", route!(checkout::pay))
         .get_async("/api/checkout/:token/live", route!(checkout::live))
