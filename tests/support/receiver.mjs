@@ -3,8 +3,9 @@
 
 import { createServer } from 'node:http';
 
-export async function startReceiver({ failFirst = 0, status = 200 } = {}) {
-  const r = { deliveries: [], failFirst, status, down: false };
+// `answer(n, body)`, when given, decides the reply to delivery n: `{ status, body, type }`.
+export async function startReceiver({ failFirst = 0, status = 200, answer = null } = {}) {
+  const r = { deliveries: [], failFirst, status, down: false, answer };
   const server = createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -13,6 +14,12 @@ export async function startReceiver({ failFirst = 0, status = 200 } = {}) {
       const n = r.deliveries.length;
       r.deliveries.push({ at: Date.now(), headers: req.headers, body, event: safeJson(body) });
       if (r.down) { res.writeHead(503); res.end('down for maintenance'); return; }
+      if (r.answer) {
+        const a = r.answer(n, body);
+        res.writeHead(a.status ?? 200, { 'Content-Type': a.type ?? 'text/xml' });
+        res.end(a.body ?? '');
+        return;
+      }
       const code = n < r.failFirst ? 500 : r.status;
       res.writeHead(code, { 'Content-Type': 'text/plain' });
       res.end(code < 300 ? 'ok' : 'try again later');

@@ -5,7 +5,8 @@
 //!   crate, wasm-pack (cargo install, from the crate registry);
 //! - Node 22, wrangler (with workerd), binaryen's wasm-opt and playwright-core from the committed
 //!   package-lock.json with `npm ci` into ./node_modules (git-ignored);
-//! - for tests, Debian's chromium and chromium-driver (apt, when running as root).
+//! - for tests, Debian's chromium and chromium-driver (apt, when running as root), and a Python
+//!   virtualenv in target/pyenv with the pinned packages of tests/requirements.txt (pip, PyPI).
 
 use crate::proc::{cmd, output, run};
 use crate::{root, step, Result};
@@ -67,6 +68,7 @@ pub fn ensure_all(need: Need) -> Result<Tools> {
     ensure_npm(&root)?;
     if need == Need::Test {
         ensure_chromium()?;
+        ensure_python(&root)?;
     }
     Ok(tools)
 }
@@ -125,6 +127,25 @@ fn ensure_npm(root: &Path) -> Result<()> {
     let mut c = Command::new("npm");
     c.args(["ci", "--no-audit", "--no-fund"]).current_dir(root);
     run(&mut c)?;
+    std::fs::write(&stamp, want).map_err(|e| format!("writing {}: {e}", stamp.display()))?;
+    Ok(())
+}
+
+/// A virtualenv with the pinned third-party Python clients the interop tests drive.
+fn ensure_python(root: &Path) -> Result<()> {
+    let reqs = std::fs::read(root.join("tests/requirements.txt"))
+        .map_err(|e| format!("reading tests/requirements.txt: {e}"))?;
+    let want = format!("{:016x}", fnv1a(&reqs));
+    let venv = root.join("target/pyenv");
+    let stamp = venv.join(".paydesk-requirements-hash");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(want.as_str()) {
+        return Ok(());
+    }
+    step("installing the Python test clients (wechatpy) into target/pyenv with pip (seconds)");
+    run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    run(Command::new(venv.join("bin/pip"))
+        .args(["install", "-q", "--disable-pip-version-check", "-r"])
+        .arg(root.join("tests/requirements.txt")))?;
     std::fs::write(&stamp, want).map_err(|e| format!("writing {}: {e}", stamp.display()))?;
     Ok(())
 }

@@ -1,0 +1,44 @@
+"""Drives paydesk with wechatpy (https://github.com/wechatpy/wechatpy), a third-party WeChat Pay
+v2 SDK from PyPI, used unmodified: only its base URL points at paydesk, as a merchant would set
+it. Reads one JSON command per line on stdin, answers one JSON line each on stdout.
+
+Commands: {"op": "create" | "query" | "close" | "refund" | "refund_query" | "parse_notification",
+           "kwargs": {...}} plus "xml" for parse_notification.
+"""
+
+import json
+import sys
+
+from wechatpy.exceptions import InvalidSignatureException, WeChatPayException
+from wechatpy.pay import WeChatPay
+
+
+def main():
+    cfg = json.loads(sys.stdin.readline())
+    client = WeChatPay(appid=cfg["appid"], api_key=cfg["api_key"], mch_id=cfg["mch_id"], timeout=20)
+    # The one change a merchant makes: the base URL (a class attribute in wechatpy).
+    client.API_BASE_URL = cfg["base_url"].rstrip("/") + "/"
+    ops = {
+        "create": client.order.create,
+        "query": client.order.query,
+        "close": client.order.close,
+        "refund": client.refund.apply,
+        "refund_query": client.refund.query,
+    }
+    for line in sys.stdin:
+        cmd = json.loads(line)
+        try:
+            if cmd["op"] == "parse_notification":
+                out = {"ok": dict(client.parse_payment_result(cmd["xml"]))}
+            else:
+                out = {"ok": dict(ops[cmd["op"]](**cmd.get("kwargs", {})))}
+        except InvalidSignatureException:
+            out = {"invalid_signature": True}
+        except WeChatPayException as e:
+            out = {"error": {"return_code": e.return_code, "result_code": e.result_code,
+                             "return_msg": e.return_msg, "errcode": e.errcode, "errmsg": e.errmsg}}
+        print(json.dumps(out, ensure_ascii=False), flush=True)
+
+
+if __name__ == "__main__":
+    main()
