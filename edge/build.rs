@@ -1,4 +1,5 @@
-//! Stamps the git commit into the build for `GET /api/health`.
+//! Stamps the git commit into the build for `GET /api/health`, and links the pay page to the
+//! widget's content-hashed assets named by `www/a/assets.txt` (written by `cargo xtask build`).
 use std::process::Command;
 
 fn main() {
@@ -27,5 +28,22 @@ fn main() {
             println!("cargo:rerun-if-changed={dir}/{head_ref}");
         }
     }
+    let manifest = std::path::Path::new("../www/a/assets.txt");
+    let assets = std::fs::read_to_string(manifest).unwrap_or_default();
+    for (key, default) in [
+        ("js", "/pkg/paydesk_widget.js"),
+        ("wasm", "/pkg/paydesk_widget_bg.wasm"),
+        ("css", "/pay.css"),
+    ] {
+        let path = assets
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+            .unwrap_or(default);
+        println!(
+            "cargo:rustc-env=PAYDESK_ASSET_{}={path}",
+            key.to_ascii_uppercase()
+        );
+    }
+    println!("cargo:rerun-if-changed=../www/a/assets.txt");
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -46,10 +46,12 @@ pub struct WidgetAssets<'a> {
     pub css: &'a str,
 }
 
+/// The widget build's content-hashed files (`www/a/assets.txt`, read by `edge/build.rs`),
+/// cached immutably by browsers (`www/_headers`).
 pub const WIDGET_ASSETS: WidgetAssets<'static> = WidgetAssets {
-    js: "/pkg/paydesk_widget.js",
-    wasm: "/pkg/paydesk_widget_bg.wasm",
-    css: "/pay.css",
+    js: env!("PAYDESK_ASSET_JS"),
+    wasm: env!("PAYDESK_ASSET_WASM"),
+    css: env!("PAYDESK_ASSET_CSS"),
 };
 
 /// The Content-Security-Policy of the pay page: only our own scripts (the inline starter by
@@ -71,9 +73,11 @@ pub fn pay_page_csp(nonce: &str, ancestors: &[String]) -> String {
 /// For every other HTML answer of the worker.
 pub const STRICT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// The pay page for one order: the checkout data inlined for the widget, which renders into
-/// `#paydesk-root`. The wasm is preloaded from this first response.
-pub fn pay_page(data: &PayPageData, assets: WidgetAssets<'_>, nonce: &str) -> String {
+/// The pay page for one order: `markup` (the widget's components rendered on the server for
+/// `data`) in `#paydesk-root`, the checkout data inlined for the widget to hydrate it, the JS and
+/// wasm preloaded from this first response. Only the stylesheet blocks the first paint; the
+/// form in the markup works before (or without) the wasm.
+pub fn pay_page(data: &PayPageData, markup: &str, assets: WidgetAssets<'_>, nonce: &str) -> String {
     let view = &data.view;
     let title = format!(
         "{} · {}",
@@ -88,7 +92,7 @@ pub fn pay_page(data: &PayPageData, assets: WidgetAssets<'_>, nonce: &str) -> St
         .unwrap_or("#1a73e8");
     format!(
         r##"<!doctype html>
-<html lang="zh-CN">
+<html lang="{html_lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
@@ -100,8 +104,7 @@ pub fn pay_page(data: &PayPageData, assets: WidgetAssets<'_>, nonce: &str) -> St
 <link rel="preload" href="{wasm}" as="fetch" type="application/wasm" crossorigin>
 </head>
 <body style="--brand:{theme}">
-<main id="paydesk-root" class="paydesk" aria-live="polite"></main>
-<noscript><p class="noscript">请开启 JavaScript 以完成付款。Please enable JavaScript to pay.</p></noscript>
+<main id="paydesk-root" class="paydesk">{markup}</main>
 <script id="paydesk-data" type="application/json">{data}</script>
 <script type="module" nonce="{nonce}">import init, {{ mount }} from "{js}"; init({{ module_or_path: "{wasm}" }}).then(mount);</script>
 </body>
@@ -111,6 +114,11 @@ pub fn pay_page(data: &PayPageData, assets: WidgetAssets<'_>, nonce: &str) -> St
         js = assets.js,
         wasm = assets.wasm,
         data = inline_json(data),
+        html_lang = if data.seed.lang == "en" {
+            "en"
+        } else {
+            "zh-CN"
+        },
     )
 }
 
@@ -170,6 +178,7 @@ mod tests {
             token: "tok".into(),
             embed_origin: None,
             sandbox: true,
+            seed: Default::default(),
         }
     }
 
@@ -203,6 +212,7 @@ mod tests {
     fn inlined_data_cannot_close_the_script() {
         let html = pay_page(
             &view("<img src=x onerror=alert(1)>", None),
+            "",
             WIDGET_ASSETS,
             "n0nce",
         );
@@ -224,19 +234,22 @@ mod tests {
     fn theme_colour_must_be_hex() {
         let html = pay_page(
             &view("x", Some("red;background:url(x)")),
+            "",
             WIDGET_ASSETS,
             "n0nce",
         );
         assert!(html.contains("--brand:#1a73e8"));
-        let html = pay_page(&view("x", Some("#0A7d5a")), WIDGET_ASSETS, "n0nce");
+        let html = pay_page(&view("x", Some("#0A7d5a")), "", WIDGET_ASSETS, "n0nce");
         assert!(html.contains("--brand:#0A7d5a"));
     }
 
     #[test]
     fn pay_page_preloads_the_widget() {
-        let html = pay_page(&view("x", None), WIDGET_ASSETS, "n0nce");
-        assert!(html.contains(r#"<link rel="modulepreload" href="/pkg/paydesk_widget.js">"#));
-        assert!(html.contains(r#"href="/pkg/paydesk_widget_bg.wasm" as="fetch""#));
+        let html = pay_page(&view("x", None), "", WIDGET_ASSETS, "n0nce");
+        let a = WIDGET_ASSETS;
+        assert!(html.contains(&format!(r#"<link rel="stylesheet" href="{}">"#, a.css)));
+        assert!(html.contains(&format!(r#"<link rel="modulepreload" href="{}">"#, a.js)));
+        assert!(html.contains(&format!(r#"href="{}" as="fetch""#, a.wasm)));
         assert!(html.contains(r#"id="paydesk-root""#));
     }
 
@@ -246,7 +259,7 @@ mod tests {
         assert!(csp.contains("frame-ancestors https://shop.example.com"));
         assert!(csp.contains("'nonce-abc'"));
         assert!(pay_page_csp("abc", &[]).contains("frame-ancestors 'none'"));
-        let html = pay_page(&view("x", None), WIDGET_ASSETS, "abc");
+        let html = pay_page(&view("x", None), "", WIDGET_ASSETS, "abc");
         assert!(html.contains(r#"<script type="module" nonce="abc">"#));
     }
 

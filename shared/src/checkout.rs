@@ -48,6 +48,56 @@ pub struct PayPageData {
     /// Whether this is a sandbox merchant (the page says no real money moves).
     #[serde(default)]
     pub sandbox: bool,
+    /// How the worker rendered the page, so the widget hydrates from exactly the same state.
+    #[serde(default)]
+    pub seed: RenderSeed,
+}
+
+/// What the worker's server-side render of the pay page started from, inlined beside the view:
+/// the widget's first render must equal the server's markup, so it starts from the same language,
+/// clock and form state (DESIGN.md §5).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RenderSeed {
+    /// `zh` or `en`: from `?lang=`, else the request's `Accept-Language`.
+    #[serde(default)]
+    pub lang: String,
+    /// The worker's clock when it rendered (unix ms); the countdown starts there.
+    #[serde(default)]
+    pub now_ms: i64,
+    /// The one-time key the page's HTML form carries: posting the form twice pays once.
+    #[serde(default)]
+    pub submission_key: String,
+    /// The method chosen in the form post this page answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<PayMethod>,
+    /// The sandbox wallet chosen in that post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wallet: Option<String>,
+    /// What that post came back with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<FormOutcome>,
+    /// The card field the payer must fix (`number`, `expiry`, `cvc`) and the reason key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field_error: Option<(String, String)>,
+}
+
+/// The answer to a pay attempt made through the page's HTML form (no JavaScript).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FormOutcome {
+    Paid,
+    Pending,
+    Declined {
+        code: String,
+        message: String,
+        next_step: crate::api::NextStep,
+    },
+    Refused {
+        code: String,
+        message: String,
+    },
+    /// The ledger could not be reached: nothing was charged, try again.
+    Unavailable,
 }
 
 #[cfg(test)]

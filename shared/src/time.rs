@@ -105,7 +105,11 @@ const CST_OFFSET_MS: i64 = 8 * 3_600_000;
 /// The v2 protocol's `yyyyMMddHHmmss` in UTC+8 (`time_end`, `time_expire`).
 pub fn format_v2(unix_ms: i64) -> String {
     let t = format_rfc3339(unix_ms + CST_OFFSET_MS);
-    let digits: String = t.bytes().filter(u8::is_ascii_digit).map(char::from).collect();
+    let digits: String = t
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .map(char::from)
+        .collect();
     digits
 }
 

@@ -188,7 +188,9 @@ impl Parser<'_> {
             } else if self.rest().starts_with(b"<!") {
                 return Err(XmlError::Dtd);
             } else if self.rest().starts_with(b"<?") {
-                return Err(XmlError::Malformed("processing instructions are not accepted"));
+                return Err(XmlError::Malformed(
+                    "processing instructions are not accepted",
+                ));
             } else {
                 return Ok(());
             }
@@ -399,7 +401,10 @@ mod tests {
             ("<xml><a>&#0;</a></xml>", XmlError::Entity),
             ("<xml><a>&#xD800;</a></xml>", XmlError::Entity),
             ("<xml><a>&#99999999;</a></xml>", XmlError::Entity),
-            ("<xml><a>1</a><a>2</a></xml>", XmlError::Duplicate("a".into())),
+            (
+                "<xml><a>1</a><a>2</a></xml>",
+                XmlError::Duplicate("a".into()),
+            ),
             ("<xml><a><b>1</b></a></xml>", XmlError::Nested("a".into())),
             (
                 "<xml><a><b><c><d>1</d></c></b></a></xml>",
@@ -442,7 +447,9 @@ mod tests {
         }
         let big = format!("<xml><a>{}</a></xml>", "x".repeat(MAX_BYTES));
         assert_eq!(parse(&big), Err(XmlError::TooLarge));
-        let many: String = (0..MAX_ELEMENTS).map(|i| format!("<f{i}>1</f{i}>")).collect();
+        let many: String = (0..MAX_ELEMENTS)
+            .map(|i| format!("<f{i}>1</f{i}>"))
+            .collect();
         assert_eq!(
             parse(&format!("<xml>{many}</xml>")),
             Err(XmlError::TooManyElements)
@@ -469,7 +476,11 @@ mod tests {
         );
         assert_eq!(
             parse(&xml).unwrap(),
-            f(&[("return_code", "SUCCESS"), ("total_fee", "100"), ("attach", "x]]>y")])
+            f(&[
+                ("return_code", "SUCCESS"),
+                ("total_fee", "100"),
+                ("attach", "x]]>y")
+            ])
         );
     }
 

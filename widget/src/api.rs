@@ -1,29 +1,12 @@
 //! The one place that talks to the edge: the pay call, the status poll, the live socket.
 
-use paydesk_shared::api::{NextStep, PayRequest, PayResult};
+pub use crate::form::PayAnswer;
+use paydesk_shared::api::PayRequest;
 use paydesk_shared::{CheckoutView, OrderStatus};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RequestInit, Response};
-
-/// What a pay call came back with.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PayAnswer {
-    Paid,
-    Pending,
-    Declined {
-        code: String,
-        message: String,
-        next_step: NextStep,
-    },
-    Refused {
-        code: String,
-        message: String,
-    },
-    /// Nothing usable came back: the page keeps what was typed and offers to retry.
-    Network,
-}
 
 async fn fetch(url: &str, init: &RequestInit) -> Result<(u16, String), JsValue> {
     let window = web_sys::window().ok_or("no window")?;
@@ -48,30 +31,7 @@ pub async fn pay(token: &str, req: &PayRequest) -> PayAnswer {
     let Ok((status, text)) = fetch(&format!("/api/checkout/{token}/pay"), &init).await else {
         return PayAnswer::Network;
     };
-    if status == 200 || status == 402 {
-        return match serde_json::from_str::<PayResult>(&text) {
-            Ok(r) if r.status == OrderStatus::Success => PayAnswer::Paid,
-            Ok(r) if r.status == OrderStatus::UserPaying => PayAnswer::Pending,
-            Ok(r) => PayAnswer::Declined {
-                code: r.code.unwrap_or_default(),
-                message: r.message.unwrap_or_default(),
-                next_step: r.next_step.unwrap_or(NextStep::None),
-            },
-            Err(_) => PayAnswer::Network,
-        };
-    }
-    #[derive(serde::Deserialize)]
-    struct Err {
-        code: String,
-        message: String,
-    }
-    match serde_json::from_str::<Err>(&text) {
-        Ok(e) if status < 500 => PayAnswer::Refused {
-            code: e.code,
-            message: e.message,
-        },
-        _ => PayAnswer::Network,
-    }
+    PayAnswer::from_http(status, &text)
 }
 
 /// The order's current view (the poll behind "refresh status" and the live fallback).

@@ -2,6 +2,7 @@ use crate::api::{self, PayAnswer};
 use crate::components::{Amount, CardForm, Countdown, Guarantee, Header, MethodPicker, Outcome};
 use crate::i18n::{t, Lang, Text};
 use crate::state::{Action, Phase, State};
+use paydesk_shared::api::PayMethod;
 use paydesk_shared::{OrderStatus, PayPageData};
 use std::time::Duration;
 use yew::prelude::*;
@@ -15,6 +16,48 @@ pub struct AppProps {
     /// Side effects (network, timers, sockets) on: off in component tests that drive the state.
     #[prop_or(true)]
     pub live: bool,
+    /// What the payer chose and typed into the server-rendered form before the wasm took over;
+    /// hydration renders the server's state, then this is put back.
+    #[prop_or_default]
+    pub restore: Option<Restore>,
+}
+
+/// The form as found in the document just before hydration, and the method this browser last
+/// paid with.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Restore {
+    pub method: Option<PayMethod>,
+    pub wallet: Option<String>,
+    pub number: String,
+    pub expiry: String,
+    pub cvc: String,
+    pub remembered: Option<PayMethod>,
+}
+
+impl Restore {
+    /// The actions that put the payer's entry back over the rendered state `s`. A method the
+    /// payer did not change gives way to the remembered one on a fresh page.
+    pub fn actions(&self, s: &State, fresh: bool) -> Vec<Action> {
+        let mut out = Vec::new();
+        match self.method {
+            Some(m) if m != s.method => out.push(Action::SelectMethod(m)),
+            _ if fresh => out.extend(self.remembered.map(Action::SelectMethod)),
+            _ => {}
+        }
+        if let Some(w) = self.wallet.clone().filter(|w| *w != s.wallet) {
+            out.push(Action::SelectWallet(w));
+        }
+        for (v, f) in [
+            (&self.number, Action::EditCardNumber as fn(String) -> Action),
+            (&self.expiry, Action::EditExpiry),
+            (&self.cvc, Action::EditCvc),
+        ] {
+            if !v.is_empty() {
+                out.push(f(v.clone()));
+            }
+        }
+        out
+    }
 }
 
 /// The pay page.
@@ -24,13 +67,22 @@ pub fn App(props: &AppProps) -> Html {
     let state = {
         let data = props.data.clone();
         let (lang, now) = (props.lang, props.now_ms);
-        let remembered = if props.live {
-            api::remembered_method()
-        } else {
-            None
-        };
-        use_reducer(move || State::new(data.view, lang, now, remembered))
+        use_reducer(move || State::seeded(&data, lang, now))
     };
+
+    // After hydration: put back what the payer did before the wasm arrived.
+    {
+        let dispatch = state.dispatcher();
+        let (restore, fresh) = (props.restore.clone(), props.data.seed.outcome.is_none());
+        let initial = state.clone();
+        use_effect_with((), move |_| {
+            if let Some(r) = restore {
+                for a in r.actions(&initial, fresh) {
+                    dispatch.dispatch(a);
+                }
+            }
+        });
+    }
 
     // The countdown ticks every second.
     {
@@ -70,26 +122,11 @@ pub fn App(props: &AppProps) -> Html {
                     let dispatch = state.dispatcher();
                     let method = state.method;
                     yew::platform::spawn_local(async move {
-                        let action = match api::pay(&token, &req).await {
-                            PayAnswer::Paid => {
-                                api::remember_method(method);
-                                Action::Paid
-                            }
-                            PayAnswer::Pending => Action::Pending,
-                            PayAnswer::Declined {
-                                code,
-                                message,
-                                next_step,
-                            } => Action::Declined {
-                                code,
-                                message,
-                                next_step,
-                            },
-                            PayAnswer::Refused { code, message } => {
-                                Action::Refused { code, message }
-                            }
-                            PayAnswer::Network => Action::NetworkFailed,
-                        };
+                        let answer = api::pay(&token, &req).await;
+                        if answer == PayAnswer::Paid {
+                            api::remember_method(method);
+                        }
+                        let action = answer.action();
                         dispatch.dispatch(action);
                     });
                 }
@@ -181,7 +218,10 @@ pub fn App(props: &AppProps) -> Html {
     };
     let switch_lang = {
         let d = d.clone();
-        Callback::from(move |_| d.dispatch(Action::SetLang(lang.other())))
+        Callback::from(move |e: MouseEvent| {
+            e.prevent_default();
+            d.dispatch(Action::SetLang(lang.other()))
+        })
     };
     let dm = |f: fn(String) -> Action| {
         let d = d.clone();
@@ -194,8 +234,9 @@ pub fn App(props: &AppProps) -> Html {
                 if props.data.sandbox {
                     <span class="pd-sandbox">{ t(lang, Text::SandboxNotice) }</span>
                 }
-                <button type="button" class="pd-lang" data-testid="lang" onclick={switch_lang}
-                        lang={lang.other().html_tag()}>{ t(lang, Text::SwitchLanguage) }</button>
+                <a class="pd-lang" data-testid="lang" role="button" onclick={switch_lang}
+                   href={format!("?lang={}", lang.other().code())}
+                   lang={lang.other().html_tag()}>{ t(lang, Text::SwitchLanguage) }</a>
             </div>
             <Header branding={v.merchant.clone()} {lang} />
             <Amount amount={v.amount} description={v.description.clone()} out_trade_no={v.out_trade_no.clone()} {lang} />
@@ -208,7 +249,9 @@ pub fn App(props: &AppProps) -> Html {
                          {lang} {on_retry} {on_refresh} {on_return} />
             </div>
             if show_form {
-                <form class="pd-form" method="post" novalidate=true {onsubmit}>
+                <form class="pd-form" id="pd-form" method="post" novalidate=true {onsubmit}
+                      action={format!("/pay/{token}?lang={}", lang.code())}>
+                    <input type="hidden" name="submission_key" value={state.form_key.clone()} />
                     <MethodPicker methods={state.methods()} selected={state.method} disabled={busy} {lang}
                                   on_select={{ let d = d.clone(); Callback::from(move |m| d.dispatch(Action::SelectMethod(m))) }} />
                     <CardForm method={state.method} card={state.card.clone()} wallet={state.wallet.clone()}

@@ -24,6 +24,34 @@ impl Lang {
             .map_or(Lang::Zh, |tag| Lang::from_tag(&tag))
     }
 
+    /// The page's language for a request: `?lang=` if given, else the first language of the
+    /// `Accept-Language` header, else Chinese. The worker renders in it; the widget hydrates in it.
+    pub fn negotiate(query_lang: Option<&str>, accept_language: Option<&str>) -> Lang {
+        let first = |h: &str| {
+            h.split(',')
+                .next()
+                .unwrap_or("")
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_owned()
+        };
+        match (query_lang, accept_language.map(first)) {
+            (Some(q), _) if !q.is_empty() => Lang::from_tag(q),
+            (_, Some(a)) if !a.is_empty() && a != "*" => Lang::from_tag(&a),
+            _ => Lang::Zh,
+        }
+    }
+
+    /// `zh` or `en`, as [`RenderSeed::lang`](paydesk_shared::RenderSeed) carries it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
     pub fn html_tag(self) -> &'static str {
         match self {
             Lang::Zh => "zh-CN",
@@ -138,6 +166,23 @@ mod tests {
         for en in ["en", "en-US", "fr", "", "z", "zhx"] {
             assert_eq!(Lang::from_tag(en), Lang::En, "{en}");
         }
+    }
+
+    #[test]
+    fn language_for_a_request() {
+        assert_eq!(
+            Lang::negotiate(Some("en"), Some("zh-CN,zh;q=0.9")),
+            Lang::En
+        );
+        assert_eq!(
+            Lang::negotiate(None, Some("en-GB,en;q=0.9,zh;q=0.8")),
+            Lang::En
+        );
+        assert_eq!(Lang::negotiate(Some(""), Some("zh-TW;q=1")), Lang::Zh);
+        assert_eq!(Lang::negotiate(None, Some("*")), Lang::Zh);
+        assert_eq!(Lang::negotiate(None, None), Lang::Zh);
+        assert_eq!(Lang::from_tag(Lang::En.code()), Lang::En);
+        assert_eq!(Lang::from_tag(Lang::Zh.code()), Lang::Zh);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::i18n::Lang;
 use paydesk_shared::api::{CardInput, NextStep, PayMethod, PayRequest};
-use paydesk_shared::{CheckoutView, OrderStatus};
+use paydesk_shared::{CheckoutView, FormOutcome, OrderStatus, PayPageData};
 use std::rc::Rc;
 use yew::Reducible;
 
@@ -58,7 +58,16 @@ pub struct State {
     pub submissions: u32,
     /// A card field the payer must fix, with the reason.
     pub field_error: Option<(&'static str, &'static str)>,
+    /// The one-time key the HTML form carries for a post without JavaScript (the worker's).
+    pub form_key: String,
 }
+
+/// The card-field errors the page knows how to explain: `(field, reason key)`.
+pub const FIELD_ERRORS: [(&str, &str); 3] = [
+    ("number", "card_number_invalid"),
+    ("expiry", "card_expiry_invalid"),
+    ("cvc", "card_cvc_invalid"),
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -129,7 +138,45 @@ impl State {
             submission_key: String::new(),
             submissions: 0,
             field_error: None,
+            form_key: String::new(),
         }
+    }
+
+    /// The state the worker rendered the page in (its [`RenderSeed`]): the page's first render,
+    /// on the server and when the browser hydrates it, starts from this.
+    pub fn seeded(data: &PayPageData, lang: Lang, now_ms: i64) -> State {
+        let seed = &data.seed;
+        let mut s = State::new(data.view.clone(), lang, now_ms, seed.method);
+        if let Some(w) = &seed.wallet {
+            s.wallet = w.clone();
+        }
+        s.form_key = seed.submission_key.clone();
+        s.field_error = seed
+            .field_error
+            .as_ref()
+            .and_then(|(f, r)| FIELD_ERRORS.into_iter().find(|(kf, kr)| kf == f && kr == r));
+        let action = match seed.outcome.clone() {
+            None => return s,
+            Some(FormOutcome::Unavailable) => {
+                if s.can_pay() {
+                    s.phase = Phase::NetworkLost;
+                }
+                return s;
+            }
+            Some(FormOutcome::Paid) => Action::Paid,
+            Some(FormOutcome::Pending) => Action::Pending,
+            Some(FormOutcome::Declined {
+                code,
+                message,
+                next_step,
+            }) => Action::Declined {
+                code,
+                message,
+                next_step,
+            },
+            Some(FormOutcome::Refused { code, message }) => Action::Refused { code, message },
+        };
+        Rc::unwrap_or_clone(Rc::new(s).reduce(action))
     }
 
     pub fn methods(&self) -> Vec<PayMethod> {

@@ -43,10 +43,12 @@ fn mount(view: CheckoutView, lang: Lang) -> Element {
             token: "no-such-token".into(),
             embed_origin: None,
             sandbox: true,
+            seed: Default::default(),
         },
         lang,
         now_ms: NOW,
         live: false,
+        restore: None,
     };
     // The app lives as long as the test page.
     std::mem::forget(yew::Renderer::<App>::with_root_and_props(root.clone(), props).render());

@@ -35,20 +35,75 @@ pub fn widget(tools: &Tools) -> Result<()> {
     let wasm = root.join("target/wasm32-unknown-unknown/release/paydesk_widget.wasm");
     let out = root.join("www/pkg");
     let bindgen_out = out.join("paydesk_widget_bg.wasm");
-    if is_fresh(&bindgen_out, std::slice::from_ref(&wasm)) {
-        return Ok(());
-    }
     let _ = tools; // the version check happened when the tools were ensured
-    run(cmd(&root, "wasm-bindgen")
+    if !is_fresh(&bindgen_out, std::slice::from_ref(&wasm)) {
+        bindgen(&root, &wasm, &out)?;
+    }
+    hash_assets(&root)
+}
+
+/// wasm-bindgen, then wasm-opt, of the widget's wasm into `out`.
+fn bindgen(root: &Path, wasm: &Path, out: &Path) -> Result<()> {
+    let bindgen_out = out.join("paydesk_widget_bg.wasm");
+    run(cmd(root, "wasm-bindgen")
         .args(["--target", "web", "--no-typescript", "--out-dir"])
-        .arg(&out)
-        .arg(&wasm))?;
-    run(cmd(&root, "wasm-opt")
+        .arg(out)
+        .arg(wasm))?;
+    run(cmd(root, "wasm-opt")
         .args(["-Oz", "--strip-debug"])
         .args(WASM_FEATURES)
         .arg(&bindgen_out)
         .arg("-o")
         .arg(&bindgen_out))?;
+    Ok(())
+}
+
+/// The pay page's first-load assets, copied to content-hashed names under `www/a/` so they can
+/// be cached immutably (`www/_headers`), and `www/a/assets.txt` naming them for the worker's
+/// build (`edge/build.rs`), which links the pay page to exactly these files. Older hashed copies
+/// are removed.
+fn hash_assets(root: &Path) -> Result<()> {
+    use sha2::Digest;
+    let pkg = root.join("www/pkg");
+    let sources = [
+        ("js", pkg.join("paydesk_widget.js"), "paydesk_widget", "js"),
+        (
+            "wasm",
+            pkg.join("paydesk_widget_bg.wasm"),
+            "paydesk_widget_bg",
+            "wasm",
+        ),
+        ("css", root.join("www/pay.css"), "pay", "css"),
+    ];
+    let hashed = root.join("www/a");
+    std::fs::create_dir_all(&hashed).map_err(|e| e.to_string())?;
+    let mut manifest = String::new();
+    let mut keep = Vec::new();
+    for (key, src, stem, ext) in sources {
+        let bytes = std::fs::read(&src).map_err(|e| format!("{}: {e}", src.display()))?;
+        let digest = sha2::Sha256::digest(&bytes);
+        let hash: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+        let name = format!("{stem}.{hash}.{ext}");
+        let dest = hashed.join(&name);
+        if std::fs::read(&dest).ok().as_deref() != Some(&bytes[..]) {
+            std::fs::write(&dest, &bytes).map_err(|e| format!("{}: {e}", dest.display()))?;
+        }
+        manifest.push_str(&format!("{key}=/a/{name}\n"));
+        keep.push(name);
+    }
+    for e in std::fs::read_dir(&hashed)
+        .map_err(|e| e.to_string())?
+        .flatten()
+    {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name != "assets.txt" && !keep.contains(&name) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    let path = hashed.join("assets.txt");
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(manifest.as_str()) {
+        std::fs::write(&path, manifest).map_err(|e| e.to_string())?;
+    }
     Ok(())
 }
 
@@ -58,7 +113,7 @@ pub fn edge(_tools: &Tools, force: bool) -> Result<()> {
     let root = root();
     let output = root.join("edge/build/index.js");
     let mut sources = Vec::new();
-    for dir in ["edge/src", "shared/src"] {
+    for dir in ["edge/src", "shared/src", "widget/src"] {
         collect_files(&root.join(dir), &mut sources);
     }
     for f in [
@@ -66,7 +121,9 @@ pub fn edge(_tools: &Tools, force: bool) -> Result<()> {
         "Cargo.toml",
         "edge/Cargo.toml",
         "shared/Cargo.toml",
+        "widget/Cargo.toml",
         "edge/build.rs",
+        "www/a/assets.txt",
     ] {
         sources.push(root.join(f));
     }

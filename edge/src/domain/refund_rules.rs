@@ -31,10 +31,7 @@ pub fn check(
         return Err((ErrorCode::ParamError, "amount must be at least 1"));
     }
     if now_ms - ctx.paid_at_ms > MAX_ORDER_AGE_MS {
-        return Err((
-            ErrorCode::RefundNotAllowed,
-            TOO_OLD,
-        ));
+        return Err((ErrorCode::RefundNotAllowed, TOO_OLD));
     }
     if ctx.refund_count >= MAX_REFUNDS_PER_ORDER {
         return Err((
@@ -42,15 +39,12 @@ pub fn check(
             "an order can be refunded at most 50 times",
         ));
     }
-    let after = ctx.refunded_or_pending.checked_add(amount).ok_or((
-        ErrorCode::RefundNotAllowed,
-        EXCEEDS,
-    ))?;
+    let after = ctx
+        .refunded_or_pending
+        .checked_add(amount)
+        .ok_or((ErrorCode::RefundNotAllowed, EXCEEDS))?;
     if after > ctx.paid_total {
-        return Err((
-            ErrorCode::RefundNotAllowed,
-            EXCEEDS,
-        ));
+        return Err((ErrorCode::RefundNotAllowed, EXCEEDS));
     }
     if let Some(last) = ctx.last_refund_at_ms {
         if now_ms - last < MIN_GAP_MS {

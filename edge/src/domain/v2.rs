@@ -111,10 +111,10 @@ pub fn envelope(p: &Params) -> Result<SignType, &'static str> {
         None => SignType::Md5,
         Some(s) => SignType::parse(s).ok_or(fail_msg::SIGN_TYPE)?,
     };
-    if !p.get("nonce_str").is_some_and(|n| n.len() <= 32) {
+    if p.get("nonce_str").is_none_or(|n| n.len() > 32) {
         return Err(fail_msg::NONCE);
     }
-    if !p.get("appid").is_some_and(|a| a.len() <= 32) {
+    if p.get("appid").is_none_or(|a| a.len() > 32) {
         return Err(fail_msg::APPID);
     }
     Ok(st)
@@ -167,7 +167,9 @@ pub fn unified_order(
         return Err(Refusal::param("openid is required for trade_type JSAPI"));
     }
     if trade_type == "NATIVE" && p.get("product_id").is_none() {
-        return Err(Refusal::param("product_id is required for trade_type NATIVE"));
+        return Err(Refusal::param(
+            "product_id is required for trade_type NATIVE",
+        ));
     }
     p.short("product_id", 32)?;
     let device_info = p.short("device_info", 32)?;
@@ -175,7 +177,8 @@ pub fn unified_order(
     let fee_type = p.get("fee_type").unwrap_or("CNY");
     let currency =
         Currency::parse(fee_type).ok_or_else(|| Refusal::param("fee_type must be CNY"))?;
-    let amount = Money::new(total, currency).map_err(|_| Refusal::param("total_fee is too large"))?;
+    let amount =
+        Money::new(total, currency).map_err(|_| Refusal::param("total_fee is too large"))?;
     if let Some(t) = p.get("time_start") {
         paydesk_shared::time::parse_v2(t)
             .ok_or_else(|| Refusal::param("time_start must be yyyyMMddHHmmss"))?;
@@ -350,7 +353,11 @@ pub fn order_fields(f: &OrderFacts) -> Vec<(String, String)> {
         out.push(("cash_fee", f.total_fee.to_string()));
         out.push(("cash_fee_type", f.fee_type.to_owned()));
         // The wallet pays from balance (WeChat Pay's CFT); cards are "another bank".
-        let bank = if f.method == Some("wallet") { "CFT" } else { "OTHERS" };
+        let bank = if f.method == Some("wallet") {
+            "CFT"
+        } else {
+            "OTHERS"
+        };
         out.push(("bank_type", bank.into()));
         if let Some(at) = f.paid_at_ms {
             out.push(("time_end", paydesk_shared::time::format_v2(at)));
@@ -390,8 +397,11 @@ pub fn payment_notification(
 /// Adds `sign` over every non-empty field and writes the document.
 pub fn signed_document(mut fields: Vec<(String, String)>, key: &str, st: SignType) -> String {
     fields.retain(|(_, v)| !v.is_empty());
-    let sign =
-        paydesk_shared::sign::params::sign(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())), key, st);
+    let sign = paydesk_shared::sign::params::sign(
+        fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        key,
+        st,
+    );
     fields.push(("sign".into(), sign));
     paydesk_shared::v2xml::write(&fields)
 }
@@ -462,7 +472,10 @@ mod tests {
             envelope(&with(native(), "sign_type", "SHA1")),
             Err(fail_msg::SIGN_TYPE)
         );
-        assert_eq!(envelope(&with(native(), "sign", "")), Err(fail_msg::SIGN_MISSING));
+        assert_eq!(
+            envelope(&with(native(), "sign", "")),
+            Err(fail_msg::SIGN_MISSING)
+        );
         assert_eq!(
             envelope(&with(native(), "nonce_str", "x".repeat(33).leak())),
             Err(fail_msg::NONCE)
@@ -496,14 +509,22 @@ mod tests {
         let a = unified_order(&params(&native()), SignType::Md5, "wx1".into()).unwrap();
         let mut again = with(native(), "nonce_str", "other");
         again = with(
-            again.0.iter().map(|(k, v)| (&*k.clone().leak(), &*v.clone().leak())).collect(),
+            again
+                .0
+                .iter()
+                .map(|(k, v)| (&*k.clone().leak(), &*v.clone().leak()))
+                .collect(),
             "time_expire",
             "20261127150000",
         );
         let b = unified_order(&again, SignType::HmacSha256, "wx2".into()).unwrap();
         assert_eq!(a.meta.fingerprint, b.meta.fingerprint);
-        let c = unified_order(&with(native(), "total_fee", "101"), SignType::Md5, "wx3".into())
-            .unwrap();
+        let c = unified_order(
+            &with(native(), "total_fee", "101"),
+            SignType::Md5,
+            "wx3".into(),
+        )
+        .unwrap();
         assert_ne!(a.meta.fingerprint, c.meta.fingerprint);
     }
 
@@ -514,7 +535,10 @@ mod tests {
             (with(native(), "total_fee", "01"), "total_fee"),
             (with(native(), "total_fee", "1.5"), "total_fee"),
             (with(native(), "total_fee", "-1"), "total_fee"),
-            (with(native(), "total_fee", "99999999999999999"), "total_fee"),
+            (
+                with(native(), "total_fee", "99999999999999999"),
+                "total_fee",
+            ),
             (with(native(), "fee_type", "XXX"), "fee_type"),
             (with(native(), "trade_type", "APP"), "trade_type"),
             (with(native(), "product_id", ""), "product_id"),
@@ -537,7 +561,10 @@ mod tests {
             jsapi
                 .0
                 .into_iter()
-                .chain([("openid".to_string(), "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".to_string())])
+                .chain([(
+                    "openid".to_string(),
+                    "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".to_string(),
+                )])
                 .collect(),
         );
         assert!(unified_order(&jsapi, SignType::Md5, "wx".into()).is_ok());
@@ -568,13 +595,22 @@ mod tests {
         assert_eq!(err_code(ErrorCode::OrderClosed, ""), "ORDERCLOSED");
         assert_eq!(err_code(ErrorCode::OutTradeNoUsed, ""), "OUT_TRADE_NO_USED");
         assert_eq!(err_code(ErrorCode::OrderNotExist, ""), "ORDERNOTEXIST");
-        assert_eq!(err_code(ErrorCode::FrequencyLimited, ""), "FREQUENCY_LIMITED");
         assert_eq!(
-            err_code(ErrorCode::RefundNotAllowed, crate::domain::refund_rules::EXCEEDS),
+            err_code(ErrorCode::FrequencyLimited, ""),
+            "FREQUENCY_LIMITED"
+        );
+        assert_eq!(
+            err_code(
+                ErrorCode::RefundNotAllowed,
+                crate::domain::refund_rules::EXCEEDS
+            ),
             "NOTENOUGH"
         );
         assert_eq!(
-            err_code(ErrorCode::RefundNotAllowed, crate::domain::refund_rules::TOO_OLD),
+            err_code(
+                ErrorCode::RefundNotAllowed,
+                crate::domain::refund_rules::TOO_OLD
+            ),
             "TRADE_OVERDUE"
         );
         assert_eq!(err_code(ErrorCode::SystemError, ""), "SYSTEMERROR");
@@ -612,7 +648,10 @@ mod tests {
             get("sign").unwrap()
         ));
         // Orders created through the JSON API have no v2 notification.
-        let json_order = OrderFacts { meta: None, ..facts };
+        let json_order = OrderFacts {
+            meta: None,
+            ..facts
+        };
         assert!(payment_notification(&json_order, "mch_1", "n1", "KEY").is_none());
     }
 
@@ -622,7 +661,9 @@ mod tests {
             "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>"
         ));
         assert!(is_ack("\n<xml><return_code>SUCCESS</return_code></xml>\n"));
-        assert!(!is_ack("<xml><return_code><![CDATA[FAIL]]></return_code></xml>"));
+        assert!(!is_ack(
+            "<xml><return_code><![CDATA[FAIL]]></return_code></xml>"
+        ));
         assert!(!is_ack("SUCCESS"));
         assert!(!is_ack("<html>ok</html>"));
         assert!(!is_ack(""));

@@ -62,9 +62,9 @@ impl Ledger<'_> {
                     Op::UnifiedOrder => l.v2_unified_order(&m, &p, sign_type, origin, dev),
                     Op::OrderQuery => l.v2_order_query(&m, &p),
                     Op::CloseOrder => {
-                        let otn = p
-                            .get("out_trade_no")
-                            .ok_or_else(|| param_fail("out_trade_no", "out_trade_no is required"))?;
+                        let otn = p.get("out_trade_no").ok_or_else(|| {
+                            param_fail("out_trade_no", "out_trade_no is required")
+                        })?;
                         l.close_order(&m, otn)?;
                         Ok(vec![])
                     }
@@ -224,9 +224,10 @@ impl Ledger<'_> {
                 .ok_or_else(|| param_fail(k, format!("{k} is required")))
         };
         let out_refund_no = need("out_refund_no")?;
-        let total_fee = v2::fen(need("total_fee")?, "total_fee").map_err(|r| param_fail("total_fee", r.des))?;
-        let refund_fee =
-            v2::fen(need("refund_fee")?, "refund_fee").map_err(|r| param_fail("refund_fee", r.des))?;
+        let total_fee =
+            v2::fen(need("total_fee")?, "total_fee").map_err(|r| param_fail("total_fee", r.des))?;
+        let refund_fee = v2::fen(need("refund_fee")?, "refund_fee")
+            .map_err(|r| param_fail("refund_fee", r.des))?;
         let o = self.order_by_v2_keys(m, p)?;
         if total_fee != o.amount_total as u64 {
             return Err(param_fail(
@@ -234,10 +235,7 @@ impl Ledger<'_> {
                 "total_fee must equal the order's total_fee",
             ));
         }
-        if p
-            .get("refund_fee_type")
-            .is_some_and(|c| c != o.currency)
-        {
+        if p.get("refund_fee_type").is_some_and(|c| c != o.currency) {
             return Err(param_fail(
                 "refund_fee_type",
                 "refund_fee_type must be the order's fee_type",
@@ -317,7 +315,10 @@ impl Ledger<'_> {
         ];
         for (i, r) in refunds.iter().enumerate() {
             let w = r.wire();
-            out.push(field(&format!("out_refund_no_{i}"), r.out_refund_no.as_str()));
+            out.push(field(
+                &format!("out_refund_no_{i}"),
+                r.out_refund_no.as_str(),
+            ));
             out.push(field(
                 &format!("refund_id_{i}"),
                 r.refund_id.clone().unwrap_or_default(),
@@ -341,10 +342,7 @@ impl Ledger<'_> {
 }
 
 /// What the protocol says about an order, from its row.
-pub fn facts<'a>(
-    o: &'a OrderRow,
-    meta: Option<&'a v2::OrderMeta>,
-) -> Result<OrderFacts<'a>, Fail> {
+pub fn facts<'a>(o: &'a OrderRow, meta: Option<&'a v2::OrderMeta>) -> Result<OrderFacts<'a>, Fail> {
     Ok(OrderFacts {
         meta,
         out_trade_no: &o.out_trade_no,

@@ -73,6 +73,7 @@ fn router() -> Router<'static, ()> {
     Router::new()
         .get_async("/api/health", route!(health::get))
         .get_async("/pay/:token", route!(pay::get))
+        .post_async("/pay/:token", route!(pay::post))
         .post_async("/pay/unifiedorder", route!(v2::handle))
         .post_async("/pay/orderquery", route!(v2::handle))
         .post_async("/pay/closeorder", route!(v2::handle))

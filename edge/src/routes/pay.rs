@@ -1,24 +1,125 @@
-use super::{Call, Ctx};
+use super::{read_body, Call, Ctx};
 use crate::error::AppError;
 use crate::merchant::{client, protocol::Command};
 use crate::page::{
     pay_page, pay_page_csp, problem_page, PayPageProblem, STRICT_CSP, WIDGET_ASSETS,
 };
 use crate::runtime;
-use paydesk_shared::{CheckoutView, PayPageData};
+use paydesk_shared::{CheckoutView, PayPageData, RenderSeed};
+use paydesk_widget::form::{percent_decode, FormPost, PayAnswer};
+use paydesk_widget::i18n::Lang;
 use worker::{Request, Response};
 
-/// `GET /pay/{token}`: the pay page of the order the token names, or a friendly 404 page for a
-/// forged, expired or unknown one (the payer is not told which).
+/// `GET /pay/{token}`: the pay page of the order the token names, rendered by the widget's own
+/// components (the browser hydrates it), or a friendly 404 page for a forged, expired or unknown
+/// one (the payer is not told which).
 pub async fn get(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    let Some(page) = load(req, ctx, call).await? else {
+        return not_valid();
+    };
+    let seed = RenderSeed {
+        lang: page.lang.code().into(),
+        now_ms: runtime::now_ms(),
+        submission_key: runtime::random_hex(16),
+        ..RenderSeed::default()
+    };
+    page.render(seed).await
+}
+
+/// `POST /pay/{token}`: the pay form of the page, posted without JavaScript. Validated by the
+/// widget's reducer, paid through the same ledger command as the checkout API (the form's
+/// one-time key makes a repeated post answer the first one's result instead of paying again),
+/// answered with the page rendered again: success, or the retry prompt with the method kept.
+pub async fn post(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    // A form on another site must not drive this one's payments. Browsers say where a post
+    // comes from in `Sec-Fetch-Site`; older ones in `Origin` (`null` under this page's
+    // no-referrer policy, so only a named foreign origin is refused there).
+    let site = req.headers().get("Sec-Fetch-Site")?;
+    let origin = req.headers().get("Origin")?;
+    let foreign = match site.as_deref() {
+        Some(s) => s != "same-origin" && s != "none",
+        None => origin.is_some_and(|o| o != call.origin && o != "null"),
+    };
+    if foreign {
+        let resp = html(problem_page(PayPageProblem::LinkNotValid), 403)?;
+        resp.headers().set("Content-Security-Policy", STRICT_CSP)?;
+        return Ok(resp);
+    }
+    let body = read_body(req, 4 * 1024).await?;
+    let Some(page) = load(req, ctx, call).await? else {
+        return not_valid();
+    };
+    let form = FormPost::parse(&body);
+    let (lang, now) = (page.lang, runtime::now_ms());
+    let fresh_key = runtime::random_hex(16);
+    if !form.key_ok() {
+        // Not a post of our page (or a tampered one): the page afresh, nothing sent.
+        return page
+            .render(form.seed(lang, now, None, None, fresh_key))
+            .await;
+    }
+    let pay = match form.submit(&page.data.view, lang, now) {
+        Ok(pay) => pay,
+        // An entry to fix, or an order that cannot be paid now: the page as the reducer sees it.
+        Err(state) => {
+            let seed = form.seed(
+                lang,
+                now,
+                None,
+                state.field_error,
+                form.submission_key.clone(),
+            );
+            return page.render(seed).await;
+        }
+    };
+    let cmd = Command::Pay {
+        out_trade_no: page.out_trade_no.clone(),
+        pay,
+    };
+    let sent = client::send(
+        &ctx.env,
+        &page.merchant_id,
+        &call.request_id,
+        &call.origin,
+        call.dev,
+        cmd,
+    )
+    .await;
+    let answer = match sent {
+        Ok(reply) => PayAnswer::from_http(reply.status, &reply.body.to_string()),
+        Err(_) => PayAnswer::Network,
+    };
+    // After a lost answer the same key must be posted again (it may have paid); after any other
+    // answer a new attempt needs a new key.
+    let next_key = if answer == PayAnswer::Network {
+        form.submission_key.clone()
+    } else {
+        fresh_key
+    };
+    let seed = form.seed(lang, now, Some(answer.outcome()), None, next_key);
+    page.render(seed).await
+}
+
+/// A pay page's order, loaded for a verified token.
+struct Page {
+    data: PayPageData,
+    lang: Lang,
+    merchant_id: String,
+    out_trade_no: String,
+    ancestors: Vec<String>,
+}
+
+/// The order the token names, as its pay page shows it; `None` for a forged, expired or
+/// unknown token.
+async fn load(req: &Request, ctx: &Ctx, call: &Call) -> Result<Option<Page>, AppError> {
     let token = ctx.param("token").cloned().unwrap_or_default();
     let t = match super::checkout::verify_token(ctx) {
         Ok(t) => t,
-        Err(AppError::Code { .. }) => return not_valid(),
+        Err(AppError::Code { .. }) => return Ok(None),
         Err(e) => return Err(e),
     };
     let cmd = Command::Checkout {
-        out_trade_no: t.out_trade_no,
+        out_trade_no: t.out_trade_no.clone(),
     };
     let reply = client::send(
         &ctx.env,
@@ -30,7 +131,7 @@ pub async fn get(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, 
     )
     .await?;
     if reply.status == 404 || reply.status == 401 {
-        return not_valid();
+        return Ok(None);
     }
     if reply.status != 200 {
         return Err(AppError::Internal(format!(
@@ -53,45 +154,43 @@ pub async fn get(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, 
         ancestors.push(call.origin.clone());
     }
     let (_, query) = runtime::path_and_query(req);
-    let embed_origin = query
-        .split('&')
-        .find_map(|p| p.strip_prefix("embed="))
-        .map(percent_decode)
-        .filter(|o| ancestors.iter().any(|a| a == o));
-    let data = PayPageData {
-        view: c.view,
-        token,
-        embed_origin,
-        sandbox: c.sandbox,
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|p| p.strip_prefix(name)?.strip_prefix('='))
+            .map(percent_decode)
     };
-    let nonce = runtime::random_hex(16);
-    let resp = html(pay_page(&data, WIDGET_ASSETS, &nonce), 200)?;
-    resp.headers()
-        .set("Content-Security-Policy", &pay_page_csp(&nonce, &ancestors))?;
-    Ok(resp)
+    let embed_origin = param("embed").filter(|o| ancestors.iter().any(|a| a == o));
+    let accept = req.headers().get("Accept-Language")?;
+    let lang = Lang::negotiate(param("lang").as_deref(), accept.as_deref());
+    Ok(Some(Page {
+        data: PayPageData {
+            view: c.view,
+            token,
+            embed_origin,
+            sandbox: c.sandbox,
+            seed: RenderSeed::default(),
+        },
+        lang,
+        merchant_id: t.merchant_id,
+        out_trade_no: t.out_trade_no,
+        ancestors,
+    }))
 }
 
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match (
-            b[i],
-            s.get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok()),
-        ) {
-            (b'%', Some(v)) => {
-                out.push(v);
-                i += 3;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
+impl Page {
+    /// The page, server-rendered from `seed`, with its CSP.
+    async fn render(mut self, seed: RenderSeed) -> Result<Response, AppError> {
+        self.data.seed = seed;
+        let markup = paydesk_widget::render_page(self.data.clone()).await;
+        let nonce = runtime::random_hex(16);
+        let resp = html(pay_page(&self.data, &markup, WIDGET_ASSETS, &nonce), 200)?;
+        resp.headers().set(
+            "Content-Security-Policy",
+            &pay_page_csp(&nonce, &self.ancestors),
+        )?;
+        Ok(resp)
     }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn not_valid() -> Result<Response, AppError> {

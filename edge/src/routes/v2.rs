@@ -6,8 +6,8 @@ use super::{read_body, Call, Ctx};
 use crate::domain::ids::is_merchant_id;
 use crate::domain::v2::{fail_msg, Op, Params};
 use crate::error::AppError;
-use crate::merchant::protocol::{Command, Reply, V2Request};
 use crate::merchant::client;
+use crate::merchant::protocol::{Command, Reply, V2Request};
 use paydesk_shared::v2xml;
 use worker::{Request, Response};
 

@@ -28,25 +28,25 @@ fn value_of(e: InputEvent) -> String {
 #[function_component]
 pub fn CardForm(props: &CardFormProps) -> Html {
     let lang = props.lang;
-    if props.method == PayMethod::Balance {
-        let on_wallet = props.on_wallet.clone();
-        let onchange = Callback::from(move |e: Event| {
-            on_wallet.emit(e.target_unchecked_into::<HtmlInputElement>().value())
-        });
-        return html! {
-            <fieldset class="pd-wallets" disabled={props.disabled}>
-                <legend>{ t(lang, Text::SandboxWallet) }</legend>
-                <label class="pd-wallet">
-                    <input type="radio" name="wallet" value="wallet_ok" checked={props.wallet == "wallet_ok"} onchange={onchange.clone()} />
-                    <span>{ t(lang, Text::WalletOk) }</span>
-                </label>
-                <label class="pd-wallet">
-                    <input type="radio" name="wallet" value="wallet_low" checked={props.wallet == "wallet_low"} {onchange} />
-                    <span>{ t(lang, Text::WalletLow) }</span>
-                </label>
-            </fieldset>
-        };
-    }
+    // Both the wallet choice and the card fields are always in the document, so the form works
+    // without JavaScript; the stylesheet shows the one the checked method needs.
+    let on_wallet = props.on_wallet.clone();
+    let onchange = Callback::from(move |e: Event| {
+        on_wallet.emit(e.target_unchecked_into::<HtmlInputElement>().value())
+    });
+    let wallets = html! {
+        <fieldset class="pd-wallets" disabled={props.disabled} data-active={(props.method == PayMethod::Balance).to_string()}>
+            <legend>{ t(lang, Text::SandboxWallet) }</legend>
+            <label class="pd-wallet">
+                <input type="radio" name="wallet" value="wallet_ok" checked={props.wallet == "wallet_ok"} onchange={onchange.clone()} />
+                <span>{ t(lang, Text::WalletOk) }</span>
+            </label>
+            <label class="pd-wallet">
+                <input type="radio" name="wallet" value="wallet_low" checked={props.wallet == "wallet_low"} {onchange} />
+                <span>{ t(lang, Text::WalletLow) }</span>
+            </label>
+        </fieldset>
+    };
     let err = |field: &str| {
         props
             .error
@@ -70,7 +70,9 @@ pub fn CardForm(props: &CardFormProps) -> Html {
         }
     };
     html! {
-        <fieldset class="pd-card-fields" disabled={props.disabled}>
+        <>
+        { wallets }
+        <fieldset class="pd-card-fields" disabled={props.disabled} data-active={(props.method != PayMethod::Balance).to_string()}>
             { field("pd-card-number", Text::CardNumber, html! {
                 <input id="pd-card-number" name="card_number" type="text" inputmode="numeric"
                        autocomplete="cc-number" placeholder="1234 5678 9012 3456" maxlength="23"
@@ -96,5 +98,6 @@ pub fn CardForm(props: &CardFormProps) -> Html {
                 }, err("cvc")) }
             </div>
         </fieldset>
+        </>
     }
 }

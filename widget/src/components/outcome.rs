@@ -26,9 +26,11 @@ pub fn Outcome(props: &OutcomeProps) -> Html {
     let refresh = {
         let cb = props.on_refresh.clone();
         html! {
-            <button type="button" class="pd-link" data-testid="refresh" onclick={Callback::from(move |_| cb.emit(()))}>
+            // A link to this page, so it also works before (or without) the wasm.
+            <a class="pd-link" data-testid="refresh" role="button" href=""
+               onclick={Callback::from(move |e: MouseEvent| { e.prevent_default(); cb.emit(()) })}>
                 { t(lang, Text::RefreshStatus) }
-            </button>
+            </a>
         }
     };
     match &props.phase {
@@ -70,8 +72,8 @@ pub fn Outcome(props: &OutcomeProps) -> Html {
                         NextStep::Retry => html! {
                             <>
                                 <p>{ t(lang, Text::RetryHint) }</p>
-                                <button type="button" class="pd-button" data-testid="retry"
-                                        onclick={Callback::from(move |_| retry.emit(()))}>{ t(lang, Text::TryAgain) }</button>
+                                <button type="submit" form="pd-form" class="pd-button" data-testid="retry"
+                                        onclick={submit_instead(retry)}>{ t(lang, Text::TryAgain) }</button>
                             </>
                         },
                         NextStep::SwitchMethod => html! { <p data-testid="switch-hint">{ t(lang, Text::SwitchMethod) }</p> },
@@ -85,7 +87,7 @@ pub fn Outcome(props: &OutcomeProps) -> Html {
             html! {
                 <section class="pd-outcome pd-failed" data-testid="network-lost" role="alert">
                     <p>{ t(lang, Text::NetworkLost) }</p>
-                    <button type="button" class="pd-button" onclick={Callback::from(move |_| retry.emit(()))}>{ t(lang, Text::TryAgain) }</button>
+                    <button type="submit" form="pd-form" class="pd-button" onclick={submit_instead(retry)}>{ t(lang, Text::TryAgain) }</button>
                 </section>
             }
         }
@@ -106,4 +108,13 @@ pub fn Outcome(props: &OutcomeProps) -> Html {
         }
         Phase::Ready | Phase::Submitting => html! {},
     }
+}
+
+/// A "try again" button submits the pay form when the page has no JavaScript; with it, the
+/// click is handled here instead of submitting.
+fn submit_instead(cb: Callback<()>) -> Callback<MouseEvent> {
+    Callback::from(move |e: MouseEvent| {
+        e.prevent_default();
+        cb.emit(())
+    })
 }

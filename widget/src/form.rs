@@ -1,0 +1,355 @@
+//! The pay page without JavaScript: its HTML form posts to the worker, which validates the entry
+//! with the same reducer the widget uses, pays, and renders the page again from a [`RenderSeed`]
+//! that carries the answer. Pure, so it is tested natively; the worker's route is the glue.
+
+use crate::i18n::Lang;
+use crate::state::{Action, State};
+use paydesk_shared::api::{NextStep, PayMethod, PayRequest, PayResult};
+use paydesk_shared::{CheckoutView, FormOutcome, OrderStatus, RenderSeed};
+use std::rc::Rc;
+use yew::Reducible;
+
+/// What a pay call came back with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PayAnswer {
+    Paid,
+    Pending,
+    Declined {
+        code: String,
+        message: String,
+        next_step: NextStep,
+    },
+    Refused {
+        code: String,
+        message: String,
+    },
+    /// Nothing usable came back: the page keeps what was typed and offers to retry.
+    Network,
+}
+
+impl PayAnswer {
+    /// Reads the checkout API's answer to `POST /api/checkout/{token}/pay`: 200/402 carry a
+    /// [`PayResult`], other 4xx an error code; anything else is as good as no answer.
+    pub fn from_http(status: u16, body: &str) -> PayAnswer {
+        if status == 200 || status == 402 {
+            return match serde_json::from_str::<PayResult>(body) {
+                Ok(r) if r.status == OrderStatus::Success => PayAnswer::Paid,
+                Ok(r) if r.status == OrderStatus::UserPaying => PayAnswer::Pending,
+                Ok(r) => PayAnswer::Declined {
+                    code: r.code.unwrap_or_default(),
+                    message: r.message.unwrap_or_default(),
+                    next_step: r.next_step.unwrap_or(NextStep::None),
+                },
+                Err(_) => PayAnswer::Network,
+            };
+        }
+        #[derive(serde::Deserialize)]
+        struct Err {
+            code: String,
+            message: String,
+        }
+        match serde_json::from_str::<Err>(body) {
+            Ok(e) if status < 500 => PayAnswer::Refused {
+                code: e.code,
+                message: e.message,
+            },
+            _ => PayAnswer::Network,
+        }
+    }
+
+    /// The reducer's action for this answer.
+    pub fn action(self) -> Action {
+        match self {
+            PayAnswer::Paid => Action::Paid,
+            PayAnswer::Pending => Action::Pending,
+            PayAnswer::Declined {
+                code,
+                message,
+                next_step,
+            } => Action::Declined {
+                code,
+                message,
+                next_step,
+            },
+            PayAnswer::Refused { code, message } => Action::Refused { code, message },
+            PayAnswer::Network => Action::NetworkFailed,
+        }
+    }
+
+    /// The answer as the next rendered page carries it.
+    pub fn outcome(self) -> FormOutcome {
+        match self {
+            PayAnswer::Paid => FormOutcome::Paid,
+            PayAnswer::Pending => FormOutcome::Pending,
+            PayAnswer::Declined {
+                code,
+                message,
+                next_step,
+            } => FormOutcome::Declined {
+                code,
+                message,
+                next_step,
+            },
+            PayAnswer::Refused { code, message } => FormOutcome::Refused { code, message },
+            PayAnswer::Network => FormOutcome::Unavailable,
+        }
+    }
+}
+
+/// The pay form as posted (`application/x-www-form-urlencoded`), field names as the page's
+/// inputs have them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormPost {
+    pub method: Option<PayMethod>,
+    pub wallet: Option<String>,
+    pub card_number: String,
+    pub card_exp: String,
+    pub card_cvc: String,
+    pub submission_key: String,
+}
+
+/// The longest submission key accepted: the worker's are 32 hex digits.
+const MAX_KEY: usize = 64;
+
+impl FormPost {
+    /// Parses a posted form. Unknown fields are ignored; a repeated field keeps its first value.
+    pub fn parse(body: &str) -> FormPost {
+        let mut f = FormPost::default();
+        let mut seen = std::collections::HashSet::new();
+        for pair in body.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let (k, v) = (percent_decode(k), percent_decode(v));
+            if !seen.insert(k.clone()) {
+                continue;
+            }
+            match k.as_str() {
+                "method" => f.method = PayMethod::parse(&v),
+                "wallet" => f.wallet = Some(v),
+                "card_number" => f.card_number = v,
+                "card_exp" => f.card_exp = v,
+                "card_cvc" => f.card_cvc = v,
+                "submission_key" => f.submission_key = v,
+                _ => {}
+            }
+        }
+        f
+    }
+
+    /// Whether the post carries a key the worker could have issued: hex, of sane length.
+    pub fn key_ok(&self) -> bool {
+        (16..=MAX_KEY).contains(&self.submission_key.len())
+            && self.submission_key.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+
+    /// Runs the entry through the page's reducer: the pay request to send, or the page to
+    /// render again (the method kept, the field to fix marked, nothing typed echoed back).
+    pub fn submit(
+        &self,
+        view: &CheckoutView,
+        lang: Lang,
+        now_ms: i64,
+    ) -> Result<PayRequest, Box<State>> {
+        let mut s = Rc::new(State::new(view.clone(), lang, now_ms, None));
+        let actions = [
+            self.method.map(Action::SelectMethod),
+            self.wallet.clone().map(Action::SelectWallet),
+            Some(Action::EditCardNumber(self.card_number.clone())),
+            Some(Action::EditExpiry(self.card_exp.clone())),
+            Some(Action::EditCvc(self.card_cvc.clone())),
+            Some(Action::Submit {
+                key: self.submission_key.clone(),
+            }),
+        ];
+        for a in actions.into_iter().flatten() {
+            s = s.reduce(a);
+        }
+        match s.pay_request() {
+            Ok(req) if s.field_error.is_none() && s.submissions == 1 => Ok(req),
+            _ => Err(Box::new(Rc::unwrap_or_clone(s))),
+        }
+    }
+
+    /// The seed of the page that answers this post: the method and wallet kept, card data
+    /// never echoed, and the key the next post must carry (`next_key`).
+    pub fn seed(
+        &self,
+        lang: Lang,
+        now_ms: i64,
+        outcome: Option<FormOutcome>,
+        field_error: Option<(&str, &str)>,
+        next_key: String,
+    ) -> RenderSeed {
+        RenderSeed {
+            lang: lang.code().into(),
+            now_ms,
+            submission_key: next_key,
+            method: self.method,
+            wallet: self.wallet.clone(),
+            outcome,
+            field_error: field_error.map(|(f, r)| (f.into(), r.into())),
+        }
+    }
+}
+
+/// Decodes one `application/x-www-form-urlencoded` or query component: `+` is a space, `%XX` a
+/// byte; malformed escapes stay as they are; invalid UTF-8 becomes U+FFFD.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let escaped = s
+            .get(i + 1..i + 3)
+            .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], escaped) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use paydesk_shared::{Branding, Money};
+
+    const NOW: i64 = 1_795_778_560_000;
+
+    fn view() -> CheckoutView {
+        CheckoutView {
+            merchant: Branding {
+                display_name: "Shop".into(),
+                logo_url: None,
+                filing_text: None,
+                theme_color: None,
+                guarantee_text: None,
+            },
+            out_trade_no: "O-1".into(),
+            description: "Tea".into(),
+            amount: Money::cny(1234),
+            status: OrderStatus::NotPay,
+            time_expire: "2026-11-27T11:32:40Z".into(),
+            methods: vec![PayMethod::CreditCard, PayMethod::Balance],
+        }
+    }
+
+    const KEY: &str = "00112233445566778899aabbccddeeff";
+
+    #[test]
+    fn decodes_forms() {
+        assert_eq!(percent_decode("a+b%20c%2Bd"), "a b c+d");
+        assert_eq!(percent_decode("%E6%94%AF"), "支");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("%+1"), "% 1");
+        let f = FormPost::parse(&format!(
+            "method=credit_card&card_number=4242+4242+4242+4242&card_exp=12%2F30&card_cvc=123&submission_key={KEY}&method=balance&x=1"
+        ));
+        assert_eq!(f.method, Some(PayMethod::CreditCard), "first value wins");
+        assert_eq!(f.card_number, "4242 4242 4242 4242");
+        assert_eq!(f.card_exp, "12/30");
+        assert!(f.key_ok());
+        assert!(!FormPost::parse("submission_key=abc").key_ok());
+        assert!(!FormPost::parse(&format!("submission_key={}", "g".repeat(32))).key_ok());
+        assert_eq!(FormPost::parse("method=cash").method, None);
+    }
+
+    #[test]
+    fn a_valid_card_entry_becomes_the_pay_request_with_the_forms_key() {
+        let f = FormPost::parse(&format!(
+            "method=credit_card&card_number=4242424242424242&card_exp=1230&card_cvc=123&submission_key={KEY}"
+        ));
+        let req = f.submit(&view(), Lang::En, NOW).unwrap();
+        assert_eq!(req.method, PayMethod::CreditCard);
+        assert_eq!(req.card.as_ref().unwrap().number, "4242424242424242");
+        assert_eq!(req.card.as_ref().unwrap().exp_year, 2030);
+        assert_eq!(req.submission_key.as_deref(), Some(KEY));
+        let wallet = FormPost::parse(&format!(
+            "method=balance&wallet=wallet_low&submission_key={KEY}"
+        ));
+        let req = wallet.submit(&view(), Lang::En, NOW).unwrap();
+        assert_eq!(req.wallet.as_deref(), Some("wallet_low"));
+        assert!(req.card.is_none());
+    }
+
+    #[test]
+    fn a_bad_entry_names_the_field_and_keeps_the_method() {
+        let f = FormPost::parse(&format!(
+            "method=credit_card&card_number=4242424242424241&card_exp=1230&card_cvc=123&submission_key={KEY}"
+        ));
+        let s = f.submit(&view(), Lang::En, NOW).unwrap_err();
+        assert_eq!(s.field_error, Some(("number", "card_number_invalid")));
+        assert_eq!(s.method, PayMethod::CreditCard);
+        let seed = f.seed(Lang::En, NOW, None, s.field_error, "k2".into());
+        assert_eq!(
+            seed.field_error,
+            Some(("number".into(), "card_number_invalid".into()))
+        );
+        assert_eq!(seed.method, Some(PayMethod::CreditCard));
+        assert_eq!(seed.submission_key, "k2");
+        // A method the order does not allow, or an order that cannot be paid, sends nothing.
+        let bank = FormPost::parse(&format!("method=bank_card&card_number=4242424242424242&card_exp=1230&card_cvc=123&submission_key={KEY}"));
+        assert_eq!(
+            bank.submit(&view(), Lang::En, NOW).unwrap().method,
+            PayMethod::CreditCard
+        );
+        let mut closed = view();
+        closed.status = OrderStatus::Closed;
+        assert!(f.submit(&closed, Lang::En, NOW).is_err());
+        let mut late = view();
+        late.time_expire = "2026-11-27T11:00:00Z".into();
+        assert!(
+            FormPost::parse(&format!("method=balance&submission_key={KEY}"))
+                .submit(&late, Lang::En, NOW)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn answers_read_like_the_widget_reads_them() {
+        assert_eq!(
+            PayAnswer::from_http(200, r#"{"status":"SUCCESS"}"#),
+            PayAnswer::Paid
+        );
+        assert_eq!(
+            PayAnswer::from_http(200, r#"{"status":"USERPAYING"}"#),
+            PayAnswer::Pending
+        );
+        assert_eq!(
+            PayAnswer::from_http(
+                402,
+                r#"{"status":"PAYERROR","code":"CARD_DECLINED","message":"m","next_step":"switch_method"}"#
+            ),
+            PayAnswer::Declined {
+                code: "CARD_DECLINED".into(),
+                message: "m".into(),
+                next_step: NextStep::SwitchMethod
+            }
+        );
+        assert_eq!(
+            PayAnswer::from_http(409, r#"{"code":"ORDER_PAID","message":"m"}"#),
+            PayAnswer::Refused {
+                code: "ORDER_PAID".into(),
+                message: "m".into()
+            }
+        );
+        assert_eq!(
+            PayAnswer::from_http(503, r#"{"code":"X","message":"m"}"#),
+            PayAnswer::Network
+        );
+        assert_eq!(PayAnswer::from_http(200, "not json"), PayAnswer::Network);
+        assert_eq!(PayAnswer::Network.outcome(), FormOutcome::Unavailable);
+    }
+}
