@@ -140,6 +140,8 @@ test('a_receiver_down_for_the_whole_schedule_ends_failed_and_a_resend_succeeds',
   const id = rx.deliveries[0].event.id;
   const schedule = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600];
   for (let i = 0; i < schedule.length; i++) {
+    // The failed attempt is recorded (and the next one scheduled) before time moves on.
+    await waitNotification(m, id, (x) => x.attempt_log.length === i + 1 && x.next_attempt_at, `attempt ${i + 1} recorded`);
     await advance(w, m, Math.ceil(schedule[i] * 1.1) + 1);
     await rx.waitFor((ds) => ds.length === i + 2, `attempt ${i + 2}`);
   }

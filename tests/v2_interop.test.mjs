@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import tenpay from 'tenpay';
 import { startWorker, ROOT } from './support/worker.mjs';
 import { startReceiver } from './support/receiver.mjs';
-import { call, newMerchant, pay, CARD, advance, otn } from './support/api.mjs';
+import { admin, call, newMerchant, pay, CARD, advance, otn } from './support/api.mjs';
 
 const ACK = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>';
 const APPID = 'wx2421b1c4370ec43b';
@@ -85,13 +85,23 @@ function startWechatpy(merchant) {
   const py = spawn(join(ROOT, 'target/pyenv/bin/python'), [join(ROOT, 'tests/interop/wechatpy_client.py')], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: py.stdout });
   const waiting = [];
-  lines.on('line', (l) => waiting.shift()?.(JSON.parse(l)));
+  let exited = null;
+  lines.on('line', (l) => waiting.shift()?.res(JSON.parse(l)));
+  // If the driver dies (a missing dependency, a crash), every pending and later call fails at once.
+  py.on('exit', (code) => {
+    exited = new Error(`the wechatpy driver exited with ${code}`);
+    for (const w of waiting.splice(0)) w.rej(exited);
+  });
   py.stdin.write(JSON.stringify({ appid: APPID, api_key: merchant.api_key, mch_id: merchant.merchant_id, base_url: w.url }) + '\n');
-  const send = (cmd) => new Promise((res) => { waiting.push(res); py.stdin.write(JSON.stringify(cmd) + '\n'); });
+  const send = (cmd) => new Promise((res, rej) => {
+    if (exited) return rej(exited);
+    waiting.push({ res, rej });
+    py.stdin.write(JSON.stringify(cmd) + '\n');
+  });
   return {
     call: (op, kwargs) => send({ op, kwargs }),
     parse: (xml) => send({ op: 'parse_notification', xml }),
-    close: () => new Promise((res) => { py.on('exit', res); py.stdin.end(); }),
+    close: () => new Promise((res) => { if (exited) return res(); py.on('exit', res); py.stdin.end(); }),
   };
 }
 
@@ -297,6 +307,26 @@ test('a bad signature is return_code FAIL and changes nothing', async () => {
   assert.equal((await raw('/pay/orderquery', toXml({ appid: APPID, mch_id: m.merchant_id, nonce_str: 'n' }))).f.return_msg, '缺少参数sign');
   assert.equal((await signed('/pay/orderquery', { out_trade_no: 'X1234567', mch_id: 'mch_0000000000000000' })).f.return_msg, '商户号mch_id不存在');
   assert.equal((await signed('/pay/orderquery', { out_trade_no: 'X1234567', mch_id: '1230000109' })).f.return_msg, 'mch_id参数格式错误');
+});
+
+test('after a key rotation the previous key works through its grace period, and answers are signed with it', async () => {
+  const r = await newMerchant(w, {});
+  const old = r.api_key;
+  const rotated = await admin(w, 'POST', `/admin/merchants/${r.merchant_id}/rotate-key`, { grace_seconds: 600 });
+  assert.equal(rotated.status, 200);
+  const fresh = rotated.json.api_key;
+  const query = (key) => {
+    const p = { appid: APPID, mch_id: r.merchant_id, nonce_str: randomBytes(8).toString('hex'), out_trade_no: 'NO-SUCH-1' };
+    p.sign = v2sign(p, key);
+    return raw('/pay/orderquery', toXml(p));
+  };
+  for (const key of [old, fresh]) {
+    const q = await query(key);
+    assert.equal(q.f.err_code, 'ORDERNOTEXIST');
+    assert.equal(q.f.sign, v2sign(q.f, key), 'the answer verifies under the key the request used');
+  }
+  await admin(w, 'POST', `/admin/merchants/${r.merchant_id}/rotate-key`, { grace_seconds: 0 });
+  assert.equal((await query(old)).f.return_msg, '签名错误');
 });
 
 test('unknown extra fields are accepted and signed over', async () => {

@@ -317,6 +317,113 @@ mod tests {
         );
     }
 
+    fn page(seed: RenderSeed) -> paydesk_shared::PayPageData {
+        paydesk_shared::PayPageData {
+            view: view(),
+            token: "t".into(),
+            embed_origin: None,
+            sandbox: true,
+            seed,
+        }
+    }
+
+    #[test]
+    fn the_answer_page_starts_where_the_post_left_off() {
+        use crate::state::Phase;
+        let f = FormPost::parse(&format!(
+            "method=balance&wallet=wallet_low&submission_key={KEY}"
+        ));
+        let declined = FormOutcome::Declined {
+            code: "INSUFFICIENT_FUNDS".into(),
+            message: "m".into(),
+            next_step: NextStep::SwitchMethod,
+        };
+        let seed = f.seed(Lang::En, NOW, Some(declined), None, "next".into());
+        let s = State::seeded(&page(seed), Lang::En, NOW);
+        assert!(matches!(&s.phase, Phase::Failed { code, .. } if code == "INSUFFICIENT_FUNDS"));
+        assert_eq!(
+            (s.method, s.wallet.as_str()),
+            (PayMethod::Balance, "wallet_low")
+        );
+        assert_eq!(s.form_key, "next");
+        assert!(s.can_pay(), "the payer can try again at once");
+        let paid = State::seeded(
+            &page(f.seed(Lang::En, NOW, Some(FormOutcome::Paid), None, "k".into())),
+            Lang::En,
+            NOW,
+        );
+        assert_eq!(
+            (paid.phase, paid.view.status),
+            (Phase::Paid, OrderStatus::Success)
+        );
+        let lost = State::seeded(
+            &page(f.seed(
+                Lang::En,
+                NOW,
+                Some(FormOutcome::Unavailable),
+                None,
+                KEY.into(),
+            )),
+            Lang::En,
+            NOW,
+        );
+        assert_eq!(lost.phase, Phase::NetworkLost);
+        assert_eq!(
+            lost.form_key, KEY,
+            "a lost answer is retried with the same key"
+        );
+        let bad = RenderSeed {
+            field_error: Some(("cvc".into(), "card_cvc_invalid".into())),
+            ..RenderSeed::default()
+        };
+        assert_eq!(
+            State::seeded(&page(bad), Lang::En, NOW).field_error,
+            Some(("cvc", "card_cvc_invalid"))
+        );
+        let unknown = RenderSeed {
+            field_error: Some(("<b>".into(), "x".into())),
+            ..RenderSeed::default()
+        };
+        assert_eq!(
+            State::seeded(&page(unknown), Lang::En, NOW).field_error,
+            None
+        );
+    }
+
+    #[test]
+    fn what_was_typed_before_hydration_is_put_back() {
+        use crate::app::Restore;
+        let s = State::seeded(&page(RenderSeed::default()), Lang::En, NOW);
+        assert_eq!(s.method, PayMethod::CreditCard);
+        let typed = Restore {
+            method: Some(PayMethod::Balance),
+            wallet: Some("wallet_low".into()),
+            number: "4242".into(),
+            remembered: Some(PayMethod::CreditCard),
+            ..Restore::default()
+        };
+        assert_eq!(
+            typed.actions(&s, true),
+            vec![
+                Action::SelectMethod(PayMethod::Balance),
+                Action::SelectWallet("wallet_low".into()),
+                Action::EditCardNumber("4242".into()),
+            ]
+        );
+        // Untouched form: the remembered method wins on a fresh page, not on an answer page.
+        let untouched = Restore {
+            method: Some(PayMethod::CreditCard),
+            wallet: Some("wallet_ok".into()),
+            remembered: Some(PayMethod::Balance),
+            ..Restore::default()
+        };
+        assert_eq!(
+            untouched.actions(&s, true),
+            vec![Action::SelectMethod(PayMethod::Balance)]
+        );
+        assert_eq!(untouched.actions(&s, false), vec![]);
+    }
+
     #[test]
     fn answers_read_like_the_widget_reads_them() {
         assert_eq!(

@@ -6,6 +6,7 @@
 
 mod build;
 mod dev;
+mod fuzz;
 mod proc;
 mod test;
 mod tools;
@@ -23,6 +24,7 @@ usage: cargo xtask <command>
   build        build the widget and the worker (release)
   build-edge   build the worker only (run by wrangler's [build] step)
   build-widget build the widget only
+  fuzz [SECS]  run the cargo-fuzz targets (v2 XML parser, v2 signer) for SECS each (default 60)
 ";
 
 fn main() -> ExitCode {
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
             build::widget(&t)?;
             build::edge(&t, true)
         }),
+        Some("fuzz") => fuzz::run_all(&args[1..]),
         Some("build-edge") => tools::Tools::from_installed().and_then(|t| build::edge(&t, false)),
         Some("build-widget") => {
             tools::ensure_all(tools::Need::Build).and_then(|t| build::widget(&t))

@@ -83,7 +83,7 @@ fn ensure_wasm_target() -> Result<()> {
 }
 
 /// `cargo install <krate> --version <version>` unless `<bin> --version` already says `version`.
-fn ensure_cargo_tool(
+pub fn ensure_cargo_tool(
     root: &Path,
     bin: &str,
     krate: &str,

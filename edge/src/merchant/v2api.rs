@@ -47,9 +47,11 @@ impl Ledger<'_> {
             Ok(st) => st,
             Err(msg) => return Ok(return_fail(msg)),
         };
-        if !self.v2_signature_ok(&m, &p, sign_type) {
+        // The answer is signed with the key the request was signed with.
+        let Some(key) = self.v2_signing_key(&m, &p, sign_type) else {
             return Ok(return_fail(fail_msg::SIGN));
-        }
+        };
+        let key = key.to_owned();
         // The allowlist and the rate window commit on their own, as for the JSON API.
         let gate = self.atomically(|l| {
             check_ip(&m, req.client_ip.as_deref())?;
@@ -100,24 +102,23 @@ impl Ledger<'_> {
                 ));
             }
         }
-        Ok(xml_reply(v2::signed_document(
-            fields,
-            &m.row.api_key,
-            sign_type,
-        )))
+        Ok(xml_reply(v2::signed_document(fields, &key, sign_type)))
     }
 
-    /// The signature under the current API key, or the previous one during its grace period.
-    fn v2_signature_ok(&self, m: &Merchant, p: &Params, st: SignType) -> bool {
+    /// The key the request is signed with: the current API key, or the previous one during
+    /// its grace period; `None` if neither verifies.
+    fn v2_signing_key<'m>(&self, m: &'m Merchant, p: &Params, st: SignType) -> Option<&'m str> {
         let received = p.get("sign").unwrap_or_default();
         if v2sign::verify(p.pairs(), &m.row.api_key, st, received) {
-            return true;
+            return Some(&m.row.api_key);
         }
         match (&m.row.prev_api_key, m.row.prev_api_key_until_ms) {
-            (Some(k), Some(until)) if self.real_now() <= until => {
-                v2sign::verify(p.pairs(), k, st, received)
+            (Some(k), Some(until))
+                if self.real_now() <= until && v2sign::verify(p.pairs(), k, st, received) =>
+            {
+                Some(k)
             }
-            _ => false,
+            _ => None,
         }
     }
 
