@@ -256,7 +256,7 @@ for (const signType of ['MD5', 'HMAC-SHA256']) {
     assert.ok(order.mweb_url.startsWith(`${w.url}/pay/`));
 
     const before = rx.deliveries.length;
-    const paid = await pay(w, payToken(order.mweb_url), { method: 'wallet', wallet: 'wechat' });
+    const paid = await pay(w, payToken(order.mweb_url), { method: 'balance', wallet: 'wallet_ok' });
     assert.equal(paid.status, 200, JSON.stringify(paid.json));
     const ds = await rx.waitFor((d) => d.slice(before).some((x) => x.body.includes(no)), 'the v2 payment notification');
     const note = ds.slice(before).find((x) => x.body.includes(no));
@@ -374,7 +374,7 @@ test('parameter errors: result_code FAIL, PARAM_ERROR, signed, nothing created',
     app: { trade_type: 'APP' },
     expire_format: { time_expire: '2026-12-01 00:00:00' },
     expire_past: { time_expire: '20200101000000' },
-    notify_private: { notify_url: 'https://10.0.0.1/notify' },
+    notify_plain_http: { notify_url: 'http://10.0.0.1/notify' },
     no_ip: { spbill_create_ip: '' },
   };
   for (const [name, extra] of Object.entries(bad)) {

@@ -83,6 +83,8 @@ pub struct ApiRequest {
 /// A v2 XML dialect request, parsed by the worker (which refused anything malformed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct V2Request {
+    /// Not `op`: that is the tag of [`Command`], which carries this struct's fields inline.
+    #[serde(rename = "v2_op")]
     pub op: crate::domain::v2::Op,
     pub params: crate::domain::v2::Params,
     pub client_ip: Option<String>,
@@ -179,6 +181,20 @@ mod tests {
         let json = serde_json::to_string(&c).unwrap();
         assert!(json.contains(r#""op":"checkout""#));
         assert_eq!(serde_json::from_str::<Envelope>(&json).unwrap(), c);
+    }
+
+    #[test]
+    fn inline_commands_round_trip() {
+        // Newtype variants carry their struct's fields beside the `op` tag: a field of the same
+        // name would make the envelope unreadable.
+        let v2 = Command::V2(V2Request {
+            op: crate::domain::v2::Op::OrderQuery,
+            params: crate::domain::v2::Params(vec![("out_trade_no".into(), "A1".into())]),
+            client_ip: Some("203.0.113.7".into()),
+        });
+        let json = serde_json::to_string(&v2).unwrap();
+        assert!(json.contains(r#""op":"v2""#), "{json}");
+        assert_eq!(serde_json::from_str::<Command>(&json).unwrap(), v2);
     }
 
     #[test]
