@@ -4,6 +4,7 @@
 //! wasm-opt, wasm-pack, wrangler, node) and never replaces them. Everything it installs comes from
 //! the package registries: nothing is downloaded from anywhere else.
 
+mod bench;
 mod build;
 mod dev;
 mod proc;
@@ -23,6 +24,9 @@ usage: cargo xtask <command>
   build        build the widget and the worker (release)
   build-edge   build the worker only (run by wrangler's [build] step)
   build-widget build the widget only
+  bench [ARGS] install what is missing, build, measure size and speed beside baselines, write
+               target/bench/report.md and report.json (ARGS: --only size,page,edge,micro,notify,
+               storage; --quick; see bench/run.mjs)
 ";
 
 fn main() -> ExitCode {
@@ -30,6 +34,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("dev") => dev::run(),
         Some("test") => test::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("setup") => tools::ensure_all(tools::Need::Test).map(|_| ()),
         Some("build") => tools::ensure_all(tools::Need::Build).and_then(|t| {
             build::widget(&t)?;
