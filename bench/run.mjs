@@ -69,9 +69,21 @@ const report = {
   },
   settings: { runs, seconds, levels, orders, pay_orders: payOrders, quick: q },
   skipped: SECTIONS.filter((s) => !only.has(s)),
+  errors: [],
 };
 
-if (only.has('size') || only.has('page') || only.has('edge')) {
+/** Runs one measurement; a failure is recorded in the report (and fails the run) but does not
+ * lose the other sections' figures. */
+async function section(names, fn) {
+  try {
+    await fn();
+  } catch (e) {
+    log(`${names} failed: ${e.stack ?? e}`);
+    report.errors.push({ sections: names, message: String(e.message ?? e).slice(0, 4000) });
+  }
+}
+
+if (only.has('size') || only.has('page') || only.has('edge')) await section('size, page, edge', async () => {
   // One worker state and one set of keys for two starts: the static baseline is a snapshot of the
   // rendered pay page, and wrangler dev serves new static files only from its next start.
   const dir = mkdtempSync(join(tmpdir(), 'paydesk-bench-'));
@@ -91,23 +103,29 @@ if (only.has('size') || only.has('page') || only.has('edge')) {
         const baseline = writeStaticBaseline(found.html);
         await w.stop();
         w = await startWorker({ persistTo: join(dir, 'state'), vars });
-        log(`pay page load: ${runs} throttled loads of each page`);
-        report.page_load = await measurePageLoad({ worker: w, payPath, baseline, runs, log });
-        report.page_load.first_load_paths = firstLoad;
+        await section('page', async () => {
+          log(`pay page load: ${runs} throttled loads of each page`);
+          report.page_load = await measurePageLoad({ worker: w, payPath, baseline, runs, log });
+          report.page_load.first_load_paths = firstLoad;
+        });
       }
     }
     if (only.has('size')) {
-      log('sizes');
-      report.size = await measureSizes({
-        base: w.url,
-        firstLoad,
-        workerWasm: join(ROOT, 'edge', 'build', 'index_bg.wasm'),
-        workerJs: join(ROOT, 'edge', 'build', 'index.js'),
+      await section('size', async () => {
+        log('sizes');
+        report.size = await measureSizes({
+          base: w.url,
+          firstLoad,
+          workerWasm: join(ROOT, 'edge', 'build', 'index_bg.wasm'),
+          workerJs: join(ROOT, 'edge', 'build', 'index.js'),
+        });
       });
     }
     if (only.has('edge')) {
-      log(`edge load: concurrency ${levels.join(', ')}, ${seconds} s per run`);
-      report.edge = await measureEdge({ worker: w, notifyUrl: rx.url, levels, seconds, payOrders, log });
+      await section('edge', async () => {
+        log(`edge load: concurrency ${levels.join(', ')}, ${seconds} s per run`);
+        report.edge = await measureEdge({ worker: w, notifyUrl: rx.url, levels, seconds, payOrders, log });
+      });
     }
   } finally {
     removeStaticBaseline();
@@ -115,21 +133,21 @@ if (only.has('size') || only.has('page') || only.has('edge')) {
     await w.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-}
+});
 
 if (only.has('micro')) {
   report.micro = readCriterion(join(ROOT, 'target', 'criterion'), Number(a['criterion-since']));
   if (report.micro.length === 0) log('no criterion results: run `cargo bench -p paydesk-shared -p paydesk-edge` first');
 }
 
-if (only.has('notify') || only.has('storage')) {
+if (only.has('notify') || only.has('storage')) await section('notify, storage', async () => {
   log(`notification latency over ${orders} orders`);
   // node:sqlite (still marked experimental in Node 22) is loaded only when needed.
   const { measureNotifyAndStorage } = await import('./lib/notify.mjs');
   const ns = await measureNotifyAndStorage({ orders, log });
   if (only.has('notify')) report.notify = ns.latency;
   if (only.has('storage')) report.storage = ns.storage;
-}
+});
 
 report.seconds = (Date.now() - started) / 1000;
 report.targets = checkTargets(report);
@@ -141,6 +159,7 @@ const md = renderMarkdown(report, prev);
 writeFileSync(join(a.out, 'report.json'), `${JSON.stringify(report, null, 1)}\n`);
 writeFileSync(join(a.out, 'report.md'), `${md}\n`);
 // Only complete reports become history: a partial run should not hide the last full one.
-if (report.skipped.length === 0 && !q) copyFileSync(join(a.out, 'report.json'), join(historyDir, `${commit.key}.json`));
+if (report.skipped.length === 0 && report.errors.length === 0 && !q) copyFileSync(join(a.out, 'report.json'), join(historyDir, `${commit.key}.json`));
 console.log(md);
 log(`wrote ${join(a.out, 'report.md')} and report.json in ${Math.round(report.seconds)} s`);
+if (report.errors.length) process.exitCode = 1;

@@ -1,8 +1,7 @@
 // Edge throughput and latency through `wrangler dev` (workerd) on loopback, with autocannon as
-// the load generator (bench/lib/load_child.mjs, one process per run). At each concurrency level,
-// side by side: GET /api/health (the runtime's own floor) measured before and after the level's
-// other runs, then signed order create, signed order query, the checkout API GET, the pay page
-// GET and a full pay call (each order paid once).
+// the load generator (bench/lib/load_child.mjs, one process per run). At each concurrency level:
+// signed order create, signed order query, the checkout API GET, the pay page GET and a full pay
+// call (each order paid once), each between two runs of GET /api/health (the runtime's own floor).
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -56,6 +55,14 @@ export async function benchMerchant(worker, notifyUrl, name) {
 /** Orders created (not measured) by a signed client with 8 in flight: numbers and tokens. */
 const prefill = (worker, merchant, n) => signedCreate(worker, merchant, n, 8);
 
+/** After a run with no answer at all: is the worker still there? If not, say what it said. */
+async function stillServing(worker, what) {
+  const r = await fetch(`${worker.url}/api/health`).catch((e) => ({ status: e.cause?.code ?? String(e) }));
+  if (r.status !== 200) {
+    throw new Error(`the worker stopped answering during ${what} (${r.status}); its log ends:\n${worker.log.slice(-4000)}`);
+  }
+}
+
 export async function measureEdge({ worker, notifyUrl, levels, seconds, payOrders, log = () => {} }) {
   const base = { url: worker.url };
   const results = [];
@@ -70,25 +77,37 @@ export async function measureEdge({ worker, notifyUrl, levels, seconds, payOrder
     const m = await benchMerchant(worker, notifyUrl, `Bench merchant c${c}`);
     const pool = await prefill(worker, m, 200);
     const toPay = await prefill(worker, m, payOrders);
-    const spec = { ...base, connections: c, duration: seconds, merchant: m };
-    const level = { connections: c, runs: {} };
-    level.health_before = await loadRun({ ...spec, scenario: 'health' });
+    const spec = { ...base, connections: c, merchant: m };
+    const health = () => loadRun({ ...spec, scenario: 'health', duration: seconds / 2 });
+    const level = { connections: c, runs: {}, health_runs: [] };
+    // Each run sits between two half-length health runs: on a shared machine the load from
+    // elsewhere changes by the minute, and the ratio compares like with like.
+    let before = await health();
+    level.health_runs.push(before);
     for (const s of SCENARIOS) {
       const run = s.id === 'pay'
         ? { ...spec, scenario: 'pay', tokens: toPay.map((o) => o.token), amount: toPay.length }
-        : { ...spec, scenario: s.id, otns: pool.map((o) => o.out_trade_no), tokens: pool.map((o) => o.token) };
-      level.runs[s.id] = await loadRun(run);
-      log(`edge c=${c} ${s.id}: ${level.runs[s.id].req_per_s.toFixed(0)} req/s, p50 ${level.runs[s.id].p50_ms?.toFixed(2)} ms, p99 ${level.runs[s.id].p99_ms?.toFixed(2)} ms, non-2xx ${level.runs[s.id].non2xx}`);
+        : { ...spec, scenario: s.id, duration: seconds, otns: pool.map((o) => o.out_trade_no), tokens: pool.map((o) => o.token) };
+      const x = await loadRun(run);
+      if (x.ok === 0) await stillServing(worker, `${s.id} at c=${c}`);
+      const after = await health();
+      level.health_runs.push(after);
+      x.health_req_per_s = (before.req_per_s + after.req_per_s) / 2;
+      x.ratio_to_health = ratio(x.req_per_s, x.health_req_per_s);
+      level.runs[s.id] = x;
+      log(`edge c=${c} ${s.id}: ${x.req_per_s.toFixed(0)} req/s (health beside it ${x.health_req_per_s.toFixed(0)}), p50 ${x.p50_ms?.toFixed(2)} ms, p99 ${x.p99_ms?.toFixed(2)} ms, non-2xx ${x.non2xx}`);
+      before = after;
     }
-    level.health_after = await loadRun({ ...spec, scenario: 'health' });
-    const h = (level.health_before.req_per_s + level.health_after.req_per_s) / 2;
+    const hs = level.health_runs;
+    const mean = (k) => hs.reduce((a, h) => a + h[k], 0) / hs.length;
     level.health = {
-      req_per_s: h,
-      p50_ms: (level.health_before.p50_ms + level.health_after.p50_ms) / 2,
-      p99_ms: Math.max(level.health_before.p99_ms, level.health_after.p99_ms),
+      req_per_s: mean('req_per_s'),
+      min_req_per_s: Math.min(...hs.map((h) => h.req_per_s)),
+      max_req_per_s: Math.max(...hs.map((h) => h.req_per_s)),
+      p50_ms: mean('p50_ms'),
+      p99_ms: Math.max(...hs.map((h) => h.p99_ms)),
+      non2xx: hs.reduce((a, h) => a + h.non2xx + h.errors, 0),
     };
-    log(`edge c=${c} health: ${level.health_before.req_per_s.toFixed(0)} / ${level.health_after.req_per_s.toFixed(0)} req/s (before / after)`);
-    for (const s of SCENARIOS) level.runs[s.id].ratio_to_health = ratio(level.runs[s.id].req_per_s, h);
     results.push(level);
   }
   return { seconds_per_run: seconds, pay_orders_per_level: payOrders, levels: results, scenarios: SCENARIOS };

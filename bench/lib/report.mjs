@@ -63,7 +63,7 @@ export function checkTargets(r) {
     for (const l of r.edge.levels) {
       const x = l.runs.create.ratio_to_health;
       const g = TARGETS.create_to_health;
-      add(`order create / health throughput at c=${l.connections}`, x, g, x >= g, x < g ? `${pct(g - x)} of the health rate short (${Math.round(l.runs.create.req_per_s)} req/s, goal ${Math.round(g * l.health.req_per_s)})` : null, '');
+      add(`order create / health throughput at c=${l.connections}`, x, g, x >= g, x < g ? `${pct(g - x)} of the health rate short (${Math.round(l.runs.create.req_per_s)} req/s, goal ${Math.round(g * l.runs.create.health_req_per_s)})` : null, '');
     }
   }
   if (r.micro) {
@@ -125,14 +125,14 @@ function pageSection(r) {
 function edgeSection(r) {
   const e = r.edge;
   const L = ['## 3. Edge throughput and latency', ''];
-  L.push(`\`wrangler dev\` (workerd ${r.machine.wrangler ?? ''}) on 127.0.0.1, load from autocannon ${r.machine.autocannon ?? ''} in its own process, ${e.seconds_per_run} s per run (the pay run: ${e.pay_orders_per_level} orders, each paid once). A bench-only sandbox merchant per level, created through the admin API with per-minute limits raised to 100,000; every signed request has a fresh nonce and every create a new out_trade_no. The health baseline is measured before and after each level's runs; the ratio is to their mean. Latencies are of 2xx answers.`, '');
+  L.push(`\`wrangler dev\` (wrangler ${r.machine.wrangler ?? ''}, workerd) on 127.0.0.1, load from autocannon ${r.machine.autocannon ?? ''} in its own process; each endpoint runs ${e.seconds_per_run} s (the pay run: ${e.pay_orders_per_level} orders, each paid once) between two ${e.seconds_per_run / 2} s runs of GET /api/health, and its ratio is to the mean of those two. A bench-only sandbox merchant per level, created through the admin API with its per-minute limits raised to 100,000; every signed request has a fresh nonce and every create a new out_trade_no. Latencies are of 2xx answers.`, '');
   for (const l of e.levels) {
     L.push(`### ${l.connections} connection${l.connections === 1 ? '' : 's'}`, '');
-    L.push('| endpoint | req/s | p50 | p99 | / health | non-2xx |', '|---|---:|---:|---:|---:|---:|');
-    L.push(`| GET /api/health (baseline; before / after) | ${Math.round(l.health.req_per_s)} (${Math.round(l.health_before.req_per_s)} / ${Math.round(l.health_after.req_per_s)}) | ${ms(l.health.p50_ms)} | ${ms(l.health.p99_ms)} | 1x | ${l.health_before.non2xx + l.health_after.non2xx} |`);
+    L.push('| endpoint | req/s | health beside it | / health | p50 | p99 | non-2xx |', '|---|---:|---:|---:|---:|---:|---:|');
+    L.push(`| GET /api/health (baseline, ${l.health_runs.length} runs: min–max ${Math.round(l.health.min_req_per_s)}–${Math.round(l.health.max_req_per_s)}) | ${Math.round(l.health.req_per_s)} | | 1x | ${ms(l.health.p50_ms)} | ${ms(l.health.p99_ms)} | ${l.health.non2xx} |`);
     for (const s of e.scenarios) {
       const x = l.runs[s.id];
-      L.push(`| ${s.label} | ${Math.round(x.req_per_s)} | ${ms(x.p50_ms)} | ${ms(x.p99_ms)} | ${times(x.ratio_to_health)} | ${x.non2xx}${x.errors ? ` (+${x.errors} errors)` : ''} |`);
+      L.push(`| ${s.label} | ${Math.round(x.req_per_s)} | ${Math.round(x.health_req_per_s)} | ${times(x.ratio_to_health)} | ${ms(x.p50_ms)} | ${ms(x.p99_ms)} | ${x.non2xx}${x.errors ? ` (+${x.errors} errors)` : ''} |`);
     }
     L.push('');
   }
@@ -193,5 +193,6 @@ export function renderMarkdown(r, prev) {
   if (r.notify) L.push(...notifySection(r));
   if (r.storage) L.push(...storageSection(r));
   if (r.skipped?.length) L.push(`Not measured in this run: ${r.skipped.join(', ')}.`, '');
+  for (const e of r.errors ?? []) L.push(`**Failed** (${e.sections}): ${e.message.split('\n')[0]}`, '');
   return L.join('\n');
 }
