@@ -63,7 +63,7 @@ export function checkTargets(r) {
     for (const l of r.edge.levels) {
       const x = l.runs.create.ratio_to_health;
       const g = TARGETS.create_to_health;
-      add(`order create / health throughput at c=${l.connections}`, x, g, x >= g, x < g ? `${pct(g - x)} of the health rate short (${Math.round(l.runs.create.req_per_s)} req/s, goal ${Math.round(g * l.runs.create.health_req_per_s)})` : null, '');
+      add(`order create / health throughput at c=${l.connections}`, x, g, x >= g, x < g ? `${pct(g - x)} of the health rate short (${Math.round(l.runs.create.req_per_s)} req/s, goal ${Math.round(g * l.runs.create.health_req_per_s)})` : null, 'x');
     }
   }
   if (r.micro) {
@@ -181,7 +181,7 @@ export function renderMarkdown(r, prev) {
     L.push('## Targets (aims, not assertions)', '', '| target | measured | goal | |', '|---|---:|---:|---|');
     for (const t of targets) {
       const v = t.unit === 'B' ? fmtBytes(t.measured) : t.unit === 'x' ? times(t.measured) : round(t.measured);
-      const g = t.unit === 'B' ? `≤ ${fmtBytes(t.goal)}` : t.name.startsWith('order create') ? `≥ ${t.goal}` : `≤ ${t.goal}x`;
+      const g = t.unit === 'B' ? `≤ ${fmtBytes(t.goal)}` : t.name.startsWith('order create') ? `≥ ${t.goal}x` : `≤ ${t.goal}x`;
       L.push(`| ${t.name} | ${v} | ${g} | ${t.met ? 'met' : `**missed**: ${t.miss}`} |`);
     }
     L.push('');
