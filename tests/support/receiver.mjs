@@ -12,7 +12,7 @@ export async function startReceiver({ failFirst = 0, status = 200, answer = null
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const n = r.deliveries.length;
-      r.deliveries.push({ at: Date.now(), headers: req.headers, body, event: safeJson(body) });
+      r.deliveries.push({ at: Date.now(), hr: performance.now(), headers: req.headers, body, event: safeJson(body) });
       if (r.down) { res.writeHead(503); res.end('down for maintenance'); return; }
       if (r.answer) {
         const a = r.answer(n, body);

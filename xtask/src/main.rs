@@ -4,6 +4,7 @@
 //! wasm-opt, wasm-pack, wrangler, node) and never replaces them. Everything it installs comes from
 //! the package registries: nothing is downloaded from anywhere else.
 
+mod bench;
 mod build;
 mod dev;
 mod fuzz;
@@ -25,6 +26,9 @@ usage: cargo xtask <command>
   build-edge   build the worker only (run by wrangler's [build] step)
   build-widget build the widget only
   fuzz [SECS]  run the cargo-fuzz targets (v2 XML parser, v2 signer) for SECS each (default 60)
+  bench [ARGS] install what is missing, build, measure size and speed beside baselines, write
+               target/bench/report.md and report.json (ARGS: --only size,page,edge,micro,notify,
+               storage; --quick; see bench/run.mjs)
 ";
 
 fn main() -> ExitCode {
@@ -32,6 +36,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("dev") => dev::run(),
         Some("test") => test::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("setup") => tools::ensure_all(tools::Need::Test).map(|_| ()),
         Some("build") => tools::ensure_all(tools::Need::Build).and_then(|t| {
             build::widget(&t)?;

@@ -1,0 +1,198 @@
+// report.json and report.md from one run's figures, the targets of issue 8 checked against them,
+// and the size comparison with the previous commit's report (target/bench/history/).
+
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { round } from './stats.mjs';
+
+export const TARGETS = {
+  first_load_gzip_bytes: 100 * 1024,
+  interactive_ratio: 1.5,
+  create_to_health: 0.5,
+  sign_to_sha256: 2,
+};
+
+/** The groups of the micro-benchmarks that the "signing within 2x of SHA-256" target covers. */
+export const SIGNING_GROUPS = [
+  'request signature verify',
+  'webhook signature header',
+  'webhook signature verify',
+  'v2 parameter sign MD5',
+  'v2 parameter sign HMAC-SHA256',
+  'checkout token verify',
+];
+
+/**
+ * The report to compare sizes with: the previous commit's (HEAD's own when the tree is dirty,
+ * else the parent's), or failing that the newest report of another commit, said to be so.
+ */
+export function previousReport(historyDir, { key, head, parent, dirty }) {
+  if (!existsSync(historyDir)) return null;
+  const load = (k, how) => {
+    const p = join(historyDir, `${k}.json`);
+    return existsSync(p) ? { how, report: JSON.parse(readFileSync(p, 'utf8')) } : null;
+  };
+  const wanted = [...(dirty ? [[head, 'this commit, before the uncommitted changes']] : []), [parent, 'the previous commit']];
+  for (const [k, how] of wanted) {
+    const r = k && load(k, how);
+    if (r) return r;
+  }
+  const others = readdirSync(historyDir)
+    .filter((f) => f.endsWith('.json') && f !== `${key}.json`)
+    .map((f) => ({ f, t: statSync(join(historyDir, f)).mtimeMs }))
+    .sort((a, b) => b.t - a.t);
+  if (others.length === 0) return null;
+  return load(others[0].f.replace(/\.json$/, ''), 'the newest earlier report (not the previous commit)');
+}
+
+/** Each target: measured, goal, met, and by how much it is missed. */
+export function checkTargets(r) {
+  const out = [];
+  const add = (name, measured, goal, met, miss, unit = '') => out.push({ name, measured, goal, met, miss, unit });
+  if (r.size) {
+    const gz = r.size.first_load.total.gzip;
+    const g = TARGETS.first_load_gzip_bytes;
+    add('first load gzip', gz, g, gz <= g, gz > g ? `${fmtBytes(gz - g)} over (${pct(gz / g - 1)})` : null, 'B');
+  }
+  if (r.page_load) {
+    const x = r.page_load.ratio_interactive;
+    const g = TARGETS.interactive_ratio;
+    add('time to interactive / static page', x, g, x <= g, x > g ? `${round(x - g)}x over: ${Math.round(r.page_load.widget.interactive_ms.median - g * r.page_load.static.interactive_ms.median)} ms slower than ${g}x the static page` : null, 'x');
+  }
+  if (r.edge) {
+    for (const l of r.edge.levels) {
+      const x = l.runs.create.ratio_to_health;
+      const g = TARGETS.create_to_health;
+      add(`order create / health throughput at c=${l.connections}`, x, g, x >= g, x < g ? `${pct(g - x)} of the health rate short (${Math.round(l.runs.create.req_per_s)} req/s, goal ${Math.round(g * l.runs.create.health_req_per_s)})` : null, 'x');
+    }
+  }
+  if (r.micro) {
+    for (const m of r.micro.filter((x) => SIGNING_GROUPS.includes(x.group))) {
+      const x = m.ratio_to_sha256;
+      const g = TARGETS.sign_to_sha256;
+      add(`${m.group} / SHA-256 of the same bytes`, x, g, x != null && x <= g, x > g ? `${round(x - g)}x over (${Math.round(m.op_ns - g * m.sha256_ns)} ns/op more than 2x)` : null, 'x');
+    }
+  }
+  return out;
+}
+
+export const fmtBytes = (n) => (n == null ? '—' : `${Math.round(n).toLocaleString('en-US')} B`);
+const kb = (n) => (n == null ? '—' : `${(n / 1024).toFixed(1)} KB`);
+const pct = (x) => `${(x * 100).toFixed(0)}%`;
+const ms = (x) => (x == null ? '—' : x >= 100 ? `${Math.round(x)} ms` : `${round(x)} ms`);
+const ns = (x) => (x == null ? '—' : x >= 1000 ? `${(x / 1000).toFixed(2)} µs` : `${round(x)} ns`);
+const times = (x) => (x == null ? '—' : `${round(x)}x`);
+const signed = (d) => (d == null ? '' : d === 0 ? '±0' : d > 0 ? `+${d.toLocaleString('en-US')}` : d.toLocaleString('en-US'));
+
+function sizeSection(r, prev) {
+  const L = [];
+  const p = prev?.report?.size;
+  const prevFile = (f) => p?.first_load?.files?.find((x) => x.file === f);
+  L.push('## 1. Size', '');
+  L.push(p ? `Compared with ${prev.how}, \`${prev.report.commit.key}\` (${prev.report.date}).` : 'No earlier report in target/bench/history to compare with.', '');
+  L.push('| file | raw | gzip -9 | brotli q11 | as served (encoding) | gzip vs before |', '|---|---:|---:|---:|---:|---:|');
+  for (const f of r.size.first_load.files) {
+    const b = prevFile(f.file);
+    L.push(`| \`${f.file}\` (${f.kind}) | ${fmtBytes(f.raw)} | ${fmtBytes(f.gzip)} | ${fmtBytes(f.brotli)} | ${fmtBytes(f.served)} (${f.served_encoding}) | ${b ? signed(f.gzip - b.gzip) : p ? 'new' : '—'} |`);
+  }
+  const t = r.size.first_load.total;
+  const pt = p?.first_load?.total;
+  L.push(`| **first load total** | **${fmtBytes(t.raw)}** | **${fmtBytes(t.gzip)}** (${kb(t.gzip)}) | **${fmtBytes(t.brotli)}** | **${fmtBytes(t.served)}** | ${pt ? signed(t.gzip - pt.gzip) : '—'} |`);
+  const e = r.size.embed_loader;
+  const pe = p?.embed_loader;
+  L.push(`| embed loader \`${e.file}\` | ${fmtBytes(e.raw)} | ${fmtBytes(e.gzip)} | ${fmtBytes(e.brotli)} | | ${pe ? signed(e.gzip - pe.gzip) : '—'} |`);
+  for (const [k, w] of Object.entries(r.size.worker)) {
+    const pw = p?.worker?.[k];
+    L.push(`| worker ${k} \`${w.file}\` | ${fmtBytes(w.raw)} | ${fmtBytes(w.gzip)} | ${fmtBytes(w.brotli)} | | ${pw ? signed(w.gzip - pw.gzip) : '—'} |`);
+  }
+  L.push('');
+  return L;
+}
+
+function pageSection(r) {
+  const pl = r.page_load;
+  const L = ['## 2. Pay page load on a phone', ''];
+  L.push(`Headless Chromium ${r.machine.chromium ?? ''} through CDP: ${pl.viewport.width}x${pl.viewport.height} mobile emulation, CPU throttled ${pl.cpu_slowdown}x, network ${pl.network.down_kbit / 1000} Mbit/s down, ${pl.network.up_kbit} kbit/s up, ${pl.network.latency_ms} ms RTT, cache disabled, a fresh browser context per load; ${pl.runs} loads of each page, alternating which goes first. Time from navigation start to the pay button being interactive, i.e. painted and handled: for the pay page the later of the widget's \`performance.mark('paydesk:interactive')\` and the first contentful paint; for the static page the later of its first contentful paint and DOMContentLoaded. The static page is the widget's rendered DOM with every script and wasm preload removed, served by the same worker from its static assets at \`${pl.static_page.path}\`${pl.static_page.inline_style_attributes_dropped ? ` (${pl.static_page.inline_style_attributes_dropped} inline style attribute(s) dropped, which the assets' CSP would block anyway)` : ''}.`, '');
+  L.push('| page | interactive, median | p25–p75 | min–max | first contentful paint, median | \`paydesk:interactive\` mark, median | bytes transferred |', '|---|---:|---:|---:|---:|---:|---:|');
+  for (const [k, label] of [['static', 'static HTML+CSS (baseline)'], ['widget', 'pay page (wasm widget)']]) {
+    const x = pl[k];
+    L.push(`| ${label} | ${ms(x.interactive_ms.median)} | ${ms(x.interactive_ms.p25)}–${ms(x.interactive_ms.p75)} | ${ms(x.interactive_ms.min)}–${ms(x.interactive_ms.max)} | ${ms(x.first_contentful_paint_ms.median)} | ${ms(x.mark_ms?.median)} | ${fmtBytes(x.transferred_bytes.median)} |`);
+  }
+  L.push('', `Ratio pay page / static page: interactive **${times(pl.ratio_interactive)}**, first contentful paint ${times(pl.ratio_fcp)}.`, '');
+  return L;
+}
+
+function edgeSection(r) {
+  const e = r.edge;
+  const L = ['## 3. Edge throughput and latency', ''];
+  L.push(`\`wrangler dev\` (wrangler ${r.machine.wrangler ?? ''}, workerd) on 127.0.0.1, load from autocannon ${r.machine.autocannon ?? ''} in its own process; each endpoint runs ${e.seconds_per_run} s (the pay run: ${e.pay_orders_per_level} orders, each paid once) between two ${e.seconds_per_run / 2} s runs of GET /api/health, and its ratio is to the mean of those two. A bench-only sandbox merchant per level, created through the admin API with its per-minute limits raised to 100,000; every signed request has a fresh nonce and every create a new out_trade_no. Latencies are of 2xx answers.`, '');
+  for (const l of e.levels) {
+    L.push(`### ${l.connections} connection${l.connections === 1 ? '' : 's'}`, '');
+    L.push('| endpoint | req/s | health beside it | / health | p50 | p99 | non-2xx |', '|---|---:|---:|---:|---:|---:|---:|');
+    L.push(`| GET /api/health (baseline, ${l.health_runs.length} runs: min–max ${Math.round(l.health.min_req_per_s)}–${Math.round(l.health.max_req_per_s)}) | ${Math.round(l.health.req_per_s)} | | 1x | ${ms(l.health.p50_ms)} | ${ms(l.health.p99_ms)} | ${l.health.non2xx} |`);
+    for (const s of e.scenarios) {
+      const x = l.runs[s.id];
+      L.push(`| ${s.label} | ${Math.round(x.req_per_s)} | ${Math.round(x.health_req_per_s)} | ${times(x.ratio_to_health)} | ${ms(x.p50_ms)} | ${ms(x.p99_ms)} | ${x.non2xx}${x.errors ? ` (+${x.errors} errors)` : ''} |`);
+    }
+    L.push('');
+  }
+  return L;
+}
+
+function microSection(r) {
+  const L = ['## 4. Micro-benchmarks (criterion, native)', ''];
+  L.push(`\`cargo bench\` (bench profile = the release profile: opt-level "z" with the hash crates at 3), ${r.machine.cpu}. Median ns per operation beside SHA-256 of the same bytes, the floor for anything that authenticates them.`, '');
+  L.push('| operation | bytes | ns/op (median) | SHA-256 same bytes | ratio |', '|---|---:|---:|---:|---:|');
+  for (const m of r.micro) {
+    L.push(`| ${m.group} | ${m.bytes ?? '—'} | ${ns(m.op_ns)} | ${ns(m.sha256_ns)} | ${m.ratio_to_sha256 == null ? '—' : times(m.ratio_to_sha256)} |`);
+  }
+  L.push('');
+  return L;
+}
+
+function notifySection(r) {
+  const n = r.notify;
+  return [
+    '## 5. Notification latency', '',
+    `${n.orders} orders created and paid one after another (card 4242…), each through \`POST /api/checkout/{token}/pay\`, to a loopback receiver in the bench process (one clock, \`performance.now()\`). A negative time means the signed delivery arrived before the pay call's answer did.`, '',
+    '| from | p50 | p99 | p25–p75 | min–max |', '|---|---:|---:|---:|---:|',
+    `| pay call returned → \`order.paid\` received | ${ms(n.median)} | ${ms(n.p99)} | ${ms(n.p25)}–${ms(n.p75)} | ${ms(n.min)}–${ms(n.max)} |`,
+    `| pay call sent → \`order.paid\` received | ${ms(n.from_call_start.median)} | ${ms(n.from_call_start.p99)} | ${ms(n.from_call_start.p25)}–${ms(n.from_call_start.p75)} | ${ms(n.from_call_start.min)}–${ms(n.from_call_start.max)} |`, '',
+  ];
+}
+
+function storageSection(r) {
+  const s = r.storage;
+  const L = ['## 6. Storage cost', ''];
+  L.push(`Durable Object SQLite database of a merchant with ${s.orders} paid orders (each with its events, audit entries, delivery attempts), minus an empty merchant's, after a clean stop of the worker; pages of ${s.page_size} B counted with \`dbstat\`.`, '');
+  L.push(`**${fmtBytes(s.bytes_per_order)} per order** in all (${fmtBytes(s.busy_merchant_bytes)} vs ${fmtBytes(s.empty_merchant_bytes)} empty); **${fmtBytes(s.durable_bytes_per_order)}** of it stays (the rest is nonces and rate-window rows, forgotten after 10 min / 1 min); ${fmtBytes(s.durable_payload_per_order)} of that is row payload, the remainder b-tree overhead.`, '');
+  L.push('| table (with its indexes) | bytes / order | payload / order | rows / order | kept |', '|---|---:|---:|---:|---|');
+  for (const t of s.tables) L.push(`| ${t.table} | ${round(t.bytes_per_order)} | ${round(t.payload_per_order)} | ${round(t.rows_per_order)} | ${t.transient ? 'no (expires)' : 'yes'} |`);
+  L.push('');
+  return L;
+}
+
+export function renderMarkdown(r, prev) {
+  const L = [];
+  L.push('# paydesk bench report', '');
+  L.push(`Commit \`${r.commit.key}\`, ${r.date}, made by \`${r.command}\` in ${Math.round(r.seconds)} s on ${r.machine.cpus} × ${r.machine.cpu}, ${r.machine.os}; node ${r.machine.node}. Every figure beside its baseline was measured in this run on this machine.`, '');
+  const targets = r.targets;
+  if (targets.length) {
+    L.push('## Targets (aims, not assertions)', '', '| target | measured | goal | |', '|---|---:|---:|---|');
+    for (const t of targets) {
+      const v = t.unit === 'B' ? fmtBytes(t.measured) : t.unit === 'x' ? times(t.measured) : round(t.measured);
+      const g = t.unit === 'B' ? `≤ ${fmtBytes(t.goal)}` : t.name.startsWith('order create') ? `≥ ${t.goal}x` : `≤ ${t.goal}x`;
+      L.push(`| ${t.name} | ${v} | ${g} | ${t.met ? 'met' : `**missed**: ${t.miss}`} |`);
+    }
+    L.push('');
+  }
+  if (r.size) L.push(...sizeSection(r, prev));
+  if (r.page_load) L.push(...pageSection(r));
+  if (r.edge) L.push(...edgeSection(r));
+  if (r.micro) L.push(...microSection(r));
+  if (r.notify) L.push(...notifySection(r));
+  if (r.storage) L.push(...storageSection(r));
+  if (r.skipped?.length) L.push(`Not measured in this run: ${r.skipped.join(', ')}.`, '');
+  for (const e of r.errors ?? []) L.push(`**Failed** (${e.sections}): ${e.message.split('\n')[0]}`, '');
+  return L.join('\n');
+}

@@ -1,0 +1,165 @@
+// `cargo xtask bench` runs this after building everything and running the criterion benches:
+// it measures the pay page, the edge, notifications and storage against the real worker, and
+// writes target/bench/report.json and report.md (and a copy in target/bench/history/).
+//
+// By hand, after `cargo xtask build` (node_modules/.bin first on PATH):
+//   node bench/run.mjs [--only size,page,edge,micro,notify,storage] [--runs 10] [--seconds 4]
+//                      [--levels 1,8,32] [--orders 300] [--pay-orders 300] [--quick]
+
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir, totalmem, type } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startReceiver } from '../tests/support/receiver.mjs';
+import { devVars, ROOT, startWorker } from '../tests/support/worker.mjs';
+import { benchMerchant, measureEdge } from './lib/edge_load.mjs';
+import { readCriterion } from './lib/micro.mjs';
+import { createSigned } from './lib/orders.mjs';
+import { discoverPayPage, measurePageLoad, removeStaticBaseline, writeStaticBaseline } from './lib/page_load.mjs';
+import { checkTargets, previousReport, renderMarkdown } from './lib/report.mjs';
+import { measureSizes } from './lib/sizes.mjs';
+
+const SECTIONS = ['size', 'page', 'edge', 'micro', 'notify', 'storage'];
+const { values: a } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    out: { type: 'string', default: join(ROOT, 'target', 'bench') },
+    runs: { type: 'string' },
+    seconds: { type: 'string' },
+    levels: { type: 'string' },
+    orders: { type: 'string' },
+    'pay-orders': { type: 'string' },
+    'criterion-since': { type: 'string', default: '0' },
+    command: { type: 'string', default: 'node bench/run.mjs' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const only = new Set(a.only ? a.only.split(',') : SECTIONS);
+for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; one of ${SECTIONS.join(', ')}`);
+const q = a.quick;
+const runs = Number(a.runs ?? (q ? 3 : 10));
+const seconds = Number(a.seconds ?? (q ? 1 : 4));
+const levels = (a.levels ?? (q ? '8' : '1,8,32')).split(',').map(Number);
+const orders = Number(a.orders ?? (q ? 30 : 300));
+const payOrders = Number(a['pay-orders'] ?? (q ? 50 : 300));
+
+const log = (m) => console.error(`bench: ${m}`);
+const sh = (cmd, args) => { try { return execFileSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return null; } };
+const pkgVersion = (name) => { try { return JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version; } catch { return null; } };
+
+const started = Date.now();
+const head = sh('git', ['rev-parse', 'HEAD']);
+const dirty = (sh('git', ['status', '--porcelain', '--untracked-files=no']) ?? '') !== '';
+const commit = { head, parent: sh('git', ['rev-parse', 'HEAD~1']), dirty, key: `${head?.slice(0, 12) ?? 'unknown'}${dirty ? '-dirty' : ''}` };
+const report = {
+  commit,
+  date: new Date().toISOString(),
+  command: a.command,
+  machine: {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model?.replace(/\s+/g, ' ').trim(),
+    memory_gb: Math.round(totalmem() / 2 ** 30),
+    os: `${type()} ${release()}`,
+    node: process.version,
+    chromium: sh(process.env.PAYDESK_CHROMIUM ?? '/usr/bin/chromium', ['--version'])?.replace(/^Chromium\s*/, '').split(' ')[0],
+    wrangler: pkgVersion('wrangler'),
+    autocannon: pkgVersion('autocannon'),
+    rustc: sh('rustc', ['--version']),
+  },
+  settings: { runs, seconds, levels, orders, pay_orders: payOrders, quick: q },
+  skipped: SECTIONS.filter((s) => !only.has(s)),
+  errors: [],
+};
+
+/** Runs one measurement; a failure is recorded in the report (and fails the run) but does not
+ * lose the other sections' figures. */
+async function section(names, fn) {
+  try {
+    await fn();
+  } catch (e) {
+    log(`${names} failed: ${e.stack ?? e}`);
+    report.errors.push({ sections: names, message: String(e.message ?? e).slice(0, 4000) });
+  }
+}
+
+if (only.has('size') || only.has('page') || only.has('edge')) await section('size, page, edge', async () => {
+  // One worker state and one set of keys for two starts: the static baseline is a snapshot of the
+  // rendered pay page, and wrangler dev serves new static files only from its next start.
+  const dir = mkdtempSync(join(tmpdir(), 'paydesk-bench-'));
+  const vars = devVars();
+  const rx = await startReceiver();
+  let w = await startWorker({ persistTo: join(dir, 'state'), vars });
+  try {
+    const m = await benchMerchant(w, rx.url, 'Bench Tea House');
+    const o = await createSigned(w, m, `PAGE${Date.now().toString(36)}`, { amount: { total: 12800, currency: 'CNY' }, description: 'Oolong tea, 250 g tin' });
+    const payPath = new URL(o.order.checkout_url).pathname;
+    let firstLoad = null;
+    if (only.has('size') || only.has('page')) {
+      log('pay page: first-load discovery');
+      const found = await discoverPayPage({ worker: w, checkoutUrl: `${w.url}${payPath}` });
+      firstLoad = found.paths;
+      if (only.has('page')) {
+        const baseline = writeStaticBaseline(found.html);
+        await w.stop();
+        w = await startWorker({ persistTo: join(dir, 'state'), vars });
+        await section('page', async () => {
+          log(`pay page load: ${runs} throttled loads of each page`);
+          report.page_load = await measurePageLoad({ worker: w, payPath, baseline, runs, log });
+          report.page_load.first_load_paths = firstLoad;
+        });
+      }
+    }
+    if (only.has('size')) {
+      await section('size', async () => {
+        log('sizes');
+        report.size = await measureSizes({
+          base: w.url,
+          firstLoad,
+          workerWasm: join(ROOT, 'edge', 'build', 'index_bg.wasm'),
+          workerJs: join(ROOT, 'edge', 'build', 'index.js'),
+        });
+      });
+    }
+    if (only.has('edge')) {
+      await section('edge', async () => {
+        log(`edge load: concurrency ${levels.join(', ')}, ${seconds} s per run`);
+        report.edge = await measureEdge({ worker: w, notifyUrl: rx.url, levels, seconds, payOrders, log });
+      });
+    }
+  } finally {
+    removeStaticBaseline();
+    await rx.close();
+    await w.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+if (only.has('micro')) {
+  report.micro = readCriterion(join(ROOT, 'target', 'criterion'), Number(a['criterion-since']));
+  if (report.micro.length === 0) log('no criterion results: run `cargo bench -p paydesk-shared -p paydesk-edge` first');
+}
+
+if (only.has('notify') || only.has('storage')) await section('notify, storage', async () => {
+  log(`notification latency over ${orders} orders`);
+  // node:sqlite (still marked experimental in Node 22) is loaded only when needed.
+  const { measureNotifyAndStorage } = await import('./lib/notify.mjs');
+  const ns = await measureNotifyAndStorage({ orders, log });
+  if (only.has('notify')) report.notify = ns.latency;
+  if (only.has('storage')) report.storage = ns.storage;
+});
+
+report.seconds = (Date.now() - started) / 1000;
+report.targets = checkTargets(report);
+const historyDir = join(a.out, 'history');
+mkdirSync(historyDir, { recursive: true });
+const prev = previousReport(historyDir, { key: commit.key, head: commit.head?.slice(0, 12), parent: commit.parent?.slice(0, 12), dirty });
+if (prev) report.compared_with = { commit: prev.report.commit.key, how: prev.how };
+const md = renderMarkdown(report, prev);
+writeFileSync(join(a.out, 'report.json'), `${JSON.stringify(report, null, 1)}\n`);
+writeFileSync(join(a.out, 'report.md'), `${md}\n`);
+// Only complete reports become history: a partial run should not hide the last full one.
+if (report.skipped.length === 0 && report.errors.length === 0 && !q) copyFileSync(join(a.out, 'report.json'), join(historyDir, `${commit.key}.json`));
+console.log(md);
+log(`wrote ${join(a.out, 'report.md')} and report.json in ${Math.round(report.seconds)} s`);
+if (report.errors.length) process.exitCode = 1;

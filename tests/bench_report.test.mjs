@@ -1,0 +1,65 @@
+// The pure parts of `cargo xtask bench` (bench/lib): statistics, the static baseline snapshot,
+// which earlier report sizes are compared with, and how targets are judged. No worker, no browser.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { quantile, summary } from '../bench/lib/stats.mjs';
+import { staticSnapshot } from '../bench/lib/page_load.mjs';
+import { checkTargets, previousReport } from '../bench/lib/report.mjs';
+
+test('quantiles_interpolate_between_ranks', () => {
+  assert.equal(quantile([3, 1, 2], 0.5), 2);
+  assert.equal(quantile([1, 2, 3, 4], 0.5), 2.5);
+  assert.equal(quantile([10], 0.99), 10);
+  const s = summary([5, 1, 4, 2, 3]);
+  assert.deepEqual([s.n, s.median, s.min, s.max, s.p25, s.p75], [5, 3, 1, 5, 2, 4]);
+});
+
+test('static_snapshot_keeps_the_markup_and_drops_every_script', () => {
+  const html = `<html><head><link rel="stylesheet" href="/pay.css"><link rel="modulepreload" href="/pkg/w.js">
+<link rel="preload" href="/pkg/w.wasm" as="fetch" type="application/wasm" crossorigin></head>
+<body style="--brand:#123456"><main id="paydesk-root" data-paydesk-ready=""><button data-testid="pay">Pay</button></main>
+<noscript><p>enable JS</p></noscript><script id="paydesk-data" type="application/json">{"a":1}</script>
+<script type="module" nonce="n">import init from "/pkg/w.js";</script></body></html>`;
+  const { html: out, styleAttrs } = staticSnapshot(html);
+  assert.match(out, /<link rel="stylesheet" href="\/pay.css">/);
+  assert.match(out, /<button data-testid="pay">Pay<\/button>/);
+  for (const gone of ['<script', 'modulepreload', 'application/wasm', '<noscript', 'style="']) {
+    assert.ok(!out.includes(gone), `${gone} should be gone`);
+  }
+  assert.equal(styleAttrs, 1);
+});
+
+test('sizes_compare_with_the_previous_commit_first', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'paydesk-history-'));
+  const put = (key) => writeFileSync(join(dir, `${key}.json`), JSON.stringify({ commit: { key } }));
+  assert.equal(previousReport(dir, { key: 'c', head: 'c', parent: 'b', dirty: false }), null);
+  put('a');
+  assert.match(previousReport(dir, { key: 'c', head: 'c', parent: 'b', dirty: false }).how, /not the previous commit/);
+  put('b');
+  assert.equal(previousReport(dir, { key: 'c', head: 'c', parent: 'b', dirty: false }).report.commit.key, 'b');
+  put('c');
+  // With uncommitted changes, the commit they sit on is the previous state.
+  assert.equal(previousReport(dir, { key: 'c-dirty', head: 'c', parent: 'b', dirty: true }).report.commit.key, 'c');
+});
+
+test('a_missed_target_says_by_how_much', () => {
+  const targets = checkTargets({
+    size: { first_load: { total: { gzip: 150 * 1024 } } },
+    micro: [
+      { group: 'request signature verify', op_ns: 500, sha256_ns: 200, ratio_to_sha256: 2.5 },
+      { group: 'checkout token verify', op_ns: 300, sha256_ns: 200, ratio_to_sha256: 1.5 },
+      { group: 'order state machine step', op_ns: 1, sha256_ns: null, ratio_to_sha256: null },
+    ],
+  });
+  const size = targets.find((t) => t.name === 'first load gzip');
+  assert.equal(size.met, false);
+  assert.match(size.miss, /51,200 B over \(50%\)/);
+  assert.equal(targets.find((t) => t.name.startsWith('request')).met, false);
+  assert.match(targets.find((t) => t.name.startsWith('request')).miss, /100 ns\/op more than 2x/);
+  assert.equal(targets.find((t) => t.name.startsWith('checkout')).met, true);
+  assert.equal(targets.length, 3, 'the state machine has no SHA-256 floor and no target');
+});
