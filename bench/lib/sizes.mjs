@@ -58,7 +58,8 @@ export async function measureSizes({ base, firstLoad, workerWasm, workerJs }) {
     const wire = await fetchWire(url);
     const body = await fetchRaw(url);
     files.push({
-      file: path.startsWith('/pay/') ? '/pay/<token>' : path,
+      // Content hashes change with every build; the file is the same one across commits.
+      file: path.startsWith('/pay/') ? '/pay/<token>' : path.replace(/\.[0-9a-f]{12}\./, '.<hash>.'),
       kind: kind(path, wire.type),
       ...compressedSizes(body),
       served: wire.bytes,
@@ -67,9 +68,15 @@ export async function measureSizes({ base, firstLoad, workerWasm, workerJs }) {
   }
   const total = { raw: 0, gzip: 0, brotli: 0, served: 0 };
   for (const f of files) for (const k of Object.keys(total)) total[k] += f[k];
+  // The critical path paints the page and makes its form work (HTML + CSS); JS and wasm enhance it.
+  const part = (kinds) => {
+    const t = { raw: 0, gzip: 0, brotli: 0, served: 0 };
+    for (const f of files.filter((x) => kinds.includes(x.kind))) for (const k of Object.keys(t)) t[k] += f[k];
+    return t;
+  };
   const embed = await fetchRaw(`${base}/embed.js`);
   const out = {
-    first_load: { files, total },
+    first_load: { files, total, critical_path: part(['html', 'css']), enhancement: part(['js', 'wasm']) },
     embed_loader: { file: '/embed.js', ...compressedSizes(embed) },
     worker: {},
   };

@@ -64,14 +64,22 @@ pub fn rate_check(recent: &[i64], limit: u32, now: i64) -> Result<(), u32> {
         .copied()
         .filter(|t| *t > now - MINUTE_MS)
         .collect();
-    if (in_window.len() as u64) < u64::from(limit) {
-        return Ok(());
+    match rate_slot(in_window.len() as u64, limit) {
+        None => Ok(()),
+        Some(idx) => Err(retry_after(in_window[idx], now)),
     }
-    // The slot frees when the request `len - limit` places from the oldest leaves the window.
-    let idx = in_window.len() - limit as usize;
-    let frees_at = in_window[idx] + MINUTE_MS;
-    let wait_ms = (frees_at - now).max(1);
-    Err(((wait_ms + 999) / 1000) as u32)
+}
+
+/// With `count` requests of a kind in the window: `None` if one more fits under `limit`, else
+/// the place (from the oldest, 0-based) of the request whose expiry frees the next slot.
+pub fn rate_slot(count: u64, limit: u32) -> Option<usize> {
+    (count >= u64::from(limit)).then(|| (count - u64::from(limit)) as usize)
+}
+
+/// Whole seconds (at least 1) until a request made at `at_ms` leaves the window.
+pub fn retry_after(at_ms: i64, now: i64) -> u32 {
+    let wait_ms = (at_ms + MINUTE_MS - now).max(1);
+    ((wait_ms + 999) / 1000) as u32
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +161,16 @@ mod tests {
         assert_eq!(rate_check(&[now - 60_000, now - 5_000], 2, now), Ok(()));
         // Sub-second remainders round up, never to zero.
         assert_eq!(rate_check(&[now - 59_999], 1, now), Err(1));
+        // The ledger's path: a count, then only the deciding entry (the slot's place, oldest first).
+        let window = [now - 50_000, now - 40_000, now - 30_000, now - 1_000];
+        assert_eq!(rate_slot(4, 5), None);
+        assert_eq!(rate_slot(4, 4), Some(0));
+        assert_eq!(rate_slot(4, 2), Some(2));
+        assert_eq!(rate_slot(0, 0), Some(0));
+        for limit in 1..=4 {
+            let idx = rate_slot(4, limit).unwrap();
+            assert_eq!(Err(retry_after(window[idx], now)), rate_check(&window, limit, now));
+        }
     }
 
     #[test]

@@ -98,50 +98,78 @@ impl Ledger<'_> {
                 "the request signature does not verify",
             ));
         }
-        // Nonces are remembered for the replay window (real time, as authentication is).
-        self.x(
-            "DELETE FROM nonces WHERE seen_at_ms < ?",
-            vec![(real_now - NONCE_WINDOW_SECS * 1000).into()],
-        )?;
+        // Nonces are remembered for the replay window (real time, as authentication is). One
+        // statement records a new nonce, or one whose last use is out of the window, and returns
+        // it; a nonce seen inside the window returns nothing. Expired ones are forgotten by the
+        // index on their time, and by the alarm.
+        let window_start = real_now - NONCE_WINDOW_SECS * 1000;
         #[derive(Deserialize)]
-        struct N {
-            n: i64,
+        struct Fresh {
+            #[allow(dead_code)]
+            nonce: String,
         }
-        let seen: Vec<N> = self.q(
-            "SELECT COUNT(*) AS n FROM nonces WHERE nonce = ?",
-            vec![req.nonce.as_str().into()],
+        let fresh: Vec<Fresh> = self.q(
+            "INSERT INTO nonces (nonce, seen_at_ms) VALUES (?, ?)
+             ON CONFLICT (nonce) DO UPDATE SET seen_at_ms = excluded.seen_at_ms
+             WHERE nonces.seen_at_ms < ?
+             RETURNING nonce",
+            vec![
+                req.nonce.as_str().into(),
+                real_now.into(),
+                window_start.into(),
+            ],
         )?;
-        if seen.first().is_some_and(|s| s.n > 0) {
+        if fresh.is_empty() {
             return Err(fail(
                 ErrorCode::NonceReused,
                 "this Paydesk-Nonce was already used; send a fresh one",
             ));
         }
         self.x(
-            "INSERT INTO nonces (nonce, seen_at_ms) VALUES (?, ?)",
-            vec![req.nonce.as_str().into(), real_now.into()],
+            "DELETE FROM nonces WHERE seen_at_ms < ?",
+            vec![window_start.into()],
         )?;
         check_ip(&m, req.client_ip.as_deref())?;
         self.rate(&m, kind)
     }
 
-    /// Counts one request of `kind` in the merchant's rolling minute (business time).
+    /// Counts one request of `kind` in the merchant's rolling minute (business time). Reads a
+    /// count, not the window's rows: at a high limit the window holds thousands of them.
     pub(super) fn rate(&self, m: &Merchant, kind: RateKind) -> Result<(), Fail> {
         let now = self.now(m);
+        let since = now - limits::MINUTE_MS;
+        // By (kind, at_ms), the index: only this kind's expired entries are touched.
         self.x(
-            "DELETE FROM rate_events WHERE at_ms <= ?",
-            vec![(now - limits::MINUTE_MS).into()],
+            "DELETE FROM rate_events WHERE kind = ? AND at_ms <= ?",
+            vec![kind.as_str().into(), since.into()],
         )?;
+        #[derive(Deserialize)]
+        struct N {
+            n: i64,
+        }
         #[derive(Deserialize)]
         struct T {
             at_ms: i64,
         }
-        let recent: Vec<T> = self.q(
-            "SELECT at_ms FROM rate_events WHERE kind = ? ORDER BY at_ms",
-            vec![kind.as_str().into()],
+        let count: Vec<N> = self.q(
+            "SELECT COUNT(*) AS n FROM rate_events WHERE kind = ? AND at_ms > ?",
+            vec![kind.as_str().into(), since.into()],
         )?;
-        let times: Vec<i64> = recent.into_iter().map(|t| t.at_ms).collect();
-        if let Err(retry) = limits::rate_check(&times, m.config.rate_limits.of(kind), now) {
+        let count = count.first().map_or(0, |c| c.n.max(0) as u64);
+        let limit = m.config.rate_limits.of(kind);
+        let decision = match limits::rate_slot(count, limit) {
+            None => Ok(()),
+            // Full: the one entry whose expiry frees a slot decides the wait.
+            Some(offset) => {
+                let t: Vec<T> = self.q(
+                    "SELECT at_ms FROM rate_events WHERE kind = ? AND at_ms > ?
+                     ORDER BY at_ms LIMIT 1 OFFSET ?",
+                    vec![kind.as_str().into(), since.into(), (offset as i64).into()],
+                )?;
+                Err(limits::retry_after(t.first().map_or(now, |t| t.at_ms), now))
+            }
+        };
+        if let Err(retry) = decision {
             return Err(Fail::Api {
                 code: ErrorCode::FrequencyLimited,
                 message: format!("too many {} requests in the last minute", kind.as_str()),

@@ -153,6 +153,11 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     CREATE UNIQUE INDEX IF NOT EXISTS refunds_by_refund_id ON refunds (refund_id);
     ALTER TABLE events ADD COLUMN format TEXT NOT NULL DEFAULT 'json';",
     ),
+    (
+        4,
+        // Forgetting expired nonces on every request must not scan them all.
+        "CREATE INDEX IF NOT EXISTS nonces_by_time ON nonces (seen_at_ms);",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

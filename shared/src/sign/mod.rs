@@ -61,12 +61,13 @@ pub fn hex_upper(bytes: &[u8]) -> String {
 }
 
 fn hex_with(bytes: &[u8], table: &[u8; 16]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(table[usize::from(b >> 4)] as char);
-        s.push(table[usize::from(b & 15)] as char);
+    // Into a byte buffer, then one ASCII check: on every signed request, so no per-char pushes.
+    let mut out = vec![0u8; bytes.len() * 2];
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = table[usize::from(b >> 4)];
+        pair[1] = table[usize::from(b & 15)];
     }
-    s
+    String::from_utf8(out).expect("hex digits are ASCII")
 }
 
 /// Decodes lowercase hex only: a signature in another spelling is not ours.
@@ -80,9 +81,11 @@ pub fn hex_decode_lower(s: &str) -> Option<Vec<u8>> {
         b'a'..=b'f' => Some(c - b'a' + 10),
         _ => None,
     };
-    b.chunks(2)
-        .map(|p| Some(nib(p[0])? << 4 | nib(p[1])?))
-        .collect()
+    let mut out = Vec::with_capacity(b.len() / 2);
+    for p in b.chunks_exact(2) {
+        out.push(nib(p[0])? << 4 | nib(p[1])?);
+    }
+    Some(out)
 }
 
 const B64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -104,7 +107,18 @@ pub fn b64url_encode(bytes: &[u8]) -> String {
 
 /// Strict base64url decoding without padding; refuses non-canonical trailing bits.
 pub fn b64url_decode(s: &str) -> Option<Vec<u8>> {
-    let val = |c: u8| B64URL.iter().position(|&x| x == c).map(|p| p as u32);
+    // By range, not by searching the alphabet: tokens are decoded on every pay page request.
+    let val = |c: u8| {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        };
+        Some(u32::from(v))
+    };
     let b = s.as_bytes();
     if b.len() % 4 == 1 {
         return None;
@@ -198,6 +212,31 @@ mod tests {
         #[test]
         fn base64url_round_trips(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
             prop_assert_eq!(b64url_decode(&b64url_encode(&bytes)), Some(bytes));
+        }
+
+        #[test]
+        fn base64url_decoding_reads_the_alphabet_and_nothing_else(s in "[A-Za-z0-9_+/=. -]{0,24}") {
+            // The decoder's ranges against the alphabet itself, on valid and invalid text.
+            let reference = |s: &str| -> Option<Vec<u8>> {
+                let vals: Option<Vec<u32>> = s.bytes()
+                    .map(|c| B64URL.iter().position(|&x| x == c).map(|p| p as u32))
+                    .collect();
+                let vals = vals?;
+                if vals.len() % 4 == 1 {
+                    return None;
+                }
+                let mut out = Vec::new();
+                for chunk in vals.chunks(4) {
+                    let n = chunk.iter().enumerate().fold(0u32, |n, (i, v)| n | v << (18 - 6 * i));
+                    let keep = chunk.len() - 1;
+                    if n & ((1u32 << (24 - 8 * keep)) - 1) != 0 {
+                        return None;
+                    }
+                    out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8][..keep]);
+                }
+                Some(out)
+            };
+            prop_assert_eq!(b64url_decode(&s), reference(&s));
         }
 
         #[test]
