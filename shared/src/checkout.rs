@@ -75,16 +75,17 @@ pub struct RenderSeed {
     pub wallet: Option<String>,
     /// What that post came back with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<FormOutcome>,
+    pub outcome: Option<PayOutcome>,
     /// The card field the payer must fix (`number`, `expiry`, `cvc`) and the reason key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field_error: Option<(String, String)>,
 }
 
-/// The answer to a pay attempt made through the page's HTML form (no JavaScript).
+/// The answer to a pay attempt, as the pay page shows it: read by the widget from the checkout
+/// API, and carried by the page the worker renders for a form post (no JavaScript).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum FormOutcome {
+pub enum PayOutcome {
     Paid,
     Pending,
     Declined {

@@ -11,7 +11,7 @@ pub mod status;
 pub mod time;
 pub mod v2xml;
 
-pub use checkout::{Branding, CheckoutView, FormOutcome, PayPageData, RenderSeed};
+pub use checkout::{Branding, CheckoutView, PayOutcome, PayPageData, RenderSeed};
 pub use money::{Currency, Money, MoneyError};
 #[cfg(feature = "crypto")]
 pub use sign::webhook;

@@ -1,8 +1,7 @@
 //! The one place that talks to the edge: the pay call, the status poll, the live socket.
 
-pub use crate::form::PayAnswer;
 use paydesk_shared::api::PayRequest;
-use paydesk_shared::{CheckoutView, OrderStatus};
+use paydesk_shared::{CheckoutView, OrderStatus, PayOutcome};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -20,7 +19,7 @@ async fn fetch(url: &str, init: &RequestInit) -> Result<(u16, String), JsValue> 
     Ok((resp.status(), text))
 }
 
-pub async fn pay(token: &str, req: &PayRequest) -> PayAnswer {
+pub async fn pay(token: &str, req: &PayRequest) -> PayOutcome {
     let init = RequestInit::new();
     init.set_method("POST");
     let headers = web_sys::Headers::new().expect("headers");
@@ -29,9 +28,9 @@ pub async fn pay(token: &str, req: &PayRequest) -> PayAnswer {
     let body = serde_json::to_string(req).expect("pay requests serialise");
     init.set_body(&JsValue::from_str(&body));
     let Ok((status, text)) = fetch(&format!("/api/checkout/{token}/pay"), &init).await else {
-        return PayAnswer::Network;
+        return PayOutcome::Unavailable;
     };
-    PayAnswer::from_http(status, &text)
+    crate::form::pay_outcome(status, &text)
 }
 
 /// The order's current view (the poll behind "refresh status" and the live fallback).

@@ -1,9 +1,9 @@
-use crate::api::{self, PayAnswer};
+use crate::api;
 use crate::components::{Amount, CardForm, Countdown, Guarantee, Header, MethodPicker, Outcome};
 use crate::i18n::{t, Lang, Text};
 use crate::state::{Action, Phase, State};
 use paydesk_shared::api::PayMethod;
-use paydesk_shared::{OrderStatus, PayPageData};
+use paydesk_shared::{OrderStatus, PayOutcome, PayPageData};
 use std::time::Duration;
 use yew::prelude::*;
 
@@ -123,10 +123,10 @@ pub fn App(props: &AppProps) -> Html {
                     let method = state.method;
                     yew::platform::spawn_local(async move {
                         let answer = api::pay(&token, &req).await;
-                        if answer == PayAnswer::Paid {
+                        if answer == PayOutcome::Paid {
                             api::remember_method(method);
                         }
-                        let action = answer.action();
+                        let action = crate::form::outcome_action(answer);
                         dispatch.dispatch(action);
                     });
                 }

@@ -5,94 +5,56 @@
 use crate::i18n::Lang;
 use crate::state::{Action, State};
 use paydesk_shared::api::{NextStep, PayMethod, PayRequest, PayResult};
-use paydesk_shared::{CheckoutView, FormOutcome, OrderStatus, RenderSeed};
+use paydesk_shared::{CheckoutView, OrderStatus, PayOutcome, RenderSeed};
 use std::rc::Rc;
 use yew::Reducible;
 
-/// What a pay call came back with.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PayAnswer {
-    Paid,
-    Pending,
-    Declined {
+/// Reads the checkout API's answer to `POST /api/checkout/{token}/pay`: 200/402 carry a
+/// [`PayResult`], other 4xx an error code; anything else is as good as no answer
+/// ([`PayOutcome::Unavailable`]: the page keeps what was typed and offers to retry).
+pub fn pay_outcome(status: u16, body: &str) -> PayOutcome {
+    if status == 200 || status == 402 {
+        return match serde_json::from_str::<PayResult>(body) {
+            Ok(r) if r.status == OrderStatus::Success => PayOutcome::Paid,
+            Ok(r) if r.status == OrderStatus::UserPaying => PayOutcome::Pending,
+            Ok(r) => PayOutcome::Declined {
+                code: r.code.unwrap_or_default(),
+                message: r.message.unwrap_or_default(),
+                next_step: r.next_step.unwrap_or(NextStep::None),
+            },
+            Err(_) => PayOutcome::Unavailable,
+        };
+    }
+    #[derive(serde::Deserialize)]
+    struct Err {
         code: String,
         message: String,
-        next_step: NextStep,
-    },
-    Refused {
-        code: String,
-        message: String,
-    },
-    /// Nothing usable came back: the page keeps what was typed and offers to retry.
-    Network,
+    }
+    match serde_json::from_str::<Err>(body) {
+        Ok(e) if status < 500 => PayOutcome::Refused {
+            code: e.code,
+            message: e.message,
+        },
+        _ => PayOutcome::Unavailable,
+    }
 }
 
-impl PayAnswer {
-    /// Reads the checkout API's answer to `POST /api/checkout/{token}/pay`: 200/402 carry a
-    /// [`PayResult`], other 4xx an error code; anything else is as good as no answer.
-    pub fn from_http(status: u16, body: &str) -> PayAnswer {
-        if status == 200 || status == 402 {
-            return match serde_json::from_str::<PayResult>(body) {
-                Ok(r) if r.status == OrderStatus::Success => PayAnswer::Paid,
-                Ok(r) if r.status == OrderStatus::UserPaying => PayAnswer::Pending,
-                Ok(r) => PayAnswer::Declined {
-                    code: r.code.unwrap_or_default(),
-                    message: r.message.unwrap_or_default(),
-                    next_step: r.next_step.unwrap_or(NextStep::None),
-                },
-                Err(_) => PayAnswer::Network,
-            };
-        }
-        #[derive(serde::Deserialize)]
-        struct Err {
-            code: String,
-            message: String,
-        }
-        match serde_json::from_str::<Err>(body) {
-            Ok(e) if status < 500 => PayAnswer::Refused {
-                code: e.code,
-                message: e.message,
-            },
-            _ => PayAnswer::Network,
-        }
-    }
-
-    /// The reducer's action for this answer.
-    pub fn action(self) -> Action {
-        match self {
-            PayAnswer::Paid => Action::Paid,
-            PayAnswer::Pending => Action::Pending,
-            PayAnswer::Declined {
-                code,
-                message,
-                next_step,
-            } => Action::Declined {
-                code,
-                message,
-                next_step,
-            },
-            PayAnswer::Refused { code, message } => Action::Refused { code, message },
-            PayAnswer::Network => Action::NetworkFailed,
-        }
-    }
-
-    /// The answer as the next rendered page carries it.
-    pub fn outcome(self) -> FormOutcome {
-        match self {
-            PayAnswer::Paid => FormOutcome::Paid,
-            PayAnswer::Pending => FormOutcome::Pending,
-            PayAnswer::Declined {
-                code,
-                message,
-                next_step,
-            } => FormOutcome::Declined {
-                code,
-                message,
-                next_step,
-            },
-            PayAnswer::Refused { code, message } => FormOutcome::Refused { code, message },
-            PayAnswer::Network => FormOutcome::Unavailable,
-        }
+/// The reducer's action for a pay call's outcome.
+pub fn outcome_action(o: PayOutcome) -> Action {
+    match o {
+        PayOutcome::Paid => Action::Paid,
+        PayOutcome::Pending => Action::Pending,
+        PayOutcome::Declined {
+            code,
+            message,
+            next_step,
+        } => Action::Declined {
+            code,
+            message,
+            next_step,
+        },
+        PayOutcome::Refused { code, message } => Action::Refused { code, message },
+        PayOutcome::Unavailable => Action::NetworkFailed,
     }
 }
 
@@ -175,7 +137,7 @@ impl FormPost {
         &self,
         lang: Lang,
         now_ms: i64,
-        outcome: Option<FormOutcome>,
+        outcome: Option<PayOutcome>,
         field_error: Option<(&str, &str)>,
         next_key: String,
     ) -> RenderSeed {
@@ -333,7 +295,7 @@ mod tests {
         let f = FormPost::parse(&format!(
             "method=balance&wallet=wallet_low&submission_key={KEY}"
         ));
-        let declined = FormOutcome::Declined {
+        let declined = PayOutcome::Declined {
             code: "INSUFFICIENT_FUNDS".into(),
             message: "m".into(),
             next_step: NextStep::SwitchMethod,
@@ -348,7 +310,7 @@ mod tests {
         assert_eq!(s.form_key, "next");
         assert!(s.can_pay(), "the payer can try again at once");
         let paid = State::seeded(
-            &page(f.seed(Lang::En, NOW, Some(FormOutcome::Paid), None, "k".into())),
+            &page(f.seed(Lang::En, NOW, Some(PayOutcome::Paid), None, "k".into())),
             Lang::En,
             NOW,
         );
@@ -360,7 +322,7 @@ mod tests {
             &page(f.seed(
                 Lang::En,
                 NOW,
-                Some(FormOutcome::Unavailable),
+                Some(PayOutcome::Unavailable),
                 None,
                 KEY.into(),
             )),
@@ -427,36 +389,39 @@ mod tests {
     #[test]
     fn answers_read_like_the_widget_reads_them() {
         assert_eq!(
-            PayAnswer::from_http(200, r#"{"status":"SUCCESS"}"#),
-            PayAnswer::Paid
+            pay_outcome(200, r#"{"status":"SUCCESS"}"#),
+            PayOutcome::Paid
         );
         assert_eq!(
-            PayAnswer::from_http(200, r#"{"status":"USERPAYING"}"#),
-            PayAnswer::Pending
+            pay_outcome(200, r#"{"status":"USERPAYING"}"#),
+            PayOutcome::Pending
         );
         assert_eq!(
-            PayAnswer::from_http(
+            pay_outcome(
                 402,
                 r#"{"status":"PAYERROR","code":"CARD_DECLINED","message":"m","next_step":"switch_method"}"#
             ),
-            PayAnswer::Declined {
+            PayOutcome::Declined {
                 code: "CARD_DECLINED".into(),
                 message: "m".into(),
                 next_step: NextStep::SwitchMethod
             }
         );
         assert_eq!(
-            PayAnswer::from_http(409, r#"{"code":"ORDER_PAID","message":"m"}"#),
-            PayAnswer::Refused {
+            pay_outcome(409, r#"{"code":"ORDER_PAID","message":"m"}"#),
+            PayOutcome::Refused {
                 code: "ORDER_PAID".into(),
                 message: "m".into()
             }
         );
         assert_eq!(
-            PayAnswer::from_http(503, r#"{"code":"X","message":"m"}"#),
-            PayAnswer::Network
+            pay_outcome(503, r#"{"code":"X","message":"m"}"#),
+            PayOutcome::Unavailable
         );
-        assert_eq!(PayAnswer::from_http(200, "not json"), PayAnswer::Network);
-        assert_eq!(PayAnswer::Network.outcome(), FormOutcome::Unavailable);
+        assert_eq!(pay_outcome(200, "not json"), PayOutcome::Unavailable);
+        assert_eq!(
+            outcome_action(PayOutcome::Unavailable),
+            Action::NetworkFailed
+        );
     }
 }

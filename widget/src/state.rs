@@ -3,7 +3,7 @@
 
 use crate::i18n::Lang;
 use paydesk_shared::api::{CardInput, NextStep, PayMethod, PayRequest};
-use paydesk_shared::{CheckoutView, FormOutcome, OrderStatus, PayPageData};
+use paydesk_shared::{CheckoutView, OrderStatus, PayOutcome, PayPageData};
 use std::rc::Rc;
 use yew::Reducible;
 
@@ -157,15 +157,15 @@ impl State {
             .and_then(|(f, r)| FIELD_ERRORS.into_iter().find(|(kf, kr)| kf == f && kr == r));
         let action = match seed.outcome.clone() {
             None => return s,
-            Some(FormOutcome::Unavailable) => {
+            Some(PayOutcome::Unavailable) => {
                 if s.can_pay() {
                     s.phase = Phase::NetworkLost;
                 }
                 return s;
             }
-            Some(FormOutcome::Paid) => Action::Paid,
-            Some(FormOutcome::Pending) => Action::Pending,
-            Some(FormOutcome::Declined {
+            Some(PayOutcome::Paid) => Action::Paid,
+            Some(PayOutcome::Pending) => Action::Pending,
+            Some(PayOutcome::Declined {
                 code,
                 message,
                 next_step,
@@ -174,7 +174,7 @@ impl State {
                 message,
                 next_step,
             },
-            Some(FormOutcome::Refused { code, message }) => Action::Refused { code, message },
+            Some(PayOutcome::Refused { code, message }) => Action::Refused { code, message },
         };
         Rc::unwrap_or_clone(Rc::new(s).reduce(action))
     }

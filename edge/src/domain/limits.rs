@@ -169,7 +169,10 @@ mod tests {
         assert_eq!(rate_slot(0, 0), Some(0));
         for limit in 1..=4 {
             let idx = rate_slot(4, limit).unwrap();
-            assert_eq!(Err(retry_after(window[idx], now)), rate_check(&window, limit, now));
+            assert_eq!(
+                Err(retry_after(window[idx], now)),
+                rate_check(&window, limit, now)
+            );
         }
     }
 

@@ -5,8 +5,8 @@ use crate::page::{
     pay_page, pay_page_csp, problem_page, PayPageProblem, STRICT_CSP, WIDGET_ASSETS,
 };
 use crate::runtime;
-use paydesk_shared::{CheckoutView, PayPageData, RenderSeed};
-use paydesk_widget::form::{percent_decode, FormPost, PayAnswer};
+use paydesk_shared::{CheckoutView, PayOutcome, PayPageData, RenderSeed};
+use paydesk_widget::form::{pay_outcome, percent_decode, FormPost};
 use paydesk_widget::i18n::Lang;
 use worker::{Request, Response};
 
@@ -86,17 +86,17 @@ pub async fn post(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response,
     )
     .await;
     let answer = match sent {
-        Ok(reply) => PayAnswer::from_http(reply.status, &reply.body.to_string()),
-        Err(_) => PayAnswer::Network,
+        Ok(reply) => pay_outcome(reply.status, &reply.body.to_string()),
+        Err(_) => PayOutcome::Unavailable,
     };
     // After a lost answer the same key must be posted again (it may have paid); after any other
     // answer a new attempt needs a new key.
-    let next_key = if answer == PayAnswer::Network {
+    let next_key = if answer == PayOutcome::Unavailable {
         form.submission_key.clone()
     } else {
         fresh_key
     };
-    let seed = form.seed(lang, now, Some(answer.outcome()), None, next_key);
+    let seed = form.seed(lang, now, Some(answer), None, next_key);
     page.render(seed).await
 }
 
