@@ -185,26 +185,13 @@ pub fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use paydesk_shared::{Branding, Money};
+    use crate::state::tests::NOW;
 
-    const NOW: i64 = 1_795_778_560_000;
-
+    /// The state tests' order, with credit card offered first.
     fn view() -> CheckoutView {
-        CheckoutView {
-            merchant: Branding {
-                display_name: "Shop".into(),
-                logo_url: None,
-                filing_text: None,
-                theme_color: None,
-                guarantee_text: None,
-            },
-            out_trade_no: "O-1".into(),
-            description: "Tea".into(),
-            amount: Money::cny(1234),
-            status: OrderStatus::NotPay,
-            time_expire: "2026-11-27T11:32:40Z".into(),
-            methods: vec![PayMethod::CreditCard, PayMethod::Balance],
-        }
+        let mut v = crate::state::tests::view(OrderStatus::NotPay);
+        v.methods = vec![PayMethod::CreditCard, PayMethod::Balance];
+        v
     }
 
     const KEY: &str = "00112233445566778899aabbccddeeff";

@@ -427,13 +427,14 @@ pub fn format_countdown(secs: i64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use paydesk_shared::{Branding, Money};
 
-    const NOW: i64 = 1_795_778_560_000; // 2026-11-27T11:22:40Z
+    pub(crate) const NOW: i64 = 1_795_778_560_000; // 2026-11-27T11:22:40Z
 
-    fn view(status: OrderStatus) -> CheckoutView {
+    /// An order of ¥12.34 due 10 minutes after [`NOW`], payable by balance or credit card.
+    pub(crate) fn view(status: OrderStatus) -> CheckoutView {
         CheckoutView {
             merchant: Branding {
                 display_name: "Shop".into(),
