@@ -185,15 +185,23 @@ impl Parser<'_> {
             self.skip_ws();
             if self.eat(b"<!--") {
                 self.until(b"-->", "unterminated comment")?;
-            } else if self.rest().starts_with(b"<!") {
-                return Err(XmlError::Dtd);
-            } else if self.rest().starts_with(b"<?") {
-                return Err(XmlError::Malformed(
-                    "processing instructions are not accepted",
-                ));
             } else {
-                return Ok(());
+                return self.declaration().map_or(Ok(()), Err);
             }
+        }
+    }
+
+    /// The refusal of what starts here, if it is a DTD or other declaration (`<!`, comments and
+    /// CDATA having been read already) or a processing instruction (`<?`).
+    fn declaration(&self) -> Option<XmlError> {
+        if self.rest().starts_with(b"<!") {
+            Some(XmlError::Dtd)
+        } else if self.rest().starts_with(b"<?") {
+            Some(XmlError::Malformed(
+                "processing instructions are not accepted",
+            ))
+        } else {
+            None
         }
     }
 
@@ -246,12 +254,8 @@ impl Parser<'_> {
                         text.extend_from_slice(body);
                     } else if self.eat(b"<!--") {
                         self.until(b"-->", "unterminated comment")?;
-                    } else if self.rest().starts_with(b"<!") {
-                        return Err(XmlError::Dtd);
-                    } else if self.rest().starts_with(b"<?") {
-                        return Err(XmlError::Malformed(
-                            "processing instructions are not accepted",
-                        ));
+                    } else if let Some(refused) = self.declaration() {
+                        return Err(refused);
                     } else if self.eat(b"</") {
                         let end = self.name()?;
                         self.skip_ws();

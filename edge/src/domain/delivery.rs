@@ -29,6 +29,13 @@ pub fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
+/// Whether a receiver acknowledged a delivery: a 2xx, and for a notification in the v2
+/// dialect also an XML `return_code` SUCCESS in the answer (as the protocol has merchants
+/// reply); anything else is delivered again on the schedule.
+pub fn acknowledged(v2: bool, status: u16, body: &str) -> bool {
+    is_success(status) && (!v2 || super::v2::is_ack(body))
+}
+
 /// Whether production may deliver to this host: no loopback, private, link-local, unspecified or
 /// otherwise internal addresses given literally, and no `localhost` (SSRF). Names that resolve
 /// to such addresses are stopped by the platform's egress, which never reaches private networks.
@@ -88,6 +95,21 @@ pub fn url_host(url: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_acknowledges_a_delivery() {
+        assert!(acknowledged(false, 204, ""));
+        assert!(!acknowledged(false, 302, ""));
+        let ok = "<xml><return_code><![CDATA[SUCCESS]]></return_code></xml>";
+        assert!(acknowledged(true, 200, ok));
+        assert!(!acknowledged(true, 500, ok), "a v2 ack needs a 2xx too");
+        assert!(!acknowledged(true, 200, "ok"), "v2 needs the XML answer");
+        assert!(!acknowledged(
+            true,
+            200,
+            "<xml><return_code>FAIL</return_code></xml>"
+        ));
+    }
 
     #[test]
     fn the_schedule_adds_up_to_24h_4min() {

@@ -102,6 +102,11 @@ pub mod fail_msg {
     pub const POST: &str = "请使用post方法";
 }
 
+/// A `return_code` FAIL document (unsigned: the request could not be read or authenticated).
+pub fn return_fail(msg: &str) -> String {
+    paydesk_shared::v2xml::write(&[("return_code", "FAIL"), ("return_msg", msg)])
+}
+
 /// Checks the fields every request carries before its signature is checked; the sign type.
 pub fn envelope(p: &Params) -> Result<SignType, &'static str> {
     if p.get("sign").is_none() {
@@ -252,22 +257,92 @@ pub fn fen(s: &str, name: &str) -> Result<u64, Refusal> {
     }
 }
 
+/// A `unifiedorder` for an `out_trade_no` that already has an order: answered with that order
+/// (its `prepay_id`) while it is payable and was created with the same parameters (`same`:
+/// the fingerprints match); otherwise the protocol's refusal.
+pub fn repeat_unified_order(
+    status: OrderStatus,
+    same: bool,
+) -> Result<(), (ErrorCode, &'static str)> {
+    match status {
+        OrderStatus::Success | OrderStatus::Refund => {
+            Err((ErrorCode::OrderPaid, "the order is already paid"))
+        }
+        OrderStatus::Closed => Err((ErrorCode::OrderClosed, "the order is closed")),
+        _ if !same => Err((
+            ErrorCode::OutTradeNoUsed,
+            "this out_trade_no was used for a different order",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A `/secapi/pay/refund` request as read, before the order it names is looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundAsk<'a> {
+    pub out_refund_no: &'a str,
+    pub refund_fee: u64,
+    /// The order's total as the merchant restates it.
+    pub total_fee: u64,
+    pub refund_fee_type: Option<&'a str>,
+    pub notify_url: Option<&'a str>,
+    pub reason: Option<&'a str>,
+}
+
+/// Reads a refund request: `out_refund_no`, and `refund_fee` and `total_fee` in fen.
+pub fn refund_ask(p: &Params) -> Result<RefundAsk<'_>, Refusal> {
+    Ok(RefundAsk {
+        out_refund_no: p.required("out_refund_no")?,
+        total_fee: fen(p.required("total_fee")?, "total_fee")?,
+        refund_fee: fen(p.required("refund_fee")?, "refund_fee")?,
+        refund_fee_type: p.get("refund_fee_type"),
+        notify_url: p.get("notify_url"),
+        reason: p.get("refund_desc"),
+    })
+}
+
+impl RefundAsk<'_> {
+    /// The protocol has the merchant restate the order's `total_fee` (and, if given, its
+    /// currency as `refund_fee_type`): both must be the order's. The refund's own limits are
+    /// the ledger's.
+    pub fn check_order(&self, order_total: u64, order_currency: &str) -> Result<(), Refusal> {
+        if self.total_fee != order_total {
+            return Err(Refusal::param("total_fee must equal the order's total_fee"));
+        }
+        if self.refund_fee_type.is_some_and(|c| c != order_currency) {
+            return Err(Refusal::param(
+                "refund_fee_type must be the order's fee_type",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What `refundquery` reports as refunded: the refunds that succeeded or are under way.
+pub fn refunded_total(refunds: impl IntoIterator<Item = (RefundStatus, i64)>) -> i64 {
+    refunds
+        .into_iter()
+        .filter(|(s, _)| matches!(s, RefundStatus::Success | RefundStatus::Processing))
+        .map(|(_, amount)| amount)
+        .sum()
+}
+
 /// `prepay_id`: `wx` + 14 digits of UTC+8 time + 20 hex digits (36 characters, as WeChat's).
 pub fn prepay_id(now_ms: i64, random: [u8; 10]) -> String {
-    let mut s = format!("wx{}", paydesk_shared::time::format_v2(now_ms));
-    for b in random {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+    format!(
+        "wx{}{}",
+        paydesk_shared::time::format_v2(now_ms),
+        paydesk_shared::sign::hex_lower(&random)
+    )
 }
 
 /// `refund_id`: `50` + 13 digits of unix ms + 12 hex digits.
 pub fn refund_id(now_ms: i64, random: [u8; 6]) -> String {
-    let mut s = format!("50{:013}", now_ms.max(0));
-    for b in random {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+    format!(
+        "50{:013}{}",
+        now_ms.max(0),
+        paydesk_shared::sign::hex_lower(&random)
+    )
 }
 
 /// An order's state as `trade_state` and its description.
@@ -448,6 +523,81 @@ mod tests {
         let mut b: Vec<_> = base.into_iter().filter(|(n, _)| *n != k).collect();
         b.push((k, v));
         params(&b)
+    }
+
+    #[test]
+    fn a_repeated_unified_order() {
+        assert_eq!(repeat_unified_order(OrderStatus::NotPay, true), Ok(()));
+        assert_eq!(repeat_unified_order(OrderStatus::PayError, true), Ok(()));
+        assert_eq!(
+            repeat_unified_order(OrderStatus::NotPay, false)
+                .unwrap_err()
+                .0,
+            ErrorCode::OutTradeNoUsed
+        );
+        // A paid or closed order says so, whatever the parameters.
+        for (st, code) in [
+            (OrderStatus::Success, ErrorCode::OrderPaid),
+            (OrderStatus::Refund, ErrorCode::OrderPaid),
+            (OrderStatus::Closed, ErrorCode::OrderClosed),
+        ] {
+            assert_eq!(repeat_unified_order(st, true).unwrap_err().0, code);
+            assert_eq!(repeat_unified_order(st, false).unwrap_err().0, code);
+        }
+    }
+
+    #[test]
+    fn refund_requests() {
+        let base = vec![
+            ("out_trade_no", "1415659990"),
+            ("out_refund_no", "R1"),
+            ("total_fee", "1000"),
+            ("refund_fee", "300"),
+        ];
+        let p = params(&base);
+        let ask = refund_ask(&p).unwrap();
+        assert_eq!(
+            (ask.out_refund_no, ask.refund_fee, ask.total_fee),
+            ("R1", 300, 1000)
+        );
+        assert_eq!(ask.check_order(1000, "CNY"), Ok(()));
+        assert!(ask
+            .check_order(999, "CNY")
+            .unwrap_err()
+            .des
+            .contains("total_fee"));
+        let usd = with(base.clone(), "refund_fee_type", "USD");
+        assert!(refund_ask(&usd).unwrap().check_order(1000, "CNY").is_err());
+        for (k, v) in [
+            ("out_refund_no", ""),
+            ("refund_fee", "3.00"),
+            ("total_fee", "0"),
+        ] {
+            let r = refund_ask(&with(base.clone(), k, v)).unwrap_err();
+            assert_eq!(r.err_code, "PARAM_ERROR", "{k}={v}");
+        }
+        assert_eq!(
+            refunded_total([
+                (RefundStatus::Success, 100),
+                (RefundStatus::Processing, 20),
+                (RefundStatus::Closed, 5),
+                (RefundStatus::Abnormal, 7),
+            ]),
+            120
+        );
+    }
+
+    #[test]
+    fn return_fail_is_an_unsigned_document() {
+        let doc = return_fail(fail_msg::SIGN);
+        let f = paydesk_shared::v2xml::parse(&doc).unwrap();
+        assert_eq!(
+            f,
+            vec![
+                ("return_code".to_owned(), "FAIL".to_owned()),
+                ("return_msg".to_owned(), "签名错误".to_owned())
+            ]
+        );
     }
 
     #[test]

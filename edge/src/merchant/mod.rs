@@ -26,6 +26,6 @@ mod object;
 #[cfg(target_arch = "wasm32")]
 mod outbox;
 #[cfg(target_arch = "wasm32")]
-mod v2api;
+pub mod v2api;
 #[cfg(target_arch = "wasm32")]
 pub use object::MerchantDO;

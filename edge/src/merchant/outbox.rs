@@ -237,8 +237,7 @@ async fn post(d: &Due, secrets: &[String]) -> Attempt {
                 let mut resp = resp?;
                 let status = resp.status_code();
                 let text = resp.text().await.unwrap_or_default();
-                let acked = delivery::is_success(status)
-                    && (d.format != "v2" || crate::domain::v2::is_ack(&text));
+                let acked = delivery::acknowledged(d.format == "v2", status, &text);
                 Some((status, text.chars().take(200).collect::<String>(), acked))
             }
             None => {

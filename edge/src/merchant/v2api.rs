@@ -13,7 +13,6 @@ use crate::domain::v2::{self, fail_msg, Op, OrderFacts, Params};
 use crate::runtime;
 use paydesk_shared::api::{CreateRefund, ErrorCode};
 use paydesk_shared::sign::params::{self as v2sign, SignType};
-use paydesk_shared::OrderStatus;
 
 type Fields = Vec<(String, String)>;
 
@@ -23,10 +22,7 @@ fn field(k: &str, v: impl Into<String>) -> (String, String) {
 
 /// A `return_code` FAIL answer.
 pub fn return_fail(msg: &str) -> Reply {
-    xml_reply(paydesk_shared::v2xml::write(&[
-        ("return_code", "FAIL"),
-        ("return_msg", msg),
-    ]))
+    xml_reply(v2::return_fail(msg))
 }
 
 fn xml_reply(xml: String) -> Reply {
@@ -140,24 +136,11 @@ impl Ledger<'_> {
             Some(existing) => {
                 self.run_due_for(m, &existing.out_trade_no)?;
                 let existing = self.order_or_fail(&existing.out_trade_no)?;
-                match existing.status()? {
-                    OrderStatus::Success | OrderStatus::Refund => {
-                        return Err(fail(ErrorCode::OrderPaid, "the order is already paid"))
-                    }
-                    OrderStatus::Closed => {
-                        return Err(fail(ErrorCode::OrderClosed, "the order is closed"))
-                    }
-                    _ => {}
-                }
                 let same = existing
                     .v2()?
                     .is_some_and(|meta| meta.fingerprint == u.meta.fingerprint);
-                if !same {
-                    return Err(fail(
-                        ErrorCode::OutTradeNoUsed,
-                        "this out_trade_no was used for a different order",
-                    ));
-                }
+                v2::repeat_unified_order(existing.status()?, same)
+                    .map_err(|(code, msg)| fail(code, msg))?;
                 existing
             }
             None => self.insert_order(
@@ -220,39 +203,20 @@ impl Ledger<'_> {
     }
 
     fn v2_refund(&self, m: &Merchant, p: &Params, dev: bool) -> Result<Fields, Fail> {
-        let need = |k: &'static str| {
-            p.get(k)
-                .ok_or_else(|| param_fail(k, format!("{k} is required")))
-        };
-        let out_refund_no = need("out_refund_no")?;
-        let total_fee =
-            v2::fen(need("total_fee")?, "total_fee").map_err(|r| param_fail("total_fee", r.des))?;
-        let refund_fee = v2::fen(need("refund_fee")?, "refund_fee")
-            .map_err(|r| param_fail("refund_fee", r.des))?;
+        let ask = v2::refund_ask(p).map_err(|r| param_fail("body", r.des))?;
         let o = self.order_by_v2_keys(m, p)?;
-        if total_fee != o.amount_total as u64 {
-            return Err(param_fail(
-                "total_fee",
-                "total_fee must equal the order's total_fee",
-            ));
-        }
-        if p.get("refund_fee_type").is_some_and(|c| c != o.currency) {
-            return Err(param_fail(
-                "refund_fee_type",
-                "refund_fee_type must be the order's fee_type",
-            ));
-        }
-        let notify_url = p.get("notify_url");
-        if let Some(url) = notify_url {
+        ask.check_order(o.amount_total as u64, &o.currency)
+            .map_err(|r| param_fail("total_fee", r.des))?;
+        if let Some(url) = ask.notify_url {
             order_rules::check_notify_url(url, dev).map_err(|msg| param_fail("notify_url", msg))?;
         }
         let req = CreateRefund {
             out_trade_no: o.out_trade_no.clone(),
-            out_refund_no: out_refund_no.to_owned(),
-            amount: refund_fee,
-            reason: p.get("refund_desc").map(str::to_owned),
+            out_refund_no: ask.out_refund_no.to_owned(),
+            amount: ask.refund_fee,
+            reason: ask.reason.map(str::to_owned),
         };
-        let (r, _) = self.refund_create(m, &req, notify_url)?;
+        let (r, _) = self.refund_create(m, &req, ask.notify_url)?;
         Ok(vec![
             field("transaction_id", o.transaction_id.as_str()),
             field("out_trade_no", o.out_trade_no.as_str()),
@@ -300,11 +264,7 @@ impl Ledger<'_> {
         if refunds.is_empty() {
             return Err(not_found());
         }
-        let total: i64 = refunds
-            .iter()
-            .filter(|r| r.status == "SUCCESS" || r.status == "PROCESSING")
-            .map(|r| r.amount)
-            .sum();
+        let total = v2::refunded_total(refunds.iter().map(|r| (r.wire().status, r.amount)));
         let mut out = vec![
             field("transaction_id", o.transaction_id.as_str()),
             field("out_trade_no", o.out_trade_no.as_str()),

@@ -49,13 +49,7 @@ pub async fn wrong_method(_: &mut Request, _: &Ctx, _: &Call) -> Result<Response
 }
 
 fn fail(msg: &str) -> Reply {
-    Reply {
-        status: 200,
-        body: serde_json::json!({
-            "xml": v2xml::write(&[("return_code", "FAIL"), ("return_msg", msg)]),
-        }),
-        retry_after: None,
-    }
+    crate::merchant::v2api::return_fail(msg)
 }
 
 fn xml(reply: &Reply) -> Result<Response, AppError> {
