@@ -2,8 +2,12 @@
 //! prints its value: reading one takes an explicit `.peek()`.
 
 use core::fmt;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone)]
+/// A secret value: an API key, a webhook secret, a token key. It is stored and sent where it
+/// must be (serde is transparent), but `Debug` never shows it, so no log or panic leaks one.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
@@ -13,6 +17,12 @@ impl Secret {
 
     pub fn peek(&self) -> &str {
         &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Secret(s)
     }
 }
 
@@ -55,6 +65,10 @@ mod tests {
         let s = Secret::new("sk_live_very_secret".into());
         assert_eq!(format!("{s:?}"), "Secret(****)");
         assert_eq!(s.peek(), "sk_live_very_secret");
+        // Stored and sent as the plain value, where it must be.
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(json, r#""sk_live_very_secret""#);
+        assert_eq!(serde_json::from_str::<Secret>(&json).unwrap(), s);
     }
 
     #[test]

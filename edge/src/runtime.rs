@@ -41,14 +41,14 @@ pub fn deployment(env: &Env) -> Deployment {
 fn secret(env: &Env, name: &str) -> Result<Secret, AppError> {
     env.secret(name)
         .map(|s| Secret::new(s.to_string()))
-        .map_err(|_| AppError::Internal(format!("secret {name} is not configured")))
+        .map_err(|_| AppError::internal(format!("secret {name} is not configured")))
 }
 
 pub fn checkout_token_key(env: &Env) -> Result<Secret, AppError> {
     let key = secret(env, "CHECKOUT_TOKEN_KEY")?;
     if key.peek().len() < 32 {
-        return Err(AppError::Internal(
-            "CHECKOUT_TOKEN_KEY must be at least 32 characters".into(),
+        return Err(AppError::internal(
+            "CHECKOUT_TOKEN_KEY must be at least 32 characters",
         ));
     }
     Ok(key)
@@ -57,9 +57,7 @@ pub fn checkout_token_key(env: &Env) -> Result<Secret, AppError> {
 pub fn demo_merchant(env: &Env) -> Result<DemoMerchant, AppError> {
     let merchant_id = secret(env, "DEMO_MERCHANT_ID")?.peek().to_owned();
     if !crate::domain::ids::is_merchant_id(&merchant_id) {
-        return Err(AppError::Internal(
-            "DEMO_MERCHANT_ID is not a merchant id".into(),
-        ));
+        return Err(AppError::internal("DEMO_MERCHANT_ID is not a merchant id"));
     }
     Ok(DemoMerchant {
         merchant_id,
@@ -67,7 +65,7 @@ pub fn demo_merchant(env: &Env) -> Result<DemoMerchant, AppError> {
     })
 }
 
-/// `scheme://host[:port]` of the request, from its Host header (no URL parsing: see DESIGN §5).
+/// `scheme://host[:port]` of the request, from its Host header (no URL parsing: the URL crate's tables cost wasm size).
 pub fn origin(req: &Request) -> String {
     let host = req
         .headers()
@@ -82,7 +80,7 @@ pub fn origin(req: &Request) -> String {
 }
 
 /// The path and the query (without `?`) of the request, from the raw URL string: no URL
-/// parsing (DESIGN §5: the URL crate's tables cost wasm size).
+/// parsing (the URL crate's tables cost wasm size).
 pub fn path_and_query(req: &Request) -> (String, String) {
     let url = req.inner().url();
     let after_scheme = url.split_once("://").map_or(url.as_str(), |x| x.1);

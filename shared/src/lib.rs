@@ -9,6 +9,7 @@ pub mod money;
 pub mod sign;
 pub mod status;
 pub mod time;
+pub mod urlenc;
 pub mod v2xml;
 
 pub use checkout::{Branding, CheckoutView, PayOutcome, PayPageData, RenderSeed};

@@ -74,6 +74,17 @@ pub enum RefundStatus {
     Abnormal,
 }
 
+impl RefundStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundStatus::Processing => "PROCESSING",
+            RefundStatus::Success => "SUCCESS",
+            RefundStatus::Closed => "CLOSED",
+            RefundStatus::Abnormal => "ABNORMAL",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,5 +102,16 @@ mod tests {
             serde_json::to_string(&RefundStatus::Processing).unwrap(),
             "\"PROCESSING\""
         );
+        for st in [
+            RefundStatus::Processing,
+            RefundStatus::Success,
+            RefundStatus::Closed,
+            RefundStatus::Abnormal,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&st).unwrap(),
+                format!("\"{}\"", st.as_str())
+            );
+        }
     }
 }

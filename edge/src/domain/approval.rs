@@ -59,6 +59,45 @@ pub fn tally(existing: &[String], approver: &str, need: u32) -> Tally {
     }
 }
 
+/// What an approval holds back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApprovalKind {
+    Order,
+    Refund,
+}
+
+impl ApprovalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalKind::Order => "order",
+            ApprovalKind::Refund => "refund",
+        }
+    }
+}
+
+/// Where an approval stands. Only a pending one takes votes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApprovalStatus {
+    Pending,
+    Approved,
+    Rejected,
+    /// Its order closed (by the merchant or its deadline) before anyone decided.
+    Closed,
+}
+
+impl ApprovalStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalStatus::Pending => "pending",
+            ApprovalStatus::Approved => "approved",
+            ApprovalStatus::Rejected => "rejected",
+            ApprovalStatus::Closed => "closed",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +134,22 @@ mod tests {
         assert!(!refund_needs_approval(None, u64::MAX));
         assert!(!refund_needs_approval(Some(500), 500));
         assert!(refund_needs_approval(Some(500), 501));
+    }
+
+    #[test]
+    fn kinds_and_statuses_are_stored_by_name() {
+        for s in [
+            ApprovalStatus::Pending,
+            ApprovalStatus::Approved,
+            ApprovalStatus::Rejected,
+            ApprovalStatus::Closed,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(
+            serde_json::to_value(ApprovalKind::Refund).unwrap(),
+            "refund"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use paydesk_shared::sign::{hex_lower, sha256};
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct Entry {
     pub seq: i64,
     pub at_ms: i64,

@@ -1,4 +1,4 @@
-//! Notification delivery rules (DESIGN.md §3.4): the retry schedule, what counts as delivered,
+//! Notification delivery rules: the retry schedule, what counts as delivered,
 //! when an alert is raised, and which notification URLs production may call.
 
 use std::net::IpAddr;

@@ -28,6 +28,23 @@ pub fn is_merchant_id(s: &str) -> bool {
             .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// `apr_` + the merchant's 16 hex digits + `_` + 8 hex digits: an approval names its merchant,
+/// so the admin API finds the merchant object that holds it.
+pub fn approval_id(merchant_id: &str, random: [u8; 4]) -> String {
+    let hex = merchant_id.strip_prefix("mch_").unwrap_or(merchant_id);
+    let mut s = format!("apr_{hex}_");
+    for b in random {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// The merchant an approval id names, if it is one.
+pub fn merchant_of_approval(approval_id: &str) -> Option<String> {
+    let hex = approval_id.strip_prefix("apr_")?.split('_').next()?;
+    Some(format!("mch_{hex}")).filter(|m| is_merchant_id(m))
+}
+
 /// An order number the demo shop uses: `DEMO` + unix ms + 4 hex digits (21 chars, within 6-32).
 pub fn demo_out_trade_no(now_ms: i64, random: [u8; 2]) -> String {
     format!(
@@ -57,5 +74,15 @@ mod tests {
         let otn = demo_out_trade_no(1_795_778_560_000, [0x0f, 0xa0]);
         assert_eq!(otn, "DEMO17957785600000fa0");
         assert!((6..=32).contains(&otn.len()));
+    }
+
+    #[test]
+    fn approvals_name_their_merchant() {
+        let m = merchant_id([1, 2, 3, 4, 5, 6, 7, 8]);
+        let a = approval_id(&m, [0xab, 0xcd, 0xef, 0x01]);
+        assert_eq!(a, "apr_0102030405060708_abcdef01");
+        assert_eq!(merchant_of_approval(&a), Some(m));
+        assert_eq!(merchant_of_approval("apr_zz_1"), None);
+        assert_eq!(merchant_of_approval("mch_0102030405060708"), None);
     }
 }

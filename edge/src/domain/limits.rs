@@ -1,5 +1,6 @@
-//! Rate windows, account tiers, daily collection limits and dormancy (DESIGN.md §3.1).
+//! Rate windows, account tiers, daily collection limits and dormancy.
 
+use super::refusal::Refusal;
 use paydesk_shared::api::ErrorCode;
 use serde::{Deserialize, Serialize};
 
@@ -82,6 +83,23 @@ pub fn retry_after(at_ms: i64, now: i64) -> u32 {
     ((wait_ms + 999) / 1000) as u32
 }
 
+/// A full rate window: `FREQUENCY_LIMITED`, with the wait before a slot frees.
+pub fn rate_refusal(kind: RateKind, retry_after_secs: u32) -> Refusal {
+    Refusal::new(
+        ErrorCode::FrequencyLimited,
+        format!("too many {} requests in the last minute", kind.as_str()),
+    )
+    .retry_after(retry_after_secs)
+}
+
+/// A dormant account cannot take orders until an operator re-activates it.
+pub fn dormant_refusal() -> Refusal {
+    Refusal::new(
+        ErrorCode::AccountDormant,
+        "the account is dormant after 30 days without orders; ask paydesk to re-activate it",
+    )
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
@@ -139,6 +157,30 @@ pub fn daily_check(paid_today: u64, amount: u64, limit: u64) -> Result<u64, Erro
     } else {
         Ok(after)
     }
+}
+
+/// Whether a merchant of `tier` may collect automatically (take orders, be paid).
+pub fn may_collect(tier: Tier) -> Result<(), Refusal> {
+    tier.check_allowed()
+        .map_err(|c| Refusal::new(c, "personal accounts cannot use automatic collection"))
+}
+
+/// Whether a payment of `amount` fits the merchant's daily `limit` after `paid_today`.
+pub fn check_daily(limit: Option<u64>, paid_today: u64, amount: u64) -> Result<(), Refusal> {
+    let limit = limit.ok_or_else(|| {
+        Refusal::new(
+            ErrorCode::AccountNotAllowed,
+            "this merchant cannot collect payments",
+        )
+    })?;
+    daily_check(paid_today, amount, limit)
+        .map(|_| ())
+        .map_err(|c| {
+            Refusal::new(
+                c,
+                "the merchant's daily collection limit is reached; try again tomorrow",
+            )
+        })
 }
 
 /// An account with no order for 30 days sleeps until an admin re-activates it.
@@ -217,5 +259,29 @@ mod tests {
     fn dormancy() {
         assert!(!is_dormant(0, DORMANT_AFTER_MS - 1));
         assert!(is_dormant(0, DORMANT_AFTER_MS));
+    }
+
+    #[test]
+    fn refusals_in_words() {
+        assert!(may_collect(Tier::Enterprise).is_ok());
+        assert_eq!(
+            may_collect(Tier::Personal).unwrap_err().code,
+            ErrorCode::AccountNotAllowed
+        );
+        assert!(check_daily(Some(100), 90, 10).is_ok());
+        assert_eq!(
+            check_daily(Some(100), 90, 11).unwrap_err().code,
+            ErrorCode::DailyLimitExceeded
+        );
+        assert_eq!(
+            check_daily(None, 0, 1).unwrap_err().code,
+            ErrorCode::AccountNotAllowed
+        );
+        let r = rate_refusal(RateKind::Create, 7);
+        assert_eq!(
+            (r.code, r.retry_after),
+            (ErrorCode::FrequencyLimited, Some(7))
+        );
+        assert_eq!(dormant_refusal().code, ErrorCode::AccountDormant);
     }
 }

@@ -5,12 +5,12 @@ use super::approval::{check_levels, ApprovalLevel};
 use super::ip::parse_cidr;
 use super::limits::{RateLimits, Tier};
 use super::order_rules::check_notify_url;
-use super::ParamError;
+use super::refusal::Refusal;
 use paydesk_shared::{Branding, Money};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// `POST /admin/merchants` (DESIGN.md §3.6).
+/// `POST /admin/merchants` .
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewMerchant {
@@ -80,8 +80,8 @@ pub fn check_origin(origin: &str, dev: bool) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }
 
-pub fn validate(m: &NewMerchant, dev: bool) -> Result<(), ParamError> {
-    let err = ParamError::new;
+pub fn validate(m: &NewMerchant, dev: bool) -> Result<(), Refusal> {
+    let err = Refusal::param;
     if !text_ok(&m.name, 64) {
         return Err(err("name", "name must be 1-64 characters"));
     }
@@ -265,7 +265,11 @@ mod tests {
         for (i, (mutate, param)) in cases.into_iter().enumerate() {
             let mut m = base();
             mutate(&mut m);
-            assert_eq!(validate(&m, false).unwrap_err().param, param, "case {i}");
+            assert_eq!(
+                validate(&m, false).unwrap_err().param.as_deref(),
+                Some(param),
+                "case {i}"
+            );
         }
     }
 

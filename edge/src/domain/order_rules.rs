@@ -1,9 +1,11 @@
-//! Validation of `POST /v1/orders` (DESIGN.md §3.1). A request either becomes a [`ValidOrder`]
+//! Validation of `POST /v1/orders`. A request either becomes a [`ValidOrder`]
 //! or is refused with the parameter it got wrong; nothing is stored for a refused request.
 
-use super::ParamError;
-use paydesk_shared::api::{CreateOrder, PayMethod, TimeoutAction};
+use super::refusal::Refusal;
+use super::state::Event;
+use paydesk_shared::api::{CreateOrder, ErrorCode, PayMethod, TimeoutAction};
 use paydesk_shared::Money;
+use paydesk_shared::OrderStatus;
 use std::collections::BTreeMap;
 
 pub const DEFAULT_EXPIRE_MS: i64 = 24 * 3600 * 1000;
@@ -81,8 +83,8 @@ pub fn validate(
     items: &BTreeMap<String, Money>,
     now_ms: i64,
     dev: bool,
-) -> Result<ValidOrder, ParamError> {
-    let err = |param: &'static str, message: &str| ParamError::new(param, message);
+) -> Result<ValidOrder, Refusal> {
+    let err = Refusal::param;
     if !is_out_trade_no(&req.out_trade_no) {
         return Err(err(
             "out_trade_no",
@@ -192,16 +194,60 @@ pub fn validate(
 /// (a payment may be in flight); one no payer ever opened can be closed at once.
 pub const CLOSE_GRACE_MS: i64 = 5 * 60_000;
 
-pub fn check_close_age(
+/// Why an order closes. Every close goes through [`close`], whoever asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The merchant asked (JSON API or v2 `closeorder`).
+    Merchant,
+    /// Its deadline passed.
+    Expired,
+    /// An approver rejected it.
+    Rejected,
+}
+
+impl CloseReason {
+    /// What the `order.closed` event says about why; the merchant's own close says nothing.
+    pub fn label(self) -> Option<&'static str> {
+        match self {
+            CloseReason::Merchant => None,
+            CloseReason::Expired => Some("expired"),
+            CloseReason::Rejected => Some("rejected"),
+        }
+    }
+}
+
+/// The event that closes an order in `status`, or why it may not close yet. The state machine
+/// still has the last word on whether the status allows it.
+pub fn close(
+    why: CloseReason,
+    status: OrderStatus,
     opened: bool,
     created_at_ms: i64,
     now_ms: i64,
-) -> Result<(), paydesk_shared::api::ErrorCode> {
-    if opened && now_ms - created_at_ms < CLOSE_GRACE_MS {
-        Err(paydesk_shared::api::ErrorCode::OrderTooNew)
-    } else {
-        Ok(())
+) -> Result<Event, Refusal> {
+    match why {
+        CloseReason::Rejected => Ok(Event::Reject),
+        CloseReason::Expired => Ok(Event::Close),
+        CloseReason::Merchant => {
+            let unpaid = matches!(status, OrderStatus::NotPay | OrderStatus::PayError);
+            if unpaid && opened && now_ms - created_at_ms < CLOSE_GRACE_MS {
+                return Err(Refusal::new(
+                    ErrorCode::OrderTooNew,
+                    "an order a payer has opened can be closed 5 minutes after creation",
+                ));
+            }
+            Ok(Event::Close)
+        }
     }
+}
+
+/// The same `out_trade_no` with a different request.
+pub fn reused_number() -> Refusal {
+    Refusal::new(
+        ErrorCode::OutTradeNoUsed,
+        "this out_trade_no was used for a different order",
+    )
+    .at("out_trade_no")
 }
 
 /// What makes two creates "the same request": the parsed body in canonical form (field order
@@ -250,14 +296,20 @@ mod tests {
         assert_eq!(v.item_id.as_deref(), Some("tea-250g"));
         r.item_id = Some("nope".into());
         assert_eq!(
-            validate(&r, &items(), NOW, false).unwrap_err().param,
-            "item_id"
+            validate(&r, &items(), NOW, false)
+                .unwrap_err()
+                .param
+                .as_deref(),
+            Some("item_id")
         );
         r.amount = Some(Money::cny(1));
         r.item_id = Some("tea-250g".into());
         assert_eq!(
-            validate(&r, &items(), NOW, false).unwrap_err().param,
-            "item_id"
+            validate(&r, &items(), NOW, false)
+                .unwrap_err()
+                .param
+                .as_deref(),
+            Some("item_id")
         );
     }
 
@@ -334,7 +386,7 @@ mod tests {
             let mut r = req();
             mutate(&mut r);
             let e = validate(&r, &items(), NOW, false).unwrap_err();
-            assert_eq!(e.param, param, "case {i}");
+            assert_eq!(e.param.as_deref(), Some(param), "case {i}");
         }
     }
 
@@ -381,13 +433,43 @@ mod tests {
 
     #[test]
     fn closing_too_soon_only_matters_once_a_payer_opened_the_order() {
-        use paydesk_shared::api::ErrorCode;
-        assert_eq!(check_close_age(false, NOW, NOW), Ok(()));
+        let by_merchant =
+            |opened, at| close(CloseReason::Merchant, OrderStatus::NotPay, opened, NOW, at);
+        assert_eq!(by_merchant(false, NOW), Ok(Event::Close));
         assert_eq!(
-            check_close_age(true, NOW, NOW + CLOSE_GRACE_MS - 1),
-            Err(ErrorCode::OrderTooNew)
+            by_merchant(true, NOW + CLOSE_GRACE_MS - 1)
+                .unwrap_err()
+                .code,
+            ErrorCode::OrderTooNew
         );
-        assert_eq!(check_close_age(true, NOW, NOW + CLOSE_GRACE_MS), Ok(()));
+        assert_eq!(by_merchant(true, NOW + CLOSE_GRACE_MS), Ok(Event::Close));
+    }
+
+    #[test]
+    fn every_close_has_one_rule() {
+        // The deadline and a rejection do not wait for the grace period.
+        assert_eq!(
+            close(CloseReason::Expired, OrderStatus::NotPay, true, NOW, NOW),
+            Ok(Event::Close)
+        );
+        assert_eq!(
+            close(
+                CloseReason::Rejected,
+                OrderStatus::PendingApproval,
+                false,
+                NOW,
+                NOW
+            ),
+            Ok(Event::Reject)
+        );
+        // A paid order is the state machine's to refuse, with its own code.
+        assert_eq!(
+            close(CloseReason::Merchant, OrderStatus::Success, true, NOW, NOW),
+            Ok(Event::Close)
+        );
+        assert_eq!(CloseReason::Merchant.label(), None);
+        assert_eq!(CloseReason::Expired.label(), Some("expired"));
+        assert_eq!(reused_number().param.as_deref(), Some("out_trade_no"));
     }
 
     #[test]

@@ -1,15 +1,55 @@
-//! Refund rules (DESIGN.md §3.1): partial refunds, at most 50 per order, never more than was
-//! paid, not for orders older than a year, at least a minute between two refunds of one order.
+//! Refund rules: what a refund request must look like, what makes two requests the same one,
+//! and what the order allows: partial refunds, at most 50 per order, never more than was paid,
+//! not for orders older than a year, at least a minute between two refunds of one order.
 
-use paydesk_shared::api::ErrorCode;
+use super::order_rules::{is_out_refund_no, is_out_trade_no};
+use super::refusal::{Reason, Refusal};
+use paydesk_shared::api::{CreateRefund, ErrorCode};
 
 pub const MAX_REFUNDS_PER_ORDER: u32 = 50;
 pub const MAX_ORDER_AGE_MS: i64 = 365 * 86_400_000;
 pub const MIN_GAP_MS: i64 = 60_000;
 
-/// Refusal messages the v2 dialect answers with their own codes.
-pub const EXCEEDS: &str = "refunds would exceed the paid amount";
-pub const TOO_OLD: &str = "orders paid more than a year ago cannot be refunded";
+const EXCEEDS: &str = "refunds would exceed the paid amount";
+
+/// The shape of a refund request, before any order is looked at.
+pub fn check_request(req: &CreateRefund) -> Result<(), Refusal> {
+    if !is_out_refund_no(&req.out_refund_no) {
+        return Err(Refusal::param(
+            "out_refund_no",
+            "out_refund_no must be 6-64 characters of 0-9 A-Z a-z _ - | * @",
+        ));
+    }
+    if !is_out_trade_no(&req.out_trade_no) {
+        return Err(Refusal::param(
+            "out_trade_no",
+            "out_trade_no must be 6-32 characters of 0-9 A-Z a-z _ - | *",
+        ));
+    }
+    let reason_ok = |r: &str| r.chars().count() <= 80 && !r.chars().any(char::is_control);
+    if req.reason.as_deref().is_some_and(|r| !reason_ok(r)) {
+        return Err(Refusal::param(
+            "reason",
+            "reason must be at most 80 characters of plain text",
+        ));
+    }
+    Ok(())
+}
+
+/// What makes two refund requests "the same request": the parsed body in canonical form.
+pub fn fingerprint(req: &CreateRefund) -> String {
+    let canonical = serde_json::to_vec(req).expect("request types serialise");
+    paydesk_shared::sign::hex_lower(&paydesk_shared::sign::sha256(&canonical))
+}
+
+/// The same `out_refund_no` with a different request.
+pub fn reused_number() -> Refusal {
+    Refusal::new(
+        ErrorCode::OutRefundNoUsed,
+        "this out_refund_no was used for a different refund",
+    )
+    .at("out_refund_no")
+}
 
 /// What the ledger knows about an order when a refund is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,36 +62,36 @@ pub struct RefundContext {
     pub last_refund_at_ms: Option<i64>,
 }
 
-pub fn check(
-    ctx: &RefundContext,
-    amount: u64,
-    now_ms: i64,
-) -> Result<(), (ErrorCode, &'static str)> {
+/// Whether the order allows refunding `amount` more at `now_ms`.
+pub fn check(ctx: &RefundContext, amount: u64, now_ms: i64) -> Result<(), Refusal> {
+    let not_allowed = |msg: &str| Refusal::new(ErrorCode::RefundNotAllowed, msg);
     if amount == 0 {
-        return Err((ErrorCode::ParamError, "amount must be at least 1"));
+        return Err(Refusal::param("amount", "amount must be at least 1"));
     }
     if now_ms - ctx.paid_at_ms > MAX_ORDER_AGE_MS {
-        return Err((ErrorCode::RefundNotAllowed, TOO_OLD));
+        return Err(
+            not_allowed("orders paid more than a year ago cannot be refunded")
+                .because(Reason::RefundOrderTooOld),
+        );
     }
     if ctx.refund_count >= MAX_REFUNDS_PER_ORDER {
-        return Err((
-            ErrorCode::RefundNotAllowed,
-            "an order can be refunded at most 50 times",
-        ));
+        return Err(not_allowed("an order can be refunded at most 50 times"));
     }
+    let exceeds = || not_allowed(EXCEEDS).because(Reason::RefundExceedsPaid);
     let after = ctx
         .refunded_or_pending
         .checked_add(amount)
-        .ok_or((ErrorCode::RefundNotAllowed, EXCEEDS))?;
+        .ok_or_else(exceeds)?;
     if after > ctx.paid_total {
-        return Err((ErrorCode::RefundNotAllowed, EXCEEDS));
+        return Err(exceeds());
     }
     if let Some(last) = ctx.last_refund_at_ms {
         if now_ms - last < MIN_GAP_MS {
-            return Err((
+            return Err(Refusal::new(
                 ErrorCode::FrequencyLimited,
                 "wait a minute between two refunds of one order",
-            ));
+            )
+            .retry_after(60));
         }
     }
     Ok(())
@@ -84,14 +124,17 @@ mod tests {
         };
         assert!(check(&c, 400, NOW).is_ok());
         assert_eq!(
-            check(&c, 401, NOW).unwrap_err().0,
+            check(&c, 401, NOW).unwrap_err().code,
             ErrorCode::RefundNotAllowed
         );
         assert_eq!(
-            check(&c, u64::MAX, NOW).unwrap_err().0,
+            check(&c, u64::MAX, NOW).unwrap_err().code,
             ErrorCode::RefundNotAllowed
         );
-        assert_eq!(check(&ctx(), 0, NOW).unwrap_err().0, ErrorCode::ParamError);
+        assert_eq!(
+            check(&ctx(), 0, NOW).unwrap_err().code,
+            ErrorCode::ParamError
+        );
     }
 
     #[test]
@@ -101,7 +144,7 @@ mod tests {
             ..ctx()
         };
         assert_eq!(
-            check(&c, 1, NOW).unwrap_err().0,
+            check(&c, 1, NOW).unwrap_err().code,
             ErrorCode::RefundNotAllowed
         );
         let c = RefundContext {
@@ -109,7 +152,7 @@ mod tests {
             ..ctx()
         };
         assert_eq!(
-            check(&c, 1, NOW).unwrap_err().0,
+            check(&c, 1, NOW).unwrap_err().code,
             ErrorCode::RefundNotAllowed
         );
         let c = RefundContext {
@@ -117,8 +160,88 @@ mod tests {
             ..ctx()
         };
         assert_eq!(
-            check(&c, 1, NOW).unwrap_err().0,
+            check(&c, 1, NOW).unwrap_err().code,
             ErrorCode::FrequencyLimited
+        );
+    }
+
+    fn request() -> CreateRefund {
+        CreateRefund {
+            out_trade_no: "ORDER_0001".into(),
+            out_refund_no: "REFUND@0001".into(),
+            amount: 100,
+            reason: Some("damaged".into()),
+        }
+    }
+
+    #[test]
+    fn request_shapes_name_the_field() {
+        assert!(check_request(&request()).is_ok());
+        let field = |f: fn(&mut CreateRefund)| {
+            let mut r = request();
+            f(&mut r);
+            check_request(&r).unwrap_err().param
+        };
+        assert_eq!(
+            field(|r| r.out_refund_no = "R1".into()).as_deref(),
+            Some("out_refund_no")
+        );
+        assert_eq!(
+            field(|r| r.out_trade_no = "A@1234".into()).as_deref(),
+            Some("out_trade_no")
+        );
+        assert_eq!(
+            field(|r| r.reason = Some("x".repeat(81))).as_deref(),
+            Some("reason")
+        );
+        assert_eq!(
+            field(|r| r.reason = Some("a\nb".into())).as_deref(),
+            Some("reason")
+        );
+        assert!(check_request(&CreateRefund {
+            reason: Some("退".repeat(80)),
+            ..request()
+        })
+        .is_ok());
+    }
+
+    #[test]
+    fn the_same_request_has_the_same_fingerprint() {
+        assert_eq!(fingerprint(&request()), fingerprint(&request()));
+        let other = CreateRefund {
+            amount: 101,
+            ..request()
+        };
+        assert_ne!(fingerprint(&request()), fingerprint(&other));
+        assert_eq!(reused_number().code, ErrorCode::OutRefundNoUsed);
+    }
+
+    #[test]
+    fn dialects_can_tell_the_reasons_apart() {
+        let c = RefundContext {
+            refunded_or_pending: 1000,
+            ..ctx()
+        };
+        assert_eq!(
+            check(&c, 1, NOW).unwrap_err().reason,
+            Some(Reason::RefundExceedsPaid)
+        );
+        let old = RefundContext {
+            paid_at_ms: NOW - MAX_ORDER_AGE_MS - 1,
+            ..ctx()
+        };
+        assert_eq!(
+            check(&old, 1, NOW).unwrap_err().reason,
+            Some(Reason::RefundOrderTooOld)
+        );
+        let soon = RefundContext {
+            last_refund_at_ms: Some(NOW - 1),
+            ..ctx()
+        };
+        assert_eq!(check(&soon, 1, NOW).unwrap_err().retry_after, Some(60));
+        assert_eq!(
+            check(&ctx(), 0, NOW).unwrap_err().param.as_deref(),
+            Some("amount")
         );
     }
 }

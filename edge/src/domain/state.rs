@@ -1,4 +1,4 @@
-//! The order state machine (DESIGN.md §3.1). Every change of an order's status goes through
+//! The order state machine. Every change of an order's status goes through
 //! [`transition`]; an illegal event is an error with the code the client sees, never a no-op.
 //!
 //! ```text
@@ -9,6 +9,7 @@
 //!                                                         | close/expire --> CLOSED
 //! ```
 
+use super::refusal::Refusal;
 use paydesk_shared::api::ErrorCode;
 use paydesk_shared::OrderStatus::{self, *};
 
@@ -49,6 +50,22 @@ pub fn transition(from: OrderStatus, event: Event) -> Result<OrderStatus, ErrorC
         (_, E::Approve | E::Reject) => Err(ErrorCode::AlreadyApproved),
         (_, E::PaySucceeded | E::PayFailed) => Err(ErrorCode::SystemError),
     }
+}
+
+/// [`transition`], refused with a message that says why.
+pub fn advance(from: OrderStatus, event: Event) -> Result<OrderStatus, Refusal> {
+    transition(from, event).map_err(|code| {
+        let msg = match code {
+            ErrorCode::OrderPaid => "the order is already paid",
+            ErrorCode::OrderClosed => "the order is closed",
+            ErrorCode::OrderPaying => "a payment of this order is in progress",
+            ErrorCode::PendingApproval => "the order awaits the merchant's approval",
+            ErrorCode::OrderNotPaid => "the order is not paid",
+            ErrorCode::AlreadyApproved => "the order is not awaiting approval",
+            _ => "this change is not possible in the order's state",
+        };
+        Refusal::new(code, msg)
+    })
 }
 
 #[cfg(test)]
@@ -102,6 +119,20 @@ mod tests {
             Err(ErrorCode::OrderPaying)
         );
         assert_eq!(transition(NotPay, Approve), Err(ErrorCode::AlreadyApproved));
+    }
+
+    #[test]
+    fn refusals_carry_the_transition_code() {
+        assert_eq!(advance(NotPay, StartPay), Ok(UserPaying));
+        let r = advance(Closed, StartPay).unwrap_err();
+        assert_eq!(
+            (r.code, r.message.as_str()),
+            (ErrorCode::OrderClosed, "the order is closed")
+        );
+        assert_eq!(
+            advance(UserPaying, Close).unwrap_err().code,
+            ErrorCode::OrderPaying
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! The WeChat Pay v2 dialect's rules (DESIGN.md §3.2): which operation a path names, how a
+//! The WeChat Pay v2 dialect's rules: which operation a path names, how a
 //! `unifiedorder` maps onto the ledger's order, and how ledger states and refusals read in the
 //! protocol's words. Pure, so every mapping is tested natively.
 
-use crate::domain::limits::RateKind;
+use super::limits::RateKind;
+use super::refusal::{Reason, Refusal};
 use paydesk_shared::api::{CreateOrder, ErrorCode};
 use paydesk_shared::money::MAX_MINOR;
 use paydesk_shared::sign::params::SignType;
@@ -58,34 +59,23 @@ impl Params {
 
     fn required(&self, name: &'static str) -> Result<&str, Refusal> {
         self.get(name)
-            .ok_or_else(|| Refusal::param(format!("{name} is required")))
+            .ok_or_else(|| bad(format!("{name} is required")))
     }
 
     /// An optional field of at most `max` characters.
     fn short(&self, name: &'static str, max: usize) -> Result<Option<&str>, Refusal> {
         match self.get(name) {
-            Some(v) if v.chars().count() > max => Err(Refusal::param(format!(
-                "{name} must be at most {max} characters"
-            ))),
+            Some(v) if v.chars().count() > max => {
+                Err(bad(format!("{name} must be at most {max} characters")))
+            }
             v => Ok(v),
         }
     }
 }
 
-/// A `result_code` FAIL answer: the protocol's `err_code` and a description.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub err_code: &'static str,
-    pub des: String,
-}
-
-impl Refusal {
-    pub fn param(des: impl Into<String>) -> Refusal {
-        Refusal {
-            err_code: "PARAM_ERROR",
-            des: des.into(),
-        }
-    }
+/// A parameter the protocol's request got wrong: `PARAM_ERROR`, described in `des`.
+fn bad(des: impl Into<String>) -> Refusal {
+    Refusal::param("body", des)
 }
 
 /// A `return_code` FAIL answer: the request could not be read or authenticated. Messages are
@@ -162,37 +152,33 @@ pub fn unified_order(
     p.required("spbill_create_ip")?;
     let trade_type = p.required("trade_type")?;
     if !TRADE_TYPES.contains(&trade_type) {
-        return Err(Refusal::param(format!(
+        return Err(bad(format!(
             "trade_type must be one of {}",
             TRADE_TYPES.join(", ")
         )));
     }
     let openid = p.short("openid", 128)?;
     if trade_type == "JSAPI" && openid.is_none() {
-        return Err(Refusal::param("openid is required for trade_type JSAPI"));
+        return Err(bad("openid is required for trade_type JSAPI"));
     }
     if trade_type == "NATIVE" && p.get("product_id").is_none() {
-        return Err(Refusal::param(
-            "product_id is required for trade_type NATIVE",
-        ));
+        return Err(bad("product_id is required for trade_type NATIVE"));
     }
     p.short("product_id", 32)?;
     let device_info = p.short("device_info", 32)?;
     let total = fen(p.required("total_fee")?, "total_fee")?;
     let fee_type = p.get("fee_type").unwrap_or("CNY");
-    let currency =
-        Currency::parse(fee_type).ok_or_else(|| Refusal::param("fee_type must be CNY"))?;
-    let amount =
-        Money::new(total, currency).map_err(|_| Refusal::param("total_fee is too large"))?;
+    let currency = Currency::parse(fee_type).ok_or_else(|| bad("fee_type must be CNY"))?;
+    let amount = Money::new(total, currency).map_err(|_| bad("total_fee is too large"))?;
     if let Some(t) = p.get("time_start") {
         paydesk_shared::time::parse_v2(t)
-            .ok_or_else(|| Refusal::param("time_start must be yyyyMMddHHmmss"))?;
+            .ok_or_else(|| bad("time_start must be yyyyMMddHHmmss"))?;
     }
     let time_expire = match p.get("time_expire") {
         None => None,
         Some(t) => Some(paydesk_shared::time::format_rfc3339(
             paydesk_shared::time::parse_v2(t)
-                .ok_or_else(|| Refusal::param("time_expire must be yyyyMMddHHmmss"))?,
+                .ok_or_else(|| bad("time_expire must be yyyyMMddHHmmss"))?,
         )),
     };
     let create = CreateOrder {
@@ -251,7 +237,7 @@ pub fn fen(s: &str, name: &str) -> Result<u64, Refusal> {
     };
     match v {
         Some(v) if v <= MAX_MINOR => Ok(v),
-        _ => Err(Refusal::param(format!(
+        _ => Err(bad(format!(
             "{name} must be a positive integer number of fen"
         ))),
     }
@@ -260,19 +246,14 @@ pub fn fen(s: &str, name: &str) -> Result<u64, Refusal> {
 /// A `unifiedorder` for an `out_trade_no` that already has an order: answered with that order
 /// (its `prepay_id`) while it is payable and was created with the same parameters (`same`:
 /// the fingerprints match); otherwise the protocol's refusal.
-pub fn repeat_unified_order(
-    status: OrderStatus,
-    same: bool,
-) -> Result<(), (ErrorCode, &'static str)> {
+pub fn repeat_unified_order(status: OrderStatus, same: bool) -> Result<(), Refusal> {
     match status {
-        OrderStatus::Success | OrderStatus::Refund => {
-            Err((ErrorCode::OrderPaid, "the order is already paid"))
-        }
-        OrderStatus::Closed => Err((ErrorCode::OrderClosed, "the order is closed")),
-        _ if !same => Err((
-            ErrorCode::OutTradeNoUsed,
-            "this out_trade_no was used for a different order",
+        OrderStatus::Success | OrderStatus::Refund => Err(Refusal::new(
+            ErrorCode::OrderPaid,
+            "the order is already paid",
         )),
+        OrderStatus::Closed => Err(Refusal::new(ErrorCode::OrderClosed, "the order is closed")),
+        _ if !same => Err(super::order_rules::reused_number()),
         _ => Ok(()),
     }
 }
@@ -307,12 +288,10 @@ impl RefundAsk<'_> {
     /// the ledger's.
     pub fn check_order(&self, order_total: u64, order_currency: &str) -> Result<(), Refusal> {
         if self.total_fee != order_total {
-            return Err(Refusal::param("total_fee must equal the order's total_fee"));
+            return Err(bad("total_fee must equal the order's total_fee").at("total_fee"));
         }
         if self.refund_fee_type.is_some_and(|c| c != order_currency) {
-            return Err(Refusal::param(
-                "refund_fee_type must be the order's fee_type",
-            ));
+            return Err(bad("refund_fee_type must be the order's fee_type"));
         }
         Ok(())
     }
@@ -368,27 +347,45 @@ pub fn refund_status(s: RefundStatus) -> &'static str {
     }
 }
 
-/// The ledger's refusal in the protocol's words. Refund limits have three distinct answers.
-pub fn err_code(code: ErrorCode, message: &str) -> &'static str {
+/// The ledger's refusal in the protocol's words: by its code, and for refunds by its reason
+/// (the protocol has three answers where the JSON API has one).
+pub fn err_code(r: &Refusal) -> &'static str {
     use ErrorCode::*;
-    match code {
-        ParamError => "PARAM_ERROR",
-        FrequencyLimited => "FREQUENCY_LIMITED",
-        OutTradeNoUsed => "OUT_TRADE_NO_USED",
-        OrderPaid => "ORDERPAID",
-        OrderClosed => "ORDERCLOSED",
-        OrderNotExist => "ORDERNOTEXIST",
-        RefundNotExist => "REFUNDNOTEXIST",
+    match (r.code, r.reason) {
+        (RefundNotAllowed, Some(Reason::RefundExceedsPaid)) => "NOTENOUGH",
+        (RefundNotAllowed, Some(Reason::RefundOrderTooOld)) => "TRADE_OVERDUE",
+        (RefundNotAllowed, _) => "ERROR",
+        (ParamError, _) => "PARAM_ERROR",
+        (FrequencyLimited, _) => "FREQUENCY_LIMITED",
+        (OutTradeNoUsed, _) => "OUT_TRADE_NO_USED",
+        (OrderPaid, _) => "ORDERPAID",
+        (OrderClosed, _) => "ORDERCLOSED",
+        (OrderNotExist, _) => "ORDERNOTEXIST",
+        (RefundNotExist, _) => "REFUNDNOTEXIST",
         // A payer has the order open: closing must wait, as for a payment in flight.
-        OrderPaying | OrderTooNew => "USERPAYING",
-        OrderNotPaid => "TRADE_STATE_ERROR",
-        OutRefundNoUsed => "INVALID_REQUEST",
-        RefundNotAllowed if message == crate::domain::refund_rules::EXCEEDS => "NOTENOUGH",
-        RefundNotAllowed if message == crate::domain::refund_rules::TOO_OLD => "TRADE_OVERDUE",
-        RefundNotAllowed => "ERROR",
-        IpNotAllowed | AccountNotAllowed | AccountDormant | SandboxOnly => "NOAUTH",
+        (OrderPaying | OrderTooNew, _) => "USERPAYING",
+        (OrderNotPaid, _) => "TRADE_STATE_ERROR",
+        (OutRefundNoUsed, _) => "INVALID_REQUEST",
+        (IpNotAllowed | AccountNotAllowed | AccountDormant | SandboxOnly, _) => "NOAUTH",
         _ => "SYSTEMERROR",
     }
+}
+
+/// A refused operation as the protocol answers it: `result_code` FAIL with `err_code` and its
+/// description. `None` is a failure on our side, which the protocol says to retry.
+pub fn result_fail(refusal: Option<&Refusal>) -> Vec<(String, String)> {
+    let (code, des) = match refusal {
+        Some(r) => (err_code(r), r.message.as_str()),
+        None => (
+            "SYSTEMERROR",
+            "something went wrong on our side; retry with the same parameters",
+        ),
+    };
+    vec![
+        ("result_code".into(), "FAIL".into()),
+        ("err_code".into(), code.into()),
+        ("err_code_des".into(), des.into()),
+    ]
 }
 
 /// What the protocol's answers and notifications say about an order.
@@ -532,7 +529,7 @@ mod tests {
         assert_eq!(
             repeat_unified_order(OrderStatus::NotPay, false)
                 .unwrap_err()
-                .0,
+                .code,
             ErrorCode::OutTradeNoUsed
         );
         // A paid or closed order says so, whatever the parameters.
@@ -541,8 +538,8 @@ mod tests {
             (OrderStatus::Refund, ErrorCode::OrderPaid),
             (OrderStatus::Closed, ErrorCode::OrderClosed),
         ] {
-            assert_eq!(repeat_unified_order(st, true).unwrap_err().0, code);
-            assert_eq!(repeat_unified_order(st, false).unwrap_err().0, code);
+            assert_eq!(repeat_unified_order(st, true).unwrap_err().code, code);
+            assert_eq!(repeat_unified_order(st, false).unwrap_err().code, code);
         }
     }
 
@@ -564,7 +561,7 @@ mod tests {
         assert!(ask
             .check_order(999, "CNY")
             .unwrap_err()
-            .des
+            .message
             .contains("total_fee"));
         let usd = with(base.clone(), "refund_fee_type", "USD");
         assert!(refund_ask(&usd).unwrap().check_order(1000, "CNY").is_err());
@@ -574,7 +571,7 @@ mod tests {
             ("total_fee", "0"),
         ] {
             let r = refund_ask(&with(base.clone(), k, v)).unwrap_err();
-            assert_eq!(r.err_code, "PARAM_ERROR", "{k}={v}");
+            assert_eq!(r.code, ErrorCode::ParamError, "{k}={v}");
         }
         assert_eq!(
             refunded_total([
@@ -703,8 +700,8 @@ mod tests {
         for (p, field) in cases {
             let r = unified_order(&p, SignType::Md5, "wx".into());
             let e = r.err().unwrap_or_else(|| panic!("{field} accepted"));
-            assert_eq!(e.err_code, "PARAM_ERROR");
-            assert!(e.des.contains(field), "{field}: {}", e.des);
+            assert_eq!(e.code, ErrorCode::ParamError);
+            assert!(e.message.contains(field), "{field}: {}", e.message);
         }
         let jsapi = with(native(), "trade_type", "JSAPI");
         let jsapi = Params(
@@ -741,29 +738,25 @@ mod tests {
         assert_eq!(trade_state(OrderStatus::UserPaying).0, "USERPAYING");
         assert_eq!(trade_state(OrderStatus::PayError).0, "PAYERROR");
         assert_eq!(refund_status(RefundStatus::Closed), "REFUNDCLOSE");
-        assert_eq!(err_code(ErrorCode::OrderPaid, ""), "ORDERPAID");
-        assert_eq!(err_code(ErrorCode::OrderClosed, ""), "ORDERCLOSED");
-        assert_eq!(err_code(ErrorCode::OutTradeNoUsed, ""), "OUT_TRADE_NO_USED");
-        assert_eq!(err_code(ErrorCode::OrderNotExist, ""), "ORDERNOTEXIST");
+        let code = |c: ErrorCode| err_code(&Refusal::new(c, "m"));
+        assert_eq!(code(ErrorCode::OrderPaid), "ORDERPAID");
+        assert_eq!(code(ErrorCode::OrderClosed), "ORDERCLOSED");
+        assert_eq!(code(ErrorCode::OutTradeNoUsed), "OUT_TRADE_NO_USED");
+        assert_eq!(code(ErrorCode::OrderNotExist), "ORDERNOTEXIST");
+        assert_eq!(code(ErrorCode::FrequencyLimited), "FREQUENCY_LIMITED");
+        // Refund refusals by their reason, never by their words.
+        let refund =
+            |reason| Refusal::new(ErrorCode::RefundNotAllowed, "any words").because(reason);
+        assert_eq!(err_code(&refund(Reason::RefundExceedsPaid)), "NOTENOUGH");
         assert_eq!(
-            err_code(ErrorCode::FrequencyLimited, ""),
-            "FREQUENCY_LIMITED"
-        );
-        assert_eq!(
-            err_code(
-                ErrorCode::RefundNotAllowed,
-                crate::domain::refund_rules::EXCEEDS
-            ),
-            "NOTENOUGH"
-        );
-        assert_eq!(
-            err_code(
-                ErrorCode::RefundNotAllowed,
-                crate::domain::refund_rules::TOO_OLD
-            ),
+            err_code(&refund(Reason::RefundOrderTooOld)),
             "TRADE_OVERDUE"
         );
-        assert_eq!(err_code(ErrorCode::SystemError, ""), "SYSTEMERROR");
+        assert_eq!(code(ErrorCode::RefundNotAllowed), "ERROR");
+        assert_eq!(code(ErrorCode::SystemError), "SYSTEMERROR");
+        let fields = result_fail(Some(&Refusal::new(ErrorCode::OrderPaid, "paid")));
+        assert_eq!(fields[1], ("err_code".to_string(), "ORDERPAID".to_string()));
+        assert_eq!(result_fail(None)[1].1, "SYSTEMERROR");
     }
 
     #[test]

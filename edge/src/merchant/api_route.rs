@@ -55,23 +55,10 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
     Ok(r)
 }
 
-/// Percent-decoding of a path segment (`|` and `*` may arrive encoded); anything that does not
+/// A path segment, percent-decoded (`|` and `*` may arrive encoded); anything that does not
 /// decode to UTF-8 is a bad parameter.
 fn decode(seg: &str) -> Result<String, ErrorCode> {
-    let b = seg.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = seg.get(i + 1..i + 3).ok_or(ErrorCode::ParamError)?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| ErrorCode::ParamError)?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| ErrorCode::ParamError)
+    paydesk_shared::urlenc::path_segment(seg).ok_or(ErrorCode::ParamError)
 }
 
 #[cfg(test)]

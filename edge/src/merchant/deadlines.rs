@@ -1,19 +1,21 @@
 //! Work that falls due with nobody watching: order deadlines (`close` / `remind`), and payments
-//! left pending by the channel. The alarm runs it; so does every read of an order, so an API
-//! answer never shows an order that should already have moved.
+//! left pending by the channel. The alarm runs it; so does every read of an order, so an answer
+//! never shows an order that should already have moved.
 
-use super::ledger::{Fail, Ledger, Merchant, OrderRow, ORDER_COLUMNS};
+use super::store::{Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
 use crate::channel::{sandbox::Sandbox, Channel, Outcome};
+use crate::domain::events::EventKind;
 use crate::domain::limits;
-use crate::domain::state::Event;
+use crate::domain::order_rules::CloseReason;
 use paydesk_shared::api::TimeoutAction;
+use paydesk_shared::sign::request::NONCE_WINDOW_SECS;
 use paydesk_shared::OrderStatus;
 use serde::Deserialize;
 
 impl Ledger<'_> {
     /// Everything due at the merchant's business time. Also forgets expired nonces and rate
     /// window entries.
-    pub fn run_due(&self) -> Result<(), Fail> {
+    pub fn run_due(&self) -> Result<()> {
         let Some(m) = self.merchant()? else {
             return Ok(());
         };
@@ -35,86 +37,35 @@ impl Ledger<'_> {
         )?;
         self.x(
             "DELETE FROM nonces WHERE seen_at_ms < ?",
-            vec![(self.real_now() - 600_000).into()],
-        )?;
-        Ok(())
+            vec![(self.real_now() - NONCE_WINDOW_SECS * 1000).into()],
+        )
     }
 
     /// The same for one order, before it is read or changed.
-    pub fn run_due_for(&self, m: &Merchant, out_trade_no: &str) -> Result<(), Fail> {
+    pub fn run_due_for(&self, m: &Merchant, out_trade_no: &str) -> Result<()> {
         if let Some(o) = self.order(out_trade_no)? {
             self.process_due(m, o, self.now(m))?;
         }
         Ok(())
     }
 
-    fn process_due(&self, m: &Merchant, mut o: OrderRow, now: i64) -> Result<(), Fail> {
+    fn process_due(&self, m: &Merchant, mut o: OrderRow, now: i64) -> Result<()> {
         // A reminder extends the deadline once; a test clock may have moved past both.
         for _ in 0..2 {
-            let status = o.status()?;
             let open = matches!(
-                status,
+                o.status,
                 OrderStatus::NotPay | OrderStatus::PayError | OrderStatus::PendingApproval
             );
             if open && o.time_expire_ms <= now {
-                if o.timeout_action() == TimeoutAction::Remind && o.reminded == 0 {
-                    let extended =
-                        o.time_expire_ms + i64::from(m.config.remind_grace_seconds) * 1000;
-                    self.x(
-                        "UPDATE orders SET reminded = 1, time_expire_ms = ? WHERE out_trade_no = ?",
-                        vec![extended.into(), o.out_trade_no.as_str().into()],
-                    )?;
-                    self.audit(
-                        now,
-                        "system:deadline",
-                        "order.remind",
-                        &o.out_trade_no,
-                        status.as_str(),
-                        status.as_str(),
-                    )?;
-                    self.event(
-                        now,
-                        "order.reminder",
-                        &o.out_trade_no,
-                        &serde_json::json!({
-                            "out_trade_no": o.out_trade_no,
-                            "status": status,
-                            "time_expire": paydesk_shared::time::format_rfc3339(extended),
-                        }),
-                    )?;
+                if o.timeout_action == TimeoutAction::Remind && o.reminded == 0 {
+                    self.remind(m, &o, now)?;
                 } else {
-                    self.apply(&o, Event::Close, now, "system:deadline")?;
-                    self.x(
-                        "UPDATE approvals SET status = 'closed' WHERE target = ? AND kind = 'order' AND status = 'pending'",
-                        vec![o.out_trade_no.as_str().into()],
-                    )?;
-                    self.event(now, "order.closed", &o.out_trade_no, &serde_json::json!({"out_trade_no": o.out_trade_no, "status": "CLOSED", "reason": "expired"}))?;
+                    self.close_order(m, &o, CloseReason::Expired, now, "system:deadline")?;
                 }
-            } else if status == OrderStatus::UserPaying
+            } else if o.status == OrderStatus::UserPaying
                 && o.pending_until_ms.is_some_and(|t| t <= now)
             {
-                let last4 = o.card_last4.clone().unwrap_or_default();
-                match Sandbox.query(&last4) {
-                    Outcome::Succeeded => self.settle_paid(m, &o, now, "channel")?,
-                    Outcome::Pending { after_ms } => self.x(
-                        "UPDATE orders SET pending_until_ms = ? WHERE out_trade_no = ?",
-                        vec![(now + after_ms).into(), o.out_trade_no.as_str().into()],
-                    )?,
-                    Outcome::Failed(d) => {
-                        self.release_daily(m, &o)?;
-                        self.apply(&o, Event::PayFailed, now, "channel")?;
-                        self.x(
-                            "UPDATE orders SET pending_until_ms = NULL WHERE out_trade_no = ?",
-                            vec![o.out_trade_no.as_str().into()],
-                        )?;
-                        self.event(
-                            now,
-                            "order.failed",
-                            &o.out_trade_no,
-                            &serde_json::json!({"out_trade_no": o.out_trade_no, "code": d.code()}),
-                        )?;
-                    }
-                }
+                self.settle_pending(m, &o, now)?;
             } else {
                 return Ok(());
             }
@@ -126,8 +77,52 @@ impl Ledger<'_> {
         Ok(())
     }
 
+    /// A `remind` order's deadline passed: the merchant is told once, and the order stays open
+    /// for the merchant's grace period.
+    fn remind(&self, m: &Merchant, o: &OrderRow, now: i64) -> Result<()> {
+        let extended = o.time_expire_ms + i64::from(m.config.remind_grace_seconds) * 1000;
+        self.x(
+            "UPDATE orders SET reminded = 1, time_expire_ms = ? WHERE out_trade_no = ?",
+            vec![extended.into(), o.out_trade_no.as_str().into()],
+        )?;
+        let st = o.status.as_str();
+        self.audit(
+            now,
+            "system:deadline",
+            "order.remind",
+            &o.out_trade_no,
+            st,
+            st,
+        )?;
+        let extra = serde_json::json!({
+            "out_trade_no": o.out_trade_no,
+            "status": o.status,
+            "time_expire": paydesk_shared::time::format_rfc3339(extended),
+        });
+        self.order_event(m, now, EventKind::OrderReminder, &o.out_trade_no, extra)
+    }
+
+    /// A payment the channel left pending: ask the channel again.
+    fn settle_pending(&self, m: &Merchant, o: &OrderRow, now: i64) -> Result<()> {
+        match Sandbox.query(o.card_last4.as_deref().unwrap_or_default()) {
+            Outcome::Succeeded => self.settle_paid(m, o, now, "channel"),
+            Outcome::Pending { after_ms } => self.x(
+                "UPDATE orders SET pending_until_ms = ? WHERE out_trade_no = ?",
+                vec![(now + after_ms).into(), o.out_trade_no.as_str().into()],
+            ),
+            Outcome::Failed(d) => {
+                self.release_daily(m, o)?;
+                self.x(
+                    "UPDATE orders SET pending_until_ms = NULL WHERE out_trade_no = ?",
+                    vec![o.out_trade_no.as_str().into()],
+                )?;
+                self.payment_failed(m, o, d.code(), now)
+            }
+        }
+    }
+
     /// The earliest pending deadline in real time (the alarm's time), if any.
-    pub fn next_due_real_ms(&self) -> Result<Option<i64>, Fail> {
+    pub fn next_due_real_ms(&self) -> Result<Option<i64>> {
         let Some(m) = self.merchant()? else {
             return Ok(None);
         };
@@ -135,7 +130,7 @@ impl Ledger<'_> {
         struct Due {
             at: Option<i64>,
         }
-        let rows: Vec<Due> = self.q(
+        let due: Option<Due> = self.first(
             "SELECT MIN(t) AS at FROM (
                 SELECT MIN(time_expire_ms) AS t FROM orders WHERE status IN ('NOTPAY', 'PAYERROR', 'PENDING_APPROVAL')
                 UNION ALL
@@ -145,10 +140,6 @@ impl Ledger<'_> {
              )",
             vec![],
         )?;
-        Ok(rows
-            .into_iter()
-            .next()
-            .and_then(|d| d.at)
-            .map(|t| t - m.row.clock_offset_ms))
+        Ok(due.and_then(|d| d.at).map(|t| t - m.row.clock_offset_ms))
     }
 }

@@ -1,7 +1,15 @@
-//! The per-merchant Durable Object (DESIGN.md §2): one strongly consistent SQLite database per
-//! merchant holding its configuration, order ledger, refunds, approvals, rate windows, daily
-//! totals, events and audit chain. All writes for a merchant are serialised here, which is what
-//! makes idempotency, limits and exactly-once transitions correct without locks.
+//! The per-merchant Durable Object: one strongly consistent SQLite database per merchant
+//! holding its configuration, order ledger, refunds, approvals, rate windows, daily totals,
+//! events and audit chain. All writes for a merchant are serialised here, which is what makes
+//! idempotency, limits and exactly-once transitions correct without locks.
+//!
+//! One file per capability; `docs/architecture.md` shows how a command flows through them:
+//! - `protocol` (the typed commands and replies) and `client` (the worker's one call);
+//! - `object` (the Durable Object: dispatch, alarm, live sockets) and `store` (rows, finders,
+//!   the transaction helper, audit entries, events as data), `schema` (migrations);
+//! - `auth`, `api` (+ `api_route`), `v2_dialect`, `orders`, `payments`, `refunds`,
+//!   `approvals`, `deadlines`, `outbox` (delivery), `notifications` (the merchant's view),
+//!   `admin`.
 
 pub mod api_route;
 pub mod protocol;
@@ -12,20 +20,28 @@ mod admin;
 #[cfg(target_arch = "wasm32")]
 mod api;
 #[cfg(target_arch = "wasm32")]
-mod checkout;
+mod approvals;
+#[cfg(target_arch = "wasm32")]
+mod auth;
 #[cfg(target_arch = "wasm32")]
 pub mod client;
 #[cfg(target_arch = "wasm32")]
 mod deadlines;
 #[cfg(target_arch = "wasm32")]
-pub mod ledger;
-#[cfg(target_arch = "wasm32")]
 mod notifications;
 #[cfg(target_arch = "wasm32")]
 mod object;
 #[cfg(target_arch = "wasm32")]
+mod orders;
+#[cfg(target_arch = "wasm32")]
 mod outbox;
 #[cfg(target_arch = "wasm32")]
-pub mod v2api;
+mod payments;
+#[cfg(target_arch = "wasm32")]
+mod refunds;
+#[cfg(target_arch = "wasm32")]
+mod store;
+#[cfg(target_arch = "wasm32")]
+pub mod v2_dialect;
 #[cfg(target_arch = "wasm32")]
 pub use object::MerchantDO;

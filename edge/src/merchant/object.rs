@@ -1,14 +1,15 @@
-//! The Durable Object itself: construction (schema migrations), the command entry point, the
-//! alarm, and the one way of writing: inside `transactionSync`, so a command's writes (state
-//! change, audit entry, event) commit together or not at all.
+//! The Durable Object itself: construction (schema migrations), the one dispatch of commands,
+//! the alarm, and the live status sockets of pay pages. Each command runs through the capability
+//! that owns it; writes happen inside `Ledger::atomically`, so a command's state change, audit
+//! entry and event commit together or not at all.
 
-use super::ledger::{Fail, Ledger};
-use super::protocol::Envelope;
+use super::protocol::{Ask, Call, Command, Envelope};
 use super::schema::{CREATE_MIGRATIONS_TABLE, MIGRATIONS};
+use super::store::{Ledger, Result};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{
-    durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, State, WebSocket,
+    durable_object, DurableObject, Env, Request, Response, SqlStorage, State, WebSocket,
     WebSocketIncomingMessage, WebSocketPair,
 };
 
@@ -26,30 +27,38 @@ impl DurableObject for MerchantDO {
         Self { state, env, sql }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         if req.path() == "/live" {
             return self.accept_live(&req);
         }
-        let envelope: Envelope = serde_json::from_slice(&req.bytes().await?)?;
-        let request_id = envelope.request_id.clone();
-        let ledger = self.ledger();
-        let reply = ledger
-            .handle(envelope)
-            .unwrap_or_else(|f| f.into_reply(&request_id));
+        let Envelope { call, command } = serde_json::from_slice(&req.bytes().await?)?;
+        let ledger = self.ledger(call);
+        let outcome = ledger
+            .remember_origin()
+            .and_then(|()| dispatch(&ledger, command));
+        // A merchant created just now learns its origin too.
+        let _ = ledger.remember_origin();
         self.broadcast(&ledger);
         self.schedule_alarm().await?;
-        Response::from_json(&reply)
+        Response::from_json(&outcome)
     }
 
-    async fn alarm(&self) -> Result<Response> {
-        let ledger = self.ledger();
-        if let Err(Fail::Internal(e)) = ledger.atomically(|l| l.run_due()) {
-            worker::console_error!("merchant alarm: {e}");
+    async fn alarm(&self) -> worker::Result<Response> {
+        let origin = self
+            .ledger(alarm_call(String::new()))
+            .merchant()
+            .ok()
+            .flatten()
+            .map(|m| m.row.origin)
+            .unwrap_or_default();
+        let ledger = self.ledger(alarm_call(origin));
+        if let Err(e) = ledger.atomically(|l| l.run_due()) {
+            worker::console_error!("merchant alarm: {e:?}");
         }
         self.broadcast(&ledger);
         // Notifications go out after the state they report has committed.
-        if let Err(Fail::Internal(e)) = super::outbox::deliver_due(&ledger).await {
-            worker::console_error!("merchant notifications: {e}");
+        if let Err(e) = super::outbox::deliver_due(&ledger).await {
+            worker::console_error!("merchant notifications: {e:?}");
         }
         self.schedule_alarm().await?;
         Response::empty()
@@ -59,7 +68,7 @@ impl DurableObject for MerchantDO {
         &self,
         _ws: WebSocket,
         _msg: WebSocketIncomingMessage,
-    ) -> Result<()> {
+    ) -> worker::Result<()> {
         // Pages only listen; anything they send is ignored.
         Ok(())
     }
@@ -70,24 +79,84 @@ impl DurableObject for MerchantDO {
         _code: usize,
         _reason: String,
         _clean: bool,
-    ) -> Result<()> {
+    ) -> worker::Result<()> {
         let _ = ws.close(Some(1000), Some("bye"));
         Ok(())
     }
 
-    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> worker::Result<()> {
         let _ = ws.close(Some(1011), Some("error"));
         Ok(())
     }
 }
 
+/// The one dispatch: every command to the capability that answers it, with the reply type its
+/// [`Ask`] names.
+fn dispatch(l: &Ledger<'_>, command: Command) -> Result<serde_json::Value> {
+    match command {
+        Command::CreateMerchant(c) => answer(&c, l.atomically(|l| l.create_merchant(&c))),
+        Command::Api(r) => answer(&r, l.api(&r)),
+        Command::V2(r) => answer(&r, l.v2(&r)),
+        Command::Checkout(c) => answer(&c, l.atomically(|l| l.checkout(&c.out_trade_no))),
+        Command::Pay(p) => answer(&p, l.atomically(|l| l.pay(&p))),
+        Command::GetMerchant(g) => answer(&g, with_merchant(l, |l, m| l.summary(m))),
+        Command::RotateSecret(r) => answer(&r, with_merchant(l, |l, m| l.rotate_secret(m, &r))),
+        Command::Reactivate(r) => answer(&r, with_merchant(l, |l, m| l.reactivate(m, &r))),
+        Command::AdvanceClock(a) => answer(&a, with_merchant(l, |l, m| l.advance_clock(m, &a))),
+        Command::ListOrders(q) => answer(&q, with_merchant(l, |l, m| l.list_orders(m, &q))),
+        Command::Decide(d) => answer(&d, with_merchant(l, |l, m| l.decide(m, &d))),
+        Command::VerifyAudit(v) => answer(&v, with_merchant(l, |l, _| l.verify_audit())),
+    }
+}
+
+/// A command's reply as it travels back; typed by the command so the dispatch cannot answer
+/// with the wrong shape.
+fn answer<A: Ask>(_: &A, reply: Result<A::Reply>) -> Result<serde_json::Value> {
+    Ok(serde_json::to_value(reply?)?)
+}
+
+/// Runs `f` in one transaction with the merchant this object holds.
+fn with_merchant<T>(
+    l: &Ledger<'_>,
+    f: impl FnOnce(&Ledger<'_>, &super::store::Merchant) -> Result<T>,
+) -> Result<T> {
+    l.atomically(|l| {
+        let m = l.merchant_or_fail()?;
+        f(l, &m)
+    })
+}
+
+fn alarm_call(origin: String) -> Call {
+    Call {
+        request_id: "alarm".into(),
+        origin,
+        dev: false,
+    }
+}
+
+impl Ledger<'_> {
+    /// Notifications built later (by the alarm) link to the pay page on the origin the
+    /// merchant's requests come to.
+    fn remember_origin(&self) -> Result<()> {
+        let origin = self.call.origin.as_str();
+        self.x(
+            "UPDATE merchant SET origin = ? WHERE origin != ?",
+            vec![origin.into(), origin.into()],
+        )
+    }
+}
+
 impl MerchantDO {
+    fn ledger(&self, call: Call) -> Ledger<'_> {
+        Ledger::new(&self.sql, &self.env, self.state.storage(), call)
+    }
+
     /// A pay page's live status socket for one order (hibernatable, tagged by order), told the
     /// order's current status at once.
-    fn accept_live(&self, req: &Request) -> Result<Response> {
+    fn accept_live(&self, req: &Request) -> worker::Result<Response> {
         let (_, query) = crate::runtime::path_and_query(req);
-        let otn = query.strip_prefix("otn=").unwrap_or_default().to_owned();
-        let Ok(Some(order)) = self.ledger().order(&otn) else {
+        let otn = paydesk_shared::urlenc::query_param(&query, "otn").unwrap_or_default();
+        let Ok(Some(order)) = self.ledger(alarm_call(String::new())).order(&otn) else {
             return Response::error("no such order", 404);
         };
         let pair = WebSocketPair::new()?;
@@ -114,15 +183,11 @@ impl MerchantDO {
         }
     }
 
-    fn ledger(&self) -> Ledger<'_> {
-        Ledger::new(&self.sql, &self.env, self.state.storage())
-    }
-
     /// The alarm fires at the earliest pending deadline (order expiry, reminder, pending
-    /// payment), converted from the merchant's business time to real time.
-    async fn schedule_alarm(&self) -> Result<()> {
+    /// payment, notification retry), converted from the merchant's business time to real time.
+    async fn schedule_alarm(&self) -> worker::Result<()> {
         let next = self
-            .ledger()
+            .ledger(alarm_call(String::new()))
             .next_due_real_ms()
             .map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
         let storage = self.state.storage();
@@ -145,7 +210,7 @@ impl MerchantDO {
 }
 
 /// Applies the migrations this object has not applied yet, in one transaction each.
-fn migrate(sql: &SqlStorage) -> Result<()> {
+fn migrate(sql: &SqlStorage) -> worker::Result<()> {
     sql.exec(CREATE_MIGRATIONS_TABLE, None)?;
     #[derive(Deserialize)]
     struct V {

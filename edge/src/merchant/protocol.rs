@@ -1,18 +1,24 @@
-//! The commands the worker sends to a merchant's Durable Object and its answer. Plain serde
-//! types, shared by both sides of the stub call and tested natively.
-//!
-//! The object answers every command HTTP-shaped ([`Reply`]): the worker relays status and body,
-//! so each rule lives in one place (the object) and the worker stays thin.
+//! The typed protocol between the worker and a merchant's Durable Object: one command type per
+//! operation, each bound by [`Ask`] to the one reply type the object answers it with. Plain
+//! serde types, shared by both sides of the stub call and tested natively. A refusal or failure
+//! travels back as the edge's one [`AppError`], so the worker renders every answer itself.
 
-use crate::domain::approval::ApprovalLevel;
-use crate::domain::limits::{RateLimits, Tier};
-use paydesk_shared::api::PayRequest;
-use paydesk_shared::{Branding, Money};
+use crate::config::Secret;
+use crate::domain::approval::{ApprovalLevel, ApprovalStatus};
+use crate::domain::events::{DeliveryStatus, EventKind};
+use crate::domain::limits::{RateLimits, Tier, DEFAULT_UTC_OFFSET_MINUTES};
+use paydesk_shared::api::{Order, PayRequest, PayResult, Refund};
+use paydesk_shared::{Branding, CheckoutView, Money};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Per-merchant settings (everything but identity, keys and branding).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+/// How long a `remind` order stays open after its reminder, by default.
+pub const DEFAULT_REMIND_GRACE_SECONDS: u32 = 24 * 3600;
+
+/// Per-merchant settings (everything but identity, keys and branding). `Default` is what an
+/// empty JSON object gives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MerchantConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,11 +52,29 @@ pub struct MerchantConfig {
 }
 
 fn default_offset() -> i32 {
-    crate::domain::limits::DEFAULT_UTC_OFFSET_MINUTES
+    DEFAULT_UTC_OFFSET_MINUTES
 }
 
 fn default_grace() -> u32 {
-    24 * 3600
+    DEFAULT_REMIND_GRACE_SECONDS
+}
+
+impl Default for MerchantConfig {
+    fn default() -> Self {
+        MerchantConfig {
+            notify_url: None,
+            backup_notify_url: None,
+            ip_allowlist: Vec::new(),
+            allowed_origins: Vec::new(),
+            approval_levels: Vec::new(),
+            rate_limits: RateLimits::default(),
+            daily_limit: None,
+            items: BTreeMap::new(),
+            utc_offset_minutes: default_offset(),
+            remind_grace_seconds: default_grace(),
+            refund_approval_above: None,
+        }
+    }
 }
 
 /// A merchant as the admin API creates it; keys are minted by the worker.
@@ -62,8 +86,86 @@ pub struct MerchantSetup {
     pub sandbox: bool,
     pub branding: Branding,
     pub config: MerchantConfig,
-    pub api_key: String,
-    pub webhook_secret: String,
+    pub api_key: Secret,
+    pub webhook_secret: Secret,
+}
+
+/// Who is asking: the context every command travels with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Call {
+    pub request_id: String,
+    /// `scheme://host` for building `checkout_url`s.
+    pub origin: String,
+    /// Whether dev-only relaxations apply (http notify URLs to loopback).
+    pub dev: bool,
+}
+
+/// A command to a merchant's object that it answers with `Self::Reply`.
+pub trait Ask: Into<Command> {
+    type Reply: Serialize + DeserializeOwned;
+}
+
+/// Declares the commands: the `Command` enum the object dispatches on, and for each command
+/// type its variant and its reply type.
+macro_rules! commands {
+    ($($(#[$doc:meta])* $variant:ident($ty:ty) -> $reply:ty;)*) => {
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "op", rename_all = "snake_case")]
+        pub enum Command {
+            $($(#[$doc])* $variant($ty),)*
+        }
+        $(
+            impl From<$ty> for Command {
+                fn from(c: $ty) -> Command {
+                    Command::$variant(c)
+                }
+            }
+            impl Ask for $ty {
+                type Reply = $reply;
+            }
+        )*
+    };
+}
+
+commands! {
+    /// Admin: create the merchant this object holds.
+    CreateMerchant(CreateMerchant) -> Created;
+    /// A signed merchant JSON API request.
+    Api(ApiRequest) -> ApiReply;
+    /// The v2 XML dialect; answered with a signed document.
+    V2(V2Request) -> V2Reply;
+    /// What the pay page shows; marks the order as opened by a payer.
+    Checkout(Checkout) -> CheckoutReply;
+    /// A payer pays.
+    Pay(Pay) -> PayResult;
+    GetMerchant(GetMerchant) -> MerchantSummary;
+    RotateSecret(RotateSecret) -> SecretRotated;
+    Reactivate(Reactivate) -> Reactivated;
+    AdvanceClock(AdvanceClock) -> ClockMoved;
+    ListOrders(ListOrders) -> OrderPage;
+    Decide(Decide) -> Decision;
+    VerifyAudit(VerifyAudit) -> AuditReport;
+}
+
+/// Every command travels with the context the object needs to answer it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub call: Call,
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreateMerchant {
+    pub setup: Box<MerchantSetup>,
+    /// The dev demo merchant: succeed without change if it already exists.
+    pub ensure: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Created {
+    pub merchant_id: String,
+    /// False when `ensure` found it already there.
+    pub created: bool,
 }
 
 /// A signed merchant API request, exactly as received, for the object to authenticate.
@@ -80,6 +182,34 @@ pub struct ApiRequest {
     pub client_ip: Option<String>,
 }
 
+/// The JSON API's answer: the HTTP status and what the body holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiReply {
+    pub status: u16,
+    pub body: ApiBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum ApiBody {
+    Order(Box<Order>),
+    Refund(Refund),
+    /// 204.
+    Nothing,
+    Audit(AuditReport),
+    Notifications(NotificationPage),
+    Notification(Box<NotificationDetail>),
+    /// A notification queued again (202).
+    Resent(Notification),
+    Alerts(AlertList),
+}
+
+impl ApiReply {
+    pub fn new(status: u16, body: ApiBody) -> ApiReply {
+        ApiReply { status, body }
+    }
+}
+
 /// A v2 XML dialect request, parsed by the worker (which refused anything malformed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct V2Request {
@@ -90,119 +220,282 @@ pub struct V2Request {
     pub client_ip: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum AdminAction {
-    RotateKey {
-        new_key: String,
-        grace_seconds: u32,
-    },
-    RotateWebhookSecret {
-        new_secret: String,
-        grace_seconds: u32,
-    },
-    Reactivate {
-        document_ref: String,
-    },
-    AdvanceClock {
-        seconds: u64,
-    },
-    ListOrders {
-        status: Option<String>,
-        cursor: Option<String>,
-        limit: Option<u32>,
-    },
-    Decide {
-        approval_id: String,
-        approver: String,
-        approve: bool,
-    },
-    VerifyAudit,
-    Get,
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct V2Reply {
+    pub xml: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkout {
+    pub out_trade_no: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum Command {
-    /// Admin: create the merchant this object holds. `ensure` (dev demo merchant): succeed
-    /// without change if it already exists.
-    CreateMerchant {
-        setup: Box<MerchantSetup>,
-        ensure: bool,
-    },
-    Api(ApiRequest),
-    /// The v2 XML dialect; answered as `{"xml": "<xml>...</xml>"}`, signed by the object.
-    V2(V2Request),
-    Admin(AdminAction),
-    /// What the pay page shows; marks the order as opened by a payer.
-    Checkout {
-        out_trade_no: String,
-    },
-    Pay {
-        out_trade_no: String,
-        pay: PayRequest,
-    },
+pub struct CheckoutReply {
+    pub view: CheckoutView,
+    pub sandbox: bool,
+    /// Origins that may frame the pay page.
+    pub allowed_origins: Vec<String>,
 }
 
-/// Every command travels with the context the object needs to answer it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Envelope {
-    pub request_id: String,
-    /// `scheme://host` for building `checkout_url`s.
-    pub origin: String,
-    /// Whether dev-only relaxations apply (http notify URLs to loopback).
-    pub dev: bool,
-    pub command: Command,
+pub struct Pay {
+    pub out_trade_no: String,
+    pub pay: PayRequest,
 }
 
-/// An HTTP-shaped answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetMerchant {}
+
+/// What an operator sees of a merchant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Reply {
-    pub status: u16,
-    pub body: serde_json::Value,
+pub struct MerchantSummary {
+    pub merchant_id: String,
+    pub name: String,
+    pub tier: Tier,
+    pub sandbox: bool,
+    pub branding: Branding,
+    pub config: MerchantConfig,
+    pub dormant: bool,
+    pub business_time: String,
+    pub daily_limit: Option<u64>,
+    pub open_alert: bool,
+    pub consecutive_failed_deliveries: i64,
+}
+
+/// Which secret a rotation replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretKind {
+    ApiKey,
+    WebhookSecret,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RotateSecret {
+    pub kind: SecretKind,
+    pub new_secret: Secret,
+    pub grace_seconds: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretRotated {
+    pub merchant_id: String,
+    pub previous_key_valid_until: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reactivate {
+    pub document_ref: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reactivated {
+    pub merchant_id: String,
+    pub dormant: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdvanceClock {
+    pub seconds: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockMoved {
+    pub business_time: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListOrders {
+    pub status: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderPage {
+    pub orders: Vec<Order>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decide {
+    pub approval_id: String,
+    pub approver: String,
+    pub approve: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub approval_id: String,
+    pub status: ApprovalStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<u32>,
+    pub approvals: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needed: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyAudit {}
+
+/// Whether the audit chain is intact, and where it first breaks if not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditReport {
+    pub intact: bool,
+    pub entries: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_broken_seq: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A notification as the merchant's notification API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    pub out_trade_no: String,
+    pub status: DeliveryStatus,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_url: Option<String>,
+    pub attempts: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationPage {
+    pub notifications: Vec<Notification>,
+    pub next_cursor: Option<String>,
+}
+
+/// One notification with its body and every delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationDetail {
+    #[serde(flatten)]
+    pub notification: Notification,
+    /// What is (or would be) sent; empty when the order's dialect sends nothing for it.
+    pub body: String,
+    pub attempt_log: Vec<AttemptView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptView {
+    pub n: i64,
+    pub at: String,
+    pub at_ms: i64,
+    pub url: String,
+    pub status_code: Option<i64>,
+    pub latency_ms: i64,
+    pub error: Option<String>,
+    pub response_head: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertList {
+    pub alerts: Vec<Alert>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub raised_at: String,
+    pub cleared_at: Option<String>,
+    pub open: bool,
+    pub detail: String,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn commands_round_trip() {
-        let c = Envelope {
+    fn call() -> Call {
+        Call {
             request_id: "r".into(),
             origin: "http://127.0.0.1:8787".into(),
             dev: true,
-            command: Command::Checkout {
+        }
+    }
+
+    #[test]
+    fn commands_round_trip() {
+        let c = Envelope {
+            call: call(),
+            command: Checkout {
                 out_trade_no: "DEMO-1".into(),
-            },
+            }
+            .into(),
         };
         let json = serde_json::to_string(&c).unwrap();
         assert!(json.contains(r#""op":"checkout""#));
         assert_eq!(serde_json::from_str::<Envelope>(&json).unwrap(), c);
+        let empty: Command = GetMerchant {}.into();
+        let json = serde_json::to_string(&empty).unwrap();
+        assert_eq!(serde_json::from_str::<Command>(&json).unwrap(), empty);
     }
 
     #[test]
     fn inline_commands_round_trip() {
         // Newtype variants carry their struct's fields beside the `op` tag: a field of the same
         // name would make the envelope unreadable.
-        let v2 = Command::V2(V2Request {
+        let v2: Command = V2Request {
             op: crate::domain::v2::Op::OrderQuery,
             params: crate::domain::v2::Params(vec![("out_trade_no".into(), "A1".into())]),
             client_ip: Some("203.0.113.7".into()),
-        });
+        }
+        .into();
         let json = serde_json::to_string(&v2).unwrap();
         assert!(json.contains(r#""op":"v2""#), "{json}");
         assert_eq!(serde_json::from_str::<Command>(&json).unwrap(), v2);
     }
 
     #[test]
+    fn replies_round_trip() {
+        let r = ApiReply::new(
+            200,
+            ApiBody::Audit(AuditReport {
+                intact: true,
+                entries: 3,
+                first_broken_seq: None,
+                reason: None,
+            }),
+        );
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(serde_json::from_str::<ApiReply>(&json).unwrap(), r);
+        let nothing = ApiReply::new(204, ApiBody::Nothing);
+        let json = serde_json::to_string(&nothing).unwrap();
+        assert_eq!(serde_json::from_str::<ApiReply>(&json).unwrap(), nothing);
+    }
+
+    #[test]
     fn config_defaults() {
         let c: MerchantConfig = serde_json::from_str("{}").unwrap();
+        assert_eq!(c, MerchantConfig::default());
         assert_eq!(c.utc_offset_minutes, 480);
         assert_eq!(c.remind_grace_seconds, 86_400);
         assert_eq!(c.rate_limits, RateLimits::default());
         assert!(serde_json::from_str::<MerchantConfig>(r#"{"nope":1}"#).is_err());
+    }
+
+    #[test]
+    fn setups_never_print_their_secrets() {
+        let s = MerchantSetup {
+            merchant_id: "mch_0000000000000001".into(),
+            name: "Shop".into(),
+            tier: Tier::Enterprise,
+            sandbox: true,
+            branding: serde_json::from_str(r#"{"display_name":"Shop"}"#).unwrap(),
+            config: MerchantConfig::default(),
+            api_key: Secret::new("sk_do_not_print".into()),
+            webhook_secret: Secret::new("whsec_do_not_print".into()),
+        };
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("do_not_print"), "{printed}");
     }
 }

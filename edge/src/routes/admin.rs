@@ -1,13 +1,17 @@
 //! `/admin/...`: operator API, authenticated by `Authorization: Bearer <ADMIN_TOKEN>`.
 
-use super::{read_body, relay, Call, Ctx};
-use crate::domain::{ids, merchant_rules};
+use super::{json, read_body, Call, Ctx};
+use crate::config::Secret;
+use crate::domain::{admin_rules, ids, merchant_rules};
 use crate::error::AppError;
-use crate::merchant::client;
-use crate::merchant::protocol::{AdminAction, Command, MerchantConfig, MerchantSetup};
+use crate::merchant::protocol::{
+    AdvanceClock, Ask, CreateMerchant, Decide, GetMerchant, ListOrders, MerchantConfig,
+    MerchantSetup, Reactivate, RotateSecret, SecretKind, VerifyAudit,
+};
 use crate::runtime;
 use paydesk_shared::api::ErrorCode;
 use paydesk_shared::sign::ct_eq;
+use paydesk_shared::urlenc::query_pairs;
 use serde::Deserialize;
 use worker::{Request, Response};
 
@@ -16,10 +20,10 @@ fn authorize(req: &Request, ctx: &Ctx) -> Result<(), AppError> {
         .env
         .secret("ADMIN_TOKEN")
         .map(|s| s.to_string())
-        .map_err(|_| AppError::Internal("ADMIN_TOKEN is not configured".into()))?;
+        .map_err(|_| AppError::internal("ADMIN_TOKEN is not configured"))?;
     if token.len() < 16 {
-        return Err(AppError::Internal(
-            "ADMIN_TOKEN must be at least 16 characters".into(),
+        return Err(AppError::internal(
+            "ADMIN_TOKEN must be at least 16 characters",
         ));
     }
     let given = req
@@ -55,34 +59,28 @@ async fn body<T: for<'de> Deserialize<'de>>(req: &mut Request) -> Result<T, AppE
         .map_err(|e| AppError::param("body", format!("invalid request body: {e}")))
 }
 
-async fn action(
+/// Asks the merchant's object as an authenticated admin: to them, a merchant that does not
+/// exist is a missing resource (404), not an authentication failure as on the merchant API.
+async fn ask<A: Ask>(
     ctx: &Ctx,
     call: &Call,
     merchant_id: &str,
-    action: AdminAction,
-) -> Result<Response, AppError> {
-    let approval = matches!(action, AdminAction::Decide { .. });
-    let cmd = Command::Admin(action);
-    let reply = client::send(
-        &ctx.env,
-        merchant_id,
-        &call.request_id,
-        &call.origin,
-        call.dev,
-        cmd,
-    )
-    .await?;
-    // To an authenticated admin, a merchant that does not exist is a missing resource (404),
-    // not an authentication failure as it is on the merchant API.
-    if reply.body.get("code").and_then(|c| c.as_str()) == Some(ErrorCode::MerchantNotExist.as_str())
-    {
-        return Err(if approval {
-            AppError::code(ErrorCode::ApprovalNotExist, "no such approval")
-        } else {
-            AppError::code(ErrorCode::NotFound, "no such merchant")
-        });
-    }
-    relay(reply)
+    command: A,
+) -> Result<A::Reply, AppError> {
+    call.ask(&ctx.env, merchant_id, command)
+        .await
+        .map_err(|e| match e.refusal() {
+            Some(r) if r.code == ErrorCode::MerchantNotExist => {
+                AppError::code(ErrorCode::NotFound, "no such merchant")
+            }
+            _ => e,
+        })
+}
+
+/// An admin action on the merchant named in the path, answered as JSON.
+async fn act<A: Ask>(ctx: &Ctx, call: &Call, command: A) -> Result<Response, AppError> {
+    let reply = ask(ctx, call, &merchant_param(ctx)?, command).await?;
+    Ok(json(200, &reply)?)
 }
 
 pub async fn create_merchant(
@@ -92,10 +90,11 @@ pub async fn create_merchant(
 ) -> Result<Response, AppError> {
     authorize(req, ctx)?;
     let m: merchant_rules::NewMerchant = body(req).await?;
-    merchant_rules::validate(&m, call.dev).map_err(|e| AppError::param(e.param, e.message))?;
+    merchant_rules::validate(&m, call.dev)?;
     let merchant_id = ids::merchant_id(runtime::random_bytes());
-    let api_key = format!("sk_{}", runtime::random_hex(24));
-    let webhook_secret = format!("whsec_{}", runtime::random_hex(24));
+    let api_key = Secret::new(format!("sk_{}", runtime::random_hex(24)));
+    let webhook_secret = Secret::new(format!("whsec_{}", runtime::random_hex(24)));
+    let defaults = MerchantConfig::default();
     let setup = MerchantSetup {
         merchant_id: merchant_id.clone(),
         name: m.name,
@@ -108,46 +107,35 @@ pub async fn create_merchant(
             ip_allowlist: m.ip_allowlist,
             allowed_origins: m.allowed_origins,
             approval_levels: m.approval_levels,
-            rate_limits: m.rate_limits.unwrap_or_default(),
+            rate_limits: m.rate_limits.unwrap_or(defaults.rate_limits),
             daily_limit: m.daily_limit,
             items: m.items,
-            utc_offset_minutes: m
-                .utc_offset_minutes
-                .unwrap_or(crate::domain::limits::DEFAULT_UTC_OFFSET_MINUTES),
-            remind_grace_seconds: m.remind_grace_seconds.unwrap_or(24 * 3600),
+            utc_offset_minutes: m.utc_offset_minutes.unwrap_or(defaults.utc_offset_minutes),
+            remind_grace_seconds: m
+                .remind_grace_seconds
+                .unwrap_or(defaults.remind_grace_seconds),
             refund_approval_above: m.refund_approval_above,
         },
         api_key: api_key.clone(),
         webhook_secret: webhook_secret.clone(),
     };
-    let reply = client::send(
-        &ctx.env,
-        &merchant_id,
-        &call.request_id,
-        &call.origin,
-        call.dev,
-        Command::CreateMerchant {
-            setup: Box::new(setup),
-            ensure: false,
-        },
-    )
-    .await?;
-    if reply.status != 201 {
-        return relay(reply);
-    }
-    let resp = Response::from_json(&serde_json::json!({
+    let create = CreateMerchant {
+        setup: Box::new(setup),
+        ensure: false,
+    };
+    call.ask(&ctx.env, &merchant_id, create).await?;
+    // The only time the keys are shown.
+    let keys = serde_json::json!({
         "merchant_id": merchant_id,
-        "api_key": api_key,
-        "webhook_secret": webhook_secret,
-    }))?
-    .with_status(201);
-    resp.headers().set("Cache-Control", "no-store")?;
-    Ok(resp)
+        "api_key": api_key.peek(),
+        "webhook_secret": webhook_secret.peek(),
+    });
+    Ok(json(201, &keys)?)
 }
 
 pub async fn get_merchant(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
     authorize(req, ctx)?;
-    action(ctx, call, &merchant_param(ctx)?, AdminAction::Get).await
+    act(ctx, call, GetMerchant {}).await
 }
 
 #[derive(Deserialize, Default)]
@@ -156,75 +144,35 @@ struct RotateKey {
     grace_seconds: Option<u32>,
 }
 
-/// Which secret a rotation replaces.
-#[derive(Clone, Copy)]
-enum Rotated {
-    ApiKey,
-    WebhookSecret,
-}
-
 /// Mints a new secret, keeps the old one valid for the grace period, answers the new one once.
 async fn rotate(
     req: &mut Request,
     ctx: &Ctx,
     call: &Call,
-    which: Rotated,
+    kind: SecretKind,
 ) -> Result<Response, AppError> {
     authorize(req, ctx)?;
     let id = merchant_param(ctx)?;
     let r: RotateKey = body(req).await?;
-    let grace_seconds = r.grace_seconds.unwrap_or(24 * 3600);
-    if grace_seconds > 7 * 86_400 {
-        return Err(AppError::param(
-            "grace_seconds",
-            "grace_seconds must be at most 604800 (7 days)",
-        ));
-    }
-    let (field, secret, action) = match which {
-        Rotated::ApiKey => {
-            let new_key = format!("sk_{}", runtime::random_hex(24));
-            (
-                "api_key",
-                new_key.clone(),
-                AdminAction::RotateKey {
-                    new_key,
-                    grace_seconds,
-                },
-            )
-        }
-        Rotated::WebhookSecret => {
-            let new_secret = format!("whsec_{}", runtime::random_hex(24));
-            (
-                "webhook_secret",
-                new_secret.clone(),
-                AdminAction::RotateWebhookSecret {
-                    new_secret,
-                    grace_seconds,
-                },
-            )
-        }
+    let grace_seconds = admin_rules::rotation_grace(r.grace_seconds)?;
+    let (field, prefix) = match kind {
+        SecretKind::ApiKey => ("api_key", "sk"),
+        SecretKind::WebhookSecret => ("webhook_secret", "whsec"),
     };
-    let reply = client::send(
-        &ctx.env,
-        &id,
-        &call.request_id,
-        &call.origin,
-        call.dev,
-        Command::Admin(action),
-    )
-    .await?;
-    if reply.status != 200 {
-        return relay(reply);
-    }
-    let mut body = reply.body;
-    body[field] = serde_json::Value::String(secret);
-    let resp = Response::from_json(&body)?;
-    resp.headers().set("Cache-Control", "no-store")?;
-    Ok(resp)
+    let new_secret = Secret::new(format!("{prefix}_{}", runtime::random_hex(24)));
+    let rotation = RotateSecret {
+        kind,
+        new_secret: new_secret.clone(),
+        grace_seconds,
+    };
+    let rotated = ask(ctx, call, &id, rotation).await?;
+    let mut answer = serde_json::to_value(rotated)?;
+    answer[field] = new_secret.peek().into();
+    Ok(json(200, &answer)?)
 }
 
 pub async fn rotate_key(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
-    rotate(req, ctx, call, Rotated::ApiKey).await
+    rotate(req, ctx, call, SecretKind::ApiKey).await
 }
 
 pub async fn rotate_webhook_secret(
@@ -232,33 +180,26 @@ pub async fn rotate_webhook_secret(
     ctx: &Ctx,
     call: &Call,
 ) -> Result<Response, AppError> {
-    rotate(req, ctx, call, Rotated::WebhookSecret).await
+    rotate(req, ctx, call, SecretKind::WebhookSecret).await
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Reactivate {
+struct ReactivateBody {
     document_ref: String,
 }
 
 pub async fn reactivate(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
     authorize(req, ctx)?;
-    let id = merchant_param(ctx)?;
-    let r: Reactivate = body(req).await?;
-    action(
-        ctx,
-        call,
-        &id,
-        AdminAction::Reactivate {
-            document_ref: r.document_ref,
-        },
-    )
-    .await
+    merchant_param(ctx)?;
+    let r: ReactivateBody = body(req).await?;
+    let document_ref = r.document_ref;
+    act(ctx, call, Reactivate { document_ref }).await
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Advance {
+struct AdvanceBody {
     seconds: u64,
 }
 
@@ -268,34 +209,29 @@ pub async fn advance_clock(
     call: &Call,
 ) -> Result<Response, AppError> {
     authorize(req, ctx)?;
-    let id = merchant_param(ctx)?;
-    let a: Advance = body(req).await?;
-    action(
-        ctx,
-        call,
-        &id,
-        AdminAction::AdvanceClock { seconds: a.seconds },
-    )
-    .await
+    merchant_param(ctx)?;
+    let a: AdvanceBody = body(req).await?;
+    act(ctx, call, AdvanceClock { seconds: a.seconds }).await
 }
 
 pub async fn list_orders(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
     authorize(req, ctx)?;
-    let id = merchant_param(ctx)?;
+    merchant_param(ctx)?;
     let (_, query) = runtime::path_and_query(req);
-    let mut status = None;
-    let mut cursor = None;
-    let mut limit = None;
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        match k {
-            "status" => status = Some(v.to_owned()),
-            "cursor" => cursor = Some(v.to_owned()),
+    let mut list = ListOrders {
+        status: None,
+        cursor: None,
+        limit: None,
+    };
+    for (k, v) in query_pairs(&query) {
+        match k.as_str() {
+            "status" => list.status = Some(v),
+            "cursor" => list.cursor = Some(v),
             "limit" => {
-                limit = Some(
-                    v.parse()
-                        .map_err(|_| AppError::param("limit", "limit must be 1-100"))?,
-                )
+                let n = v
+                    .parse()
+                    .map_err(|_| AppError::param("limit", "limit must be 1-100"))?;
+                list.limit = Some(n);
             }
             _ => {
                 return Err(AppError::param(
@@ -305,22 +241,12 @@ pub async fn list_orders(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Re
             }
         }
     }
-    action(
-        ctx,
-        call,
-        &id,
-        AdminAction::ListOrders {
-            status,
-            cursor,
-            limit,
-        },
-    )
-    .await
+    act(ctx, call, list).await
 }
 
 pub async fn verify_audit(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
     authorize(req, ctx)?;
-    action(ctx, call, &merchant_param(ctx)?, AdminAction::VerifyAudit).await
+    act(ctx, call, VerifyAudit {}).await
 }
 
 #[derive(Deserialize)]
@@ -337,23 +263,20 @@ pub async fn decide(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
         Some("reject") => false,
         _ => return Err(AppError::not_found()),
     };
-    // `apr_<merchant hex>_<random>` names its merchant.
-    let merchant_id = approval_id
-        .strip_prefix("apr_")
-        .and_then(|r| r.split('_').next())
-        .map(|hex| format!("mch_{hex}"))
-        .filter(|m| ids::is_merchant_id(m))
-        .ok_or_else(|| AppError::code(ErrorCode::ApprovalNotExist, "no such approval"))?;
+    let no_such = || AppError::code(ErrorCode::ApprovalNotExist, "no such approval");
+    let merchant_id = ids::merchant_of_approval(&approval_id).ok_or_else(no_such)?;
     let d: Decision = body(req).await?;
-    action(
-        ctx,
-        call,
-        &merchant_id,
-        AdminAction::Decide {
-            approval_id,
-            approver: d.approver,
-            approve,
-        },
-    )
-    .await
+    let decide = Decide {
+        approval_id,
+        approver: d.approver,
+        approve,
+    };
+    let decided = call
+        .ask(&ctx.env, &merchant_id, decide)
+        .await
+        .map_err(|e| match e.refusal() {
+            Some(r) if r.code == ErrorCode::MerchantNotExist => no_such(),
+            _ => e,
+        })?;
+    Ok(json(200, &decided)?)
 }

@@ -1,11 +1,13 @@
-//! `/api/checkout/{token}`: the public checkout API the pay page talks to (DESIGN.md §3.3).
+//! `/api/checkout/{token}`: the public checkout API the pay page talks to: what the page shows,
+//! paying, and the live status socket.
 
-use super::{read_body, relay, Call, Ctx};
+use super::{json, read_body, Call, Ctx};
 use crate::error::AppError;
-use crate::merchant::{client, protocol::Command};
+use crate::merchant::protocol::{Checkout, Pay};
 use crate::runtime;
 use paydesk_shared::api::{ErrorCode, PayRequest};
 use paydesk_shared::sign::token::CheckoutToken;
+use paydesk_shared::OrderStatus;
 use worker::{Request, RequestInit, Response};
 
 /// The order a checkout token names, or NOT_FOUND for a forged or expired one.
@@ -22,22 +24,11 @@ pub fn verify_token(ctx: &Ctx) -> Result<CheckoutToken, AppError> {
 
 pub async fn get(_req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
     let t = verify_token(ctx)?;
-    let cmd = Command::Checkout {
+    let ask = Checkout {
         out_trade_no: t.out_trade_no,
     };
-    let mut reply = client::send(
-        &ctx.env,
-        &t.merchant_id,
-        &call.request_id,
-        &call.origin,
-        call.dev,
-        cmd,
-    )
-    .await?;
-    if reply.status == 200 {
-        reply.body = reply.body["view"].take();
-    }
-    relay(reply)
+    let reply = call.ask(&ctx.env, &t.merchant_id, ask).await?;
+    Ok(json(200, &reply.view)?)
 }
 
 pub async fn pay(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
@@ -45,21 +36,18 @@ pub async fn pay(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, 
     let body = read_body(req, 8 * 1024).await?;
     let pay: PayRequest = serde_json::from_str(&body)
         .map_err(|e| AppError::param("body", format!("invalid pay request: {e}")))?;
-    let cmd = Command::Pay {
+    let ask = Pay {
         out_trade_no: t.out_trade_no,
         pay,
     };
-    relay(
-        client::send(
-            &ctx.env,
-            &t.merchant_id,
-            &call.request_id,
-            &call.origin,
-            call.dev,
-            cmd,
-        )
-        .await?,
-    )
+    let result = call.ask(&ctx.env, &t.merchant_id, ask).await?;
+    // A declined payment is 402 with what to do next.
+    let status = if result.status == OrderStatus::PayError {
+        402
+    } else {
+        200
+    };
+    Ok(json(status, &result)?)
 }
 
 /// `GET /api/checkout/{token}/live`: a WebSocket of the order's status, served by the merchant's

@@ -2,10 +2,12 @@
 //! everywhere else. The demo shop's "server side": it creates orders for the demo merchant
 //! exactly as a merchant server would, through the signed API with the demo key.
 
-use super::{read_body, relay, Call, Ctx};
+use super::{read_body, Call, Ctx};
+use crate::config::Secret;
 use crate::error::AppError;
-use crate::merchant::client;
-use crate::merchant::protocol::{ApiRequest, Command, MerchantConfig, MerchantSetup};
+use crate::merchant::protocol::{
+    ApiBody, ApiRequest, CreateMerchant, MerchantConfig, MerchantSetup,
+};
 use crate::runtime;
 use paydesk_shared::sign::request::SignedRequest;
 use paydesk_shared::{Branding, Money};
@@ -38,11 +40,12 @@ pub async fn create_demo_order(
             .map_err(|e| AppError::param("body", format!("not a demo order request: {e}")))?
     };
     let demo = runtime::demo_merchant(&ctx.env)?;
-    let webhook_secret = ctx
-        .env
-        .secret("DEMO_WEBHOOK_SECRET")
-        .map(|s| s.to_string())
-        .unwrap_or_default();
+    let webhook_secret = Secret::new(
+        ctx.env
+            .secret("DEMO_WEBHOOK_SECRET")
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+    );
     let setup = MerchantSetup {
         merchant_id: demo.merchant_id.clone(),
         name: "Demo Tea House".into(),
@@ -59,28 +62,16 @@ pub async fn create_demo_order(
             items: [("tea-250g".to_owned(), Money::cny(8800))]
                 .into_iter()
                 .collect(),
-            ..serde_json::from_str("{}")?
+            ..MerchantConfig::default()
         },
-        api_key: demo.api_key.peek().to_owned(),
+        api_key: demo.api_key.clone(),
         webhook_secret,
     };
-    let seeded = client::send(
-        &ctx.env,
-        &demo.merchant_id,
-        &call.request_id,
-        &call.origin,
-        true,
-        Command::CreateMerchant {
-            setup: Box::new(setup),
-            ensure: true,
-        },
-    )
-    .await?;
-    if !matches!(seeded.status, 200 | 201) {
-        return Err(AppError::Internal(format!(
-            "seeding the demo merchant: {seeded:?}"
-        )));
-    }
+    let seed = CreateMerchant {
+        setup: Box::new(setup),
+        ensure: true,
+    };
+    call.ask(&ctx.env, &demo.merchant_id, seed).await?;
 
     let now = runtime::now_ms();
     let mut order = serde_json::json!({
@@ -115,17 +106,17 @@ pub async fn create_demo_order(
         body,
         client_ip: None,
     };
-    let mut reply = client::send(
-        &ctx.env,
-        &demo.merchant_id,
-        &call.request_id,
-        &call.origin,
-        true,
-        Command::Api(api),
-    )
-    .await?;
-    if reply.status == 201 {
-        reply.body["merchant_id"] = demo.merchant_id.into();
+    let reply = call.ask(&ctx.env, &demo.merchant_id, api).await?;
+    if reply.status != 201 {
+        return super::merchant_api::render(reply, false);
     }
-    relay(reply)
+    // The demo shop also learns whose order it is.
+    let ApiBody::Order(order) = reply.body else {
+        return Err(AppError::internal(
+            "a created order answered without the order",
+        ));
+    };
+    let mut body = serde_json::to_value(order)?;
+    body["merchant_id"] = demo.merchant_id.into();
+    Ok(super::json(201, &body)?)
 }

@@ -1,10 +1,10 @@
 //! `/v1/...`: the signed merchant JSON API. The worker only gathers what was signed and hands
 //! it to the merchant's object, which authenticates and answers.
 
-use super::{read_body, relay, Call, Ctx};
+use super::{json, read_body, Call, Ctx};
 use crate::domain::ids::is_merchant_id;
 use crate::error::AppError;
-use crate::merchant::{client, protocol::ApiRequest, protocol::Command};
+use crate::merchant::protocol::{ApiBody, ApiReply, ApiRequest};
 use paydesk_shared::api::ErrorCode;
 use worker::{Request, Response};
 
@@ -21,20 +21,16 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
         ));
     }
     let (path, query) = crate::runtime::path_and_query(req);
-    let method = req.method().to_string();
     let body = read_body(req, MAX_BODY).await?;
-    if !body.is_empty() {
-        let ct = header("content-type");
-        if !ct.starts_with("application/json") {
-            return Err(AppError::code(
-                ErrorCode::UnsupportedMediaType,
-                "send the body as application/json",
-            ));
-        }
+    if !body.is_empty() && !header("content-type").starts_with("application/json") {
+        return Err(AppError::code(
+            ErrorCode::UnsupportedMediaType,
+            "send the body as application/json",
+        ));
     }
     let api = ApiRequest {
-        method: method.clone(),
-        path: path.clone(),
+        method: req.method().to_string(),
+        path,
         query,
         timestamp: header("paydesk-timestamp"),
         nonce: header("paydesk-nonce"),
@@ -43,21 +39,28 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
         client_ip: headers.get("cf-connecting-ip").ok().flatten(),
     };
     let wants_xml = header("accept").contains("application/xml");
-    let reply = client::send(
-        &ctx.env,
-        &merchant_id,
-        &call.request_id,
-        &call.origin,
-        call.dev,
-        Command::Api(api),
-    )
-    .await?;
-    if wants_xml && method == "GET" && reply.status == 200 && path.starts_with("/v1/orders/") {
-        let resp = Response::ok(crate::xml::to_xml("xml", &reply.body))?;
-        resp.headers()
-            .set("Content-Type", "application/xml; charset=utf-8")?;
-        resp.headers().set("Cache-Control", "no-store")?;
-        return Ok(resp);
-    }
-    relay(reply)
+    let reply = call.ask(&ctx.env, &merchant_id, api).await?;
+    render(reply, wants_xml)
+}
+
+/// The JSON API's answer as HTTP; an order in XML when the client accepts it.
+pub fn render(reply: ApiReply, wants_xml: bool) -> Result<Response, AppError> {
+    let value = match reply.body {
+        ApiBody::Nothing => return Ok(json(204, &())?),
+        ApiBody::Order(o) if wants_xml && reply.status == 200 => {
+            let resp = Response::ok(crate::xml::to_xml("xml", &serde_json::to_value(o)?))?;
+            resp.headers()
+                .set("Content-Type", "application/xml; charset=utf-8")?;
+            resp.headers().set("Cache-Control", "no-store")?;
+            return Ok(resp);
+        }
+        ApiBody::Order(o) => serde_json::to_value(o)?,
+        ApiBody::Refund(r) => serde_json::to_value(r)?,
+        ApiBody::Audit(a) => serde_json::to_value(a)?,
+        ApiBody::Notifications(n) => serde_json::to_value(n)?,
+        ApiBody::Notification(n) => serde_json::to_value(n)?,
+        ApiBody::Resent(n) => serde_json::to_value(n)?,
+        ApiBody::Alerts(a) => serde_json::to_value(a)?,
+    };
+    Ok(json(reply.status, &value)?)
 }

@@ -1,6 +1,6 @@
-//! One module per API surface. Each handler returns `Result<Response, AppError>`; [`respond`]
-//! is the one place an error becomes HTTP, and [`relay`] the one place a merchant object's
-//! answer does.
+//! One module per API surface. Each handler asks the merchant object through the typed
+//! protocol (`Call::ask`) and renders the typed reply; it returns `Result<Response, AppError>`,
+//! and [`respond`] is the one place an error becomes HTTP.
 
 mod admin;
 mod checkout;
@@ -12,8 +12,9 @@ mod v2;
 
 use crate::config::Deployment;
 use crate::error::AppError;
-use crate::merchant::protocol::Reply;
+pub use crate::merchant::protocol::Call;
 use crate::runtime;
+use serde::Serialize;
 use worker::{Env, Request, Response, Result, RouteContext, Router};
 
 pub type Ctx = RouteContext<()>;
@@ -22,32 +23,24 @@ pub type Ctx = RouteContext<()>;
 pub const JSON_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// What every handler needs to know about the request it serves.
-pub struct Call {
-    pub request_id: String,
-    pub origin: String,
-    pub dev: bool,
-}
-
-impl Call {
-    fn of(req: &Request, env: &Env) -> Call {
-        let request_id = req
-            .headers()
-            .get("cf-ray")
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| format!("req_{}", runtime::random_hex(8)));
-        Call {
-            request_id,
-            origin: runtime::origin(req),
-            dev: runtime::deployment(env) == Deployment::Dev,
-        }
+fn call_of(req: &Request, env: &Env) -> Call {
+    let request_id = req
+        .headers()
+        .get("cf-ray")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| format!("req_{}", runtime::random_hex(8)));
+    Call {
+        request_id,
+        origin: runtime::origin(req),
+        dev: runtime::deployment(env) == Deployment::Dev,
     }
 }
 
 macro_rules! route {
     ($handler:path) => {
         |mut req, ctx| async move {
-            let call = Call::of(&req, &ctx.env);
+            let call = call_of(&req, &ctx.env);
             let result = $handler(&mut req, &ctx, &call).await;
             respond(&call, result)
         }
@@ -55,7 +48,7 @@ macro_rules! route {
 }
 
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
-    let call = Call::of(&req, &env);
+    let call = call_of(&req, &env);
     let resp = router().run(req, env).await?;
     // The router answers a known path with a wrong method itself, in plain text; give it the
     // same JSON error shape as everything else.
@@ -104,7 +97,7 @@ fn router() -> Router<'static, ()> {
         .post_async("/admin/approvals/:id/:decision", route!(admin::decide))
         .post_async("/dev/demo-order", route!(dev::create_demo_order))
         .or_else_any_method_async("/*path", |req, ctx| async move {
-            let call = Call::of(&req, &ctx.env);
+            let call = call_of(&req, &ctx.env);
             respond(&call, Err(AppError::not_found()))
         })
 }
@@ -113,30 +106,28 @@ fn respond(call: &Call, result: std::result::Result<Response, AppError>) -> Resu
     match result {
         Ok(resp) => Ok(resp),
         Err(err) => {
-            if let AppError::Internal(detail) = &err {
+            if let AppError::Internal { detail } = &err {
                 worker::console_error!("request {}: {detail}", call.request_id);
             }
-            let (status, body) = err.to_body(&call.request_id);
-            let resp = Response::from_json(&body)?.with_status(status);
-            resp.headers().set("Cache-Control", "no-store")?;
-            resp.headers().set("Content-Security-Policy", JSON_CSP)?;
+            let (status, body, retry_after) = err.to_body(&call.request_id);
+            let resp = json(status, &body)?;
+            if let Some(secs) = retry_after {
+                resp.headers().set("Retry-After", &secs.to_string())?;
+            }
             Ok(resp)
         }
     }
 }
 
-/// A merchant object's HTTP-shaped answer as the response.
-pub fn relay(reply: Reply) -> std::result::Result<Response, AppError> {
-    let resp = if reply.status == 204 {
+/// A JSON answer that is data, not a document (204 has no body).
+pub fn json(status: u16, body: &impl Serialize) -> Result<Response> {
+    let resp = if status == 204 {
         Response::empty()?.with_status(204)
     } else {
-        Response::from_json(&reply.body)?.with_status(reply.status)
+        Response::from_json(body)?.with_status(status)
     };
     resp.headers().set("Cache-Control", "no-store")?;
     resp.headers().set("Content-Security-Policy", JSON_CSP)?;
-    if let Some(secs) = reply.retry_after {
-        resp.headers().set("Retry-After", &secs.to_string())?;
-    }
     Ok(resp)
 }
 

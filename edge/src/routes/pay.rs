@@ -1,12 +1,17 @@
+//! `/pay/{token}`: the pay page, rendered by the worker with the widget's own components, and
+//! its form, paid without JavaScript.
+
 use super::{read_body, Call, Ctx};
 use crate::error::AppError;
-use crate::merchant::{client, protocol::Command};
+use crate::merchant::protocol::{Checkout, Pay};
 use crate::page::{
     pay_page, pay_page_csp, problem_page, PayPageProblem, STRICT_CSP, WIDGET_ASSETS,
 };
 use crate::runtime;
-use paydesk_shared::{CheckoutView, PayOutcome, PayPageData, RenderSeed};
-use paydesk_widget::form::{pay_outcome, percent_decode, FormPost};
+use paydesk_shared::api::{NextStep, PayResult};
+use paydesk_shared::urlenc::query_param;
+use paydesk_shared::{OrderStatus, PayOutcome, PayPageData, RenderSeed};
+use paydesk_widget::form::FormPost;
 use paydesk_widget::i18n::Lang;
 use worker::{Request, Response};
 
@@ -72,23 +77,11 @@ pub async fn post(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response,
             return page.render(seed).await;
         }
     };
-    let cmd = Command::Pay {
+    let ask = Pay {
         out_trade_no: page.out_trade_no.clone(),
         pay,
     };
-    let sent = client::send(
-        &ctx.env,
-        &page.merchant_id,
-        &call.request_id,
-        &call.origin,
-        call.dev,
-        cmd,
-    )
-    .await;
-    let answer = match sent {
-        Ok(reply) => pay_outcome(reply.status, &reply.body.to_string()),
-        Err(_) => PayOutcome::Unavailable,
-    };
+    let answer = outcome(call.ask(&ctx.env, &page.merchant_id, ask).await);
     // After a lost answer the same key must be posted again (it may have paid); after any other
     // answer a new attempt needs a new key.
     let next_key = if answer == PayOutcome::Unavailable {
@@ -98,6 +91,27 @@ pub async fn post(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response,
     };
     let seed = form.seed(lang, now, Some(answer), None, next_key);
     page.render(seed).await
+}
+
+/// What the page says about the ledger's answer to its form: paid, pending, declined with the
+/// next step, refused for the order's state, or no answer (the payer may post the same key again).
+fn outcome(sent: Result<PayResult, AppError>) -> PayOutcome {
+    match sent {
+        Ok(r) => match r.status {
+            OrderStatus::Success => PayOutcome::Paid,
+            OrderStatus::UserPaying => PayOutcome::Pending,
+            _ => PayOutcome::Declined {
+                code: r.code.unwrap_or_default(),
+                message: r.message.unwrap_or_default(),
+                next_step: r.next_step.unwrap_or(NextStep::None),
+            },
+        },
+        Err(AppError::Refused(r)) if r.code.http_status() < 500 => PayOutcome::Refused {
+            code: r.code.as_str().into(),
+            message: r.message,
+        },
+        Err(_) => PayOutcome::Unavailable,
+    }
 }
 
 /// A pay page's order, loaded for a verified token.
@@ -115,37 +129,18 @@ async fn load(req: &Request, ctx: &Ctx, call: &Call) -> Result<Option<Page>, App
     let token = ctx.param("token").cloned().unwrap_or_default();
     let t = match super::checkout::verify_token(ctx) {
         Ok(t) => t,
-        Err(AppError::Code { .. }) => return Ok(None),
+        Err(AppError::Refused(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let cmd = Command::Checkout {
+    let ask = Checkout {
         out_trade_no: t.out_trade_no.clone(),
     };
-    let reply = client::send(
-        &ctx.env,
-        &t.merchant_id,
-        &call.request_id,
-        &call.origin,
-        call.dev,
-        cmd,
-    )
-    .await?;
-    if reply.status == 404 || reply.status == 401 {
-        return Ok(None);
-    }
-    if reply.status != 200 {
-        return Err(AppError::Internal(format!(
-            "checkout view: {}",
-            reply.status
-        )));
-    }
-    #[derive(serde::Deserialize)]
-    struct Checkout {
-        view: CheckoutView,
-        sandbox: bool,
-        allowed_origins: Vec<String>,
-    }
-    let c: Checkout = serde_json::from_value(reply.body)?;
+    let c = match call.ask(&ctx.env, &t.merchant_id, ask).await {
+        Ok(c) => c,
+        // No such order or merchant: the same page as a forged link.
+        Err(AppError::Refused(r)) if matches!(r.code.http_status(), 401 | 404) => return Ok(None),
+        Err(e) => return Err(e),
+    };
     // Who may frame this page: the merchant's allowed origins (and this origin in dev, for the
     // demo shop). The page only ever posts messages to the embedding origin it was opened for,
     // and only if that origin is allowed.
@@ -154,12 +149,7 @@ async fn load(req: &Request, ctx: &Ctx, call: &Call) -> Result<Option<Page>, App
         ancestors.push(call.origin.clone());
     }
     let (_, query) = runtime::path_and_query(req);
-    let param = |name: &str| {
-        query
-            .split('&')
-            .find_map(|p| p.strip_prefix(name)?.strip_prefix('='))
-            .map(percent_decode)
-    };
+    let param = |name: &str| query_param(&query, name);
     let embed_origin = param("embed").filter(|o| ancestors.iter().any(|a| a == o));
     let accept = req.headers().get("Accept-Language")?;
     let lang = Lang::negotiate(param("lang").as_deref(), accept.as_deref());

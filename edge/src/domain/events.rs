@@ -1,0 +1,182 @@
+//! What the ledger records when something happens: an event of a [`EventKind`], written as data
+//! in the same transaction as the change, and whether and how it is delivered to the merchant.
+//! Rendering its body (JSON or v2 XML) belongs to delivery, not to the ledger.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventKind {
+    #[serde(rename = "order.approval_required")]
+    OrderApprovalRequired,
+    #[serde(rename = "order.paid")]
+    OrderPaid,
+    #[serde(rename = "order.failed")]
+    OrderFailed,
+    #[serde(rename = "order.closed")]
+    OrderClosed,
+    #[serde(rename = "order.reminder")]
+    OrderReminder,
+    #[serde(rename = "refund.approval_required")]
+    RefundApprovalRequired,
+    #[serde(rename = "refund.succeeded")]
+    RefundSucceeded,
+    #[serde(rename = "refund.failed")]
+    RefundFailed,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 8] = [
+        EventKind::OrderApprovalRequired,
+        EventKind::OrderPaid,
+        EventKind::OrderFailed,
+        EventKind::OrderClosed,
+        EventKind::OrderReminder,
+        EventKind::RefundApprovalRequired,
+        EventKind::RefundSucceeded,
+        EventKind::RefundFailed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::OrderApprovalRequired => "order.approval_required",
+            EventKind::OrderPaid => "order.paid",
+            EventKind::OrderFailed => "order.failed",
+            EventKind::OrderClosed => "order.closed",
+            EventKind::OrderReminder => "order.reminder",
+            EventKind::RefundApprovalRequired => "refund.approval_required",
+            EventKind::RefundSucceeded => "refund.succeeded",
+            EventKind::RefundFailed => "refund.failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Order events carry the whole order; refund events the refund.
+    pub fn is_order_event(self) -> bool {
+        self.as_str().starts_with("order.")
+    }
+}
+
+/// The dialect an event is delivered in: the one its order was created through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// `{id, type, created_at, data}`, signed in the `Paydesk-Signature` header.
+    Json,
+    /// The WeChat Pay v2 XML notification, signed inside.
+    V2,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::V2 => "v2",
+        }
+    }
+
+    /// The v2 protocol notifies payments only; its orders' other events are recorded, not sent.
+    pub fn delivers(self, kind: EventKind) -> bool {
+        match self {
+            Format::Json => true,
+            Format::V2 => kind == EventKind::OrderPaid,
+        }
+    }
+}
+
+/// Where an event's delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeliveryStatus {
+    /// Due now or at its next attempt.
+    Pending,
+    Delivered,
+    /// Every scheduled attempt failed; a manual resend starts over.
+    Failed,
+    /// Recorded only: no notify URL, or nothing the order's dialect sends.
+    None,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 4] = [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Delivered,
+        DeliveryStatus::Failed,
+        DeliveryStatus::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "PENDING",
+            DeliveryStatus::Delivered => "DELIVERED",
+            DeliveryStatus::Failed => "FAILED",
+            DeliveryStatus::None => "NONE",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeliveryStatus> {
+        DeliveryStatus::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
+    /// A new event is pending when it has somewhere to go and something to say.
+    pub fn of_new_event(format: Format, kind: EventKind, has_url: bool) -> DeliveryStatus {
+        if has_url && format.delivers(kind) {
+            DeliveryStatus::Pending
+        } else {
+            DeliveryStatus::None
+        }
+    }
+
+    /// A resend starts a failed event's schedule over; a pending one keeps its count.
+    pub fn attempts_after_resend(self, attempts: i64) -> i64 {
+        if self == DeliveryStatus::Failed {
+            0
+        } else {
+            attempts
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_have_their_wire_names() {
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::parse(k.as_str()), Some(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        assert!(EventKind::OrderPaid.is_order_event());
+        assert!(!EventKind::RefundSucceeded.is_order_event());
+        for d in DeliveryStatus::ALL {
+            assert_eq!(DeliveryStatus::parse(d.as_str()), Some(d));
+            assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
+        }
+    }
+
+    #[test]
+    fn what_is_delivered() {
+        use DeliveryStatus::{None as Recorded, Pending};
+        assert_eq!(
+            DeliveryStatus::of_new_event(Format::Json, EventKind::OrderClosed, true),
+            Pending
+        );
+        assert_eq!(
+            DeliveryStatus::of_new_event(Format::Json, EventKind::OrderPaid, false),
+            Recorded
+        );
+        assert_eq!(
+            DeliveryStatus::of_new_event(Format::V2, EventKind::OrderPaid, true),
+            Pending
+        );
+        assert_eq!(
+            DeliveryStatus::of_new_event(Format::V2, EventKind::RefundSucceeded, true),
+            Recorded
+        );
+        assert_eq!(DeliveryStatus::Failed.attempts_after_resend(15), 0);
+        assert_eq!(DeliveryStatus::Pending.attempts_after_resend(3), 3);
+    }
+}

@@ -1,0 +1,38 @@
+//! Which of a merchant's secrets are valid now. After a rotation the previous API key (or
+//! webhook secret) stays valid until its grace period ends, so a merchant can roll its servers
+//! over without a failed request. The JSON API, the v2 dialect and the outbox all ask this.
+
+/// The current secret, then the previous one while its grace period lasts (real time).
+pub fn valid_now<'a, T>(
+    current: &'a T,
+    previous: Option<&'a T>,
+    previous_until_ms: Option<i64>,
+    real_now_ms: i64,
+) -> Vec<&'a T> {
+    let mut keys = vec![current];
+    if let (Some(p), Some(until)) = (previous, previous_until_ms) {
+        if real_now_ms <= until {
+            keys.push(p);
+        }
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_previous_key_lasts_its_grace_period() {
+        assert_eq!(
+            valid_now(&"new", Some(&"old"), Some(1000), 1000),
+            vec![&"new", &"old"]
+        );
+        assert_eq!(
+            valid_now(&"new", Some(&"old"), Some(1000), 1001),
+            vec![&"new"]
+        );
+        assert_eq!(valid_now(&"new", None, Some(1000), 0), vec![&"new"]);
+        assert_eq!(valid_now(&"new", Some(&"old"), None, 0), vec![&"new"]);
+    }
+}

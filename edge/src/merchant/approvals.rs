@@ -1,0 +1,172 @@
+//! Approvals: an order above the merchant's approval levels, or a refund above its refund
+//! threshold, waits for distinct approvers. Approving enough releases it (the order becomes
+//! payable, the refund completes); one rejection closes it.
+
+use super::protocol::{Decide, Decision};
+use super::store::{Ledger, Merchant, Result};
+use crate::domain::admin_rules;
+use crate::domain::approval::{tally, ApprovalKind, ApprovalStatus, Tally};
+use crate::domain::events::EventKind;
+use crate::domain::ids;
+use crate::domain::order_rules::CloseReason;
+use crate::domain::state::Event;
+use crate::error::AppError;
+use crate::runtime;
+use paydesk_shared::api::ErrorCode;
+use paydesk_shared::RefundStatus;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct ApprovalRow {
+    kind: ApprovalKind,
+    target: String,
+    need: i64,
+    status: ApprovalStatus,
+}
+
+impl Ledger<'_> {
+    /// Opens an approval of `kind` for `target` that needs `need` approvers; its id.
+    pub fn open_approval(
+        &self,
+        m: &Merchant,
+        kind: ApprovalKind,
+        target: &str,
+        need: u32,
+        now: i64,
+    ) -> Result<String> {
+        let id = ids::approval_id(m.id(), runtime::random_bytes());
+        self.x(
+            "INSERT INTO approvals (approval_id, kind, target, need, status, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+            vec![
+                id.as_str().into(),
+                kind.as_str().into(),
+                target.into(),
+                i64::from(need).into(),
+                ApprovalStatus::Pending.as_str().into(),
+                now.into(),
+            ],
+        )?;
+        Ok(id)
+    }
+
+    pub fn decide(&self, m: &Merchant, d: &Decide) -> Result<Decision> {
+        let now = self.now(m);
+        let approver = admin_rules::approver(&d.approver)?;
+        let a: ApprovalRow = self
+            .first(
+                "SELECT kind, target, need, status FROM approvals WHERE approval_id = ?",
+                vec![d.approval_id.as_str().into()],
+            )?
+            .ok_or_else(|| AppError::code(ErrorCode::ApprovalNotExist, "no such approval"))?;
+        if a.status != ApprovalStatus::Pending {
+            return Err(AppError::code(
+                ErrorCode::AlreadyApproved,
+                "this approval is already decided",
+            ));
+        }
+        let actor = format!("approver:{approver}");
+        if !d.approve {
+            self.reject(m, &d.approval_id, &a, now, &actor)?;
+            return Ok(decision(&d.approval_id, ApprovalStatus::Rejected, None));
+        }
+        #[derive(Deserialize)]
+        struct V {
+            approver: String,
+        }
+        let votes: Vec<V> = self.q(
+            "SELECT approver FROM approval_votes WHERE approval_id = ?",
+            vec![d.approval_id.as_str().into()],
+        )?;
+        let votes: Vec<String> = votes.into_iter().map(|v| v.approver).collect();
+        let id = d.approval_id.as_str();
+        match tally(&votes, approver, a.need as u32) {
+            Tally::Duplicate => Err(AppError::code(
+                ErrorCode::AlreadyApproved,
+                "this approver already approved; another approver is needed",
+            )),
+            Tally::Pending { have, need } => {
+                self.vote(id, approver, now)?;
+                self.audit(
+                    now,
+                    &actor,
+                    "approval.approve",
+                    id,
+                    "pending",
+                    &format!("{have}/{need}"),
+                )?;
+                Ok(decision(id, ApprovalStatus::Pending, Some((have, need))))
+            }
+            Tally::Approved => {
+                self.vote(id, approver, now)?;
+                self.set_approval(id, ApprovalStatus::Approved)?;
+                self.audit(now, &actor, "approval.approve", id, "pending", "approved")?;
+                match a.kind {
+                    ApprovalKind::Order => {
+                        let o = self.order_or_fail(&a.target)?;
+                        self.apply(&o, Event::Approve, now, &actor)?;
+                    }
+                    ApprovalKind::Refund => self.complete_refund(m, &a.target, now, &actor)?,
+                }
+                let have = votes.len() as u32 + 1;
+                Ok(decision(
+                    id,
+                    ApprovalStatus::Approved,
+                    Some((have, a.need as u32)),
+                ))
+            }
+        }
+    }
+
+    /// A rejection: the order closes, or the refund is given up (the money stays paid).
+    fn reject(&self, m: &Merchant, id: &str, a: &ApprovalRow, now: i64, actor: &str) -> Result<()> {
+        self.set_approval(id, ApprovalStatus::Rejected)?;
+        self.audit(now, actor, "approval.reject", id, "pending", "rejected")?;
+        match a.kind {
+            ApprovalKind::Order => {
+                let o = self.order_or_fail(&a.target)?;
+                self.close_order(m, &o, CloseReason::Rejected, now, actor)
+            }
+            ApprovalKind::Refund => {
+                self.x(
+                    "UPDATE refunds SET status = ? WHERE out_refund_no = ?",
+                    vec![
+                        RefundStatus::Closed.as_str().into(),
+                        a.target.as_str().into(),
+                    ],
+                )?;
+                self.audit(
+                    now,
+                    actor,
+                    "refund.close",
+                    &a.target,
+                    "PROCESSING",
+                    "CLOSED",
+                )?;
+                self.refund_event(m, now, EventKind::RefundFailed, &a.target)
+            }
+        }
+    }
+
+    fn vote(&self, approval_id: &str, approver: &str, now: i64) -> Result<()> {
+        self.x(
+            "INSERT INTO approval_votes (approval_id, approver, at_ms) VALUES (?, ?, ?)",
+            vec![approval_id.into(), approver.into(), now.into()],
+        )
+    }
+
+    fn set_approval(&self, approval_id: &str, status: ApprovalStatus) -> Result<()> {
+        self.x(
+            "UPDATE approvals SET status = ? WHERE approval_id = ?",
+            vec![status.as_str().into(), approval_id.into()],
+        )
+    }
+}
+
+fn decision(id: &str, status: ApprovalStatus, count: Option<(u32, u32)>) -> Decision {
+    Decision {
+        approval_id: id.to_owned(),
+        status,
+        approvals: count.map(|c| c.0),
+        needed: count.map(|c| c.1),
+    }
+}

@@ -1,0 +1,154 @@
+//! Who may ask, and how often: the JSON API's request signature and nonce, the v2 dialect's
+//! parameter signature, the merchant's IP allowlist, and the rolling per-minute rate windows.
+//! Keys come from one place (`Merchant::api_keys`: the current key, and the previous one during
+//! its rotation grace), so every surface accepts the same keys at the same moment.
+
+use super::protocol::ApiRequest;
+use super::store::{Ledger, Merchant, Result};
+use crate::config::Secret;
+use crate::domain::ip::cidr_contains;
+use crate::domain::limits::{self, RateKind};
+use crate::domain::v2::Params;
+use crate::error::AppError;
+use paydesk_shared::api::ErrorCode;
+use paydesk_shared::sign::params::{self as v2sign, SignType};
+use paydesk_shared::sign::request::{
+    check_timestamp, nonce_is_well_formed, SignedRequest, NONCE_WINDOW_SECS,
+};
+use serde::Deserialize;
+
+impl Ledger<'_> {
+    /// A JSON API request: timestamp, nonce shape, signature, replay, allowlist, rate window.
+    pub fn authenticate(&self, req: &ApiRequest, kind: RateKind) -> Result<()> {
+        let m = self.merchant_or_fail()?;
+        let real_now = self.real_now();
+        check_timestamp(&req.timestamp, real_now / 1000).map_err(|_| {
+            AppError::code(
+                ErrorCode::TimestampExpired,
+                "Paydesk-Timestamp must be unix seconds within 300 s of the server's clock",
+            )
+        })?;
+        if !nonce_is_well_formed(&req.nonce) {
+            return Err(AppError::code(
+                ErrorCode::SignError,
+                "Paydesk-Nonce must be 16-64 characters of A-Z a-z 0-9 _ -",
+            ));
+        }
+        let path_and_query = if req.query.is_empty() {
+            req.path.clone()
+        } else {
+            format!("{}?{}", req.path, req.query)
+        };
+        let signed = SignedRequest {
+            method: &req.method,
+            path_and_query: &path_and_query,
+            timestamp: &req.timestamp,
+            nonce: &req.nonce,
+            body: req.body.as_bytes(),
+        };
+        let verifies = |k: &&Secret| signed.verify(k.peek().as_bytes(), &req.signature);
+        if !m.api_keys(real_now).iter().any(verifies) {
+            return Err(AppError::code(
+                ErrorCode::SignError,
+                "the request signature does not verify",
+            ));
+        }
+        self.remember_nonce(&req.nonce, real_now)?;
+        self.check_ip(&m, req.client_ip.as_deref())?;
+        self.rate(&m, kind)
+    }
+
+    /// Nonces are remembered for the replay window (real time, as authentication is). One
+    /// statement records a new nonce, or one whose last use is out of the window, and returns
+    /// it; a nonce seen inside the window returns nothing. Expired ones are forgotten by the
+    /// index on their time, and by the alarm.
+    fn remember_nonce(&self, nonce: &str, real_now: i64) -> Result<()> {
+        let window_start = real_now - NONCE_WINDOW_SECS * 1000;
+        #[derive(Deserialize)]
+        struct Fresh {
+            #[allow(dead_code)]
+            nonce: String,
+        }
+        let fresh: Vec<Fresh> = self.q(
+            "INSERT INTO nonces (nonce, seen_at_ms) VALUES (?, ?)
+             ON CONFLICT (nonce) DO UPDATE SET seen_at_ms = excluded.seen_at_ms
+             WHERE nonces.seen_at_ms < ?
+             RETURNING nonce",
+            vec![nonce.into(), real_now.into(), window_start.into()],
+        )?;
+        if fresh.is_empty() {
+            return Err(AppError::code(
+                ErrorCode::NonceReused,
+                "this Paydesk-Nonce was already used; send a fresh one",
+            ));
+        }
+        self.x(
+            "DELETE FROM nonces WHERE seen_at_ms < ?",
+            vec![window_start.into()],
+        )
+    }
+
+    /// The API key a v2 request is signed with (its answer is signed with the same one), or
+    /// `None` if no key valid now verifies it.
+    pub fn v2_signing_key(&self, m: &Merchant, p: &Params, st: SignType) -> Option<Secret> {
+        let received = p.get("sign").unwrap_or_default();
+        m.api_keys(self.real_now())
+            .into_iter()
+            .find(|k| v2sign::verify(p.pairs(), k.peek(), st, received))
+            .cloned()
+    }
+
+    /// The merchant's IP allowlist, if it has one.
+    pub fn check_ip(&self, m: &Merchant, client_ip: Option<&str>) -> Result<()> {
+        let list = &m.config.ip_allowlist;
+        if list.is_empty() {
+            return Ok(());
+        }
+        if client_ip.is_some_and(|ip| list.iter().any(|cidr| cidr_contains(cidr, ip))) {
+            return Ok(());
+        }
+        Err(AppError::code(
+            ErrorCode::IpNotAllowed,
+            "the request comes from an address outside the merchant's allowlist",
+        ))
+    }
+
+    /// Counts one request of `kind` in the merchant's rolling minute (business time). Reads a
+    /// count, not the window's rows: at a high limit the window holds thousands of them.
+    pub fn rate(&self, m: &Merchant, kind: RateKind) -> Result<()> {
+        let now = self.now(m);
+        let since = now - limits::MINUTE_MS;
+        // By (kind, at_ms), the index: only this kind's expired entries are touched.
+        self.x(
+            "DELETE FROM rate_events WHERE kind = ? AND at_ms <= ?",
+            vec![kind.as_str().into(), since.into()],
+        )?;
+        #[derive(Deserialize)]
+        struct N {
+            n: i64,
+        }
+        #[derive(Deserialize)]
+        struct T {
+            at_ms: i64,
+        }
+        let count: Option<N> = self.first(
+            "SELECT COUNT(*) AS n FROM rate_events WHERE kind = ? AND at_ms > ?",
+            vec![kind.as_str().into(), since.into()],
+        )?;
+        let count = count.map_or(0, |c| c.n.max(0) as u64);
+        if let Some(offset) = limits::rate_slot(count, m.config.rate_limits.of(kind)) {
+            // Full: the one entry whose expiry frees a slot decides the wait.
+            let t: Option<T> = self.first(
+                "SELECT at_ms FROM rate_events WHERE kind = ? AND at_ms > ?
+                 ORDER BY at_ms LIMIT 1 OFFSET ?",
+                vec![kind.as_str().into(), since.into(), (offset as i64).into()],
+            )?;
+            let retry = limits::retry_after(t.map_or(now, |t| t.at_ms), now);
+            return Err(limits::rate_refusal(kind, retry).into());
+        }
+        self.x(
+            "INSERT INTO rate_events (kind, at_ms) VALUES (?, ?)",
+            vec![kind.as_str().into(), now.into()],
+        )
+    }
+}

@@ -1,0 +1,183 @@
+//! Orders: creating one (the JSON API and the v2 dialect share every rule), reading one with
+//! whatever fell due applied first, closing one (one function, whoever closes: the merchant, the
+//! deadline, a rejected approval), and the operator's listing.
+
+use super::protocol::{ListOrders, OrderPage};
+use super::store::{Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
+use crate::domain::approval::{self, ApprovalKind, ApprovalStatus};
+use crate::domain::events::EventKind;
+use crate::domain::order_rules::{self, CloseReason};
+use crate::domain::{admin_rules, cursor, ids, limits};
+use crate::error::AppError;
+use crate::runtime;
+use paydesk_shared::api::{CreateOrder, Order, TimeoutAction};
+use paydesk_shared::OrderStatus;
+
+impl Ledger<'_> {
+    /// `POST /v1/orders`: the order, and whether it was created now (`false`: the same request
+    /// again, answered with the same order).
+    pub fn create_order(&self, m: &Merchant, req: &CreateOrder) -> Result<(Order, bool)> {
+        limits::may_collect(m.tier())?;
+        let fingerprint = order_rules::fingerprint(req);
+        if let Some(existing) = self.order(&req.out_trade_no)? {
+            if existing.fingerprint != fingerprint {
+                return Err(order_rules::reused_number().into());
+            }
+            return Ok((self.wire_order(&existing, m)?, false));
+        }
+        let o = self.insert_order(m, req, fingerprint, None)?;
+        Ok((self.wire_order(&o, m)?, true))
+    }
+
+    /// Validates and stores a new order (its number is known to be unused): dormancy, the
+    /// ledger's rules, approval levels, the audit entry and the approval event.
+    pub fn insert_order(
+        &self,
+        m: &Merchant,
+        req: &CreateOrder,
+        fingerprint: String,
+        v2_json: Option<String>,
+    ) -> Result<OrderRow> {
+        let now = self.now(m);
+        if m.is_dormant(now) {
+            return Err(limits::dormant_refusal().into());
+        }
+        let v = order_rules::validate(req, &m.config.items, now, self.call.dev)?;
+        let need = approval::required_approvers(&m.config.approval_levels, v.amount.total);
+        let status = if need > 0 {
+            OrderStatus::PendingApproval
+        } else {
+            OrderStatus::NotPay
+        };
+        let approval_id = (need > 0)
+            .then(|| self.open_approval(m, ApprovalKind::Order, &v.out_trade_no, need, now))
+            .transpose()?;
+        let limit_pay: Vec<&str> = v.limit_pay.iter().map(|p| p.as_str()).collect();
+        self.x(
+            "INSERT INTO orders (out_trade_no, transaction_id, status, amount_total, currency, description,
+                item_id, attach, tags_json, limit_pay, notify_url, timeout_action, created_at_ms,
+                time_expire_ms, fingerprint, approval_id, v2_json)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                v.out_trade_no.as_str().into(),
+                ids::transaction_id(now, runtime::random_bytes()).into(),
+                status.as_str().into(),
+                (v.amount.total as i64).into(),
+                v.amount.currency.code().into(),
+                v.description.as_str().into(),
+                v.item_id.clone().into(),
+                v.attach.clone().into(),
+                v.tags.as_ref().map(serde_json::to_string).transpose()?.into(),
+                limit_pay.join(",").into(),
+                v.notify_url.clone().into(),
+                match v.timeout_action {
+                    TimeoutAction::Close => "close",
+                    TimeoutAction::Remind => "remind",
+                }
+                .into(),
+                now.into(),
+                v.time_expire_ms.into(),
+                fingerprint.into(),
+                approval_id.clone().into(),
+                v2_json.into(),
+            ],
+        )?;
+        self.x(
+            "UPDATE merchant SET last_activity_ms = ? WHERE merchant_id = ?",
+            vec![now.into(), m.id().into()],
+        )?;
+        let otn = v.out_trade_no.as_str();
+        self.audit(
+            now,
+            "merchant_api",
+            "order.create",
+            otn,
+            "",
+            status.as_str(),
+        )?;
+        let o = self.order_or_fail(otn)?;
+        if let Some(id) = &approval_id {
+            let wire = self.wire_order(&o, m)?;
+            let extra = serde_json::json!({"order": &wire, "approval_id": id});
+            self.order_event(m, now, EventKind::OrderApprovalRequired, otn, extra)?;
+        }
+        Ok(o)
+    }
+
+    /// An order as it stands now: deadlines that fell due are applied before anyone is told.
+    pub fn current_order(&self, m: &Merchant, out_trade_no: &str) -> Result<OrderRow> {
+        self.run_due_for(m, out_trade_no)?;
+        self.order_or_fail(out_trade_no)
+    }
+
+    /// Closes an order for `why`: the one rule (`order_rules::close`), the state machine, its
+    /// pending approval closed, and the `order.closed` event.
+    pub fn close_order(
+        &self,
+        m: &Merchant,
+        o: &OrderRow,
+        why: CloseReason,
+        now: i64,
+        actor: &str,
+    ) -> Result<()> {
+        let event = order_rules::close(why, o.status, o.opened != 0, o.created_at_ms, now)?;
+        let to = self.apply(o, event, now, actor)?;
+        if why != CloseReason::Rejected {
+            self.x(
+                "UPDATE approvals SET status = ? WHERE target = ? AND kind = ? AND status = ?",
+                vec![
+                    ApprovalStatus::Closed.as_str().into(),
+                    o.out_trade_no.as_str().into(),
+                    ApprovalKind::Order.as_str().into(),
+                    ApprovalStatus::Pending.as_str().into(),
+                ],
+            )?;
+        }
+        let mut extra = serde_json::json!({"out_trade_no": o.out_trade_no, "status": to});
+        if let Some(reason) = why.label() {
+            extra["reason"] = reason.into();
+        }
+        self.order_event(m, now, EventKind::OrderClosed, &o.out_trade_no, extra)
+    }
+
+    /// The merchant closes an order (JSON API, v2 `closeorder`).
+    pub fn close_by_merchant(&self, m: &Merchant, out_trade_no: &str) -> Result<()> {
+        let o = self.current_order(m, out_trade_no)?;
+        self.close_order(m, &o, CloseReason::Merchant, self.now(m), "merchant_api")
+    }
+
+    /// Orders newest first, a page at a time, optionally of one status.
+    pub fn list_orders(&self, m: &Merchant, req: &ListOrders) -> Result<OrderPage> {
+        let limit = admin_rules::page_limit(req.limit)?;
+        let mut sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE 1 = 1");
+        let mut binds = Vec::new();
+        if let Some(s) = &req.status {
+            let st =
+                OrderStatus::parse(s).ok_or_else(|| AppError::param("status", "unknown status"))?;
+            sql.push_str(" AND status = ?");
+            binds.push(st.as_str().into());
+        }
+        if let Some(c) = &req.cursor {
+            let (at, otn) = cursor::decode_time_key(c)?;
+            sql.push_str(" AND (created_at_ms < ? OR (created_at_ms = ? AND out_trade_no < ?))");
+            binds.extend([at.into(), at.into(), otn.into()]);
+        }
+        sql.push_str(" ORDER BY created_at_ms DESC, out_trade_no DESC LIMIT ?");
+        binds.push(i64::from(limit + 1).into());
+        let mut rows: Vec<OrderRow> = self.q(&sql, binds)?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = rows
+            .last()
+            .filter(|_| more)
+            .map(|o| cursor::encode(&format!("{}:{}", o.created_at_ms, o.out_trade_no)));
+        let orders = rows
+            .iter()
+            .map(|o| self.wire_order(o, m))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(OrderPage {
+            orders,
+            next_cursor,
+        })
+    }
+}

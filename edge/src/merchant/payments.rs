@@ -1,0 +1,213 @@
+//! The payer's side: what the pay page shows, and paying through the channel. A payment's state
+//! change, its daily-limit accounting and its event commit together, so paying twice never
+//! charges twice and the daily limit cannot be overrun by a race. A one-time submission key
+//! makes a resent pay request (a double tap, a reloaded form) answer the first one's result.
+
+use super::protocol::{CheckoutReply, Pay};
+use super::store::{Ledger, Merchant, OrderRow, Result};
+use crate::channel::sandbox::{Sandbox, SLOW_PENDING_MS};
+use crate::channel::{Channel, Outcome};
+use crate::domain::events::EventKind;
+use crate::domain::limits;
+use crate::domain::payment;
+use crate::domain::state::Event;
+use paydesk_shared::api::PayResult;
+use paydesk_shared::time::format_rfc3339;
+use paydesk_shared::{CheckoutView, OrderStatus};
+use serde::Deserialize;
+
+impl Ledger<'_> {
+    /// What the pay page shows; the order is marked as opened by a payer (which delays how
+    /// soon the merchant may close it).
+    pub fn checkout(&self, out_trade_no: &str) -> Result<CheckoutReply> {
+        let m = self.merchant_or_fail()?;
+        let o = self.current_order(&m, out_trade_no)?;
+        if o.opened == 0 {
+            self.x(
+                "UPDATE orders SET opened = 1 WHERE out_trade_no = ?",
+                vec![out_trade_no.into()],
+            )?;
+        }
+        Ok(CheckoutReply {
+            view: CheckoutView {
+                merchant: m.branding.clone(),
+                out_trade_no: o.out_trade_no.clone(),
+                description: o.description.clone(),
+                amount: o.amount()?,
+                status: o.status,
+                time_expire: format_rfc3339(o.time_expire_ms),
+                methods: o.methods(),
+            },
+            sandbox: m.sandbox(),
+            allowed_origins: m.config.allowed_origins.clone(),
+        })
+    }
+
+    pub fn pay(&self, p: &Pay) -> Result<PayResult> {
+        let m = self.merchant_or_fail()?;
+        let Some(key) = &p.pay.submission_key else {
+            return self.attempt(&m, p);
+        };
+        payment::check_submission_key(key)?;
+        if let Some(seen) = self.submission(key)? {
+            if seen.out_trade_no != p.out_trade_no {
+                return Err(payment::key_of_another_order().into());
+            }
+            // The same submission again: the first answer.
+            return seen.result();
+        }
+        let result = self.attempt(&m, p)?;
+        // Remember the answer for this submission key (a refusal is not remembered: the payer
+        // may fix and resend with the same key).
+        self.x(
+            "INSERT INTO pay_submissions (submission_key, out_trade_no, reply_json) VALUES (?, ?, ?)",
+            vec![key.as_str().into(), p.out_trade_no.as_str().into(), serde_json::to_string(&result)?.into()],
+        )?;
+        Ok(result)
+    }
+
+    fn submission(&self, key: &str) -> Result<Option<Submission>> {
+        self.first(
+            "SELECT out_trade_no, reply_json FROM pay_submissions WHERE submission_key = ?",
+            vec![key.into()],
+        )
+    }
+
+    fn attempt(&self, m: &Merchant, p: &Pay) -> Result<PayResult> {
+        let o = self.current_order(m, &p.out_trade_no)?;
+        let now = self.now(m);
+        limits::may_collect(m.tier())?;
+        // Refuse what the order's state refuses before looking at the instrument.
+        payment::check_payable(o.status)?;
+        let ymd = format_rfc3339(now);
+        let (year, month) = (
+            ymd[0..4].parse().unwrap_or(0),
+            ymd[5..7].parse().unwrap_or(0),
+        );
+        let instrument = payment::instrument(&p.pay, &o.methods(), year, month)?;
+        let last4 = payment::last4(&instrument);
+        // The daily limit is checked and reserved in the same transaction as the payment.
+        let day = limits::merchant_day(now, m.config.utc_offset_minutes);
+        let amount = o.amount_total as u64;
+        limits::check_daily(m.daily_limit(), self.paid_on(&day)?, amount)?;
+        let attempt = payment::attempt_number(
+            o.card_last4.as_deref(),
+            last4.as_deref(),
+            o.pay_attempts as u32,
+        );
+        self.apply(&o, Event::StartPay, now, "payer")?;
+        self.x(
+            "UPDATE orders SET method = ?, card_last4 = ?, pay_attempts = ? WHERE out_trade_no = ?",
+            vec![
+                p.pay.method.as_str().into(),
+                last4.into(),
+                i64::from(attempt + 1).into(),
+                p.out_trade_no.as_str().into(),
+            ],
+        )?;
+        let o = self.order_or_fail(&p.out_trade_no)?;
+        match Sandbox.authorize(&instrument, amount, attempt) {
+            Outcome::Succeeded => {
+                self.reserve_daily(&day, amount)?;
+                self.settle_paid(m, &o, now, "payer")?;
+                Ok(answer(OrderStatus::Success))
+            }
+            Outcome::Pending { after_ms } => {
+                self.reserve_daily(&day, amount)?;
+                self.x(
+                    "UPDATE orders SET pending_until_ms = ? WHERE out_trade_no = ?",
+                    vec![(now + after_ms).into(), p.out_trade_no.as_str().into()],
+                )?;
+                Ok(answer(OrderStatus::UserPaying))
+            }
+            Outcome::Failed(d) => {
+                self.payment_failed(m, &o, d.code(), now)?;
+                Ok(PayResult {
+                    status: OrderStatus::PayError,
+                    code: Some(d.code().to_owned()),
+                    message: Some(d.message().to_owned()),
+                    next_step: Some(d.next_step()),
+                })
+            }
+        }
+    }
+
+    /// USERPAYING → PAYERROR with the channel's code, and its event.
+    pub fn payment_failed(&self, m: &Merchant, o: &OrderRow, code: &str, now: i64) -> Result<()> {
+        self.apply(o, Event::PayFailed, now, "channel")?;
+        let extra = serde_json::json!({"out_trade_no": o.out_trade_no, "code": code});
+        self.order_event(m, now, EventKind::OrderFailed, &o.out_trade_no, extra)
+    }
+
+    fn paid_on(&self, day: &str) -> Result<u64> {
+        #[derive(Deserialize)]
+        struct T {
+            paid_total: i64,
+        }
+        let t: Option<T> = self.first(
+            "SELECT paid_total FROM daily_totals WHERE day = ?",
+            vec![day.into()],
+        )?;
+        Ok(t.map_or(0, |t| t.paid_total as u64))
+    }
+
+    fn reserve_daily(&self, day: &str, amount: u64) -> Result<()> {
+        self.x(
+            "INSERT INTO daily_totals (day, paid_total) VALUES (?, ?)
+             ON CONFLICT (day) DO UPDATE SET paid_total = paid_total + excluded.paid_total",
+            vec![day.into(), (amount as i64).into()],
+        )
+    }
+
+    /// Gives back the reservation of a pending payment that failed (on the day it was made).
+    pub fn release_daily(&self, m: &Merchant, o: &OrderRow) -> Result<()> {
+        let started = o.pending_until_ms.unwrap_or(self.now(m)) - SLOW_PENDING_MS;
+        let day = limits::merchant_day(started, m.config.utc_offset_minutes);
+        self.x(
+            "UPDATE daily_totals SET paid_total = MAX(0, paid_total - ?) WHERE day = ?",
+            vec![o.amount_total.into(), day.into()],
+        )
+    }
+
+    /// USERPAYING → SUCCESS: the money moved.
+    pub fn settle_paid(&self, m: &Merchant, o: &OrderRow, now: i64, actor: &str) -> Result<()> {
+        self.apply(o, Event::PaySucceeded, now, actor)?;
+        self.x(
+            "UPDATE orders SET paid_at_ms = ?, pending_until_ms = NULL WHERE out_trade_no = ?",
+            vec![now.into(), o.out_trade_no.as_str().into()],
+        )?;
+        let extra = serde_json::json!({"out_trade_no": o.out_trade_no, "status": "SUCCESS", "amount": o.amount()?});
+        self.order_event(m, now, EventKind::OrderPaid, &o.out_trade_no, extra)
+    }
+}
+
+fn answer(status: OrderStatus) -> PayResult {
+    PayResult {
+        status,
+        code: None,
+        message: None,
+        next_step: None,
+    }
+}
+
+/// A remembered submission and its answer.
+#[derive(Deserialize)]
+struct Submission {
+    out_trade_no: String,
+    reply_json: String,
+}
+
+impl Submission {
+    fn result(&self) -> Result<PayResult> {
+        /// Answers were once stored HTTP-shaped (`{status, body}`); read both.
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Result(PayResult),
+            Http { body: PayResult },
+        }
+        Ok(match serde_json::from_str(&self.reply_json)? {
+            Stored::Result(r) | Stored::Http { body: r } => r,
+        })
+    }
+}

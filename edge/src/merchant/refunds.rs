@@ -1,0 +1,150 @@
+//! Refunds: creating one (the JSON API and the v2 dialect share every rule), completing it
+//! (the sandbox settles at once; above the merchant's threshold an approver must agree first),
+//! and finding one.
+
+use super::store::{Ledger, Merchant, RefundRow, Result};
+use crate::domain::approval::{self, ApprovalKind};
+use crate::domain::events::EventKind;
+use crate::domain::refund_rules::{self, RefundContext};
+use crate::domain::state::Event;
+use crate::error::AppError;
+use crate::runtime;
+use paydesk_shared::api::{CreateRefund, ErrorCode};
+use paydesk_shared::{OrderStatus, RefundStatus};
+use serde::Deserialize;
+
+impl Ledger<'_> {
+    /// Creates a refund, or finds the same one again (`false`): every refund rule, the
+    /// approval threshold, and settlement in the sandbox. `notify_url` is the v2 dialect's.
+    pub fn create_refund(
+        &self,
+        m: &Merchant,
+        req: &CreateRefund,
+        notify_url: Option<&str>,
+    ) -> Result<(RefundRow, bool)> {
+        refund_rules::check_request(req)?;
+        let fingerprint = refund_rules::fingerprint(req);
+        if let Some(existing) = self.refund(&req.out_refund_no)? {
+            if existing.fingerprint != fingerprint {
+                return Err(refund_rules::reused_number().into());
+            }
+            return Ok((existing, false));
+        }
+        let o = self.order_or_fail(&req.out_trade_no)?;
+        if !matches!(o.status, OrderStatus::Success | OrderStatus::Refund) {
+            return Err(AppError::code(
+                ErrorCode::OrderNotPaid,
+                "only paid orders can be refunded",
+            ));
+        }
+        let now = self.now(m);
+        let ctx = self.refund_context(
+            &req.out_trade_no,
+            o.amount_total,
+            o.paid_at_ms.unwrap_or(o.created_at_ms),
+        )?;
+        refund_rules::check(&ctx, req.amount, now)?;
+        let approval_id =
+            approval::refund_needs_approval(m.config.refund_approval_above, req.amount)
+                .then(|| self.open_approval(m, ApprovalKind::Refund, &req.out_refund_no, 1, now))
+                .transpose()?;
+        self.x(
+            "INSERT INTO refunds (out_refund_no, out_trade_no, amount, reason, status, created_at_ms, fingerprint, approval_id,
+                                  refund_id, notify_url)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                req.out_refund_no.as_str().into(),
+                req.out_trade_no.as_str().into(),
+                (req.amount as i64).into(),
+                req.reason.clone().into(),
+                RefundStatus::Processing.as_str().into(),
+                now.into(),
+                fingerprint.into(),
+                approval_id.clone().into(),
+                crate::domain::v2::refund_id(now, runtime::random_bytes()).into(),
+                notify_url.into(),
+            ],
+        )?;
+        let no = req.out_refund_no.as_str();
+        self.audit(now, "merchant_api", "refund.create", no, "", "PROCESSING")?;
+        match approval_id {
+            None => self.complete_refund(m, no, now, "merchant_api")?,
+            Some(_) => self.refund_event(m, now, EventKind::RefundApprovalRequired, no)?,
+        }
+        Ok((self.refund_known(no)?, true))
+    }
+
+    /// What the order's refunds so far mean for one more.
+    fn refund_context(
+        &self,
+        out_trade_no: &str,
+        paid_total: i64,
+        paid_at_ms: i64,
+    ) -> Result<RefundContext> {
+        #[derive(Deserialize)]
+        struct Agg {
+            held: Option<i64>,
+            n: Option<i64>,
+            last: Option<i64>,
+        }
+        // Refunds that succeeded or are still in progress hold the money.
+        let agg: Option<Agg> = self.first(
+            "SELECT SUM(CASE WHEN status IN ('SUCCESS', 'PROCESSING') THEN amount ELSE 0 END) AS held,
+                    SUM(CASE WHEN status IN ('SUCCESS', 'PROCESSING') THEN 1 ELSE 0 END) AS n,
+                    MAX(created_at_ms) AS last
+             FROM refunds WHERE out_trade_no = ?",
+            vec![out_trade_no.into()],
+        )?;
+        let (held, n, last) = agg.map_or((None, None, None), |a| (a.held, a.n, a.last));
+        Ok(RefundContext {
+            paid_total: paid_total as u64,
+            refunded_or_pending: held.unwrap_or(0) as u64,
+            refund_count: n.unwrap_or(0) as u32,
+            paid_at_ms,
+            last_refund_at_ms: last,
+        })
+    }
+
+    /// The sandbox settles a refund at once: the refund succeeds and the order shows it.
+    pub fn complete_refund(
+        &self,
+        m: &Merchant,
+        out_refund_no: &str,
+        now: i64,
+        actor: &str,
+    ) -> Result<()> {
+        let r = self.refund_known(out_refund_no)?;
+        let o = self.order_or_fail(&r.out_trade_no)?;
+        self.x(
+            "UPDATE refunds SET status = ?, settled_at_ms = ? WHERE out_refund_no = ?",
+            vec![
+                RefundStatus::Success.as_str().into(),
+                now.into(),
+                out_refund_no.into(),
+            ],
+        )?;
+        self.x(
+            "UPDATE orders SET refunded_total = refunded_total + ? WHERE out_trade_no = ?",
+            vec![r.amount.into(), r.out_trade_no.as_str().into()],
+        )?;
+        self.audit(
+            now,
+            actor,
+            "refund.succeed",
+            out_refund_no,
+            "PROCESSING",
+            "SUCCESS",
+        )?;
+        self.apply(&o, Event::Refund, now, actor)?;
+        self.refund_event(m, now, EventKind::RefundSucceeded, out_refund_no)
+    }
+
+    pub fn refund_or_fail(&self, out_refund_no: &str) -> Result<RefundRow> {
+        self.refund(out_refund_no)?.ok_or_else(|| {
+            AppError::code(
+                ErrorCode::RefundNotExist,
+                "no refund with this out_refund_no",
+            )
+        })
+    }
+}

@@ -1,0 +1,639 @@
+//! The merchant object's storage: the [`Ledger`] handle every capability works through, the row
+//! types and their columns, typed finders, the one transaction helper, and the two records every
+//! change leaves behind (an audit entry chained to the last, an event written as data). Nothing
+//! here decides anything: capabilities ask `domain/` and write through this.
+
+use super::protocol::{Call, MerchantConfig};
+use crate::config::Secret;
+use crate::domain::audit;
+use crate::domain::events::{DeliveryStatus, EventKind, Format};
+use crate::domain::keys;
+use crate::domain::limits::{self, Tier};
+use crate::domain::state::{advance, Event};
+use crate::error::AppError;
+use crate::runtime;
+use paydesk_shared::api::{ErrorCode, Order, PayMethod, Refund, TimeoutAction};
+use paydesk_shared::sign::token::CheckoutToken;
+use paydesk_shared::time::format_rfc3339;
+use paydesk_shared::{Branding, Currency, Money, OrderStatus, RefundStatus};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use wasm_bindgen::closure::ScopedClosure;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use worker::{Env, SqlStorage, SqlStorageValue, Storage};
+
+pub type Result<T> = std::result::Result<T, AppError>;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(extends = js_sys::Object)]
+    type TxStorage;
+
+    /// `ctx.storage.transactionSync(fn)`: runs `fn` in a SQLite transaction, rolled back if it
+    /// throws. (workers-rs 0.8 does not bind it.)
+    #[wasm_bindgen(method, catch, js_name = transactionSync)]
+    fn transaction_sync(
+        this: &TxStorage,
+        f: &ScopedClosure<dyn FnMut() -> std::result::Result<JsValue, JsValue>>,
+    ) -> std::result::Result<JsValue, JsValue>;
+}
+
+/// The merchant this object holds.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MerchantRow {
+    pub merchant_id: String,
+    pub name: String,
+    pub tier: Tier,
+    pub sandbox: i64,
+    pub branding_json: String,
+    pub config_json: String,
+    pub api_key: Secret,
+    pub prev_api_key: Option<Secret>,
+    pub prev_api_key_until_ms: Option<i64>,
+    pub dormant: i64,
+    pub last_activity_ms: i64,
+    pub clock_offset_ms: i64,
+    /// The origin the merchant's requests last came to: notifications built by the alarm link
+    /// to the pay page there.
+    pub origin: String,
+    pub webhook_secret: Secret,
+    pub webhook_secret_prev: Option<Secret>,
+    pub webhook_secret_prev_until_ms: Option<i64>,
+    pub consecutive_failures: i64,
+}
+
+pub struct Merchant {
+    pub row: MerchantRow,
+    pub config: MerchantConfig,
+    pub branding: Branding,
+}
+
+impl Merchant {
+    pub fn id(&self) -> &str {
+        &self.row.merchant_id
+    }
+
+    pub fn tier(&self) -> Tier {
+        self.row.tier
+    }
+
+    pub fn sandbox(&self) -> bool {
+        self.row.sandbox != 0
+    }
+
+    pub fn daily_limit(&self) -> Option<u64> {
+        self.config
+            .daily_limit
+            .or(self.row.tier.default_daily_limit())
+    }
+
+    pub fn is_dormant(&self, now: i64) -> bool {
+        self.row.dormant != 0 || limits::is_dormant(self.row.last_activity_ms, now)
+    }
+
+    /// The API keys a request may be signed with now: the JSON API, the v2 dialect.
+    pub fn api_keys(&self, real_now: i64) -> Vec<&Secret> {
+        let r = &self.row;
+        keys::valid_now(
+            &r.api_key,
+            r.prev_api_key.as_ref(),
+            r.prev_api_key_until_ms,
+            real_now,
+        )
+    }
+
+    /// The webhook secrets a notification is signed with now: one `v1` each.
+    pub fn webhook_secrets(&self, real_now: i64) -> Vec<&Secret> {
+        let r = &self.row;
+        keys::valid_now(
+            &r.webhook_secret,
+            r.webhook_secret_prev.as_ref(),
+            r.webhook_secret_prev_until_ms,
+            real_now,
+        )
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OrderRow {
+    pub out_trade_no: String,
+    pub transaction_id: String,
+    pub status: OrderStatus,
+    pub amount_total: i64,
+    pub currency: String,
+    pub description: String,
+    pub item_id: Option<String>,
+    pub attach: Option<String>,
+    pub tags_json: Option<String>,
+    pub limit_pay: String,
+    pub notify_url: Option<String>,
+    pub timeout_action: TimeoutAction,
+    pub reminded: i64,
+    pub created_at_ms: i64,
+    pub time_expire_ms: i64,
+    pub paid_at_ms: Option<i64>,
+    pub method: Option<String>,
+    pub card_last4: Option<String>,
+    pub refunded_total: i64,
+    pub opened: i64,
+    pub fingerprint: String,
+    pub pay_attempts: i64,
+    pub pending_until_ms: Option<i64>,
+    pub approval_id: Option<String>,
+    /// Set for orders created through the v2 XML dialect (`domain::v2::OrderMeta`).
+    pub v2_json: Option<String>,
+}
+
+pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_total, currency, \
+    description, item_id, attach, tags_json, limit_pay, notify_url, timeout_action, reminded, \
+    created_at_ms, time_expire_ms, paid_at_ms, method, card_last4, refunded_total, opened, \
+    fingerprint, pay_attempts, pending_until_ms, approval_id, v2_json";
+
+impl OrderRow {
+    pub fn amount(&self) -> Result<Money> {
+        let currency = Currency::parse(&self.currency)
+            .ok_or_else(|| AppError::internal("corrupt currency"))?;
+        Money::new(self.amount_total as u64, currency)
+            .map_err(|_| AppError::internal("corrupt amount"))
+    }
+
+    pub fn methods(&self) -> Vec<PayMethod> {
+        self.limit_pay
+            .split(',')
+            .filter_map(PayMethod::parse)
+            .collect()
+    }
+
+    pub fn v2(&self) -> Result<Option<crate::domain::v2::OrderMeta>> {
+        Ok(self
+            .v2_json
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()?)
+    }
+
+    /// The dialect its events are delivered in.
+    pub fn format(&self) -> Format {
+        if self.v2_json.is_some() {
+            Format::V2
+        } else {
+            Format::Json
+        }
+    }
+}
+
+pub const REFUND_COLUMNS: &str = "out_refund_no, out_trade_no, amount, reason, status, \
+    created_at_ms, fingerprint, approval_id, refund_id, settled_at_ms";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RefundRow {
+    pub out_refund_no: String,
+    pub out_trade_no: String,
+    pub amount: i64,
+    pub reason: Option<String>,
+    pub status: RefundStatus,
+    pub created_at_ms: i64,
+    pub fingerprint: String,
+    pub approval_id: Option<String>,
+    pub refund_id: Option<String>,
+    pub settled_at_ms: Option<i64>,
+}
+
+impl RefundRow {
+    pub fn wire(&self) -> Refund {
+        Refund {
+            out_refund_no: self.out_refund_no.clone(),
+            out_trade_no: self.out_trade_no.clone(),
+            amount: self.amount as u64,
+            status: self.status,
+            created_at: format_rfc3339(self.created_at_ms),
+            reason: self.reason.clone(),
+            approval_id: if self.status == RefundStatus::Processing {
+                self.approval_id.clone()
+            } else {
+                None
+            },
+        }
+    }
+}
+
+pub const EVENT_COLUMNS: &str =
+    "seq, event_id, type, target, order_key, created_at_ms, data_json, notify_url, status, \
+    attempts, next_attempt_at_ms, delivered_at_ms, body, format";
+
+/// An event and where its delivery stands (the outbox row).
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventRow {
+    pub seq: i64,
+    pub event_id: String,
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    pub target: String,
+    pub order_key: String,
+    pub created_at_ms: i64,
+    /// The event's data (the order or refund as it was), JSON.
+    pub data_json: String,
+    pub notify_url: Option<String>,
+    pub status: DeliveryStatus,
+    pub attempts: i64,
+    pub next_attempt_at_ms: Option<i64>,
+    pub delivered_at_ms: Option<i64>,
+    /// The rendered body of events recorded before events were kept as data; empty since.
+    pub body: String,
+    pub format: Format,
+}
+
+pub struct Ledger<'a> {
+    pub sql: &'a SqlStorage,
+    pub env: &'a Env,
+    pub storage: Storage,
+    /// Who asked (the alarm asks as the merchant's last origin).
+    pub call: Call,
+    /// Orders whose status changed in committed transactions: their open pay pages are told.
+    pub changed: std::cell::RefCell<Vec<String>>,
+}
+
+impl<'a> Ledger<'a> {
+    pub fn new(sql: &'a SqlStorage, env: &'a Env, storage: Storage, call: Call) -> Self {
+        Ledger {
+            sql,
+            env,
+            storage,
+            call,
+            changed: Default::default(),
+        }
+    }
+
+    /// Runs `f` inside one storage transaction; an `Err` rolls every write back. Never nested.
+    pub fn atomically<T>(&self, f: impl FnOnce(&Ledger<'a>) -> Result<T>) -> Result<T> {
+        let mut f = Some(f);
+        let mut out: Option<Result<T>> = None;
+        let changes_before = self.changed.borrow().len();
+        let mut body = || -> std::result::Result<JsValue, JsValue> {
+            let r = (f.take().expect("transaction body runs once"))(self);
+            let failed = r.is_err();
+            out = Some(r);
+            if failed {
+                Err(JsValue::from_str("paydesk: roll back"))
+            } else {
+                Ok(JsValue::UNDEFINED)
+            }
+        };
+        let closure = ScopedClosure::borrow_mut(&mut body);
+        let tx: &TxStorage = self.storage.as_raw().unchecked_ref();
+        let res = tx.transaction_sync(&closure);
+        drop(closure);
+        let out = out.unwrap_or_else(|| {
+            Err(AppError::internal(format!(
+                "transaction did not run: {res:?}"
+            )))
+        });
+        if out.is_err() {
+            // Rolled back: those changes never happened.
+            self.changed.borrow_mut().truncate(changes_before);
+        }
+        out
+    }
+
+    pub fn q<T: DeserializeOwned>(&self, sql: &str, binds: Vec<SqlStorageValue>) -> Result<Vec<T>> {
+        let binds = if binds.is_empty() { None } else { Some(binds) };
+        Ok(self.sql.exec(sql, binds)?.to_array()?)
+    }
+
+    pub fn x(&self, sql: &str, binds: Vec<SqlStorageValue>) -> Result<()> {
+        let binds = if binds.is_empty() { None } else { Some(binds) };
+        self.sql.exec(sql, binds)?;
+        Ok(())
+    }
+
+    /// The first row of a query, if any.
+    pub fn first<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        binds: Vec<SqlStorageValue>,
+    ) -> Result<Option<T>> {
+        Ok(self.q(sql, binds)?.into_iter().next())
+    }
+
+    pub fn merchant(&self) -> Result<Option<Merchant>> {
+        let Some(row) = self.first::<MerchantRow>("SELECT * FROM merchant LIMIT 1", vec![])? else {
+            return Ok(None);
+        };
+        Ok(Some(Merchant {
+            config: serde_json::from_str(&row.config_json)?,
+            branding: serde_json::from_str(&row.branding_json)?,
+            row,
+        }))
+    }
+
+    pub fn merchant_or_fail(&self) -> Result<Merchant> {
+        self.merchant()?
+            .ok_or_else(|| AppError::code(ErrorCode::MerchantNotExist, "no such merchant"))
+    }
+
+    /// Real wall-clock time (authentication, token expiry).
+    pub fn real_now(&self) -> i64 {
+        runtime::now_ms()
+    }
+
+    /// The merchant's business time: real time moved by its test clock.
+    pub fn now(&self, m: &Merchant) -> i64 {
+        self.real_now() + m.row.clock_offset_ms
+    }
+
+    pub fn order(&self, out_trade_no: &str) -> Result<Option<OrderRow>> {
+        self.first(
+            &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE out_trade_no = ?"),
+            vec![out_trade_no.into()],
+        )
+    }
+
+    pub fn order_or_fail(&self, out_trade_no: &str) -> Result<OrderRow> {
+        self.order(out_trade_no)?.ok_or_else(|| {
+            AppError::code(ErrorCode::OrderNotExist, "no order with this out_trade_no")
+        })
+    }
+
+    pub fn order_by_transaction_id(&self, transaction_id: &str) -> Result<OrderRow> {
+        self.first(
+            &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE transaction_id = ?"),
+            vec![transaction_id.into()],
+        )?
+        .ok_or_else(|| {
+            AppError::code(
+                ErrorCode::OrderNotExist,
+                "no order with this transaction_id",
+            )
+        })
+    }
+
+    pub fn refund(&self, out_refund_no: &str) -> Result<Option<RefundRow>> {
+        self.first(
+            &format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE out_refund_no = ?"),
+            vec![out_refund_no.into()],
+        )
+    }
+
+    /// A refund known to exist (its id came from storage in this transaction).
+    pub fn refund_known(&self, out_refund_no: &str) -> Result<RefundRow> {
+        self.refund(out_refund_no)?
+            .ok_or_else(|| AppError::internal(format!("refund {out_refund_no} vanished")))
+    }
+
+    pub fn refund_by_refund_id(&self, refund_id: &str) -> Result<Option<RefundRow>> {
+        self.first(
+            &format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE refund_id = ?"),
+            vec![refund_id.into()],
+        )
+    }
+
+    pub fn refunds_of(&self, out_trade_no: &str) -> Result<Vec<RefundRow>> {
+        self.q(
+            &format!(
+                "SELECT {REFUND_COLUMNS} FROM refunds WHERE out_trade_no = ? ORDER BY created_at_ms, out_refund_no"
+            ),
+            vec![out_trade_no.into()],
+        )
+    }
+
+    pub fn event_row(&self, event_id: &str) -> Result<Option<EventRow>> {
+        self.first(
+            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ?"),
+            vec![event_id.into()],
+        )
+    }
+
+    /// The open delivery alert, if any.
+    pub fn open_alert(&self) -> Result<Option<i64>> {
+        #[derive(Deserialize)]
+        struct A {
+            seq: i64,
+        }
+        Ok(self
+            .first::<A>(
+                "SELECT seq FROM alerts WHERE cleared_at_ms IS NULL ORDER BY seq DESC LIMIT 1",
+                vec![],
+            )?
+            .map(|a| a.seq))
+    }
+
+    /// Appends an audit entry chained to the last one.
+    pub fn audit(
+        &self,
+        at_ms: i64,
+        actor: &str,
+        action: &str,
+        target: &str,
+        before: &str,
+        after: &str,
+    ) -> Result<()> {
+        #[derive(Deserialize)]
+        struct Last {
+            seq: i64,
+            hash: String,
+        }
+        let last: Option<Last> = self.first(
+            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+            vec![],
+        )?;
+        let (seq, prev) = match last {
+            Some(l) => (l.seq + 1, l.hash),
+            None => (1, audit::GENESIS.to_owned()),
+        };
+        let record = audit::Record {
+            seq,
+            at_ms,
+            actor,
+            action,
+            target,
+            before,
+            after,
+        };
+        let hash = audit::entry_hash(&prev, &record);
+        self.x(
+            "INSERT INTO audit (seq, at_ms, actor, action, target, before, after, prev_hash, hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                seq.into(),
+                at_ms.into(),
+                actor.into(),
+                action.into(),
+                target.into(),
+                before.into(),
+                after.into(),
+                prev.into(),
+                hash.into(),
+            ],
+        )
+    }
+
+    /// Moves an order to the status `event` leads to (audited), or refuses with the reason it
+    /// cannot.
+    pub fn apply(
+        &self,
+        o: &OrderRow,
+        event: Event,
+        at_ms: i64,
+        actor: &str,
+    ) -> Result<OrderStatus> {
+        let to = advance(o.status, event)?;
+        self.x(
+            "UPDATE orders SET status = ? WHERE out_trade_no = ?",
+            vec![to.as_str().into(), o.out_trade_no.as_str().into()],
+        )?;
+        self.audit(
+            at_ms,
+            actor,
+            &format!("order.{event:?}").to_lowercase(),
+            &o.out_trade_no,
+            o.status.as_str(),
+            to.as_str(),
+        )?;
+        self.changed.borrow_mut().push(o.out_trade_no.clone());
+        Ok(to)
+    }
+
+    /// Records an order event: its data is the order as it is now, plus `extra`'s other fields
+    /// (a decline code, an approval id). Written in the transaction of the change it reports.
+    pub fn order_event(
+        &self,
+        m: &Merchant,
+        at_ms: i64,
+        kind: EventKind,
+        out_trade_no: &str,
+        extra: serde_json::Value,
+    ) -> Result<()> {
+        let o = self.order_or_fail(out_trade_no)?;
+        let mut data = serde_json::to_value(self.wire_order(&o, m)?)?;
+        if let (Some(d), serde_json::Value::Object(x)) = (data.as_object_mut(), extra) {
+            for (k, v) in x {
+                d.entry(k).or_insert(v);
+            }
+        }
+        let url = o.notify_url.clone().or_else(|| m.config.notify_url.clone());
+        self.record_event(
+            at_ms,
+            kind,
+            out_trade_no,
+            out_trade_no,
+            data,
+            url,
+            o.format(),
+        )
+    }
+
+    /// Records a refund event: its data is the refund as it is now; delivered like its order's.
+    pub fn refund_event(
+        &self,
+        m: &Merchant,
+        at_ms: i64,
+        kind: EventKind,
+        out_refund_no: &str,
+    ) -> Result<()> {
+        let r = self.refund_known(out_refund_no)?;
+        let o = self.order(&r.out_trade_no)?;
+        let format = o.as_ref().map_or(Format::Json, OrderRow::format);
+        let url = o
+            .and_then(|o| o.notify_url)
+            .or_else(|| m.config.notify_url.clone());
+        let data = serde_json::to_value(r.wire())?;
+        self.record_event(
+            at_ms,
+            kind,
+            out_refund_no,
+            &r.out_trade_no,
+            data,
+            url,
+            format,
+        )
+    }
+
+    /// The outbox row: the event as data, pending delivery if it has somewhere to go.
+    #[allow(clippy::too_many_arguments)]
+    fn record_event(
+        &self,
+        at_ms: i64,
+        kind: EventKind,
+        target: &str,
+        order_key: &str,
+        data: serde_json::Value,
+        url: Option<String>,
+        format: Format,
+    ) -> Result<()> {
+        let status = DeliveryStatus::of_new_event(format, kind, url.is_some());
+        self.x(
+            "INSERT INTO events (event_id, type, target, created_at_ms, data_json, order_key, body,
+                                 notify_url, status, next_attempt_at_ms, format)
+             VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?)",
+            vec![
+                format!("evt_{}", runtime::random_hex(12)).into(),
+                kind.as_str().into(),
+                target.into(),
+                at_ms.into(),
+                data.to_string().into(),
+                order_key.into(),
+                url.into(),
+                status.as_str().into(),
+                at_ms.into(),
+                format.as_str().into(),
+            ],
+        )
+    }
+
+    /// The order on the wire, with a checkout URL (on the merchant's origin) whose token
+    /// expires a day after the deadline.
+    pub fn wire_order(&self, o: &OrderRow, m: &Merchant) -> Result<Order> {
+        let key = runtime::checkout_token_key(self.env)?;
+        // The token is checked against real time; the deadline is business time.
+        let expires_at = (o.time_expire_ms - m.row.clock_offset_ms) / 1000 + 86_400;
+        let token = CheckoutToken {
+            merchant_id: m.id().to_owned(),
+            out_trade_no: o.out_trade_no.clone(),
+            expires_at,
+        }
+        .encode(key.peek().as_bytes())
+        .ok_or_else(|| AppError::internal("order number cannot be tokenised"))?;
+        Ok(Order {
+            out_trade_no: o.out_trade_no.clone(),
+            transaction_id: o.transaction_id.clone(),
+            status: o.status,
+            amount: o.amount()?,
+            description: o.description.clone(),
+            created_at: format_rfc3339(o.created_at_ms),
+            time_expire: format_rfc3339(o.time_expire_ms),
+            checkout_url: format!("{}/pay/{token}", m.row.origin),
+            paid_at: o.paid_at_ms.map(format_rfc3339),
+            method: o.method.as_deref().and_then(PayMethod::parse),
+            refunded_total: o.refunded_total as u64,
+            attach: o.attach.clone(),
+            tags: o
+                .tags_json
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()?,
+            item_id: o.item_id.clone(),
+            timeout_action: o.timeout_action,
+            limit_pay: o.methods(),
+            approval_id: if o.status == OrderStatus::PendingApproval {
+                o.approval_id.clone()
+            } else {
+                None
+            },
+        })
+    }
+}
+
+/// Parses a JSON body into a request type; malformed JSON, wrong types and unknown fields are
+/// `PARAM_ERROR` naming what serde found (never internal detail).
+pub fn parse_body<T: DeserializeOwned>(body: &str) -> Result<T> {
+    serde_json::from_str(body).map_err(|e| {
+        let msg = e.to_string();
+        let param = msg
+            .split('`')
+            .nth(1)
+            .filter(|_| msg.starts_with("unknown field") || msg.starts_with("missing field"))
+            .unwrap_or("body");
+        AppError::param(param, format!("invalid request body: {msg}"))
+    })
+}
