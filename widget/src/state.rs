@@ -3,7 +3,7 @@
 
 use crate::i18n::Lang;
 use paydesk_shared::api::{CardInput, NextStep, PayMethod, PayRequest};
-use paydesk_shared::{CheckoutView, OrderStatus, PayOutcome, PayPageData};
+use paydesk_shared::{card, CheckoutView, OrderStatus, PayOutcome, PayPageData};
 use std::rc::Rc;
 use yew::Reducible;
 
@@ -225,14 +225,16 @@ impl State {
                     .chars()
                     .filter(char::is_ascii_digit)
                     .collect();
-                if !paydesk_shared::card::number_ok(&digits) {
+                if !card::number_ok(&digits) {
                     return Err(("number", "card_number_invalid"));
                 }
-                let (mm, yy) =
-                    parse_expiry(&self.card.expiry).ok_or(("expiry", "card_expiry_invalid"))?;
-                if !(3..=4).contains(&self.card.cvc.len())
-                    || !self.card.cvc.bytes().all(|b| b.is_ascii_digit())
-                {
+                // The edge's expiry and CVC rules, at the page's clock (UTC, like the edge's).
+                let (now_year, now_month) = paydesk_shared::time::year_month(self.now_ms);
+                let (mm, yyyy) = parse_expiry(&self.card.expiry)
+                    .map(|(mm, yy)| (mm, 2000 + u16::from(yy)))
+                    .filter(|&(mm, yyyy)| card::expiry_ok(mm, yyyy, now_year, now_month))
+                    .ok_or(("expiry", "card_expiry_invalid"))?;
+                if !card::cvc_ok(&self.card.cvc) {
                     return Err(("cvc", "card_cvc_invalid"));
                 }
                 Ok(PayRequest {
@@ -241,7 +243,7 @@ impl State {
                     card: Some(CardInput {
                         number: digits,
                         exp_month: mm,
-                        exp_year: 2000 + u16::from(yy),
+                        exp_year: yyyy,
                         cvc: self.card.cvc.clone(),
                     }),
                     submission_key: key,
@@ -510,6 +512,24 @@ pub(crate) mod tests {
             .reduce(Action::EditExpiry("13".into()))
             .reduce(Action::Submit { key: "k".into() });
         assert_eq!(s.field_error.unwrap().0, "expiry");
+    }
+
+    #[test]
+    fn an_expiry_the_edge_would_refuse_is_pointed_out_before_sending() {
+        // NOW is November 2026: this month passes, last month and 2047 do not.
+        for (typed, ok) in [
+            ("1126", true),
+            ("1026", false),
+            ("1246", true),
+            ("0147", false),
+        ] {
+            let s = card(state(), "4242424242424242")
+                .reduce(Action::EditExpiry(typed.into()))
+                .reduce(Action::Submit { key: "k".into() });
+            let expected = (!ok).then_some(("expiry", "card_expiry_invalid"));
+            assert_eq!(s.field_error, expected, "{typed}");
+            assert_eq!(s.submissions, u32::from(ok), "{typed}");
+        }
     }
 
     #[test]
