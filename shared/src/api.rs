@@ -6,6 +6,8 @@ use crate::status::{OrderStatus, RefundStatus};
 use serde::{Deserialize, Serialize};
 
 /// Stable error codes. The HTTP status belongs to the code, so every surface maps them alike.
+/// A reader meeting a code it does not know yet (a newer edge) gets [`ErrorCode::Unknown`]
+/// instead of failing to read the whole error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
@@ -40,6 +42,9 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     PaymentFailed,
     SystemError,
+    /// Any code this build does not know. Only read, never answered by the edge.
+    #[serde(other)]
+    Unknown,
 }
 
 impl ErrorCode {
@@ -58,7 +63,7 @@ impl ErrorCode {
             BodyTooLarge => 413,
             UnsupportedMediaType => 415,
             FrequencyLimited => 429,
-            SystemError => 500,
+            SystemError | Unknown => 500,
         }
     }
 
@@ -97,6 +102,7 @@ impl ErrorCode {
             UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             PaymentFailed => "PAYMENT_FAILED",
             SystemError => "SYSTEM_ERROR",
+            Unknown => "UNKNOWN",
         }
     }
 }
@@ -108,6 +114,8 @@ pub struct ApiError {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub param: Option<String>,
+    /// The edge always sends one; a reader that finds none still gets the code and message.
+    #[serde(default)]
     pub request_id: String,
 }
 
@@ -313,6 +321,7 @@ mod tests {
             UnsupportedMediaType,
             PaymentFailed,
             SystemError,
+            Unknown,
         ] {
             assert_eq!(
                 serde_json::to_string(&c).unwrap(),
@@ -320,6 +329,16 @@ mod tests {
             );
             assert!((400..=500).contains(&c.http_status()));
         }
+    }
+
+    #[test]
+    fn a_code_this_build_does_not_know_reads_as_unknown() {
+        let e: ApiError =
+            serde_json::from_str(r#"{"code":"SOMETHING_NEW","message":"m","request_id":"r"}"#)
+                .unwrap();
+        assert_eq!(e.code, ErrorCode::Unknown);
+        let e: ApiError = serde_json::from_str(r#"{"code":"ORDER_PAID","message":"m"}"#).unwrap();
+        assert_eq!((e.code, e.request_id.as_str()), (ErrorCode::OrderPaid, ""));
     }
 
     #[test]
