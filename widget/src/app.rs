@@ -126,8 +126,7 @@ pub fn App(props: &AppProps) -> Html {
                         if answer == PayOutcome::Paid {
                             api::remember_method(method);
                         }
-                        let action = crate::form::outcome_action(answer);
-                        dispatch.dispatch(action);
+                        dispatch.dispatch(answer.into());
                     });
                 }
             }

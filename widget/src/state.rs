@@ -2,7 +2,7 @@
 //! every transition is tested natively (`cargo test -p paydesk-widget`).
 
 use crate::i18n::Lang;
-use paydesk_shared::api::{CardInput, NextStep, PayMethod, PayRequest};
+use paydesk_shared::api::{CardInput, ErrorCode, NextStep, PayMethod, PayRequest};
 use paydesk_shared::{card, CheckoutView, OrderStatus, PayOutcome, PayPageData};
 use std::rc::Rc;
 use yew::Reducible;
@@ -88,9 +88,9 @@ pub enum Action {
         message: String,
         next_step: NextStep,
     },
-    /// Refused for the order's state (closed, paid, awaiting approval...): the code.
+    /// Refused for the order's state (closed, paid, awaiting approval...) or the request.
     Refused {
-        code: String,
+        code: ErrorCode,
         message: String,
     },
     NetworkFailed,
@@ -100,6 +100,28 @@ pub enum Action {
     SetLang(Lang),
     /// The payer dismissed a failure to try again (same or other method).
     Dismiss,
+}
+
+/// The one mapping of a pay attempt's answer to the reducer's action, for the wasm page's pay
+/// call and for the page the worker renders after a form post.
+impl From<PayOutcome> for Action {
+    fn from(o: PayOutcome) -> Action {
+        match o {
+            PayOutcome::Paid => Action::Paid,
+            PayOutcome::Pending => Action::Pending,
+            PayOutcome::Declined {
+                code,
+                message,
+                next_step,
+            } => Action::Declined {
+                code,
+                message,
+                next_step,
+            },
+            PayOutcome::Refused { code, message } => Action::Refused { code, message },
+            PayOutcome::Unavailable => Action::NetworkFailed,
+        }
+    }
 }
 
 impl State {
@@ -155,28 +177,17 @@ impl State {
             .field_error
             .as_ref()
             .and_then(|(f, r)| FIELD_ERRORS.into_iter().find(|(kf, kr)| kf == f && kr == r));
-        let action = match seed.outcome.clone() {
-            None => return s,
+        match seed.outcome.clone() {
+            None => s,
+            // No request is in flight for the answer to fail: the page offers the retry at once.
             Some(PayOutcome::Unavailable) => {
                 if s.can_pay() {
                     s.phase = Phase::NetworkLost;
                 }
-                return s;
+                s
             }
-            Some(PayOutcome::Paid) => Action::Paid,
-            Some(PayOutcome::Pending) => Action::Pending,
-            Some(PayOutcome::Declined {
-                code,
-                message,
-                next_step,
-            }) => Action::Declined {
-                code,
-                message,
-                next_step,
-            },
-            Some(PayOutcome::Refused { code, message }) => Action::Refused { code, message },
-        };
-        Rc::unwrap_or_clone(Rc::new(s).reduce(action))
+            Some(o) => Rc::unwrap_or_clone(Rc::new(s).reduce(o.into())),
+        }
     }
 
     pub fn methods(&self) -> Vec<PayMethod> {
@@ -333,15 +344,15 @@ impl Reducible for State {
                 s.submission_key.clear();
             }
             Action::Refused { code, message } => {
-                s.view.status = match code.as_str() {
-                    "ORDER_PAID" => OrderStatus::Success,
-                    "ORDER_CLOSED" => OrderStatus::Closed,
-                    "PENDING_APPROVAL" => OrderStatus::PendingApproval,
+                s.view.status = match code {
+                    ErrorCode::OrderPaid => OrderStatus::Success,
+                    ErrorCode::OrderClosed => OrderStatus::Closed,
+                    ErrorCode::PendingApproval => OrderStatus::PendingApproval,
                     _ => s.view.status,
                 };
                 s.phase = phase_for_status(s.view.status, s.deadline_ms, s.now_ms).unwrap_or(
                     Phase::Failed {
-                        code,
+                        code: code.as_str().into(),
                         message,
                         next_step: NextStep::None,
                     },
@@ -533,6 +544,22 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_refusal_with_a_code_this_page_does_not_know_is_a_plain_failure() {
+        let s = card(state(), "4242424242424242")
+            .reduce(Action::Submit { key: "k".into() })
+            .reduce(
+                PayOutcome::Refused {
+                    code: ErrorCode::Unknown,
+                    message: "m".into(),
+                }
+                .into(),
+            );
+        assert!(matches!(&s.phase, Phase::Failed { code, .. } if code == "UNKNOWN"));
+        assert_eq!(s.view.status, OrderStatus::NotPay);
+        assert!(s.can_pay());
+    }
+
+    #[test]
     fn decline_then_switch_method_then_success() {
         let s = card(state(), "4000000000000002").reduce(Action::Submit { key: "k".into() });
         let s = s.reduce(Action::Declined {
@@ -623,7 +650,7 @@ pub(crate) mod tests {
     fn refusals_move_to_the_orders_state() {
         let s = card(state(), "4242424242424242").reduce(Action::Submit { key: "k".into() });
         let s = s.reduce(Action::Refused {
-            code: "ORDER_CLOSED".into(),
+            code: ErrorCode::OrderClosed,
             message: "closed".into(),
         });
         assert_eq!(s.phase, Phase::Blocked);
