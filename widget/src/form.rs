@@ -318,7 +318,7 @@ mod tests {
 
     #[test]
     fn what_was_typed_before_hydration_is_put_back() {
-        use crate::app::Restore;
+        use crate::hooks::Restore;
         let s = State::seeded(&page(RenderSeed::default()), Lang::En, NOW);
         assert_eq!(s.method, PayMethod::CreditCard);
         let typed = Restore {

@@ -2,17 +2,20 @@
 //! `ssr`, [`render_page`]) and inlines the order's [`PayPageData`] as JSON in `#paydesk-data`;
 //! in the browser (feature `browser`), [`mount`] hydrates that markup with the same data, so the
 //! page is readable and payable (a real HTML form) before the wasm arrives. Behaviour lives in
-//! the pure reducer of [`state`]; [`api`] is the only module that talks to the edge; [`form`]
-//! is what the worker does with the form when there is no JavaScript.
+//! the pure reducer of [`state`]; [`hooks`] hold the side effects; [`api`] is the only module
+//! that talks to the edge; [`form`] is what the worker does with the form when there is no
+//! JavaScript.
 
 pub mod api;
 pub mod app;
 pub mod components;
 pub mod form;
+pub mod hooks;
 pub mod i18n;
 pub mod state;
 
-pub use app::{App, AppProps, Restore};
+pub use app::{App, AppProps};
+pub use hooks::Restore;
 use paydesk_shared::PayPageData;
 
 impl AppProps {

@@ -219,6 +219,18 @@ impl State {
             )
     }
 
+    /// Whether "try again" sends the same choice again (a decline worth retrying, or a lost
+    /// answer) rather than going back to the form.
+    pub fn retry_resends(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Failed {
+                next_step: NextStep::Retry,
+                ..
+            } | Phase::NetworkLost
+        )
+    }
+
     /// The pay request for the current choice, or the field the payer must fix.
     pub fn pay_request(&self) -> Result<PayRequest, (&'static str, &'static str)> {
         let key = Some(self.submission_key.clone()).filter(|k| !k.is_empty());
@@ -602,6 +614,26 @@ pub(crate) mod tests {
             s.submission_key, "first",
             "a retry must not pay twice if the first arrived"
         );
+    }
+
+    #[test]
+    fn try_again_resends_only_a_retryable_decline_or_a_lost_answer() {
+        let sent = card(state(), "4242424242424242").reduce(Action::Submit { key: "k".into() });
+        let declined = |next_step| Action::Declined {
+            code: "PROCESSING_ERROR".into(),
+            message: "m".into(),
+            next_step,
+        };
+        assert!(sent
+            .clone()
+            .reduce(declined(NextStep::Retry))
+            .retry_resends());
+        assert!(!sent
+            .clone()
+            .reduce(declined(NextStep::SwitchMethod))
+            .retry_resends());
+        assert!(sent.clone().reduce(Action::NetworkFailed).retry_resends());
+        assert!(!sent.retry_resends());
     }
 
     #[test]
