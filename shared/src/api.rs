@@ -1,5 +1,5 @@
-//! Wire types of the merchant JSON API and the checkout API (DESIGN.md §3.1, §3.3), and the
-//! stable error codes every surface answers with.
+//! Wire types of the merchant JSON API and the checkout API (the contract is
+//! `docs/openapi.json`), and the stable error codes every surface answers with.
 
 use crate::money::Money;
 use crate::status::{OrderStatus, RefundStatus};
@@ -119,7 +119,7 @@ pub struct ApiError {
     pub request_id: String,
 }
 
-/// What the deadline does (DESIGN.md §3.1 `timeout_action`).
+/// What the deadline does to an unpaid order: close it, or only remind the merchant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeoutAction {

@@ -1,5 +1,5 @@
-//! What the pay page shows (DESIGN.md §3.3): the edge builds a [`CheckoutView`] for a checkout
-//! token and inlines it into the page; the widget renders it.
+//! What the pay page shows (`docs/architecture.md`, "The pay page"): the edge builds a
+//! [`CheckoutView`] for a checkout token and inlines it into the page; the widget renders it.
 
 use crate::api::{ErrorCode, PayMethod};
 use crate::money::Money;
@@ -55,7 +55,7 @@ pub struct PayPageData {
 
 /// What the worker's server-side render of the pay page started from, inlined beside the view:
 /// the widget's first render must equal the server's markup, so it starts from the same language,
-/// clock and form state (DESIGN.md §5).
+/// clock and form state, or hydration would meet markup it did not render.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RenderSeed {
     /// `zh` or `en`: from `?lang=`, else the request's `Accept-Language`.

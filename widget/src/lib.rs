@@ -32,7 +32,8 @@ impl AppProps {
     }
 }
 
-/// The pay page's markup for `data`, by the components the browser hydrates (DESIGN.md §5).
+/// The pay page's markup for `data`, by the components the browser hydrates: the page is
+/// readable and payable before (or without) the wasm.
 #[cfg(feature = "ssr")]
 pub async fn render_page(data: PayPageData) -> String {
     yew::LocalServerRenderer::<App>::with_props(AppProps::for_page(data, None))
@@ -87,7 +88,7 @@ mod browser {
             renderer.render()
         };
         std::mem::forget(handle);
-        // Load can be measured from outside (DESIGN.md §5).
+        // Load can be measured from outside (the bench and the black-box tests wait for these).
         let _ = root.set_attribute("data-paydesk-ready", "");
         if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
             let _ = perf.mark("paydesk:interactive");
