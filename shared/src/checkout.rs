@@ -1,7 +1,7 @@
-//! What the pay page shows (DESIGN.md §3.3): the edge builds a [`CheckoutView`] for a checkout
-//! token and inlines it into the page; the widget renders it.
+//! What the pay page shows (`docs/architecture.md`, "The pay page"): the edge builds a
+//! [`CheckoutView`] for a checkout token and inlines it into the page; the widget renders it.
 
-use crate::api::PayMethod;
+use crate::api::{ErrorCode, PayMethod};
 use crate::money::Money;
 use crate::status::OrderStatus;
 use serde::{Deserialize, Serialize};
@@ -55,7 +55,7 @@ pub struct PayPageData {
 
 /// What the worker's server-side render of the pay page started from, inlined beside the view:
 /// the widget's first render must equal the server's markup, so it starts from the same language,
-/// clock and form state (DESIGN.md §5).
+/// clock and form state, or hydration would meet markup it did not render.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RenderSeed {
     /// `zh` or `en`: from `?lang=`, else the request's `Accept-Language`.
@@ -93,8 +93,10 @@ pub enum PayOutcome {
         message: String,
         next_step: crate::api::NextStep,
     },
+    /// Refused for the order's state or the request (the edge's error body); a code this
+    /// build does not know reads as [`ErrorCode::Unknown`]. On the wire `code` is the string.
     Refused {
-        code: String,
+        code: ErrorCode,
         message: String,
     },
     /// The ledger could not be reached: nothing was charged, try again.
@@ -128,5 +130,27 @@ mod tests {
         assert!(json["merchant"].get("logo_url").is_none());
         let back: CheckoutView = serde_json::from_value(json).unwrap();
         assert_eq!(back, v);
+    }
+
+    #[test]
+    fn a_refusal_carries_its_code_as_the_wire_string() {
+        let o = PayOutcome::Refused {
+            code: ErrorCode::OrderPaid,
+            message: "m".into(),
+        };
+        let json = serde_json::to_string(&o).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"refused","code":"ORDER_PAID","message":"m"}"#
+        );
+        assert_eq!(serde_json::from_str::<PayOutcome>(&json).unwrap(), o);
+        let newer = r#"{"kind":"refused","code":"SOMETHING_NEW","message":"m"}"#;
+        assert!(matches!(
+            serde_json::from_str::<PayOutcome>(newer).unwrap(),
+            PayOutcome::Refused {
+                code: ErrorCode::Unknown,
+                ..
+            }
+        ));
     }
 }

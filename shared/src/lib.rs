@@ -1,5 +1,6 @@
-//! paydesk-shared: the contract between the edge and the widget (DESIGN.md §1). No I/O, no
-//! platform types. Signing is behind the `crypto` feature so the widget does not carry it.
+//! paydesk-shared: the contract between the edge and the widget (`docs/architecture.md`, "Two
+//! halves and a contract"). No I/O, no platform types. Signing is behind the `crypto` feature so
+//! the widget does not carry it.
 
 pub mod api;
 pub mod card;

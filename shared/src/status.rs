@@ -1,4 +1,4 @@
-//! Order and refund statuses as they appear on the wire (DESIGN.md §3.1).
+//! Order and refund statuses as they appear on the wire (`docs/openapi.json`).
 
 use core::fmt;
 use serde::{Deserialize, Serialize};

@@ -38,6 +38,12 @@ pub fn format_rfc3339(unix_ms: i64) -> String {
     )
 }
 
+/// The UTC year and month (1-12) of an instant: what a card's expiry is compared with.
+pub fn year_month(unix_ms: i64) -> (u16, u8) {
+    let (y, m, _) = civil_from_days(unix_ms.div_euclid(86_400_000));
+    (y.clamp(0, i64::from(u16::MAX)) as u16, m as u8)
+}
+
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]` into unix milliseconds.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
@@ -170,6 +176,15 @@ mod tests {
             parse_rfc3339("2024-02-29T00:00:00Z"),
             Some(1_709_164_800_000)
         );
+    }
+
+    #[test]
+    fn year_and_month() {
+        assert_eq!(year_month(0), (1970, 1));
+        assert_eq!(year_month(1_795_778_560_000), (2026, 11));
+        let new_year = parse_rfc3339("2027-01-01T00:00:00Z").unwrap();
+        assert_eq!(year_month(new_year - 1), (2026, 12));
+        assert_eq!(year_month(new_year), (2027, 1));
     }
 
     #[test]

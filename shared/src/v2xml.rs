@@ -1,4 +1,4 @@
-//! The XML envelope of the WeChat Pay v2 protocol (DESIGN.md §3.2): one `<xml>` root holding flat
+//! The XML envelope of the WeChat Pay v2 protocol: one `<xml>` root holding flat
 //! fields, text or CDATA, UTF-8.
 //!
 //! The parser is written for hostile input, not for XML in general:

@@ -4,13 +4,13 @@
 
 use crate::i18n::Lang;
 use crate::state::{Action, State};
-use paydesk_shared::api::{NextStep, PayMethod, PayRequest, PayResult};
+use paydesk_shared::api::{ApiError, NextStep, PayMethod, PayRequest, PayResult};
 use paydesk_shared::{CheckoutView, OrderStatus, PayOutcome, RenderSeed};
 use std::rc::Rc;
 use yew::Reducible;
 
 /// Reads the checkout API's answer to `POST /api/checkout/{token}/pay`: 200/402 carry a
-/// [`PayResult`], other 4xx an error code; anything else is as good as no answer
+/// [`PayResult`], other 4xx an [`ApiError`]; anything else is as good as no answer
 /// ([`PayOutcome::Unavailable`]: the page keeps what was typed and offers to retry).
 pub fn pay_outcome(status: u16, body: &str) -> PayOutcome {
     if status == 200 || status == 402 {
@@ -25,36 +25,12 @@ pub fn pay_outcome(status: u16, body: &str) -> PayOutcome {
             Err(_) => PayOutcome::Unavailable,
         };
     }
-    #[derive(serde::Deserialize)]
-    struct Err {
-        code: String,
-        message: String,
-    }
-    match serde_json::from_str::<Err>(body) {
+    match serde_json::from_str::<ApiError>(body) {
         Ok(e) if status < 500 => PayOutcome::Refused {
             code: e.code,
             message: e.message,
         },
         _ => PayOutcome::Unavailable,
-    }
-}
-
-/// The reducer's action for a pay call's outcome.
-pub fn outcome_action(o: PayOutcome) -> Action {
-    match o {
-        PayOutcome::Paid => Action::Paid,
-        PayOutcome::Pending => Action::Pending,
-        PayOutcome::Declined {
-            code,
-            message,
-            next_step,
-        } => Action::Declined {
-            code,
-            message,
-            next_step,
-        },
-        PayOutcome::Refused { code, message } => Action::Refused { code, message },
-        PayOutcome::Unavailable => Action::NetworkFailed,
     }
 }
 
@@ -186,6 +162,7 @@ pub fn percent_decode(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::state::tests::NOW;
+    use paydesk_shared::api::ErrorCode;
 
     /// The state tests' order, with credit card offered first.
     fn view() -> CheckoutView {
@@ -341,7 +318,7 @@ mod tests {
 
     #[test]
     fn what_was_typed_before_hydration_is_put_back() {
-        use crate::app::Restore;
+        use crate::hooks::Restore;
         let s = State::seeded(&page(RenderSeed::default()), Lang::En, NOW);
         assert_eq!(s.method, PayMethod::CreditCard);
         let typed = Restore {
@@ -397,7 +374,7 @@ mod tests {
         assert_eq!(
             pay_outcome(409, r#"{"code":"ORDER_PAID","message":"m"}"#),
             PayOutcome::Refused {
-                code: "ORDER_PAID".into(),
+                code: ErrorCode::OrderPaid,
                 message: "m".into()
             }
         );
@@ -406,9 +383,6 @@ mod tests {
             PayOutcome::Unavailable
         );
         assert_eq!(pay_outcome(200, "not json"), PayOutcome::Unavailable);
-        assert_eq!(
-            outcome_action(PayOutcome::Unavailable),
-            Action::NetworkFailed
-        );
+        assert_eq!(Action::from(PayOutcome::Unavailable), Action::NetworkFailed);
     }
 }

@@ -2,17 +2,20 @@
 //! `ssr`, [`render_page`]) and inlines the order's [`PayPageData`] as JSON in `#paydesk-data`;
 //! in the browser (feature `browser`), [`mount`] hydrates that markup with the same data, so the
 //! page is readable and payable (a real HTML form) before the wasm arrives. Behaviour lives in
-//! the pure reducer of [`state`]; [`api`] is the only module that talks to the edge; [`form`]
-//! is what the worker does with the form when there is no JavaScript.
+//! the pure reducer of [`state`]; [`hooks`] hold the side effects; [`api`] is the only module
+//! that talks to the edge; [`form`] is what the worker does with the form when there is no
+//! JavaScript.
 
 pub mod api;
 pub mod app;
 pub mod components;
 pub mod form;
+pub mod hooks;
 pub mod i18n;
 pub mod state;
 
-pub use app::{App, AppProps, Restore};
+pub use app::{App, AppProps};
+pub use hooks::Restore;
 use paydesk_shared::PayPageData;
 
 impl AppProps {
@@ -29,7 +32,8 @@ impl AppProps {
     }
 }
 
-/// The pay page's markup for `data`, by the components the browser hydrates (DESIGN.md §5).
+/// The pay page's markup for `data`, by the components the browser hydrates: the page is
+/// readable and payable before (or without) the wasm.
 #[cfg(feature = "ssr")]
 pub async fn render_page(data: PayPageData) -> String {
     yew::LocalServerRenderer::<App>::with_props(AppProps::for_page(data, None))
@@ -84,7 +88,7 @@ mod browser {
             renderer.render()
         };
         std::mem::forget(handle);
-        // Load can be measured from outside (DESIGN.md §5).
+        // Load can be measured from outside (the bench and the black-box tests wait for these).
         let _ = root.set_attribute("data-paydesk-ready", "");
         if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
             let _ = perf.mark("paydesk:interactive");

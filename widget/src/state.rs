@@ -2,8 +2,8 @@
 //! every transition is tested natively (`cargo test -p paydesk-widget`).
 
 use crate::i18n::Lang;
-use paydesk_shared::api::{CardInput, NextStep, PayMethod, PayRequest};
-use paydesk_shared::{CheckoutView, OrderStatus, PayOutcome, PayPageData};
+use paydesk_shared::api::{CardInput, ErrorCode, NextStep, PayMethod, PayRequest};
+use paydesk_shared::{card, CheckoutView, OrderStatus, PayOutcome, PayPageData};
 use std::rc::Rc;
 use yew::Reducible;
 
@@ -88,9 +88,9 @@ pub enum Action {
         message: String,
         next_step: NextStep,
     },
-    /// Refused for the order's state (closed, paid, awaiting approval...): the code.
+    /// Refused for the order's state (closed, paid, awaiting approval...) or the request.
     Refused {
-        code: String,
+        code: ErrorCode,
         message: String,
     },
     NetworkFailed,
@@ -100,6 +100,28 @@ pub enum Action {
     SetLang(Lang),
     /// The payer dismissed a failure to try again (same or other method).
     Dismiss,
+}
+
+/// The one mapping of a pay attempt's answer to the reducer's action, for the wasm page's pay
+/// call and for the page the worker renders after a form post.
+impl From<PayOutcome> for Action {
+    fn from(o: PayOutcome) -> Action {
+        match o {
+            PayOutcome::Paid => Action::Paid,
+            PayOutcome::Pending => Action::Pending,
+            PayOutcome::Declined {
+                code,
+                message,
+                next_step,
+            } => Action::Declined {
+                code,
+                message,
+                next_step,
+            },
+            PayOutcome::Refused { code, message } => Action::Refused { code, message },
+            PayOutcome::Unavailable => Action::NetworkFailed,
+        }
+    }
 }
 
 impl State {
@@ -155,28 +177,17 @@ impl State {
             .field_error
             .as_ref()
             .and_then(|(f, r)| FIELD_ERRORS.into_iter().find(|(kf, kr)| kf == f && kr == r));
-        let action = match seed.outcome.clone() {
-            None => return s,
+        match seed.outcome.clone() {
+            None => s,
+            // No request is in flight for the answer to fail: the page offers the retry at once.
             Some(PayOutcome::Unavailable) => {
                 if s.can_pay() {
                     s.phase = Phase::NetworkLost;
                 }
-                return s;
+                s
             }
-            Some(PayOutcome::Paid) => Action::Paid,
-            Some(PayOutcome::Pending) => Action::Pending,
-            Some(PayOutcome::Declined {
-                code,
-                message,
-                next_step,
-            }) => Action::Declined {
-                code,
-                message,
-                next_step,
-            },
-            Some(PayOutcome::Refused { code, message }) => Action::Refused { code, message },
-        };
-        Rc::unwrap_or_clone(Rc::new(s).reduce(action))
+            Some(o) => Rc::unwrap_or_clone(Rc::new(s).reduce(o.into())),
+        }
     }
 
     pub fn methods(&self) -> Vec<PayMethod> {
@@ -208,6 +219,18 @@ impl State {
             )
     }
 
+    /// Whether "try again" sends the same choice again (a decline worth retrying, or a lost
+    /// answer) rather than going back to the form.
+    pub fn retry_resends(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Failed {
+                next_step: NextStep::Retry,
+                ..
+            } | Phase::NetworkLost
+        )
+    }
+
     /// The pay request for the current choice, or the field the payer must fix.
     pub fn pay_request(&self) -> Result<PayRequest, (&'static str, &'static str)> {
         let key = Some(self.submission_key.clone()).filter(|k| !k.is_empty());
@@ -225,14 +248,16 @@ impl State {
                     .chars()
                     .filter(char::is_ascii_digit)
                     .collect();
-                if !paydesk_shared::card::number_ok(&digits) {
+                if !card::number_ok(&digits) {
                     return Err(("number", "card_number_invalid"));
                 }
-                let (mm, yy) =
-                    parse_expiry(&self.card.expiry).ok_or(("expiry", "card_expiry_invalid"))?;
-                if !(3..=4).contains(&self.card.cvc.len())
-                    || !self.card.cvc.bytes().all(|b| b.is_ascii_digit())
-                {
+                // The edge's expiry and CVC rules, at the page's clock (UTC, like the edge's).
+                let (now_year, now_month) = paydesk_shared::time::year_month(self.now_ms);
+                let (mm, yyyy) = parse_expiry(&self.card.expiry)
+                    .map(|(mm, yy)| (mm, 2000 + u16::from(yy)))
+                    .filter(|&(mm, yyyy)| card::expiry_ok(mm, yyyy, now_year, now_month))
+                    .ok_or(("expiry", "card_expiry_invalid"))?;
+                if !card::cvc_ok(&self.card.cvc) {
                     return Err(("cvc", "card_cvc_invalid"));
                 }
                 Ok(PayRequest {
@@ -241,7 +266,7 @@ impl State {
                     card: Some(CardInput {
                         number: digits,
                         exp_month: mm,
-                        exp_year: 2000 + u16::from(yy),
+                        exp_year: yyyy,
                         cvc: self.card.cvc.clone(),
                     }),
                     submission_key: key,
@@ -331,15 +356,15 @@ impl Reducible for State {
                 s.submission_key.clear();
             }
             Action::Refused { code, message } => {
-                s.view.status = match code.as_str() {
-                    "ORDER_PAID" => OrderStatus::Success,
-                    "ORDER_CLOSED" => OrderStatus::Closed,
-                    "PENDING_APPROVAL" => OrderStatus::PendingApproval,
+                s.view.status = match code {
+                    ErrorCode::OrderPaid => OrderStatus::Success,
+                    ErrorCode::OrderClosed => OrderStatus::Closed,
+                    ErrorCode::PendingApproval => OrderStatus::PendingApproval,
                     _ => s.view.status,
                 };
                 s.phase = phase_for_status(s.view.status, s.deadline_ms, s.now_ms).unwrap_or(
                     Phase::Failed {
-                        code,
+                        code: code.as_str().into(),
                         message,
                         next_step: NextStep::None,
                     },
@@ -513,6 +538,40 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn an_expiry_the_edge_would_refuse_is_pointed_out_before_sending() {
+        // NOW is November 2026: this month passes, last month and 2047 do not.
+        for (typed, ok) in [
+            ("1126", true),
+            ("1026", false),
+            ("1246", true),
+            ("0147", false),
+        ] {
+            let s = card(state(), "4242424242424242")
+                .reduce(Action::EditExpiry(typed.into()))
+                .reduce(Action::Submit { key: "k".into() });
+            let expected = (!ok).then_some(("expiry", "card_expiry_invalid"));
+            assert_eq!(s.field_error, expected, "{typed}");
+            assert_eq!(s.submissions, u32::from(ok), "{typed}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_with_a_code_this_page_does_not_know_is_a_plain_failure() {
+        let s = card(state(), "4242424242424242")
+            .reduce(Action::Submit { key: "k".into() })
+            .reduce(
+                PayOutcome::Refused {
+                    code: ErrorCode::Unknown,
+                    message: "m".into(),
+                }
+                .into(),
+            );
+        assert!(matches!(&s.phase, Phase::Failed { code, .. } if code == "UNKNOWN"));
+        assert_eq!(s.view.status, OrderStatus::NotPay);
+        assert!(s.can_pay());
+    }
+
+    #[test]
     fn decline_then_switch_method_then_success() {
         let s = card(state(), "4000000000000002").reduce(Action::Submit { key: "k".into() });
         let s = s.reduce(Action::Declined {
@@ -555,6 +614,26 @@ pub(crate) mod tests {
             s.submission_key, "first",
             "a retry must not pay twice if the first arrived"
         );
+    }
+
+    #[test]
+    fn try_again_resends_only_a_retryable_decline_or_a_lost_answer() {
+        let sent = card(state(), "4242424242424242").reduce(Action::Submit { key: "k".into() });
+        let declined = |next_step| Action::Declined {
+            code: "PROCESSING_ERROR".into(),
+            message: "m".into(),
+            next_step,
+        };
+        assert!(sent
+            .clone()
+            .reduce(declined(NextStep::Retry))
+            .retry_resends());
+        assert!(!sent
+            .clone()
+            .reduce(declined(NextStep::SwitchMethod))
+            .retry_resends());
+        assert!(sent.clone().reduce(Action::NetworkFailed).retry_resends());
+        assert!(!sent.retry_resends());
     }
 
     #[test]
@@ -603,7 +682,7 @@ pub(crate) mod tests {
     fn refusals_move_to_the_orders_state() {
         let s = card(state(), "4242424242424242").reduce(Action::Submit { key: "k".into() });
         let s = s.reduce(Action::Refused {
-            code: "ORDER_CLOSED".into(),
+            code: ErrorCode::OrderClosed,
             message: "closed".into(),
         });
         assert_eq!(s.phase, Phase::Blocked);

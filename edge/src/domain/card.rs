@@ -2,6 +2,7 @@
 //! Full numbers never leave this module except to the channel call: callers keep the last four.
 
 use paydesk_shared::api::CardInput;
+use paydesk_shared::card as shared_card;
 
 /// The digits of a card number, or None if anything but digits, spaces or dashes is in it.
 pub fn digits(number: &str) -> Option<String> {
@@ -26,17 +27,13 @@ pub enum CardProblem {
 /// Checks a card as typed against the current year/month; returns its digits.
 pub fn check(card: &CardInput, now_year: u16, now_month: u8) -> Result<String, CardProblem> {
     let d = digits(&card.number)
-        .filter(|d| paydesk_shared::card::number_ok(d))
+        .filter(|d| shared_card::number_ok(d))
         .ok_or(CardProblem::Number)?;
-    if !(1..=12).contains(&card.exp_month) || card.exp_year > now_year + 20 {
+    // The pay page checks expiry and CVC by these same shared rules before sending.
+    if !shared_card::expiry_ok(card.exp_month, card.exp_year, now_year, now_month) {
         return Err(CardProblem::Expiry);
     }
-    if (card.exp_year, card.exp_month) < (now_year, now_month) {
-        // Expired cards are the channel's to decline (the sandbox has a test card for it), but
-        // a date in the past is something the payer can fix in the form.
-        return Err(CardProblem::Expiry);
-    }
-    if !(3..=4).contains(&card.cvc.len()) || !card.cvc.bytes().all(|b| b.is_ascii_digit()) {
+    if !shared_card::cvc_ok(&card.cvc) {
         return Err(CardProblem::Cvc);
     }
     Ok(d)

@@ -1,6 +1,6 @@
-//! The signing schemes of DESIGN.md §3: merchant request signatures, webhook signatures,
-//! WeChat-Pay-v2 style parameter signatures, and checkout tokens. Every comparison of a secret-
-//! derived value is constant-time (`Mac::verify_slice` or [`ct_eq`]).
+//! The signing schemes (`docs/architecture.md`, "Signing"): merchant request signatures, webhook
+//! signatures, WeChat-Pay-v2 style parameter signatures, and checkout tokens. Every comparison of
+//! a secret-derived value is constant-time (`Mac::verify_slice` or [`ct_eq`]).
 
 pub mod params;
 pub mod request;

@@ -1,4 +1,4 @@
-//! The WeChat Pay v2 parameter signature (DESIGN.md §3.2): every non-empty parameter except
+//! The WeChat Pay v2 parameter signature: every non-empty parameter except
 //! `sign`, sorted by name, joined as `k=v&k=v`, then `&key=API_KEY`; MD5 or HMAC-SHA256 (keyed with
 //! the API key) of that string, as uppercase hex.
 

@@ -1,4 +1,4 @@
-//! Merchant request signatures (DESIGN.md §3.1).
+//! Merchant request signatures: how a merchant proves a `/v1` API request is its own.
 //!
 //! `Paydesk-Signature` is the lowercase hex HMAC-SHA256, keyed with the merchant's API key, of
 //! `METHOD\nPATH_AND_QUERY\nTIMESTAMP\nNONCE\nBODY\n`.

@@ -1,4 +1,4 @@
-//! Checkout tokens (DESIGN.md §3.3): the `<token>` in `/pay/<token>`. A token names one order of
+//! Checkout tokens: the `<token>` in `/pay/<token>`. A token names one order of
 //! one merchant until an expiry, and is signed with the edge's checkout-token key, so it can be
 //! handed to a payer's browser: it reveals no secret, and changing any part of it (another order,
 //! another merchant, a later expiry) breaks the signature.

@@ -1,4 +1,4 @@
-//! Webhook signatures (DESIGN.md §3.4), in the manner of Stripe's:
+//! Webhook signatures, in the manner of Stripe's:
 //! `Paydesk-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>...]`, each `v1` the lowercase hex
 //! HMAC-SHA256 of `<t>.<body>` under one valid webhook secret. During a key rotation there is one
 //! `v1` per secret, so a receiver holding either the old or the new secret accepts the delivery.

@@ -1,0 +1,56 @@
+use crate::state::{Action, State};
+use paydesk_shared::api::PayMethod;
+use yew::prelude::*;
+
+/// The form as found in the document just before hydration, and the method this browser last
+/// paid with.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Restore {
+    pub method: Option<PayMethod>,
+    pub wallet: Option<String>,
+    pub number: String,
+    pub expiry: String,
+    pub cvc: String,
+    pub remembered: Option<PayMethod>,
+}
+
+impl Restore {
+    /// The actions that put the payer's entry back over the rendered state `s`. A method the
+    /// payer did not change gives way to the remembered one on a fresh page.
+    pub fn actions(&self, s: &State, fresh: bool) -> Vec<Action> {
+        let mut out = Vec::new();
+        match self.method {
+            Some(m) if m != s.method => out.push(Action::SelectMethod(m)),
+            _ if fresh => out.extend(self.remembered.map(Action::SelectMethod)),
+            _ => {}
+        }
+        if let Some(w) = self.wallet.clone().filter(|w| *w != s.wallet) {
+            out.push(Action::SelectWallet(w));
+        }
+        for (v, f) in [
+            (&self.number, Action::EditCardNumber as fn(String) -> Action),
+            (&self.expiry, Action::EditExpiry),
+            (&self.cvc, Action::EditCvc),
+        ] {
+            if !v.is_empty() {
+                out.push(f(v.clone()));
+            }
+        }
+        out
+    }
+}
+
+/// Puts back, once after hydration, what the payer chose and typed into the server-rendered
+/// form before the wasm arrived: hydration itself must render the server's state, or it would
+/// not match the markup. `fresh` is a page that answers no form post.
+#[hook]
+pub fn use_restore(state: &UseReducerHandle<State>, restore: Option<Restore>, fresh: bool) {
+    let initial = state.clone();
+    use_effect_with((), move |_| {
+        if let Some(r) = restore {
+            for a in r.actions(&initial, fresh) {
+                initial.dispatch(a);
+            }
+        }
+    });
+}
