@@ -54,9 +54,7 @@ impl FormPost {
     pub fn parse(body: &str) -> FormPost {
         let mut f = FormPost::default();
         let mut seen = std::collections::HashSet::new();
-        for pair in body.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let (k, v) = (percent_decode(k), percent_decode(v));
+        for (k, v) in paydesk_shared::urlenc::query_pairs(body) {
             if !seen.insert(k.clone()) {
                 continue;
             }
@@ -129,40 +127,13 @@ impl FormPost {
     }
 }
 
-/// Decodes one `application/x-www-form-urlencoded` or query component: `+` is a space, `%XX` a
-/// byte; malformed escapes stay as they are; invalid UTF-8 becomes U+FFFD.
-pub fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let escaped = s
-            .get(i + 1..i + 3)
-            .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (b[i], escaped) {
-            (b'%', Some(v)) => {
-                out.push(v);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The form is read with the shared decoder; its behaviour is pinned here too.
     use crate::state::tests::NOW;
     use paydesk_shared::api::ErrorCode;
+    use paydesk_shared::urlenc::form_component as percent_decode;
 
     /// The state tests' order, with credit card offered first.
     fn view() -> CheckoutView {

@@ -107,7 +107,7 @@ fn outcome(sent: Result<PayResult, AppError>) -> PayOutcome {
             },
         },
         Err(AppError::Refused(r)) if r.code.http_status() < 500 => PayOutcome::Refused {
-            code: r.code.as_str().into(),
+            code: r.code,
             message: r.message,
         },
         Err(_) => PayOutcome::Unavailable,
