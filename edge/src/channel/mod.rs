@@ -1,4 +1,4 @@
-//! Payment channels (DESIGN.md §4). A channel turns a payment attempt into an outcome; it does
+//! Payment channels. A channel turns a payment attempt into an outcome; it does
 //! no I/O itself (real channels will build requests and parse responses here, the glue fetches).
 //! `sandbox` is the default and the one every test uses.
 

@@ -80,12 +80,9 @@ pub fn check_origin(origin: &str, dev: bool) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }
 
-pub fn validate(m: &NewMerchant, dev: bool) -> Result<(), Refusal> {
+/// What payers see of the merchant: plain text of bounded length, an https logo, a colour.
+fn check_branding(b: &Branding) -> Result<(), Refusal> {
     let err = Refusal::param;
-    if !text_ok(&m.name, 64) {
-        return Err(err("name", "name must be 1-64 characters"));
-    }
-    let b = &m.branding;
     if !text_ok(&b.display_name, 64) {
         return Err(err(
             "branding.display_name",
@@ -119,6 +116,36 @@ pub fn validate(m: &NewMerchant, dev: bool) -> Result<(), Refusal> {
     if b.theme_color.as_deref().is_some_and(|c| !hex_colour(c)) {
         return Err(err("branding.theme_color", "theme_color must be #rrggbb"));
     }
+    Ok(())
+}
+
+/// Fixed-price items: at most 200, ids of `[A-Za-z0-9_-]`, positive prices.
+fn check_items(items: &BTreeMap<String, Money>) -> Result<(), Refusal> {
+    let err = Refusal::param;
+    if items.len() > 200 {
+        return Err(err("items", "at most 200 fixed-price items"));
+    }
+    for (id, price) in items {
+        let id_ok = (1..=32).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !id_ok || price.total == 0 || price.total > paydesk_shared::money::MAX_MINOR {
+            return Err(err(
+                "items",
+                "item ids are 1-32 of [A-Za-z0-9_-] with a positive price",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn validate(m: &NewMerchant, dev: bool) -> Result<(), Refusal> {
+    let err = Refusal::param;
+    if !text_ok(&m.name, 64) {
+        return Err(err("name", "name must be 1-64 characters"));
+    }
+    check_branding(&m.branding)?;
     if let Some(u) = &m.notify_url {
         check_notify_url(u, dev).map_err(|msg| err("notify_url", msg))?;
     }
@@ -155,21 +182,7 @@ pub fn validate(m: &NewMerchant, dev: bool) -> Result<(), Refusal> {
             "daily_limit must be a positive amount in minor units",
         ));
     }
-    if m.items.len() > 200 {
-        return Err(err("items", "at most 200 fixed-price items"));
-    }
-    for (id, price) in &m.items {
-        let id_ok = (1..=32).contains(&id.len())
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if !id_ok || price.total == 0 || price.total > paydesk_shared::money::MAX_MINOR {
-            return Err(err(
-                "items",
-                "item ids are 1-32 of [A-Za-z0-9_-] with a positive price",
-            ));
-        }
-    }
+    check_items(&m.items)?;
     if m.utc_offset_minutes
         .is_some_and(|o| !(-720..=840).contains(&o))
     {

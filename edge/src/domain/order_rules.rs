@@ -91,25 +91,7 @@ pub fn validate(
             "out_trade_no must be 6-32 characters of 0-9 A-Z a-z _ - | *",
         ));
     }
-    let (amount, item_id) = match (&req.amount, &req.item_id) {
-        (Some(_), Some(_)) => {
-            return Err(err("item_id", "give either amount or item_id, not both"))
-        }
-        (None, None) => return Err(err("amount", "amount (or item_id) is required")),
-        (Some(a), None) => {
-            if a.total == 0 {
-                return Err(err("amount", "amount.total must be at least 1"));
-            }
-            if a.total > paydesk_shared::money::MAX_MINOR {
-                return Err(err("amount", "amount.total is too large"));
-            }
-            (*a, None)
-        }
-        (None, Some(id)) => match items.get(id) {
-            Some(price) => (*price, Some(id.clone())),
-            None => return Err(err("item_id", "no such item for this merchant")),
-        },
-    };
+    let (amount, item_id) = amount_of(req, items)?;
     let dlen = req.description.chars().count();
     if dlen == 0 || dlen > 127 || !is_plain_text(&req.description) {
         return Err(err(
@@ -117,26 +99,7 @@ pub fn validate(
             "description must be 1-127 characters of plain text",
         ));
     }
-    let time_expire_ms = match &req.time_expire {
-        None => now_ms + DEFAULT_EXPIRE_MS,
-        Some(t) => {
-            let at = paydesk_shared::time::parse_rfc3339(t)
-                .ok_or_else(|| err("time_expire", "time_expire must be RFC 3339"))?;
-            if at < now_ms + MIN_EXPIRE_MS {
-                return Err(err(
-                    "time_expire",
-                    "time_expire must be at least 1 minute from now",
-                ));
-            }
-            if at > now_ms + MAX_EXPIRE_MS {
-                return Err(err(
-                    "time_expire",
-                    "time_expire must be at most 30 days from now",
-                ));
-            }
-            at
-        }
-    };
+    let time_expire_ms = deadline_of(req.time_expire.as_deref(), now_ms)?;
     if let Some(url) = &req.notify_url {
         check_notify_url(url, dev).map_err(|m| err("notify_url", m))?;
     }
@@ -148,22 +111,7 @@ pub fn validate(
             ));
         }
     }
-    if let Some(tags) = &req.tags {
-        if tags.len() > 12 {
-            return Err(err("tags", "at most 12 tags"));
-        }
-        for (k, v) in tags {
-            let key_ok = (1..=32).contains(&k.len())
-                && k.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-            if !key_ok || v.chars().count() > 64 || !is_plain_text(v) {
-                return Err(err(
-                    "tags",
-                    "tag keys are 1-32 of [A-Za-z0-9_-], values at most 64 characters",
-                ));
-            }
-        }
-    }
+    check_tags(req.tags.as_ref())?;
     let limit_pay = match &req.limit_pay {
         None => PayMethod::ALL.to_vec(),
         Some(v) if v.is_empty() => {
@@ -188,6 +136,66 @@ pub fn validate(
         tags: req.tags.clone(),
         limit_pay,
     })
+}
+
+/// The amount to collect: given, or the price of a fixed-price item (never both).
+fn amount_of(
+    req: &CreateOrder,
+    items: &BTreeMap<String, Money>,
+) -> Result<(Money, Option<String>), Refusal> {
+    let err = Refusal::param;
+    match (&req.amount, &req.item_id) {
+        (Some(_), Some(_)) => Err(err("item_id", "give either amount or item_id, not both")),
+        (None, None) => Err(err("amount", "amount (or item_id) is required")),
+        (Some(a), None) if a.total == 0 => Err(err("amount", "amount.total must be at least 1")),
+        (Some(a), None) if a.total > paydesk_shared::money::MAX_MINOR => {
+            Err(err("amount", "amount.total is too large"))
+        }
+        (Some(a), None) => Ok((*a, None)),
+        (None, Some(id)) => match items.get(id) {
+            Some(price) => Ok((*price, Some(id.clone()))),
+            None => Err(err("item_id", "no such item for this merchant")),
+        },
+    }
+}
+
+/// The order's deadline: 24 h by default, otherwise 1 minute to 30 days from now.
+fn deadline_of(time_expire: Option<&str>, now_ms: i64) -> Result<i64, Refusal> {
+    let err = |m: &str| Refusal::param("time_expire", m);
+    let Some(t) = time_expire else {
+        return Ok(now_ms + DEFAULT_EXPIRE_MS);
+    };
+    let at = paydesk_shared::time::parse_rfc3339(t)
+        .ok_or_else(|| err("time_expire must be RFC 3339"))?;
+    if at < now_ms + MIN_EXPIRE_MS {
+        return Err(err("time_expire must be at least 1 minute from now"));
+    }
+    if at > now_ms + MAX_EXPIRE_MS {
+        return Err(err("time_expire must be at most 30 days from now"));
+    }
+    Ok(at)
+}
+
+/// At most 12 tags; keys 1-32 of `[A-Za-z0-9_-]`, values at most 64 characters of plain text.
+fn check_tags(tags: Option<&BTreeMap<String, String>>) -> Result<(), Refusal> {
+    let Some(tags) = tags else {
+        return Ok(());
+    };
+    if tags.len() > 12 {
+        return Err(Refusal::param("tags", "at most 12 tags"));
+    }
+    for (k, v) in tags {
+        let key_ok = (1..=32).contains(&k.len())
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !key_ok || v.chars().count() > 64 || !is_plain_text(v) {
+            return Err(Refusal::param(
+                "tags",
+                "tag keys are 1-32 of [A-Za-z0-9_-], values at most 64 characters",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// As in the v2 protocol, an order a payer has opened cannot be closed in its first 5 minutes

@@ -253,7 +253,10 @@ pub fn repeat_unified_order(status: OrderStatus, same: bool) -> Result<(), Refus
             "the order is already paid",
         )),
         OrderStatus::Closed => Err(Refusal::new(ErrorCode::OrderClosed, "the order is closed")),
-        _ if !same => Err(super::order_rules::reused_number()),
+        _ if !same => Err(Refusal::new(
+            ErrorCode::OutTradeNoUsed,
+            "this out_trade_no was used for a different order",
+        )),
         _ => Ok(()),
     }
 }

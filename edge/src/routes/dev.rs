@@ -3,7 +3,7 @@
 //! exactly as a merchant server would, through the signed API with the demo key.
 
 use super::{read_body, Call, Ctx};
-use crate::config::Secret;
+use crate::config::{DemoMerchant, Secret};
 use crate::error::AppError;
 use crate::merchant::protocol::{
     ApiBody, ApiRequest, CreateMerchant, MerchantConfig, MerchantSetup,
@@ -24,22 +24,8 @@ struct DemoOrderRequest {
     timeout_action: Option<String>,
 }
 
-pub async fn create_demo_order(
-    req: &mut Request,
-    ctx: &Ctx,
-    call: &Call,
-) -> Result<Response, AppError> {
-    if !call.dev {
-        return Err(AppError::DevOnly);
-    }
-    let text = read_body(req, 8 * 1024).await?;
-    let input: DemoOrderRequest = if text.is_empty() {
-        DemoOrderRequest::default()
-    } else {
-        serde_json::from_str(&text)
-            .map_err(|e| AppError::param("body", format!("not a demo order request: {e}")))?
-    };
-    let demo = runtime::demo_merchant(&ctx.env)?;
+/// The dev-only demo merchant, created on first use (and left as it is after).
+fn demo_setup(ctx: &Ctx, demo: &DemoMerchant) -> CreateMerchant {
     let webhook_secret = Secret::new(
         ctx.env
             .secret("DEMO_WEBHOOK_SECRET")
@@ -67,11 +53,30 @@ pub async fn create_demo_order(
         api_key: demo.api_key.clone(),
         webhook_secret,
     };
-    let seed = CreateMerchant {
+    CreateMerchant {
         setup: Box::new(setup),
         ensure: true,
+    }
+}
+
+pub async fn create_demo_order(
+    req: &mut Request,
+    ctx: &Ctx,
+    call: &Call,
+) -> Result<Response, AppError> {
+    if !call.dev {
+        return Err(AppError::DevOnly);
+    }
+    let text = read_body(req, 8 * 1024).await?;
+    let input: DemoOrderRequest = if text.is_empty() {
+        DemoOrderRequest::default()
+    } else {
+        serde_json::from_str(&text)
+            .map_err(|e| AppError::param("body", format!("not a demo order request: {e}")))?
     };
-    call.ask(&ctx.env, &demo.merchant_id, seed).await?;
+    let demo = runtime::demo_merchant(&ctx.env)?;
+    call.ask(&ctx.env, &demo.merchant_id, demo_setup(ctx, &demo))
+        .await?;
 
     let now = runtime::now_ms();
     let mut order = serde_json::json!({
