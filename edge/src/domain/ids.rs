@@ -28,9 +28,9 @@ pub fn is_merchant_id(s: &str) -> bool {
             .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// `apr_` + the merchant's 16 hex digits + `_` + 8 hex digits: an approval names its merchant,
+/// `apr_` + the merchant's 16 hex digits + `_` + 16 hex digits: an approval names its merchant,
 /// so the admin API finds the merchant object that holds it.
-pub fn approval_id(merchant_id: &str, random: [u8; 4]) -> String {
+pub fn approval_id(merchant_id: &str, random: [u8; 8]) -> String {
     let hex = merchant_id.strip_prefix("mch_").unwrap_or(merchant_id);
     let mut s = format!("apr_{hex}_");
     for b in random {
@@ -79,8 +79,8 @@ mod tests {
     #[test]
     fn approvals_name_their_merchant() {
         let m = merchant_id([1, 2, 3, 4, 5, 6, 7, 8]);
-        let a = approval_id(&m, [0xab, 0xcd, 0xef, 0x01]);
-        assert_eq!(a, "apr_0102030405060708_abcdef01");
+        let a = approval_id(&m, [0xab, 0xcd, 0xef, 0x01, 0, 0, 0, 9]);
+        assert_eq!(a, "apr_0102030405060708_abcdef0100000009");
         assert_eq!(merchant_of_approval(&a), Some(m));
         assert_eq!(merchant_of_approval("apr_zz_1"), None);
         assert_eq!(merchant_of_approval("mch_0102030405060708"), None);
