@@ -249,6 +249,42 @@ pub fn close(
     }
 }
 
+/// What falls due for an order at `now_ms`, if anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// A `remind` order's deadline passed for the first time: tell the merchant, extend once.
+    Remind,
+    /// The deadline passed: close it.
+    Expire,
+    /// A payment the channel left pending is due to be asked about again.
+    QueryPending,
+}
+
+/// The order's facts that decide what falls due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadlines {
+    pub status: OrderStatus,
+    pub time_expire_ms: i64,
+    pub timeout_action: TimeoutAction,
+    pub reminded: bool,
+    pub pending_until_ms: Option<i64>,
+}
+
+pub fn due(d: &Deadlines, now_ms: i64) -> Option<Due> {
+    let open = matches!(
+        d.status,
+        OrderStatus::NotPay | OrderStatus::PayError | OrderStatus::PendingApproval
+    );
+    if open && d.time_expire_ms <= now_ms {
+        if d.timeout_action == TimeoutAction::Remind && !d.reminded {
+            return Some(Due::Remind);
+        }
+        return Some(Due::Expire);
+    }
+    let pending_due = d.pending_until_ms.is_some_and(|t| t <= now_ms);
+    (d.status == OrderStatus::UserPaying && pending_due).then_some(Due::QueryPending)
+}
+
 /// The same `out_trade_no` with a different request.
 pub fn reused_number() -> Refusal {
     Refusal::new(
@@ -451,6 +487,61 @@ mod tests {
             ErrorCode::OrderTooNew
         );
         assert_eq!(by_merchant(true, NOW + CLOSE_GRACE_MS), Ok(Event::Close));
+    }
+
+    #[test]
+    fn what_falls_due() {
+        let d = Deadlines {
+            status: OrderStatus::NotPay,
+            time_expire_ms: NOW,
+            timeout_action: TimeoutAction::Close,
+            reminded: false,
+            pending_until_ms: None,
+        };
+        assert_eq!(due(&d, NOW - 1), None);
+        assert_eq!(due(&d, NOW), Some(Due::Expire));
+        let remind = Deadlines {
+            timeout_action: TimeoutAction::Remind,
+            ..d
+        };
+        assert_eq!(due(&remind, NOW), Some(Due::Remind));
+        assert_eq!(
+            due(
+                &Deadlines {
+                    reminded: true,
+                    ..remind
+                },
+                NOW
+            ),
+            Some(Due::Expire)
+        );
+        assert_eq!(
+            due(
+                &Deadlines {
+                    status: OrderStatus::PendingApproval,
+                    ..d
+                },
+                NOW
+            ),
+            Some(Due::Expire)
+        );
+        assert_eq!(
+            due(
+                &Deadlines {
+                    status: OrderStatus::Success,
+                    ..d
+                },
+                NOW
+            ),
+            None
+        );
+        let paying = Deadlines {
+            status: OrderStatus::UserPaying,
+            pending_until_ms: Some(NOW),
+            ..d
+        };
+        assert_eq!(due(&paying, NOW - 1), None);
+        assert_eq!(due(&paying, NOW), Some(Due::QueryPending));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use super::order_rules::{is_out_refund_no, is_out_trade_no};
 use super::refusal::{Reason, Refusal};
 use paydesk_shared::api::{CreateRefund, ErrorCode};
+use paydesk_shared::OrderStatus;
 
 pub const MAX_REFUNDS_PER_ORDER: u32 = 50;
 pub const MAX_ORDER_AGE_MS: i64 = 365 * 86_400_000;
@@ -40,6 +41,18 @@ pub fn check_request(req: &CreateRefund) -> Result<(), Refusal> {
 pub fn fingerprint(req: &CreateRefund) -> String {
     let canonical = serde_json::to_vec(req).expect("request types serialise");
     paydesk_shared::sign::hex_lower(&paydesk_shared::sign::sha256(&canonical))
+}
+
+/// Only a paid order (or one partly refunded already) can be refunded.
+pub fn check_refundable(status: OrderStatus) -> Result<(), Refusal> {
+    if matches!(status, OrderStatus::Success | OrderStatus::Refund) {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            ErrorCode::OrderNotPaid,
+            "only paid orders can be refunded",
+        ))
+    }
 }
 
 /// The same `out_refund_no` with a different request.
@@ -203,6 +216,23 @@ mod tests {
             ..request()
         })
         .is_ok());
+    }
+
+    #[test]
+    fn only_paid_orders() {
+        assert!(check_refundable(OrderStatus::Success).is_ok());
+        assert!(check_refundable(OrderStatus::Refund).is_ok());
+        for st in [
+            OrderStatus::NotPay,
+            OrderStatus::UserPaying,
+            OrderStatus::Closed,
+            OrderStatus::PayError,
+        ] {
+            assert_eq!(
+                check_refundable(st).unwrap_err().code,
+                ErrorCode::OrderNotPaid
+            );
+        }
     }
 
     #[test]

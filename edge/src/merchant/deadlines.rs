@@ -6,10 +6,8 @@ use super::store::{Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
 use crate::channel::{sandbox::Sandbox, Channel, Outcome};
 use crate::domain::events::EventKind;
 use crate::domain::limits;
-use crate::domain::order_rules::CloseReason;
-use paydesk_shared::api::TimeoutAction;
+use crate::domain::order_rules::{self, CloseReason, Due};
 use paydesk_shared::sign::request::NONCE_WINDOW_SECS;
-use paydesk_shared::OrderStatus;
 use serde::Deserialize;
 
 impl Ledger<'_> {
@@ -52,22 +50,13 @@ impl Ledger<'_> {
     fn process_due(&self, m: &Merchant, mut o: OrderRow, now: i64) -> Result<()> {
         // A reminder extends the deadline once; a test clock may have moved past both.
         for _ in 0..2 {
-            let open = matches!(
-                o.status,
-                OrderStatus::NotPay | OrderStatus::PayError | OrderStatus::PendingApproval
-            );
-            if open && o.time_expire_ms <= now {
-                if o.timeout_action == TimeoutAction::Remind && o.reminded == 0 {
-                    self.remind(m, &o, now)?;
-                } else {
-                    self.close_order(m, &o, CloseReason::Expired, now, "system:deadline")?;
+            match order_rules::due(&o.deadlines(), now) {
+                Some(Due::Remind) => self.remind(m, &o, now)?,
+                Some(Due::Expire) => {
+                    self.close_order(m, &o, CloseReason::Expired, now, "system:deadline")?
                 }
-            } else if o.status == OrderStatus::UserPaying
-                && o.pending_until_ms.is_some_and(|t| t <= now)
-            {
-                self.settle_pending(m, &o, now)?;
-            } else {
-                return Ok(());
+                Some(Due::QueryPending) => self.settle_pending(m, &o, now)?,
+                None => return Ok(()),
             }
             match self.order(&o.out_trade_no)? {
                 Some(next) => o = next,

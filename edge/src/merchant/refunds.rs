@@ -10,7 +10,7 @@ use crate::domain::state::Event;
 use crate::error::AppError;
 use crate::runtime;
 use paydesk_shared::api::{CreateRefund, ErrorCode};
-use paydesk_shared::{OrderStatus, RefundStatus};
+use paydesk_shared::RefundStatus;
 use serde::Deserialize;
 
 impl Ledger<'_> {
@@ -31,12 +31,7 @@ impl Ledger<'_> {
             return Ok((existing, false));
         }
         let o = self.order_or_fail(&req.out_trade_no)?;
-        if !matches!(o.status, OrderStatus::Success | OrderStatus::Refund) {
-            return Err(AppError::code(
-                ErrorCode::OrderNotPaid,
-                "only paid orders can be refunded",
-            ));
-        }
+        refund_rules::check_refundable(o.status)?;
         let now = self.now(m);
         let ctx = self.refund_context(
             &req.out_trade_no,

@@ -173,6 +173,17 @@ impl OrderRow {
             .transpose()?)
     }
 
+    /// What decides whether anything falls due for it.
+    pub fn deadlines(&self) -> crate::domain::order_rules::Deadlines {
+        crate::domain::order_rules::Deadlines {
+            status: self.status,
+            time_expire_ms: self.time_expire_ms,
+            timeout_action: self.timeout_action,
+            reminded: self.reminded != 0,
+            pending_until_ms: self.pending_until_ms,
+        }
+    }
+
     /// The dialect its events are delivered in.
     pub fn format(&self) -> Format {
         if self.v2_json.is_some() {

@@ -38,12 +38,13 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
         body,
         client_ip: headers.get("cf-connecting-ip").ok().flatten(),
     };
-    let wants_xml = header("accept").contains("application/xml");
+    // An order query may ask for the flat XML rendering.
+    let wants_xml = api.method == "GET" && header("accept").contains("application/xml");
     let reply = call.ask(&ctx.env, &merchant_id, api).await?;
     render(reply, wants_xml)
 }
 
-/// The JSON API's answer as HTTP; an order in XML when the client accepts it.
+/// The JSON API's answer as HTTP; an order in XML when asked for (`wants_xml`).
 pub fn render(reply: ApiReply, wants_xml: bool) -> Result<Response, AppError> {
     let value = match reply.body {
         ApiBody::Nothing => return Ok(json(204, &())?),
