@@ -255,6 +255,18 @@ pub struct EventRow {
     pub format: Format,
 }
 
+/// An event about to be recorded.
+struct NewEvent<'a> {
+    kind: EventKind,
+    /// The order or refund it is about.
+    target: &'a str,
+    /// The order it belongs to: one order's events are delivered in order.
+    order_key: &'a str,
+    data: serde_json::Value,
+    url: Option<String>,
+    format: Format,
+}
+
 pub struct Ledger<'a> {
     pub sql: &'a SqlStorage,
     pub env: &'a Env,
@@ -522,16 +534,15 @@ impl<'a> Ledger<'a> {
                 d.entry(k).or_insert(v);
             }
         }
-        let url = o.notify_url.clone().or_else(|| m.config.notify_url.clone());
-        self.record_event(
-            at_ms,
+        let event = NewEvent {
             kind,
-            out_trade_no,
-            out_trade_no,
+            target: out_trade_no,
+            order_key: out_trade_no,
             data,
-            url,
-            o.format(),
-        )
+            url: o.notify_url.clone().or_else(|| m.config.notify_url.clone()),
+            format: o.format(),
+        };
+        self.record_event(at_ms, event)
     }
 
     /// Records a refund event: its data is the refund as it is now; delivered like its order's.
@@ -548,46 +559,35 @@ impl<'a> Ledger<'a> {
         let url = o
             .and_then(|o| o.notify_url)
             .or_else(|| m.config.notify_url.clone());
-        let data = serde_json::to_value(r.wire())?;
-        self.record_event(
-            at_ms,
+        let event = NewEvent {
             kind,
-            out_refund_no,
-            &r.out_trade_no,
-            data,
+            target: out_refund_no,
+            order_key: &r.out_trade_no,
+            data: serde_json::to_value(r.wire())?,
             url,
             format,
-        )
+        };
+        self.record_event(at_ms, event)
     }
 
     /// The outbox row: the event as data, pending delivery if it has somewhere to go.
-    #[allow(clippy::too_many_arguments)]
-    fn record_event(
-        &self,
-        at_ms: i64,
-        kind: EventKind,
-        target: &str,
-        order_key: &str,
-        data: serde_json::Value,
-        url: Option<String>,
-        format: Format,
-    ) -> Result<()> {
-        let status = DeliveryStatus::of_new_event(format, kind, url.is_some());
+    fn record_event(&self, at_ms: i64, e: NewEvent<'_>) -> Result<()> {
+        let status = DeliveryStatus::of_new_event(e.format, e.kind, e.url.is_some());
         self.x(
             "INSERT INTO events (event_id, type, target, created_at_ms, data_json, order_key, body,
                                  notify_url, status, next_attempt_at_ms, format)
              VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?)",
             vec![
                 format!("evt_{}", runtime::random_hex(12)).into(),
-                kind.as_str().into(),
-                target.into(),
+                e.kind.as_str().into(),
+                e.target.into(),
                 at_ms.into(),
-                data.to_string().into(),
-                order_key.into(),
-                url.into(),
+                e.data.to_string().into(),
+                e.order_key.into(),
+                e.url.into(),
                 status.as_str().into(),
                 at_ms.into(),
-                format.as_str().into(),
+                e.format.as_str().into(),
             ],
         )
     }
