@@ -1,4 +1,4 @@
-// Request authentication of the merchant JSON API (DESIGN.md §3.1): every refusal has its code,
+// Request authentication of the merchant JSON API (docs/openapi.json): every refusal has its code,
 // says nothing about which key part was wrong, and changes nothing.
 
 import { test, before, after } from 'node:test';

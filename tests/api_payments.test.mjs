@@ -1,4 +1,4 @@
-// Paying through the checkout API on the sandbox channel (DESIGN.md §3.3, §4): every documented
+// Paying through the checkout API on the sandbox channel (docs/openapi.json, /api/checkout): every documented
 // test instrument, retry guidance, paying twice, and the orders that cannot be paid.
 
 import { test, before, after } from 'node:test';

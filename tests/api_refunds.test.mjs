@@ -1,4 +1,4 @@
-// Refunds (DESIGN.md §3.1): partial, never above the paid amount, at most 50, not after a year,
+// Refunds (docs/openapi.json, /v1/refunds): partial, never above the paid amount, at most 50, not after a year,
 // one minute apart, idempotent on out_refund_no, correct under concurrency.
 
 import { test, before, after } from 'node:test';

@@ -71,6 +71,34 @@ test('rate_windows_refuse_with_retry_after_and_recover', async () => {
   assert.equal(listed.length, 4, 'the refused create stored nothing');
 });
 
+test('default_rate_limits_are_100_creates_300_queries_50_refunds_a_minute', async () => {
+  // No rate_limits in the setup: the documented defaults apply. Each kind has its own window, and
+  // a request counts when it is authenticated, whatever its answer (a query of an unknown order too).
+  const m = await newMerchant(w);
+  const create = () => call(w, m, 'POST', '/v1/orders', { out_trade_no: otn(), amount: { total: 1, currency: 'CNY' }, description: 'x' });
+  const query = () => call(w, m, 'GET', `/v1/orders/${otn('Q')}`);
+  const refund = () => call(w, m, 'POST', '/v1/refunds', { out_trade_no: otn('Q'), out_refund_no: otn('R'), amount: 1 });
+  const refusedAfter = async (n, send, okStatus) => {
+    for (let i = 0; i < n; i += 10) {
+      const batch = await Promise.all(Array.from({ length: Math.min(10, n - i) }, send));
+      assert.deepEqual([...new Set(batch.map((r) => r.status))], [okStatus], `within the limit at ${i}`);
+    }
+    const over = await send();
+    assert.equal(over.status, 429, `request ${n + 1}`);
+    assert.equal(over.json.code, 'FREQUENCY_LIMITED');
+    const retry = Number(over.headers.get('retry-after'));
+    assert.ok(retry >= 1 && retry <= 60, `Retry-After ${retry}`);
+  };
+  await refusedAfter(100, create, 201);
+  await refusedAfter(300, query, 404);
+  await refusedAfter(50, refund, 404);
+  const listed = (await admin(w, 'GET', `/admin/merchants/${m.merchant_id}/orders?limit=100`)).json;
+  assert.equal(listed.orders.length, 100);
+  assert.ok(!listed.next_cursor, 'the refused create stored nothing');
+  await advance(w, m, 60);
+  assert.equal((await create()).status, 201, 'the window moves with the clock');
+});
+
 test('dormant_accounts_sleep_until_reactivated', async () => {
   const m = await newMerchant(w);
   await createOrder(w, m);

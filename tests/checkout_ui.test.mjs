@@ -108,9 +108,26 @@ test('slow_instrument_shows_paying_then_success_without_reload', async () => {
   await ctx.close();
 });
 
+// Only the live socket may deliver here: every status poll fails, so a page that reaches CLOSED
+// was told over the socket (the fallback has its own test below).
+async function openLiveOnly(order, device) {
+  const ctx = await browser.newContext({ ...device, locale: 'en-US' });
+  const page = await ctx.newPage();
+  const polls = [];
+  await page.route((url) => /^\/api\/checkout\/[^/]+$/.test(url.pathname), (route) => {
+    polls.push(route.request().url());
+    return route.abort();
+  });
+  const frames = [];
+  page.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload))));
+  await page.goto(order.checkout_url);
+  await page.locator('[data-paydesk-ready]').waitFor({ state: 'attached' });
+  return { ctx, page, polls, frames };
+}
+
 test('order_closed_by_the_merchant_updates_the_open_page_live', async () => {
   const order = await createOrder(w, m);
-  const pages = [await open(order), await open(order, DESKTOP)];
+  const pages = [await openLiveOnly(order, PHONE), await openLiveOnly(order, DESKTOP)];
   const close = await call(w, m, 'POST', `/v1/orders/${order.out_trade_no}/close`);
   // The page was opened, so the merchant must wait 5 minutes; use the test clock.
   if (close.status === 409) {
@@ -118,9 +135,10 @@ test('order_closed_by_the_merchant_updates_the_open_page_live', async () => {
     await advance(w, m, 300);
     assert.equal((await call(w, m, 'POST', `/v1/orders/${order.out_trade_no}/close`)).status, 204);
   }
-  for (const { page } of pages) {
+  for (const { page, frames } of pages) {
     await page.locator('[data-testid=blocked][data-status=CLOSED]').waitFor({ timeout: 10_000 });
     assert.equal(await page.locator('[data-testid=pay]').count(), 0);
+    assert.ok(frames.some((f) => f.includes('CLOSED')), `no socket frame said CLOSED: ${frames}`);
   }
   await shot(pages[0].page, 'checkout-closed-live');
   for (const { ctx } of pages) await ctx.close();

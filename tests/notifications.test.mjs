@@ -1,4 +1,4 @@
-// Notifications to the merchant's server (DESIGN.md §3.4) with a real receiver on loopback:
+// Notifications to the merchant's server (README "Notifications") with a real receiver on loopback:
 // delivered once and verifiable with the documented recipes, retried on schedule (test clock),
 // FAILED then resent, alerts, restarts, bursts.
 

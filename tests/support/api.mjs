@@ -1,5 +1,5 @@
 // A merchant's server as the tests play it: an independent implementation of the request
-// signature of DESIGN.md §3.1, and the admin API.
+// signature documented in docs/openapi.json, and the admin API.
 
 import { createHmac, randomBytes } from 'node:crypto';
 import { checkResponse } from './openapi.mjs';

@@ -1,4 +1,4 @@
-// An independent implementation of the checkout token format of DESIGN.md §3.3 / shared's
+// An independent implementation of the checkout token format of docs/architecture.md / shared's
 // sign::token, so the tests check the contract rather than reuse the code under test.
 
 import { createHmac } from 'node:crypto';
