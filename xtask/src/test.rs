@@ -66,9 +66,11 @@ pub fn parse_node(out: &str) -> Counts {
 
 pub fn run(args: &[String]) -> Result<()> {
     let root = root();
+    let mut clock = Laps::start();
     let tools = ensure_all(Need::Test)?;
     build::widget(&tools)?;
     build::edge(&tools, false)?;
+    clock.lap("install and build");
 
     let mut total = Counts::default();
     let mut broken: Vec<&str> = Vec::new();
@@ -111,6 +113,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 broken.push("lint");
             }
         }
+        clock.lap("lint");
     }
 
     if only.is_none() || only == Some("unit") {
@@ -124,6 +127,7 @@ pub fn run(args: &[String]) -> Result<()> {
         if !ok {
             broken.push("unit");
         }
+        clock.lap("unit");
     }
 
     if only.is_none() || only == Some("widget") {
@@ -138,6 +142,7 @@ pub fn run(args: &[String]) -> Result<()> {
         if !ok || c.passed == 0 {
             broken.push("widget");
         }
+        clock.lap("widget");
     }
 
     if only.is_none() || only == Some("e2e") {
@@ -155,14 +160,54 @@ pub fn run(args: &[String]) -> Result<()> {
         if !ok || c.passed == 0 {
             broken.push("e2e");
         }
+        clock.lap("e2e");
     }
 
     println!();
+    println!("time: {}", clock.report());
     println!("total: {} passed, {} failed", total.passed, total.failed);
     if broken.is_empty() && total.failed == 0 {
         Ok(())
     } else {
         Err(format!("failing layers: {}", broken.join(", ")))
+    }
+}
+
+/// Wall-clock time of each layer, so a slow one shows in every run's last lines.
+struct Laps {
+    started: std::time::Instant,
+    last: std::time::Instant,
+    laps: Vec<(&'static str, f64)>,
+}
+
+impl Laps {
+    fn start() -> Laps {
+        let now = std::time::Instant::now();
+        Laps {
+            started: now,
+            last: now,
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        self.laps.push((name, (now - self.last).as_secs_f64()));
+        self.last = now;
+    }
+
+    /// `install and build 3s, lint 1s, ..., total 95s`.
+    fn report(&self) -> String {
+        let mut parts: Vec<String> = self
+            .laps
+            .iter()
+            .map(|(name, s)| format!("{name} {s:.0}s"))
+            .collect();
+        parts.push(format!(
+            "total {:.0}s",
+            self.started.elapsed().as_secs_f64()
+        ));
+        parts.join(", ")
     }
 }
 
