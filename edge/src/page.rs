@@ -2,6 +2,7 @@
 //! string building, so it is tested natively. Every merchant- or payer-supplied value passes
 //! through [`escape_html`] or [`inline_json`]; nothing is ever inserted as markup.
 
+use paydesk_shared::contract::ContractPageData;
 use paydesk_shared::PayPageData;
 
 /// Escapes text for use in HTML element content and double-quoted attribute values.
@@ -54,6 +55,13 @@ pub const WIDGET_ASSETS: WidgetAssets<'static> = WidgetAssets {
     css: env!("PAYDESK_ASSET_CSS"),
 };
 
+/// The contract page's build of the widget (feature `contract-page`), with the same stylesheet.
+pub const CONTRACT_ASSETS: WidgetAssets<'static> = WidgetAssets {
+    js: env!("PAYDESK_ASSET_CONTRACT_JS"),
+    wasm: env!("PAYDESK_ASSET_CONTRACT_WASM"),
+    css: env!("PAYDESK_ASSET_CSS"),
+};
+
 /// The Content-Security-Policy of the pay page: only our own scripts (the inline starter by
 /// nonce), wasm, same-origin fetch/WebSocket, https images (merchant logos), and framing only by
 /// `ancestors` (the merchant's allowed origins).
@@ -79,17 +87,64 @@ pub const STRICT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'sel
 /// form in the markup works before (or without) the wasm.
 pub fn pay_page(data: &PayPageData, markup: &str, assets: WidgetAssets<'_>, nonce: &str) -> String {
     let view = &data.view;
-    let title = format!(
-        "{} · {}",
-        escape_html(&view.merchant.display_name),
-        view.amount
-    );
-    let theme = view
-        .merchant
-        .theme_color
-        .as_deref()
-        .filter(|c| is_hex_colour(c))
-        .unwrap_or("#1a73e8");
+    let title = format!("{} · {}", view.merchant.display_name, view.amount);
+    document(&Document {
+        title: &title,
+        theme: view.merchant.theme_color.as_deref(),
+        lang: &data.seed.lang,
+        markup,
+        data: &inline_json(data),
+        data_id: "paydesk-data",
+        mount: "mount",
+        assets,
+        nonce,
+    })
+}
+
+/// The contract page: the same host as the pay page, its data under `#paydesk-contract-data`,
+/// hydrated by the widget's `mount_contract`.
+pub fn contract_page(
+    data: &ContractPageData,
+    markup: &str,
+    assets: WidgetAssets<'_>,
+    nonce: &str,
+) -> String {
+    let title = match data.seed.lang.as_str() {
+        "en" => format!("{} · Automatic payments", data.view.merchant.display_name),
+        _ => format!("{} · 自动扣款授权", data.view.merchant.display_name),
+    };
+    document(&Document {
+        title: &title,
+        theme: data.view.merchant.theme_color.as_deref(),
+        lang: &data.seed.lang,
+        markup,
+        data: &inline_json(data),
+        data_id: "paydesk-contract-data",
+        mount: "mount_contract",
+        assets,
+        nonce,
+    })
+}
+
+/// A server-rendered page the widget hydrates.
+struct Document<'a> {
+    /// Plain text; escaped here.
+    title: &'a str,
+    theme: Option<&'a str>,
+    /// `zh` or `en`.
+    lang: &'a str,
+    markup: &'a str,
+    /// Already made safe by [`inline_json`].
+    data: &'a str,
+    data_id: &'a str,
+    /// The widget's export that hydrates it.
+    mount: &'a str,
+    assets: WidgetAssets<'a>,
+    nonce: &'a str,
+}
+
+fn document(d: &Document<'_>) -> String {
+    let theme = d.theme.filter(|c| is_hex_colour(c)).unwrap_or("#1a73e8");
     format!(
         r##"<!doctype html>
 <html lang="{html_lang}">
@@ -105,20 +160,21 @@ pub fn pay_page(data: &PayPageData, markup: &str, assets: WidgetAssets<'_>, nonc
 </head>
 <body style="--brand:{theme}">
 <main id="paydesk-root" class="paydesk">{markup}</main>
-<script id="paydesk-data" type="application/json">{data}</script>
-<script type="module" nonce="{nonce}">import init, {{ mount }} from "{js}"; init({{ module_or_path: "{wasm}" }}).then(mount);</script>
+<script id="{data_id}" type="application/json">{data}</script>
+<script type="module" nonce="{nonce}">import init, {{ {mount} }} from "{js}"; init({{ module_or_path: "{wasm}" }}).then({mount});</script>
 </body>
 </html>
 "##,
-        css = assets.css,
-        js = assets.js,
-        wasm = assets.wasm,
-        data = inline_json(data),
-        html_lang = if data.seed.lang == "en" {
-            "en"
-        } else {
-            "zh-CN"
-        },
+        title = escape_html(d.title),
+        css = d.assets.css,
+        js = d.assets.js,
+        wasm = d.assets.wasm,
+        markup = d.markup,
+        data = d.data,
+        data_id = d.data_id,
+        mount = d.mount,
+        nonce = d.nonce,
+        html_lang = if d.lang == "en" { "en" } else { "zh-CN" },
     )
 }
 
@@ -127,6 +183,8 @@ pub fn pay_page(data: &PayPageData, markup: &str, assets: WidgetAssets<'_>, nonc
 pub enum PayPageProblem {
     /// Forged, malformed, expired token, or no such order.
     LinkNotValid,
+    /// The same for a contract link.
+    ContractLinkNotValid,
 }
 
 /// The friendly page for a link that does not open an order, in both languages.
@@ -138,6 +196,13 @@ pub fn problem_page(problem: PayPageProblem) -> String {
             "This payment link is not valid or has expired",
             "This link does not open an order. Go back to the merchant and start the payment \
              again; you have not been charged.",
+        ),
+        PayPageProblem::ContractLinkNotValid => (
+            "授权链接无效",
+            "此链接无法打开授权。请向商户获取新链接；未确认的授权不会扣款。",
+            "This authorisation link is not valid",
+            "This link does not open an authorisation. Ask the merchant for a new link; nothing is \
+             charged under an authorisation you have not confirmed.",
         ),
     };
     format!(

@@ -41,6 +41,13 @@ pub enum ErrorCode {
     BodyTooLarge,
     UnsupportedMediaType,
     PaymentFailed,
+    PlanIdUsed,
+    PlanNotExist,
+    ContractCodeUsed,
+    ContractNotExist,
+    ContractNotActive,
+    ContractAmountExceeded,
+    ContractPeriodLimitExceeded,
     SystemError,
     /// Any code this build does not know. Only read, never answered by the edge. Stays last.
     Unknown,
@@ -58,7 +65,7 @@ impl<'de> Deserialize<'de> for ErrorCode {
 
 impl ErrorCode {
     /// Every code but [`ErrorCode::Unknown`], in declaration order (a test keeps it complete).
-    pub const KNOWN: [ErrorCode; 31] = {
+    pub const KNOWN: [ErrorCode; 38] = {
         use ErrorCode::*;
         [
             ParamError,
@@ -91,6 +98,13 @@ impl ErrorCode {
             BodyTooLarge,
             UnsupportedMediaType,
             PaymentFailed,
+            PlanIdUsed,
+            PlanNotExist,
+            ContractCodeUsed,
+            ContractNotExist,
+            ContractNotActive,
+            ContractAmountExceeded,
+            ContractPeriodLimitExceeded,
             SystemError,
         ]
     };
@@ -109,12 +123,21 @@ impl ErrorCode {
             ParamError => 400,
             SignError | NonceReused | TimestampExpired | MerchantNotExist | Unauthorized => 401,
             PaymentFailed => 402,
-            IpNotAllowed | AccountNotAllowed | AccountDormant | PendingApproval
-            | RefundNotAllowed | DailyLimitExceeded | SandboxOnly => 403,
-            OrderNotExist | RefundNotExist | ApprovalNotExist | NotFound => 404,
+            IpNotAllowed
+            | AccountNotAllowed
+            | AccountDormant
+            | PendingApproval
+            | RefundNotAllowed
+            | DailyLimitExceeded
+            | SandboxOnly
+            | ContractAmountExceeded
+            | ContractPeriodLimitExceeded => 403,
+            OrderNotExist | RefundNotExist | ApprovalNotExist | NotFound | PlanNotExist
+            | ContractNotExist => 404,
             MethodNotAllowed => 405,
             OutTradeNoUsed | OutRefundNoUsed | OrderPaid | OrderClosed | OrderTooNew
-            | OrderNotPaid | OrderPaying | AlreadyApproved => 409,
+            | OrderNotPaid | OrderPaying | AlreadyApproved | PlanIdUsed | ContractCodeUsed
+            | ContractNotActive => 409,
             BodyTooLarge => 413,
             UnsupportedMediaType => 415,
             FrequencyLimited => 429,
@@ -156,6 +179,13 @@ impl ErrorCode {
             BodyTooLarge => "BODY_TOO_LARGE",
             UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             PaymentFailed => "PAYMENT_FAILED",
+            PlanIdUsed => "PLAN_ID_USED",
+            PlanNotExist => "PLAN_NOT_EXIST",
+            ContractCodeUsed => "CONTRACT_CODE_USED",
+            ContractNotExist => "CONTRACT_NOT_EXIST",
+            ContractNotActive => "CONTRACT_NOT_ACTIVE",
+            ContractAmountExceeded => "CONTRACT_AMOUNT_EXCEEDED",
+            ContractPeriodLimitExceeded => "CONTRACT_PERIOD_LIMIT_EXCEEDED",
             SystemError => "SYSTEM_ERROR",
             Unknown => "UNKNOWN",
         }
@@ -262,6 +292,15 @@ pub struct Order {
     /// Present while the order awaits approval (`PENDING_APPROVAL`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_id: Option<String>,
+    /// `PAP` for a deduction from a withhold contract; absent for an order a payer pays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trade_type: Option<String>,
+    /// The contract a deduction charges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_code: Option<String>,
+    /// A deduction accepted under a pre-deduction notice and not charged yet: when it will be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charge_at: Option<String>,
 }
 
 /// `POST /v1/refunds`.
@@ -375,6 +414,13 @@ mod tests {
             BodyTooLarge,
             UnsupportedMediaType,
             PaymentFailed,
+            PlanIdUsed,
+            PlanNotExist,
+            ContractCodeUsed,
+            ContractNotExist,
+            ContractNotActive,
+            ContractAmountExceeded,
+            ContractPeriodLimitExceeded,
             SystemError,
             Unknown,
         ] {

@@ -178,9 +178,23 @@ impl Money {
 }
 
 impl fmt::Display for Money {
-    /// `¥12.34`, `$0.05`.
+    /// `¥12.34`, `$0.05`, `¥9,900.00`: as a payer reads it, thousands grouped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.currency.symbol(), self.decimal())
+        let scale = 10u64.pow(self.currency.minor_digits());
+        let whole = (self.total / scale).to_string();
+        f.write_str(self.currency.symbol())?;
+        for (i, digit) in whole.char_indices() {
+            if i > 0 && (whole.len() - i).is_multiple_of(3) {
+                f.write_str(",")?;
+            }
+            write!(f, "{digit}")?;
+        }
+        write!(
+            f,
+            ".{:0width$}",
+            self.total % scale,
+            width = self.currency.minor_digits() as usize
+        )
     }
 }
 
@@ -194,9 +208,13 @@ mod tests {
         assert_eq!(Money::cny(1234).to_string(), "¥12.34");
         assert_eq!(Money::cny(5).to_string(), "¥0.05");
         assert_eq!(Money::cny(0).to_string(), "¥0.00");
+        assert_eq!(Money::cny(99_900).to_string(), "¥999.00");
+        assert_eq!(Money::cny(990_000).to_string(), "¥9,900.00");
+        assert_eq!(Money::cny(12_345_678_901).to_string(), "¥123,456,789.01");
+        assert_eq!(Money::cny(100_000).to_string(), "¥1,000.00");
         assert_eq!(
             Money::new(10_000_000, Currency::Usd).unwrap().to_string(),
-            "$100000.00"
+            "$100,000.00"
         );
     }
 

@@ -83,6 +83,8 @@ macro_rules! texts {
         }
     };
 }
+/// Another page's own table (the contract page's), so the pay page's wasm does not carry it.
+pub(crate) use texts;
 
 texts! {
     PayTo => "付款给", "Pay to";

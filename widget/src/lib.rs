@@ -9,6 +9,7 @@
 pub mod api;
 pub mod app;
 pub mod components;
+pub mod contract;
 pub mod form;
 pub mod hooks;
 pub mod i18n;
@@ -45,13 +46,16 @@ pub async fn render_page(data: PayPageData) -> String {
 #[cfg(feature = "browser")]
 mod browser {
     use super::*;
+    #[cfg(not(feature = "contract-page"))]
     use paydesk_shared::api::PayMethod;
     use wasm_bindgen::prelude::*;
+    #[cfg(not(feature = "contract-page"))]
     use wasm_bindgen::JsCast;
 
     /// Reads the inlined checkout data and takes over the server-rendered pay page: hydrates it
     /// when the worker rendered it (putting back what the payer already chose and typed), or
     /// renders it into an empty root. Called by the page's module script.
+    #[cfg(not(feature = "contract-page"))]
     #[wasm_bindgen]
     pub fn mount() -> Result<(), JsValue> {
         let document = web_sys::window()
@@ -88,6 +92,7 @@ mod browser {
             renderer.render()
         };
         std::mem::forget(handle);
+        components::mark_broken_logo(&document);
         // Load can be measured from outside (the bench and the black-box tests wait for these).
         let _ = root.set_attribute("data-paydesk-ready", "");
         if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
@@ -96,7 +101,37 @@ mod browser {
         Ok(())
     }
 
+    /// Hydrates the server-rendered contract page from its inlined data. Called by the contract
+    /// page's module script. Built into its own wasm (feature `contract-page`), so the pay page
+    /// does not carry the contract page.
+    #[cfg(feature = "contract-page")]
+    #[wasm_bindgen]
+    pub fn mount_contract() -> Result<(), JsValue> {
+        let document = web_sys::window()
+            .and_then(|w| w.document())
+            .ok_or_else(|| JsValue::from_str("no document"))?;
+        let data = document
+            .get_element_by_id("paydesk-contract-data")
+            .and_then(|e| e.text_content())
+            .ok_or_else(|| JsValue::from_str("no #paydesk-contract-data"))?;
+        let data: paydesk_shared::contract::ContractPageData = serde_json::from_str(&data)
+            .map_err(|e| JsValue::from_str(&format!("bad #paydesk-contract-data: {e}")))?;
+        let root = document
+            .get_element_by_id("paydesk-root")
+            .ok_or_else(|| JsValue::from_str("no #paydesk-root"))?;
+        let props = contract::ContractAppProps::for_page(data);
+        let handle =
+            yew::Renderer::<contract::ContractApp>::with_root_and_props(root.clone(), props)
+                .hydrate();
+        // Like the pay page: the app lives as long as the document.
+        std::mem::forget(handle);
+        components::mark_broken_logo(&document);
+        let _ = root.set_attribute("data-paydesk-ready", "");
+        Ok(())
+    }
+
     /// What the server-rendered form holds right now: the payer may have used it already.
+    #[cfg(not(feature = "contract-page"))]
     fn snapshot(document: &web_sys::Document) -> Restore {
         let input = |sel: &str| {
             document
@@ -118,5 +153,7 @@ mod browser {
     }
 }
 
-#[cfg(feature = "browser")]
+#[cfg(all(feature = "browser", not(feature = "contract-page")))]
 pub use browser::mount;
+#[cfg(all(feature = "browser", feature = "contract-page"))]
+pub use browser::mount_contract;

@@ -30,7 +30,7 @@ pub enum Phase {
     Blocked,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CardFields {
     /// As displayed: digits grouped in fours.
     pub number: String,
@@ -233,47 +233,52 @@ impl State {
 
     /// The pay request for the current choice, or the field the payer must fix.
     pub fn pay_request(&self) -> Result<PayRequest, (&'static str, &'static str)> {
-        let key = Some(self.submission_key.clone()).filter(|k| !k.is_empty());
-        match self.method {
-            PayMethod::Balance => Ok(PayRequest {
-                method: PayMethod::Balance,
-                wallet: Some(self.wallet.clone()),
-                card: None,
-                submission_key: key,
-            }),
-            m => {
-                let digits: String = self
-                    .card
-                    .number
-                    .chars()
-                    .filter(char::is_ascii_digit)
-                    .collect();
-                if !card::number_ok(&digits) {
-                    return Err(("number", "card_number_invalid"));
-                }
-                // The edge's expiry and CVC rules, at the page's clock (UTC, like the edge's).
-                let (now_year, now_month) = paydesk_shared::time::year_month(self.now_ms);
-                let (mm, yyyy) = parse_expiry(&self.card.expiry)
-                    .map(|(mm, yy)| (mm, 2000 + u16::from(yy)))
-                    .filter(|&(mm, yyyy)| card::expiry_ok(mm, yyyy, now_year, now_month))
-                    .ok_or(("expiry", "card_expiry_invalid"))?;
-                if !card::cvc_ok(&self.card.cvc) {
-                    return Err(("cvc", "card_cvc_invalid"));
-                }
-                Ok(PayRequest {
-                    method: m,
-                    wallet: None,
-                    card: Some(CardInput {
-                        number: digits,
-                        exp_month: mm,
-                        exp_year: yyyy,
-                        cvc: self.card.cvc.clone(),
-                    }),
-                    submission_key: key,
-                })
-            }
-        }
+        let mut req = instrument_request(self.method, &self.wallet, &self.card, self.now_ms)?;
+        req.submission_key = Some(self.submission_key.clone()).filter(|k| !k.is_empty());
+        Ok(req)
     }
+}
+
+/// What the payer chose to pay with, as a request without a submission key, or the field to
+/// fix: the edge's card rules (number, expiry and CVC at the page's clock, UTC like the edge's).
+/// The pay page and the contract page check entries alike.
+pub fn instrument_request(
+    method: PayMethod,
+    wallet: &str,
+    card: &CardFields,
+    now_ms: i64,
+) -> Result<PayRequest, (&'static str, &'static str)> {
+    if method == PayMethod::Balance {
+        return Ok(PayRequest {
+            method,
+            wallet: Some(wallet.to_owned()),
+            card: None,
+            submission_key: None,
+        });
+    }
+    let digits: String = card.number.chars().filter(char::is_ascii_digit).collect();
+    if !card::number_ok(&digits) {
+        return Err(("number", "card_number_invalid"));
+    }
+    let (now_year, now_month) = paydesk_shared::time::year_month(now_ms);
+    let (mm, yyyy) = parse_expiry(&card.expiry)
+        .map(|(mm, yy)| (mm, 2000 + u16::from(yy)))
+        .filter(|&(mm, yyyy)| card::expiry_ok(mm, yyyy, now_year, now_month))
+        .ok_or(("expiry", "card_expiry_invalid"))?;
+    if !card::cvc_ok(&card.cvc) {
+        return Err(("cvc", "card_cvc_invalid"));
+    }
+    Ok(PayRequest {
+        method,
+        wallet: None,
+        card: Some(CardInput {
+            number: digits,
+            exp_month: mm,
+            exp_year: yyyy,
+            cvc: card.cvc.clone(),
+        }),
+        submission_key: None,
+    })
 }
 
 /// The phase an order's status forces, if any.

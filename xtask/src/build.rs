@@ -17,36 +17,59 @@ const WASM_FEATURES: &[&str] = &[
     "--enable-multivalue",
 ];
 
-/// The widget: cargo (release, wasm32) → wasm-bindgen (`--target web`) → `wasm-opt -Oz`, into
-/// `www/pkg/` where the worker serves it.
+/// The widget, twice from the same crate: the pay page's wasm, and the contract page's
+/// (feature `contract-page`), so neither page downloads the other. Each: cargo (release,
+/// wasm32) → wasm-bindgen (`--target web`) → `wasm-opt -Oz`, into `www/pkg/` where the worker
+/// serves it. The two builds share every dependency; only the widget crate itself is built
+/// twice.
 pub fn widget(tools: &Tools) -> Result<()> {
     let root = root();
-    step("building the widget (wasm, release)");
-    run(cmd(&root, "cargo")
-        .args([
+    let _ = tools; // the version check happened when the tools were ensured
+    let out = root.join("www/pkg");
+    for (features, name) in [
+        (None, "paydesk_widget"),
+        (Some("contract-page"), "paydesk_contract"),
+    ] {
+        step(&format!("building the widget: {name} (wasm, release)"));
+        let mut cargo = cmd(&root, "cargo");
+        cargo.args([
             "build",
             "--release",
             "--target",
             "wasm32-unknown-unknown",
             "-p",
             "paydesk-widget",
-        ])
-        .current_dir(&root))?;
-    let wasm = root.join("target/wasm32-unknown-unknown/release/paydesk_widget.wasm");
-    let out = root.join("www/pkg");
-    let bindgen_out = out.join("paydesk_widget_bg.wasm");
-    let _ = tools; // the version check happened when the tools were ensured
-    if !is_fresh(&bindgen_out, std::slice::from_ref(&wasm)) {
-        bindgen(&root, &wasm, &out)?;
+        ]);
+        if let Some(f) = features {
+            cargo.args(["--features", f]);
+        }
+        run(cargo.current_dir(&root))?;
+        let wasm = root.join("target/wasm32-unknown-unknown/release/paydesk_widget.wasm");
+        // Both builds leave their wasm at the same path: keep a copy of what each output was
+        // made from, and redo wasm-bindgen and wasm-opt only when it changed.
+        let made_from = root.join(format!("target/{name}.source.wasm"));
+        let bytes = std::fs::read(&wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+        let bindgen_out = out.join(format!("{name}_bg.wasm"));
+        if !bindgen_out.exists() || std::fs::read(&made_from).ok().as_deref() != Some(&bytes[..]) {
+            bindgen(&root, &wasm, &out, name)?;
+            std::fs::write(&made_from, &bytes).map_err(|e| e.to_string())?;
+        }
     }
     hash_assets(&root)
 }
 
-/// wasm-bindgen, then wasm-opt, of the widget's wasm into `out`.
-fn bindgen(root: &Path, wasm: &Path, out: &Path) -> Result<()> {
-    let bindgen_out = out.join("paydesk_widget_bg.wasm");
+/// wasm-bindgen, then wasm-opt, of the widget's wasm into `out` as `name`.
+fn bindgen(root: &Path, wasm: &Path, out: &Path, name: &str) -> Result<()> {
+    let bindgen_out = out.join(format!("{name}_bg.wasm"));
     run(cmd(root, "wasm-bindgen")
-        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .args([
+            "--target",
+            "web",
+            "--no-typescript",
+            "--out-name",
+            name,
+            "--out-dir",
+        ])
         .arg(out)
         .arg(wasm))?;
     run(cmd(root, "wasm-opt")
@@ -58,7 +81,7 @@ fn bindgen(root: &Path, wasm: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The pay page's first-load assets, copied to content-hashed names under `www/a/` so they can
+/// The pay and contract pages' first-load assets, copied to content-hashed names under `www/a/` so they can
 /// be cached immutably (`www/_headers`), and `www/a/assets.txt` naming them for the worker's
 /// build (`edge/build.rs`), which links the pay page to exactly these files. Older hashed copies
 /// are removed.
@@ -74,6 +97,18 @@ fn hash_assets(root: &Path) -> Result<()> {
             "wasm",
         ),
         ("css", root.join("www/pay.css"), "pay", "css"),
+        (
+            "contract_js",
+            pkg.join("paydesk_contract.js"),
+            "paydesk_contract",
+            "js",
+        ),
+        (
+            "contract_wasm",
+            pkg.join("paydesk_contract_bg.wasm"),
+            "paydesk_contract_bg",
+            "wasm",
+        ),
     ];
     let hashed = root.join("www/a");
     std::fs::create_dir_all(&hashed).map_err(|e| e.to_string())?;

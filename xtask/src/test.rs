@@ -80,7 +80,7 @@ pub fn run(args: &[String]) -> Result<()> {
         step(
             "formatting and lints (cargo fmt --check, cargo clippy -D warnings, native and wasm32)",
         );
-        let checks: [&[&str]; 3] = [
+        let checks: [&[&str]; 4] = [
             &["fmt", "--all", "--check"],
             &[
                 "clippy",
@@ -99,6 +99,19 @@ pub fn run(args: &[String]) -> Result<()> {
                 "--target",
                 "wasm32-unknown-unknown",
                 "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+            // The contract page's build of the widget (only the widget crate is checked again).
+            &[
+                "clippy",
+                "-p",
+                "paydesk-widget",
+                "--features",
+                "contract-page",
+                "--target",
+                "wasm32-unknown-unknown",
                 "--",
                 "-D",
                 "warnings",

@@ -10,7 +10,15 @@ use paydesk_shared::api::{NextStep, PayMethod};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Instrument {
     Wallet(String),
-    Card { method: PayMethod, digits: String },
+    Card {
+        method: PayMethod,
+        digits: String,
+    },
+    /// A card a contract charges: only its last four digits are kept.
+    CardOnFile {
+        method: PayMethod,
+        last4: String,
+    },
 }
 
 /// A channel's answer to one attempt.
@@ -63,6 +71,8 @@ impl Decline {
 /// One attempt. `attempt` counts this order's earlier attempts with the same instrument, so
 /// a channel can model "fails once, then succeeds".
 pub trait Channel {
+    /// Whether an instrument can be kept on a contract (checked when the payer signs).
+    fn verify(&self, instrument: &Instrument) -> Result<(), Decline>;
     fn authorize(&self, instrument: &Instrument, amount: u64, attempt: u32) -> Outcome;
     /// Resolves a pending attempt.
     fn query(&self, instrument_last4: &str) -> Outcome;

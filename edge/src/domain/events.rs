@@ -22,10 +22,21 @@ pub enum EventKind {
     RefundSucceeded,
     #[serde(rename = "refund.failed")]
     RefundFailed,
+    #[serde(rename = "contract.signed")]
+    ContractSigned,
+    #[serde(rename = "contract.terminated")]
+    ContractTerminated,
+    /// Never signed within its 24 hours.
+    #[serde(rename = "contract.expired")]
+    ContractExpired,
+    /// A deduction under a plan with a pre-deduction notice was accepted: the payer is to be
+    /// told before it is charged.
+    #[serde(rename = "contract.deduction_notice")]
+    ContractDeductionNotice,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 8] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::OrderApprovalRequired,
         EventKind::OrderPaid,
         EventKind::OrderFailed,
@@ -34,6 +45,10 @@ impl EventKind {
         EventKind::RefundApprovalRequired,
         EventKind::RefundSucceeded,
         EventKind::RefundFailed,
+        EventKind::ContractSigned,
+        EventKind::ContractTerminated,
+        EventKind::ContractExpired,
+        EventKind::ContractDeductionNotice,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +61,10 @@ impl EventKind {
             EventKind::RefundApprovalRequired => "refund.approval_required",
             EventKind::RefundSucceeded => "refund.succeeded",
             EventKind::RefundFailed => "refund.failed",
+            EventKind::ContractSigned => "contract.signed",
+            EventKind::ContractTerminated => "contract.terminated",
+            EventKind::ContractExpired => "contract.expired",
+            EventKind::ContractDeductionNotice => "contract.deduction_notice",
         }
     }
 
@@ -77,11 +96,15 @@ impl Format {
         }
     }
 
-    /// The v2 protocol notifies payments only; its orders' other events are recorded, not sent.
+    /// The v2 protocol notifies payments and contract signing and ending only; its other
+    /// events are recorded, not sent.
     pub fn delivers(self, kind: EventKind) -> bool {
         match self {
             Format::Json => true,
-            Format::V2 => kind == EventKind::OrderPaid,
+            Format::V2 => matches!(
+                kind,
+                EventKind::OrderPaid | EventKind::ContractSigned | EventKind::ContractTerminated
+            ),
         }
     }
 }
@@ -174,6 +197,13 @@ mod tests {
         );
         assert_eq!(
             DeliveryStatus::of_new_event(Format::V2, EventKind::RefundSucceeded, true),
+            Recorded
+        );
+        for k in [EventKind::ContractSigned, EventKind::ContractTerminated] {
+            assert_eq!(DeliveryStatus::of_new_event(Format::V2, k, true), Pending);
+        }
+        assert_eq!(
+            DeliveryStatus::of_new_event(Format::V2, EventKind::ContractExpired, true),
             Recorded
         );
         assert_eq!(DeliveryStatus::Failed.attempts_after_resend(15), 0);

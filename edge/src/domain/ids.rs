@@ -11,6 +11,19 @@ pub fn transaction_id(now_ms: i64, random: [u8; 6]) -> String {
 }
 
 /// `mch_` + 16 hex digits.
+/// A signed contract's id: its signing date (UTC) and 10 random digits, 18 digits in all, as
+/// the v2 protocol's contract ids are.
+pub fn contract_id(now_ms: i64, random: [u8; 6]) -> String {
+    let date: String = paydesk_shared::time::format_rfc3339(now_ms)[..10]
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let n = random
+        .iter()
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    format!("{date}{:010}", n % 10_000_000_000)
+}
+
 pub fn merchant_id(random: [u8; 8]) -> String {
     let mut s = String::from("mch_");
     for b in random {

@@ -6,6 +6,7 @@ pub mod admin_rules;
 pub mod approval;
 pub mod audit;
 pub mod card;
+pub mod contract_rules;
 pub mod cursor;
 pub mod delivery;
 pub mod events;

@@ -211,6 +211,8 @@ pub enum CloseReason {
     Expired,
     /// An approver rejected it.
     Rejected,
+    /// A deduction not yet charged whose contract ended: it is never charged.
+    ContractEnded,
 }
 
 impl CloseReason {
@@ -220,6 +222,7 @@ impl CloseReason {
             CloseReason::Merchant => None,
             CloseReason::Expired => Some("expired"),
             CloseReason::Rejected => Some("rejected"),
+            CloseReason::ContractEnded => Some("contract_terminated"),
         }
     }
 }
@@ -235,7 +238,7 @@ pub fn close(
 ) -> Result<Event, Refusal> {
     match why {
         CloseReason::Rejected => Ok(Event::Reject),
-        CloseReason::Expired => Ok(Event::Close),
+        CloseReason::Expired | CloseReason::ContractEnded => Ok(Event::Close),
         CloseReason::Merchant => {
             let unpaid = matches!(status, OrderStatus::NotPay | OrderStatus::PayError);
             if unpaid && opened && now_ms - created_at_ms < CLOSE_GRACE_MS {
@@ -258,6 +261,8 @@ pub enum Due {
     Expire,
     /// A payment the channel left pending is due to be asked about again.
     QueryPending,
+    /// A contract's deduction reached its charge time.
+    Charge,
 }
 
 /// The order's facts that decide what falls due.
@@ -268,9 +273,15 @@ pub struct Deadlines {
     pub timeout_action: TimeoutAction,
     pub reminded: bool,
     pub pending_until_ms: Option<i64>,
+    /// A deduction's charge time (set for orders a contract pays).
+    pub charge_at_ms: Option<i64>,
 }
 
 pub fn due(d: &Deadlines, now_ms: i64) -> Option<Due> {
+    // A deduction is charged before its deadline, which always lies after its charge time.
+    if d.status == OrderStatus::NotPay && d.charge_at_ms.is_some_and(|t| t <= now_ms) {
+        return Some(Due::Charge);
+    }
     let open = matches!(
         d.status,
         OrderStatus::NotPay | OrderStatus::PayError | OrderStatus::PendingApproval
@@ -497,6 +508,7 @@ mod tests {
             timeout_action: TimeoutAction::Close,
             reminded: false,
             pending_until_ms: None,
+            charge_at_ms: None,
         };
         assert_eq!(due(&d, NOW - 1), None);
         assert_eq!(due(&d, NOW), Some(Due::Expire));
@@ -542,6 +554,32 @@ mod tests {
         };
         assert_eq!(due(&paying, NOW - 1), None);
         assert_eq!(due(&paying, NOW), Some(Due::QueryPending));
+        // A deduction is charged at its time, and before its deadline if both have passed;
+        // once charged (or awaiting approval) its charge time says nothing.
+        let deduction = Deadlines {
+            time_expire_ms: NOW + 10,
+            charge_at_ms: Some(NOW),
+            ..d
+        };
+        assert_eq!(due(&deduction, NOW - 1), None);
+        assert_eq!(due(&deduction, NOW), Some(Due::Charge));
+        assert_eq!(due(&deduction, NOW + 10), Some(Due::Charge));
+        for status in [
+            OrderStatus::PendingApproval,
+            OrderStatus::Success,
+            OrderStatus::Closed,
+        ] {
+            assert_ne!(
+                due(
+                    &Deadlines {
+                        status,
+                        ..deduction
+                    },
+                    NOW
+                ),
+                Some(Due::Charge)
+            );
+        }
     }
 
     #[test]

@@ -93,6 +93,7 @@ pub fn instrument(
 pub fn last4(instrument: &Instrument) -> Option<String> {
     match instrument {
         Instrument::Card { digits, .. } => Some(card::last4(digits).to_owned()),
+        Instrument::CardOnFile { last4, .. } => Some(last4.clone()),
         Instrument::Wallet(_) => None,
     }
 }

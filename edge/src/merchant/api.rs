@@ -7,6 +7,7 @@ use super::protocol::{ApiBody, ApiReply, ApiRequest};
 use super::store::{parse_body, Ledger, Merchant, Result};
 use crate::error::AppError;
 use paydesk_shared::api::{CreateOrder, CreateRefund, ErrorCode};
+use paydesk_shared::contract::TerminateContract;
 
 impl Ledger<'_> {
     pub fn api(&self, req: &ApiRequest) -> Result<ApiReply> {
@@ -66,6 +67,48 @@ impl Ledger<'_> {
                 Ok(ApiReply::new(202, ApiBody::Resent(n)))
             }
             ApiRoute::ListAlerts => ok(ApiBody::Alerts(self.list_alerts()?)),
+            ApiRoute::CreatePlan => {
+                let (plan, created) = self.create_plan(&parse_body(&req.body)?)?;
+                Ok(ApiReply::new(created_or_same(created), ApiBody::Plan(plan)))
+            }
+            ApiRoute::QueryPlan(id) => ok(ApiBody::Plan(self.plan_or_fail(id)?.wire()?)),
+            ApiRoute::CreateContract => {
+                let ask = parse_body(&req.body)?;
+                let (c, created) = self.request_contract(m, &ask, None)?;
+                let wire = self.wire_contract(&c, m)?;
+                Ok(ApiReply::new(
+                    created_or_same(created),
+                    ApiBody::Contract(Box::new(wire)),
+                ))
+            }
+            ApiRoute::QueryContract(code) => {
+                let c = self.current_contract(m, code)?;
+                ok(ApiBody::Contract(Box::new(self.wire_contract(&c, m)?)))
+            }
+            ApiRoute::TerminateContract(code) => {
+                let ask: TerminateContract = match req.body.trim() {
+                    "" => TerminateContract::default(),
+                    body => parse_body(body)?,
+                };
+                let c = self.terminate_by_merchant(m, code, ask.remark.as_deref())?;
+                ok(ApiBody::Contract(Box::new(self.wire_contract(&c, m)?)))
+            }
+            ApiRoute::CreateDeduction(code) => {
+                let (order, created) = self.deduct(m, code, &parse_body(&req.body)?, None)?;
+                Ok(ApiReply::new(
+                    created_or_same(created),
+                    ApiBody::Order(Box::new(order)),
+                ))
+            }
         }
+    }
+}
+
+/// 201 for what a request created, 200 for the same request answered again.
+fn created_or_same(created: bool) -> u16 {
+    if created {
+        201
+    } else {
+        200
     }
 }

@@ -16,12 +16,22 @@ pub enum ApiRoute {
     GetNotification(String),
     ResendNotification(String),
     ListAlerts,
+    CreatePlan,
+    QueryPlan(String),
+    CreateContract,
+    QueryContract(String),
+    TerminateContract(String),
+    CreateDeduction(String),
 }
 
 impl ApiRoute {
     pub fn rate_kind(&self) -> RateKind {
         match self {
-            ApiRoute::CreateOrder => RateKind::Create,
+            ApiRoute::CreateOrder
+            | ApiRoute::CreatePlan
+            | ApiRoute::CreateContract
+            | ApiRoute::TerminateContract(_)
+            | ApiRoute::CreateDeduction(_) => RateKind::Create,
             ApiRoute::CreateRefund => RateKind::Refund,
             _ => RateKind::Query,
         }
@@ -47,6 +57,16 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
             ("POST", ApiRoute::ResendNotification(decode(id)?))
         }
         ["v1", "alerts"] => ("GET", ApiRoute::ListAlerts),
+        ["v1", "contract_plans"] => ("POST", ApiRoute::CreatePlan),
+        ["v1", "contract_plans", id] if !id.is_empty() => ("GET", ApiRoute::QueryPlan(decode(id)?)),
+        ["v1", "contracts"] => ("POST", ApiRoute::CreateContract),
+        ["v1", "contracts", id] if !id.is_empty() => ("GET", ApiRoute::QueryContract(decode(id)?)),
+        ["v1", "contracts", id, "terminate"] if !id.is_empty() => {
+            ("POST", ApiRoute::TerminateContract(decode(id)?))
+        }
+        ["v1", "contracts", id, "deductions"] if !id.is_empty() => {
+            ("POST", ApiRoute::CreateDeduction(decode(id)?))
+        }
         _ => return Err(ErrorCode::NotFound),
     };
     if method != want {
@@ -95,6 +115,31 @@ mod tests {
             Ok(ApiRoute::ResendNotification("evt_1".into()))
         );
         assert_eq!(route("GET", "/v1/alerts"), Ok(ApiRoute::ListAlerts));
+        assert_eq!(
+            route("POST", "/v1/contract_plans"),
+            Ok(ApiRoute::CreatePlan)
+        );
+        assert_eq!(
+            route("GET", "/v1/contract_plans/12535"),
+            Ok(ApiRoute::QueryPlan("12535".into()))
+        );
+        assert_eq!(route("POST", "/v1/contracts"), Ok(ApiRoute::CreateContract));
+        assert_eq!(
+            route("GET", "/v1/contracts/C%7C1"),
+            Ok(ApiRoute::QueryContract("C|1".into()))
+        );
+        assert_eq!(
+            route("POST", "/v1/contracts/C1/terminate"),
+            Ok(ApiRoute::TerminateContract("C1".into()))
+        );
+        assert_eq!(
+            route("POST", "/v1/contracts/C1/deductions"),
+            Ok(ApiRoute::CreateDeduction("C1".into()))
+        );
+        assert_eq!(
+            route("GET", "/v1/contracts/C1/deductions"),
+            Err(ErrorCode::MethodNotAllowed)
+        );
         assert_eq!(route("GET", "/v1/orders"), Err(ErrorCode::MethodNotAllowed));
         assert_eq!(
             route("DELETE", "/v1/orders/X1"),
@@ -109,6 +154,10 @@ mod tests {
     fn rate_windows() {
         assert_eq!(ApiRoute::CreateOrder.rate_kind(), RateKind::Create);
         assert_eq!(ApiRoute::CreateRefund.rate_kind(), RateKind::Refund);
+        assert_eq!(
+            ApiRoute::CreateDeduction("c".into()).rate_kind(),
+            RateKind::Create
+        );
         assert_eq!(
             ApiRoute::QueryOrder("x".into()).rate_kind(),
             RateKind::Query

@@ -1,5 +1,6 @@
-//! Work that falls due with nobody watching: order deadlines (`close` / `remind`), and payments
-//! left pending by the channel. The alarm runs it; so does every read of an order, so an answer
+//! Work that falls due with nobody watching: order deadlines (`close` / `remind`), payments
+//! left pending by the channel, deductions reaching their charge time, and contracts whose
+//! signing window or term ran out. The alarm runs it; so does every read of an order, so an answer
 //! never shows an order that should already have moved.
 
 use super::store::{Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
@@ -22,12 +23,19 @@ impl Ledger<'_> {
             &format!(
                 "SELECT {ORDER_COLUMNS} FROM orders
                  WHERE (status IN ('NOTPAY', 'PAYERROR', 'PENDING_APPROVAL') AND time_expire_ms <= ?)
-                    OR (status = 'USERPAYING' AND pending_until_ms <= ?)"
+                    OR (status = 'USERPAYING' AND pending_until_ms <= ?)
+                    OR (status = 'NOTPAY' AND charge_at_ms <= ?)
+                 ORDER BY created_at_ms, out_trade_no"
             ),
-            vec![now.into(), now.into()],
+            vec![now.into(), now.into(), now.into()],
         )?;
+        // A contract that ended first closes its deductions before they could be charged.
+        self.run_due_contracts(&m, now)?;
         for o in due {
-            self.process_due(&m, o, now)?;
+            // Re-read: ending a contract above may have closed it.
+            if let Some(o) = self.order(&o.out_trade_no)? {
+                self.process_due(&m, o, now)?;
+            }
         }
         self.x(
             "DELETE FROM rate_events WHERE at_ms <= ?",
@@ -56,6 +64,7 @@ impl Ledger<'_> {
                     self.close_order(m, &o, CloseReason::Expired, now, "system:deadline")?
                 }
                 Some(Due::QueryPending) => self.settle_pending(m, &o, now)?,
+                Some(Due::Charge) => self.charge_due_deduction(m, &o, now)?,
                 None => return Ok(()),
             }
             match self.order(&o.out_trade_no)? {
@@ -125,10 +134,17 @@ impl Ledger<'_> {
                 UNION ALL
                 SELECT MIN(pending_until_ms) AS t FROM orders WHERE status = 'USERPAYING'
                 UNION ALL
+                SELECT MIN(charge_at_ms) AS t FROM orders WHERE status = 'NOTPAY'
+                UNION ALL
                 SELECT MIN(next_attempt_at_ms) AS t FROM events WHERE status = 'PENDING'
              )",
             vec![],
         )?;
-        Ok(due.and_then(|d| d.at).map(|t| t - m.row.clock_offset_ms))
+        let next = due.and_then(|d| d.at);
+        let next = match (next, self.next_contract_due()?) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Ok(next.map(|t| t - m.row.clock_offset_ms))
     }
 }

@@ -9,7 +9,7 @@
 //!   the transaction helper, audit entries, events as data), `schema` (migrations);
 //! - `auth`, `api` (+ `api_route`), `v2_dialect`, `orders`, `payments`, `refunds`,
 //!   `approvals`, `deadlines`, `outbox` (delivery), `notifications` (the merchant's view),
-//!   `admin`.
+//!   `admin`, `contracts` (plans, contracts, their page) and `deductions` (charging them).
 
 pub mod api_route;
 pub mod protocol;
@@ -26,7 +26,11 @@ mod auth;
 #[cfg(target_arch = "wasm32")]
 pub mod client;
 #[cfg(target_arch = "wasm32")]
+mod contracts;
+#[cfg(target_arch = "wasm32")]
 mod deadlines;
+#[cfg(target_arch = "wasm32")]
+mod deductions;
 #[cfg(target_arch = "wasm32")]
 mod notifications;
 #[cfg(target_arch = "wasm32")]

@@ -106,6 +106,9 @@ fn dispatch(l: &Ledger<'_>, command: Command) -> Result<serde_json::Value> {
         Command::ListOrders(q) => answer(&q, with_merchant(l, |l, m| l.list_orders(m, &q))),
         Command::Decide(d) => answer(&d, with_merchant(l, |l, m| l.decide(m, &d))),
         Command::VerifyAudit(v) => answer(&v, with_merchant(l, |l, _| l.verify_audit())),
+        Command::ContractPage(c) => answer(&c, l.atomically(|l| l.contract_page(&c.contract_code))),
+        Command::SignContract(s) => answer(&s, l.atomically(|l| l.sign_contract(&s))),
+        Command::EndContract(e) => answer(&e, l.atomically(|l| l.end_by_payer(&e.contract_code))),
     }
 }
 

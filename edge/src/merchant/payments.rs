@@ -6,12 +6,12 @@
 use super::protocol::{CheckoutReply, Pay};
 use super::store::{Ledger, Merchant, OrderRow, Result};
 use crate::channel::sandbox::{Sandbox, SLOW_PENDING_MS};
-use crate::channel::{Channel, Outcome};
+use crate::channel::{Channel, Instrument, Outcome};
 use crate::domain::events::EventKind;
 use crate::domain::limits;
 use crate::domain::payment;
 use crate::domain::state::Event;
-use paydesk_shared::api::PayResult;
+use paydesk_shared::api::{PayMethod, PayResult};
 use paydesk_shared::time::format_rfc3339;
 use paydesk_shared::{CheckoutView, OrderStatus};
 use serde::Deserialize;
@@ -75,48 +75,56 @@ impl Ledger<'_> {
 
     fn attempt(&self, m: &Merchant, p: &Pay) -> Result<PayResult> {
         let o = self.current_order(m, &p.out_trade_no)?;
-        let now = self.now(m);
-        limits::may_collect(m.tier())?;
         // Refuse what the order's state refuses before looking at the instrument.
         payment::check_payable(o.status)?;
-        let ymd = format_rfc3339(now);
-        let (year, month) = (
-            ymd[0..4].parse().unwrap_or(0),
-            ymd[5..7].parse().unwrap_or(0),
-        );
+        let (year, month) = paydesk_shared::time::year_month(self.now(m));
         let instrument = payment::instrument(&p.pay, &o.methods(), year, month)?;
-        let last4 = payment::last4(&instrument);
-        // The daily limit is checked and reserved in the same transaction as the payment.
+        let attempt = payment::attempt_number(
+            o.card_last4.as_deref(),
+            payment::last4(&instrument).as_deref(),
+            o.pay_attempts as u32,
+        );
+        let how = Charge {
+            method: p.pay.method,
+            instrument: &instrument,
+            attempt,
+            actor: "payer",
+        };
+        self.charge(m, &o, how)
+    }
+
+    /// Moves an order's money through the channel: the collection rules, the daily limit
+    /// checked and reserved in the same transaction, the state machine, and the channel's
+    /// answer applied. The payer's payment and a contract's deduction both come here.
+    pub fn charge(&self, m: &Merchant, o: &OrderRow, how: Charge<'_>) -> Result<PayResult> {
+        let now = self.now(m);
+        limits::may_collect(m.tier())?;
+        let last4 = payment::last4(how.instrument);
         let day = limits::merchant_day(now, m.config.utc_offset_minutes);
         let amount = o.amount_total as u64;
         limits::check_daily(m.daily_limit(), self.paid_on(&day)?, amount)?;
-        let attempt = payment::attempt_number(
-            o.card_last4.as_deref(),
-            last4.as_deref(),
-            o.pay_attempts as u32,
-        );
-        self.apply(&o, Event::StartPay, now, "payer")?;
+        self.apply(o, Event::StartPay, now, how.actor)?;
         self.x(
             "UPDATE orders SET method = ?, card_last4 = ?, pay_attempts = ? WHERE out_trade_no = ?",
             vec![
-                p.pay.method.as_str().into(),
+                how.method.as_str().into(),
                 last4.into(),
-                i64::from(attempt + 1).into(),
-                p.out_trade_no.as_str().into(),
+                i64::from(how.attempt + 1).into(),
+                o.out_trade_no.as_str().into(),
             ],
         )?;
-        let o = self.order_or_fail(&p.out_trade_no)?;
-        match Sandbox.authorize(&instrument, amount, attempt) {
+        let o = self.order_or_fail(&o.out_trade_no)?;
+        match Sandbox.authorize(how.instrument, amount, how.attempt) {
             Outcome::Succeeded => {
                 self.reserve_daily(&day, amount)?;
-                self.settle_paid(m, &o, now, "payer")?;
+                self.settle_paid(m, &o, now, how.actor)?;
                 Ok(answer(OrderStatus::Success))
             }
             Outcome::Pending { after_ms } => {
                 self.reserve_daily(&day, amount)?;
                 self.x(
                     "UPDATE orders SET pending_until_ms = ? WHERE out_trade_no = ?",
-                    vec![(now + after_ms).into(), p.out_trade_no.as_str().into()],
+                    vec![(now + after_ms).into(), o.out_trade_no.as_str().into()],
                 )?;
                 Ok(answer(OrderStatus::UserPaying))
             }
@@ -179,6 +187,15 @@ impl Ledger<'_> {
         let extra = serde_json::json!({"out_trade_no": o.out_trade_no, "status": "SUCCESS", "amount": o.amount()?});
         self.order_event(m, now, EventKind::OrderPaid, &o.out_trade_no, extra)
     }
+}
+
+/// How an order is charged: with what, which attempt of the series, and on whose behalf.
+pub struct Charge<'a> {
+    pub method: PayMethod,
+    pub instrument: &'a Instrument,
+    pub attempt: u32,
+    /// Who the audit chain names: the payer, or the contract charging without them.
+    pub actor: &'a str,
 }
 
 fn answer(status: OrderStatus) -> PayResult {

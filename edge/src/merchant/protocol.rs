@@ -8,6 +8,7 @@ use crate::domain::approval::{ApprovalLevel, ApprovalStatus};
 use crate::domain::events::{DeliveryStatus, EventKind};
 use crate::domain::limits::{RateLimits, Tier, DEFAULT_UTC_OFFSET_MINUTES};
 use paydesk_shared::api::{Order, PayRequest, PayResult, Refund};
+use paydesk_shared::contract::{Contract, ContractView, Plan};
 use paydesk_shared::{Branding, CheckoutView, Money};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -145,6 +146,12 @@ commands! {
     ListOrders(ListOrders) -> OrderPage;
     Decide(Decide) -> Decision;
     VerifyAudit(VerifyAudit) -> AuditReport;
+    /// What a contract's page shows (signing, signed, ended).
+    ContractPage(ContractPage) -> ContractPageReply;
+    /// The payer signs a contract on its page.
+    SignContract(SignContract) -> ContractPageReply;
+    /// The payer ends a contract from its page.
+    EndContract(EndContract) -> ContractPageReply;
 }
 
 /// Every command travels with the context the object needs to answer it.
@@ -202,6 +209,8 @@ pub enum ApiBody {
     /// A notification queued again (202).
     Resent(Notification),
     Alerts(AlertList),
+    Plan(Plan),
+    Contract(Box<Contract>),
 }
 
 impl ApiReply {
@@ -242,6 +251,31 @@ pub struct CheckoutReply {
 pub struct Pay {
     pub out_trade_no: String,
     pub pay: PayRequest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractPage {
+    pub contract_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignContract {
+    pub contract_code: String,
+    /// The instrument, as the pay page's pay request names it.
+    pub pay: PayRequest,
+    /// The payer ticked the authorisation.
+    pub consent: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndContract {
+    pub contract_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractPageReply {
+    pub view: ContractView,
+    pub sandbox: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

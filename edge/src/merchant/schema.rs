@@ -158,6 +158,49 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         // Forgetting expired nonces on every request must not scan them all.
         "CREATE INDEX IF NOT EXISTS nonces_by_time ON nonces (seen_at_ms);",
     ),
+    (
+        5,
+        // Withhold contracts: the merchant's plans, each payer's contract under one, and the
+        // deductions (ordinary orders that name their contract and, under a plan with a
+        // pre-deduction notice, when they are charged).
+        "CREATE TABLE IF NOT EXISTS contract_plans (
+        plan_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        max_amount INTEGER NOT NULL,
+        period TEXT NOT NULL,
+        max_per_period INTEGER NOT NULL,
+        contract_days INTEGER,
+        notice INTEGER NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS contracts (
+        contract_code TEXT PRIMARY KEY,
+        contract_id TEXT UNIQUE,
+        plan_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        display_account TEXT NOT NULL,
+        payer_ref TEXT,
+        notify_url TEXT,
+        created_at_ms INTEGER NOT NULL,
+        sign_deadline_ms INTEGER NOT NULL,
+        signed_at_ms INTEGER,
+        expires_at_ms INTEGER,
+        terminated_at_ms INTEGER,
+        termination_mode TEXT,
+        termination_remark TEXT,
+        method TEXT,
+        wallet TEXT,
+        card_last4 TEXT,
+        fingerprint TEXT NOT NULL,
+        format TEXT NOT NULL DEFAULT 'json',
+        v2_json TEXT
+    );
+    CREATE INDEX IF NOT EXISTS contracts_due ON contracts (status, sign_deadline_ms);
+    ALTER TABLE orders ADD COLUMN contract_code TEXT;
+    ALTER TABLE orders ADD COLUMN charge_at_ms INTEGER;
+    CREATE INDEX IF NOT EXISTS orders_by_contract ON orders (contract_code, created_at_ms);",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -143,12 +143,16 @@ pub struct OrderRow {
     pub approval_id: Option<String>,
     /// Set for orders created through the v2 XML dialect (`domain::v2::OrderMeta`).
     pub v2_json: Option<String>,
+    /// Set for a contract's deductions.
+    pub contract_code: Option<String>,
+    /// A deduction's charge time (business time), until it is charged.
+    pub charge_at_ms: Option<i64>,
 }
 
 pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_total, currency, \
     description, item_id, attach, tags_json, limit_pay, notify_url, timeout_action, reminded, \
     created_at_ms, time_expire_ms, paid_at_ms, method, card_last4, refunded_total, opened, \
-    fingerprint, pay_attempts, pending_until_ms, approval_id, v2_json";
+    fingerprint, pay_attempts, pending_until_ms, approval_id, v2_json, contract_code, charge_at_ms";
 
 impl OrderRow {
     pub fn amount(&self) -> Result<Money> {
@@ -181,6 +185,7 @@ impl OrderRow {
             timeout_action: self.timeout_action,
             reminded: self.reminded != 0,
             pending_until_ms: self.pending_until_ms,
+            charge_at_ms: self.charge_at_ms,
         }
     }
 
@@ -256,15 +261,15 @@ pub struct EventRow {
 }
 
 /// An event about to be recorded.
-struct NewEvent<'a> {
-    kind: EventKind,
-    /// The order or refund it is about.
-    target: &'a str,
-    /// The order it belongs to: one order's events are delivered in order.
-    order_key: &'a str,
-    data: serde_json::Value,
-    url: Option<String>,
-    format: Format,
+pub struct NewEvent<'a> {
+    pub kind: EventKind,
+    /// The order, refund or contract it is about.
+    pub target: &'a str,
+    /// What it belongs to (an order, a contract): their events are delivered in order.
+    pub order_key: &'a str,
+    pub data: serde_json::Value,
+    pub url: Option<String>,
+    pub format: Format,
 }
 
 pub struct Ledger<'a> {
@@ -571,7 +576,7 @@ impl<'a> Ledger<'a> {
     }
 
     /// The outbox row: the event as data, pending delivery if it has somewhere to go.
-    fn record_event(&self, at_ms: i64, e: NewEvent<'_>) -> Result<()> {
+    pub fn record_event(&self, at_ms: i64, e: NewEvent<'_>) -> Result<()> {
         let status = DeliveryStatus::of_new_event(e.format, e.kind, e.url.is_some());
         self.x(
             "INSERT INTO events (event_id, type, target, created_at_ms, data_json, order_key, body,
@@ -631,6 +636,12 @@ impl<'a> Ledger<'a> {
             } else {
                 None
             },
+            trade_type: o.contract_code.as_ref().map(|_| "PAP".to_owned()),
+            contract_code: o.contract_code.clone(),
+            charge_at: o
+                .charge_at_ms
+                .filter(|_| o.status == OrderStatus::NotPay)
+                .map(format_rfc3339),
         })
     }
 }

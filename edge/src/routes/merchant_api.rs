@@ -62,6 +62,8 @@ pub fn render(reply: ApiReply, wants_xml: bool) -> Result<Response, AppError> {
         ApiBody::Notification(n) => serde_json::to_value(n)?,
         ApiBody::Resent(n) => serde_json::to_value(n)?,
         ApiBody::Alerts(a) => serde_json::to_value(a)?,
+        ApiBody::Plan(p) => serde_json::to_value(p)?,
+        ApiBody::Contract(c) => serde_json::to_value(c)?,
     };
     Ok(json(reply.status, &value)?)
 }

@@ -4,6 +4,7 @@
 
 mod admin;
 mod checkout;
+mod contract;
 mod dev;
 mod health;
 mod merchant_api;
@@ -67,6 +68,10 @@ fn router() -> Router<'static, ()> {
         .get_async("/api/health", route!(health::get))
         .get_async("/pay/:token", route!(pay::get))
         .post_async("/pay/:token", route!(pay::post))
+        .get_async("/contract/:token", route!(contract::get))
+        .post_async("/contract/:token", route!(contract::sign))
+        .get_async("/contract/:token/terminate", route!(contract::confirm_end))
+        .post_async("/contract/:token/terminate", route!(contract::end))
         .post_async("/pay/unifiedorder", route!(v2::handle))
         .post_async("/pay/orderquery", route!(v2::handle))
         .post_async("/pay/closeorder", route!(v2::handle))

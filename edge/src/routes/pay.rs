@@ -36,19 +36,8 @@ pub async fn get(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, 
 /// one-time key makes a repeated post answer the first one's result instead of paying again),
 /// answered with the page rendered again: success, or the retry prompt with the method kept.
 pub async fn post(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
-    // A form on another site must not drive this one's payments. Browsers say where a post
-    // comes from in `Sec-Fetch-Site`; older ones in `Origin` (`null` under this page's
-    // no-referrer policy, so only a named foreign origin is refused there).
-    let site = req.headers().get("Sec-Fetch-Site")?;
-    let origin = req.headers().get("Origin")?;
-    let foreign = match site.as_deref() {
-        Some(s) => s != "same-origin" && s != "none",
-        None => origin.is_some_and(|o| o != call.origin && o != "null"),
-    };
-    if foreign {
-        let resp = html(problem_page(PayPageProblem::LinkNotValid), 403)?;
-        resp.headers().set("Content-Security-Policy", STRICT_CSP)?;
-        return Ok(resp);
+    if let Some(refused) = foreign_post(req, call)? {
+        return Ok(refused);
     }
     let body = read_body(req, 4 * 1024).await?;
     let Some(page) = load(req, ctx, call).await? else {
@@ -183,13 +172,32 @@ impl Page {
     }
 }
 
+/// A form on another site must not drive this one's payments or contracts: the 403 page for
+/// such a post. Browsers say where a post comes from in `Sec-Fetch-Site`; older ones in
+/// `Origin` (`null` under our pages' no-referrer policy, so only a named foreign origin is
+/// refused there).
+pub fn foreign_post(req: &Request, call: &Call) -> Result<Option<Response>, AppError> {
+    let site = req.headers().get("Sec-Fetch-Site")?;
+    let origin = req.headers().get("Origin")?;
+    let foreign = match site.as_deref() {
+        Some(s) => s != "same-origin" && s != "none",
+        None => origin.is_some_and(|o| o != call.origin && o != "null"),
+    };
+    if !foreign {
+        return Ok(None);
+    }
+    let resp = html(problem_page(PayPageProblem::LinkNotValid), 403)?;
+    resp.headers().set("Content-Security-Policy", STRICT_CSP)?;
+    Ok(Some(resp))
+}
+
 fn not_valid() -> Result<Response, AppError> {
     let resp = html(problem_page(PayPageProblem::LinkNotValid), 404)?;
     resp.headers().set("Content-Security-Policy", STRICT_CSP)?;
     Ok(resp)
 }
 
-fn html(body: String, status: u16) -> Result<Response, AppError> {
+pub fn html(body: String, status: u16) -> Result<Response, AppError> {
     let resp = Response::from_html(body)?.with_status(status);
     resp.headers().set("Cache-Control", "no-store")?;
     resp.headers().set("Referrer-Policy", "no-referrer")?;

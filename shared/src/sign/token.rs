@@ -6,16 +6,31 @@
 //! Form: `base64url(payload) "." base64url(HMAC-SHA256(key, "paydesk-checkout-v1." payload_b64))`
 //! with `payload = "<expires_at>.<merchant_id>.<out_trade_no>"`. Neither ids nor order numbers may
 //! contain `.`, so the payload splits unambiguously.
+//!
+//! Contract tokens (`/contract/<token>`, the payer's signing and management page of one
+//! contract) have the same form under the domain `paydesk-contract-v1.`.
 
 use super::{b64url_decode, b64url_encode, hmac_sha256, hmac_sha256_verify};
 
 const DOMAIN: &[u8] = b"paydesk-checkout-v1.";
+/// Contract links are signed under another domain: a checkout token never opens a contract
+/// page, nor the other way round.
+const CONTRACT_DOMAIN: &[u8] = b"paydesk-contract-v1.";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutToken {
     pub merchant_id: String,
     pub out_trade_no: String,
     /// Unix seconds after which the token no longer opens the page.
+    pub expires_at: i64,
+}
+
+/// The `<token>` of `/contract/<token>`: one contract of one merchant until an expiry, in the
+/// same form as a checkout token but signed under its own domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractToken {
+    pub merchant_id: String,
+    pub contract_code: String,
     pub expires_at: i64,
 }
 
@@ -30,47 +45,91 @@ pub enum TokenError {
 impl CheckoutToken {
     /// `None` if a part contains `.` or is empty: such a token could be read two ways.
     pub fn encode(&self, key: &[u8]) -> Option<String> {
-        let ok = |s: &str| !s.is_empty() && !s.contains('.');
-        if !ok(&self.merchant_id) || !ok(&self.out_trade_no) {
-            return None;
-        }
-        let payload = format!(
-            "{}.{}.{}",
-            self.expires_at, self.merchant_id, self.out_trade_no
-        );
-        let p64 = b64url_encode(payload.as_bytes());
-        let mac = hmac_sha256(key, &[DOMAIN, p64.as_bytes()]);
-        Some(format!("{p64}.{}", b64url_encode(&mac)))
+        encode(
+            DOMAIN,
+            self.expires_at,
+            &self.merchant_id,
+            &self.out_trade_no,
+            key,
+        )
     }
 
     /// Verifies the signature first, then the expiry against `now` (unix seconds).
     pub fn verify(token: &str, key: &[u8], now: i64) -> Result<CheckoutToken, TokenError> {
-        if token.len() > 512 {
-            return Err(TokenError::Invalid);
-        }
-        let (p64, m64) = token.split_once('.').ok_or(TokenError::Invalid)?;
-        let mac = b64url_decode(m64)
-            .filter(|m| m.len() == 32)
-            .ok_or(TokenError::Invalid)?;
-        if !hmac_sha256_verify(key, &[DOMAIN, p64.as_bytes()], &mac) {
-            return Err(TokenError::Invalid);
-        }
-        let payload = b64url_decode(p64).ok_or(TokenError::Invalid)?;
-        let payload = String::from_utf8(payload).map_err(|_| TokenError::Invalid)?;
-        let mut parts = payload.splitn(3, '.');
-        let (Some(exp), Some(mch), Some(otn)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(TokenError::Invalid);
-        };
-        let expires_at: i64 = exp.parse().map_err(|_| TokenError::Invalid)?;
-        if now > expires_at {
-            return Err(TokenError::Expired);
-        }
+        let (expires_at, merchant_id, out_trade_no) = verify(DOMAIN, token, key, now)?;
         Ok(CheckoutToken {
-            merchant_id: mch.to_owned(),
-            out_trade_no: otn.to_owned(),
+            merchant_id,
+            out_trade_no,
             expires_at,
         })
     }
+}
+
+impl ContractToken {
+    pub fn encode(&self, key: &[u8]) -> Option<String> {
+        encode(
+            CONTRACT_DOMAIN,
+            self.expires_at,
+            &self.merchant_id,
+            &self.contract_code,
+            key,
+        )
+    }
+
+    pub fn verify(token: &str, key: &[u8], now: i64) -> Result<ContractToken, TokenError> {
+        let (expires_at, merchant_id, contract_code) = verify(CONTRACT_DOMAIN, token, key, now)?;
+        Ok(ContractToken {
+            merchant_id,
+            contract_code,
+            expires_at,
+        })
+    }
+}
+
+fn encode(
+    domain: &[u8],
+    expires_at: i64,
+    merchant_id: &str,
+    id: &str,
+    key: &[u8],
+) -> Option<String> {
+    let ok = |s: &str| !s.is_empty() && !s.contains('.');
+    if !ok(merchant_id) || !ok(id) {
+        return None;
+    }
+    let payload = format!("{expires_at}.{merchant_id}.{id}");
+    let p64 = b64url_encode(payload.as_bytes());
+    let mac = hmac_sha256(key, &[domain, p64.as_bytes()]);
+    Some(format!("{p64}.{}", b64url_encode(&mac)))
+}
+
+fn verify(
+    domain: &[u8],
+    token: &str,
+    key: &[u8],
+    now: i64,
+) -> Result<(i64, String, String), TokenError> {
+    if token.len() > 512 {
+        return Err(TokenError::Invalid);
+    }
+    let (p64, m64) = token.split_once('.').ok_or(TokenError::Invalid)?;
+    let mac = b64url_decode(m64)
+        .filter(|m| m.len() == 32)
+        .ok_or(TokenError::Invalid)?;
+    if !hmac_sha256_verify(key, &[domain, p64.as_bytes()], &mac) {
+        return Err(TokenError::Invalid);
+    }
+    let payload = b64url_decode(p64).ok_or(TokenError::Invalid)?;
+    let payload = String::from_utf8(payload).map_err(|_| TokenError::Invalid)?;
+    let mut parts = payload.splitn(3, '.');
+    let (Some(exp), Some(mch), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(TokenError::Invalid);
+    };
+    let expires_at: i64 = exp.parse().map_err(|_| TokenError::Invalid)?;
+    if now > expires_at {
+        return Err(TokenError::Expired);
+    }
+    Ok((expires_at, mch.to_owned(), id.to_owned()))
 }
 
 #[cfg(test)]
@@ -128,6 +187,30 @@ mod tests {
                 "{junk:?}"
             );
         }
+    }
+
+    #[test]
+    fn contract_and_checkout_tokens_do_not_open_each_other() {
+        let c = ContractToken {
+            merchant_id: "mch_demo".into(),
+            contract_code: "DEMO-0001|a*b".into(),
+            expires_at: 1_795_778_560,
+        };
+        let ct = c.encode(KEY).unwrap();
+        assert_eq!(ContractToken::verify(&ct, KEY, 0), Ok(c));
+        assert_eq!(CheckoutToken::verify(&ct, KEY, 0), Err(TokenError::Invalid));
+        let pt = token().encode(KEY).unwrap();
+        assert_eq!(ContractToken::verify(&pt, KEY, 0), Err(TokenError::Invalid));
+        // Another merchant's code under the same signature.
+        let (_, mac) = ct.split_once('.').unwrap();
+        let forged = format!(
+            "{}.{mac}",
+            b64url_encode(b"1795778560.mch_other.DEMO-0001|a*b")
+        );
+        assert_eq!(
+            ContractToken::verify(&forged, KEY, 0),
+            Err(TokenError::Invalid)
+        );
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub use amount::{Amount, AmountProps};
 pub use card_form::{CardForm, CardFormProps};
 pub use countdown::{Countdown, CountdownProps};
 pub use guarantee::{Guarantee, GuaranteeProps};
+#[cfg(feature = "browser")]
+pub use header::mark_broken_logo;
 pub use header::{Header, HeaderProps};
-pub use method_picker::{MethodPicker, MethodPickerProps};
+pub use method_picker::{method_label, MethodPicker, MethodPickerProps};
 pub use outcome::{Outcome, OutcomeProps};
