@@ -92,7 +92,7 @@ mod browser {
             renderer.render()
         };
         std::mem::forget(handle);
-        components::mark_broken_logo(&document);
+        components::mark_logo(&document);
         // Load can be measured from outside (the bench and the black-box tests wait for these).
         let _ = root.set_attribute("data-paydesk-ready", "");
         if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
@@ -125,7 +125,7 @@ mod browser {
                 .hydrate();
         // Like the pay page: the app lives as long as the document.
         std::mem::forget(handle);
-        components::mark_broken_logo(&document);
+        components::mark_logo(&document);
         let _ = root.set_attribute("data-paydesk-ready", "");
         Ok(())
     }

@@ -9,24 +9,27 @@ pub struct HeaderProps {
 }
 
 /// Who the payer pays: logo, name, registration/filing text. Branding is rendered as text only.
-/// The merchant's initial sits under the logo and shows when there is none or it cannot load
-/// (the logo is then hidden: no broken image, no clipped alt text; the name beside it says who
-/// it is, so the image itself has an empty alt).
+/// The merchant's initial sits under the logo and shows when there is none or it cannot load:
+/// the logo is then hidden (with JavaScript) or transparent with an empty alt (without), so no
+/// broken image and no clipped alt text; the name beside it says who it is.
 #[function_component]
 pub fn Header(props: &HeaderProps) -> Html {
     let b = &props.branding;
-    let on_error = Callback::from(|e: Event| {
-        if let Some(img) = e.target_dyn_into::<web_sys::Element>() {
-            let _ = img.set_attribute("data-failed", "");
-        }
-    });
+    let mark = |attr: &'static str| {
+        Callback::from(move |e: Event| {
+            if let Some(img) = e.target_dyn_into::<web_sys::Element>() {
+                let _ = img.set_attribute(attr, "");
+            }
+        })
+    };
     html! {
         <header class="pd-header">
             <span class="pd-logo-slot" role="img" aria-label={t(props.lang, Text::MerchantLogo)}>
                 <span class="pd-logo pd-initial" aria-hidden="true">{ initial(&b.display_name) }</span>
                 if let Some(logo) = &b.logo_url {
                     <img class="pd-logo" src={logo.clone()} alt="" width="48" height="48"
-                         referrerpolicy="no-referrer" onerror={on_error} />
+                         referrerpolicy="no-referrer" onload={mark("data-loaded")}
+                         onerror={mark("data-failed")} />
                 }
             </span>
             <div class="pd-merchant">
@@ -50,17 +53,22 @@ pub fn initial(name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// A logo that failed before the page was hydrated fired its error unheard: mark it now.
+/// A logo that loaded or failed before the page was hydrated did so unheard: mark it now.
 #[cfg(feature = "browser")]
-pub fn mark_broken_logo(document: &web_sys::Document) {
+pub fn mark_logo(document: &web_sys::Document) {
     use wasm_bindgen::JsCast;
     let logo = document
         .query_selector("img.pd-logo")
         .ok()
         .flatten()
         .and_then(|e| e.dyn_into::<web_sys::HtmlImageElement>().ok());
-    if let Some(img) = logo.filter(|i| i.complete() && i.natural_width() == 0) {
-        let _ = img.set_attribute("data-failed", "");
+    if let Some(img) = logo.filter(|i| i.complete()) {
+        let attr = if img.natural_width() > 0 {
+            "data-loaded"
+        } else {
+            "data-failed"
+        };
+        let _ = img.set_attribute(attr, "");
     }
 }
 

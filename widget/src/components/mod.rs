@@ -13,7 +13,7 @@ pub use card_form::{CardForm, CardFormProps};
 pub use countdown::{Countdown, CountdownProps};
 pub use guarantee::{Guarantee, GuaranteeProps};
 #[cfg(feature = "browser")]
-pub use header::mark_broken_logo;
+pub use header::mark_logo;
 pub use header::{Header, HeaderProps};
 pub use method_picker::{method_label, MethodPicker, MethodPickerProps};
 pub use outcome::{Outcome, OutcomeProps};
