@@ -3,11 +3,18 @@ v2 SDK from PyPI, used unmodified: only its base URL points at paydesk, as a mer
 it. Reads one JSON command per line on stdin, answers one JSON line each on stdout.
 
 Commands: {"op": "create" | "query" | "close" | "refund" | "refund_query" | "parse_notification",
-           "kwargs": {...}} plus "xml" for parse_notification.
+           "kwargs": {...}} plus "xml" for parse_notification; the withhold (papay) family:
+           "apply_signing" (answers the signing URL the merchant sends the payer to, built from
+           wechatpy's base_url and signed data), "query_signing", "apply_deduct",
+           "withhold_query_order", "apply_cancel_signing", and "check_signed" (a signed XML
+           notification: its fields if wechatpy's check_signature accepts it).
 """
 
 import json
 import sys
+from urllib.parse import urlencode
+
+import xmltodict
 
 from wechatpy.exceptions import InvalidSignatureException, WeChatPayException
 from wechatpy.pay import WeChatPay
@@ -24,12 +31,22 @@ def main():
         "close": client.order.close,
         "refund": client.refund.apply,
         "refund_query": client.refund.query,
+        "query_signing": client.withhold.query_signing,
+        "apply_deduct": client.withhold.apply_deduct,
+        "withhold_query_order": client.withhold.query_order,
+        "apply_cancel_signing": client.withhold.apply_cancel_signing,
     }
     for line in sys.stdin:
         cmd = json.loads(line)
         try:
             if cmd["op"] == "parse_notification":
                 out = {"ok": dict(client.parse_payment_result(cmd["xml"]))}
+            elif cmd["op"] == "apply_signing":
+                link = client.withhold.apply_signing(**cmd.get("kwargs", {}))
+                out = {"ok": {"url": link["base_url"] + "?" + urlencode(link["data"]), "data": dict(link["data"])}}
+            elif cmd["op"] == "check_signed":
+                fields = dict(xmltodict.parse(cmd["xml"])["xml"])
+                out = {"ok": fields} if client.check_signature(fields) else {"invalid_signature": True}
             else:
                 out = {"ok": dict(ops[cmd["op"]](**cmd.get("kwargs", {})))}
         except InvalidSignatureException:

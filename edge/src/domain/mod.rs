@@ -16,6 +16,7 @@ pub mod keys;
 pub mod limits;
 pub mod merchant_rules;
 pub mod order_rules;
+pub mod papay;
 pub mod payment;
 pub mod refund_rules;
 pub mod refusal;

@@ -83,6 +83,8 @@ pub struct ContractRow {
     pub fingerprint: String,
     /// The dialect it was requested in; its signing and ending are notified in it.
     pub format: Format,
+    /// Set for contracts requested through the v2 dialect (`domain::papay::ContractMeta`).
+    pub v2_json: Option<String>,
 }
 
 impl ContractRow {
@@ -222,6 +224,13 @@ impl Ledger<'_> {
         self.first(
             &format!("SELECT {CONTRACT_COLUMNS} FROM contracts WHERE contract_code = ?"),
             vec![contract_code.into()],
+        )
+    }
+
+    pub fn contract_by_id(&self, contract_id: &str) -> Result<Option<ContractRow>> {
+        self.first(
+            &format!("SELECT {CONTRACT_COLUMNS} FROM contracts WHERE contract_id = ?"),
+            vec![contract_id.into()],
         )
     }
 

@@ -9,7 +9,8 @@
 //!   the transaction helper, audit entries, events as data), `schema` (migrations);
 //! - `auth`, `api` (+ `api_route`), `v2_dialect`, `orders`, `payments`, `refunds`,
 //!   `approvals`, `deadlines`, `outbox` (delivery), `notifications` (the merchant's view),
-//!   `admin`, `contracts` (plans, contracts, their page) and `deductions` (charging them).
+//!   `admin`, `contracts` (plans, contracts, their page), `deductions` (charging them) and
+//!   `papay` (the contract family of the v2 dialect).
 
 pub mod api_route;
 pub mod protocol;
@@ -39,6 +40,8 @@ mod object;
 mod orders;
 #[cfg(target_arch = "wasm32")]
 mod outbox;
+#[cfg(target_arch = "wasm32")]
+mod papay;
 #[cfg(target_arch = "wasm32")]
 mod payments;
 #[cfg(target_arch = "wasm32")]

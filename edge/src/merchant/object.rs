@@ -109,6 +109,7 @@ fn dispatch(l: &Ledger<'_>, command: Command) -> Result<serde_json::Value> {
         Command::ContractPage(c) => answer(&c, l.atomically(|l| l.contract_page(&c.contract_code))),
         Command::SignContract(s) => answer(&s, l.atomically(|l| l.sign_contract(&s))),
         Command::EndContract(e) => answer(&e, l.atomically(|l| l.end_by_payer(&e.contract_code))),
+        Command::EntrustWeb(e) => answer(&e, l.entrust_web(&e.params)),
     }
 }
 

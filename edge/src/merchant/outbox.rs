@@ -57,7 +57,8 @@ impl Ledger<'_> {
                 });
                 Ok(Some(doc.to_string()))
             }
-            Format::V2 => self.render_v2_payment(m, e),
+            Format::V2 if e.kind == EventKind::OrderPaid => self.render_v2_payment(m, e),
+            Format::V2 => self.render_v2_contract(m, e),
         }
     }
 

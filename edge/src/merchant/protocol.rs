@@ -152,6 +152,8 @@ commands! {
     SignContract(SignContract) -> ContractPageReply;
     /// The payer ends a contract from its page.
     EndContract(EndContract) -> ContractPageReply;
+    /// The v2 dialect's signing link (`/papay/entrustweb`): the contract page to send the payer to.
+    EntrustWeb(EntrustWeb) -> Entrusted;
 }
 
 /// Every command travels with the context the object needs to answer it.
@@ -270,6 +272,17 @@ pub struct SignContract {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndContract {
     pub contract_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntrustWeb {
+    /// The link's query parameters, as received.
+    pub params: crate::domain::v2::Params,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entrusted {
+    pub contract_url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -34,7 +34,7 @@ impl Ledger<'_> {
         let Some(m) = self.merchant()? else {
             return Ok(return_fail(fail_msg::NO_SUCH_MERCHANT));
         };
-        let sign_type = match v2::envelope(p) {
+        let sign_type = match v2::envelope(p, req.op.is_papay()) {
             Ok(st) => st,
             Err(msg) => return Ok(return_fail(msg)),
         };
@@ -93,6 +93,10 @@ impl Ledger<'_> {
             }
             Op::Refund => self.v2_refund(m, p),
             Op::RefundQuery => self.v2_refund_query(m, p),
+            Op::QueryContract => self.papay_query_contract(m, p),
+            Op::PapPayApply => self.papay_apply(m, p, st),
+            Op::PapOrderQuery => self.papay_order_query(m, p),
+            Op::DeleteContract => self.papay_delete_contract(m, p),
         }
     }
 
@@ -135,7 +139,7 @@ impl Ledger<'_> {
     }
 
     /// The order a request names by `transaction_id` or `out_trade_no`, as it stands now.
-    fn order_by_v2_keys(&self, m: &Merchant, p: &Params) -> Result<OrderRow> {
+    pub fn order_by_v2_keys(&self, m: &Merchant, p: &Params) -> Result<OrderRow> {
         let o = if let Some(tid) = p.get("transaction_id") {
             self.order_by_transaction_id(tid)?
         } else if let Some(otn) = p.get("out_trade_no") {

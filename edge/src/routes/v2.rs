@@ -6,7 +6,7 @@ use super::{read_body, Call, Ctx};
 use crate::domain::ids::is_merchant_id;
 use crate::domain::v2::{fail_msg, Op, Params};
 use crate::error::AppError;
-use crate::merchant::protocol::{V2Reply, V2Request};
+use crate::merchant::protocol::{EntrustWeb, V2Reply, V2Request};
 use crate::merchant::v2_dialect::return_fail;
 use paydesk_shared::v2xml;
 use worker::{Request, Response};
@@ -40,6 +40,37 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
             }
             // The object failed before the dialect could answer: the protocol's "retry later".
             xml(&return_fail("SYSTEMERROR"))
+        }
+    }
+}
+
+/// `GET /papay/entrustweb?<signed params>`: the link a merchant's papay SDK builds for the payer
+/// (`apply_signing`). A genuine link opens the contract's page (303); anything else is the
+/// friendly page for a link that does not work (the payer cannot fix it; the merchant can).
+pub async fn entrust_web(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    let (_, query) = crate::runtime::path_and_query(req);
+    let params = Params(paydesk_shared::urlenc::query_pairs(&query));
+    let mch_id = params.get("mch_id").unwrap_or_default().to_owned();
+    let answer = if is_merchant_id(&mch_id) {
+        call.ask(&ctx.env, &mch_id, EntrustWeb { params }).await
+    } else {
+        Err(AppError::param("mch_id", fail_msg::MCH_ID))
+    };
+    match answer {
+        Ok(e) => {
+            let resp = Response::empty()?.with_status(303);
+            resp.headers().set("Location", &e.contract_url)?;
+            resp.headers().set("Cache-Control", "no-store")?;
+            resp.headers().set("Referrer-Policy", "no-referrer")?;
+            Ok(resp)
+        }
+        Err(AppError::Internal { detail }) => Err(AppError::Internal { detail }),
+        Err(_) => {
+            let page = crate::page::problem_page(crate::page::PayPageProblem::ContractLinkNotValid);
+            let resp = super::pay::html(page, 400)?;
+            resp.headers()
+                .set("Content-Security-Policy", crate::page::STRICT_CSP)?;
+            Ok(resp)
         }
     }
 }
