@@ -19,6 +19,7 @@ import { createSigned } from './lib/orders.mjs';
 import { discoverPayPage, measurePageLoad, removeStaticBaseline, writeStaticBaseline } from './lib/page_load.mjs';
 import { checkTargets, previousReport, renderMarkdown } from './lib/report.mjs';
 import { measureSizes } from './lib/sizes.mjs';
+import { call } from '../tests/support/api.mjs';
 
 const SECTIONS = ['size', 'page', 'edge', 'micro', 'notify', 'storage'];
 const { values: a } = parseArgs({
@@ -72,6 +73,20 @@ const report = {
   errors: [],
 };
 
+/** A pending contract's signing page for `m` (its path, with the token). */
+async function contractPage(w, m) {
+  const plan = await call(w, m, 'POST', '/v1/contract_plans', {
+    plan_id: String(Date.now()), name: 'Tea club membership', max_amount_per_deduction: 9900,
+    period: 'month', max_deductions_per_period: 1, contract_days: 365,
+  });
+  if (plan.status !== 201) throw new Error(`bench plan: ${plan.status} ${plan.text}`);
+  const c = await call(w, m, 'POST', '/v1/contracts', {
+    plan_id: plan.json.plan_id, contract_code: `BENCH${Date.now().toString(36)}`, display_account: 'alice@example.com',
+  });
+  if (c.status !== 201) throw new Error(`bench contract: ${c.status} ${c.text}`);
+  return { path: new URL(c.json.sign_url).pathname };
+}
+
 /** Runs one measurement; a failure is recorded in the report (and fails the run) but does not
  * lose the other sections' figures. */
 async function section(names, fn) {
@@ -95,18 +110,31 @@ if (only.has('size') || only.has('page') || only.has('edge')) await section('siz
     const o = await createSigned(w, m, `PAGE${Date.now().toString(36)}`, { amount: { total: 12800, currency: 'CNY' }, description: 'Oolong tea, 250 g tin' });
     const payPath = new URL(o.order.checkout_url).pathname;
     let firstLoad = null;
+    let contractFirstLoad = null;
     if (only.has('size') || only.has('page')) {
       log('pay page: first-load discovery');
       const found = await discoverPayPage({ worker: w, checkoutUrl: `${w.url}${payPath}` });
       firstLoad = found.paths;
+      log('contract page: first-load discovery');
+      const contract = await contractPage(w, m);
+      const foundContract = await discoverPayPage({ worker: w, checkoutUrl: `${w.url}${contract.path}` });
+      contractFirstLoad = foundContract.paths;
       if (only.has('page')) {
         const baseline = writeStaticBaseline(found.html);
+        const contractBaseline = writeStaticBaseline(foundContract.html, 'contract');
         await w.stop();
         w = await startWorker({ persistTo: join(dir, 'state'), vars });
         await section('page', async () => {
           log(`pay page load: ${runs} throttled loads of each page`);
           report.page_load = await measurePageLoad({ worker: w, payPath, baseline, runs, log });
           report.page_load.first_load_paths = firstLoad;
+        });
+        await section('page (contract)', async () => {
+          log(`contract page load: ${runs} throttled loads of each page`);
+          report.contract_page_load = await measurePageLoad({
+            worker: w, payPath: contract.path, baseline: contractBaseline, runs, log, button: 'sign',
+          });
+          report.contract_page_load.first_load_paths = contractFirstLoad;
         });
       }
     }
@@ -119,6 +147,8 @@ if (only.has('size') || only.has('page') || only.has('edge')) await section('siz
           workerWasm: join(ROOT, 'edge', 'build', 'index_bg.wasm'),
           workerJs: join(ROOT, 'edge', 'build', 'index.js'),
         });
+        // The contract page's own first load (its own build of the widget, the same stylesheet).
+        report.size.contract_first_load = (await measureSizes({ base: w.url, firstLoad: contractFirstLoad })).first_load;
       });
     }
     if (only.has('edge')) {

@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { startWorker, ARTIFACTS } from './support/worker.mjs';
 import { launch, PHONE } from './support/browser.mjs';
 import { call, newMerchant, createOrder, otn } from './support/api.mjs';
@@ -165,4 +166,24 @@ test('pay_page_groups_thousands_and_falls_back_to_the_initial_when_the_logo_fail
     await shot(page, `pay-logo-fallback-${js ? 'js' : 'nojs'}`);
     await ctx.close();
   }
+});
+
+test('contract_page_first_load_fits_the_pay_pages_budget', async () => {
+  // Its own build of the widget: the pay page's budget holds for it too, and the pay page does
+  // not grow by it (checked by the pay page's own budget test).
+  const c = await contractOf(m);
+  const html = await (await fetch(c.sign_url)).text();
+  const linked = [
+    html.match(/<link rel="stylesheet" href="([^"]+)">/)[1],
+    html.match(/<link rel="modulepreload" href="([^"]+)">/)[1],
+    html.match(/<link rel="preload" href="([^"]+)" as="fetch"/)[1],
+  ];
+  assert.match(linked[2], /paydesk_contract_bg\.[0-9a-f]+\.wasm$/);
+  const gz = (buf) => gzipSync(buf, { level: 9 }).length;
+  const sizes = { html: gz(html) };
+  for (const path of linked) sizes[path] = gz(Buffer.from(await (await fetch(w.url + path)).arrayBuffer()));
+  const [css, js, wasm] = linked.map((p) => sizes[p]);
+  console.log(`contract page first load gzip bytes: ${JSON.stringify(sizes)} critical ${sizes.html + css} enhancement ${js + wasm}`);
+  assert.ok(sizes.html + css <= 16 * 1024, `critical path ${sizes.html + css} B gzip exceeds 16 KB`);
+  assert.ok(js + wasm <= 185 * 1024, `JS + wasm ${js + wasm} B gzip exceeds the 185 KB budget`);
 });

@@ -154,6 +154,11 @@ test('a_contract_is_requested_signed_once_and_reported', async () => {
   assert.equal(evt.event.data.status, 'ACTIVE');
   assert.equal(evt.event.data.contract_id, now.contract_id);
   assert.ok(evt.headers['paydesk-signature'], 'signed like every notification');
+  // The merchant's notification list names the contract.
+  const listed = (await call(w, m, 'GET', '/v1/notifications?type=contract.signed')).json.notifications;
+  assert.equal(listed.length, 1);
+  assert.equal(listed[0].contract_code, c.contract_code);
+  assert.equal(listed[0].out_trade_no, undefined);
   // The full card number is never kept or told.
   for (const d of rx.deliveries) assert.ok(!d.body.includes('4242424242424242'));
   assert.ok(!JSON.stringify(now).includes('4242424242424242'));
@@ -170,6 +175,7 @@ test('deductions_charge_within_the_plans_limits_on_the_merchants_calendar', asyn
   assert.equal(first.json.status, 'SUCCESS');
   assert.equal(first.json.trade_type, 'PAP');
   assert.equal(first.json.contract_code, c.contract_code);
+  assert.equal(first.json.contract_url, c.manage_url, "the receipt links to the payer's page of the contract");
   assert.equal(first.json.method, 'balance');
   // The same request again answers the same order; another body under the number is refused.
   const body = { out_trade_no: first.json.out_trade_no, amount: 9900, description: 'December membership', attach: 'inv-1' };

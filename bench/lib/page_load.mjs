@@ -15,7 +15,6 @@ export const CPU_SLOWDOWN = 4;
 
 /** Where the static baseline is written for the worker's static assets to serve, during the run. */
 export const STATIC_DIR = join(ROOT, 'www', 'bench-static');
-const STATIC_PATH = '/bench-static/pay';
 
 /**
  * The static baseline from the widget's rendered DOM: the same markup and stylesheet, with every
@@ -33,7 +32,7 @@ export function staticSnapshot(html) {
 }
 
 /** Resolves in the page to the timings of this load, once the page is interactive. */
-function pageMetrics(variant) {
+function pageMetrics([variant, buttonSelector]) {
   const entry = (type, name) => new Promise((resolve) => {
     const po = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
@@ -56,7 +55,7 @@ function pageMetrics(variant) {
     const mark = variant === 'widget' ? await entry('mark', 'paydesk:interactive') : null;
     const hydrated = Math.max(fcp, mark ?? nav.domContentLoadedEventEnd);
     const bytes = performance.getEntriesByType('resource').reduce((a, r) => a + r.transferSize, nav.transferSize);
-    const button = document.querySelector('[data-testid=pay]');
+    const button = document.querySelector(buttonSelector);
     // Attributes, not `form.method`: the form's own "method" radio inputs shadow that property.
     const form = button?.form;
     return {
@@ -66,7 +65,7 @@ function pageMetrics(variant) {
   })();
 }
 
-async function throttledLoad(browser, url, variant) {
+async function throttledLoad(browser, url, variant, buttonSelector) {
   const ctx = await browser.newContext({ ...PHONE, locale: 'zh-CN' });
   try {
     const page = await ctx.newPage();
@@ -84,11 +83,11 @@ async function throttledLoad(browser, url, variant) {
     await page.goto(url, { waitUntil: 'commit', timeout: 60_000 });
     let timer;
     const m = await Promise.race([
-      page.evaluate(pageMetrics, variant),
+      page.evaluate(pageMetrics, [variant, buttonSelector]),
       new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`${variant} page not interactive within 60 s`)), 60_000); }),
     ]).finally(() => clearTimeout(timer));
-    if (!m.button) throw new Error(`${variant} page: no enabled pay button`);
-    if (variant === 'widget' && !m.form_posts) throw new Error('pay page: the pay button is not in a posting form');
+    if (!m.button) throw new Error(`${variant} page: no enabled ${buttonSelector}`);
+    if (variant === 'widget' && !m.form_posts) throw new Error(`${url}: ${buttonSelector} is not in a posting form`);
     return m;
   } finally {
     await ctx.close();
@@ -125,11 +124,11 @@ export async function discoverPayPage({ worker, checkoutUrl }) {
  * Writes the static baseline into the worker's static assets folder. The worker serves it from
  * its next start (wrangler dev does not pick up new asset files while running).
  */
-export function writeStaticBaseline(renderedHtml) {
+export function writeStaticBaseline(renderedHtml, name = 'pay') {
   const snap = staticSnapshot(renderedHtml.replace(/^<!DOCTYPE html>\s*/i, ''));
   mkdirSync(STATIC_DIR, { recursive: true });
-  writeFileSync(join(STATIC_DIR, 'pay.html'), snap.html);
-  return { path: STATIC_PATH, inline_style_attributes_dropped: snap.styleAttrs, bytes: snap.html.length };
+  writeFileSync(join(STATIC_DIR, `${name}.html`), snap.html);
+  return { path: `/bench-static/${name}`, inline_style_attributes_dropped: snap.styleAttrs, bytes: snap.html.length };
 }
 
 export const removeStaticBaseline = () => rmSync(STATIC_DIR, { recursive: true, force: true });
@@ -138,11 +137,12 @@ export const removeStaticBaseline = () => rmSync(STATIC_DIR, { recursive: true, 
  * Loads the pay page at `payPath` and the static baseline `runs` times each, throttled,
  * alternating which goes first.
  */
-export async function measurePageLoad({ worker, payPath, baseline, runs, log = () => {} }) {
+export async function measurePageLoad({ worker, payPath, baseline, runs, log = () => {}, button = 'pay' }) {
   const payUrl = `${worker.url}${payPath}`;
   const staticUrl = `${worker.url}${baseline.path}`;
+  const buttonSelector = `[data-testid=${button}]`;
   const check = await fetch(staticUrl);
-  if (check.status !== 200 || !(await check.text()).includes('data-testid="pay"')) {
+  if (check.status !== 200 || !(await check.text()).includes(`data-testid="${button}"`)) {
     throw new Error(`the worker does not serve the static baseline at ${staticUrl} (${check.status})`);
   }
   const browser = await launch();
@@ -150,7 +150,7 @@ export async function measurePageLoad({ worker, payPath, baseline, runs, log = (
     const samples = { widget: [], static: [] };
     for (let i = 0; i < runs; i++) {
       const order = i % 2 === 0 ? ['static', 'widget'] : ['widget', 'static'];
-      for (const v of order) samples[v].push(await throttledLoad(browser, v === 'widget' ? payUrl : staticUrl, v));
+      for (const v of order) samples[v].push(await throttledLoad(browser, v === 'widget' ? payUrl : staticUrl, v, buttonSelector));
       log(`page load run ${i + 1}/${runs}: widget ${samples.widget.at(-1).interactive.toFixed(0)} ms, static ${samples.static.at(-1).interactive.toFixed(0)} ms`);
     }
     const pick = (xs, k) => xs.map((x) => x[k]);

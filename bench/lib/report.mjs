@@ -127,12 +127,12 @@ function sizeSection(r, prev) {
   return L;
 }
 
-function pageSection(r) {
-  const pl = r.page_load;
-  const L = ['## 2. Pay page load on a phone', ''];
+function pageSection(r, key = 'page_load', title = '## 2. Pay page load on a phone', name = 'pay page', button = 'pay button works') {
+  const pl = r[key];
+  const L = [title, ''];
   L.push(`Headless Chromium ${r.machine.chromium ?? ''} through CDP: ${pl.viewport.width}x${pl.viewport.height} mobile emulation, CPU throttled ${pl.cpu_slowdown}x, network ${pl.network.down_kbit / 1000} Mbit/s down, ${pl.network.up_kbit} kbit/s up, ${pl.network.latency_ms} ms RTT, cache disabled, a fresh browser context per load; ${pl.runs} loads of each page, alternating which goes first. Times from navigation start: *first content* is the first contentful paint; *pay button works* is the later of that and DOMContentLoaded (the worker renders the page, so the button submits a real HTML form before any script runs; checked on every load); *hydrated* is the later of the first paint and the widget's \`performance.mark('paydesk:interactive')\` (live status, formatting, retries without reloads). The static page is the pay page's rendered DOM with every script and wasm preload removed, served by the same worker from its static assets at \`${pl.static_page.path}\`${pl.static_page.inline_style_attributes_dropped ? ` (${pl.static_page.inline_style_attributes_dropped} inline style attribute(s) dropped, which the assets' CSP would block anyway)` : ''}.`, '');
-  L.push('| page | first content, median | pay button works, median | p25–p75 | hydrated, median | p25–p75 | min–max | bytes transferred |', '|---|---:|---:|---:|---:|---:|---:|---:|');
-  for (const [k, label] of [['static', 'static HTML+CSS (baseline)'], ['widget', 'pay page (server-rendered, hydrated)']]) {
+  L.push(`| page | first content, median | ${button}, median | p25–p75 | hydrated, median | p25–p75 | min–max | bytes transferred |`, '|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [k, label] of [['static', 'static HTML+CSS (baseline)'], ['widget', `${name} (server-rendered, hydrated)`]]) {
     const x = pl[k];
     const wb = x.working_button_ms ?? x.interactive_ms;
     const hydrated = k === 'widget'
@@ -140,7 +140,21 @@ function pageSection(r) {
       : ['—', '—', '—'];
     L.push(`| ${label} | ${ms(x.first_contentful_paint_ms.median)} | ${ms(wb.median)} | ${ms(wb.p25)}–${ms(wb.p75)} | ${hydrated.join(' | ')} | ${fmtBytes(x.transferred_bytes.median)} |`);
   }
-  L.push('', `Ratio pay page / static page: first content **${times(pl.ratio_fcp)}**, pay button works **${times(pl.ratio_working ?? pl.ratio_interactive)}**, hydrated **${times(pl.ratio_interactive)}**.`, '');
+  L.push('', `Ratio ${name} / static page: first content **${times(pl.ratio_fcp)}**, ${button} **${times(pl.ratio_working ?? pl.ratio_interactive)}**, hydrated **${times(pl.ratio_interactive)}**.`, '');
+  return L;
+}
+
+/** The contract (signing) page: the same measurement, its own build of the widget. */
+function contractSection(r) {
+  const L = pageSection(r, 'contract_page_load', '## 2b. Contract (signing) page load on a phone', 'contract page', 'sign button works');
+  const pl = r.contract_page_load;
+  // The same measurement as section 2; only what differs is said.
+  L[2] = `The same loads as section 2, of a pending contract's signing page (\`/contract/<token>\`, hydrated by the widget's own contract build): *sign button works* is the later of the first paint and DOMContentLoaded (the signing form posts without script); the static page is its rendered DOM without scripts, at \`${pl.static_page.path}\`.`;
+  const c = r.size?.contract_first_load;
+  if (c) {
+    L.push('Its first load (gzip): ' + c.files.map((f) => `\`${f.file}\` ${fmtBytes(f.gzip)}`).join(', ')
+      + `; critical path (HTML + CSS) ${fmtBytes(c.critical_path.gzip)}, enhancement (JS + wasm) ${fmtBytes(c.enhancement.gzip)}.`, '');
+  }
   return L;
 }
 
@@ -210,6 +224,7 @@ export function renderMarkdown(r, prev) {
   }
   if (r.size) L.push(...sizeSection(r, prev));
   if (r.page_load) L.push(...pageSection(r));
+  if (r.contract_page_load) L.push(...contractSection(r));
   if (r.edge) L.push(...edgeSection(r));
   if (r.micro) L.push(...microSection(r));
   if (r.notify) L.push(...notifySection(r));

@@ -40,7 +40,7 @@ async function fetchRaw(url) {
 }
 
 function kind(path, type) {
-  if (type.includes('html') || path.startsWith('/pay/')) return 'html';
+  if (type.includes('html') || path.startsWith('/pay/') || path.startsWith('/contract/')) return 'html';
   if (path.endsWith('.css') || type.includes('css')) return 'css';
   if (path.endsWith('.wasm') || type.includes('wasm')) return 'wasm';
   if (path.endsWith('.js') || type.includes('javascript')) return 'js';
@@ -59,7 +59,7 @@ export async function measureSizes({ base, firstLoad, workerWasm, workerJs }) {
     const body = await fetchRaw(url);
     files.push({
       // Content hashes change with every build; the file is the same one across commits.
-      file: path.startsWith('/pay/') ? '/pay/<token>' : path.replace(/\.[0-9a-f]{12}\./, '.<hash>.'),
+      file: path.startsWith('/pay/') ? '/pay/<token>' : path.startsWith('/contract/') ? '/contract/<token>' : path.replace(/\.[0-9a-f]{12}\./, '.<hash>.'),
       kind: kind(path, wire.type),
       ...compressedSizes(body),
       served: wire.bytes,

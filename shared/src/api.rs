@@ -301,6 +301,10 @@ pub struct Order {
     /// A deduction accepted under a pre-deduction notice and not charged yet: when it will be.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charge_at: Option<String>,
+    /// For a deduction: the payer's page of its contract, where they can end it. Put it on the
+    /// receipt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_url: Option<String>,
 }
 
 /// `POST /v1/refunds`.

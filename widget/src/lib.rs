@@ -127,6 +127,9 @@ mod browser {
         std::mem::forget(handle);
         components::mark_logo(&document);
         let _ = root.set_attribute("data-paydesk-ready", "");
+        if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = perf.mark("paydesk:interactive");
+        }
         Ok(())
     }
 

@@ -76,6 +76,14 @@ impl EventKind {
     pub fn is_order_event(self) -> bool {
         self.as_str().starts_with("order.")
     }
+
+    /// About a contract, not an order (the deduction notice is about its order).
+    pub fn is_contract_event(self) -> bool {
+        matches!(
+            self,
+            EventKind::ContractSigned | EventKind::ContractTerminated | EventKind::ContractExpired
+        )
+    }
 }
 
 /// The dialect an event is delivered in: the one its order was created through.
@@ -174,6 +182,8 @@ mod tests {
         }
         assert!(EventKind::OrderPaid.is_order_event());
         assert!(!EventKind::RefundSucceeded.is_order_event());
+        assert!(EventKind::ContractSigned.is_contract_event());
+        assert!(!EventKind::ContractDeductionNotice.is_contract_event());
         for d in DeliveryStatus::ALL {
             assert_eq!(DeliveryStatus::parse(d.as_str()), Some(d));
             assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());

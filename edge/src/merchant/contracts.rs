@@ -20,7 +20,6 @@ use paydesk_shared::contract::{
     Contract, ContractInstrument, ContractStatus, ContractView, CreateContract, CreatePlan, Period,
     Plan, TerminationMode, UpcomingCharge,
 };
-use paydesk_shared::sign::token::ContractToken;
 use paydesk_shared::time::format_rfc3339;
 use paydesk_shared::Money;
 use serde::Deserialize;
@@ -476,19 +475,9 @@ impl Ledger<'_> {
         )
     }
 
-    /// The contract's page link: `/contract/<token>`, valid for the longest a contract can
-    /// last (the link on every receipt and reminder must keep working).
+    /// The contract's page link: `/contract/<token>`.
     pub fn contract_url(&self, c: &ContractRow, m: &Merchant) -> Result<String> {
-        let key = runtime::checkout_token_key(self.env)?;
-        let lifetime_days = i64::from(rules::MAX_CONTRACT_DAYS) + 31;
-        let token = ContractToken {
-            merchant_id: m.id().to_owned(),
-            contract_code: c.contract_code.clone(),
-            expires_at: c.created_at_ms / 1000 + lifetime_days * 86_400,
-        }
-        .encode(key.peek().as_bytes())
-        .ok_or_else(|| AppError::internal("contract code cannot be tokenised"))?;
-        Ok(format!("{}/contract/{token}", m.row.origin))
+        self.contract_link(m, &c.contract_code, c.created_at_ms)
     }
 
     pub fn wire_contract(&self, c: &ContractRow, m: &Merchant) -> Result<Contract> {

@@ -18,7 +18,13 @@ impl From<&EventRow> for Notification {
         Notification {
             id: e.event_id.clone(),
             kind: e.kind,
-            out_trade_no: e.order_key.clone(),
+            // A contract's events belong to no order: they name the contract instead.
+            out_trade_no: if e.kind.is_contract_event() {
+                String::new()
+            } else {
+                e.order_key.clone()
+            },
+            contract_code: e.kind.is_contract_event().then(|| e.target.clone()),
             status: e.status,
             created_at: format_rfc3339(e.created_at_ms),
             notify_url: e.notify_url.clone(),

@@ -402,7 +402,11 @@ pub struct Notification {
     pub id: String,
     #[serde(rename = "type")]
     pub kind: EventKind,
+    /// The order it is about (absent for a contract's own events).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub out_trade_no: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_code: Option<String>,
     pub status: DeliveryStatus,
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -13,7 +13,7 @@ use crate::domain::state::{advance, Event};
 use crate::error::AppError;
 use crate::runtime;
 use paydesk_shared::api::{ErrorCode, Order, PayMethod, Refund, TimeoutAction};
-use paydesk_shared::sign::token::CheckoutToken;
+use paydesk_shared::sign::token::{CheckoutToken, ContractToken};
 use paydesk_shared::time::format_rfc3339;
 use paydesk_shared::{Branding, Currency, Money, OrderStatus, RefundStatus};
 use serde::de::DeserializeOwned;
@@ -597,6 +597,38 @@ impl<'a> Ledger<'a> {
         )
     }
 
+    /// A contract's page (`/contract/<token>`), valid for the longest a contract can last (the
+    /// link on every receipt and reminder must keep working).
+    pub fn contract_link(&self, m: &Merchant, code: &str, created_at_ms: i64) -> Result<String> {
+        let key = runtime::checkout_token_key(self.env)?;
+        let lifetime_days = i64::from(crate::domain::contract_rules::MAX_CONTRACT_DAYS) + 31;
+        let token = ContractToken {
+            merchant_id: m.id().to_owned(),
+            contract_code: code.to_owned(),
+            expires_at: created_at_ms / 1000 + lifetime_days * 86_400,
+        }
+        .encode(key.peek().as_bytes())
+        .ok_or_else(|| AppError::internal("contract code cannot be tokenised"))?;
+        Ok(format!("{}/contract/{token}", m.row.origin))
+    }
+
+    /// A deduction's contract page, for its receipts.
+    fn deduction_contract_url(&self, m: &Merchant, o: &OrderRow) -> Result<Option<String>> {
+        #[derive(Deserialize)]
+        struct C {
+            created_at_ms: i64,
+        }
+        let Some(code) = &o.contract_code else {
+            return Ok(None);
+        };
+        let c: Option<C> = self.first(
+            "SELECT created_at_ms FROM contracts WHERE contract_code = ?",
+            vec![code.as_str().into()],
+        )?;
+        c.map(|c| self.contract_link(m, code, c.created_at_ms))
+            .transpose()
+    }
+
     /// The order on the wire, with a checkout URL (on the merchant's origin) whose token
     /// expires a day after the deadline.
     pub fn wire_order(&self, o: &OrderRow, m: &Merchant) -> Result<Order> {
@@ -642,6 +674,7 @@ impl<'a> Ledger<'a> {
                 .charge_at_ms
                 .filter(|_| o.status == OrderStatus::NotPay)
                 .map(format_rfc3339),
+            contract_url: self.deduction_contract_url(m, o)?,
         })
     }
 }
