@@ -130,11 +130,11 @@ test('order_closed_by_the_merchant_updates_the_open_page_live', async () => {
   const pages = [await openLiveOnly(order, PHONE), await openLiveOnly(order, DESKTOP)];
   const close = await call(w, m, 'POST', `/v1/orders/${order.out_trade_no}/close`);
   // The page was opened, so the merchant must wait 5 minutes; use the test clock.
-  if (close.status === 409) {
-    const { advance } = await import('./support/api.mjs');
-    await advance(w, m, 300);
-    assert.equal((await call(w, m, 'POST', `/v1/orders/${order.out_trade_no}/close`)).status, 204);
-  }
+  assert.equal(close.status, 409, close.text);
+  assert.equal(close.json.code, 'ORDER_TOO_NEW');
+  const { advance } = await import('./support/api.mjs');
+  await advance(w, m, 300);
+  assert.equal((await call(w, m, 'POST', `/v1/orders/${order.out_trade_no}/close`)).status, 204);
   for (const { page, frames } of pages) {
     await page.locator('[data-testid=blocked][data-status=CLOSED]').waitFor({ timeout: 10_000 });
     assert.equal(await page.locator('[data-testid=pay]').count(), 0);

@@ -68,6 +68,15 @@ async function signed(m, planFields = {}, instrument = WALLET) {
 
 const deduct = (m, c, amount, fields = {}) => call(w, m, 'POST', `/v1/contracts/${encodeURIComponent(c.contract_code)}/deductions`,
   { out_trade_no: otn('P'), amount, description: 'December membership', ...fields });
+/** An order once it has left NOTPAY (a charge the object's alarm makes), polled, not slept on. */
+async function settled(m, outTradeNo, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const o = (await call(w, m, 'GET', `/v1/orders/${outTradeNo}`)).json;
+    if (o.status !== 'NOTPAY' || Date.now() > deadline) return o;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 const getContract = async (m, c) => (await call(w, m, 'GET', `/v1/contracts/${encodeURIComponent(c.contract_code)}`)).json;
 
 test('plans_are_validated_and_idempotent', async () => {
@@ -88,7 +97,8 @@ test('plans_are_validated_and_idempotent', async () => {
     const r = await call(w, m, 'POST', '/v1/contract_plans', { ...body, plan_id: planId(), [field]: value });
     assert.equal(r.status, 400, `${field}=${value}: ${r.text}`);
     assert.equal(r.json.code, 'PARAM_ERROR');
-    if (field !== 'period') assert.equal(r.json.param, field);
+    // An unknown enum value is a malformed body; every other field is named.
+    assert.equal(r.json.param, field === 'period' ? 'body' : field);
   }
   assert.equal((await call(w, m, 'GET', `/v1/contract_plans/${body.plan_id}`)).json.name, 'Monthly');
   const none = await call(w, m, 'GET', '/v1/contract_plans/404404');
@@ -249,6 +259,11 @@ test('deductions_obey_every_order_rule', async () => {
   const big = await deduct(m, c, 6000);
   assert.equal(big.status, 201);
   assert.equal(big.json.status, 'PENDING_APPROVAL');
+  // Approved, it is charged by itself; here the daily limit (¥10.00) refuses the charge, which
+  // fails the deduction (it is not left hanging).
+  const approved = await admin(w, 'POST', `/admin/approvals/${big.json.approval_id}/approve`, { approver: 'alice' });
+  assert.equal(approved.status, 200, JSON.stringify(approved.json));
+  assert.equal((await settled(m, big.json.out_trade_no)).status, 'PAYERROR');
   const ok = await deduct(m, c, 800);
   assert.equal(ok.json.status, 'SUCCESS');
   const overNo = otn('P');
@@ -263,6 +278,18 @@ test('deductions_obey_every_order_rule', async () => {
   const pc = await call(w, personal, 'POST', '/v1/contracts', { plan_id: pp.json.plan_id, contract_code: code(), display_account: 'a' });
   assert.equal(pc.status, 403);
   assert.equal(pc.json.code, 'ACCOUNT_NOT_ALLOWED');
+});
+
+test('an_approved_deduction_is_charged_by_itself', async () => {
+  const m = await newMerchant(w, { approval_levels: [{ above: 5000, approvers: 1 }] });
+  const { c } = await signed(m, { max_amount_per_deduction: 9000 });
+  const big = await deduct(m, c, 6000);
+  assert.equal(big.json.status, 'PENDING_APPROVAL');
+  const approved = await admin(w, 'POST', `/admin/approvals/${big.json.approval_id}/approve`, { approver: 'alice' });
+  assert.equal(approved.status, 200, JSON.stringify(approved.json));
+  const o = await settled(m, big.json.out_trade_no);
+  assert.equal(o.status, 'SUCCESS');
+  assert.equal(o.method, 'balance');
 });
 
 test('the_merchant_terminates_and_nothing_is_charged_after', async () => {
