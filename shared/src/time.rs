@@ -143,7 +143,8 @@ pub fn parse_v2(s: &str) -> Option<i64> {
     parse_rfc3339(&rfc)
 }
 
-fn days_in_month(y: u32, m: u32) -> u32 {
+/// Days in a month of the proleptic Gregorian calendar.
+pub fn days_in_month(y: u32, m: u32) -> u32 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,

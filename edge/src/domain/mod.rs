@@ -20,5 +20,6 @@ pub mod papay;
 pub mod payment;
 pub mod refund_rules;
 pub mod refusal;
+pub mod schedule_rules;
 pub mod state;
 pub mod v2;
