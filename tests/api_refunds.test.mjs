@@ -102,6 +102,8 @@ test('concurrent_refunds_never_exceed_the_paid_amount', async () => {
     Array.from({ length: 20 }, (_, i) => refund(m, orders[i % 3], 700)),
   );
   assert.equal(results.filter((r) => r.status === 201).length, 3, JSON.stringify(results.map((r) => r.json.code)));
+  const refused = results.filter((r) => r.status !== 201).map((r) => r.json.code);
+  assert.ok(refused.every((c) => ['REFUND_NOT_ALLOWED', 'FREQUENCY_LIMITED'].includes(c)), JSON.stringify(refused));
   for (const o of orders) {
     const q = (await call(w, m, 'GET', `/v1/orders/${o.out_trade_no}`)).json;
     assert.equal(q.refunded_total, 700);

@@ -42,7 +42,8 @@ test('the_alarm_closes_orders_with_nobody_asking', async () => {
   const m = await newMerchant(w);
   const o = await createOrder(w, m, { time_expire: inMinutes(2) });
   // Move business time to 1 s before the deadline; the object's alarm fires at it in real time.
-  await advance(w, m, 119);
+  const moved = await advance(w, m, 119);
+  assert.ok(Date.parse(moved.business_time) < Date.parse(o.time_expire), 'the clock stopped short of the deadline');
   const list = async () => (await admin(w, 'GET', `/admin/merchants/${m.merchant_id}/orders?status=CLOSED`)).json.orders;
   const deadline = Date.now() + 30_000;
   let closed = [];
