@@ -48,6 +48,10 @@ pub enum ErrorCode {
     ContractNotActive,
     ContractAmountExceeded,
     ContractPeriodLimitExceeded,
+    SubscriptionIdUsed,
+    SubscriptionNotExist,
+    SubscriptionNotAllowed,
+    UsageKeyUsed,
     SystemError,
     /// Any code this build does not know. Only read, never answered by the edge. Stays last.
     Unknown,
@@ -65,7 +69,7 @@ impl<'de> Deserialize<'de> for ErrorCode {
 
 impl ErrorCode {
     /// Every code but [`ErrorCode::Unknown`], in declaration order (a test keeps it complete).
-    pub const KNOWN: [ErrorCode; 38] = {
+    pub const KNOWN: [ErrorCode; 42] = {
         use ErrorCode::*;
         [
             ParamError,
@@ -105,6 +109,10 @@ impl ErrorCode {
             ContractNotActive,
             ContractAmountExceeded,
             ContractPeriodLimitExceeded,
+            SubscriptionIdUsed,
+            SubscriptionNotExist,
+            SubscriptionNotAllowed,
+            UsageKeyUsed,
             SystemError,
         ]
     };
@@ -133,11 +141,22 @@ impl ErrorCode {
             | ContractAmountExceeded
             | ContractPeriodLimitExceeded => 403,
             OrderNotExist | RefundNotExist | ApprovalNotExist | NotFound | PlanNotExist
-            | ContractNotExist => 404,
+            | ContractNotExist | SubscriptionNotExist => 404,
             MethodNotAllowed => 405,
-            OutTradeNoUsed | OutRefundNoUsed | OrderPaid | OrderClosed | OrderTooNew
-            | OrderNotPaid | OrderPaying | AlreadyApproved | PlanIdUsed | ContractCodeUsed
-            | ContractNotActive => 409,
+            OutTradeNoUsed
+            | OutRefundNoUsed
+            | OrderPaid
+            | OrderClosed
+            | OrderTooNew
+            | OrderNotPaid
+            | OrderPaying
+            | AlreadyApproved
+            | PlanIdUsed
+            | ContractCodeUsed
+            | ContractNotActive
+            | SubscriptionIdUsed
+            | SubscriptionNotAllowed
+            | UsageKeyUsed => 409,
             BodyTooLarge => 413,
             UnsupportedMediaType => 415,
             FrequencyLimited => 429,
@@ -186,6 +205,10 @@ impl ErrorCode {
             ContractNotActive => "CONTRACT_NOT_ACTIVE",
             ContractAmountExceeded => "CONTRACT_AMOUNT_EXCEEDED",
             ContractPeriodLimitExceeded => "CONTRACT_PERIOD_LIMIT_EXCEEDED",
+            SubscriptionIdUsed => "SUBSCRIPTION_ID_USED",
+            SubscriptionNotExist => "SUBSCRIPTION_NOT_EXIST",
+            SubscriptionNotAllowed => "SUBSCRIPTION_NOT_ALLOWED",
+            UsageKeyUsed => "USAGE_KEY_USED",
             SystemError => "SYSTEM_ERROR",
             Unknown => "UNKNOWN",
         }
@@ -305,6 +328,11 @@ pub struct Order {
     /// receipt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_url: Option<String>,
+    /// For a subscription's invoice: the subscription, and which of its periods it collects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_index: Option<u32>,
 }
 
 /// `POST /v1/refunds`.
@@ -425,6 +453,10 @@ mod tests {
             ContractNotActive,
             ContractAmountExceeded,
             ContractPeriodLimitExceeded,
+            SubscriptionIdUsed,
+            SubscriptionNotExist,
+            SubscriptionNotAllowed,
+            UsageKeyUsed,
             SystemError,
             Unknown,
         ] {

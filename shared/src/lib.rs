@@ -10,6 +10,7 @@ pub mod money;
 #[cfg(feature = "crypto")]
 pub mod sign;
 pub mod status;
+pub mod subscription;
 pub mod time;
 pub mod urlenc;
 pub mod v2xml;

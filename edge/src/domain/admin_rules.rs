@@ -41,6 +41,9 @@ pub fn document_ref(doc: &str) -> Result<&str, Refusal> {
     }
 }
 
+/// A clock advance stops at most this many times on the way (each due time once).
+pub const MAX_CLOCK_STEPS: usize = 5_000;
+
 pub fn clock_advance(seconds: u64) -> Result<i64, Refusal> {
     if seconds == 0 || seconds > MAX_CLOCK_ADVANCE_SECONDS {
         return Err(Refusal::param(

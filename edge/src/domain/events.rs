@@ -33,10 +33,27 @@ pub enum EventKind {
     /// told before it is charged.
     #[serde(rename = "contract.deduction_notice")]
     ContractDeductionNotice,
+    #[serde(rename = "subscription.created")]
+    SubscriptionCreated,
+    /// Three days before a trial ends.
+    #[serde(rename = "subscription.trial_will_end")]
+    SubscriptionTrialWillEnd,
+    /// `reminder_hours` before each charge: amount, date, and the invoice's link when the payer
+    /// pays it themselves.
+    #[serde(rename = "subscription.renewal_upcoming")]
+    SubscriptionRenewalUpcoming,
+    /// A charge failed (each attempt): the second reminder, with what to do.
+    #[serde(rename = "subscription.payment_failed")]
+    SubscriptionPaymentFailed,
+    /// Its status changed (other than to canceled).
+    #[serde(rename = "subscription.updated")]
+    SubscriptionUpdated,
+    #[serde(rename = "subscription.canceled")]
+    SubscriptionCanceled,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::OrderApprovalRequired,
         EventKind::OrderPaid,
         EventKind::OrderFailed,
@@ -49,6 +66,12 @@ impl EventKind {
         EventKind::ContractTerminated,
         EventKind::ContractExpired,
         EventKind::ContractDeductionNotice,
+        EventKind::SubscriptionCreated,
+        EventKind::SubscriptionTrialWillEnd,
+        EventKind::SubscriptionRenewalUpcoming,
+        EventKind::SubscriptionPaymentFailed,
+        EventKind::SubscriptionUpdated,
+        EventKind::SubscriptionCanceled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +88,12 @@ impl EventKind {
             EventKind::ContractTerminated => "contract.terminated",
             EventKind::ContractExpired => "contract.expired",
             EventKind::ContractDeductionNotice => "contract.deduction_notice",
+            EventKind::SubscriptionCreated => "subscription.created",
+            EventKind::SubscriptionTrialWillEnd => "subscription.trial_will_end",
+            EventKind::SubscriptionRenewalUpcoming => "subscription.renewal_upcoming",
+            EventKind::SubscriptionPaymentFailed => "subscription.payment_failed",
+            EventKind::SubscriptionUpdated => "subscription.updated",
+            EventKind::SubscriptionCanceled => "subscription.canceled",
         }
     }
 
@@ -75,6 +104,11 @@ impl EventKind {
     /// Order events carry the whole order; refund events the refund.
     pub fn is_order_event(self) -> bool {
         self.as_str().starts_with("order.")
+    }
+
+    /// About a subscription, not one of its invoices.
+    pub fn is_subscription_event(self) -> bool {
+        self.as_str().starts_with("subscription.")
     }
 
     /// About a contract, not an order (the deduction notice is about its order).

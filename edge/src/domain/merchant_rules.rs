@@ -41,6 +41,9 @@ pub struct NewMerchant {
     pub remind_grace_seconds: Option<u32>,
     #[serde(default)]
     pub refund_approval_above: Option<u64>,
+    /// How failed periodic charges are retried (default 1, 3 and 5 days, then canceled).
+    #[serde(default)]
+    pub dunning: Option<super::schedule_rules::Dunning>,
 }
 
 fn yes() -> bool {
@@ -183,6 +186,9 @@ pub fn validate(m: &NewMerchant, dev: bool) -> Result<(), Refusal> {
         ));
     }
     check_items(&m.items)?;
+    if let Some(d) = &m.dunning {
+        d.validate()?;
+    }
     if m.utc_offset_minutes
         .is_some_and(|o| !(-720..=840).contains(&o))
     {

@@ -22,4 +22,5 @@ pub mod refund_rules;
 pub mod refusal;
 pub mod schedule_rules;
 pub mod state;
+pub mod subscription_rules;
 pub mod v2;

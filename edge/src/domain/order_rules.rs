@@ -213,6 +213,8 @@ pub enum CloseReason {
     Rejected,
     /// A deduction not yet charged whose contract ended: it is never charged.
     ContractEnded,
+    /// An unpaid invoice of a subscription that was canceled, paused or ended.
+    SubscriptionEnded,
 }
 
 impl CloseReason {
@@ -223,6 +225,7 @@ impl CloseReason {
             CloseReason::Expired => Some("expired"),
             CloseReason::Rejected => Some("rejected"),
             CloseReason::ContractEnded => Some("contract_terminated"),
+            CloseReason::SubscriptionEnded => Some("subscription_ended"),
         }
     }
 }
@@ -238,7 +241,9 @@ pub fn close(
 ) -> Result<Event, Refusal> {
     match why {
         CloseReason::Rejected => Ok(Event::Reject),
-        CloseReason::Expired | CloseReason::ContractEnded => Ok(Event::Close),
+        CloseReason::Expired | CloseReason::ContractEnded | CloseReason::SubscriptionEnded => {
+            Ok(Event::Close)
+        }
         CloseReason::Merchant => {
             let unpaid = matches!(status, OrderStatus::NotPay | OrderStatus::PayError);
             if unpaid && opened && now_ms - created_at_ms < CLOSE_GRACE_MS {

@@ -11,6 +11,7 @@
 use super::refusal::Refusal;
 use paydesk_shared::api::ErrorCode;
 use paydesk_shared::contract::Period;
+pub use paydesk_shared::subscription::SubscriptionStatus;
 use paydesk_shared::time::{civil_from_days, days_from_civil, days_in_month};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -61,10 +62,21 @@ pub fn reminder_at(charge_at_ms: i64, reminder_hours: u32, now_ms: i64) -> i64 {
 
 /// Dunning of a failed periodic charge: retries `retry_days` after the first failure, then the
 /// subscription ends as `final_state`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Dunning {
+    #[serde(default = "default_retry_days")]
     pub retry_days: Vec<u32>,
+    #[serde(default = "default_final_state")]
     pub final_state: SubscriptionStatus,
+}
+
+fn default_retry_days() -> Vec<u32> {
+    DEFAULT_RETRY_DAYS.to_vec()
+}
+
+fn default_final_state() -> SubscriptionStatus {
+    SubscriptionStatus::Canceled
 }
 
 impl Default for Dunning {
@@ -105,21 +117,6 @@ impl Dunning {
         let day = *self.retry_days.get(failures.checked_sub(1)?)?;
         Some(first_failed_ms + i64::from(day) * DAY_MS)
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SubscriptionStatus {
-    /// The first charge failed; the payer has 23 hours to pay it.
-    Incomplete,
-    IncompleteExpired,
-    Trialing,
-    Active,
-    /// A periodic charge failed and is being retried.
-    PastDue,
-    Canceled,
-    /// Retries used up, kept (by setting) rather than canceled: nothing more is charged.
-    Unpaid,
-    Paused,
 }
 
 /// What happens to a subscription.
@@ -169,9 +166,15 @@ pub fn advance(
 }
 
 fn not_allowed(from: SubscriptionStatus, event: SubscriptionEvent) -> Refusal {
+    let what = match event {
+        SubscriptionEvent::Cancel => "be canceled",
+        SubscriptionEvent::Pause => "be paused",
+        SubscriptionEvent::Resume => "be resumed",
+        _ => "change that way",
+    };
     Refusal::new(
-        ErrorCode::ParamError,
-        format!("a subscription that is {from:?} cannot {event:?}"),
+        ErrorCode::SubscriptionNotAllowed,
+        format!("a subscription that is {} cannot {what}", from.as_str()),
     )
 }
 

@@ -8,6 +8,7 @@ use super::store::{parse_body, Ledger, Merchant, Result};
 use crate::error::AppError;
 use paydesk_shared::api::{CreateOrder, CreateRefund, ErrorCode};
 use paydesk_shared::contract::TerminateContract;
+use paydesk_shared::subscription::CancelSubscription;
 
 impl Ledger<'_> {
     pub fn api(&self, req: &ApiRequest) -> Result<ApiReply> {
@@ -100,7 +101,48 @@ impl Ledger<'_> {
                     ApiBody::Order(Box::new(order)),
                 ))
             }
+            ApiRoute::CreateSubscription
+            | ApiRoute::QuerySubscription(_)
+            | ApiRoute::CancelSubscription(_)
+            | ApiRoute::PauseSubscription(_)
+            | ApiRoute::ResumeSubscription(_)
+            | ApiRoute::ReportUsage(_) => self.answer_subscriptions(m, route, req),
         }
+    }
+
+    /// The subscription operations.
+    fn answer_subscriptions(
+        &self,
+        m: &Merchant,
+        route: &ApiRoute,
+        req: &ApiRequest,
+    ) -> Result<ApiReply> {
+        let (status, s) = match route {
+            ApiRoute::CreateSubscription => {
+                let (s, created) = self.create_subscription(m, &parse_body(&req.body)?)?;
+                return Ok(ApiReply::new(
+                    created_or_same(created),
+                    ApiBody::Subscription(Box::new(s)),
+                ));
+            }
+            ApiRoute::QuerySubscription(id) => (200, self.current_subscription(m, id)?),
+            ApiRoute::CancelSubscription(id) => {
+                let ask: CancelSubscription = match req.body.trim() {
+                    "" => CancelSubscription::default(),
+                    body => parse_body(body)?,
+                };
+                (200, self.cancel_subscription(m, id, ask.at_period_end)?)
+            }
+            ApiRoute::PauseSubscription(id) => (200, self.pause_or_resume(m, id, true)?),
+            ApiRoute::ResumeSubscription(id) => (200, self.pause_or_resume(m, id, false)?),
+            ApiRoute::ReportUsage(id) => {
+                let (u, created) = self.report_usage(m, id, &parse_body(&req.body)?)?;
+                return Ok(ApiReply::new(created_or_same(created), ApiBody::Usage(u)));
+            }
+            _ => return Err(AppError::internal("not a subscription operation")),
+        };
+        let wire = self.wire_subscription(m, &s)?;
+        Ok(ApiReply::new(status, ApiBody::Subscription(Box::new(wire))))
     }
 }
 

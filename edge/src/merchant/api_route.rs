@@ -22,6 +22,12 @@ pub enum ApiRoute {
     QueryContract(String),
     TerminateContract(String),
     CreateDeduction(String),
+    CreateSubscription,
+    QuerySubscription(String),
+    CancelSubscription(String),
+    PauseSubscription(String),
+    ResumeSubscription(String),
+    ReportUsage(String),
 }
 
 impl ApiRoute {
@@ -31,7 +37,12 @@ impl ApiRoute {
             | ApiRoute::CreatePlan
             | ApiRoute::CreateContract
             | ApiRoute::TerminateContract(_)
-            | ApiRoute::CreateDeduction(_) => RateKind::Create,
+            | ApiRoute::CreateDeduction(_)
+            | ApiRoute::CreateSubscription
+            | ApiRoute::CancelSubscription(_)
+            | ApiRoute::PauseSubscription(_)
+            | ApiRoute::ResumeSubscription(_)
+            | ApiRoute::ReportUsage(_) => RateKind::Create,
             ApiRoute::CreateRefund => RateKind::Refund,
             _ => RateKind::Query,
         }
@@ -66,6 +77,21 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         }
         ["v1", "contracts", id, "deductions"] if !id.is_empty() => {
             ("POST", ApiRoute::CreateDeduction(decode(id)?))
+        }
+        ["v1", "subscriptions"] => ("POST", ApiRoute::CreateSubscription),
+        ["v1", "subscriptions", id] if !id.is_empty() => {
+            ("GET", ApiRoute::QuerySubscription(decode(id)?))
+        }
+        ["v1", "subscriptions", id, action] if !id.is_empty() => {
+            let id = decode(id)?;
+            let r = match *action {
+                "cancel" => ApiRoute::CancelSubscription(id),
+                "pause" => ApiRoute::PauseSubscription(id),
+                "resume" => ApiRoute::ResumeSubscription(id),
+                "usage" => ApiRoute::ReportUsage(id),
+                _ => return Err(ErrorCode::NotFound),
+            };
+            ("POST", r)
         }
         _ => return Err(ErrorCode::NotFound),
     };

@@ -31,6 +31,7 @@ impl Ledger<'_> {
         )?;
         // A contract that ended first closes its deductions before they could be charged.
         self.run_due_contracts(&m, now)?;
+        self.run_due_subscriptions(&m, now)?;
         for o in due {
             // Re-read: ending a contract above may have closed it.
             if let Some(o) = self.order(&o.out_trade_no)? {
@@ -119,32 +120,46 @@ impl Ledger<'_> {
         }
     }
 
-    /// The earliest pending deadline in real time (the alarm's time), if any.
+    /// The earliest pending deadline in real time (the alarm's time), if any: the ledger's,
+    /// and the next delivery attempt.
     pub fn next_due_real_ms(&self) -> Result<Option<i64>> {
         let Some(m) = self.merchant()? else {
             return Ok(None);
         };
-        #[derive(Deserialize)]
-        struct Due {
-            at: Option<i64>,
-        }
-        let due: Option<Due> = self.first(
+        let delivery: Option<MinAt> = self.first(
+            "SELECT MIN(next_attempt_at_ms) AS at FROM events WHERE status = 'PENDING'",
+            vec![],
+        )?;
+        let next = earliest(self.next_ledger_due()?, delivery.and_then(|d| d.at));
+        Ok(next.map(|t| t - m.row.clock_offset_ms))
+    }
+
+    /// The earliest business time something in the ledger falls due (orders, contracts,
+    /// subscriptions): what `run_due` acts on.
+    pub fn next_ledger_due(&self) -> Result<Option<i64>> {
+        let due: Option<MinAt> = self.first(
             "SELECT MIN(t) AS at FROM (
                 SELECT MIN(time_expire_ms) AS t FROM orders WHERE status IN ('NOTPAY', 'PAYERROR', 'PENDING_APPROVAL')
                 UNION ALL
                 SELECT MIN(pending_until_ms) AS t FROM orders WHERE status = 'USERPAYING'
                 UNION ALL
                 SELECT MIN(charge_at_ms) AS t FROM orders WHERE status = 'NOTPAY'
-                UNION ALL
-                SELECT MIN(next_attempt_at_ms) AS t FROM events WHERE status = 'PENDING'
              )",
             vec![],
         )?;
-        let next = due.and_then(|d| d.at);
-        let next = match (next, self.next_contract_due()?) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        Ok(next.map(|t| t - m.row.clock_offset_ms))
+        let next = earliest(due.and_then(|d| d.at), self.next_contract_due()?);
+        Ok(earliest(next, self.next_subscription_due()?))
+    }
+}
+
+#[derive(Deserialize)]
+struct MinAt {
+    at: Option<i64>,
+}
+
+fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }

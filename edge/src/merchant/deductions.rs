@@ -98,7 +98,7 @@ impl Ledger<'_> {
 
     /// Deductions of a contract that count against its plan's period: requested since
     /// `since_ms` and not declined or closed.
-    fn deductions_since(&self, contract_code: &str, since_ms: i64) -> Result<u32> {
+    pub fn deductions_since(&self, contract_code: &str, since_ms: i64) -> Result<u32> {
         #[derive(Deserialize)]
         struct N {
             n: i64,

@@ -9,8 +9,9 @@
 //!   the transaction helper, audit entries, events as data), `schema` (migrations);
 //! - `auth`, `api` (+ `api_route`), `v2_dialect`, `orders`, `payments`, `refunds`,
 //!   `approvals`, `deadlines`, `outbox` (delivery), `notifications` (the merchant's view),
-//!   `admin`, `contracts` (plans, contracts, their page), `deductions` (charging them) and
-//!   `papay` (the contract family of the v2 dialect).
+//!   `admin`, `contracts` (plans, contracts, their page), `deductions` (charging them),
+//!   `papay` (the contract family of the v2 dialect), `subscriptions` (create, read, cancel,
+//!   pause), `renewals` (collection on their schedule, dunning) and `usage` (metered reports).
 
 pub mod api_route;
 pub mod protocol;
@@ -47,7 +48,13 @@ mod payments;
 #[cfg(target_arch = "wasm32")]
 mod refunds;
 #[cfg(target_arch = "wasm32")]
+mod renewals;
+#[cfg(target_arch = "wasm32")]
 mod store;
+#[cfg(target_arch = "wasm32")]
+mod subscriptions;
+#[cfg(target_arch = "wasm32")]
+mod usage;
 #[cfg(target_arch = "wasm32")]
 pub mod v2_dialect;
 #[cfg(target_arch = "wasm32")]

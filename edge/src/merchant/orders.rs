@@ -29,8 +29,8 @@ impl Ledger<'_> {
         Ok((self.wire_order(&o, m)?, true))
     }
 
-    /// Validates and stores a new order (its number is known to be unused): dormancy, the
-    /// ledger's rules, approval levels, the audit entry and the approval event.
+    /// Validates and stores a new order the merchant asks for (its number is known to be
+    /// unused): a dormant account starts nothing new.
     pub fn insert_order(
         &self,
         m: &Merchant,
@@ -38,10 +38,23 @@ impl Ledger<'_> {
         fingerprint: String,
         v2_json: Option<String>,
     ) -> Result<OrderRow> {
-        let now = self.now(m);
-        if m.is_dormant(now) {
+        if m.is_dormant(self.now(m)) {
             return Err(limits::dormant_refusal().into());
         }
+        self.store_order(m, req, fingerprint, v2_json)
+    }
+
+    /// Validates and stores a new order: the ledger's rules, approval levels, the audit entry
+    /// and the approval event. A subscription's invoice comes here directly: it collects what
+    /// was agreed before, which dormancy does not stop.
+    pub fn store_order(
+        &self,
+        m: &Merchant,
+        req: &CreateOrder,
+        fingerprint: String,
+        v2_json: Option<String>,
+    ) -> Result<OrderRow> {
+        let now = self.now(m);
         let v = order_rules::validate(req, &m.config.items, now, self.call.dev)?;
         let need = approval::required_approvers(&m.config.approval_levels, v.amount.total);
         let status = if need > 0 {

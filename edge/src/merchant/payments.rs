@@ -144,7 +144,8 @@ impl Ledger<'_> {
     pub fn payment_failed(&self, m: &Merchant, o: &OrderRow, code: &str, now: i64) -> Result<()> {
         self.apply(o, Event::PayFailed, now, "channel")?;
         let extra = serde_json::json!({"out_trade_no": o.out_trade_no, "code": code});
-        self.order_event(m, now, EventKind::OrderFailed, &o.out_trade_no, extra)
+        self.order_event(m, now, EventKind::OrderFailed, &o.out_trade_no, extra)?;
+        self.invoice_failed(m, o, code, now)
     }
 
     fn paid_on(&self, day: &str) -> Result<u64> {
@@ -185,7 +186,8 @@ impl Ledger<'_> {
             vec![now.into(), o.out_trade_no.as_str().into()],
         )?;
         let extra = serde_json::json!({"out_trade_no": o.out_trade_no, "status": "SUCCESS", "amount": o.amount()?});
-        self.order_event(m, now, EventKind::OrderPaid, &o.out_trade_no, extra)
+        self.order_event(m, now, EventKind::OrderPaid, &o.out_trade_no, extra)?;
+        self.invoice_paid(m, o, now)
     }
 }
 

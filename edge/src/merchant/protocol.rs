@@ -7,8 +7,10 @@ use crate::config::Secret;
 use crate::domain::approval::{ApprovalLevel, ApprovalStatus};
 use crate::domain::events::{DeliveryStatus, EventKind};
 use crate::domain::limits::{RateLimits, Tier, DEFAULT_UTC_OFFSET_MINUTES};
+use crate::domain::schedule_rules::Dunning;
 use paydesk_shared::api::{Order, PayRequest, PayResult, Refund};
 use paydesk_shared::contract::{Contract, ContractView, Plan};
+use paydesk_shared::subscription::{Subscription, UsageRecord};
 use paydesk_shared::{Branding, CheckoutView, Money};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -50,6 +52,9 @@ pub struct MerchantConfig {
     /// Refunds above this many minor units need one approver.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_approval_above: Option<u64>,
+    /// Retries of a failed periodic charge (`domain::schedule_rules::Dunning`).
+    #[serde(default)]
+    pub dunning: Dunning,
 }
 
 fn default_offset() -> i32 {
@@ -74,6 +79,7 @@ impl Default for MerchantConfig {
             utc_offset_minutes: default_offset(),
             remind_grace_seconds: default_grace(),
             refund_approval_above: None,
+            dunning: Dunning::default(),
         }
     }
 }
@@ -213,6 +219,8 @@ pub enum ApiBody {
     Alerts(AlertList),
     Plan(Plan),
     Contract(Box<Contract>),
+    Subscription(Box<Subscription>),
+    Usage(UsageRecord),
 }
 
 impl ApiReply {
@@ -407,6 +415,8 @@ pub struct Notification {
     pub out_trade_no: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
     pub status: DeliveryStatus,
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -201,6 +201,56 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     ALTER TABLE orders ADD COLUMN charge_at_ms INTEGER;
     CREATE INDEX IF NOT EXISTS orders_by_contract ON orders (contract_code, created_at_ms);",
     ),
+    (
+        6,
+        // Subscriptions: each one's schedule and where its collection stands; its invoices are
+        // ordinary orders that name it and their period; usage reports, each counted once.
+        "CREATE TABLE IF NOT EXISTS subscriptions (
+        subscription_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        description TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        interval TEXT NOT NULL,
+        interval_count INTEGER NOT NULL,
+        contract_code TEXT,
+        usage_unit TEXT,
+        usage_unit_amount INTEGER,
+        reminder_hours INTEGER NOT NULL,
+        notify_url TEXT,
+        payer_ref TEXT,
+        created_at_ms INTEGER NOT NULL,
+        anchor_ms INTEGER NOT NULL,
+        trial_end_ms INTEGER,
+        trial_notice_sent INTEGER NOT NULL DEFAULT 0,
+        next_period INTEGER NOT NULL DEFAULT 0,
+        reminded_period INTEGER NOT NULL DEFAULT -1,
+        cancel_at_period_end INTEGER NOT NULL DEFAULT 0,
+        canceled_at_ms INTEGER,
+        cancel_reason TEXT,
+        paused_at_ms INTEGER,
+        incomplete_until_ms INTEGER,
+        first_failed_ms INTEGER,
+        failures INTEGER NOT NULL DEFAULT 0,
+        next_due_ms INTEGER,
+        fingerprint TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS subscriptions_due ON subscriptions (next_due_ms);
+    CREATE TABLE IF NOT EXISTS usage_records (
+        subscription_id TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        occurred_at_ms INTEGER NOT NULL,
+        billed_period INTEGER,
+        reported_at_ms INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        PRIMARY KEY (subscription_id, idempotency_key)
+    );
+    CREATE INDEX IF NOT EXISTS usage_unbilled ON usage_records (subscription_id, billed_period);
+    ALTER TABLE orders ADD COLUMN subscription_id TEXT;
+    ALTER TABLE orders ADD COLUMN period_index INTEGER;
+    ALTER TABLE orders ADD COLUMN usage_amount INTEGER;
+    CREATE UNIQUE INDEX IF NOT EXISTS invoices_by_period ON orders (subscription_id, period_index);",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -147,12 +147,17 @@ pub struct OrderRow {
     pub contract_code: Option<String>,
     /// A deduction's charge time (business time), until it is charged.
     pub charge_at_ms: Option<i64>,
+    /// A subscription's invoice: which subscription, which period, and how much of it is usage.
+    pub subscription_id: Option<String>,
+    pub period_index: Option<i64>,
+    pub usage_amount: Option<i64>,
 }
 
 pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_total, currency, \
     description, item_id, attach, tags_json, limit_pay, notify_url, timeout_action, reminded, \
     created_at_ms, time_expire_ms, paid_at_ms, method, card_last4, refunded_total, opened, \
-    fingerprint, pay_attempts, pending_until_ms, approval_id, v2_json, contract_code, charge_at_ms";
+    fingerprint, pay_attempts, pending_until_ms, approval_id, v2_json, contract_code, charge_at_ms, \
+    subscription_id, period_index, usage_amount";
 
 impl OrderRow {
     pub fn amount(&self) -> Result<Money> {
@@ -675,6 +680,8 @@ impl<'a> Ledger<'a> {
                 .filter(|_| o.status == OrderStatus::NotPay)
                 .map(format_rfc3339),
             contract_url: self.deduction_contract_url(m, o)?,
+            subscription_id: o.subscription_id.clone(),
+            period_index: o.period_index.map(|n| n as u32),
         })
     }
 }

@@ -115,6 +115,7 @@ pub async fn create_merchant(
                 .remind_grace_seconds
                 .unwrap_or(defaults.remind_grace_seconds),
             refund_approval_above: m.refund_approval_above,
+            dunning: m.dunning.unwrap_or_default(),
         },
         api_key: api_key.clone(),
         webhook_secret: webhook_secret.clone(),

@@ -64,6 +64,8 @@ pub fn render(reply: ApiReply, wants_xml: bool) -> Result<Response, AppError> {
         ApiBody::Alerts(a) => serde_json::to_value(a)?,
         ApiBody::Plan(p) => serde_json::to_value(p)?,
         ApiBody::Contract(c) => serde_json::to_value(c)?,
+        ApiBody::Subscription(s) => serde_json::to_value(s)?,
+        ApiBody::Usage(u) => serde_json::to_value(u)?,
     };
     Ok(json(reply.status, &value)?)
 }

@@ -1,0 +1,420 @@
+//! Collection on a subscription's schedule with nobody watching: the trial's notice, each
+//! period's reminder, its invoice (deducted from the contract, or paid through its link), the
+//! dunning of a failed charge, the incomplete window, the end of a period. One step at a time,
+//! the earliest due first, each at its own business time (`domain::subscription_rules`); what a
+//! payment does to a subscription is recorded by the payment itself (`invoice_paid`,
+//! `invoice_failed`), in the same transaction.
+
+use super::store::{Ledger, Merchant, OrderRow, Result};
+use super::subscriptions::{SubscriptionRow, SUBSCRIPTION_COLUMNS};
+use crate::domain::contract_rules;
+use crate::domain::events::EventKind;
+use crate::domain::schedule_rules::{self as schedule, SubscriptionEvent};
+use crate::domain::subscription_rules::{self as rules, Step};
+use crate::error::AppError;
+use paydesk_shared::api::CreateOrder;
+use paydesk_shared::subscription::SubscriptionStatus;
+use paydesk_shared::time::format_rfc3339;
+use paydesk_shared::OrderStatus;
+use serde::Deserialize;
+
+/// More steps than this in one run means something does not move: stop and say so.
+const MAX_STEPS: usize = 20_000;
+
+impl Ledger<'_> {
+    /// Every subscription step due by `now`, the earliest first, each at its own time.
+    pub fn run_due_subscriptions(&self, m: &Merchant, now: i64) -> Result<()> {
+        for _ in 0..MAX_STEPS {
+            let due: Option<SubscriptionRow> = self.first(
+                &format!(
+                    "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions
+                     WHERE next_due_ms IS NOT NULL AND next_due_ms <= ?
+                     ORDER BY next_due_ms, subscription_id LIMIT 1"
+                ),
+                vec![now.into()],
+            )?;
+            let Some(s) = due else {
+                return Ok(());
+            };
+            let at = s.next_due_ms.unwrap_or(now);
+            let step = self.step_of(m, &s)?;
+            if let Some((_, step)) = step {
+                self.take_step(m, &s, step, at)?;
+            }
+            self.reschedule(m, &s.subscription_id)?;
+            // A step that changed nothing would come round again: it waits instead for what
+            // moves it (a payment, an approval, a read of the subscription).
+            let after = self.subscription_known(&s.subscription_id)?;
+            if after.next_due_ms.is_some_and(|t| t <= at) && self.step_of(m, &after)? == step {
+                self.x(
+                    "UPDATE subscriptions SET next_due_ms = NULL WHERE subscription_id = ?",
+                    vec![s.subscription_id.as_str().into()],
+                )?;
+            }
+        }
+        Err(AppError::internal("subscription steps did not settle"))
+    }
+
+    /// The earliest business time any subscription has something due.
+    pub fn next_subscription_due(&self) -> Result<Option<i64>> {
+        #[derive(Deserialize)]
+        struct Due {
+            at: Option<i64>,
+        }
+        let due: Option<Due> = self.first(
+            "SELECT MIN(next_due_ms) AS at FROM subscriptions WHERE next_due_ms IS NOT NULL",
+            vec![],
+        )?;
+        Ok(due.and_then(|d| d.at))
+    }
+
+    fn step_of(&self, m: &Merchant, s: &SubscriptionRow) -> Result<Option<(i64, Step)>> {
+        let invoice = self.invoice(&s.subscription_id, s.next_period)?;
+        let f = s.facts(m, invoice.map(|o| o.status));
+        Ok(rules::next_step(&f, &m.config.dunning))
+    }
+
+    /// Records when the subscription next has something due (or that it has nothing).
+    pub fn reschedule(&self, m: &Merchant, id: &str) -> Result<()> {
+        let s = self.subscription_known(id)?;
+        let next = self.step_of(m, &s)?.map(|(at, _)| at);
+        self.x(
+            "UPDATE subscriptions SET next_due_ms = ? WHERE subscription_id = ?",
+            vec![next.into(), id.into()],
+        )
+    }
+
+    fn take_step(&self, m: &Merchant, s: &SubscriptionRow, step: Step, at: i64) -> Result<()> {
+        let id = s.subscription_id.as_str();
+        match step {
+            Step::TrialNotice => {
+                self.x(
+                    "UPDATE subscriptions SET trial_notice_sent = 1 WHERE subscription_id = ?",
+                    vec![id.into()],
+                )?;
+                let end = s.trial_end_ms.map(format_rfc3339);
+                let extra = serde_json::json!({"trial_end": end});
+                self.subscription_event(m, at, EventKind::SubscriptionTrialWillEnd, s, extra)
+            }
+            Step::Remind => self.remind_renewal(m, s, at),
+            Step::Charge => self.collect(m, s, at),
+            Step::Unpaid => self.invoice_unpaid(m, s, at),
+            Step::Retry => self.retry(m, s, at),
+            Step::Skip => self.skip_period(m, s, at),
+            Step::ContractEnded => {
+                let active = match &s.contract_code {
+                    Some(code) => self.contract(code)?.is_some_and(|c| c.status.is_active()),
+                    None => false,
+                };
+                if active {
+                    return self.skip_period(m, s, at);
+                }
+                let e = SubscriptionEvent::Cancel;
+                self.end_subscription(m, s, e, "contract_ended", at, "system:subscription")
+            }
+            Step::ExpireIncomplete => {
+                let e = SubscriptionEvent::IncompleteTimedOut;
+                self.end_subscription(m, s, e, "incomplete_expired", at, "system:subscription")
+            }
+            Step::EndAtPeriodEnd => {
+                let e = SubscriptionEvent::Cancel;
+                self.end_subscription(m, s, e, "period_end", at, "system:subscription")
+            }
+        }
+    }
+
+    /// The reminder of the next period's charge; without a contract, its invoice is created
+    /// now and its link is in the reminder.
+    fn remind_renewal(&self, m: &Merchant, s: &SubscriptionRow, at: i64) -> Result<()> {
+        let n = s.next_period;
+        let f = s.facts(m, None);
+        let charge_at = f.boundary(n as u32);
+        self.x(
+            "UPDATE subscriptions SET reminded_period = ? WHERE subscription_id = ?",
+            vec![n.into(), s.subscription_id.as_str().into()],
+        )?;
+        let mut extra = serde_json::json!({
+            "period_index": n,
+            "charge_at": format_rfc3339(charge_at),
+        });
+        if s.contract_code.is_none() {
+            let expires = rules::invoice_expires_at(charge_at, &m.config.dunning);
+            let o = self.create_invoice(m, s, n, expires)?;
+            let wire = self.wire_order(&o, m)?;
+            extra["amount"] = serde_json::to_value(wire.amount)?;
+            extra["out_trade_no"] = wire.out_trade_no.into();
+            extra["checkout_url"] = wire.checkout_url.into();
+            extra["pay_by"] = format_rfc3339(charge_at).into();
+        } else {
+            // Usage reported until the charge is added then: this is what is known now.
+            let units = self.usage_pending(&s.subscription_id)?;
+            let (amount, usage) = self.invoice_amount(s, units)?;
+            extra["amount"] = serde_json::to_value(amount)?;
+            extra["usage_amount_so_far"] = usage.into();
+            extra["manage_url"] = self.subscription_contract_url(m, s)?.into();
+        }
+        self.subscription_event(m, at, EventKind::SubscriptionRenewalUpcoming, s, extra)
+    }
+
+    /// With a contract: the next period's invoice (created now if it was not, billing the usage
+    /// until now), deducted. If the ledger refuses to create it (the account dormant, say),
+    /// that is this charge's failure.
+    fn collect(&self, m: &Merchant, s: &SubscriptionRow, at: i64) -> Result<()> {
+        let n = s.next_period;
+        let o = match self.invoice(&s.subscription_id, n)? {
+            Some(o) => o,
+            None => {
+                let f = s.facts(m, None);
+                let expires = rules::invoice_expires_at(f.boundary(n as u32), &m.config.dunning);
+                match self.create_invoice(m, s, n, expires) {
+                    Ok(o) => o,
+                    Err(AppError::Refused(r)) => {
+                        return self.charge_failed(m, s, None, r.code.as_str(), at)
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        self.charge_invoice(m, &o, at)
+    }
+
+    /// Period `n`'s invoice: an order of the merchant's naming the subscription and period
+    /// (unique: a period is never invoiced twice), billing the usage not yet billed.
+    pub fn create_invoice(
+        &self,
+        m: &Merchant,
+        s: &SubscriptionRow,
+        n: i64,
+        expires_at: i64,
+    ) -> Result<OrderRow> {
+        let units = self.usage_pending(&s.subscription_id)?;
+        let (amount, usage) = self.invoice_amount(s, units)?;
+        let contract = match &s.contract_code {
+            Some(code) => self.contract(code)?,
+            None => None,
+        };
+        let out_trade_no = format!("SI{}P{n}", crate::runtime::random_hex(10));
+        let order = CreateOrder {
+            out_trade_no: out_trade_no.clone(),
+            amount: Some(amount),
+            item_id: None,
+            description: s.description.clone(),
+            time_expire: None,
+            timeout_action: None,
+            notify_url: s.notify_url.clone(),
+            attach: None,
+            tags: None,
+            limit_pay: contract.as_ref().and_then(|c| c.method).map(|m| vec![m]),
+        };
+        let fingerprint = format!("subscription:{}:{n}", s.subscription_id);
+        self.store_order(m, &order, fingerprint, None)?;
+        self.x(
+            "UPDATE orders SET subscription_id = ?, period_index = ?, usage_amount = ?,
+             contract_code = ?, time_expire_ms = ? WHERE out_trade_no = ?",
+            vec![
+                s.subscription_id.as_str().into(),
+                n.into(),
+                (usage as i64).into(),
+                s.contract_code.clone().into(),
+                expires_at.into(),
+                out_trade_no.as_str().into(),
+            ],
+        )?;
+        self.bill_usage(&s.subscription_id, n)?;
+        self.order_or_fail(&out_trade_no)
+    }
+
+    /// Deducts an invoice from the subscription's contract within its plan's limits. A refusal
+    /// (a limit, the daily limit, the account) fails this charge like a decline would.
+    pub fn charge_invoice(&self, m: &Merchant, o: &OrderRow, now: i64) -> Result<()> {
+        if o.status != OrderStatus::NotPay && o.status != OrderStatus::PayError {
+            return Ok(());
+        }
+        match self.invoice_within_plan(m, o) {
+            Ok(()) => self.charge_due_deduction(m, o, now),
+            Err(AppError::Refused(r)) => {
+                self.apply(o, crate::domain::state::Event::StartPay, now, "contract")?;
+                let o = self.order_or_fail(&o.out_trade_no)?;
+                self.payment_failed(m, &o, r.code.as_str(), now)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn invoice_within_plan(&self, m: &Merchant, o: &OrderRow) -> Result<()> {
+        let Some(code) = &o.contract_code else {
+            return Ok(());
+        };
+        let Some(c) = self.contract(code)? else {
+            return Ok(());
+        };
+        let plan = self.plan_or_fail(&c.plan_id)?;
+        let offset = m.config.utc_offset_minutes;
+        let since = contract_rules::period_start(self.now(m), plan.period, offset);
+        // The count includes this invoice while it is unpaid (a declined one is not counted).
+        let others = self
+            .deductions_since(code, since)?
+            .saturating_sub(u32::from(o.status == OrderStatus::NotPay));
+        contract_rules::check_limits(
+            o.amount_total as u64,
+            plan.max_amount as u64,
+            others,
+            plan.max_per_period as u32,
+            plan.period,
+        )
+        .map_err(AppError::from)
+    }
+
+    /// Without a contract, the invoice was not paid by its boundary: a failed charge.
+    fn invoice_unpaid(&self, m: &Merchant, s: &SubscriptionRow, at: i64) -> Result<()> {
+        let o = self.invoice(&s.subscription_id, s.next_period)?;
+        self.charge_failed(m, s, o.as_ref(), "NOT_PAID", at)
+    }
+
+    /// A retry: deduct the invoice again, or (without a contract) count one more missed
+    /// reminder and remind again.
+    fn retry(&self, m: &Merchant, s: &SubscriptionRow, at: i64) -> Result<()> {
+        let o = self.invoice(&s.subscription_id, s.next_period)?;
+        match (&s.contract_code, o) {
+            (Some(_), _) => self.collect(m, s, at),
+            (None, o) => self.charge_failed(m, s, o.as_ref(), "NOT_PAID", at),
+        }
+    }
+
+    /// The merchant closed the period's invoice: that period is not collected, the next is.
+    fn skip_period(&self, m: &Merchant, s: &SubscriptionRow, at: i64) -> Result<()> {
+        self.x(
+            "UPDATE subscriptions SET next_period = next_period + 1, failures = 0,
+             first_failed_ms = NULL WHERE subscription_id = ?",
+            vec![s.subscription_id.as_str().into()],
+        )?;
+        let to = match s.status {
+            SubscriptionStatus::PastDue => SubscriptionStatus::Active,
+            other => other,
+        };
+        self.x(
+            "UPDATE subscriptions SET status = ? WHERE subscription_id = ?",
+            vec![to.as_str().into(), s.subscription_id.as_str().into()],
+        )?;
+        self.status_changed(m, s, to, at, "system:subscription")
+    }
+
+    /// A charge of the subscription's invoice failed (declined, or unpaid by its time): past
+    /// due with the next retry, the second reminder; or, the retries used up, the dunning's end.
+    fn charge_failed(
+        &self,
+        m: &Merchant,
+        s: &SubscriptionRow,
+        o: Option<&OrderRow>,
+        code: &str,
+        at: i64,
+    ) -> Result<()> {
+        if s.status == SubscriptionStatus::Incomplete {
+            return self.payment_failed_event(m, s, o, code, 1, s.incomplete_until_ms, at);
+        }
+        let to = schedule::advance(s.status, SubscriptionEvent::RenewalFailed)?;
+        let first = s.first_failed_ms.unwrap_or(at);
+        let failures = s.failures + 1;
+        self.x(
+            "UPDATE subscriptions SET status = ?, first_failed_ms = ?, failures = ?
+             WHERE subscription_id = ?",
+            vec![
+                to.as_str().into(),
+                first.into(),
+                failures.into(),
+                s.subscription_id.as_str().into(),
+            ],
+        )?;
+        let dunning = &m.config.dunning;
+        let next = dunning.next_retry(first, failures as usize);
+        self.payment_failed_event(m, s, o, code, failures as u32, next, at)?;
+        self.status_changed(m, s, to, at, "system:subscription")?;
+        if next.is_none() {
+            let s = self.subscription_known(&s.subscription_id)?;
+            let end = SubscriptionEvent::RetriesExhausted(dunning.final_state);
+            self.end_subscription(m, &s, end, "payment_failed", at, "system:dunning")?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn payment_failed_event(
+        &self,
+        m: &Merchant,
+        s: &SubscriptionRow,
+        o: Option<&OrderRow>,
+        code: &str,
+        attempt: u32,
+        next_at: Option<i64>,
+        at: i64,
+    ) -> Result<()> {
+        let mut extra = serde_json::json!({
+            "attempt": attempt,
+            "code": code,
+            "next_attempt_at": next_at.map(format_rfc3339),
+        });
+        if let Some(o) = o {
+            let wire = self.wire_order(o, m)?;
+            extra["out_trade_no"] = wire.out_trade_no.into();
+            extra["amount"] = serde_json::to_value(wire.amount)?;
+            if next_at.is_some() {
+                extra["checkout_url"] = wire.checkout_url.into();
+            }
+        }
+        extra["next_step"] = match (&s.contract_code, next_at) {
+            (_, None) => "no more attempts: the subscription ends",
+            (Some(_), _) => "the payer can pay the invoice through checkout_url or fund the contract's account before the next attempt",
+            (None, _) => "the payer pays the invoice through checkout_url before the next attempt",
+        }
+        .into();
+        let s = self.subscription_known(&s.subscription_id)?;
+        self.subscription_event(m, at, EventKind::SubscriptionPaymentFailed, &s, extra)
+    }
+
+    /// Called by the payment as an invoice is paid: the period is collected, the subscription
+    /// active, the next period next.
+    pub fn invoice_paid(&self, m: &Merchant, o: &OrderRow, now: i64) -> Result<()> {
+        let (Some(id), Some(n)) = (&o.subscription_id, o.period_index) else {
+            return Ok(());
+        };
+        let s = self.subscription_known(id)?;
+        let to = match schedule::advance(s.status, SubscriptionEvent::Paid) {
+            Ok(to) => to,
+            // Paused or ended since: the money is kept as paid; nothing moves.
+            Err(_) => return Ok(()),
+        };
+        self.x(
+            "UPDATE subscriptions SET status = ?, next_period = MAX(next_period, ?), failures = 0,
+             first_failed_ms = NULL, incomplete_until_ms = NULL WHERE subscription_id = ?",
+            vec![to.as_str().into(), (n + 1).into(), id.as_str().into()],
+        )?;
+        self.status_changed(m, &s, to, now, "system:subscription")?;
+        self.reschedule(m, id)
+    }
+
+    /// Called by the payment as a deduction of an invoice fails.
+    pub fn invoice_failed(&self, m: &Merchant, o: &OrderRow, code: &str, now: i64) -> Result<()> {
+        let (Some(id), Some(_), Some(_)) = (&o.subscription_id, o.period_index, &o.contract_code)
+        else {
+            return Ok(());
+        };
+        let s = self.subscription_known(id)?;
+        let o = self.order_or_fail(&o.out_trade_no)?;
+        self.charge_failed(m, &s, Some(&o), code, now)?;
+        self.reschedule(m, id)
+    }
+
+    fn subscription_contract_url(
+        &self,
+        m: &Merchant,
+        s: &SubscriptionRow,
+    ) -> Result<Option<String>> {
+        let Some(code) = &s.contract_code else {
+            return Ok(None);
+        };
+        match self.contract(code)? {
+            Some(c) => Ok(Some(self.contract_url(&c, m)?)),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,392 @@
+// Subscriptions through the real worker on the merchant's test clock (docs/openapi.json,
+// "subscriptions"): a year walked in one call and in many small ones gives the same periods,
+// each charged once on its calendar day; month ends keep the anchor day; trials, reminders,
+// invoices paid through their links, dunning to canceled and to unpaid, a retry that succeeds
+// without skipping or doubling a period, the incomplete window, cancel, pause and resume,
+// metered usage counted once, racing a period's close, and a worker restart mid-year.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startWorker, crashWorker, devVars } from './support/worker.mjs';
+import { call, admin, newMerchant, advance, otn, pay } from './support/api.mjs';
+
+let w;
+before(async () => { w = await startWorker(); });
+after(async () => { await w?.stop(); });
+
+const DAY = 86_400;
+const HOUR = 3_600;
+
+/** Moves a new merchant's business time to `iso` (forward only); the weeks without activity
+ * made its account dormant, so it is reactivated as an operator would. */
+async function clockTo(worker, m, iso) {
+  const now = Date.parse((await advance(worker, m, 1)).business_time);
+  const seconds = Math.round((Date.parse(iso) - now) / 1000);
+  if (seconds > 0) await advance(worker, m, seconds);
+  const r = await admin(worker, 'POST', `/admin/merchants/${m.merchant_id}/reactivate`, { document_ref: 'KYC-TEST-1' });
+  assert.equal(r.status, 200);
+}
+
+async function signedContract(worker, m, instrument = { method: 'balance', wallet: 'wallet_ok', consent: 'yes' }, planFields = {}) {
+  const plan = {
+    plan_id: String(Date.now()) + String(randomBytes(2).readUInt16BE()), name: 'Membership',
+    max_amount_per_deduction: 1_000_000, period: 'day', max_deductions_per_period: 5, ...planFields,
+  };
+  assert.equal((await call(worker, m, 'POST', '/v1/contract_plans', plan)).status, 201);
+  const c = await call(worker, m, 'POST', '/v1/contracts', { plan_id: plan.plan_id, contract_code: otn('C'), display_account: 'alice' });
+  assert.equal(c.status, 201, c.text);
+  const page = await fetch(c.json.sign_url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Sec-Fetch-Site': 'same-origin' },
+    body: new URLSearchParams(instrument).toString(),
+  });
+  assert.equal(page.status, 200);
+  const now = (await call(worker, m, 'GET', `/v1/contracts/${c.json.contract_code}`)).json;
+  assert.equal(now.status, 'ACTIVE');
+  return now;
+}
+
+const subscribe = (worker, m, fields) => call(worker, m, 'POST', '/v1/subscriptions', {
+  subscription_id: otn('S'), description: 'Tea club', price: { amount: 9900, interval: 'month' }, ...fields,
+});
+const getSub = async (worker, m, id) => {
+  const r = await call(worker, m, 'GET', `/v1/subscriptions/${id}`);
+  assert.equal(r.status, 200, r.text);
+  return r.json;
+};
+
+/** Every event of a subscription, oldest first: [{type, created_at}]. */
+async function events(worker, m, id) {
+  const all = [];
+  let cursor = '';
+  for (;;) {
+    const r = await call(worker, m, 'GET', `/v1/notifications?subscription_id=${id}&limit=100${cursor}`);
+    assert.equal(r.status, 200, r.text);
+    all.push(...r.json.notifications);
+    if (!r.json.next_cursor) break;
+    cursor = `&cursor=${r.json.next_cursor}`;
+  }
+  return all.reverse().map((n) => ({ type: n.type, at: n.created_at }));
+}
+
+const CARD = (number) => ({ method: 'credit_card', card: { number, exp_month: 12, exp_year: 2035, cvc: '123' } });
+const BANK_CARD = { method: 'bank_card', card: { number: '6222 0000 0000 0000', exp_month: 12, exp_year: 2035, cvc: '123' } };
+const invoiceSummary = (s) => s.invoices.map((i) => [i.period_index, i.status, i.amount.total, i.period_start.slice(0, 16)]).reverse();
+
+test('requests_are_validated_and_idempotent', async () => {
+  const m = await newMerchant(w);
+  const cases = [
+    [{ subscription_id: 'has space' }, 'subscription_id'],
+    [{ price: { amount: 0, interval: 'month' } }, 'price.amount'],
+    [{ price: { amount: 100, interval: 'month', interval_count: 13 } }, 'price.interval_count'],
+    [{ price: { amount: 100, interval: 'fortnight' } }, null],
+    [{ trial_days: 0 }, 'trial_days'],
+    [{ reminder_hours: 721 }, 'reminder_hours'],
+    [{ usage: { unit: 'call', unit_amount: 1 } }, 'usage'],
+    [{ starts_at: '2030-01-01T00:00:00Z' }, 'starts_at'],
+    [{ surprise: 1 }, 'surprise'],
+  ];
+  for (const [fields, param] of cases) {
+    const r = await subscribe(w, m, fields);
+    assert.equal(r.status, 400, `${JSON.stringify(fields)}: ${r.text}`);
+    assert.equal(r.json.code, 'PARAM_ERROR');
+    if (param) assert.equal(r.json.param, param, JSON.stringify(fields));
+  }
+  const missing = await subscribe(w, m, { contract_code: 'NOPE' });
+  assert.equal(missing.status, 404);
+  assert.equal(missing.json.code, 'CONTRACT_NOT_EXIST');
+  const body = { subscription_id: otn('S'), description: 'Tea club', price: { amount: 9900, interval: 'month' } };
+  const a = await call(w, m, 'POST', '/v1/subscriptions', body);
+  assert.equal(a.status, 201, a.text);
+  const again = await call(w, m, 'POST', '/v1/subscriptions', body);
+  assert.equal(again.status, 200);
+  assert.deepEqual(again.json.invoices, a.json.invoices, 'the same subscription, one first invoice');
+  const other = await call(w, m, 'POST', '/v1/subscriptions', { ...body, description: 'Coffee club' });
+  assert.equal(other.status, 409);
+  assert.equal(other.json.code, 'SUBSCRIPTION_ID_USED');
+  const none = await call(w, m, 'GET', '/v1/subscriptions/NOPE');
+  assert.equal(none.status, 404);
+  assert.equal(none.json.code, 'SUBSCRIPTION_NOT_EXIST');
+  // Nothing was created by the refusals.
+  const listed = await call(w, m, 'GET', '/v1/notifications?type=subscription.created');
+  assert.equal(listed.json.notifications.length, 1);
+});
+
+/** A contract subscription started on 31 January 10:00 (UTC+8), walked to `until`. */
+async function monthlyFromJan31(worker, walk) {
+  const m = await newMerchant(worker);
+  await clockTo(worker, m, '2027-01-31T02:00:00Z');
+  const c = await signedContract(worker, m);
+  const r = await subscribe(worker, m, { contract_code: c.contract_code });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.status, 'active');
+  assert.equal(r.json.invoices[0].status, 'SUCCESS', 'the first period is deducted at once');
+  await walk(m);
+  return { m, s: await getSub(worker, m, r.json.subscription_id) };
+}
+
+test('a_year_in_one_call_charges_every_period_once_on_its_day_and_equals_many_small_steps', async () => {
+  const { m, s } = await monthlyFromJan31(w, (m) => advance(w, m, 366 * DAY));
+  // 31 January 2027 to 31 January 2028: thirteen periods, each charged once.
+  const starts = s.invoices.map((i) => i.period_start).reverse();
+  assert.deepEqual(starts.map((t) => t.slice(0, 10)), [
+    '2027-01-31', '2027-02-28', '2027-03-31', '2027-04-30', '2027-05-31', '2027-06-30', '2027-07-31',
+    '2027-08-31', '2027-09-30', '2027-10-31', '2027-11-30', '2027-12-31', '2028-01-31',
+  ]);
+  assert.ok(s.invoices.every((i) => i.status === 'SUCCESS' && i.amount.total === 9900));
+  assert.deepEqual(s.invoices.map((i) => i.period_index).reverse(), [...Array(13).keys()]);
+  assert.equal(s.status, 'active');
+  // Each invoice was paid at its period's start, on the merchant's calendar.
+  for (const i of s.invoices) {
+    const o = (await call(w, m, 'GET', `/v1/orders/${i.out_trade_no}`)).json;
+    assert.equal(o.subscription_id, s.subscription_id);
+    assert.equal(o.period_index, i.period_index);
+    assert.equal(o.paid_at.slice(0, 16), i.period_start.slice(0, 16), `period ${i.period_index} charged at its start`);
+  }
+  // One reminder 48 hours before each renewal.
+  const ev = await events(w, m, s.subscription_id);
+  const reminders = ev.filter((e) => e.type === 'subscription.renewal_upcoming');
+  assert.equal(reminders.length, 12, 'periods 1-12 (period 13, 29 February, is weeks away)');
+  for (const [k, e] of reminders.entries()) {
+    assert.equal(Date.parse(e.at), Date.parse(starts[k + 1]) - 48 * HOUR * 1000, `reminder of period ${k + 1}`);
+  }
+  // The same walk in 73 steps of five days gives the same ledger.
+  const small = await monthlyFromJan31(w, async (m2) => {
+    for (let i = 0; i < 73; i++) await advance(w, m2, 5 * DAY);
+    await advance(w, m2, DAY);
+  });
+  assert.deepEqual(invoiceSummary(small.s), invoiceSummary(s));
+  const smallEvents = await events(w, small.m, small.s.subscription_id);
+  assert.deepEqual(smallEvents.map((e) => [e.type, e.at.slice(0, 16)]), ev.map((e) => [e.type, e.at.slice(0, 16)]));
+});
+
+test('a_trial_then_invoices_paid_through_their_links_then_dunning_to_canceled', async () => {
+  const m = await newMerchant(w);
+  const r = await subscribe(w, m, { trial_days: 14, price: { amount: 3000, interval: 'week', interval_count: 2 } });
+  assert.equal(r.status, 201, r.text);
+  const s0 = r.json;
+  assert.equal(s0.status, 'trialing');
+  assert.deepEqual(s0.invoices, [], 'nothing charged during the trial');
+  const trialEnd = Date.parse(s0.trial_end);
+  await advance(w, m, 12 * DAY);
+  let ev = await events(w, m, s0.subscription_id);
+  const notice = ev.find((e) => e.type === 'subscription.trial_will_end');
+  assert.equal(Date.parse(notice.at), trialEnd - 3 * DAY * 1000);
+  const reminder = ev.find((e) => e.type === 'subscription.renewal_upcoming');
+  assert.equal(Date.parse(reminder.at), trialEnd - 48 * HOUR * 1000);
+  // The reminder carries the invoice's link; the payer pays it there.
+  const list = await call(w, m, 'GET', `/v1/notifications?subscription_id=${s0.subscription_id}&type=subscription.renewal_upcoming`);
+  const detail = (await call(w, m, 'GET', `/v1/notifications/${list.json.notifications[0].id}`)).json;
+  const data = JSON.parse(detail.body).data;
+  assert.equal(data.amount.total, 3000);
+  assert.match(data.checkout_url, /\/pay\//);
+  const s1 = await getSub(w, m, s0.subscription_id);
+  const inv0 = s1.invoices[0];
+  assert.equal(inv0.status, 'NOTPAY');
+  const o0 = (await call(w, m, 'GET', `/v1/orders/${inv0.out_trade_no}`)).json;
+  assert.equal(o0.checkout_url, data.checkout_url);
+  assert.equal((await pay(w, o0, CARD('4242 4242 4242 4242'))).json.status, 'SUCCESS');
+  assert.equal((await getSub(w, m, s0.subscription_id)).status, 'active');
+  // The next period (two weeks on) is not paid: past due at its start, reminded again after
+  // 1 and 3 days, canceled after 5, its invoice closed.
+  await advance(w, m, 2 * DAY + 14 * DAY + 5 * DAY + HOUR);
+  const s2 = await getSub(w, m, s0.subscription_id);
+  assert.equal(s2.status, 'canceled');
+  assert.equal(s2.cancel_reason, 'payment_failed');
+  assert.equal(s2.invoices[0].period_index, 1);
+  assert.equal(s2.invoices[0].status, 'CLOSED');
+  ev = await events(w, m, s0.subscription_id);
+  const start1 = Date.parse(s2.invoices[0].period_start);
+  const failed = ev.filter((e) => e.type === 'subscription.payment_failed').map((e) => (Date.parse(e.at) - start1) / (DAY * 1000));
+  assert.deepEqual(failed, [0, 1, 3, 5]);
+  const updates = ev.filter((e) => ['subscription.updated', 'subscription.canceled'].includes(e.type)).map((e) => e.type);
+  assert.deepEqual(updates, ['subscription.updated', 'subscription.updated', 'subscription.canceled'], 'active, past_due, canceled');
+  // Nothing more happens to it.
+  await advance(w, m, 60 * DAY);
+  assert.equal((await getSub(w, m, s0.subscription_id)).invoices.length, 2);
+});
+
+test('a_retry_that_succeeds_returns_to_active_without_skipping_or_doubling_a_period', async () => {
+  const m = await newMerchant(w);
+  // The sandbox card ending 0119 declines one deduction, then succeeds.
+  const good = await signedContract(w, m);
+  const r = await subscribe(w, m, { contract_code: good.contract_code, price: { amount: 500, interval: 'day', interval_count: 3 } });
+  assert.equal(r.json.status, 'active');
+  const flaky = await signedContract(w, m, { method: 'bank_card', card_number: '4000 0000 0000 0119', card_exp: '12/35', card_cvc: '123', consent: 'yes' });
+  const f = await subscribe(w, m, { contract_code: flaky.contract_code, price: { amount: 500, interval: 'day', interval_count: 3 } });
+  assert.equal(f.json.status, 'incomplete', 'its first deduction failed');
+  assert.equal(f.json.invoices[0].status, 'PAYERROR');
+  // Paid through the link within the 23 hours: active.
+  const o0 = (await call(w, m, 'GET', `/v1/orders/${f.json.invoices[0].out_trade_no}`)).json;
+  assert.deepEqual(o0.limit_pay, ['bank_card'], 'paid as the contract would be');
+  assert.equal((await pay(w, o0, BANK_CARD)).json.status, 'SUCCESS');
+  assert.equal((await getSub(w, m, f.json.subscription_id)).status, 'active');
+  // The sandbox's 0119 declines each deduction's first attempt: period 1 fails at its start
+  // (past due), its retry a day later succeeds (active); period 2 is charged at its own start,
+  // fails, and its retry succeeds. Each period once, none skipped.
+  await advance(w, m, 3 * DAY);
+  let s = await getSub(w, m, f.json.subscription_id);
+  assert.equal(s.status, 'past_due');
+  await advance(w, m, DAY);
+  s = await getSub(w, m, f.json.subscription_id);
+  assert.equal(s.status, 'active');
+  await advance(w, m, 2 * DAY + HOUR);
+  assert.equal((await getSub(w, m, f.json.subscription_id)).status, 'past_due');
+  await advance(w, m, DAY);
+  s = await getSub(w, m, f.json.subscription_id);
+  assert.equal(s.status, 'active');
+  assert.deepEqual(s.invoices.map((i) => [i.period_index, i.status]).reverse(), [[0, 'SUCCESS'], [1, 'SUCCESS'], [2, 'SUCCESS']]);
+  for (const i of s.invoices.slice(0, 2)) {
+    const o = (await call(w, m, 'GET', `/v1/orders/${i.out_trade_no}`)).json;
+    assert.equal(Date.parse(o.paid_at) - Date.parse(i.period_start), DAY * 1000, `period ${i.period_index} paid by its retry a day later`);
+  }
+  const ev = await events(w, m, f.json.subscription_id);
+  assert.equal(ev.filter((e) => e.type === 'subscription.payment_failed').length, 3, 'the first charge, and periods 1 and 2');
+  assert.deepEqual(ev.filter((e) => e.type === 'subscription.updated').length, 5, 'active, past_due, active, past_due, active');
+});
+
+test('dunning_ends_unpaid_by_the_merchants_setting_and_each_attempt_is_an_event', async () => {
+  const m = await newMerchant(w, { dunning: { retry_days: [2, 4], final_state: 'unpaid' } });
+  const bad = await newMerchant(w, { dunning: { retry_days: [3, 1] } }).catch((e) => e);
+  assert.match(String(bad), /dunning\.retry_days/);
+  const c = await signedContract(w, m);
+  const r = await subscribe(w, m, { contract_code: c.contract_code, price: { amount: 700, interval: 'week' }, trial_days: 7 });
+  assert.equal(r.json.status, 'trialing');
+  // A contract on a wallet without funds: every deduction is declined.
+  const poor = await signedContract(w, m, { method: 'balance', wallet: 'wallet_low', consent: 'yes' });
+  const p = await subscribe(w, m, { contract_code: poor.contract_code, price: { amount: 700, interval: 'week' }, trial_days: 7 });
+  await advance(w, m, 7 * DAY + 4 * DAY + HOUR);
+  const s = await getSub(w, m, p.json.subscription_id);
+  assert.equal(s.status, 'unpaid');
+  assert.equal(s.cancel_reason, 'payment_failed');
+  assert.equal(s.invoices.length, 1);
+  assert.equal(s.invoices[0].status, 'CLOSED');
+  const ev = await events(w, m, p.json.subscription_id);
+  const start = Date.parse(s.invoices[0].period_start);
+  assert.deepEqual(ev.filter((e) => e.type === 'subscription.payment_failed').map((e) => (Date.parse(e.at) - start) / (DAY * 1000)), [0, 2, 4]);
+  // Nothing more is charged while unpaid; it can still be canceled.
+  await advance(w, m, 30 * DAY);
+  assert.equal((await getSub(w, m, p.json.subscription_id)).invoices.length, 1);
+  const cancel = await call(w, m, 'POST', `/v1/subscriptions/${p.json.subscription_id}/cancel`);
+  assert.equal(cancel.json.status, 'canceled');
+  // The good one went on every week meanwhile.
+  const g = await getSub(w, m, r.json.subscription_id);
+  assert.equal(g.status, 'active');
+  assert.ok(g.invoices.every((i) => i.status === 'SUCCESS'));
+  assert.equal(g.invoices.length, 5, 'days 7, 14, 21, 28 and 35');
+});
+
+test('an_unpaid_first_invoice_expires_the_subscription_after_23_hours', async () => {
+  const m = await newMerchant(w);
+  const r = await subscribe(w, m, {});
+  assert.equal(r.json.status, 'incomplete');
+  assert.equal(r.json.invoices[0].status, 'NOTPAY');
+  await advance(w, m, 22 * HOUR);
+  assert.equal((await getSub(w, m, r.json.subscription_id)).status, 'incomplete');
+  await advance(w, m, HOUR + 60);
+  const s = await getSub(w, m, r.json.subscription_id);
+  assert.equal(s.status, 'incomplete_expired');
+  assert.equal(s.invoices[0].status, 'CLOSED');
+  const o = (await call(w, m, 'GET', `/v1/orders/${s.invoices[0].out_trade_no}`)).json;
+  assert.equal((await pay(w, o, CARD('4242 4242 4242 4242'))).status, 409, 'its invoice can no longer be paid');
+  const again = await call(w, m, 'POST', `/v1/subscriptions/${r.json.subscription_id}/cancel`);
+  assert.equal(again.status, 409);
+  assert.equal(again.json.code, 'SUBSCRIPTION_NOT_ALLOWED');
+});
+
+test('cancel_now_or_at_period_end_pause_and_resume', async () => {
+  const m = await newMerchant(w);
+  const c = await signedContract(w, m);
+  const mk = async () => (await subscribe(w, m, { contract_code: c.contract_code, price: { amount: 100, interval: 'week' } })).json;
+  const now = await mk();
+  const atEnd = await mk();
+  const paused = await mk();
+  assert.equal((await call(w, m, 'POST', `/v1/subscriptions/${now.subscription_id}/cancel`, { at_period_end: false })).json.status, 'canceled');
+  const e = await call(w, m, 'POST', `/v1/subscriptions/${atEnd.subscription_id}/cancel`, { at_period_end: true });
+  assert.equal(e.json.status, 'active');
+  assert.equal(e.json.cancel_at_period_end, true);
+  assert.equal((await call(w, m, 'POST', `/v1/subscriptions/${paused.subscription_id}/pause`)).json.status, 'paused');
+  const twice = await call(w, m, 'POST', `/v1/subscriptions/${paused.subscription_id}/pause`);
+  assert.equal(twice.json.code, 'SUBSCRIPTION_NOT_ALLOWED');
+  await advance(w, m, 7 * DAY + HOUR);
+  const e2 = await getSub(w, m, atEnd.subscription_id);
+  assert.equal(e2.status, 'canceled');
+  assert.equal(e2.cancel_reason, 'period_end');
+  assert.equal(e2.invoices.length, 1, 'not renewed');
+  assert.equal((await getSub(w, m, now.subscription_id)).invoices.length, 1);
+  // Two weeks paused: those periods are not collected; after resuming, the next one is.
+  await advance(w, m, 7 * DAY);
+  assert.equal((await getSub(w, m, paused.subscription_id)).invoices.length, 1);
+  const resumed = await call(w, m, 'POST', `/v1/subscriptions/${paused.subscription_id}/resume`);
+  assert.equal(resumed.json.status, 'active');
+  await advance(w, m, 7 * DAY);
+  const p = await getSub(w, m, paused.subscription_id);
+  assert.deepEqual(p.invoices.map((i) => [i.period_index, i.status]).reverse(), [[0, 'SUCCESS'], [3, 'SUCCESS']]);
+});
+
+test('usage_counts_once_per_key_and_a_report_racing_the_close_lands_in_one_period', async () => {
+  const m = await newMerchant(w, { rate_limits: { create: 5000, query: 5000, refund: 50 } });
+  const c = await signedContract(w, m);
+  const r = await subscribe(w, m, { contract_code: c.contract_code, price: { amount: 1000, interval: 'day' }, usage: { unit: 'api_call', unit_amount: 3 } });
+  assert.equal(r.status, 201, r.text);
+  const id = r.json.subscription_id;
+  const report = (key, quantity) => call(w, m, 'POST', `/v1/subscriptions/${id}/usage`, { quantity, idempotency_key: key });
+  const a = await report('k1', 10);
+  assert.equal(a.status, 201, a.text);
+  assert.deepEqual([a.json.invoice_period, a.json.billed], [1, false]);
+  assert.equal((await report('k1', 10)).status, 200, 'the same report again');
+  const clash = await report('k1', 11);
+  assert.equal(clash.status, 409);
+  assert.equal(clash.json.code, 'USAGE_KEY_USED');
+  const bad = await report('', 1);
+  assert.equal(bad.json.param, 'idempotency_key');
+  // Forty reports race the period's close (the clock crossing the day boundary).
+  const keys = Array.from({ length: 40 }, (_, i) => `race-${i}`);
+  const [, ...reports] = await Promise.all([advance(w, m, DAY), ...keys.map((k) => report(k, 1))]);
+  assert.ok(reports.every((x) => x.status === 201), reports.map((x) => x.text).join('\n'));
+  await advance(w, m, DAY);
+  const s = await getSub(w, m, id);
+  const byPeriod = Object.fromEntries(s.invoices.map((i) => [i.period_index, i.usage_amount]));
+  assert.equal(byPeriod[0], 0);
+  // Every unit is billed exactly once, on invoice 1 or 2 (whichever side of the close it fell).
+  assert.equal(byPeriod[1] + byPeriod[2] + s.usage_pending * 3, (10 + 40) * 3);
+  assert.equal(s.usage_pending, 0);
+  assert.ok(byPeriod[1] >= 30, 'k1 was reported before the close');
+  for (const i of s.invoices) assert.equal(i.amount.total, 1000 + i.usage_amount);
+  const late = await report('k1', 10);
+  assert.deepEqual([late.status, late.json.billed, late.json.invoice_period], [200, true, 1]);
+  // Usage to a subscription without a usage price is refused.
+  const plain = await subscribe(w, m, { contract_code: c.contract_code });
+  const refused = await call(w, m, 'POST', `/v1/subscriptions/${plain.json.subscription_id}/usage`, { quantity: 1, idempotency_key: 'x' });
+  assert.equal(refused.json.code, 'SUBSCRIPTION_NOT_ALLOWED');
+});
+
+test('a_worker_restart_mid_year_loses_nothing', async () => {
+  const persistTo = join(mkdtempSync(join(tmpdir(), 'paydesk-subs-')), 'state');
+  const vars = devVars();
+  let w2 = await startWorker({ persistTo, vars });
+  try {
+    const m = await newMerchant(w2);
+    await clockTo(w2, m, '2027-01-31T02:00:00Z');
+    const c = await signedContract(w2, m);
+    const id = (await subscribe(w2, m, { contract_code: c.contract_code })).json.subscription_id;
+    await advance(w2, m, 180 * DAY);
+    await crashWorker(w2);
+    w2 = await startWorker({ persistTo, vars });
+    await advance(w2, m, 186 * DAY);
+    const s = await getSub(w2, m, id);
+    assert.deepEqual(s.invoices.map((i) => i.period_start.slice(0, 10)).reverse(), [
+      '2027-01-31', '2027-02-28', '2027-03-31', '2027-04-30', '2027-05-31', '2027-06-30', '2027-07-31',
+      '2027-08-31', '2027-09-30', '2027-10-31', '2027-11-30', '2027-12-31', '2028-01-31',
+    ]);
+    assert.ok(s.invoices.every((i) => i.status === 'SUCCESS'));
+    const audit = await call(w2, m, 'GET', '/v1/audit/verify');
+    assert.equal(audit.json.intact, true);
+  } finally {
+    await w2.stop();
+  }
+});
