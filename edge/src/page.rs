@@ -262,6 +262,7 @@ mod tests {
             status: OrderStatus::NotPay,
             time_expire: "2026-11-28T11:22:40Z".into(),
             methods: vec![],
+            installment: None,
         }
     }
 

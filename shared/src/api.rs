@@ -52,6 +52,8 @@ pub enum ErrorCode {
     SubscriptionNotExist,
     SubscriptionNotAllowed,
     UsageKeyUsed,
+    InstallmentPlanNoUsed,
+    InstallmentPlanNotExist,
     SystemError,
     /// Any code this build does not know. Only read, never answered by the edge. Stays last.
     Unknown,
@@ -69,7 +71,7 @@ impl<'de> Deserialize<'de> for ErrorCode {
 
 impl ErrorCode {
     /// Every code but [`ErrorCode::Unknown`], in declaration order (a test keeps it complete).
-    pub const KNOWN: [ErrorCode; 42] = {
+    pub const KNOWN: [ErrorCode; 44] = {
         use ErrorCode::*;
         [
             ParamError,
@@ -113,6 +115,8 @@ impl ErrorCode {
             SubscriptionNotExist,
             SubscriptionNotAllowed,
             UsageKeyUsed,
+            InstallmentPlanNoUsed,
+            InstallmentPlanNotExist,
             SystemError,
         ]
     };
@@ -140,8 +144,14 @@ impl ErrorCode {
             | SandboxOnly
             | ContractAmountExceeded
             | ContractPeriodLimitExceeded => 403,
-            OrderNotExist | RefundNotExist | ApprovalNotExist | NotFound | PlanNotExist
-            | ContractNotExist | SubscriptionNotExist => 404,
+            OrderNotExist
+            | RefundNotExist
+            | ApprovalNotExist
+            | NotFound
+            | PlanNotExist
+            | ContractNotExist
+            | SubscriptionNotExist
+            | InstallmentPlanNotExist => 404,
             MethodNotAllowed => 405,
             OutTradeNoUsed
             | OutRefundNoUsed
@@ -156,7 +166,8 @@ impl ErrorCode {
             | ContractNotActive
             | SubscriptionIdUsed
             | SubscriptionNotAllowed
-            | UsageKeyUsed => 409,
+            | UsageKeyUsed
+            | InstallmentPlanNoUsed => 409,
             BodyTooLarge => 413,
             UnsupportedMediaType => 415,
             FrequencyLimited => 429,
@@ -209,6 +220,8 @@ impl ErrorCode {
             SubscriptionNotExist => "SUBSCRIPTION_NOT_EXIST",
             SubscriptionNotAllowed => "SUBSCRIPTION_NOT_ALLOWED",
             UsageKeyUsed => "USAGE_KEY_USED",
+            InstallmentPlanNoUsed => "INSTALLMENT_PLAN_NO_USED",
+            InstallmentPlanNotExist => "INSTALLMENT_PLAN_NOT_EXIST",
             SystemError => "SYSTEM_ERROR",
             Unknown => "UNKNOWN",
         }
@@ -333,6 +346,11 @@ pub struct Order {
     pub subscription_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period_index: Option<u32>,
+    /// For a part of an installment plan: the plan, and which part (0 is the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_no: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_index: Option<u32>,
 }
 
 /// `POST /v1/refunds`.
@@ -457,6 +475,8 @@ mod tests {
             SubscriptionNotExist,
             SubscriptionNotAllowed,
             UsageKeyUsed,
+            InstallmentPlanNoUsed,
+            InstallmentPlanNotExist,
             SystemError,
             Unknown,
         ] {

@@ -35,6 +35,9 @@ pub struct CheckoutView {
     /// The methods this order may be paid with, in the merchant's order of preference.
     #[serde(default)]
     pub methods: Vec<PayMethod>,
+    /// For a part of an installment plan: which part of how many, and what is left after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub installment: Option<crate::installment::PartOfPlan>,
 }
 
 /// What the pay page inlines for the widget: the view, the token it was opened with, and, when
@@ -123,6 +126,7 @@ mod tests {
             status: OrderStatus::NotPay,
             time_expire: "2026-11-28T11:22:40Z".into(),
             methods: vec![PayMethod::Balance, PayMethod::CreditCard],
+            installment: None,
         };
         let json = serde_json::to_value(&v).unwrap();
         assert_eq!(json["amount"]["total"], 1234);

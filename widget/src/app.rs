@@ -85,7 +85,8 @@ pub fn App(props: &AppProps) -> Html {
                    lang={lang.other().html_tag()}>{ t(lang, Text::SwitchLanguage) }</a>
             </div>
             <Header branding={v.merchant.clone()} {lang} />
-            <Amount amount={v.amount} description={v.description.clone()} out_trade_no={v.out_trade_no.clone()} {lang} />
+            <Amount amount={v.amount} description={v.description.clone()} out_trade_no={v.out_trade_no.clone()}
+                    installment={v.installment.clone()} {lang} />
             if show_form && matches!(v.status, OrderStatus::NotPay | OrderStatus::PayError) {
                 <Countdown seconds_left={state.seconds_left()} {lang} />
             }

@@ -479,6 +479,7 @@ pub(crate) mod tests {
             status,
             time_expire: "2026-11-27T11:32:40Z".into(), // NOW + 10 min
             methods: vec![PayMethod::Balance, PayMethod::CreditCard],
+            installment: None,
         }
     }
 

@@ -3,6 +3,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use paydesk_shared::api::PayMethod;
+use paydesk_shared::installment::PartOfPlan;
 use paydesk_shared::{Branding, CheckoutView, Money, OrderStatus, PayPageData};
 use paydesk_widget::i18n::Lang;
 use paydesk_widget::{App, AppProps};
@@ -30,6 +31,7 @@ fn view(name: &str, status: OrderStatus) -> CheckoutView {
         status,
         time_expire: "2026-11-27T11:32:40Z".into(),
         methods: vec![PayMethod::CreditCard, PayMethod::Balance],
+        installment: None,
     }
 }
 
@@ -117,6 +119,40 @@ async fn shows_merchant_amount_description_and_guarantee() {
             .as_deref(),
         Some("cc-exp")
     );
+}
+
+#[wasm_bindgen_test]
+async fn a_part_of_an_installment_plan_says_which_and_what_is_left() {
+    let mut v = view("Piano House", OrderStatus::NotPay);
+    v.installment = Some(PartOfPlan {
+        part: 2,
+        parts: 3,
+        label: Some("尾款".into()),
+        remaining_after: Money::cny(400_000),
+    });
+    let root = mount(v.clone(), Lang::Zh);
+    wait_for(&root, "the part", |r| {
+        text_of(r, "[data-testid=installment]").contains("第 2 期，共 3 期 · 尾款")
+    })
+    .await;
+    assert!(text_of(&root, "[data-testid=installment]").contains("本期付款后还需支付 ¥4,000.00"));
+    v.installment.as_mut().unwrap().remaining_after = Money::cny(0);
+    let last = mount(v, Lang::En);
+    wait_for(&last, "the last part", |r| {
+        text_of(r, "[data-testid=installment]").contains("part 2 of 3")
+    })
+    .await;
+    assert!(text_of(&last, "[data-testid=installment]").contains("This is the last part"));
+    // An ordinary order says nothing of parts.
+    let plain = mount(view("Tea", OrderStatus::NotPay), Lang::En);
+    wait_for(&plain, "the amount", |r| {
+        text_of(r, ".pd-amount") == "¥12.34"
+    })
+    .await;
+    assert!(plain
+        .query_selector("[data-testid=installment]")
+        .unwrap()
+        .is_none());
 }
 
 #[wasm_bindgen_test]

@@ -50,10 +50,22 @@ pub enum EventKind {
     SubscriptionUpdated,
     #[serde(rename = "subscription.canceled")]
     SubscriptionCanceled,
+    /// A part became an order: `reminder_hours` before it is due, with its link (or, with a
+    /// contract, when it will be deducted).
+    #[serde(rename = "installment.due_upcoming")]
+    InstallmentDueUpcoming,
+    /// A part's deduction failed: the second reminder, with its link and until when.
+    #[serde(rename = "installment.payment_failed")]
+    InstallmentPaymentFailed,
+    #[serde(rename = "installment_plan.completed")]
+    InstallmentPlanCompleted,
+    /// A part went unpaid past its grace: refunded and kept amounts.
+    #[serde(rename = "installment_plan.defaulted")]
+    InstallmentPlanDefaulted,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 18] = [
+    pub const ALL: [EventKind; 22] = [
         EventKind::OrderApprovalRequired,
         EventKind::OrderPaid,
         EventKind::OrderFailed,
@@ -72,6 +84,10 @@ impl EventKind {
         EventKind::SubscriptionPaymentFailed,
         EventKind::SubscriptionUpdated,
         EventKind::SubscriptionCanceled,
+        EventKind::InstallmentDueUpcoming,
+        EventKind::InstallmentPaymentFailed,
+        EventKind::InstallmentPlanCompleted,
+        EventKind::InstallmentPlanDefaulted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -94,6 +110,10 @@ impl EventKind {
             EventKind::SubscriptionPaymentFailed => "subscription.payment_failed",
             EventKind::SubscriptionUpdated => "subscription.updated",
             EventKind::SubscriptionCanceled => "subscription.canceled",
+            EventKind::InstallmentDueUpcoming => "installment.due_upcoming",
+            EventKind::InstallmentPaymentFailed => "installment.payment_failed",
+            EventKind::InstallmentPlanCompleted => "installment_plan.completed",
+            EventKind::InstallmentPlanDefaulted => "installment_plan.defaulted",
         }
     }
 
@@ -109,6 +129,11 @@ impl EventKind {
     /// About a subscription, not one of its invoices.
     pub fn is_subscription_event(self) -> bool {
         self.as_str().starts_with("subscription.")
+    }
+
+    /// About an installment plan, not one of its parts' orders.
+    pub fn is_installment_event(self) -> bool {
+        self.as_str().starts_with("installment")
     }
 
     /// About a contract, not an order (the deduction notice is about its order).

@@ -11,6 +11,7 @@ pub mod cursor;
 pub mod delivery;
 pub mod events;
 pub mod ids;
+pub mod installment_rules;
 pub mod ip;
 pub mod keys;
 pub mod limits;

@@ -215,6 +215,8 @@ pub enum CloseReason {
     ContractEnded,
     /// An unpaid invoice of a subscription that was canceled, paused or ended.
     SubscriptionEnded,
+    /// An unpaid part of an installment plan that defaulted.
+    PlanDefaulted,
 }
 
 impl CloseReason {
@@ -226,6 +228,7 @@ impl CloseReason {
             CloseReason::Rejected => Some("rejected"),
             CloseReason::ContractEnded => Some("contract_terminated"),
             CloseReason::SubscriptionEnded => Some("subscription_ended"),
+            CloseReason::PlanDefaulted => Some("plan_defaulted"),
         }
     }
 }
@@ -241,9 +244,10 @@ pub fn close(
 ) -> Result<Event, Refusal> {
     match why {
         CloseReason::Rejected => Ok(Event::Reject),
-        CloseReason::Expired | CloseReason::ContractEnded | CloseReason::SubscriptionEnded => {
-            Ok(Event::Close)
-        }
+        CloseReason::Expired
+        | CloseReason::ContractEnded
+        | CloseReason::SubscriptionEnded
+        | CloseReason::PlanDefaulted => Ok(Event::Close),
         CloseReason::Merchant => {
             let unpaid = matches!(status, OrderStatus::NotPay | OrderStatus::PayError);
             if unpaid && opened && now_ms - created_at_ms < CLOSE_GRACE_MS {

@@ -1,6 +1,5 @@
 //! Collection on a schedule: the calendar of a subscription's periods, its trial, reminders and
-//! the dunning of a failed charge; the subscription state machine; the validation of an
-//! installment plan and what a default does with what was paid. Pure, tested natively; every
+//! the dunning of a failed charge; the subscription state machine. Pure, tested natively; every
 //! time is the merchant's business time and every calendar is the merchant's (its UTC offset).
 //!
 //! Month ends: periods are counted from the anchor (the subscription's start), not from the
@@ -176,57 +175,6 @@ fn not_allowed(from: SubscriptionStatus, event: SubscriptionEvent) -> Refusal {
         ErrorCode::SubscriptionNotAllowed,
         format!("a subscription that is {} cannot {what}", from.as_str()),
     )
-}
-
-/// One part of an installment plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Part {
-    pub amount: u64,
-    pub due_at_ms: i64,
-    /// A deposit (定金) may be forfeited on default; at most 20 % of the total.
-    pub deposit: bool,
-}
-
-pub const MAX_PARTS: usize = 24;
-
-/// An installment plan's parts: 2-24, positive amounts, due times strictly increasing, at most
-/// one deposit and only as the first part, a deposit at most 20 % of the total (PRC Civil Code
-/// art. 586); the first part is due at once (`now_ms`).
-pub fn validate_parts(parts: &[Part]) -> Result<u64, Refusal> {
-    let err = |m: &str| Refusal::param("parts", m);
-    if !(2..=MAX_PARTS).contains(&parts.len()) {
-        return Err(err("an installment plan has 2 to 24 parts"));
-    }
-    if parts.iter().any(|p| p.amount == 0) {
-        return Err(err("every part must be at least 1 minor unit"));
-    }
-    if !parts.windows(2).all(|w| w[0].due_at_ms < w[1].due_at_ms) {
-        return Err(err("parts must be due in order, each after the one before"));
-    }
-    if parts.iter().skip(1).any(|p| p.deposit) {
-        return Err(err("only the first part may be the deposit"));
-    }
-    let total = parts
-        .iter()
-        .try_fold(0u64, |t, p| t.checked_add(p.amount))
-        .ok_or_else(|| err("the total is too large"))?;
-    if parts[0].deposit && parts[0].amount.saturating_mul(5) > total {
-        return Err(err("a deposit (定金) may not exceed 20% of the total"));
-    }
-    Ok(total)
-}
-
-/// On default, of `paid` (amount, is deposit) parts: what is refunded, and what is kept (only a
-/// deposit, and only when the plan says it is not refundable).
-pub fn on_default(paid: &[(u64, bool)], deposit_refundable: bool) -> (u64, u64) {
-    paid.iter()
-        .fold((0, 0), |(refund, keep), &(amount, deposit)| {
-            if deposit && !deposit_refundable {
-                (refund, keep + amount)
-            } else {
-                (refund + amount, keep)
-            }
-        })
 }
 
 #[cfg(test)]
@@ -407,43 +355,5 @@ mod tests {
             assert!(advance(Canceled, e).is_err(), "{e:?}");
             assert!(advance(IncompleteExpired, e).is_err(), "{e:?}");
         }
-    }
-
-    fn part(amount: u64, day: i64, deposit: bool) -> Part {
-        Part {
-            amount,
-            due_at_ms: day * DAY_MS,
-            deposit,
-        }
-    }
-
-    #[test]
-    fn installment_parts() {
-        assert_eq!(
-            validate_parts(&[part(2000, 0, true), part(8000, 30, false)]),
-            Ok(10_000)
-        );
-        // A deposit above 20 % of the total.
-        assert!(validate_parts(&[part(2001, 0, true), part(7999, 30, false)]).is_err());
-        // Without a deposit any split is fine.
-        assert_eq!(
-            validate_parts(&[part(5000, 0, false), part(5000, 30, false)]),
-            Ok(10_000)
-        );
-        assert!(validate_parts(&[part(5000, 0, false)]).is_err());
-        assert!(validate_parts(&[part(5000, 30, false), part(5000, 30, false)]).is_err());
-        assert!(validate_parts(&[part(1000, 0, false), part(0, 30, false)]).is_err());
-        assert!(validate_parts(&[part(1000, 0, false), part(1000, 30, true)]).is_err());
-        assert!(validate_parts(&[part(u64::MAX, 0, false), part(1, 30, false)]).is_err());
-        let many: Vec<Part> = (0..25).map(|i| part(100, i, false)).collect();
-        assert!(validate_parts(&many).is_err());
-    }
-
-    #[test]
-    fn a_default_keeps_only_a_non_refundable_deposit() {
-        let paid = [(2000, true), (3000, false)];
-        assert_eq!(on_default(&paid, false), (3000, 2000));
-        assert_eq!(on_default(&paid, true), (5000, 0));
-        assert_eq!(on_default(&[], false), (0, 0));
     }
 }

@@ -107,6 +107,18 @@ impl Ledger<'_> {
             | ApiRoute::PauseSubscription(_)
             | ApiRoute::ResumeSubscription(_)
             | ApiRoute::ReportUsage(_) => self.answer_subscriptions(m, route, req),
+            ApiRoute::CreateInstallmentPlan => {
+                let (p, created) = self.create_installment_plan(m, &parse_body(&req.body)?)?;
+                Ok(ApiReply::new(
+                    created_or_same(created),
+                    ApiBody::InstallmentPlan(Box::new(p)),
+                ))
+            }
+            ApiRoute::QueryInstallmentPlan(no) => {
+                let p = self.current_installment_plan(m, no)?;
+                let wire = self.wire_installment_plan(m, &p)?;
+                ok(ApiBody::InstallmentPlan(Box::new(wire)))
+            }
         }
     }
 

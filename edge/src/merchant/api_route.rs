@@ -28,6 +28,8 @@ pub enum ApiRoute {
     PauseSubscription(String),
     ResumeSubscription(String),
     ReportUsage(String),
+    CreateInstallmentPlan,
+    QueryInstallmentPlan(String),
 }
 
 impl ApiRoute {
@@ -42,7 +44,8 @@ impl ApiRoute {
             | ApiRoute::CancelSubscription(_)
             | ApiRoute::PauseSubscription(_)
             | ApiRoute::ResumeSubscription(_)
-            | ApiRoute::ReportUsage(_) => RateKind::Create,
+            | ApiRoute::ReportUsage(_)
+            | ApiRoute::CreateInstallmentPlan => RateKind::Create,
             ApiRoute::CreateRefund => RateKind::Refund,
             _ => RateKind::Query,
         }
@@ -77,6 +80,10 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         }
         ["v1", "contracts", id, "deductions"] if !id.is_empty() => {
             ("POST", ApiRoute::CreateDeduction(decode(id)?))
+        }
+        ["v1", "installment_plans"] => ("POST", ApiRoute::CreateInstallmentPlan),
+        ["v1", "installment_plans", id] if !id.is_empty() => {
+            ("GET", ApiRoute::QueryInstallmentPlan(decode(id)?))
         }
         ["v1", "subscriptions"] => ("POST", ApiRoute::CreateSubscription),
         ["v1", "subscriptions", id] if !id.is_empty() => {

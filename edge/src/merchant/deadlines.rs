@@ -32,6 +32,7 @@ impl Ledger<'_> {
         // A contract that ended first closes its deductions before they could be charged.
         self.run_due_contracts(&m, now)?;
         self.run_due_subscriptions(&m, now)?;
+        self.run_due_installments(&m, now)?;
         for o in due {
             // Re-read: ending a contract above may have closed it.
             if let Some(o) = self.order(&o.out_trade_no)? {
@@ -148,7 +149,8 @@ impl Ledger<'_> {
             vec![],
         )?;
         let next = earliest(due.and_then(|d| d.at), self.next_contract_due()?);
-        Ok(earliest(next, self.next_subscription_due()?))
+        let next = earliest(next, self.next_subscription_due()?);
+        Ok(earliest(next, self.next_installment_due()?))
     }
 }
 

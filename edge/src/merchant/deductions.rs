@@ -194,4 +194,46 @@ impl Ledger<'_> {
         )?;
         Ok(n.map_or(0, |n| n.n as u32))
     }
+
+    /// Deducts an order the ledger scheduled (an invoice, an installment part) from its
+    /// contract within the contract plan's limits. A refusal (a limit, the daily limit, the
+    /// account) fails this charge like a decline would.
+    pub fn charge_scheduled(&self, m: &Merchant, o: &OrderRow, now: i64) -> Result<()> {
+        if o.status != OrderStatus::NotPay && o.status != OrderStatus::PayError {
+            return Ok(());
+        }
+        match self.within_contract_plan(m, o) {
+            Ok(()) => self.charge_due_deduction(m, o, now),
+            Err(AppError::Refused(r)) => {
+                self.apply(o, crate::domain::state::Event::StartPay, now, "contract")?;
+                let o = self.order_or_fail(&o.out_trade_no)?;
+                self.payment_failed(m, &o, r.code.as_str(), now)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn within_contract_plan(&self, m: &Merchant, o: &OrderRow) -> Result<()> {
+        let Some(code) = &o.contract_code else {
+            return Ok(());
+        };
+        let Some(c) = self.contract(code)? else {
+            return Ok(());
+        };
+        let plan = self.plan_or_fail(&c.plan_id)?;
+        let offset = m.config.utc_offset_minutes;
+        let since = rules::period_start(self.now(m), plan.period, offset);
+        // The count includes this invoice while it is unpaid (a declined one is not counted).
+        let others = self
+            .deductions_since(code, since)?
+            .saturating_sub(u32::from(o.status == OrderStatus::NotPay));
+        rules::check_limits(
+            o.amount_total as u64,
+            plan.max_amount as u64,
+            others,
+            plan.max_per_period as u32,
+            plan.period,
+        )
+        .map_err(AppError::from)
+    }
 }

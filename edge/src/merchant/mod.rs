@@ -11,7 +11,8 @@
 //!   `approvals`, `deadlines`, `outbox` (delivery), `notifications` (the merchant's view),
 //!   `admin`, `contracts` (plans, contracts, their page), `deductions` (charging them),
 //!   `papay` (the contract family of the v2 dialect), `subscriptions` (create, read, cancel,
-//!   pause), `renewals` (collection on their schedule, dunning) and `usage` (metered reports).
+//!   pause), `renewals` (collection on their schedule, dunning), `usage` (metered reports)
+//!   and `installments` (plans of parts, their schedule, default and completion).
 
 pub mod api_route;
 pub mod protocol;
@@ -33,6 +34,8 @@ mod contracts;
 mod deadlines;
 #[cfg(target_arch = "wasm32")]
 mod deductions;
+#[cfg(target_arch = "wasm32")]
+mod installments;
 #[cfg(target_arch = "wasm32")]
 mod notifications;
 #[cfg(target_arch = "wasm32")]

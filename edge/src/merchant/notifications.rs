@@ -19,13 +19,17 @@ impl From<&EventRow> for Notification {
             id: e.event_id.clone(),
             kind: e.kind,
             // A contract's events belong to no order: they name the contract instead.
-            out_trade_no: if e.kind.is_contract_event() || e.kind.is_subscription_event() {
+            out_trade_no: if e.kind.is_contract_event()
+                || e.kind.is_subscription_event()
+                || e.kind.is_installment_event()
+            {
                 String::new()
             } else {
                 e.order_key.clone()
             },
             contract_code: e.kind.is_contract_event().then(|| e.target.clone()),
             subscription_id: e.kind.is_subscription_event().then(|| e.target.clone()),
+            plan_no: e.kind.is_installment_event().then(|| e.target.clone()),
             status: e.status,
             created_at: format_rfc3339(e.created_at_ms),
             notify_url: e.notify_url.clone(),
@@ -62,6 +66,10 @@ impl Ledger<'_> {
                 "subscription_id" => {
                     sql.push_str(" AND order_key = ?");
                     binds.push(format!("subscription:{v}").into());
+                }
+                "plan_no" => {
+                    sql.push_str(" AND order_key = ?");
+                    binds.push(format!("installment:{v}").into());
                 }
                 "cursor" => {
                     sql.push_str(" AND seq < ?");

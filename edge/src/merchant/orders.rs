@@ -117,6 +117,39 @@ impl Ledger<'_> {
         Ok(o)
     }
 
+    /// An order the ledger schedules itself (a subscription's invoice, an installment part):
+    /// numbered `<prefix><random>`, paid with the contract's method when it has one (and
+    /// naming the contract, so it can be deducted), payable until `expires_at`.
+    pub fn store_scheduled_order(&self, m: &Merchant, s: Scheduled<'_>) -> Result<OrderRow> {
+        let contract = match s.contract_code {
+            Some(code) => self.contract(code)?,
+            None => None,
+        };
+        let out_trade_no = format!("{}{}", s.prefix, runtime::random_hex(10));
+        let order = CreateOrder {
+            out_trade_no: out_trade_no.clone(),
+            amount: Some(s.amount),
+            item_id: None,
+            description: s.description.to_owned(),
+            time_expire: None,
+            timeout_action: None,
+            notify_url: s.notify_url,
+            attach: None,
+            tags: None,
+            limit_pay: contract.as_ref().and_then(|c| c.method).map(|m| vec![m]),
+        };
+        self.store_order(m, &order, s.fingerprint, None)?;
+        self.x(
+            "UPDATE orders SET contract_code = ?, time_expire_ms = ? WHERE out_trade_no = ?",
+            vec![
+                s.contract_code.into(),
+                s.expires_at.into(),
+                out_trade_no.as_str().into(),
+            ],
+        )?;
+        self.order_or_fail(&out_trade_no)
+    }
+
     /// An order as it stands now: deadlines that fell due are applied before anyone is told.
     pub fn current_order(&self, m: &Merchant, out_trade_no: &str) -> Result<OrderRow> {
         self.run_due_for(m, out_trade_no)?;
@@ -193,4 +226,16 @@ impl Ledger<'_> {
             next_cursor,
         })
     }
+}
+
+/// What [`Ledger::store_scheduled_order`] creates.
+pub struct Scheduled<'a> {
+    pub prefix: &'a str,
+    pub description: &'a str,
+    pub amount: paydesk_shared::Money,
+    pub contract_code: Option<&'a str>,
+    pub notify_url: Option<String>,
+    /// Business time; may be further out than a merchant's own order may be.
+    pub expires_at: i64,
+    pub fingerprint: String,
 }

@@ -37,6 +37,7 @@ impl Ledger<'_> {
                 status: o.status,
                 time_expire: format_rfc3339(o.time_expire_ms),
                 methods: o.methods(),
+                installment: self.part_of_plan(&o)?,
             },
             sandbox: m.sandbox(),
             allowed_origins: m.config.allowed_origins.clone(),
@@ -145,7 +146,8 @@ impl Ledger<'_> {
         self.apply(o, Event::PayFailed, now, "channel")?;
         let extra = serde_json::json!({"out_trade_no": o.out_trade_no, "code": code});
         self.order_event(m, now, EventKind::OrderFailed, &o.out_trade_no, extra)?;
-        self.invoice_failed(m, o, code, now)
+        self.invoice_failed(m, o, code, now)?;
+        self.part_failed(m, o, code, now)
     }
 
     fn paid_on(&self, day: &str) -> Result<u64> {
@@ -187,7 +189,8 @@ impl Ledger<'_> {
         )?;
         let extra = serde_json::json!({"out_trade_no": o.out_trade_no, "status": "SUCCESS", "amount": o.amount()?});
         self.order_event(m, now, EventKind::OrderPaid, &o.out_trade_no, extra)?;
-        self.invoice_paid(m, o, now)
+        self.invoice_paid(m, o, now)?;
+        self.part_paid(m, o, now)
     }
 }
 

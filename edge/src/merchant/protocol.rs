@@ -10,6 +10,7 @@ use crate::domain::limits::{RateLimits, Tier, DEFAULT_UTC_OFFSET_MINUTES};
 use crate::domain::schedule_rules::Dunning;
 use paydesk_shared::api::{Order, PayRequest, PayResult, Refund};
 use paydesk_shared::contract::{Contract, ContractView, Plan};
+use paydesk_shared::installment::InstallmentPlan;
 use paydesk_shared::subscription::{Subscription, UsageRecord};
 use paydesk_shared::{Branding, CheckoutView, Money};
 use serde::de::DeserializeOwned;
@@ -221,6 +222,7 @@ pub enum ApiBody {
     Contract(Box<Contract>),
     Subscription(Box<Subscription>),
     Usage(UsageRecord),
+    InstallmentPlan(Box<InstallmentPlan>),
 }
 
 impl ApiReply {
@@ -417,6 +419,9 @@ pub struct Notification {
     pub contract_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription_id: Option<String>,
+    /// For an installment plan's own events: the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_no: Option<String>,
     pub status: DeliveryStatus,
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

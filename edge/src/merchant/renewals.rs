@@ -5,17 +5,15 @@
 //! payment does to a subscription is recorded by the payment itself (`invoice_paid`,
 //! `invoice_failed`), in the same transaction.
 
+use super::orders::Scheduled;
 use super::store::{Ledger, Merchant, OrderRow, Result};
 use super::subscriptions::{SubscriptionRow, SUBSCRIPTION_COLUMNS};
-use crate::domain::contract_rules;
 use crate::domain::events::EventKind;
 use crate::domain::schedule_rules::{self as schedule, SubscriptionEvent};
 use crate::domain::subscription_rules::{self as rules, Step};
 use crate::error::AppError;
-use paydesk_shared::api::CreateOrder;
 use paydesk_shared::subscription::SubscriptionStatus;
 use paydesk_shared::time::format_rfc3339;
-use paydesk_shared::OrderStatus;
 use serde::Deserialize;
 
 /// More steps than this in one run means something does not move: stop and say so.
@@ -175,11 +173,11 @@ impl Ledger<'_> {
                 }
             }
         };
-        self.charge_invoice(m, &o, at)
+        self.charge_scheduled(m, &o, at)
     }
 
-    /// Period `n`'s invoice: an order of the merchant's naming the subscription and period
-    /// (unique: a period is never invoiced twice), billing the usage not yet billed.
+    /// Period `n`'s invoice: an order naming the subscription and period (unique: a period is
+    /// never invoiced twice), billing the usage not yet billed.
     pub fn create_invoice(
         &self,
         m: &Merchant,
@@ -189,80 +187,30 @@ impl Ledger<'_> {
     ) -> Result<OrderRow> {
         let units = self.usage_pending(&s.subscription_id)?;
         let (amount, usage) = self.invoice_amount(s, units)?;
-        let contract = match &s.contract_code {
-            Some(code) => self.contract(code)?,
-            None => None,
-        };
-        let out_trade_no = format!("SI{}P{n}", crate::runtime::random_hex(10));
-        let order = CreateOrder {
-            out_trade_no: out_trade_no.clone(),
-            amount: Some(amount),
-            item_id: None,
-            description: s.description.clone(),
-            time_expire: None,
-            timeout_action: None,
-            notify_url: s.notify_url.clone(),
-            attach: None,
-            tags: None,
-            limit_pay: contract.as_ref().and_then(|c| c.method).map(|m| vec![m]),
-        };
-        let fingerprint = format!("subscription:{}:{n}", s.subscription_id);
-        self.store_order(m, &order, fingerprint, None)?;
+        let o = self.store_scheduled_order(
+            m,
+            Scheduled {
+                prefix: "SI",
+                description: &s.description,
+                amount,
+                contract_code: s.contract_code.as_deref(),
+                notify_url: s.notify_url.clone(),
+                expires_at,
+                fingerprint: format!("subscription:{}:{n}", s.subscription_id),
+            },
+        )?;
         self.x(
-            "UPDATE orders SET subscription_id = ?, period_index = ?, usage_amount = ?,
-             contract_code = ?, time_expire_ms = ? WHERE out_trade_no = ?",
+            "UPDATE orders SET subscription_id = ?, period_index = ?, usage_amount = ?
+             WHERE out_trade_no = ?",
             vec![
                 s.subscription_id.as_str().into(),
                 n.into(),
                 (usage as i64).into(),
-                s.contract_code.clone().into(),
-                expires_at.into(),
-                out_trade_no.as_str().into(),
+                o.out_trade_no.as_str().into(),
             ],
         )?;
         self.bill_usage(&s.subscription_id, n)?;
-        self.order_or_fail(&out_trade_no)
-    }
-
-    /// Deducts an invoice from the subscription's contract within its plan's limits. A refusal
-    /// (a limit, the daily limit, the account) fails this charge like a decline would.
-    pub fn charge_invoice(&self, m: &Merchant, o: &OrderRow, now: i64) -> Result<()> {
-        if o.status != OrderStatus::NotPay && o.status != OrderStatus::PayError {
-            return Ok(());
-        }
-        match self.invoice_within_plan(m, o) {
-            Ok(()) => self.charge_due_deduction(m, o, now),
-            Err(AppError::Refused(r)) => {
-                self.apply(o, crate::domain::state::Event::StartPay, now, "contract")?;
-                let o = self.order_or_fail(&o.out_trade_no)?;
-                self.payment_failed(m, &o, r.code.as_str(), now)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    fn invoice_within_plan(&self, m: &Merchant, o: &OrderRow) -> Result<()> {
-        let Some(code) = &o.contract_code else {
-            return Ok(());
-        };
-        let Some(c) = self.contract(code)? else {
-            return Ok(());
-        };
-        let plan = self.plan_or_fail(&c.plan_id)?;
-        let offset = m.config.utc_offset_minutes;
-        let since = contract_rules::period_start(self.now(m), plan.period, offset);
-        // The count includes this invoice while it is unpaid (a declined one is not counted).
-        let others = self
-            .deductions_since(code, since)?
-            .saturating_sub(u32::from(o.status == OrderStatus::NotPay));
-        contract_rules::check_limits(
-            o.amount_total as u64,
-            plan.max_amount as u64,
-            others,
-            plan.max_per_period as u32,
-            plan.period,
-        )
-        .map_err(AppError::from)
+        self.order_or_fail(&o.out_trade_no)
     }
 
     /// Without a contract, the invoice was not paid by its boundary: a failed charge.

@@ -251,6 +251,43 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     ALTER TABLE orders ADD COLUMN usage_amount INTEGER;
     CREATE UNIQUE INDEX IF NOT EXISTS invoices_by_period ON orders (subscription_id, period_index);",
     ),
+    (
+        7,
+        // Installment plans: each plan, its parts, and the orders the parts become (unique:
+        // a part is never an order twice).
+        "CREATE TABLE IF NOT EXISTS installment_plans (
+        plan_no TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        description TEXT NOT NULL,
+        contract_code TEXT,
+        grace_hours INTEGER NOT NULL,
+        deposit_refundable INTEGER NOT NULL,
+        reminder_hours INTEGER NOT NULL,
+        notify_url TEXT,
+        payer_ref TEXT,
+        created_at_ms INTEGER NOT NULL,
+        next_part INTEGER NOT NULL,
+        next_due_ms INTEGER,
+        completed_at_ms INTEGER,
+        defaulted_at_ms INTEGER,
+        refunded INTEGER,
+        kept INTEGER,
+        fingerprint TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS installment_plans_due ON installment_plans (next_due_ms);
+    CREATE TABLE IF NOT EXISTS installment_parts (
+        plan_no TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        amount INTEGER NOT NULL,
+        due_at_ms INTEGER NOT NULL,
+        label TEXT,
+        deposit INTEGER NOT NULL,
+        PRIMARY KEY (plan_no, idx)
+    );
+    ALTER TABLE orders ADD COLUMN plan_no TEXT;
+    ALTER TABLE orders ADD COLUMN part_index INTEGER;
+    CREATE UNIQUE INDEX IF NOT EXISTS parts_by_plan ON orders (plan_no, part_index);",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -196,7 +196,7 @@ impl Ledger<'_> {
         )?;
         let o = self.create_invoice(m, s, 0, until)?;
         if s.contract_code.is_some() {
-            self.charge_invoice(m, &o, now)?;
+            self.charge_scheduled(m, &o, now)?;
         }
         Ok(())
     }

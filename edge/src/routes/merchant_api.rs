@@ -66,6 +66,7 @@ pub fn render(reply: ApiReply, wants_xml: bool) -> Result<Response, AppError> {
         ApiBody::Contract(c) => serde_json::to_value(c)?,
         ApiBody::Subscription(s) => serde_json::to_value(s)?,
         ApiBody::Usage(u) => serde_json::to_value(u)?,
+        ApiBody::InstallmentPlan(p) => serde_json::to_value(p)?,
     };
     Ok(json(reply.status, &value)?)
 }

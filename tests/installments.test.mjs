@@ -1,0 +1,204 @@
+// Installment plans through the real worker on the test clock (docs/openapi.json,
+// "installments"): a deposit and a balance paid through their links, the pay page of a part
+// saying which part of how many and what is left, a default that refunds what was paid but
+// keeps a non-refundable deposit (and refunds it when the plan says so), a year of monthly
+// parts deducted from a contract on their due dates in one clock call, and a failed deduction
+// reminded and paid within the grace.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { startWorker } from './support/worker.mjs';
+import { call, newMerchant, advance, otn, pay, tokenOf } from './support/api.mjs';
+
+let w;
+before(async () => { w = await startWorker(); });
+after(async () => { await w?.stop(); });
+
+const DAY = 86_400;
+const HOUR = 3_600;
+const CARD = { method: 'credit_card', card: { number: '4242 4242 4242 4242', exp_month: 12, exp_year: 2035, cvc: '123' } };
+
+/** The merchant's business time now. */
+const businessNow = async (m) => Date.parse((await advance(w, m, 1)).business_time);
+const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+const create = (m, fields) => call(w, m, 'POST', '/v1/installment_plans', { plan_no: otn('IP'), description: 'Upright piano', ...fields });
+const getPlan = async (m, no) => {
+  const r = await call(w, m, 'GET', `/v1/installment_plans/${no}`);
+  assert.equal(r.status, 200, r.text);
+  return r.json;
+};
+const order = async (m, no) => (await call(w, m, 'GET', `/v1/orders/${no}`)).json;
+const types = async (m, no) => (await call(w, m, 'GET', `/v1/notifications?plan_no=${no}&limit=100`)).json.notifications.map((n) => n.type).reverse();
+
+async function signedContract(m, instrument) {
+  const plan = { plan_id: String(Date.now()) + String(randomBytes(2).readUInt16BE()), name: 'Piano', max_amount_per_deduction: 1_000_000, period: 'month', max_deductions_per_period: 2 };
+  assert.equal((await call(w, m, 'POST', '/v1/contract_plans', plan)).status, 201);
+  const c = await call(w, m, 'POST', '/v1/contracts', { plan_id: plan.plan_id, contract_code: otn('C'), display_account: 'bob' });
+  const page = await fetch(c.json.sign_url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Sec-Fetch-Site': 'same-origin' },
+    body: new URLSearchParams(instrument).toString(),
+  });
+  assert.equal(page.status, 200);
+  return c.json.contract_code;
+}
+
+test('plans_are_validated_and_idempotent', async () => {
+  const m = await newMerchant(w);
+  const now = await businessNow(m);
+  const later = (d) => iso(now + d * DAY * 1000);
+  const cases = [
+    [{ parts: [{ amount: 3000, deposit: true }, { amount: 7000, due_at: later(30) }] }, 'parts', /20%/],
+    [{ parts: [{ amount: 1000 }, { amount: 1000, due_at: later(30), deposit: true }] }, 'parts', /first part/],
+    [{ parts: [{ amount: 1000, due_at: later(3) }, { amount: 1000, due_at: later(30) }] }, 'parts', /at once/],
+    [{ parts: [{ amount: 1000 }, { amount: 1000 }] }, 'parts', /due_at/],
+    [{ parts: [{ amount: 1000 }, { amount: 1000, due_at: later(30) }, { amount: 1000, due_at: later(20) }] }, 'parts', /in order/],
+    [{ parts: [{ amount: 1000 }] }, 'parts', /2 to 24/],
+    [{ parts: [{ amount: 1000 }, { amount: 1000, due_at: later(30) }], grace_hours: 0 }, 'grace_hours', /grace/],
+    [{ plan_no: 'not valid', parts: [{ amount: 1000 }, { amount: 1000, due_at: later(30) }] }, 'plan_no', /plan_no/],
+  ];
+  for (const [fields, param, message] of cases) {
+    const r = await create(m, fields);
+    assert.equal(r.status, 400, `${JSON.stringify(fields)}: ${r.text}`);
+    assert.equal(r.json.code, 'PARAM_ERROR');
+    assert.equal(r.json.param, param);
+    assert.match(r.json.message, message);
+  }
+  const body = { plan_no: otn('IP'), description: 'Piano', parts: [{ amount: 2000, deposit: true }, { amount: 8000, due_at: later(30) }] };
+  const a = await call(w, m, 'POST', '/v1/installment_plans', body);
+  assert.equal(a.status, 201, a.text);
+  const again = await call(w, m, 'POST', '/v1/installment_plans', body);
+  assert.equal(again.status, 200);
+  assert.equal(again.json.parts[0].out_trade_no, a.json.parts[0].out_trade_no, 'one deposit order');
+  const other = await call(w, m, 'POST', '/v1/installment_plans', { ...body, description: 'Violin' });
+  assert.equal(other.json.code, 'INSTALLMENT_PLAN_NO_USED');
+  const none = await call(w, m, 'GET', '/v1/installment_plans/NOPE');
+  assert.deepEqual([none.status, none.json.code], [404, 'INSTALLMENT_PLAN_NOT_EXIST']);
+});
+
+test('deposit_then_balance_paid_through_their_links_and_the_page_says_which_part', async () => {
+  const m = await newMerchant(w);
+  const now = await businessNow(m);
+  const dueBalance = now + 30 * DAY * 1000;
+  const r = await create(m, { parts: [{ amount: 2000, deposit: true, label: '定金' }, { amount: 8000, due_at: iso(dueBalance), label: '尾款' }] });
+  assert.equal(r.status, 201, r.text);
+  const p0 = r.json;
+  assert.deepEqual([p0.status, p0.total.total, p0.paid.total, p0.remaining.total], ['ACTIVE', 10000, 0, 10000]);
+  assert.equal(p0.parts[0].status, 'NOTPAY');
+  assert.equal(p0.parts[1].out_trade_no, undefined, 'the balance is not an order yet');
+  const deposit = await order(m, p0.parts[0].out_trade_no);
+  assert.deepEqual([deposit.plan_no, deposit.part_index, deposit.amount.total], [p0.plan_no, 0, 2000]);
+  // The deposit's page: part 1 of 2, and what is left after it, in both languages.
+  const zh = await (await fetch(`${deposit.checkout_url}?lang=zh`)).text();
+  assert.match(zh, /分期付款：第 1 期，共 2 期 · 定金/);
+  assert.match(zh, /本期付款后还需支付 ¥80\.00/);
+  const en = await (await fetch(`${deposit.checkout_url}?lang=en`)).text();
+  assert.match(en, /Installments: part 1 of 2 · 定金/);
+  assert.match(en, /¥80\.00 left to pay after this part/);
+  const view = await (await fetch(`${w.url}/api/checkout/${tokenOf(deposit)}`)).json();
+  assert.deepEqual(view.installment, { part: 1, parts: 2, label: '定金', remaining_after: { total: 8000, currency: 'CNY' } });
+  assert.equal((await pay(w, deposit, CARD)).json.status, 'SUCCESS');
+  assert.deepEqual([(await getPlan(m, p0.plan_no)).paid.total, (await getPlan(m, p0.plan_no)).remaining.total], [2000, 8000]);
+  // 48 hours before the balance is due it becomes an order, and the reminder has its link.
+  await advance(w, m, 28 * DAY);
+  const p1 = await getPlan(m, p0.plan_no);
+  assert.equal(p1.parts[1].status, 'NOTPAY');
+  const list = (await call(w, m, 'GET', `/v1/notifications?plan_no=${p0.plan_no}&type=installment.due_upcoming`)).json.notifications;
+  assert.equal(list.length, 1);
+  const data = JSON.parse((await call(w, m, 'GET', `/v1/notifications/${list[0].id}`)).json.body).data;
+  assert.equal(Date.parse(list[0].created_at), dueBalance - 48 * HOUR * 1000);
+  const balance = await order(m, p1.parts[1].out_trade_no);
+  assert.equal(data.checkout_url, balance.checkout_url);
+  assert.equal(data.due_at, p1.parts[1].due_at);
+  const last = await (await fetch(`${balance.checkout_url}?lang=zh`)).text();
+  assert.match(last, /第 2 期，共 2 期 · 尾款/);
+  assert.match(last, /这是最后一期/);
+  assert.equal((await pay(w, balance, CARD)).json.status, 'SUCCESS');
+  const done = await getPlan(m, p0.plan_no);
+  assert.deepEqual([done.status, done.paid.total, done.remaining.total], ['COMPLETED', 10000, 0]);
+  assert.ok(done.completed_at);
+  assert.deepEqual(await types(m, p0.plan_no), ['installment.due_upcoming', 'installment_plan.completed']);
+  // Nothing else happens to a completed plan.
+  await advance(w, m, 30 * DAY);
+  assert.equal((await getPlan(m, p0.plan_no)).status, 'COMPLETED');
+});
+
+async function defaulted(refundable) {
+  const m = await newMerchant(w);
+  const now = await businessNow(m);
+  const due = (d) => iso(now + d * DAY * 1000);
+  const r = await create(m, {
+    deposit_refundable: refundable, grace_hours: 24,
+    parts: [{ amount: 2000, deposit: true }, { amount: 4000, due_at: due(10) }, { amount: 4000, due_at: due(20) }],
+  });
+  assert.equal(r.status, 201, r.text);
+  await pay(w, await order(m, r.json.parts[0].out_trade_no), CARD);
+  await advance(w, m, 9 * DAY);
+  await pay(w, await order(m, (await getPlan(m, r.json.plan_no)).parts[1].out_trade_no), CARD);
+  // Part 3 is never paid: a day past its due time the plan defaults, not a moment before.
+  await advance(w, m, 11 * DAY + 23 * HOUR);
+  assert.equal((await getPlan(m, r.json.plan_no)).status, 'ACTIVE');
+  await advance(w, m, HOUR + 60);
+  return { m, p: await getPlan(m, r.json.plan_no) };
+}
+
+test('a_default_refunds_what_was_paid_but_keeps_a_non_refundable_deposit', async () => {
+  const { m, p } = await defaulted(false);
+  assert.equal(p.status, 'DEFAULTED');
+  assert.deepEqual([p.refunded, p.kept], [4000, 2000]);
+  const [d, b1, b2] = await Promise.all(p.parts.map((x) => order(m, x.out_trade_no)));
+  assert.deepEqual([d.status, d.refunded_total], ['SUCCESS', 0], 'the deposit (定金) is kept');
+  assert.deepEqual([b1.status, b1.refunded_total], ['REFUND', 4000]);
+  assert.equal(b2.status, 'CLOSED');
+  assert.deepEqual(await types(m, p.plan_no), ['installment.due_upcoming', 'installment.due_upcoming', 'installment_plan.defaulted']);
+  const refundable = await defaulted(true);
+  assert.deepEqual([refundable.p.refunded, refundable.p.kept], [6000, 0]);
+  const dep = await order(refundable.m, refundable.p.parts[0].out_trade_no);
+  assert.deepEqual([dep.status, dep.refunded_total], ['REFUND', 2000]);
+});
+
+test('with_a_contract_a_year_of_monthly_parts_is_deducted_on_the_due_dates_in_one_clock_call', async () => {
+  const m = await newMerchant(w);
+  const code = await signedContract(m, { method: 'balance', wallet: 'wallet_ok', consent: 'yes' });
+  const now = await businessNow(m);
+  const parts = Array.from({ length: 12 }, (_, i) => ({ amount: 1000 + i, ...(i ? { due_at: iso(now + i * 30 * DAY * 1000) } : {}) }));
+  const r = await create(m, { contract_code: code, parts });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.parts[0].status, 'SUCCESS', 'the first part is deducted at once');
+  await advance(w, m, 366 * DAY);
+  const p = await getPlan(m, r.json.plan_no);
+  assert.equal(p.status, 'COMPLETED');
+  assert.equal(p.paid.total, parts.reduce((s, x) => s + x.amount, 0));
+  for (const x of p.parts.slice(1)) {
+    assert.equal(x.status, 'SUCCESS');
+    assert.equal(x.paid_at, x.due_at, `part ${x.index} deducted on its due date`);
+  }
+  const t = await types(m, r.json.plan_no);
+  assert.equal(t.filter((x) => x === 'installment.due_upcoming').length, 11);
+  assert.equal(t.at(-1), 'installment_plan.completed');
+});
+
+test('a_failed_deduction_is_reminded_and_paid_through_its_link_within_the_grace', async () => {
+  const m = await newMerchant(w);
+  const code = await signedContract(m, { method: 'balance', wallet: 'wallet_low', consent: 'yes' });
+  const now = await businessNow(m);
+  const r = await create(m, { contract_code: code, parts: [{ amount: 1500 }, { amount: 1500, due_at: iso(now + 7 * DAY * 1000) }] });
+  assert.equal(r.json.parts[0].status, 'PAYERROR', 'the wallet has no funds');
+  const first = await order(m, r.json.parts[0].out_trade_no);
+  assert.equal((await pay(w, first, { method: 'balance', wallet: 'wallet_ok' })).json.status, 'SUCCESS');
+  await advance(w, m, 7 * DAY + HOUR);
+  let p = await getPlan(m, r.json.plan_no);
+  assert.deepEqual([p.status, p.parts[1].status], ['ACTIVE', 'PAYERROR']);
+  const failed = (await call(w, m, 'GET', `/v1/notifications?plan_no=${r.json.plan_no}&type=installment.payment_failed`)).json.notifications;
+  assert.equal(failed.length, 2, 'the first part and the second');
+  const data = JSON.parse((await call(w, m, 'GET', `/v1/notifications/${failed[0].id}`)).json.body).data;
+  assert.equal(data.code, 'INSUFFICIENT_FUNDS');
+  assert.match(data.checkout_url, /\/pay\//);
+  assert.match(data.next_step, /checkout_url/);
+  assert.equal(Date.parse(data.pay_by), Date.parse(p.parts[1].due_at) + 72 * HOUR * 1000);
+  assert.equal((await pay(w, await order(m, p.parts[1].out_trade_no), { method: 'balance', wallet: 'wallet_ok' })).json.status, 'SUCCESS');
+  p = await getPlan(m, r.json.plan_no);
+  assert.equal(p.status, 'COMPLETED');
+});
