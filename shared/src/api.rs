@@ -299,6 +299,10 @@ pub struct CreateOrder {
     pub tags: Option<std::collections::BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit_pay: Option<Vec<PayMethod>>,
+    /// The merchant's reference for the payer (at most 64 characters, shown to nobody): paying
+    /// for an item with a validity period grants this payer an entitlement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer_ref: Option<String>,
 }
 
 /// An order on the wire.
@@ -346,6 +350,8 @@ pub struct Order {
     pub subscription_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period_index: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer_ref: Option<String>,
     /// For a part of an installment plan: the plan, and which part (0 is the first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_no: Option<String>,

@@ -6,6 +6,7 @@ pub mod api;
 pub mod card;
 pub mod checkout;
 pub mod contract;
+pub mod entitlement;
 pub mod installment;
 pub mod money;
 #[cfg(feature = "crypto")]

@@ -44,6 +44,9 @@ pub struct NewMerchant {
     /// How failed periodic charges are retried (default 1, 3 and 5 days, then canceled).
     #[serde(default)]
     pub dunning: Option<super::schedule_rules::Dunning>,
+    /// Items (of `items`) whose purchase entitles the payer for this many days (1-3650).
+    #[serde(default)]
+    pub validity_days: BTreeMap<String, u32>,
 }
 
 fn yes() -> bool {
@@ -188,6 +191,16 @@ pub fn validate(m: &NewMerchant, dev: bool) -> Result<(), Refusal> {
     check_items(&m.items)?;
     if let Some(d) = &m.dunning {
         d.validate()?;
+    }
+    let known = |id: &String| m.items.contains_key(id);
+    if m.validity_days
+        .iter()
+        .any(|(id, d)| !known(id) || !(1..=3650).contains(d))
+    {
+        return Err(err(
+            "validity_days",
+            "validity_days maps items of `items` to 1-3650 days",
+        ));
     }
     if m.utc_offset_minutes
         .is_some_and(|o| !(-720..=840).contains(&o))

@@ -24,6 +24,7 @@ pub struct ValidOrder {
     pub attach: Option<String>,
     pub tags: Option<BTreeMap<String, String>>,
     pub limit_pay: Vec<PayMethod>,
+    pub payer_ref: Option<String>,
 }
 
 /// `[0-9A-Za-z_\-|*]{6,32}`.
@@ -112,6 +113,14 @@ pub fn validate(
         }
     }
     check_tags(req.tags.as_ref())?;
+    if let Some(p) = &req.payer_ref {
+        if p.is_empty() || p.chars().count() > 64 || !is_plain_text(p) {
+            return Err(err(
+                "payer_ref",
+                "payer_ref must be 1-64 characters of plain text",
+            ));
+        }
+    }
     let limit_pay = match &req.limit_pay {
         None => PayMethod::ALL.to_vec(),
         Some(v) if v.is_empty() => {
@@ -135,6 +144,7 @@ pub fn validate(
         attach: req.attach.clone(),
         tags: req.tags.clone(),
         limit_pay,
+        payer_ref: req.payer_ref.clone(),
     })
 }
 
@@ -445,6 +455,11 @@ mod tests {
                 "tags",
             ),
             (Box::new(|r| r.limit_pay = Some(vec![])), "limit_pay"),
+            (Box::new(|r| r.payer_ref = Some("a\nb".into())), "payer_ref"),
+            (
+                Box::new(|r| r.payer_ref = Some("x".repeat(65))),
+                "payer_ref",
+            ),
         ];
         for (i, (mutate, param)) in cases.into_iter().enumerate() {
             let mut r = req();

@@ -213,6 +213,7 @@ pub fn unified_order(
         attach: p.get("attach").map(str::to_owned),
         tags: None,
         limit_pay: None,
+        payer_ref: None,
     };
     // A retry of the same order carries a new nonce, and SDKs fill time_start/time_expire from
     // the clock: only what defines the order decides whether it is the same.

@@ -114,6 +114,9 @@ impl Ledger<'_> {
                     ApiBody::InstallmentPlan(Box::new(p)),
                 ))
             }
+            ApiRoute::ListEntitlements => ok(ApiBody::Entitlements(
+                self.list_entitlements(m, &req.query)?,
+            )),
             ApiRoute::QueryInstallmentPlan(no) => {
                 let p = self.current_installment_plan(m, no)?;
                 let wire = self.wire_installment_plan(m, &p)?;

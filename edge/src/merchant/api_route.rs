@@ -30,6 +30,7 @@ pub enum ApiRoute {
     ReportUsage(String),
     CreateInstallmentPlan,
     QueryInstallmentPlan(String),
+    ListEntitlements,
 }
 
 impl ApiRoute {
@@ -82,6 +83,7 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
             ("POST", ApiRoute::CreateDeduction(decode(id)?))
         }
         ["v1", "installment_plans"] => ("POST", ApiRoute::CreateInstallmentPlan),
+        ["v1", "entitlements"] => ("GET", ApiRoute::ListEntitlements),
         ["v1", "installment_plans", id] if !id.is_empty() => {
             ("GET", ApiRoute::QueryInstallmentPlan(decode(id)?))
         }

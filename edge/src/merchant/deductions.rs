@@ -76,6 +76,7 @@ impl Ledger<'_> {
             attach: req.attach.clone(),
             tags: None,
             limit_pay: c.method.map(|method| vec![method]),
+            payer_ref: None,
         };
         let o = self.insert_order(m, &order, fingerprint, v2_json)?;
         self.x(

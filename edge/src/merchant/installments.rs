@@ -287,6 +287,7 @@ impl Ledger<'_> {
                 notify_url: p.notify_url.clone(),
                 expires_at: lapse,
                 fingerprint: format!("installment:{}:{}", p.plan_no, part.idx),
+                payer_ref: p.payer_ref.clone(),
             },
         )?;
         self.x(

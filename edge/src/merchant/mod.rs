@@ -12,7 +12,8 @@
 //!   `admin`, `contracts` (plans, contracts, their page), `deductions` (charging them),
 //!   `papay` (the contract family of the v2 dialect), `subscriptions` (create, read, cancel,
 //!   pause), `renewals` (collection on their schedule, dunning), `usage` (metered reports)
-//!   and `installments` (plans of parts, their schedule, default and completion).
+//!   `installments` (plans of parts, their schedule, default and completion) and `entitlements`
+//!   (validity periods bought with items).
 
 pub mod api_route;
 pub mod protocol;
@@ -34,6 +35,8 @@ mod contracts;
 mod deadlines;
 #[cfg(target_arch = "wasm32")]
 mod deductions;
+#[cfg(target_arch = "wasm32")]
+mod entitlements;
 #[cfg(target_arch = "wasm32")]
 mod installments;
 #[cfg(target_arch = "wasm32")]

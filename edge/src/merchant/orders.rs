@@ -69,8 +69,8 @@ impl Ledger<'_> {
         self.x(
             "INSERT INTO orders (out_trade_no, transaction_id, status, amount_total, currency, description,
                 item_id, attach, tags_json, limit_pay, notify_url, timeout_action, created_at_ms,
-                time_expire_ms, fingerprint, approval_id, v2_json)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                time_expire_ms, fingerprint, approval_id, v2_json, payer_ref)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 v.out_trade_no.as_str().into(),
                 ids::transaction_id(now, runtime::random_bytes()).into(),
@@ -93,6 +93,7 @@ impl Ledger<'_> {
                 fingerprint.into(),
                 approval_id.clone().into(),
                 v2_json.into(),
+                v.payer_ref.clone().into(),
             ],
         )?;
         self.x(
@@ -137,6 +138,7 @@ impl Ledger<'_> {
             attach: None,
             tags: None,
             limit_pay: contract.as_ref().and_then(|c| c.method).map(|m| vec![m]),
+            payer_ref: s.payer_ref,
         };
         self.store_order(m, &order, s.fingerprint, None)?;
         self.x(
@@ -238,4 +240,5 @@ pub struct Scheduled<'a> {
     /// Business time; may be further out than a merchant's own order may be.
     pub expires_at: i64,
     pub fingerprint: String,
+    pub payer_ref: Option<String>,
 }

@@ -189,6 +189,7 @@ impl Ledger<'_> {
         )?;
         let extra = serde_json::json!({"out_trade_no": o.out_trade_no, "status": "SUCCESS", "amount": o.amount()?});
         self.order_event(m, now, EventKind::OrderPaid, &o.out_trade_no, extra)?;
+        self.grant_entitlement(m, o, now)?;
         self.invoice_paid(m, o, now)?;
         self.part_paid(m, o, now)
     }

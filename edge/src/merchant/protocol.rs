@@ -10,6 +10,7 @@ use crate::domain::limits::{RateLimits, Tier, DEFAULT_UTC_OFFSET_MINUTES};
 use crate::domain::schedule_rules::Dunning;
 use paydesk_shared::api::{Order, PayRequest, PayResult, Refund};
 use paydesk_shared::contract::{Contract, ContractView, Plan};
+use paydesk_shared::entitlement::EntitlementList;
 use paydesk_shared::installment::InstallmentPlan;
 use paydesk_shared::subscription::{Subscription, UsageRecord};
 use paydesk_shared::{Branding, CheckoutView, Money};
@@ -56,6 +57,9 @@ pub struct MerchantConfig {
     /// Retries of a failed periodic charge (`domain::schedule_rules::Dunning`).
     #[serde(default)]
     pub dunning: Dunning,
+    /// Items whose purchase entitles the payer for this many days: `item_id` → days.
+    #[serde(default)]
+    pub validity_days: BTreeMap<String, u32>,
 }
 
 fn default_offset() -> i32 {
@@ -81,6 +85,7 @@ impl Default for MerchantConfig {
             remind_grace_seconds: default_grace(),
             refund_approval_above: None,
             dunning: Dunning::default(),
+            validity_days: BTreeMap::new(),
         }
     }
 }
@@ -223,6 +228,7 @@ pub enum ApiBody {
     Subscription(Box<Subscription>),
     Usage(UsageRecord),
     InstallmentPlan(Box<InstallmentPlan>),
+    Entitlements(EntitlementList),
 }
 
 impl ApiReply {

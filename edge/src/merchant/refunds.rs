@@ -131,6 +131,7 @@ impl Ledger<'_> {
             "SUCCESS",
         )?;
         self.apply(&o, Event::Refund, now, actor)?;
+        self.refund_ends_entitlement(&o, now)?;
         self.refund_event(m, now, EventKind::RefundSucceeded, out_refund_no)
     }
 

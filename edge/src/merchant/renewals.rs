@@ -197,6 +197,7 @@ impl Ledger<'_> {
                 notify_url: s.notify_url.clone(),
                 expires_at,
                 fingerprint: format!("subscription:{}:{n}", s.subscription_id),
+                payer_ref: s.payer_ref.clone(),
             },
         )?;
         self.x(

@@ -288,6 +288,28 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     ALTER TABLE orders ADD COLUMN part_index INTEGER;
     CREATE UNIQUE INDEX IF NOT EXISTS parts_by_plan ON orders (plan_no, part_index);",
     ),
+    (
+        8,
+        // Validity (courses, memberships): who an order is for, each payer's entitlement to an
+        // item, and the purchase that granted (or extended) it, so a refund ends what it gave.
+        "ALTER TABLE orders ADD COLUMN payer_ref TEXT;
+    CREATE TABLE IF NOT EXISTS entitlements (
+        payer_ref TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        valid_from_ms INTEGER NOT NULL,
+        valid_until_ms INTEGER NOT NULL,
+        PRIMARY KEY (payer_ref, item_id)
+    );
+    CREATE TABLE IF NOT EXISTS entitlement_grants (
+        out_trade_no TEXT PRIMARY KEY,
+        payer_ref TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        days INTEGER NOT NULL,
+        granted_at_ms INTEGER NOT NULL,
+        ended_at_ms INTEGER
+    );
+    CREATE INDEX IF NOT EXISTS grants_by_payer ON entitlement_grants (payer_ref, item_id);",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -154,13 +154,15 @@ pub struct OrderRow {
     /// A part of an installment plan: which plan, which part.
     pub plan_no: Option<String>,
     pub part_index: Option<i64>,
+    pub payer_ref: Option<String>,
 }
 
 pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_total, currency, \
     description, item_id, attach, tags_json, limit_pay, notify_url, timeout_action, reminded, \
     created_at_ms, time_expire_ms, paid_at_ms, method, card_last4, refunded_total, opened, \
     fingerprint, pay_attempts, pending_until_ms, approval_id, v2_json, contract_code, charge_at_ms, \
-    subscription_id, period_index, usage_amount, plan_no, part_index";
+    subscription_id, period_index, usage_amount, plan_no, part_index, \
+    payer_ref";
 
 impl OrderRow {
     pub fn amount(&self) -> Result<Money> {
@@ -685,6 +687,7 @@ impl<'a> Ledger<'a> {
             contract_url: self.deduction_contract_url(m, o)?,
             subscription_id: o.subscription_id.clone(),
             period_index: o.period_index.map(|n| n as u32),
+            payer_ref: o.payer_ref.clone(),
             plan_no: o.plan_no.clone(),
             part_index: o.part_index.map(|n| n as u32),
         })

@@ -116,6 +116,7 @@ pub async fn create_merchant(
                 .unwrap_or(defaults.remind_grace_seconds),
             refund_approval_above: m.refund_approval_above,
             dunning: m.dunning.unwrap_or_default(),
+            validity_days: m.validity_days,
         },
         api_key: api_key.clone(),
         webhook_secret: webhook_secret.clone(),

@@ -67,6 +67,7 @@ pub fn render(reply: ApiReply, wants_xml: bool) -> Result<Response, AppError> {
         ApiBody::Subscription(s) => serde_json::to_value(s)?,
         ApiBody::Usage(u) => serde_json::to_value(u)?,
         ApiBody::InstallmentPlan(p) => serde_json::to_value(p)?,
+        ApiBody::Entitlements(e) => serde_json::to_value(e)?,
     };
     Ok(json(reply.status, &value)?)
 }
