@@ -328,6 +328,29 @@ test('cancel_now_or_at_period_end_pause_and_resume', async () => {
   assert.deepEqual(p.invoices.map((i) => [i.period_index, i.status]).reverse(), [[0, 'SUCCESS'], [3, 'SUCCESS']]);
 });
 
+test('an_invoice_held_for_approval_is_deducted_once_approved_and_a_rejected_one_is_not_collected', async () => {
+  const m = await newMerchant(w, { approval_levels: [{ above: 5000, approvers: 1 }] });
+  const c = await signedContract(w, m);
+  const r = await subscribe(w, m, { contract_code: c.contract_code, price: { amount: 9900, interval: 'week' } });
+  assert.equal(r.json.status, 'incomplete');
+  assert.equal(r.json.invoices[0].status, 'PENDING_APPROVAL');
+  const o = (await call(w, m, 'GET', `/v1/orders/${r.json.invoices[0].out_trade_no}`)).json;
+  const ok = await admin(w, 'POST', `/admin/approvals/${o.approval_id}/approve`, { approver: 'finance-lead' });
+  assert.equal(ok.status, 200, JSON.stringify(ok.json));
+  const s = await getSub(w, m, r.json.subscription_id);
+  assert.deepEqual([s.status, s.invoices[0].status], ['active', 'SUCCESS']);
+  // The next week's invoice is held too; rejected, that period is not collected and the one
+  // after is.
+  await advance(w, m, 7 * DAY + HOUR);
+  const held = await getSub(w, m, r.json.subscription_id);
+  assert.equal(held.invoices[0].status, 'PENDING_APPROVAL');
+  const o1 = (await call(w, m, 'GET', `/v1/orders/${held.invoices[0].out_trade_no}`)).json;
+  assert.equal((await admin(w, 'POST', `/admin/approvals/${o1.approval_id}/reject`, { approver: 'finance-lead' })).status, 200);
+  await advance(w, m, 7 * DAY);
+  const after = await getSub(w, m, r.json.subscription_id);
+  assert.deepEqual(after.invoices.map((i) => [i.period_index, i.status]).reverse(), [[0, 'SUCCESS'], [1, 'CLOSED'], [2, 'PENDING_APPROVAL']]);
+});
+
 test('usage_counts_once_per_key_and_a_report_racing_the_close_lands_in_one_period', async () => {
   const m = await newMerchant(w, { rate_limits: { create: 5000, query: 5000, refund: 50 } });
   const c = await signedContract(w, m);

@@ -199,6 +199,10 @@ pub enum Step {
 pub fn next_step(f: &Facts, dunning: &Dunning) -> Option<(i64, Step)> {
     use SubscriptionStatus as S;
     match f.status {
+        // A first invoice held for approval is deducted once it is approved.
+        S::Incomplete if f.has_contract && f.invoice == Some(OrderStatus::NotPay) => {
+            Some((f.created_at_ms, Step::Charge))
+        }
         S::Incomplete => f.incomplete_until_ms.map(|t| (t, Step::ExpireIncomplete)),
         S::PastDue => match f.invoice {
             Some(OrderStatus::Closed) if f.has_contract => {
@@ -448,9 +452,23 @@ mod tests {
         let f = Facts {
             status: S::Incomplete,
             incomplete_until_ms: Some(42),
+            next_period: 0,
             ..facts()
         };
         assert_eq!(next_step(&f, &d), Some((42, Step::ExpireIncomplete)));
+        let approved = Facts {
+            invoice: Some(OrderStatus::NotPay),
+            ..f.clone()
+        };
+        assert_eq!(
+            next_step(&approved, &d),
+            Some((f.created_at_ms, Step::Charge))
+        );
+        let held = Facts {
+            invoice: Some(OrderStatus::PendingApproval),
+            ..f
+        };
+        assert_eq!(next_step(&held, &d), Some((42, Step::ExpireIncomplete)));
         for s in [S::Paused, S::Canceled, S::Unpaid, S::IncompleteExpired] {
             assert_eq!(
                 next_step(

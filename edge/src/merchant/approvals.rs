@@ -104,6 +104,7 @@ impl Ledger<'_> {
                     ApprovalKind::Order => {
                         let o = self.order_or_fail(&a.target)?;
                         self.apply(&o, Event::Approve, now, &actor)?;
+                        self.schedule_of_order_moved(m, &o)?;
                     }
                     ApprovalKind::Refund => self.complete_refund(m, &a.target, now, &actor)?,
                 }
@@ -124,7 +125,8 @@ impl Ledger<'_> {
         match a.kind {
             ApprovalKind::Order => {
                 let o = self.order_or_fail(&a.target)?;
-                self.close_order(m, &o, CloseReason::Rejected, now, actor)
+                self.close_order(m, &o, CloseReason::Rejected, now, actor)?;
+                self.schedule_of_order_moved(m, &o)
             }
             ApprovalKind::Refund => {
                 self.x(

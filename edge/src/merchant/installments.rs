@@ -208,7 +208,7 @@ impl Ledger<'_> {
         })
     }
 
-    fn reschedule_plan(&self, _m: &Merchant, no: &str) -> Result<()> {
+    pub fn reschedule_plan(&self, _m: &Merchant, no: &str) -> Result<()> {
         let p = self.installment_plan_known(no)?;
         let next = rules::next_step(&self.plan_facts(&p)?).map(|(at, _)| at);
         self.x(

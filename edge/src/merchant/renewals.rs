@@ -320,6 +320,18 @@ impl Ledger<'_> {
         self.subscription_event(m, at, EventKind::SubscriptionPaymentFailed, &s, extra)
     }
 
+    /// An order the ledger scheduled changed outside a payment (approved, rejected): its
+    /// subscription or plan looks again at what is next.
+    pub fn schedule_of_order_moved(&self, m: &Merchant, o: &OrderRow) -> Result<()> {
+        if let Some(id) = &o.subscription_id {
+            self.reschedule(m, id)?;
+        }
+        if let Some(no) = &o.plan_no {
+            self.reschedule_plan(m, no)?;
+        }
+        Ok(())
+    }
+
     /// Called by the payment as an invoice is paid: the period is collected, the subscription
     /// active, the next period next.
     pub fn invoice_paid(&self, m: &Merchant, o: &OrderRow, now: i64) -> Result<()> {
