@@ -14,8 +14,8 @@ after(async () => { await w?.stop(); });
 
 const DAY_MS = 86_400_000;
 const ITEMS = {
-  items: { 'course-101': { total: 19900, currency: 'CNY' }, 'tea-tin': { total: 3000, currency: 'CNY' } },
-  validity_days: { 'course-101': 365 },
+  items: { 'course-101': { total: 19900, currency: 'CNY' }, 'month-pass': { total: 4900, currency: 'CNY' }, 'tea-tin': { total: 3000, currency: 'CNY' } },
+  validity_days: { 'course-101': 365, 'month-pass': 30 },
 };
 
 async function buy(m, item, payer) {
@@ -79,9 +79,22 @@ test('a_lapsed_entitlement_starts_again_and_nothing_else_grants_one', async () =
   assert.equal(e.valid_from, again.paid_at);
   assert.equal(Date.parse(e.valid_until), Date.parse(again.paid_at) + 365 * DAY_MS);
   assert.notEqual(e.valid_from, first.paid_at);
+  // A month's pass bought, lapsed, bought again: refunding the first (even in part) takes
+  // nothing from the second, because its month was used.
+  const month1 = await buy(m, 'month-pass', 'stu-9');
+  await later(m, 40 * 86_400);
+  const month2 = await buy(m, 'month-pass', 'stu-9');
+  const late = await call(w, m, 'POST', '/v1/refunds', { out_trade_no: month1.out_trade_no, out_refund_no: otn('R'), amount: 100 });
+  assert.equal(late.status, 201, late.text);
+  const [pass] = await entitlements(m, 'stu-9');
+  assert.equal(pass.active, true);
+  assert.equal(Date.parse(pass.valid_until), Date.parse(month2.paid_at) + 30 * DAY_MS);
+  assert.ok(pass.purchases[0].ended_at);
+  assert.equal(pass.purchases[1].ended_at, undefined);
   // An item without a validity period, or an order without a payer, grants nothing.
   await buy(m, 'tea-tin', 'stu-8');
-  await buy(m, 'course-101');
+  const anonymous = await buy(m, 'course-101');
+  assert.equal(anonymous.payer_ref, undefined);
   assert.deepEqual(await entitlements(m, 'stu-8'), []);
   // Another merchant's payers are not this merchant's.
   const other = await newMerchant(w, ITEMS);

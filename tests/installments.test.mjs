@@ -125,7 +125,7 @@ test('deposit_then_balance_paid_through_their_links_and_the_page_says_which_part
   assert.equal((await getPlan(m, p0.plan_no)).status, 'COMPLETED');
 });
 
-async function defaulted(refundable) {
+async function defaulted(refundable, partial = false) {
   const m = await newMerchant(w);
   const now = await businessNow(m);
   const due = (d) => iso(now + d * DAY * 1000);
@@ -136,7 +136,13 @@ async function defaulted(refundable) {
   assert.equal(r.status, 201, r.text);
   await pay(w, await order(m, r.json.parts[0].out_trade_no), CARD);
   await advance(w, m, 9 * DAY);
-  await pay(w, await order(m, (await getPlan(m, r.json.plan_no)).parts[1].out_trade_no), CARD);
+  const part1 = await order(m, (await getPlan(m, r.json.plan_no)).parts[1].out_trade_no);
+  await pay(w, part1, CARD);
+  if (partial) {
+    // The merchant already refunded part of part 2 (a scratch on the piano).
+    const ref = await call(w, m, 'POST', '/v1/refunds', { out_trade_no: part1.out_trade_no, out_refund_no: otn('R'), amount: 1000 });
+    assert.equal(ref.status, 201, ref.text);
+  }
   // Part 3 is never paid: a day past its due time the plan defaults, not a moment before.
   await advance(w, m, 11 * DAY + 23 * HOUR);
   assert.equal((await getPlan(m, r.json.plan_no)).status, 'ACTIVE');
@@ -157,6 +163,11 @@ test('a_default_refunds_what_was_paid_but_keeps_a_non_refundable_deposit', async
   assert.deepEqual([refundable.p.refunded, refundable.p.kept], [6000, 0]);
   const dep = await order(refundable.m, refundable.p.parts[0].out_trade_no);
   assert.deepEqual([dep.status, dep.refunded_total], ['REFUND', 2000]);
+  // A part already refunded in part gets the rest back, not more.
+  const partial = await defaulted(false, true);
+  assert.deepEqual([partial.p.refunded, partial.p.kept], [3000, 2000]);
+  const p1 = await order(partial.m, partial.p.parts[1].out_trade_no);
+  assert.deepEqual([p1.status, p1.refunded_total], ['REFUND', 4000]);
 });
 
 test('with_a_contract_a_year_of_monthly_parts_is_deducted_on_the_due_dates_in_one_clock_call', async () => {

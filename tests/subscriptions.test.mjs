@@ -75,6 +75,17 @@ async function events(worker, m, id) {
 
 const CARD = (number) => ({ method: 'credit_card', card: { number, exp_month: 12, exp_year: 2035, cvc: '123' } });
 const BANK_CARD = { method: 'bank_card', card: { number: '6222 0000 0000 0000', exp_month: 12, exp_year: 2035, cvc: '123' } };
+/** Waits (polling, no fixed sleep) until the order is SUCCESS in the admin listing. */
+async function paidByTheAlarm(m, outTradeNo, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const list = await admin(w, 'GET', `/admin/merchants/${m.merchant_id}/orders?status=SUCCESS&limit=100`);
+    if (list.json.orders.some((x) => x.out_trade_no === outTradeNo)) return;
+    if (Date.now() > deadline) throw new Error(`${outTradeNo} was not paid by the alarm`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
 const invoiceSummary = (s) => s.invoices.map((i) => [i.period_index, i.status, i.amount.total, i.period_start.slice(0, 16)]).reverse();
 
 test('requests_are_validated_and_idempotent', async () => {
@@ -337,6 +348,8 @@ test('an_invoice_held_for_approval_is_deducted_once_approved_and_a_rejected_one_
   const o = (await call(w, m, 'GET', `/v1/orders/${r.json.invoices[0].out_trade_no}`)).json;
   const ok = await admin(w, 'POST', `/admin/approvals/${o.approval_id}/approve`, { approver: 'finance-lead' });
   assert.equal(ok.status, 200, JSON.stringify(ok.json));
+  // Deducted by the object's alarm with nobody asking: the admin listing runs nothing due.
+  await paidByTheAlarm(m, o.out_trade_no);
   const s = await getSub(w, m, r.json.subscription_id);
   assert.deepEqual([s.status, s.invoices[0].status], ['active', 'SUCCESS']);
   // The next week's invoice is held too; rejected, that period is not collected and the one
@@ -349,6 +362,53 @@ test('an_invoice_held_for_approval_is_deducted_once_approved_and_a_rejected_one_
   await advance(w, m, 7 * DAY);
   const after = await getSub(w, m, r.json.subscription_id);
   assert.deepEqual(after.invoices.map((i) => [i.period_index, i.status]).reverse(), [[0, 'SUCCESS'], [1, 'CLOSED'], [2, 'PENDING_APPROVAL']]);
+});
+
+test('a_payment_in_flight_when_canceled_is_refunded_and_a_payers_declines_do_not_use_up_the_retries', async () => {
+  const m = await newMerchant(w);
+  // The sandbox card ending 3220 stays USERPAYING for a while, then succeeds.
+  const slow = await signedContract(w, m, { method: 'credit_card', card_number: '4000 0000 0000 3220', card_exp: '12/35', card_cvc: '123', consent: 'yes' });
+  const r = await subscribe(w, m, { contract_code: slow.contract_code, price: { amount: 800, interval: 'week' } });
+  assert.deepEqual([r.json.status, r.json.invoices[0].status], ['incomplete', 'USERPAYING']);
+  assert.equal((await call(w, m, 'POST', `/v1/subscriptions/${r.json.subscription_id}/cancel`)).json.status, 'canceled');
+  await advance(w, m, 60);
+  const o = (await call(w, m, 'GET', `/v1/orders/${r.json.invoices[0].out_trade_no}`)).json;
+  assert.deepEqual([o.status, o.refunded_total], ['REFUND', 800], 'nothing is kept for a canceled subscription');
+  // A past-due invoice's link: the payer's declined attempts are not the dunning's attempts.
+  const poor = await signedContract(w, m, { method: 'balance', wallet: 'wallet_low', consent: 'yes' });
+  const p = await subscribe(w, m, { contract_code: poor.contract_code, price: { amount: 800, interval: 'week' }, trial_days: 1 });
+  await advance(w, m, DAY + HOUR);
+  let s = await getSub(w, m, p.json.subscription_id);
+  assert.equal(s.status, 'past_due');
+  const inv = (await call(w, m, 'GET', `/v1/orders/${s.invoices[0].out_trade_no}`)).json;
+  for (let i = 0; i < 4; i++) assert.equal((await pay(w, inv, { method: 'balance', wallet: 'wallet_low' })).json.status, 'PAYERROR');
+  s = await getSub(w, m, p.json.subscription_id);
+  assert.equal(s.status, 'past_due', 'still past due: four declines on the page are not four retries');
+  const failed = (await events(w, m, p.json.subscription_id)).filter((e) => e.type === 'subscription.payment_failed');
+  assert.equal(failed.length, 1);
+  // The payer pays with a working wallet: active again.
+  assert.equal((await pay(w, inv, { method: 'balance', wallet: 'wallet_ok' })).json.status, 'SUCCESS');
+  assert.equal((await getSub(w, m, p.json.subscription_id)).status, 'active');
+});
+
+test('paused_and_resumed_before_a_period_starts_without_a_contract', async () => {
+  const m = await newMerchant(w);
+  const r = await subscribe(w, m, { price: { amount: 500, interval: 'week' } });
+  const first = (await call(w, m, 'GET', `/v1/orders/${r.json.invoices[0].out_trade_no}`)).json;
+  assert.equal((await pay(w, first, CARD('4242 4242 4242 4242'))).json.status, 'SUCCESS');
+  // Six days on, period 1's invoice is out with its reminder; paused and resumed before the
+  // period starts, that invoice is closed and period 1 is not collected; period 2 is.
+  await advance(w, m, 6 * DAY);
+  assert.equal((await getSub(w, m, r.json.subscription_id)).invoices[0].status, 'NOTPAY');
+  assert.equal((await call(w, m, 'POST', `/v1/subscriptions/${r.json.subscription_id}/pause`)).json.status, 'paused');
+  const resumed = await call(w, m, 'POST', `/v1/subscriptions/${r.json.subscription_id}/resume`);
+  assert.equal(resumed.json.status, 'active');
+  await advance(w, m, DAY + HOUR);
+  const s = await getSub(w, m, r.json.subscription_id);
+  assert.equal(s.status, 'active', 'the closed invoice is not a failed charge');
+  await advance(w, m, 6 * DAY);
+  const later = await getSub(w, m, r.json.subscription_id);
+  assert.deepEqual(later.invoices.map((i) => [i.period_index, i.status]).reverse(), [[0, 'SUCCESS'], [1, 'CLOSED'], [2, 'NOTPAY']]);
 });
 
 test('usage_counts_once_per_key_and_a_report_racing_the_close_lands_in_one_period', async () => {
@@ -382,6 +442,13 @@ test('usage_counts_once_per_key_and_a_report_racing_the_close_lands_in_one_perio
   for (const i of s.invoices) assert.equal(i.amount.total, 1000 + i.usage_amount);
   const late = await report('k1', 10);
   assert.deepEqual([late.status, late.json.billed, late.json.invoice_period], [200, true, 1]);
+  // Canceled with usage not billed yet: one last invoice of that usage only.
+  assert.equal((await report('last-1', 5)).status, 201);
+  const canceled = await call(w, m, 'POST', `/v1/subscriptions/${id}/cancel`);
+  assert.equal(canceled.json.status, 'canceled');
+  const last = canceled.json.invoices[0];
+  assert.deepEqual([last.period_index, last.amount.total, last.usage_amount, last.status], [3, 15, 15, 'SUCCESS']);
+  assert.equal(canceled.json.usage_pending, 0);
   // Usage to a subscription without a usage price is refused.
   const plain = await subscribe(w, m, { contract_code: c.contract_code });
   const refused = await call(w, m, 'POST', `/v1/subscriptions/${plain.json.subscription_id}/usage`, { quantity: 1, idempotency_key: 'x' });
@@ -406,7 +473,11 @@ test('a_worker_restart_mid_year_loses_nothing', async () => {
       '2027-01-31', '2027-02-28', '2027-03-31', '2027-04-30', '2027-05-31', '2027-06-30', '2027-07-31',
       '2027-08-31', '2027-09-30', '2027-10-31', '2027-11-30', '2027-12-31', '2028-01-31',
     ]);
-    assert.ok(s.invoices.every((i) => i.status === 'SUCCESS'));
+    for (const i of s.invoices) {
+      const o = (await call(w2, m, 'GET', `/v1/orders/${i.out_trade_no}`)).json;
+      assert.equal(o.status, 'SUCCESS');
+      assert.equal(o.paid_at.slice(0, 16), i.period_start.slice(0, 16), `period ${i.period_index} charged at its start, before or after the restart`);
+    }
     const audit = await call(w2, m, 'GET', '/v1/audit/verify');
     assert.equal(audit.json.intact, true);
   } finally {

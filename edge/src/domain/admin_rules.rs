@@ -42,7 +42,15 @@ pub fn document_ref(doc: &str) -> Result<&str, Refusal> {
 }
 
 /// A clock advance stops at most this many times on the way (each due time once).
-pub const MAX_CLOCK_STEPS: usize = 5_000;
+pub const MAX_CLOCK_STEPS: usize = 20_000;
+
+/// More due times on the way than one advance walks: advance in smaller steps.
+pub fn too_much_due() -> Refusal {
+    Refusal::param(
+        "seconds",
+        "more falls due on the way than one advance runs (20000 due times): advance in smaller steps",
+    )
+}
 
 pub fn clock_advance(seconds: u64) -> Result<i64, Refusal> {
     if seconds == 0 || seconds > MAX_CLOCK_ADVANCE_SECONDS {

@@ -35,8 +35,11 @@ pub fn validate_parts(parts: &[Part]) -> Result<u64, Refusal> {
     if !(2..=MAX_PARTS).contains(&parts.len()) {
         return Err(err("an installment plan has 2 to 24 parts"));
     }
-    if parts.iter().any(|p| p.amount == 0) {
-        return Err(err("every part must be at least 1 minor unit"));
+    if parts
+        .iter()
+        .any(|p| p.amount == 0 || p.amount > paydesk_shared::money::MAX_MINOR)
+    {
+        return Err(err("every part must be a positive amount in minor units"));
     }
     if !parts.windows(2).all(|w| w[0].due_at_ms < w[1].due_at_ms) {
         return Err(err("parts must be due in order, each after the one before"));
@@ -77,7 +80,8 @@ pub fn validate(req: &CreateInstallmentPlan, now_ms: i64) -> Result<Vec<Part>, R
         ));
     }
     let d = req.description.trim();
-    if d.is_empty() || req.description.chars().count() > 127 {
+    let plain = super::order_rules::is_plain_text(&req.description);
+    if d.is_empty() || req.description.chars().count() > 127 || !plain {
         return Err(Refusal::param(
             "description",
             "description must be 1-127 characters",
@@ -95,6 +99,7 @@ pub fn validate(req: &CreateInstallmentPlan, now_ms: i64) -> Result<Vec<Part>, R
             "reminder_hours must be 0 to 720",
         ));
     }
+    super::subscription_rules::check_payer_ref(req.payer_ref.as_deref())?;
     let mut parts = Vec::with_capacity(req.parts.len());
     for (i, p) in req.parts.iter().enumerate() {
         if p.label

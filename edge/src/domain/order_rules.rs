@@ -42,7 +42,7 @@ pub fn is_out_refund_no(s: &str) -> bool {
 }
 
 /// Text a payer or merchant sees: no control characters.
-fn is_plain_text(s: &str) -> bool {
+pub fn is_plain_text(s: &str) -> bool {
     !s.chars().any(char::is_control)
 }
 

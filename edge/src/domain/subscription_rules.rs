@@ -42,7 +42,8 @@ pub fn validate(req: &CreateSubscription) -> Result<(), Refusal> {
         ));
     }
     let description = req.description.trim();
-    if description.is_empty() || req.description.chars().count() > 127 {
+    let plain = super::order_rules::is_plain_text;
+    if description.is_empty() || req.description.chars().count() > 127 || !plain(&req.description) {
         return Err(Refusal::param(
             "description",
             "description must be 1-127 characters",
@@ -100,6 +101,7 @@ pub fn validate(req: &CreateSubscription) -> Result<(), Refusal> {
             ));
         }
     }
+    check_payer_ref(req.payer_ref.as_deref())?;
     if req.starts_at.is_some() {
         return Err(Refusal::param(
             "starts_at",
@@ -107,6 +109,21 @@ pub fn validate(req: &CreateSubscription) -> Result<(), Refusal> {
         ));
     }
     Ok(())
+}
+
+/// `payer_ref`: 1-64 characters of plain text, as on an order.
+pub fn check_payer_ref(payer_ref: Option<&str>) -> Result<(), Refusal> {
+    match payer_ref {
+        Some(p)
+            if p.is_empty() || p.chars().count() > 64 || !super::order_rules::is_plain_text(p) =>
+        {
+            Err(Refusal::param(
+                "payer_ref",
+                "payer_ref must be 1-64 characters of plain text",
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Usage of one report: at most a million units, its key 1-64 characters.

@@ -116,7 +116,8 @@ impl Ledger<'_> {
                     "UPDATE orders SET pending_until_ms = NULL WHERE out_trade_no = ?",
                     vec![o.out_trade_no.as_str().into()],
                 )?;
-                self.payment_failed(m, o, d.code(), now)
+                // A pending payment of an order with a contract was its deduction.
+                self.payment_failed(m, o, d.code(), o.contract_code.is_some(), now)
             }
         }
     }

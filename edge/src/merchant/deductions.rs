@@ -174,7 +174,7 @@ impl Ledger<'_> {
             Err(AppError::Refused(r)) => {
                 self.apply(o, crate::domain::state::Event::StartPay, now, "contract")?;
                 let o = self.order_or_fail(&o.out_trade_no)?;
-                self.payment_failed(m, &o, r.code.as_str(), now)
+                self.payment_failed(m, &o, r.code.as_str(), true, now)
             }
             Err(e) => Err(e),
         }
@@ -208,7 +208,7 @@ impl Ledger<'_> {
             Err(AppError::Refused(r)) => {
                 self.apply(o, crate::domain::state::Event::StartPay, now, "contract")?;
                 let o = self.order_or_fail(&o.out_trade_no)?;
-                self.payment_failed(m, &o, r.code.as_str(), now)
+                self.payment_failed(m, &o, r.code.as_str(), true, now)
             }
             Err(e) => Err(e),
         }
@@ -224,10 +224,12 @@ impl Ledger<'_> {
         let plan = self.plan_or_fail(&c.plan_id)?;
         let offset = m.config.utc_offset_minutes;
         let since = rules::period_start(self.now(m), plan.period, offset);
-        // The count includes this invoice while it is unpaid (a declined one is not counted).
+        // The count includes this order if it is unpaid and was created in this period (a
+        // declined one is not counted; a part opened before the period began is not in it).
+        let counted_itself = o.status == OrderStatus::NotPay && o.created_at_ms >= since;
         let others = self
             .deductions_since(code, since)?
-            .saturating_sub(u32::from(o.status == OrderStatus::NotPay));
+            .saturating_sub(u32::from(counted_itself));
         rules::check_limits(
             o.amount_total as u64,
             plan.max_amount as u64,

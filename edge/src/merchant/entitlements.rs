@@ -3,8 +3,10 @@
 //! ends what that purchase gave. `GET /v1/entitlements?payer_ref=` answers a payer's.
 //!
 //! The rule: a purchase while the entitlement is still valid adds its days to the end; after it
-//! lapsed, it starts again at the payment. A refund of a purchase takes its days off the end,
-//! but never into the past: an entitlement whose end comes to now (or before) has ended.
+//! lapsed, it starts again at the payment. Each purchase remembers the stretch it added. A refund
+//! of a purchase (any refund of its order) takes back what is left of its stretch, not what was
+//! already used: the end moves earlier by that much, and so do the stretches bought after it; a
+//! purchase whose stretch is over takes nothing back. An entitlement whose end is now has ended.
 
 use super::store::{Ledger, Merchant, OrderRow, Result};
 use crate::error::AppError;
@@ -29,7 +31,11 @@ struct GrantRow {
     days: i64,
     granted_at_ms: i64,
     ended_at_ms: Option<i64>,
+    from_ms: Option<i64>,
+    until_ms: Option<i64>,
 }
+
+const GRANT_COLUMNS: &str = "out_trade_no, days, granted_at_ms, ended_at_ms, from_ms, until_ms";
 
 impl Ledger<'_> {
     /// Called by the payment as an order is paid: an item with a validity period, bought for a
@@ -42,10 +48,12 @@ impl Ledger<'_> {
             return Ok(());
         };
         let adds = i64::from(days) * DAY_MS;
-        let (from, until) = match self.entitlement(payer, item)? {
-            Some(e) if e.valid_until_ms > now => (e.valid_from_ms, e.valid_until_ms + adds),
-            _ => (now, now + adds),
+        // The stretch this purchase adds: after the current end, or from now.
+        let (from, stretch_from) = match self.entitlement(payer, item)? {
+            Some(e) if e.valid_until_ms > now => (e.valid_from_ms, e.valid_until_ms),
+            _ => (now, now),
         };
+        let until = stretch_from + adds;
         self.x(
             "INSERT INTO entitlements (payer_ref, item_id, valid_from_ms, valid_until_ms)
              VALUES (?, ?, ?, ?)
@@ -59,14 +67,17 @@ impl Ledger<'_> {
             ],
         )?;
         self.x(
-            "INSERT INTO entitlement_grants (out_trade_no, payer_ref, item_id, days, granted_at_ms)
-             VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO entitlement_grants (out_trade_no, payer_ref, item_id, days, granted_at_ms,
+                 from_ms, until_ms)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
             vec![
                 o.out_trade_no.as_str().into(),
                 payer.as_str().into(),
                 item.as_str().into(),
                 i64::from(days).into(),
                 now.into(),
+                stretch_from.into(),
+                until.into(),
             ],
         )?;
         let target = format!("{payer}/{item}");
@@ -83,8 +94,10 @@ impl Ledger<'_> {
     /// Called as a refund of an order succeeds: what its purchase gave is taken back.
     pub fn refund_ends_entitlement(&self, o: &OrderRow, now: i64) -> Result<()> {
         let grant: Option<GrantRow> = self.first(
-            "SELECT out_trade_no, days, granted_at_ms, ended_at_ms FROM entitlement_grants
-             WHERE out_trade_no = ? AND ended_at_ms IS NULL",
+            &format!(
+                "SELECT {GRANT_COLUMNS} FROM entitlement_grants
+                 WHERE out_trade_no = ? AND ended_at_ms IS NULL"
+            ),
             vec![o.out_trade_no.as_str().into()],
         )?;
         let (Some(g), Some(item), Some(payer)) = (grant, &o.item_id, &o.payer_ref) else {
@@ -93,7 +106,13 @@ impl Ledger<'_> {
         let Some(e) = self.entitlement(payer, item)? else {
             return Ok(());
         };
-        let until = (e.valid_until_ms - g.days * DAY_MS).max(now.min(e.valid_until_ms));
+        // What is left of this purchase's stretch.
+        let (from, to) = (
+            g.from_ms.unwrap_or(g.granted_at_ms),
+            g.until_ms.unwrap_or(g.granted_at_ms),
+        );
+        let unused = (to - from.max(now)).clamp(0, g.days * DAY_MS);
+        let until = e.valid_until_ms - unused;
         self.x(
             "UPDATE entitlements SET valid_until_ms = ? WHERE payer_ref = ? AND item_id = ?",
             vec![until.into(), payer.as_str().into(), item.as_str().into()],
@@ -101,6 +120,18 @@ impl Ledger<'_> {
         self.x(
             "UPDATE entitlement_grants SET ended_at_ms = ? WHERE out_trade_no = ?",
             vec![now.into(), g.out_trade_no.as_str().into()],
+        )?;
+        // The stretches bought after it move earlier by as much.
+        self.x(
+            "UPDATE entitlement_grants SET from_ms = from_ms - ?, until_ms = until_ms - ?
+             WHERE payer_ref = ? AND item_id = ? AND ended_at_ms IS NULL AND from_ms >= ?",
+            vec![
+                unused.into(),
+                unused.into(),
+                payer.as_str().into(),
+                item.as_str().into(),
+                to.into(),
+            ],
         )?;
         let target = format!("{payer}/{item}");
         let before = format_rfc3339(e.valid_until_ms);
@@ -151,8 +182,10 @@ impl Ledger<'_> {
         let mut entitlements = Vec::with_capacity(rows.len());
         for e in rows {
             let grants: Vec<GrantRow> = self.q(
-                "SELECT out_trade_no, days, granted_at_ms, ended_at_ms FROM entitlement_grants
-                 WHERE payer_ref = ? AND item_id = ? ORDER BY granted_at_ms, out_trade_no",
+                &format!(
+                    "SELECT {GRANT_COLUMNS} FROM entitlement_grants
+                     WHERE payer_ref = ? AND item_id = ? ORDER BY granted_at_ms, out_trade_no"
+                ),
                 vec![e.payer_ref.as_str().into(), e.item_id.as_str().into()],
             )?;
             entitlements.push(Entitlement {

@@ -11,7 +11,7 @@ use crate::domain::installment_rules::{self as rules, Facts, Step};
 use crate::domain::order_rules::CloseReason;
 use crate::domain::refusal::Refusal;
 use crate::error::AppError;
-use paydesk_shared::api::{CreateRefund, ErrorCode};
+use paydesk_shared::api::ErrorCode;
 use paydesk_shared::contract::ContractStatus;
 use paydesk_shared::installment::{
     CreateInstallmentPlan, InstallmentPlan, InstallmentStatus, Part, PartOfPlan,
@@ -66,6 +66,10 @@ impl Ledger<'_> {
     ) -> Result<(InstallmentPlan, bool)> {
         let now = self.now(m);
         let parts = rules::validate(req, now)?;
+        if let Some(url) = &req.notify_url {
+            crate::domain::order_rules::check_notify_url(url, self.call.dev)
+                .map_err(|msg| Refusal::param("notify_url", msg))?;
+        }
         let fingerprint = contract_rules::fingerprint(req);
         if let Some(existing) = self.installment_plan(&req.plan_no)? {
             if existing.fingerprint != fingerprint {
@@ -233,11 +237,31 @@ impl Ledger<'_> {
             };
             let at = p.next_due_ms.unwrap_or(now);
             let step = rules::next_step(&self.plan_facts(&p)?);
-            match step.map(|(_, s)| s) {
-                Some(Step::Open) => self.open_part(m, &p, at)?,
-                Some(Step::Charge) => self.charge_part(m, &p, at)?,
-                Some(Step::Default) => self.default_plan(m, &p, at)?,
-                None => {}
+            let done = match step.map(|(_, s)| s) {
+                Some(Step::Open) => self.open_part(m, &p, at),
+                Some(Step::Charge) => self.charge_part(m, &p, at),
+                Some(Step::Default) => self.default_plan(m, &p, at),
+                None => Ok(()),
+            };
+            if let Err(e) = done {
+                let AppError::Refused(r) = e else {
+                    return Err(e);
+                };
+                // Refused by a ledger rule: this plan waits (audited); the rest still happens.
+                self.x(
+                    "UPDATE installment_plans SET next_due_ms = NULL WHERE plan_no = ?",
+                    vec![p.plan_no.as_str().into()],
+                )?;
+                let what = format!("{:?}", step.map(|(_, s)| s));
+                self.audit(
+                    at,
+                    "system:installment",
+                    "installment_plan.step_refused",
+                    &p.plan_no,
+                    &what,
+                    r.code.as_str(),
+                )?;
+                continue;
             }
             self.reschedule_plan(m, &p.plan_no)?;
             let after = self.installment_plan_known(&p.plan_no)?;
@@ -273,15 +297,11 @@ impl Ledger<'_> {
             return Ok(());
         };
         let lapse = part.due_at_ms + p.grace_hours * 3_600_000;
-        let description = match &part.label {
-            Some(l) => format!("{} · {l}", p.description),
-            None => p.description.clone(),
-        };
         let o = self.store_scheduled_order(
             m,
             super::orders::Scheduled {
                 prefix: "IP",
-                description: &description,
+                description: &p.description,
                 amount: Money::cny(part.amount as u64),
                 contract_code: p.contract_code.as_deref(),
                 notify_url: p.notify_url.clone(),
@@ -315,6 +335,9 @@ impl Ledger<'_> {
         });
         if p.contract_code.is_some() {
             extra["charge_at"] = format_rfc3339(part.due_at_ms).into();
+        } else if o.status == OrderStatus::PendingApproval {
+            // Held for the merchant's approval, it cannot be paid yet: no link until then.
+            extra["awaiting_approval"] = true.into();
         } else {
             extra["checkout_url"] = wire.checkout_url.into();
         }
@@ -337,36 +360,27 @@ impl Ledger<'_> {
             vec![no.into()],
         )?;
         let parts = self.parts_of(no)?;
-        let mut paid = Vec::new();
+        let deposit_of = |o: &OrderRow| {
+            let idx = o.part_index.unwrap_or(0) as usize;
+            parts.get(idx).is_some_and(|x| x.deposit != 0)
+        };
+        let (mut refund, mut keep) = (0u64, 0u64);
         for o in &orders {
             match o.status {
                 OrderStatus::NotPay | OrderStatus::PayError | OrderStatus::PendingApproval => {
                     self.close_order(m, o, CloseReason::PlanDefaulted, at, "system:installment")?
                 }
-                OrderStatus::Success => {
-                    let idx = o.part_index.unwrap_or(0) as usize;
-                    let deposit = parts.get(idx).is_some_and(|x| x.deposit != 0);
-                    paid.push((o, deposit));
+                OrderStatus::Success | OrderStatus::Refund => {
+                    let rest = (o.amount_total - o.refunded_total).max(0) as u64;
+                    let (give, kept) =
+                        rules::on_default(&[(rest, deposit_of(o))], p.deposit_refundable != 0);
+                    keep += kept;
+                    if give > 0 {
+                        refund += self.refund_rest(m, o, "installment plan defaulted")?;
+                    }
                 }
                 _ => {}
             }
-        }
-        let amounts: Vec<(u64, bool)> = paid
-            .iter()
-            .map(|(o, d)| (o.amount_total as u64, *d))
-            .collect();
-        let (refund, keep) = rules::on_default(&amounts, p.deposit_refundable != 0);
-        for (o, deposit) in paid {
-            if deposit && p.deposit_refundable == 0 {
-                continue;
-            }
-            let ask = CreateRefund {
-                out_trade_no: o.out_trade_no.clone(),
-                out_refund_no: format!("RIP{}", crate::runtime::random_hex(10)),
-                amount: o.amount_total as u64,
-                reason: Some("installment plan defaulted".into()),
-            };
-            self.create_refund(m, &ask, None)?;
         }
         self.x(
             "UPDATE installment_plans SET status = 'DEFAULTED', defaulted_at_ms = ?, refunded = ?,
@@ -399,7 +413,8 @@ impl Ledger<'_> {
         };
         let p = self.installment_plan_known(no)?;
         if p.status != InstallmentStatus::Active {
-            return Ok(());
+            // The plan defaulted while the payment was in flight: its money goes back too.
+            return self.refund_unwanted(m, o, "the installment plan defaulted");
         }
         let count = self.parts_of(no)?.len() as i64;
         let next = p.next_part.max(idx + 1);
@@ -435,10 +450,20 @@ impl Ledger<'_> {
 
     /// Called by the payment as a deduction of a part fails: the second reminder, with the
     /// part's link and until when it can still be paid.
-    pub fn part_failed(&self, m: &Merchant, o: &OrderRow, code: &str, now: i64) -> Result<()> {
-        let (Some(no), Some(idx), Some(_)) = (&o.plan_no, o.part_index, &o.contract_code) else {
+    pub fn part_failed(
+        &self,
+        m: &Merchant,
+        o: &OrderRow,
+        code: &str,
+        by_contract: bool,
+        now: i64,
+    ) -> Result<()> {
+        let (Some(no), Some(idx)) = (&o.plan_no, o.part_index) else {
             return Ok(());
         };
+        if !by_contract {
+            return self.reschedule_plan(m, no);
+        }
         let p = self.installment_plan_known(no)?;
         let wire = self.wire_order(&self.order_or_fail(&o.out_trade_no)?, m)?;
         let extra = serde_json::json!({

@@ -134,7 +134,8 @@ impl Ledger<'_> {
             description: s.description.to_owned(),
             time_expire: None,
             timeout_action: None,
-            notify_url: s.notify_url,
+            // Checked when the subscription or plan was created (the alarm is not `dev`).
+            notify_url: None,
             attach: None,
             tags: None,
             limit_pay: contract.as_ref().and_then(|c| c.method).map(|m| vec![m]),
@@ -142,10 +143,12 @@ impl Ledger<'_> {
         };
         self.store_order(m, &order, s.fingerprint, None)?;
         self.x(
-            "UPDATE orders SET contract_code = ?, time_expire_ms = ? WHERE out_trade_no = ?",
+            "UPDATE orders SET contract_code = ?, time_expire_ms = ?, notify_url = ?
+             WHERE out_trade_no = ?",
             vec![
                 s.contract_code.into(),
                 s.expires_at.into(),
+                s.notify_url.into(),
                 out_trade_no.as_str().into(),
             ],
         )?;

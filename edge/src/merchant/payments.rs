@@ -130,7 +130,7 @@ impl Ledger<'_> {
                 Ok(answer(OrderStatus::UserPaying))
             }
             Outcome::Failed(d) => {
-                self.payment_failed(m, &o, d.code(), now)?;
+                self.payment_failed(m, &o, d.code(), how.actor == "contract", now)?;
                 Ok(PayResult {
                     status: OrderStatus::PayError,
                     code: Some(d.code().to_owned()),
@@ -141,13 +141,22 @@ impl Ledger<'_> {
         }
     }
 
-    /// USERPAYING → PAYERROR with the channel's code, and its event.
-    pub fn payment_failed(&self, m: &Merchant, o: &OrderRow, code: &str, now: i64) -> Result<()> {
+    /// USERPAYING → PAYERROR with the channel's code, and its event. `by_contract`: the charge
+    /// was a contract's deduction (a payer's failed attempt on a pay page is not a failed
+    /// collection of a subscription or plan).
+    pub fn payment_failed(
+        &self,
+        m: &Merchant,
+        o: &OrderRow,
+        code: &str,
+        by_contract: bool,
+        now: i64,
+    ) -> Result<()> {
         self.apply(o, Event::PayFailed, now, "channel")?;
         let extra = serde_json::json!({"out_trade_no": o.out_trade_no, "code": code});
         self.order_event(m, now, EventKind::OrderFailed, &o.out_trade_no, extra)?;
-        self.invoice_failed(m, o, code, now)?;
-        self.part_failed(m, o, code, now)
+        self.invoice_failed(m, o, code, by_contract, now)?;
+        self.part_failed(m, o, code, by_contract, now)
     }
 
     fn paid_on(&self, day: &str) -> Result<u64> {

@@ -2,7 +2,7 @@
 //! (the sandbox settles at once; above the merchant's threshold an approver must agree first),
 //! and finding one.
 
-use super::store::{Ledger, Merchant, RefundRow, Result};
+use super::store::{Ledger, Merchant, OrderRow, RefundRow, Result};
 use crate::domain::approval::{self, ApprovalKind};
 use crate::domain::events::EventKind;
 use crate::domain::refund_rules::{self, RefundContext};
@@ -67,6 +67,45 @@ impl Ledger<'_> {
             Some(_) => self.refund_event(m, now, EventKind::RefundApprovalRequired, no)?,
         }
         Ok((self.refund_known(no)?, true))
+    }
+
+    /// Refunds in full a payment the ledger can no longer use (a subscription ended or a plan
+    /// defaulted while it was in flight). A refusal of the refund rules is recorded, not raised:
+    /// the rest of what fell due still happens, and the merchant sees the paid order.
+    pub fn refund_unwanted(&self, m: &Merchant, o: &OrderRow, why: &str) -> Result<()> {
+        self.refund_rest(m, o, why).map(|_| ())
+    }
+
+    /// Refunds what is left of an order's payment; the amount refunded (0 when nothing was
+    /// left or the refund rules refused, which is audited).
+    pub fn refund_rest(&self, m: &Merchant, o: &OrderRow, why: &str) -> Result<u64> {
+        let paid = self.order_or_fail(&o.out_trade_no)?;
+        let ask = CreateRefund {
+            out_trade_no: paid.out_trade_no.clone(),
+            out_refund_no: format!("RA{}", runtime::random_hex(10)),
+            amount: (paid.amount_total - paid.refunded_total).max(0) as u64,
+            reason: Some(why.to_owned()),
+        };
+        if ask.amount == 0 {
+            return Ok(0);
+        }
+        match self.create_refund(m, &ask, None) {
+            Ok(_) => Ok(ask.amount),
+            Err(AppError::Refused(r)) => {
+                let now = self.now(m);
+                let otn = paid.out_trade_no.as_str();
+                self.audit(
+                    now,
+                    "system:refund",
+                    "refund.refused",
+                    otn,
+                    "",
+                    r.code.as_str(),
+                )?;
+                Ok(0)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// What the order's refunds so far mean for one more.

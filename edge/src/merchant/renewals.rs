@@ -37,7 +37,21 @@ impl Ledger<'_> {
             let at = s.next_due_ms.unwrap_or(now);
             let step = self.step_of(m, &s)?;
             if let Some((_, step)) = step {
-                self.take_step(m, &s, step, at)?;
+                match self.take_step(m, &s, step, at) {
+                    Ok(()) => {}
+                    // Refused by a ledger rule: this subscription waits (audited) and the rest
+                    // of what fell due still happens.
+                    Err(AppError::Refused(r)) => {
+                        self.park(
+                            &s.subscription_id,
+                            &format!("{step:?}"),
+                            r.code.as_str(),
+                            at,
+                        )?;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             self.reschedule(m, &s.subscription_id)?;
             // A step that changed nothing would come round again: it waits instead for what
@@ -51,6 +65,23 @@ impl Ledger<'_> {
             }
         }
         Err(AppError::internal("subscription steps did not settle"))
+    }
+
+    /// A step the ledger refused: the subscription stops moving by itself until it is read or
+    /// paid again, and the audit chain says why.
+    fn park(&self, id: &str, step: &str, code: &str, at: i64) -> Result<()> {
+        self.x(
+            "UPDATE subscriptions SET next_due_ms = NULL WHERE subscription_id = ?",
+            vec![id.into()],
+        )?;
+        self.audit(
+            at,
+            "system:subscription",
+            "subscription.step_refused",
+            id,
+            step,
+            code,
+        )
     }
 
     /// The earliest business time any subscription has something due.
@@ -116,7 +147,8 @@ impl Ledger<'_> {
             }
             Step::EndAtPeriodEnd => {
                 let e = SubscriptionEvent::Cancel;
-                self.end_subscription(m, s, e, "period_end", at, "system:subscription")
+                self.end_subscription(m, s, e, "period_end", at, "system:subscription")?;
+                self.bill_final_usage(m, s, at)
             }
         }
     }
@@ -141,12 +173,17 @@ impl Ledger<'_> {
             let wire = self.wire_order(&o, m)?;
             extra["amount"] = serde_json::to_value(wire.amount)?;
             extra["out_trade_no"] = wire.out_trade_no.into();
-            extra["checkout_url"] = wire.checkout_url.into();
             extra["pay_by"] = format_rfc3339(charge_at).into();
+            // Held for the merchant's approval, it cannot be paid yet: no link until then.
+            if o.status == paydesk_shared::OrderStatus::PendingApproval {
+                extra["awaiting_approval"] = true.into();
+            } else {
+                extra["checkout_url"] = wire.checkout_url.into();
+            }
         } else {
             // Usage reported until the charge is added then: this is what is known now.
             let units = self.usage_pending(&s.subscription_id)?;
-            let (amount, usage) = self.invoice_amount(s, units)?;
+            let (amount, usage) = self.invoice_amount(s, units, true)?;
             extra["amount"] = serde_json::to_value(amount)?;
             extra["usage_amount_so_far"] = usage.into();
             extra["manage_url"] = self.subscription_contract_url(m, s)?.into();
@@ -185,8 +222,20 @@ impl Ledger<'_> {
         n: i64,
         expires_at: i64,
     ) -> Result<OrderRow> {
+        self.invoice_with(m, s, n, expires_at, true)
+    }
+
+    /// An invoice of period `n`: the price (`with_price`) and the usage not billed yet.
+    fn invoice_with(
+        &self,
+        m: &Merchant,
+        s: &SubscriptionRow,
+        n: i64,
+        expires_at: i64,
+        with_price: bool,
+    ) -> Result<OrderRow> {
         let units = self.usage_pending(&s.subscription_id)?;
-        let (amount, usage) = self.invoice_amount(s, units)?;
+        let (amount, usage) = self.invoice_amount(s, units, with_price)?;
         let o = self.store_scheduled_order(
             m,
             Scheduled {
@@ -214,6 +263,29 @@ impl Ledger<'_> {
         self.order_or_fail(&o.out_trade_no)
     }
 
+    /// A subscription canceled by the merchant (now or at its period's end) with usage not
+    /// billed yet: one last invoice of that usage only, deducted from the contract.
+    pub fn bill_final_usage(&self, m: &Merchant, s: &SubscriptionRow, at: i64) -> Result<()> {
+        if s.contract_code.is_none() || self.usage_pending(&s.subscription_id)? == 0 {
+            return Ok(());
+        }
+        #[derive(serde::Deserialize)]
+        struct Last {
+            n: Option<i64>,
+        }
+        let last: Option<Last> = self.first(
+            "SELECT MAX(period_index) AS n FROM orders WHERE subscription_id = ?",
+            vec![s.subscription_id.as_str().into()],
+        )?;
+        let slot = last
+            .and_then(|l| l.n)
+            .map_or(0, |n| n + 1)
+            .max(s.next_period);
+        let expires = rules::invoice_expires_at(at, &m.config.dunning);
+        let o = self.invoice_with(m, s, slot, expires, false)?;
+        self.charge_scheduled(m, &o, at)
+    }
+
     /// Without a contract, the invoice was not paid by its boundary: a failed charge.
     fn invoice_unpaid(&self, m: &Merchant, s: &SubscriptionRow, at: i64) -> Result<()> {
         let o = self.invoice(&s.subscription_id, s.next_period)?;
@@ -230,8 +302,10 @@ impl Ledger<'_> {
         }
     }
 
-    /// The merchant closed the period's invoice: that period is not collected, the next is.
+    /// The merchant closed the period's invoice: that period is not collected, the next is
+    /// (with the usage the closed invoice had billed).
     fn skip_period(&self, m: &Merchant, s: &SubscriptionRow, at: i64) -> Result<()> {
+        self.unbill_usage(&s.subscription_id, s.next_period)?;
         self.x(
             "UPDATE subscriptions SET next_period = next_period + 1, failures = 0,
              first_failed_ms = NULL WHERE subscription_id = ?",
@@ -259,9 +333,12 @@ impl Ledger<'_> {
         at: i64,
     ) -> Result<()> {
         if s.status == SubscriptionStatus::Incomplete {
-            return self.payment_failed_event(m, s, o, code, 1, s.incomplete_until_ms, at);
+            return self.first_charge_failed(m, s, o, code, at);
         }
-        let to = schedule::advance(s.status, SubscriptionEvent::RenewalFailed)?;
+        // Paused or ended while the charge was in flight: nothing more to collect.
+        let Ok(to) = schedule::advance(s.status, SubscriptionEvent::RenewalFailed) else {
+            return Ok(());
+        };
         let first = s.first_failed_ms.unwrap_or(at);
         let failures = s.failures + 1;
         self.x(
@@ -320,6 +397,31 @@ impl Ledger<'_> {
         self.subscription_event(m, at, EventKind::SubscriptionPaymentFailed, &s, extra)
     }
 
+    /// The first invoice's deduction failed: it is not retried; the payer may pay it through
+    /// its link until the 23 hours run out.
+    fn first_charge_failed(
+        &self,
+        m: &Merchant,
+        s: &SubscriptionRow,
+        o: Option<&OrderRow>,
+        code: &str,
+        at: i64,
+    ) -> Result<()> {
+        let mut extra = serde_json::json!({
+            "attempt": 1,
+            "code": code,
+            "pay_by": s.incomplete_until_ms.map(format_rfc3339),
+            "next_step": "the payer pays the first invoice through checkout_url before pay_by, or the subscription expires",
+        });
+        if let Some(o) = o {
+            let wire = self.wire_order(o, m)?;
+            extra["out_trade_no"] = wire.out_trade_no.into();
+            extra["amount"] = serde_json::to_value(wire.amount)?;
+            extra["checkout_url"] = wire.checkout_url.into();
+        }
+        self.subscription_event(m, at, EventKind::SubscriptionPaymentFailed, s, extra)
+    }
+
     /// An order the ledger scheduled changed outside a payment (approved, rejected): its
     /// subscription or plan looks again at what is next.
     pub fn schedule_of_order_moved(&self, m: &Merchant, o: &OrderRow) -> Result<()> {
@@ -339,10 +441,14 @@ impl Ledger<'_> {
             return Ok(());
         };
         let s = self.subscription_known(id)?;
-        let to = match schedule::advance(s.status, SubscriptionEvent::Paid) {
-            Ok(to) => to,
-            // Paused or ended since: the money is kept as paid; nothing moves.
-            Err(_) => return Ok(()),
+        let Ok(to) = schedule::advance(s.status, SubscriptionEvent::Paid) else {
+            // The last usage of a canceled subscription is owed: it stays paid.
+            if o.usage_amount == Some(o.amount_total) && o.amount_total > 0 {
+                return Ok(());
+            }
+            // Paused or ended while the payment was in flight: nothing more is charged, so the
+            // money goes back.
+            return self.refund_unwanted(m, o, "the subscription was paused or ended");
         };
         self.x(
             "UPDATE subscriptions SET status = ?, next_period = MAX(next_period, ?), failures = 0,
@@ -353,15 +459,25 @@ impl Ledger<'_> {
         self.reschedule(m, id)
     }
 
-    /// Called by the payment as a deduction of an invoice fails.
-    pub fn invoice_failed(&self, m: &Merchant, o: &OrderRow, code: &str, now: i64) -> Result<()> {
-        let (Some(id), Some(_), Some(_)) = (&o.subscription_id, o.period_index, &o.contract_code)
-        else {
+    /// Called by the payment as a payment of an invoice fails: a deduction's failure is a
+    /// failed charge (dunning); a payer's failed attempt on the pay page only lets the schedule
+    /// look again (the invoice is still payable).
+    pub fn invoice_failed(
+        &self,
+        m: &Merchant,
+        o: &OrderRow,
+        code: &str,
+        by_contract: bool,
+        now: i64,
+    ) -> Result<()> {
+        let Some(id) = &o.subscription_id else {
             return Ok(());
         };
-        let s = self.subscription_known(id)?;
-        let o = self.order_or_fail(&o.out_trade_no)?;
-        self.charge_failed(m, &s, Some(&o), code, now)?;
+        if by_contract {
+            let s = self.subscription_known(id)?;
+            let o = self.order_or_fail(&o.out_trade_no)?;
+            self.charge_failed(m, &s, Some(&o), code, now)?;
+        }
         self.reschedule(m, id)
     }
 

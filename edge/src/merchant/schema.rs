@@ -310,6 +310,13 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     );
     CREATE INDEX IF NOT EXISTS grants_by_payer ON entitlement_grants (payer_ref, item_id);",
     ),
+    (
+        9,
+        // The stretch of time each purchase added, so a refund takes back only what it gave
+        // and has not been used yet.
+        "ALTER TABLE entitlement_grants ADD COLUMN from_ms INTEGER;
+    ALTER TABLE entitlement_grants ADD COLUMN until_ms INTEGER;",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -105,6 +105,10 @@ impl Ledger<'_> {
         req: &CreateSubscription,
     ) -> Result<(Subscription, bool)> {
         rules::validate(req)?;
+        if let Some(url) = &req.notify_url {
+            crate::domain::order_rules::check_notify_url(url, self.call.dev)
+                .map_err(|msg| Refusal::param("notify_url", msg))?;
+        }
         crate::domain::limits::may_collect(m.tier())?;
         if m.is_dormant(self.now(m)) {
             return Err(crate::domain::limits::dormant_refusal().into());
@@ -239,6 +243,7 @@ impl Ledger<'_> {
                 now,
                 "merchant_api",
             )?;
+            self.bill_final_usage(m, &s, now)?;
             return self.subscription_known(id);
         }
         if !matches!(
@@ -289,9 +294,11 @@ impl Ledger<'_> {
                 vec![to.as_str().into(), now.into(), id.into()],
             )?;
         } else {
+            // The next period to start that has no invoice yet (one issued before the pause was
+            // closed by it: that period is not collected).
             let f = s.facts(m, None);
             let mut next = s.next_period as u32;
-            while f.boundary(next) < now {
+            while f.boundary(next) < now || self.invoice(id, i64::from(next))?.is_some() {
                 next += 1;
             }
             self.x(
@@ -374,6 +381,7 @@ impl Ledger<'_> {
         )?;
         for o in open {
             self.close_order(m, &o, CloseReason::SubscriptionEnded, now, actor)?;
+            self.unbill_usage(&s.subscription_id, o.period_index.unwrap_or(-1))?;
         }
         Ok(())
     }
@@ -475,10 +483,16 @@ impl Ledger<'_> {
         })
     }
 
-    /// Money for an invoice: the price plus the usage it bills.
-    pub fn invoice_amount(&self, s: &SubscriptionRow, usage_units: u64) -> Result<(Money, u64)> {
+    /// Money for an invoice: the price (unless it only bills the last usage) plus the usage.
+    pub fn invoice_amount(
+        &self,
+        s: &SubscriptionRow,
+        usage_units: u64,
+        with_price: bool,
+    ) -> Result<(Money, u64)> {
         let usage = usage_units.saturating_mul(s.usage_unit_amount.unwrap_or(0) as u64);
-        let total = (s.amount as u64).saturating_add(usage);
+        let price = if with_price { s.amount as u64 } else { 0 };
+        let total = price.saturating_add(usage);
         let money = Money::cny(total.min(paydesk_shared::money::MAX_MINOR));
         Ok((money, usage))
     }

@@ -127,6 +127,15 @@ impl Ledger<'_> {
         Ok(sum.and_then(|s| s.units).unwrap_or(0) as u64)
     }
 
+    /// The usage an invoice that will not be paid billed goes back to the next invoice.
+    pub fn unbill_usage(&self, id: &str, n: i64) -> Result<()> {
+        self.x(
+            "UPDATE usage_records SET billed_period = NULL
+             WHERE subscription_id = ? AND billed_period = ?",
+            vec![id.into(), n.into()],
+        )
+    }
+
     /// Marks the unbilled usage as billed by period `n`'s invoice (in the transaction that
     /// created it with their sum).
     pub fn bill_usage(&self, id: &str, n: i64) -> Result<()> {
