@@ -107,6 +107,16 @@ impl Ledger<'_> {
             | ApiRoute::PauseSubscription(_)
             | ApiRoute::ResumeSubscription(_)
             | ApiRoute::ReportUsage(_) => self.answer_subscriptions(m, route, req),
+            ApiRoute::CreateInstallmentPlan
+            | ApiRoute::QueryInstallmentPlan(_)
+            | ApiRoute::ListEntitlements => self.answer_plans(m, route, req),
+        }
+    }
+
+    /// Installment plans and entitlements.
+    fn answer_plans(&self, m: &Merchant, route: &ApiRoute, req: &ApiRequest) -> Result<ApiReply> {
+        let ok = |body| Ok(ApiReply::new(200, body));
+        match route {
             ApiRoute::CreateInstallmentPlan => {
                 let (p, created) = self.create_installment_plan(m, &parse_body(&req.body)?)?;
                 Ok(ApiReply::new(
@@ -122,6 +132,7 @@ impl Ledger<'_> {
                 let wire = self.wire_installment_plan(m, &p)?;
                 ok(ApiBody::InstallmentPlan(Box::new(wire)))
             }
+            _ => Err(AppError::internal("not an installment plan operation")),
         }
     }
 
