@@ -149,22 +149,21 @@ impl Ledger<'_> {
                 // Refused as a whole (the transaction rolls back): nothing is run late.
                 return Err(admin_rules::too_much_due().into());
             }
-            self.set_business_time(m, next)?;
+            self.set_clock_from(m, next - before)?;
             self.run_due()?;
             at = next;
         }
-        self.set_business_time(m, after)?;
+        self.set_clock_from(m, by_ms)?;
         self.run_due()?;
         Ok(ClockMoved { business_time: to })
     }
 
-    /// Moves the test clock so that the merchant's business time is `at` now.
-    fn set_business_time(&self, m: &Merchant, at: i64) -> Result<()> {
-        let offset = at - self.real_now();
-        let _ = m;
+    /// Moves the test clock by `by_ms` from where it stood when the advance began (so the
+    /// offset is exact, whatever real time the walk took).
+    fn set_clock_from(&self, m: &Merchant, by_ms: i64) -> Result<()> {
         self.x(
             "UPDATE merchant SET clock_offset_ms = ?",
-            vec![offset.into()],
+            vec![(m.row.clock_offset_ms + by_ms).into()],
         )
     }
 
