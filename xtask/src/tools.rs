@@ -5,8 +5,9 @@
 //!   crate, wasm-pack (cargo install, from the crate registry);
 //! - Node 22, wrangler (with workerd), binaryen's wasm-opt and playwright-core from the committed
 //!   package-lock.json with `npm ci` into ./node_modules (git-ignored);
-//! - for tests, Debian's chromium and chromium-driver (apt, when running as root), and a Python
-//!   virtualenv in target/pyenv with the pinned packages of tests/requirements.txt (pip, PyPI).
+//! - for tests, Debian's chromium, chromium-driver, a CJK font, curl and openssl (apt, when
+//!   running as root), and a Python virtualenv in target/pyenv with the pinned packages of
+//!   tests/requirements.txt (pip, PyPI).
 
 use crate::proc::{cmd, output, run};
 use crate::{root, step, Result};
@@ -154,18 +155,22 @@ fn ensure_chromium() -> Result<()> {
     let have = |p: &str| Path::new(p).exists();
     // A CJK font, so screenshots of the Chinese pay page show glyphs (phones have one).
     let font = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc";
-    if have("/usr/bin/chromium") && have("/usr/bin/chromedriver") && have(font) {
+    // curl and openssl: the README's collection walk-through (docs/recipes/collection.sh) is
+    // run by a test as a reader would run it.
+    let recipe_tools = have("/usr/bin/curl") && have("/usr/bin/openssl");
+    if have("/usr/bin/chromium") && have("/usr/bin/chromedriver") && have(font) && recipe_tools {
         return Ok(());
     }
     let is_root = output(Command::new("id").arg("-u")).as_deref() == Some("0");
     if !is_root {
         return Err(
-            "the browser tests need Debian's Chromium and its driver; install them with \
-                    `sudo apt-get install -y chromium chromium-driver` and run again"
+            "the browser tests need Debian's Chromium and its driver, and the recipe tests curl \
+                    and openssl; install them with `sudo apt-get install -y chromium \
+                    chromium-driver fonts-wqy-zenhei curl openssl` and run again"
                 .into(),
         );
     }
-    step("installing Debian's chromium, chromium-driver and a CJK font with apt-get (a minute or two)");
+    step("installing Debian's chromium, chromium-driver, a CJK font, curl and openssl with apt-get (a minute or two)");
     run(Command::new("apt-get").args(["update", "-qq"]))?;
     run(Command::new("apt-get")
         .args([
@@ -175,6 +180,8 @@ fn ensure_chromium() -> Result<()> {
             "chromium",
             "chromium-driver",
             "fonts-wqy-zenhei",
+            "curl",
+            "openssl",
         ])
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
