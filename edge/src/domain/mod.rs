@@ -16,6 +16,7 @@ pub mod ip;
 pub mod keys;
 pub mod limits;
 pub mod merchant_rules;
+pub mod money_rules;
 pub mod order_rules;
 pub mod papay;
 pub mod payment;
