@@ -11,7 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startWorker, crashWorker, devVars } from './support/worker.mjs';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { startWorker, crashWorker, devVars, ROOT } from './support/worker.mjs';
+import { startReceiver } from './support/receiver.mjs';
 import { call, admin, newMerchant, advance, otn, pay } from './support/api.mjs';
 
 let w;
@@ -413,6 +416,35 @@ test('paused_and_resumed_before_a_period_starts_without_a_contract', async () =>
   await advance(w, m, 6 * DAY);
   const later = await getSub(w, m, r.json.subscription_id);
   assert.deepEqual(later.invoices.map((i) => [i.period_index, i.status]).reverse(), [[0, 'SUCCESS'], [1, 'CLOSED'], [2, 'NOTPAY']]);
+});
+
+test('subscription_events_reach_the_merchant_signed_and_in_order', async () => {
+  const rx = await startReceiver();
+  try {
+    const m = await newMerchant(w, { notify_url: rx.url });
+    const r = await subscribe(w, m, { trial_days: 4, price: { amount: 1200, interval: 'month' } });
+    await advance(w, m, 4 * DAY + HOUR);
+    const want = ['subscription.created', 'subscription.trial_will_end', 'subscription.renewal_upcoming', 'subscription.payment_failed', 'subscription.updated'];
+    const ds = await rx.waitFor((d) => want.every((t) => d.some((x) => x.event?.type === t)), 'the subscription events');
+    const mine = ds.filter((d) => d.event?.data?.subscription_id === r.json.subscription_id).map((d) => d.event.type);
+    assert.deepEqual(mine.slice(0, 5), want, 'delivered in the order they happened');
+    // Each verifies with the documented recipe and the merchant's webhook secret.
+    const dir = mkdtempSync(join(tmpdir(), 'paydesk-sub-recipe-'));
+    for (const d of ds.slice(0, 5)) {
+      const file = join(dir, 'delivery.json');
+      writeFileSync(file, JSON.stringify({ secret: m.webhook_secret, signature: d.headers['paydesk-signature'], body: d.body }));
+      const out = execFileSync(process.execPath, [join(ROOT, 'docs/recipes/verify_webhook.mjs'), file], { encoding: 'utf8' }).trim();
+      assert.equal(out, `${d.event.id} ${d.event.type}`);
+    }
+    const reminder = ds.find((d) => d.event.type === 'subscription.renewal_upcoming').event.data;
+    assert.equal(reminder.amount.total, 1200);
+    assert.match(reminder.checkout_url, /\/pay\//);
+    const failed = ds.find((d) => d.event.type === 'subscription.payment_failed').event.data;
+    assert.deepEqual([failed.attempt, failed.code, failed.status], [1, 'NOT_PAID', 'past_due']);
+    assert.match(failed.next_step, /checkout_url/);
+  } finally {
+    await rx.close();
+  }
 });
 
 test('usage_counts_once_per_key_and_a_report_racing_the_close_lands_in_one_period', async () => {
