@@ -263,6 +263,8 @@ mod tests {
             time_expire: "2026-11-28T11:22:40Z".into(),
             methods: vec![],
             installment: None,
+            release_days: 7,
+            auto_refund_hours: None,
         }
     }
 

@@ -352,6 +352,15 @@ pub struct Order {
     pub period_index: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_ref: Option<String>,
+    /// For a paid order: `held` (until it is fulfilled or `held_until`) or `released`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funds: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_until: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fulfilled_at: Option<String>,
     /// For a part of an installment plan: the plan, and which part (0 is the first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_no: Option<String>,

@@ -38,6 +38,34 @@ pub struct CheckoutView {
     /// For a part of an installment plan: which part of how many, and what is left after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub installment: Option<crate::installment::PartOfPlan>,
+    /// What the merchant's settings do with the money (the pay page's promise is made from
+    /// these and nothing else): held until delivery or this many days...
+    #[serde(default = "default_release_days")]
+    pub release_days: u32,
+    /// ...and refunded in full by itself when not delivered within this many hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_refund_hours: Option<u32>,
+}
+
+fn default_release_days() -> u32 {
+    7
+}
+
+impl CheckoutView {
+    pub fn escrow(&self) -> EscrowTerms {
+        EscrowTerms {
+            release_days: self.release_days,
+            auto_refund_hours: self.auto_refund_hours,
+        }
+    }
+}
+
+/// How long a paid order's money is held, and whether it is refunded by itself when the
+/// order is not fulfilled in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EscrowTerms {
+    pub release_days: u32,
+    pub auto_refund_hours: Option<u32>,
 }
 
 /// What the pay page inlines for the widget: the view, the token it was opened with, and, when
@@ -127,6 +155,8 @@ mod tests {
             time_expire: "2026-11-28T11:22:40Z".into(),
             methods: vec![PayMethod::Balance, PayMethod::CreditCard],
             installment: None,
+            release_days: 7,
+            auto_refund_hours: None,
         };
         let json = serde_json::to_value(&v).unwrap();
         assert_eq!(json["amount"]["total"], 1234);

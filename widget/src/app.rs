@@ -126,7 +126,7 @@ fn pay_form(state: &UseReducerHandle<State>, token: &str, pay: &UsePaySubmission
                       disabled={busy} {lang} error={state.field_error}
                       on_number={dm(Action::EditCardNumber)} on_expiry={dm(Action::EditExpiry)}
                       on_cvc={dm(Action::EditCvc)} on_wallet={dm(Action::SelectWallet)} />
-            <Guarantee custom={v.merchant.guarantee_text.clone()} {lang} />
+            <Guarantee custom={v.merchant.guarantee_text.clone()} escrow={v.escrow()} {lang} />
             <button type="submit" class="pd-button pd-pay" data-testid="pay"
                     disabled={!state.can_pay()} aria-busy={busy.to_string()}>
                 if busy {

@@ -109,8 +109,6 @@ texts! {
     Pay => "确认付款", "Pay";
     Paying => "正在付款…", "Paying…";
     Confirming => "银行处理中，请稍候…", "Your bank is confirming the payment…";
-    Guarantee => "资金由平台托管，商家发货后才结算；如不满意，可随时申请退款。",
-        "Your money is held by the platform until the merchant delivers. Not satisfied? Ask for a refund anytime.";
     PaidTitle => "付款成功", "Payment successful";
     ReturnToMerchant => "返回商家", "Return to merchant";
     RefreshStatus => "刷新状态", "Refresh status";

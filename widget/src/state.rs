@@ -480,6 +480,8 @@ pub(crate) mod tests {
             time_expire: "2026-11-27T11:32:40Z".into(), // NOW + 10 min
             methods: vec![PayMethod::Balance, PayMethod::CreditCard],
             installment: None,
+            release_days: 7,
+            auto_refund_hours: None,
         }
     }
 

@@ -32,6 +32,8 @@ fn view(name: &str, status: OrderStatus) -> CheckoutView {
         time_expire: "2026-11-27T11:32:40Z".into(),
         methods: vec![PayMethod::CreditCard, PayMethod::Balance],
         installment: None,
+        release_days: 7,
+        auto_refund_hours: None,
     }
 }
 

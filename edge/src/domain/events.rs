@@ -16,6 +16,9 @@ pub enum EventKind {
     OrderClosed,
     #[serde(rename = "order.reminder")]
     OrderReminder,
+    /// A paid order's held money is released to the merchant (fulfilled, or its days passed).
+    #[serde(rename = "order.released")]
+    OrderReleased,
     #[serde(rename = "refund.approval_required")]
     RefundApprovalRequired,
     #[serde(rename = "refund.succeeded")]
@@ -65,12 +68,13 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 22] = [
+    pub const ALL: [EventKind; 23] = [
         EventKind::OrderApprovalRequired,
         EventKind::OrderPaid,
         EventKind::OrderFailed,
         EventKind::OrderClosed,
         EventKind::OrderReminder,
+        EventKind::OrderReleased,
         EventKind::RefundApprovalRequired,
         EventKind::RefundSucceeded,
         EventKind::RefundFailed,
@@ -97,6 +101,7 @@ impl EventKind {
             EventKind::OrderFailed => "order.failed",
             EventKind::OrderClosed => "order.closed",
             EventKind::OrderReminder => "order.reminder",
+            EventKind::OrderReleased => "order.released",
             EventKind::RefundApprovalRequired => "refund.approval_required",
             EventKind::RefundSucceeded => "refund.succeeded",
             EventKind::RefundFailed => "refund.failed",

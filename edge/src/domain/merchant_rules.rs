@@ -47,6 +47,12 @@ pub struct NewMerchant {
     /// Items (of `items`) whose purchase entitles the payer for this many days (1-3650).
     #[serde(default)]
     pub validity_days: BTreeMap<String, u32>,
+    /// Days a paid order's money is held unless fulfilled first (default 7).
+    #[serde(default)]
+    pub release_days: Option<u32>,
+    /// Not fulfilled within this many hours of payment: refunded in full by itself.
+    #[serde(default)]
+    pub auto_refund_hours: Option<u32>,
 }
 
 fn yes() -> bool {
@@ -192,6 +198,11 @@ pub fn validate(m: &NewMerchant, dev: bool) -> Result<(), Refusal> {
     if let Some(d) = &m.dunning {
         d.validate()?;
     }
+    super::escrow_rules::check_settings(
+        m.release_days
+            .unwrap_or(super::escrow_rules::DEFAULT_RELEASE_DAYS),
+        m.auto_refund_hours,
+    )?;
     let known = |id: &String| m.items.contains_key(id);
     if m.validity_days
         .iter()

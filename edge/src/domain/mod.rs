@@ -9,6 +9,7 @@ pub mod card;
 pub mod contract_rules;
 pub mod cursor;
 pub mod delivery;
+pub mod escrow_rules;
 pub mod events;
 pub mod ids;
 pub mod installment_rules;

@@ -47,6 +47,7 @@ impl Ledger<'_> {
                 self.close_by_merchant(m, id)?;
                 Ok(ApiReply::new(204, ApiBody::Nothing))
             }
+            ApiRoute::FulfilOrder(id) => ok(ApiBody::Order(Box::new(self.fulfil(m, id)?))),
             ApiRoute::CreateRefund => {
                 let ask: CreateRefund = parse_body(&req.body)?;
                 let (r, created) = self.create_refund(m, &ask, None)?;

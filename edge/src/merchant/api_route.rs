@@ -9,6 +9,7 @@ pub enum ApiRoute {
     CreateOrder,
     QueryOrder(String),
     CloseOrder(String),
+    FulfilOrder(String),
     CreateRefund,
     QueryRefund(String),
     VerifyAudit,
@@ -60,6 +61,9 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         ["v1", "orders", id] if !id.is_empty() => ("GET", ApiRoute::QueryOrder(decode(id)?)),
         ["v1", "orders", id, "close"] if !id.is_empty() => {
             ("POST", ApiRoute::CloseOrder(decode(id)?))
+        }
+        ["v1", "orders", id, "fulfil"] if !id.is_empty() => {
+            ("POST", ApiRoute::FulfilOrder(decode(id)?))
         }
         ["v1", "refunds"] => ("POST", ApiRoute::CreateRefund),
         ["v1", "refunds", id] if !id.is_empty() => ("GET", ApiRoute::QueryRefund(decode(id)?)),

@@ -39,6 +39,7 @@ impl Ledger<'_> {
                 self.process_due(&m, o, now)?;
             }
         }
+        self.run_due_escrow(&m, now)?;
         self.x(
             "DELETE FROM rate_events WHERE at_ms <= ?",
             vec![(now - limits::MINUTE_MS).into()],
@@ -151,7 +152,8 @@ impl Ledger<'_> {
         )?;
         let next = earliest(due.and_then(|d| d.at), self.next_contract_due()?);
         let next = earliest(next, self.next_subscription_due()?);
-        Ok(earliest(next, self.next_installment_due()?))
+        let next = earliest(next, self.next_installment_due()?);
+        Ok(earliest(next, self.next_escrow_due()?))
     }
 }
 

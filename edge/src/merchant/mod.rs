@@ -12,8 +12,9 @@
 //!   `admin`, `contracts` (plans, contracts, their page), `deductions` (charging them),
 //!   `papay` (the contract family of the v2 dialect), `subscriptions` (create, read, cancel,
 //!   pause), `renewals` (collection on their schedule, dunning), `usage` (metered reports)
-//!   `installments` (plans of parts, their schedule, default and completion) and `entitlements`
-//!   (validity periods bought with items).
+//!   `installments` (plans of parts, their schedule, default and completion), `entitlements`
+//!   (validity periods bought with items) and `escrow` (held money, fulfilment, release,
+//!   automatic refunds).
 
 pub mod api_route;
 pub mod protocol;
@@ -37,6 +38,8 @@ mod deadlines;
 mod deductions;
 #[cfg(target_arch = "wasm32")]
 mod entitlements;
+#[cfg(target_arch = "wasm32")]
+mod escrow;
 #[cfg(target_arch = "wasm32")]
 mod installments;
 #[cfg(target_arch = "wasm32")]

@@ -38,6 +38,8 @@ impl Ledger<'_> {
                 time_expire: format_rfc3339(o.time_expire_ms),
                 methods: o.methods(),
                 installment: self.part_of_plan(&o)?,
+                release_days: m.config.release_days,
+                auto_refund_hours: m.config.auto_refund_hours,
             },
             sandbox: m.sandbox(),
             allowed_origins: m.config.allowed_origins.clone(),
@@ -192,9 +194,20 @@ impl Ledger<'_> {
     /// USERPAYING → SUCCESS: the money moved.
     pub fn settle_paid(&self, m: &Merchant, o: &OrderRow, now: i64, actor: &str) -> Result<()> {
         self.apply(o, Event::PaySucceeded, now, actor)?;
+        let (held_until, auto_refund_at) = crate::domain::escrow_rules::schedule(
+            now,
+            m.config.release_days,
+            m.config.auto_refund_hours,
+        );
         self.x(
-            "UPDATE orders SET paid_at_ms = ?, pending_until_ms = NULL WHERE out_trade_no = ?",
-            vec![now.into(), o.out_trade_no.as_str().into()],
+            "UPDATE orders SET paid_at_ms = ?, pending_until_ms = NULL, held_until_ms = ?,
+             auto_refund_at_ms = ? WHERE out_trade_no = ?",
+            vec![
+                now.into(),
+                held_until.into(),
+                auto_refund_at.into(),
+                o.out_trade_no.as_str().into(),
+            ],
         )?;
         let extra = serde_json::json!({"out_trade_no": o.out_trade_no, "status": "SUCCESS", "amount": o.amount()?});
         self.order_event(m, now, EventKind::OrderPaid, &o.out_trade_no, extra)?;

@@ -60,6 +60,16 @@ pub struct MerchantConfig {
     /// Items whose purchase entitles the payer for this many days: `item_id` → days.
     #[serde(default)]
     pub validity_days: BTreeMap<String, u32>,
+    /// A paid order's money is held until it is fulfilled or this many days pass.
+    #[serde(default = "default_release_days")]
+    pub release_days: u32,
+    /// Paid orders not fulfilled within this many hours are refunded in full by themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_refund_hours: Option<u32>,
+}
+
+fn default_release_days() -> u32 {
+    crate::domain::escrow_rules::DEFAULT_RELEASE_DAYS
 }
 
 fn default_offset() -> i32 {
@@ -86,6 +96,8 @@ impl Default for MerchantConfig {
             refund_approval_above: None,
             dunning: Dunning::default(),
             validity_days: BTreeMap::new(),
+            release_days: default_release_days(),
+            auto_refund_hours: None,
         }
     }
 }

@@ -317,6 +317,17 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         "ALTER TABLE entitlement_grants ADD COLUMN from_ms INTEGER;
     ALTER TABLE entitlement_grants ADD COLUMN until_ms INTEGER;",
     ),
+    (
+        10,
+        // Escrow: until when a paid order's money is held, when it was released or fulfilled,
+        // and its automatic refund (when the merchant has one), done at most once.
+        "ALTER TABLE orders ADD COLUMN held_until_ms INTEGER;
+    ALTER TABLE orders ADD COLUMN released_at_ms INTEGER;
+    ALTER TABLE orders ADD COLUMN fulfilled_at_ms INTEGER;
+    ALTER TABLE orders ADD COLUMN auto_refund_at_ms INTEGER;
+    ALTER TABLE orders ADD COLUMN auto_refunded INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX IF NOT EXISTS orders_held ON orders (released_at_ms, held_until_ms);",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

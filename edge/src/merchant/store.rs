@@ -155,6 +155,12 @@ pub struct OrderRow {
     pub plan_no: Option<String>,
     pub part_index: Option<i64>,
     pub payer_ref: Option<String>,
+    /// Escrow of a paid order (`merchant/escrow.rs`).
+    pub held_until_ms: Option<i64>,
+    pub released_at_ms: Option<i64>,
+    pub fulfilled_at_ms: Option<i64>,
+    pub auto_refund_at_ms: Option<i64>,
+    pub auto_refunded: i64,
 }
 
 pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_total, currency, \
@@ -162,7 +168,7 @@ pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_to
     created_at_ms, time_expire_ms, paid_at_ms, method, card_last4, refunded_total, opened, \
     fingerprint, pay_attempts, pending_until_ms, approval_id, v2_json, contract_code, charge_at_ms, \
     subscription_id, period_index, usage_amount, plan_no, part_index, \
-    payer_ref";
+    payer_ref, held_until_ms, released_at_ms, fulfilled_at_ms, auto_refund_at_ms, auto_refunded";
 
 impl OrderRow {
     pub fn amount(&self) -> Result<Money> {
@@ -688,6 +694,20 @@ impl<'a> Ledger<'a> {
             subscription_id: o.subscription_id.clone(),
             period_index: o.period_index.map(|n| n as u32),
             payer_ref: o.payer_ref.clone(),
+            funds: o.held_until_ms.map(|_| {
+                if o.released_at_ms.is_some() {
+                    "released"
+                } else {
+                    "held"
+                }
+                .to_owned()
+            }),
+            held_until: o
+                .held_until_ms
+                .filter(|_| o.released_at_ms.is_none())
+                .map(format_rfc3339),
+            released_at: o.released_at_ms.map(format_rfc3339),
+            fulfilled_at: o.fulfilled_at_ms.map(format_rfc3339),
             plan_no: o.plan_no.clone(),
             part_index: o.part_index.map(|n| n as u32),
         })

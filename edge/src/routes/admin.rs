@@ -117,6 +117,8 @@ pub async fn create_merchant(
             refund_approval_above: m.refund_approval_above,
             dunning: m.dunning.unwrap_or_default(),
             validity_days: m.validity_days,
+            release_days: m.release_days.unwrap_or(defaults.release_days),
+            auto_refund_hours: m.auto_refund_hours,
         },
         api_key: api_key.clone(),
         webhook_secret: webhook_secret.clone(),

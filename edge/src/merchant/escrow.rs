@@ -1,0 +1,135 @@
+//! Escrow (资金托管): a paid order's money is held until the merchant fulfils the order
+//! (`POST /v1/orders/{no}/fulfil`) or the merchant's `release_days` pass on its clock; a merchant
+//! with `auto_refund_hours` has orders not fulfilled in time refunded in full, once, from the
+//! held money. Every release is an `order.released` event and an audit entry; an automatic
+//! refund is an ordinary refund (its event, its audit entry). Decisions: `domain::escrow_rules`.
+
+use super::store::{Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
+use crate::domain::escrow_rules::{self as rules, Due};
+use crate::domain::events::EventKind;
+use crate::error::AppError;
+use paydesk_shared::api::{ErrorCode, Order};
+use paydesk_shared::OrderStatus;
+use serde::Deserialize;
+
+impl Ledger<'_> {
+    /// `POST /v1/orders/{no}/fulfil`: the merchant delivered; the held money is released now.
+    /// Fulfilling again answers the order as it is.
+    pub fn fulfil(&self, m: &Merchant, out_trade_no: &str) -> Result<Order> {
+        let o = self.current_order(m, out_trade_no)?;
+        if !matches!(o.status, OrderStatus::Success | OrderStatus::Refund) {
+            return Err(AppError::code(
+                ErrorCode::OrderNotPaid,
+                "only a paid order can be fulfilled",
+            ));
+        }
+        let now = self.now(m);
+        if o.fulfilled_at_ms.is_none() {
+            self.x(
+                "UPDATE orders SET fulfilled_at_ms = ? WHERE out_trade_no = ?",
+                vec![now.into(), out_trade_no.into()],
+            )?;
+            self.audit(
+                now,
+                "merchant_api",
+                "order.fulfil",
+                out_trade_no,
+                "",
+                "fulfilled",
+            )?;
+        }
+        let o = self.order_or_fail(out_trade_no)?;
+        if o.held_until_ms.is_some() && o.released_at_ms.is_none() {
+            self.release(m, &o, now, "merchant_api")?;
+        }
+        self.wire_order(&self.order_or_fail(out_trade_no)?, m)
+    }
+
+    /// Held money that fell due: automatic refunds first, then releases.
+    pub fn run_due_escrow(&self, m: &Merchant, now: i64) -> Result<()> {
+        let due: Vec<OrderRow> = self.q(
+            &format!(
+                "SELECT {ORDER_COLUMNS} FROM orders
+                 WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL
+                   AND (held_until_ms <= ? OR (auto_refund_at_ms <= ? AND auto_refunded = 0
+                        AND fulfilled_at_ms IS NULL))
+                 ORDER BY MIN(held_until_ms, COALESCE(auto_refund_at_ms, held_until_ms)), out_trade_no"
+            ),
+            vec![now.into(), now.into()],
+        )?;
+        for o in due {
+            self.escrow_due(m, &o, now)?;
+        }
+        Ok(())
+    }
+
+    fn escrow_due(&self, m: &Merchant, o: &OrderRow, now: i64) -> Result<()> {
+        let Some(held_until) = o.held_until_ms else {
+            return Ok(());
+        };
+        let fulfilled = o.fulfilled_at_ms.is_some();
+        let auto_refunded = o.auto_refunded != 0;
+        match rules::due(
+            held_until,
+            o.auto_refund_at_ms,
+            fulfilled,
+            auto_refunded,
+            now,
+        ) {
+            Some(Due::AutoRefund) => {
+                // Marked first: whatever the refund rules answer, it is tried once.
+                self.x(
+                    "UPDATE orders SET auto_refunded = 1 WHERE out_trade_no = ?",
+                    vec![o.out_trade_no.as_str().into()],
+                )?;
+                let why = "not fulfilled in time: refunded automatically";
+                self.refund_rest(m, o, why)?;
+                let o = self.order_or_fail(&o.out_trade_no)?;
+                // Anything left (a refund held for approval) is released at its time.
+                self.escrow_due(m, &o, now)
+            }
+            Some(Due::Release) => self.release(m, o, now, "system:escrow"),
+            None => Ok(()),
+        }
+    }
+
+    /// The held money goes to the merchant: what was paid less what was refunded.
+    fn release(&self, m: &Merchant, o: &OrderRow, now: i64, actor: &str) -> Result<()> {
+        self.x(
+            "UPDATE orders SET released_at_ms = ? WHERE out_trade_no = ? AND released_at_ms IS NULL",
+            vec![now.into(), o.out_trade_no.as_str().into()],
+        )?;
+        let amount = (o.amount_total - o.refunded_total).max(0);
+        let otn = o.out_trade_no.as_str();
+        self.audit(
+            now,
+            actor,
+            "order.release",
+            otn,
+            "held",
+            &amount.to_string(),
+        )?;
+        let extra = serde_json::json!({"released_amount": amount});
+        self.order_event(m, now, EventKind::OrderReleased, otn, extra)
+    }
+
+    /// The earliest business time held money falls due.
+    pub fn next_escrow_due(&self) -> Result<Option<i64>> {
+        #[derive(Deserialize)]
+        struct Due {
+            at: Option<i64>,
+        }
+        let due: Option<Due> = self.first(
+            "SELECT MIN(t) AS at FROM (
+                SELECT MIN(held_until_ms) AS t FROM orders
+                 WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL
+                UNION ALL
+                SELECT MIN(auto_refund_at_ms) AS t FROM orders
+                 WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL
+                   AND auto_refunded = 0 AND fulfilled_at_ms IS NULL
+             )",
+            vec![],
+        )?;
+        Ok(due.and_then(|d| d.at))
+    }
+}

@@ -1,0 +1,115 @@
+// Escrow through the real worker on the test clock (docs/openapi.json, /v1/orders/{no}/fulfil):
+// a paid order's money is held until the merchant fulfils it or its release_days pass; a
+// merchant's automatic refund returns it in full, once, when the order is not fulfilled in time;
+// a fulfilment racing that refund never lets the same money be both refunded and released; the
+// pay page promises exactly what the settings do.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker } from './support/worker.mjs';
+import { call, newMerchant, createOrder, pay, advance, otn, CARD } from './support/api.mjs';
+
+let w;
+before(async () => { w = await startWorker(); });
+after(async () => { await w?.stop(); });
+
+const DAY = 86_400;
+const HOUR = 3_600;
+const get = async (m, o) => (await call(w, m, 'GET', `/v1/orders/${o.out_trade_no}`)).json;
+async function paid(m, total = 1000) {
+  const o = await createOrder(w, m, { amount: { total, currency: 'CNY' } });
+  assert.equal((await pay(w, o, CARD('4242 4242 4242 4242'))).json.status, 'SUCCESS');
+  return get(m, o);
+}
+const released = async (m, o) => (await call(w, m, 'GET', `/v1/notifications?out_trade_no=${o.out_trade_no}&type=order.released`)).json.notifications;
+
+test('money_is_held_until_fulfilled_or_its_days_pass', async () => {
+  const m = await newMerchant(w, { release_days: 3 });
+  const a = await paid(m);
+  assert.equal(a.funds, 'held');
+  assert.equal(Date.parse(a.held_until) - Date.parse(a.paid_at), 3 * DAY * 1000);
+  const f = await call(w, m, 'POST', `/v1/orders/${a.out_trade_no}/fulfil`);
+  assert.equal(f.status, 200, f.text);
+  assert.deepEqual([f.json.funds, f.json.released_at, f.json.fulfilled_at !== undefined], ['released', f.json.fulfilled_at, true]);
+  const again = await call(w, m, 'POST', `/v1/orders/${a.out_trade_no}/fulfil`);
+  assert.deepEqual(again.json, f.json, 'fulfilling again changes nothing');
+  assert.equal((await released(m, a)).length, 1);
+  // Another order is not fulfilled: released after three days of the merchant's clock, with
+  // what is left after a refund made while it was held.
+  const b = await paid(m, 5000);
+  assert.equal((await call(w, m, 'POST', '/v1/refunds', { out_trade_no: b.out_trade_no, out_refund_no: otn('R'), amount: 1200 })).status, 201);
+  await advance(w, m, 3 * DAY - 60);
+  assert.equal((await get(m, b)).funds, 'held');
+  await advance(w, m, 120);
+  const rb = await get(m, b);
+  assert.equal(rb.funds, 'released');
+  const ev = await released(m, b);
+  assert.equal(ev.length, 1);
+  const data = JSON.parse((await call(w, m, 'GET', `/v1/notifications/${ev[0].id}`)).json.body).data;
+  assert.equal(data.released_amount, 3800);
+  // Only a paid order can be fulfilled.
+  const unpaid = await createOrder(w, m);
+  const refused = await call(w, m, 'POST', `/v1/orders/${unpaid.out_trade_no}/fulfil`);
+  assert.deepEqual([refused.status, refused.json.code], [409, 'ORDER_NOT_PAID']);
+});
+
+test('not_fulfilled_in_time_is_refunded_in_full_once_and_a_fulfilled_order_never_is', async () => {
+  const m = await newMerchant(w, { release_days: 7, auto_refund_hours: 48 });
+  const late = await paid(m, 2000);
+  const partly = await paid(m, 3000);
+  assert.equal((await call(w, m, 'POST', '/v1/refunds', { out_trade_no: partly.out_trade_no, out_refund_no: otn('R'), amount: 500 })).status, 201);
+  const done = await paid(m, 4000);
+  assert.equal((await call(w, m, 'POST', `/v1/orders/${done.out_trade_no}/fulfil`)).status, 200);
+  await advance(w, m, 47 * HOUR);
+  assert.equal((await get(m, late)).refunded_total, 0);
+  await advance(w, m, HOUR + 60);
+  const l = await get(m, late);
+  assert.deepEqual([l.status, l.refunded_total], ['REFUND', 2000]);
+  const p = await get(m, partly);
+  assert.equal(p.refunded_total, 3000, 'the rest of a partly refunded order');
+  assert.equal((await get(m, done)).refunded_total, 0);
+  // Never twice, and nothing is released of what was refunded.
+  await advance(w, m, 10 * DAY);
+  assert.equal((await get(m, late)).refunded_total, 2000);
+  const refunds = (await call(w, m, 'GET', `/v1/notifications?out_trade_no=${late.out_trade_no}&type=refund.succeeded`)).json.notifications;
+  assert.equal(refunds.length, 1);
+  const ev = await released(m, late);
+  const data = JSON.parse((await call(w, m, 'GET', `/v1/notifications/${ev[0].id}`)).json.body).data;
+  assert.equal(data.released_amount, 0);
+  const audit = await call(w, m, 'GET', '/v1/audit/verify');
+  assert.equal(audit.json.intact, true);
+});
+
+test('a_fulfilment_racing_the_automatic_refund_never_pays_out_the_same_money_twice', async () => {
+  const m = await newMerchant(w, { release_days: 2, auto_refund_hours: 24, rate_limits: { create: 1000, query: 1000, refund: 50 } });
+  const orders = [];
+  for (let i = 0; i < 8; i++) orders.push(await paid(m, 1000 + i));
+  await advance(w, m, 24 * HOUR - 1);
+  // The clock crosses the refund time while the merchant fulfils every order.
+  await Promise.all([advance(w, m, 2), ...orders.map((o) => call(w, m, 'POST', `/v1/orders/${o.out_trade_no}/fulfil`))]);
+  await advance(w, m, 3 * DAY);
+  for (const o of orders) {
+    const now = await get(m, o);
+    assert.equal(now.funds, 'released');
+    const ev = await released(m, o);
+    assert.equal(ev.length, 1);
+    const out = JSON.parse((await call(w, m, 'GET', `/v1/notifications/${ev[0].id}`)).json.body).data.released_amount;
+    assert.equal(out + now.refunded_total, now.amount.total, `${o.out_trade_no}: refunded or released, never both`);
+    assert.ok([0, now.amount.total].includes(now.refunded_total));
+  }
+});
+
+test('the_pay_page_promises_what_the_settings_do', async () => {
+  const plain = await newMerchant(w, { release_days: 5 });
+  const o = await createOrder(w, plain);
+  const view = await (await fetch(o.checkout_url.replace('/pay/', '/api/checkout/'))).json();
+  assert.deepEqual([view.release_days, view.auto_refund_hours], [5, undefined]);
+  const zh = await (await fetch(`${o.checkout_url}?lang=zh`)).text();
+  assert.match(zh, /资金由平台托管，商家确认发货或付款 5 天后才转给商家；如不满意，可向商家申请退款。/);
+  const auto = await newMerchant(w, { release_days: 7, auto_refund_hours: 72 });
+  const o2 = await createOrder(w, auto);
+  const en = await (await fetch(`${o2.checkout_url}?lang=en`)).text();
+  assert.match(en, /held by the platform until the merchant confirms delivery, for at most 7 days\. Not delivered within 72 hours\? It is refunded in full by itself\./);
+  const bad = await newMerchant(w, { release_days: 2, auto_refund_hours: 49 }).catch((e) => e);
+  assert.match(String(bad), /auto_refund_hours/);
+});
