@@ -130,7 +130,7 @@ impl Ledger<'_> {
             )),
             ApiRoute::QueryInstallmentPlan(no) => {
                 let p = self.current_installment_plan(m, no)?;
-                let wire = self.wire_installment_plan(m, &p)?;
+                let wire = self.wire_installment_plan(&p)?;
                 ok(ApiBody::InstallmentPlan(Box::new(wire)))
             }
             _ => Err(AppError::internal("not an installment plan operation")),

@@ -80,7 +80,7 @@ impl Ledger<'_> {
                 .at("plan_no")
                 .into());
             }
-            return Ok((self.wire_installment_plan(m, &existing)?, false));
+            return Ok((self.wire_installment_plan(&existing)?, false));
         }
         crate::domain::limits::may_collect(m.tier())?;
         if m.is_dormant(now) {
@@ -108,9 +108,9 @@ impl Ledger<'_> {
         )?;
         let p = self.installment_plan_known(no)?;
         self.open_part(m, &p, now)?;
-        self.reschedule_plan(m, no)?;
+        self.reschedule_plan(no)?;
         let p = self.installment_plan_known(no)?;
-        Ok((self.wire_installment_plan(m, &p)?, true))
+        Ok((self.wire_installment_plan(&p)?, true))
     }
 
     fn insert_installment_plan(
@@ -177,7 +177,7 @@ impl Ledger<'_> {
     /// `GET /v1/installment_plans/{plan_no}`: whatever fell due done first.
     pub fn current_installment_plan(&self, m: &Merchant, no: &str) -> Result<PlanRow> {
         self.installment_plan_known(no)?;
-        self.reschedule_plan(m, no)?;
+        self.reschedule_plan(no)?;
         self.run_due_installments(m, self.now(m))?;
         self.installment_plan_known(no)
     }
@@ -212,7 +212,7 @@ impl Ledger<'_> {
         })
     }
 
-    pub fn reschedule_plan(&self, _m: &Merchant, no: &str) -> Result<()> {
+    pub fn reschedule_plan(&self, no: &str) -> Result<()> {
         let p = self.installment_plan_known(no)?;
         let next = rules::next_step(&self.plan_facts(&p)?).map(|(at, _)| at);
         self.x(
@@ -263,7 +263,7 @@ impl Ledger<'_> {
                 )?;
                 continue;
             }
-            self.reschedule_plan(m, &p.plan_no)?;
+            self.reschedule_plan(&p.plan_no)?;
             let after = self.installment_plan_known(&p.plan_no)?;
             let again = rules::next_step(&self.plan_facts(&after)?);
             if after.next_due_ms.is_some_and(|t| t <= at) && again == step {
@@ -445,7 +445,7 @@ impl Ledger<'_> {
             "UPDATE installment_plans SET next_part = ? WHERE plan_no = ?",
             vec![next.into(), no.as_str().into()],
         )?;
-        self.reschedule_plan(m, no)
+        self.reschedule_plan(no)
     }
 
     /// Called by the payment as a deduction of a part fails: the second reminder, with the
@@ -462,7 +462,7 @@ impl Ledger<'_> {
             return Ok(());
         };
         if !by_contract {
-            return self.reschedule_plan(m, no);
+            return self.reschedule_plan(no);
         }
         let p = self.installment_plan_known(no)?;
         let wire = self.wire_order(&self.order_or_fail(&o.out_trade_no)?, m)?;
@@ -476,7 +476,7 @@ impl Ledger<'_> {
             "next_step": "the payer pays the part through checkout_url before pay_by, or the plan defaults",
         });
         self.plan_event(m, now, EventKind::InstallmentPaymentFailed, &p, extra)?;
-        self.reschedule_plan(m, no)
+        self.reschedule_plan(no)
     }
 
     /// What a part's pay page says: which part of how many, and what is left after it.
@@ -502,7 +502,7 @@ impl Ledger<'_> {
         p: &PlanRow,
         extra: serde_json::Value,
     ) -> Result<()> {
-        let mut data = serde_json::to_value(self.wire_installment_plan(m, p)?)?;
+        let mut data = serde_json::to_value(self.wire_installment_plan(p)?)?;
         if let (Some(d), serde_json::Value::Object(x)) = (data.as_object_mut(), extra) {
             for (k, v) in x {
                 d.insert(k, v);
@@ -522,8 +522,7 @@ impl Ledger<'_> {
         )
     }
 
-    pub fn wire_installment_plan(&self, m: &Merchant, p: &PlanRow) -> Result<InstallmentPlan> {
-        let _ = m;
+    pub fn wire_installment_plan(&self, p: &PlanRow) -> Result<InstallmentPlan> {
         let parts = self.parts_of(&p.plan_no)?;
         let mut wire = Vec::with_capacity(parts.len());
         let (mut total, mut paid) = (0u64, 0u64);

@@ -429,7 +429,7 @@ impl Ledger<'_> {
             self.reschedule(m, id)?;
         }
         if let Some(no) = &o.plan_no {
-            self.reschedule_plan(m, no)?;
+            self.reschedule_plan(no)?;
         }
         Ok(())
     }
