@@ -361,6 +361,11 @@ pub struct Order {
     pub released_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fulfilled_at: Option<String>,
+    /// For a paid order: the platform's fee (fen), and what refunds gave back of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee_refunded: Option<u64>,
     /// For a part of an installment plan: the plan, and which part (0 is the first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_no: Option<String>,

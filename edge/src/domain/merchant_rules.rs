@@ -53,6 +53,9 @@ pub struct NewMerchant {
     /// Not fulfilled within this many hours of payment: refunded in full by itself.
     #[serde(default)]
     pub auto_refund_hours: Option<u32>,
+    /// `education`, `retail` (default) or `services`: the fee rate follows it.
+    #[serde(default)]
+    pub industry: super::money_rules::Industry,
 }
 
 fn yes() -> bool {

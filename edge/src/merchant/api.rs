@@ -110,7 +110,8 @@ impl Ledger<'_> {
             | ApiRoute::ReportUsage(_) => self.answer_subscriptions(m, route, req),
             ApiRoute::CreateInstallmentPlan
             | ApiRoute::QueryInstallmentPlan(_)
-            | ApiRoute::ListEntitlements => self.answer_plans(m, route, req),
+            | ApiRoute::ListEntitlements
+            | ApiRoute::FeeReport => self.answer_plans(m, route, req),
         }
     }
 
@@ -125,6 +126,9 @@ impl Ledger<'_> {
                     ApiBody::InstallmentPlan(Box::new(p)),
                 ))
             }
+            ApiRoute::FeeReport => ok(ApiBody::FeeReport(Box::new(
+                self.fee_report(m, &req.query)?,
+            ))),
             ApiRoute::ListEntitlements => ok(ApiBody::Entitlements(
                 self.list_entitlements(m, &req.query)?,
             )),

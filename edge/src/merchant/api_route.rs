@@ -32,6 +32,7 @@ pub enum ApiRoute {
     CreateInstallmentPlan,
     QueryInstallmentPlan(String),
     ListEntitlements,
+    FeeReport,
 }
 
 impl ApiRoute {
@@ -88,6 +89,7 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         }
         ["v1", "installment_plans"] => ("POST", ApiRoute::CreateInstallmentPlan),
         ["v1", "entitlements"] => ("GET", ApiRoute::ListEntitlements),
+        ["v1", "reports", "fees"] => ("GET", ApiRoute::FeeReport),
         ["v1", "installment_plans", id] if !id.is_empty() => {
             ("GET", ApiRoute::QueryInstallmentPlan(decode(id)?))
         }

@@ -13,8 +13,8 @@
 //!   `papay` (the contract family of the v2 dialect), `subscriptions` (create, read, cancel,
 //!   pause), `renewals` (collection on their schedule, dunning), `usage` (metered reports)
 //!   `installments` (plans of parts, their schedule, default and completion), `entitlements`
-//!   (validity periods bought with items) and `escrow` (held money, fulfilment, release,
-//!   automatic refunds).
+//!   (validity periods bought with items), `escrow` (held money, fulfilment, release,
+//!   automatic refunds) and `fees` (booked on payment, given back on refunds, the report).
 
 pub mod api_route;
 pub mod protocol;
@@ -40,6 +40,8 @@ mod deductions;
 mod entitlements;
 #[cfg(target_arch = "wasm32")]
 mod escrow;
+#[cfg(target_arch = "wasm32")]
+mod fees;
 #[cfg(target_arch = "wasm32")]
 mod installments;
 #[cfg(target_arch = "wasm32")]

@@ -194,6 +194,7 @@ impl Ledger<'_> {
     /// USERPAYING → SUCCESS: the money moved.
     pub fn settle_paid(&self, m: &Merchant, o: &OrderRow, now: i64, actor: &str) -> Result<()> {
         self.apply(o, Event::PaySucceeded, now, actor)?;
+        self.book_fee(m, o, now)?;
         let (held_until, auto_refund_at) = crate::domain::escrow_rules::schedule(
             now,
             m.config.release_days,

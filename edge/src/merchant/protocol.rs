@@ -66,6 +66,9 @@ pub struct MerchantConfig {
     /// Paid orders not fulfilled within this many hours are refunded in full by themselves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_refund_hours: Option<u32>,
+    /// What the merchant sells: its fee rate follows it (`domain::money_rules`).
+    #[serde(default)]
+    pub industry: crate::domain::money_rules::Industry,
 }
 
 fn default_release_days() -> u32 {
@@ -98,6 +101,7 @@ impl Default for MerchantConfig {
             validity_days: BTreeMap::new(),
             release_days: default_release_days(),
             auto_refund_hours: None,
+            industry: Default::default(),
         }
     }
 }
@@ -241,6 +245,7 @@ pub enum ApiBody {
     Usage(UsageRecord),
     InstallmentPlan(Box<InstallmentPlan>),
     Entitlements(EntitlementList),
+    FeeReport(Box<FeeReport>),
 }
 
 impl ApiReply {
@@ -493,6 +498,31 @@ pub struct Alert {
     pub cleared_at: Option<String>,
     pub open: bool,
     pub detail: String,
+}
+
+/// One rate's line of a month's fee report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeeLine {
+    pub rate_bp: u32,
+    pub orders: u64,
+    pub volume: u64,
+    pub fees: u64,
+    pub fees_refunded: u64,
+}
+
+/// The month's fee report, in fen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeeReport {
+    pub month: String,
+    pub industry: crate::domain::money_rules::Industry,
+    pub from: String,
+    pub to: String,
+    pub orders: u64,
+    pub volume: u64,
+    pub fees: u64,
+    pub fees_refunded: u64,
+    pub net_fees: u64,
+    pub lines: Vec<FeeLine>,
 }
 
 #[cfg(test)]

@@ -170,6 +170,7 @@ impl Ledger<'_> {
             "SUCCESS",
         )?;
         self.apply(&o, Event::Refund, now, actor)?;
+        self.give_fee_back(&o, r.amount as u64)?;
         self.refund_ends_entitlement(&o, now)?;
         self.refund_event(m, now, EventKind::RefundSucceeded, out_refund_no)
     }

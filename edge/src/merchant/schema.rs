@@ -328,6 +328,14 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     ALTER TABLE orders ADD COLUMN auto_refunded INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX IF NOT EXISTS orders_held ON orders (released_at_ms, held_until_ms);",
     ),
+    (
+        11,
+        // Fees: each paid order's fee, what refunds gave back of it, and its rate.
+        "ALTER TABLE orders ADD COLUMN fee INTEGER;
+    ALTER TABLE orders ADD COLUMN fee_refunded INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE orders ADD COLUMN fee_rate_bp INTEGER;
+    CREATE INDEX IF NOT EXISTS orders_by_paid_at ON orders (paid_at_ms);",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -161,6 +161,10 @@ pub struct OrderRow {
     pub fulfilled_at_ms: Option<i64>,
     pub auto_refund_at_ms: Option<i64>,
     pub auto_refunded: i64,
+    /// The fee of a paid order, what refunds gave back of it, its rate (basis points).
+    pub fee: Option<i64>,
+    pub fee_refunded: i64,
+    pub fee_rate_bp: Option<i64>,
 }
 
 pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_total, currency, \
@@ -168,7 +172,8 @@ pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_to
     created_at_ms, time_expire_ms, paid_at_ms, method, card_last4, refunded_total, opened, \
     fingerprint, pay_attempts, pending_until_ms, approval_id, v2_json, contract_code, charge_at_ms, \
     subscription_id, period_index, usage_amount, plan_no, part_index, \
-    payer_ref, held_until_ms, released_at_ms, fulfilled_at_ms, auto_refund_at_ms, auto_refunded";
+    payer_ref, held_until_ms, released_at_ms, fulfilled_at_ms, auto_refund_at_ms, auto_refunded, \
+    fee, fee_refunded, fee_rate_bp";
 
 impl OrderRow {
     pub fn amount(&self) -> Result<Money> {
@@ -708,6 +713,8 @@ impl<'a> Ledger<'a> {
                 .map(format_rfc3339),
             released_at: o.released_at_ms.map(format_rfc3339),
             fulfilled_at: o.fulfilled_at_ms.map(format_rfc3339),
+            fee: o.fee.map(|f| f as u64),
+            fee_refunded: o.fee.map(|_| o.fee_refunded as u64),
             plan_no: o.plan_no.clone(),
             part_index: o.part_index.map(|n| n as u32),
         })

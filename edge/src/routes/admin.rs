@@ -119,6 +119,7 @@ pub async fn create_merchant(
             validity_days: m.validity_days,
             release_days: m.release_days.unwrap_or(defaults.release_days),
             auto_refund_hours: m.auto_refund_hours,
+            industry: m.industry,
         },
         api_key: api_key.clone(),
         webhook_secret: webhook_secret.clone(),

@@ -68,6 +68,7 @@ pub fn render(reply: ApiReply, wants_xml: bool) -> Result<Response, AppError> {
         ApiBody::Usage(u) => serde_json::to_value(u)?,
         ApiBody::InstallmentPlan(p) => serde_json::to_value(p)?,
         ApiBody::Entitlements(e) => serde_json::to_value(e)?,
+        ApiBody::FeeReport(f) => serde_json::to_value(f)?,
     };
     Ok(json(reply.status, &value)?)
 }
