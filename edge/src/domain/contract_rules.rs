@@ -208,6 +208,19 @@ pub fn period_start(at_ms: i64, period: Period, utc_offset_minutes: i32) -> i64 
 
 /// The plan's limits for one more deduction of `amount`, with `counted` deductions already
 /// in this period (those not declined or closed).
+/// A period's deductions other than `order` itself: the period's count (requested in it, not
+/// declined or closed) includes the order only while it is unpaid and was created in the
+/// period (an order opened before the period began, such as an installment part, is not).
+pub fn others_in_period(
+    counted: u32,
+    order_unpaid: bool,
+    order_created_at_ms: i64,
+    period_start_ms: i64,
+) -> u32 {
+    let counts_itself = order_unpaid && order_created_at_ms >= period_start_ms;
+    counted.saturating_sub(u32::from(counts_itself))
+}
+
 pub fn check_limits(
     amount: u64,
     max_amount: u64,
@@ -548,5 +561,21 @@ mod tests {
             validate_deduction(&bad).unwrap_err().param.as_deref(),
             Some("out_trade_no")
         );
+    }
+
+    #[test]
+    fn an_order_counts_against_its_own_period_only_while_unpaid_and_in_it() {
+        assert_eq!(others_in_period(3, true, 100, 50), 2);
+        assert_eq!(
+            others_in_period(3, true, 40, 50),
+            3,
+            "opened before the period began"
+        );
+        assert_eq!(
+            others_in_period(3, false, 100, 50),
+            3,
+            "declined: not counted"
+        );
+        assert_eq!(others_in_period(0, true, 100, 50), 0);
     }
 }

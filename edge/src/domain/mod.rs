@@ -27,3 +27,4 @@ pub mod schedule_rules;
 pub mod state;
 pub mod subscription_rules;
 pub mod v2;
+pub mod validity_rules;

@@ -9,7 +9,6 @@ use crate::domain::events::EventKind;
 use crate::domain::limits;
 use crate::domain::order_rules::{self, CloseReason, Due};
 use paydesk_shared::sign::request::NONCE_WINDOW_SECS;
-use serde::Deserialize;
 
 impl Ledger<'_> {
     /// Everything due at the merchant's business time. Also forgets expired nonces and rate
@@ -129,19 +128,22 @@ impl Ledger<'_> {
         let Some(m) = self.merchant()? else {
             return Ok(None);
         };
-        let delivery: Option<MinAt> = self.first(
-            "SELECT MIN(next_attempt_at_ms) AS at FROM events WHERE status = 'PENDING'",
+        let delivery = self.number(
+            "SELECT MIN(next_attempt_at_ms) AS v FROM events WHERE status = 'PENDING'",
             vec![],
         )?;
-        let next = earliest(self.next_ledger_due()?, delivery.and_then(|d| d.at));
+        let next = [self.next_ledger_due()?, delivery]
+            .into_iter()
+            .flatten()
+            .min();
         Ok(next.map(|t| t - m.row.clock_offset_ms))
     }
 
     /// The earliest business time something in the ledger falls due (orders, contracts,
     /// subscriptions): what `run_due` acts on.
     pub fn next_ledger_due(&self) -> Result<Option<i64>> {
-        let due: Option<MinAt> = self.first(
-            "SELECT MIN(t) AS at FROM (
+        let orders = self.number(
+            "SELECT MIN(t) AS v FROM (
                 SELECT MIN(time_expire_ms) AS t FROM orders WHERE status IN ('NOTPAY', 'PAYERROR', 'PENDING_APPROVAL')
                 UNION ALL
                 SELECT MIN(pending_until_ms) AS t FROM orders WHERE status = 'USERPAYING'
@@ -150,21 +152,13 @@ impl Ledger<'_> {
              )",
             vec![],
         )?;
-        let next = earliest(due.and_then(|d| d.at), self.next_contract_due()?);
-        let next = earliest(next, self.next_subscription_due()?);
-        let next = earliest(next, self.next_installment_due()?);
-        Ok(earliest(next, self.next_escrow_due()?))
-    }
-}
-
-#[derive(Deserialize)]
-struct MinAt {
-    at: Option<i64>,
-}
-
-fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
+        let all = [
+            orders,
+            self.next_contract_due()?,
+            self.next_subscription_due()?,
+            self.next_installment_due()?,
+            self.next_escrow_due()?,
+        ];
+        Ok(all.into_iter().flatten().min())
     }
 }

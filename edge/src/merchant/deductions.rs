@@ -224,12 +224,12 @@ impl Ledger<'_> {
         let plan = self.plan_or_fail(&c.plan_id)?;
         let offset = m.config.utc_offset_minutes;
         let since = rules::period_start(self.now(m), plan.period, offset);
-        // The count includes this order if it is unpaid and was created in this period (a
-        // declined one is not counted; a part opened before the period began is not in it).
-        let counted_itself = o.status == OrderStatus::NotPay && o.created_at_ms >= since;
-        let others = self
-            .deductions_since(code, since)?
-            .saturating_sub(u32::from(counted_itself));
+        let others = rules::others_in_period(
+            self.deductions_since(code, since)?,
+            o.status == OrderStatus::NotPay,
+            o.created_at_ms,
+            since,
+        );
         rules::check_limits(
             o.amount_total as u64,
             plan.max_amount as u64,

@@ -2,20 +2,18 @@
 //! grants the order's payer an entitlement to it, a repeat purchase extends it, and a refund
 //! ends what that purchase gave. `GET /v1/entitlements?payer_ref=` answers a payer's.
 //!
-//! The rule: a purchase while the entitlement is still valid adds its days to the end; after it
-//! lapsed, it starts again at the payment. Each purchase remembers the stretch it added. A refund
-//! of a purchase (any refund of its order) takes back what is left of its stretch, not what was
-//! already used: the end moves earlier by that much, and so do the stretches bought after it; a
-//! purchase whose stretch is over takes nothing back. An entitlement whose end is now has ended.
+//! The arithmetic is `domain::validity_rules`' (a purchase extends or restarts; a refund takes
+//! back the unused part of its stretch). Here: each purchase remembers the stretch it added; a
+//! refund (any refund of its order) moves the end earlier by what it takes back, and the
+//! stretches bought after it with it. An entitlement whose end is now has ended.
 
 use super::store::{Ledger, Merchant, OrderRow, Result};
+use crate::domain::validity_rules;
 use crate::error::AppError;
 use paydesk_shared::entitlement::{Entitlement, EntitlementList, Purchase};
 use paydesk_shared::time::format_rfc3339;
 use paydesk_shared::urlenc::query_pairs;
 use serde::Deserialize;
-
-const DAY_MS: i64 = 86_400_000;
 
 #[derive(Debug, Clone, Deserialize)]
 struct EntitlementRow {
@@ -47,13 +45,11 @@ impl Ledger<'_> {
         let Some(&days) = m.config.validity_days.get(item) else {
             return Ok(());
         };
-        let adds = i64::from(days) * DAY_MS;
-        // The stretch this purchase adds: after the current end, or from now.
-        let (from, stretch_from) = match self.entitlement(payer, item)? {
-            Some(e) if e.valid_until_ms > now => (e.valid_from_ms, e.valid_until_ms),
-            _ => (now, now),
-        };
-        let until = stretch_from + adds;
+        let current = self
+            .entitlement(payer, item)?
+            .map(|e| (e.valid_from_ms, e.valid_until_ms));
+        let g = validity_rules::grant(current, days, now);
+        let (from, stretch_from, until) = (g.valid_from_ms, g.stretch_from_ms, g.valid_until_ms);
         self.x(
             "INSERT INTO entitlements (payer_ref, item_id, valid_from_ms, valid_until_ms)
              VALUES (?, ?, ?, ?)
@@ -111,7 +107,7 @@ impl Ledger<'_> {
             g.from_ms.unwrap_or(g.granted_at_ms),
             g.until_ms.unwrap_or(g.granted_at_ms),
         );
-        let unused = (to - from.max(now)).clamp(0, g.days * DAY_MS);
+        let unused = validity_rules::unused(from, to, g.days, now);
         let until = e.valid_until_ms - unused;
         self.x(
             "UPDATE entitlements SET valid_until_ms = ? WHERE payer_ref = ? AND item_id = ?",

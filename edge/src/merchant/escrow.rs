@@ -10,7 +10,6 @@ use crate::domain::events::EventKind;
 use crate::error::AppError;
 use paydesk_shared::api::{ErrorCode, Order};
 use paydesk_shared::OrderStatus;
-use serde::Deserialize;
 
 impl Ledger<'_> {
     /// `POST /v1/orders/{no}/fulfil`: the merchant delivered; the held money is released now.
@@ -115,12 +114,8 @@ impl Ledger<'_> {
 
     /// The earliest business time held money falls due.
     pub fn next_escrow_due(&self) -> Result<Option<i64>> {
-        #[derive(Deserialize)]
-        struct Due {
-            at: Option<i64>,
-        }
-        let due: Option<Due> = self.first(
-            "SELECT MIN(t) AS at FROM (
+        self.number(
+            "SELECT MIN(t) AS v FROM (
                 SELECT MIN(held_until_ms) AS t FROM orders
                  WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL
                 UNION ALL
@@ -129,7 +124,6 @@ impl Ledger<'_> {
                    AND auto_refunded = 0 AND fulfilled_at_ms IS NULL
              )",
             vec![],
-        )?;
-        Ok(due.and_then(|d| d.at))
+        )
     }
 }

@@ -11,21 +11,16 @@ use crate::error::AppError;
 use paydesk_shared::contract::Period;
 use paydesk_shared::time::{days_from_civil, format_rfc3339};
 use paydesk_shared::urlenc::query_pairs;
-use serde::Deserialize;
 
 impl Ledger<'_> {
     /// Called as an order is paid: its fee at the rate the month's volume before it reaches.
     pub fn book_fee(&self, m: &Merchant, o: &OrderRow, now: i64) -> Result<()> {
-        #[derive(Deserialize)]
-        struct Sum {
-            v: Option<i64>,
-        }
         let month = period_start(now, Period::Month, m.config.utc_offset_minutes);
-        let before: Option<Sum> = self.first(
+        let before = self.number(
             "SELECT SUM(amount_total) AS v FROM orders WHERE paid_at_ms >= ? AND out_trade_no != ?",
             vec![month.into(), o.out_trade_no.as_str().into()],
         )?;
-        let volume = before.and_then(|s| s.v).unwrap_or(0).max(0) as u64;
+        let volume = before.unwrap_or(0).max(0) as u64;
         let rate = rules::rate_bp(m.config.industry, volume);
         let fee = rules::fee(o.amount_total as u64, rate);
         self.x(

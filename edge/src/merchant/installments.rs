@@ -278,15 +278,10 @@ impl Ledger<'_> {
 
     /// The earliest business time a plan has something due.
     pub fn next_installment_due(&self) -> Result<Option<i64>> {
-        #[derive(Deserialize)]
-        struct Due {
-            at: Option<i64>,
-        }
-        let due: Option<Due> = self.first(
-            "SELECT MIN(next_due_ms) AS at FROM installment_plans WHERE next_due_ms IS NOT NULL",
+        self.number(
+            "SELECT MIN(next_due_ms) AS v FROM installment_plans WHERE next_due_ms IS NOT NULL",
             vec![],
-        )?;
-        Ok(due.and_then(|d| d.at))
+        )
     }
 
     /// The next part becomes an order, payable until its grace ends; the payer is reminded

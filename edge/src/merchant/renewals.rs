@@ -14,7 +14,6 @@ use crate::domain::subscription_rules::{self as rules, Step};
 use crate::error::AppError;
 use paydesk_shared::subscription::SubscriptionStatus;
 use paydesk_shared::time::format_rfc3339;
-use serde::Deserialize;
 
 /// More steps than this in one run means something does not move: stop and say so.
 const MAX_STEPS: usize = 20_000;
@@ -86,15 +85,10 @@ impl Ledger<'_> {
 
     /// The earliest business time any subscription has something due.
     pub fn next_subscription_due(&self) -> Result<Option<i64>> {
-        #[derive(Deserialize)]
-        struct Due {
-            at: Option<i64>,
-        }
-        let due: Option<Due> = self.first(
-            "SELECT MIN(next_due_ms) AS at FROM subscriptions WHERE next_due_ms IS NOT NULL",
+        self.number(
+            "SELECT MIN(next_due_ms) AS v FROM subscriptions WHERE next_due_ms IS NOT NULL",
             vec![],
-        )?;
-        Ok(due.and_then(|d| d.at))
+        )
     }
 
     fn step_of(&self, m: &Merchant, s: &SubscriptionRow) -> Result<Option<(i64, Step)>> {
@@ -269,18 +263,11 @@ impl Ledger<'_> {
         if s.contract_code.is_none() || self.usage_pending(&s.subscription_id)? == 0 {
             return Ok(());
         }
-        #[derive(serde::Deserialize)]
-        struct Last {
-            n: Option<i64>,
-        }
-        let last: Option<Last> = self.first(
-            "SELECT MAX(period_index) AS n FROM orders WHERE subscription_id = ?",
+        let last = self.number(
+            "SELECT MAX(period_index) AS v FROM orders WHERE subscription_id = ?",
             vec![s.subscription_id.as_str().into()],
         )?;
-        let slot = last
-            .and_then(|l| l.n)
-            .map_or(0, |n| n + 1)
-            .max(s.next_period);
+        let slot = last.map_or(0, |n| n + 1).max(s.next_period);
         let expires = rules::invoice_expires_at(at, &m.config.dunning);
         let o = self.invoice_with(m, s, slot, expires, false)?;
         self.charge_scheduled(m, &o, at)

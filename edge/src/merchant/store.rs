@@ -356,6 +356,16 @@ impl<'a> Ledger<'a> {
         Ok(())
     }
 
+    /// A query answering one number in a column named `v` (a `MIN`, `SUM` or `MAX`): `None`
+    /// when it is NULL or there is no row.
+    pub fn number(&self, sql: &str, binds: Vec<SqlStorageValue>) -> Result<Option<i64>> {
+        #[derive(serde::Deserialize)]
+        struct V {
+            v: Option<i64>,
+        }
+        Ok(self.first::<V>(sql, binds)?.and_then(|r| r.v))
+    }
+
     /// The first row of a query, if any.
     pub fn first<T: DeserializeOwned>(
         &self,

@@ -115,16 +115,12 @@ impl Ledger<'_> {
 
     /// Units reported and not yet on an invoice.
     pub fn usage_pending(&self, id: &str) -> Result<u64> {
-        #[derive(Deserialize)]
-        struct Sum {
-            units: Option<i64>,
-        }
-        let sum: Option<Sum> = self.first(
-            "SELECT SUM(quantity) AS units FROM usage_records
+        let units = self.number(
+            "SELECT SUM(quantity) AS v FROM usage_records
              WHERE subscription_id = ? AND billed_period IS NULL",
             vec![id.into()],
         )?;
-        Ok(sum.and_then(|s| s.units).unwrap_or(0) as u64)
+        Ok(units.unwrap_or(0) as u64)
     }
 
     /// The usage an invoice that will not be paid billed goes back to the next invoice.
