@@ -303,6 +303,18 @@ pub struct CreateOrder {
     /// for an item with a validity period grants this payer an entitlement.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_ref: Option<String>,
+    /// Profit sharing (分账): receivers the merchant registered (`POST /v1/receivers`) and
+    /// each one's share, booked to it when the order's money is released.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub splits: Option<Vec<Split>>,
+}
+
+/// One receiver's share of an order, in fen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Split {
+    pub receiver_id: String,
+    pub amount: u64,
 }
 
 /// An order on the wire.
@@ -366,6 +378,8 @@ pub struct Order {
     pub fee: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee_refunded: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub splits: Option<Vec<Split>>,
     /// For a part of an installment plan: the plan, and which part (0 is the first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_no: Option<String>,

@@ -65,10 +65,13 @@ pub enum EventKind {
     /// A part went unpaid past its grace: refunded and kept amounts.
     #[serde(rename = "installment_plan.defaulted")]
     InstallmentPlanDefaulted,
+    /// A merchant day closed: its batch, settled the next day.
+    #[serde(rename = "settlement.created")]
+    SettlementCreated,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 23] = [
+    pub const ALL: [EventKind; 24] = [
         EventKind::OrderApprovalRequired,
         EventKind::OrderPaid,
         EventKind::OrderFailed,
@@ -92,6 +95,7 @@ impl EventKind {
         EventKind::InstallmentPaymentFailed,
         EventKind::InstallmentPlanCompleted,
         EventKind::InstallmentPlanDefaulted,
+        EventKind::SettlementCreated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -119,6 +123,7 @@ impl EventKind {
             EventKind::InstallmentPaymentFailed => "installment.payment_failed",
             EventKind::InstallmentPlanCompleted => "installment_plan.completed",
             EventKind::InstallmentPlanDefaulted => "installment_plan.defaulted",
+            EventKind::SettlementCreated => "settlement.created",
         }
     }
 

@@ -56,6 +56,9 @@ pub struct NewMerchant {
     /// `education`, `retail` (default) or `services`: the fee rate follows it.
     #[serde(default)]
     pub industry: super::money_rules::Industry,
+    /// A group merchant's id: this merchant's settlements sweep into that group's fund pool.
+    #[serde(default)]
+    pub group_id: Option<String>,
 }
 
 fn yes() -> bool {

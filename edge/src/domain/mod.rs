@@ -24,6 +24,7 @@ pub mod payment;
 pub mod refund_rules;
 pub mod refusal;
 pub mod schedule_rules;
+pub mod settlement_rules;
 pub mod state;
 pub mod subscription_rules;
 pub mod v2;

@@ -29,8 +29,8 @@ impl Ledger<'_> {
         let now = self.real_now();
         self.x(
             "INSERT INTO merchant (merchant_id, name, tier, sandbox, branding_json, config_json, api_key,
-                webhook_secret, last_activity_ms, created_at_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                webhook_secret, last_activity_ms, created_at_ms, group_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 s.merchant_id.as_str().into(),
                 s.name.as_str().into(),
@@ -42,9 +42,11 @@ impl Ledger<'_> {
                 s.webhook_secret.peek().into(),
                 now.into(),
                 now.into(),
+                s.group_id.clone().into(),
             ],
         )?;
-        let summary = serde_json::json!({"name": s.name, "tier": s.tier, "sandbox": s.sandbox});
+        let summary = serde_json::json!({"name": s.name, "tier": s.tier, "sandbox": s.sandbox,
+            "group_id": s.group_id});
         self.audit(
             now,
             "admin",
@@ -73,6 +75,7 @@ impl Ledger<'_> {
             daily_limit: m.daily_limit(),
             open_alert: self.open_alert()?.is_some(),
             consecutive_failed_deliveries: m.row.consecutive_failures,
+            group_id: m.row.group_id.clone(),
         })
     }
 

@@ -112,6 +112,11 @@ impl Ledger<'_> {
             | ApiRoute::QueryInstallmentPlan(_)
             | ApiRoute::ListEntitlements
             | ApiRoute::FeeReport => self.answer_plans(m, route, req),
+            ApiRoute::ListSettlements
+            | ApiRoute::Balance
+            | ApiRoute::CreateReceiver
+            | ApiRoute::ListReceivers
+            | ApiRoute::Pool => self.answer_money(m, route, req),
         }
     }
 
@@ -138,6 +143,27 @@ impl Ledger<'_> {
                 ok(ApiBody::InstallmentPlan(Box::new(wire)))
             }
             _ => Err(AppError::internal("not an installment plan operation")),
+        }
+    }
+
+    /// Money after the payment: settlements, the balance, receivers, the fund pool.
+    fn answer_money(&self, m: &Merchant, route: &ApiRoute, req: &ApiRequest) -> Result<ApiReply> {
+        let ok = |body| Ok(ApiReply::new(200, body));
+        match route {
+            ApiRoute::ListSettlements => {
+                ok(ApiBody::Settlements(self.list_settlements(&req.query)?))
+            }
+            ApiRoute::Balance => ok(ApiBody::Balance(self.balance(m)?)),
+            ApiRoute::CreateReceiver => {
+                let (r, created) = self.create_receiver(m, &parse_body(&req.body)?)?;
+                Ok(ApiReply::new(
+                    created_or_same(created),
+                    ApiBody::Receiver(r),
+                ))
+            }
+            ApiRoute::ListReceivers => ok(ApiBody::Receivers(self.list_receivers()?)),
+            ApiRoute::Pool => ok(ApiBody::Pool(self.pool_view(m)?)),
+            _ => Err(AppError::internal("not a money operation")),
         }
     }
 

@@ -33,6 +33,11 @@ pub enum ApiRoute {
     QueryInstallmentPlan(String),
     ListEntitlements,
     FeeReport,
+    ListSettlements,
+    Balance,
+    CreateReceiver,
+    ListReceivers,
+    Pool,
 }
 
 impl ApiRoute {
@@ -48,7 +53,8 @@ impl ApiRoute {
             | ApiRoute::PauseSubscription(_)
             | ApiRoute::ResumeSubscription(_)
             | ApiRoute::ReportUsage(_)
-            | ApiRoute::CreateInstallmentPlan => RateKind::Create,
+            | ApiRoute::CreateInstallmentPlan
+            | ApiRoute::CreateReceiver => RateKind::Create,
             ApiRoute::CreateRefund => RateKind::Refund,
             _ => RateKind::Query,
         }
@@ -90,6 +96,11 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         ["v1", "installment_plans"] => ("POST", ApiRoute::CreateInstallmentPlan),
         ["v1", "entitlements"] => ("GET", ApiRoute::ListEntitlements),
         ["v1", "reports", "fees"] => ("GET", ApiRoute::FeeReport),
+        ["v1", "settlements"] => ("GET", ApiRoute::ListSettlements),
+        ["v1", "balance"] => ("GET", ApiRoute::Balance),
+        ["v1", "receivers"] if method == "POST" => ("POST", ApiRoute::CreateReceiver),
+        ["v1", "receivers"] => ("GET", ApiRoute::ListReceivers),
+        ["v1", "pool"] => ("GET", ApiRoute::Pool),
         ["v1", "installment_plans", id] if !id.is_empty() => {
             ("GET", ApiRoute::QueryInstallmentPlan(decode(id)?))
         }
@@ -138,6 +149,19 @@ mod tests {
             Ok(ApiRoute::CloseOrder("X1".into()))
         );
         assert_eq!(route("POST", "/v1/refunds"), Ok(ApiRoute::CreateRefund));
+        assert_eq!(
+            route("GET", "/v1/settlements"),
+            Ok(ApiRoute::ListSettlements)
+        );
+        assert_eq!(route("GET", "/v1/balance"), Ok(ApiRoute::Balance));
+        assert_eq!(route("POST", "/v1/receivers"), Ok(ApiRoute::CreateReceiver));
+        assert_eq!(route("GET", "/v1/receivers"), Ok(ApiRoute::ListReceivers));
+        assert_eq!(
+            route("PUT", "/v1/receivers"),
+            Err(ErrorCode::MethodNotAllowed)
+        );
+        assert_eq!(route("POST", "/v1/pool"), Err(ErrorCode::MethodNotAllowed));
+        assert_eq!(ApiRoute::CreateReceiver.rate_kind(), RateKind::Create);
         assert_eq!(
             route("GET", "/v1/refunds/R1"),
             Ok(ApiRoute::QueryRefund("R1".into()))

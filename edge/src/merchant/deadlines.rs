@@ -39,6 +39,7 @@ impl Ledger<'_> {
             }
         }
         self.run_due_escrow(&m, now)?;
+        self.run_due_settlements(&m, now)?;
         self.x(
             "DELETE FROM rate_events WHERE at_ms <= ?",
             vec![(now - limits::MINUTE_MS).into()],
@@ -132,7 +133,7 @@ impl Ledger<'_> {
             "SELECT MIN(next_attempt_at_ms) AS v FROM events WHERE status = 'PENDING'",
             vec![],
         )?;
-        let next = [self.next_ledger_due()?, delivery]
+        let next = [self.next_ledger_due()?, delivery, self.next_sweep_due()?]
             .into_iter()
             .flatten()
             .min();
@@ -158,6 +159,10 @@ impl Ledger<'_> {
             self.next_subscription_due()?,
             self.next_installment_due()?,
             self.next_escrow_due()?,
+            match self.merchant()? {
+                Some(m) => self.next_settlement_due(&m)?,
+                None => None,
+            },
         ];
         Ok(all.into_iter().flatten().min())
     }

@@ -77,6 +77,7 @@ impl Ledger<'_> {
             tags: None,
             limit_pay: c.method.map(|method| vec![method]),
             payer_ref: None,
+            splits: None,
         };
         let o = self.insert_order(m, &order, fingerprint, v2_json)?;
         self.x(

@@ -7,6 +7,7 @@
 use super::store::{Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
 use crate::domain::escrow_rules::{self as rules, Due};
 use crate::domain::events::EventKind;
+use crate::domain::settlement_rules::MoveKind;
 use crate::error::AppError;
 use paydesk_shared::api::{ErrorCode, Order};
 use paydesk_shared::OrderStatus;
@@ -99,6 +100,14 @@ impl Ledger<'_> {
             vec![now.into(), o.out_trade_no.as_str().into()],
         )?;
         let amount = (o.amount_total - o.refunded_total).max(0);
+        let moves = self.book_release(m, o, now)?;
+        let total = |k: MoveKind| {
+            -moves
+                .iter()
+                .filter(|m| m.kind == k)
+                .map(|m| m.amount)
+                .sum::<i64>()
+        };
         let otn = o.out_trade_no.as_str();
         self.audit(
             now,
@@ -108,7 +117,8 @@ impl Ledger<'_> {
             "held",
             &amount.to_string(),
         )?;
-        let extra = serde_json::json!({"released_amount": amount});
+        let extra = serde_json::json!({"released_amount": amount, "fee_amount": total(MoveKind::Fee),
+            "shared_amount": total(MoveKind::Split)});
         self.order_event(m, now, EventKind::OrderReleased, otn, extra)
     }
 

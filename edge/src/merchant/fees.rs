@@ -34,10 +34,10 @@ impl Ledger<'_> {
     }
 
     /// Called as a refund of `amount` succeeds (`o` as it was before): its share of the fee
-    /// goes back.
-    pub fn give_fee_back(&self, o: &OrderRow, amount: u64) -> Result<()> {
+    /// goes back; answers how much.
+    pub fn give_fee_back(&self, o: &OrderRow, amount: u64) -> Result<u64> {
         let Some(fee) = o.fee else {
-            return Ok(());
+            return Ok(0);
         };
         let back = rules::given_back(
             fee as u64,
@@ -48,7 +48,8 @@ impl Ledger<'_> {
         self.x(
             "UPDATE orders SET fee_refunded = fee_refunded + ? WHERE out_trade_no = ?",
             vec![(back as i64).into(), o.out_trade_no.as_str().into()],
-        )
+        )?;
+        Ok(back)
     }
 
     /// `GET /v1/reports/fees?month=YYYY-MM`: orders paid that merchant month, by rate.

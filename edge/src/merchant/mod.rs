@@ -14,7 +14,9 @@
 //!   pause), `renewals` (collection on their schedule, dunning), `usage` (metered reports)
 //!   `installments` (plans of parts, their schedule, default and completion), `entitlements`
 //!   (validity periods bought with items), `escrow` (held money, fulfilment, release,
-//!   automatic refunds) and `fees` (booked on payment, given back on refunds, the report).
+//!   automatic refunds), `fees` (booked on payment, given back on refunds, the report),
+//!   `settlements` (money movements, day closes, T+1 batches, the balance), `receivers`
+//!   (profit sharing) and `pool` (a group's fund pool, fed by its members' settlements).
 
 pub mod api_route;
 pub mod protocol;
@@ -57,9 +59,15 @@ mod papay;
 #[cfg(target_arch = "wasm32")]
 mod payments;
 #[cfg(target_arch = "wasm32")]
+mod pool;
+#[cfg(target_arch = "wasm32")]
+mod receivers;
+#[cfg(target_arch = "wasm32")]
 mod refunds;
 #[cfg(target_arch = "wasm32")]
 mod renewals;
+#[cfg(target_arch = "wasm32")]
+mod settlements;
 #[cfg(target_arch = "wasm32")]
 mod store;
 #[cfg(target_arch = "wasm32")]

@@ -60,6 +60,9 @@ impl DurableObject for MerchantDO {
         if let Err(e) = super::outbox::deliver_due(&ledger).await {
             worker::console_error!("merchant notifications: {e:?}");
         }
+        if let Err(e) = super::pool::sweep_due(&ledger).await {
+            worker::console_error!("merchant sweeps: {e:?}");
+        }
         self.schedule_alarm().await?;
         Response::empty()
     }
@@ -110,6 +113,8 @@ fn dispatch(l: &Ledger<'_>, command: Command) -> Result<serde_json::Value> {
         Command::SignContract(s) => answer(&s, l.atomically(|l| l.sign_contract(&s))),
         Command::EndContract(e) => answer(&e, l.atomically(|l| l.end_by_payer(&e.contract_code))),
         Command::EntrustWeb(e) => answer(&e, l.entrust_web(&e.params)),
+        Command::JoinPool(j) => answer(&j, with_merchant(l, |l, m| l.join_pool(m, &j))),
+        Command::Sweep(s) => answer(&s, with_merchant(l, |l, m| l.receive_sweep(m, &s))),
     }
 }
 

@@ -56,6 +56,7 @@ impl Ledger<'_> {
     ) -> Result<OrderRow> {
         let now = self.now(m);
         let v = order_rules::validate(req, &m.config.items, now, self.call.dev)?;
+        let splits = self.order_splits(m, req.splits.as_deref(), v.amount.total)?;
         let need = approval::required_approvers(&m.config.approval_levels, v.amount.total);
         let status = if need > 0 {
             OrderStatus::PendingApproval
@@ -69,8 +70,8 @@ impl Ledger<'_> {
         self.x(
             "INSERT INTO orders (out_trade_no, transaction_id, status, amount_total, currency, description,
                 item_id, attach, tags_json, limit_pay, notify_url, timeout_action, created_at_ms,
-                time_expire_ms, fingerprint, approval_id, v2_json, payer_ref)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                time_expire_ms, fingerprint, approval_id, v2_json, payer_ref, splits_json)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 v.out_trade_no.as_str().into(),
                 ids::transaction_id(now, runtime::random_bytes()).into(),
@@ -94,6 +95,7 @@ impl Ledger<'_> {
                 approval_id.clone().into(),
                 v2_json.into(),
                 v.payer_ref.clone().into(),
+                splits.into(),
             ],
         )?;
         self.x(
@@ -140,6 +142,7 @@ impl Ledger<'_> {
             tags: None,
             limit_pay: contract.as_ref().and_then(|c| c.method).map(|m| vec![m]),
             payer_ref: s.payer_ref,
+            splits: None,
         };
         self.store_order(m, &order, s.fingerprint, None)?;
         self.x(

@@ -117,6 +117,9 @@ pub struct MerchantSetup {
     pub config: MerchantConfig,
     pub api_key: Secret,
     pub webhook_secret: Secret,
+    /// The group whose fund pool its settlements sweep into.
+    #[serde(default)]
+    pub group_id: Option<String>,
 }
 
 /// Who is asking: the context every command travels with.
@@ -182,6 +185,11 @@ commands! {
     EndContract(EndContract) -> ContractPageReply;
     /// The v2 dialect's signing link (`/papay/entrustweb`): the contract page to send the payer to.
     EntrustWeb(EntrustWeb) -> Entrusted;
+    /// To a group's object: a merchant joins its fund pool.
+    JoinPool(JoinPool) -> PoolJoined;
+    /// To a group's object: a member's settlement sweeps into the pool (once, however often
+    /// it is sent).
+    Sweep(Sweep) -> Swept;
 }
 
 /// Every command travels with the context the object needs to answer it.
@@ -246,6 +254,11 @@ pub enum ApiBody {
     InstallmentPlan(Box<InstallmentPlan>),
     Entitlements(EntitlementList),
     FeeReport(Box<FeeReport>),
+    Settlements(SettlementList),
+    Balance(Balance),
+    Receiver(Receiver),
+    Receivers(ReceiverList),
+    Pool(PoolView),
 }
 
 impl ApiReply {
@@ -341,6 +354,8 @@ pub struct MerchantSummary {
     pub daily_limit: Option<u64>,
     pub open_alert: bool,
     pub consecutive_failed_deliveries: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
 }
 
 /// Which secret a rotation replaces.
@@ -525,6 +540,130 @@ pub struct FeeReport {
     pub lines: Vec<FeeLine>,
 }
 
+/// A closed merchant day's batch, settled the next day (T+1), in fen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settlement {
+    pub settlement_id: String,
+    /// The merchant day (YYYY-MM-DD on the merchant's calendar) it settles.
+    pub date: String,
+    /// Released that day.
+    pub gross: u64,
+    /// Refunds of released money that day.
+    pub refunds: u64,
+    /// Fees of the released money, less fees given back.
+    pub fees: i64,
+    /// Profit-sharing receivers' shares, less shares clawed back.
+    pub splits: i64,
+    /// gross − refunds − fees − splits: paid to the merchant (negative: owed by it).
+    pub net: i64,
+    pub order_count: u64,
+    pub created_at: String,
+    /// A member of a fund pool: the group its net swept into, and when the group took it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swept_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementList {
+    /// Newest first.
+    pub settlements: Vec<Settlement>,
+}
+
+/// `GET /v1/balance`: the merchant's money at this moment of its clock, in fen. Amounts are
+/// net of fees: `held + releasable + settled + shared = paid − refunded − fees`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Balance {
+    pub business_time: String,
+    /// Paid and not yet released (less its fee): refunds come out of it.
+    pub held: i64,
+    /// Released and not yet in a settlement: settles after its day closes.
+    pub releasable: i64,
+    /// The sum of all settlements.
+    pub settled: i64,
+    /// Booked to profit-sharing receivers, less what refunds clawed back.
+    pub shared: i64,
+    pub paid: i64,
+    pub refunded: i64,
+    /// Fees charged, less fees given back.
+    pub fees: i64,
+}
+
+/// `POST /v1/receivers`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateReceiver {
+    pub receiver_id: String,
+    pub name: String,
+    /// What the receiver is to the merchant: `partner`, `supplier`, `distributor`, `staff`,
+    /// `store`, `headquarter` or `other`.
+    pub relation: String,
+}
+
+/// A profit-sharing receiver and its balance, in fen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receiver {
+    pub receiver_id: String,
+    pub name: String,
+    pub relation: String,
+    pub created_at: String,
+    /// Shares booked on releases.
+    pub booked: i64,
+    /// Clawed back by refunds.
+    pub clawed_back: i64,
+    pub balance: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiverList {
+    pub receivers: Vec<Receiver>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinPool {
+    pub member_id: String,
+    pub sandbox: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolJoined {
+    pub group_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sweep {
+    pub member_id: String,
+    pub settlement_id: String,
+    pub date: String,
+    pub net: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Swept {
+    /// When the pool took it (the first time it was sent).
+    pub received_at: String,
+}
+
+/// A member's line in its group's pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolMember {
+    pub merchant_id: String,
+    pub joined_at: String,
+    pub settlements: u64,
+    pub swept: i64,
+}
+
+/// `GET /v1/pool` (a group merchant): what its members swept in, in fen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolView {
+    pub group_id: String,
+    pub total: i64,
+    pub members: Vec<PoolMember>,
+    /// The latest 100, newest first.
+    pub sweeps: Vec<Sweep>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -607,6 +746,7 @@ mod tests {
             branding: serde_json::from_str(r#"{"display_name":"Shop"}"#).unwrap(),
             config: MerchantConfig::default(),
             api_key: Secret::new("sk_do_not_print".into()),
+            group_id: None,
             webhook_secret: Secret::new("whsec_do_not_print".into()),
         };
         let printed = format!("{s:?}");

@@ -170,7 +170,8 @@ impl Ledger<'_> {
             "SUCCESS",
         )?;
         self.apply(&o, Event::Refund, now, actor)?;
-        self.give_fee_back(&o, r.amount as u64)?;
+        let fee_back = self.give_fee_back(&o, r.amount as u64)?;
+        self.book_refund(m, &o, out_refund_no, r.amount as u64, fee_back, now)?;
         self.refund_ends_entitlement(&o, now)?;
         self.refund_event(m, now, EventKind::RefundSucceeded, out_refund_no)
     }

@@ -336,6 +336,63 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     ALTER TABLE orders ADD COLUMN fee_rate_bp INTEGER;
     CREATE INDEX IF NOT EXISTS orders_by_paid_at ON orders (paid_at_ms);",
     ),
+    (
+        12,
+        // Settlement (merchant/settlements.rs): every movement of released money on the
+        // merchant's books, signed for the merchant, on the merchant day it counts on, until a
+        // day's close puts it in that day's settlement. Profit-sharing receivers and an order's
+        // splits. A member of a fund pool names its group; a group's object keeps its members
+        // and the settlements they swept in, each once.
+        "ALTER TABLE orders ADD COLUMN splits_json TEXT;
+    ALTER TABLE merchant ADD COLUMN group_id TEXT;
+    CREATE TABLE IF NOT EXISTS money_moves (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at_ms INTEGER NOT NULL,
+        day INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        out_trade_no TEXT NOT NULL,
+        out_refund_no TEXT,
+        receiver_id TEXT,
+        amount INTEGER NOT NULL,
+        settlement_id TEXT
+    );
+    CREATE INDEX IF NOT EXISTS money_moves_open ON money_moves (settlement_id, day);
+    CREATE INDEX IF NOT EXISTS money_moves_by_receiver ON money_moves (receiver_id);
+    CREATE TABLE IF NOT EXISTS settlements (
+        settlement_id TEXT PRIMARY KEY,
+        day INTEGER NOT NULL UNIQUE,
+        date TEXT NOT NULL,
+        gross INTEGER NOT NULL,
+        refunds INTEGER NOT NULL,
+        fees INTEGER NOT NULL,
+        splits INTEGER NOT NULL,
+        net INTEGER NOT NULL,
+        order_count INTEGER NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        group_id TEXT,
+        swept_at_ms INTEGER,
+        sweep_attempts INTEGER NOT NULL DEFAULT 0,
+        sweep_next_ms INTEGER
+    );
+    CREATE TABLE IF NOT EXISTS receivers (
+        receiver_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        relation TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS pool_members (
+        merchant_id TEXT PRIMARY KEY,
+        joined_at_ms INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS pool_sweeps (
+        merchant_id TEXT NOT NULL,
+        settlement_id TEXT NOT NULL,
+        date TEXT NOT NULL,
+        net INTEGER NOT NULL,
+        received_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (merchant_id, settlement_id)
+    );",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

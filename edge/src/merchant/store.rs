@@ -61,6 +61,8 @@ pub struct MerchantRow {
     pub webhook_secret_prev: Option<Secret>,
     pub webhook_secret_prev_until_ms: Option<i64>,
     pub consecutive_failures: i64,
+    /// A member of a fund pool: its group.
+    pub group_id: Option<String>,
 }
 
 pub struct Merchant {
@@ -165,6 +167,8 @@ pub struct OrderRow {
     pub fee: Option<i64>,
     pub fee_refunded: i64,
     pub fee_rate_bp: Option<i64>,
+    /// Profit-sharing splits (`[{receiver_id, amount}]`), booked on release.
+    pub splits_json: Option<String>,
 }
 
 pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_total, currency, \
@@ -173,7 +177,7 @@ pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_to
     fingerprint, pay_attempts, pending_until_ms, approval_id, v2_json, contract_code, charge_at_ms, \
     subscription_id, period_index, usage_amount, plan_no, part_index, \
     payer_ref, held_until_ms, released_at_ms, fulfilled_at_ms, auto_refund_at_ms, auto_refunded, \
-    fee, fee_refunded, fee_rate_bp";
+    fee, fee_refunded, fee_rate_bp, splits_json";
 
 impl OrderRow {
     pub fn amount(&self) -> Result<Money> {
@@ -725,6 +729,11 @@ impl<'a> Ledger<'a> {
             fulfilled_at: o.fulfilled_at_ms.map(format_rfc3339),
             fee: o.fee.map(|f| f as u64),
             fee_refunded: o.fee.map(|_| o.fee_refunded as u64),
+            splits: o
+                .splits_json
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()?,
             plan_no: o.plan_no.clone(),
             part_index: o.part_index.map(|n| n as u32),
         })

@@ -5,7 +5,7 @@ use crate::config::Secret;
 use crate::domain::{admin_rules, ids, merchant_rules};
 use crate::error::AppError;
 use crate::merchant::protocol::{
-    AdvanceClock, Ask, CreateMerchant, Decide, GetMerchant, ListOrders, MerchantConfig,
+    AdvanceClock, Ask, CreateMerchant, Decide, GetMerchant, JoinPool, ListOrders, MerchantConfig,
     MerchantSetup, Reactivate, RotateSecret, SecretKind, VerifyAudit,
 };
 use crate::runtime;
@@ -92,6 +92,9 @@ pub async fn create_merchant(
     let m: merchant_rules::NewMerchant = body(req).await?;
     merchant_rules::validate(&m, call.dev)?;
     let merchant_id = ids::merchant_id(runtime::random_bytes());
+    if let Some(group_id) = &m.group_id {
+        join_pool(ctx, call, group_id, &merchant_id, m.sandbox).await?;
+    }
     let api_key = Secret::new(format!("sk_{}", runtime::random_hex(24)));
     let webhook_secret = Secret::new(format!("whsec_{}", runtime::random_hex(24)));
     let defaults = MerchantConfig::default();
@@ -123,6 +126,7 @@ pub async fn create_merchant(
         },
         api_key: api_key.clone(),
         webhook_secret: webhook_secret.clone(),
+        group_id: m.group_id,
     };
     let create = CreateMerchant {
         setup: Box::new(setup),
@@ -136,6 +140,34 @@ pub async fn create_merchant(
         "webhook_secret": webhook_secret.peek(),
     });
     Ok(json(201, &keys)?)
+}
+
+/// The group takes the new merchant into its pool before the merchant exists, so no
+/// settlement of the member can reach a group that does not know it.
+async fn join_pool(
+    ctx: &Ctx,
+    call: &Call,
+    group_id: &str,
+    member_id: &str,
+    sandbox: bool,
+) -> Result<(), AppError> {
+    let no_group = || AppError::param("group_id", "group_id names no merchant");
+    if !ids::is_merchant_id(group_id) {
+        return Err(no_group());
+    }
+    let join = JoinPool {
+        member_id: member_id.to_owned(),
+        sandbox,
+    };
+    match call.ask(&ctx.env, group_id, join).await {
+        Err(e)
+            if e.refusal()
+                .is_some_and(|r| r.code == ErrorCode::MerchantNotExist) =>
+        {
+            Err(no_group())
+        }
+        other => other.map(|_| ()),
+    }
 }
 
 pub async fn get_merchant(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {

@@ -52,6 +52,7 @@ fn demo_setup(ctx: &Ctx, demo: &DemoMerchant) -> CreateMerchant {
         },
         api_key: demo.api_key.clone(),
         webhook_secret,
+        group_id: None,
     };
     CreateMerchant {
         setup: Box::new(setup),

@@ -69,6 +69,11 @@ pub fn render(reply: ApiReply, wants_xml: bool) -> Result<Response, AppError> {
         ApiBody::InstallmentPlan(p) => serde_json::to_value(p)?,
         ApiBody::Entitlements(e) => serde_json::to_value(e)?,
         ApiBody::FeeReport(f) => serde_json::to_value(f)?,
+        ApiBody::Settlements(s) => serde_json::to_value(s)?,
+        ApiBody::Balance(b) => serde_json::to_value(b)?,
+        ApiBody::Receiver(r) => serde_json::to_value(r)?,
+        ApiBody::Receivers(r) => serde_json::to_value(r)?,
+        ApiBody::Pool(p) => serde_json::to_value(p)?,
     };
     Ok(json(reply.status, &value)?)
 }
