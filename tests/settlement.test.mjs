@@ -187,6 +187,9 @@ test('splits_are_checked_booked_on_release_and_clawed_back_pro_rata', async () =
   await fulfil(m, o.out_trade_no);
   [r] = (await call(w, m, 'GET', '/v1/receivers')).json.receivers;
   assert.deepEqual([r.booked, r.clawed_back, r.balance], [2_250, 0, 2_250]);
+  const [rel] = (await call(w, m, 'GET', `/v1/notifications?out_trade_no=${o.out_trade_no}&type=order.released`)).json.notifications;
+  const relData = JSON.parse((await call(w, m, 'GET', `/v1/notifications/${rel.id}`)).json.body).data;
+  assert.deepEqual([relData.released_amount, relData.fee_amount, relData.shared_amount], [7_500, 75, 2_250]);
   // Refunds of released money claw back pro rata, in pieces that add up to the share.
   for (const amount of [3_333, 4_167]) {
     assert.equal((await refund(m, o.out_trade_no, amount)).status, 201);
@@ -226,6 +229,10 @@ test('members_settlements_sweep_into_their_groups_pool_exactly_once', async () =
   assert.deepEqual([sa.net, sb.net], [10_000 - 60, 25_000 - 150]);
   assert.equal(sa.group_id, group.merchant_id);
   assert.ok(sa.swept_at && sb.swept_at, 'each member recorded the sweep');
+  const swept = (await call(w, a, 'GET', '/v1/notifications?type=settlement.swept')).json.notifications;
+  assert.equal(swept.length, 1, 'one settlement.swept event');
+  const sweptData = JSON.parse((await call(w, a, 'GET', `/v1/notifications/${swept[0].id}`)).json.body).data;
+  assert.deepEqual([sweptData.settlement_id, sweptData.swept_at], [sa.settlement_id, sa.swept_at]);
   assert.equal(pool.total, sa.net + sb.net);
   assert.deepEqual(pool.members.map((x) => [x.merchant_id, x.settlements, x.swept]).sort(),
     [[a.merchant_id, 1, sa.net], [b.merchant_id, 1, sb.net]].sort());

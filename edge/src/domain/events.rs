@@ -68,10 +68,13 @@ pub enum EventKind {
     /// A merchant day closed: its batch, settled the next day.
     #[serde(rename = "settlement.created")]
     SettlementCreated,
+    /// A fund pool member's settlement reached its group's pool.
+    #[serde(rename = "settlement.swept")]
+    SettlementSwept,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 24] = [
+    pub const ALL: [EventKind; 25] = [
         EventKind::OrderApprovalRequired,
         EventKind::OrderPaid,
         EventKind::OrderFailed,
@@ -96,6 +99,7 @@ impl EventKind {
         EventKind::InstallmentPlanCompleted,
         EventKind::InstallmentPlanDefaulted,
         EventKind::SettlementCreated,
+        EventKind::SettlementSwept,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -124,6 +128,7 @@ impl EventKind {
             EventKind::InstallmentPlanCompleted => "installment_plan.completed",
             EventKind::InstallmentPlanDefaulted => "installment_plan.defaulted",
             EventKind::SettlementCreated => "settlement.created",
+            EventKind::SettlementSwept => "settlement.swept",
         }
     }
 
@@ -144,6 +149,11 @@ impl EventKind {
     /// About an installment plan, not one of its parts' orders.
     pub fn is_installment_event(self) -> bool {
         self.as_str().starts_with("installment")
+    }
+
+    /// About a settlement, not an order.
+    pub fn is_settlement_event(self) -> bool {
+        self.as_str().starts_with("settlement.")
     }
 
     /// About a contract, not an order (the deduction notice is about its order).

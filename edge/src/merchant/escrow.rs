@@ -109,16 +109,11 @@ impl Ledger<'_> {
                 .sum::<i64>()
         };
         let otn = o.out_trade_no.as_str();
-        self.audit(
-            now,
-            actor,
-            "order.release",
-            otn,
-            "held",
-            &amount.to_string(),
-        )?;
-        let extra = serde_json::json!({"released_amount": amount, "fee_amount": total(MoveKind::Fee),
-            "shared_amount": total(MoveKind::Split)});
+        let (fee, shared) = (total(MoveKind::Fee), total(MoveKind::Split));
+        let booked = format!("{amount} (fee {fee}, shared {shared})");
+        self.audit(now, actor, "order.release", otn, "held", &booked)?;
+        let extra = serde_json::json!({"released_amount": amount, "fee_amount": fee,
+            "shared_amount": shared});
         self.order_event(m, now, EventKind::OrderReleased, otn, extra)
     }
 

@@ -6,7 +6,7 @@ use super::protocol::{
 };
 use super::store::{EventRow, Ledger, Merchant, Result, EVENT_COLUMNS};
 use crate::domain::cursor;
-use crate::domain::events::{DeliveryStatus, EventKind};
+use crate::domain::events::DeliveryStatus;
 use crate::error::AppError;
 use paydesk_shared::api::ErrorCode;
 use paydesk_shared::time::format_rfc3339;
@@ -22,7 +22,7 @@ impl From<&EventRow> for Notification {
             out_trade_no: if e.kind.is_contract_event()
                 || e.kind.is_subscription_event()
                 || e.kind.is_installment_event()
-                || e.kind == EventKind::SettlementCreated
+                || e.kind.is_settlement_event()
             {
                 String::new()
             } else {

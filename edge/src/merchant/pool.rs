@@ -10,6 +10,7 @@
 
 use super::protocol::{JoinPool, PoolJoined, PoolMember, PoolView, Sweep, Swept};
 use super::store::{Ledger, Merchant, Result};
+use crate::domain::events::EventKind;
 use crate::error::AppError;
 use paydesk_shared::api::ErrorCode;
 use paydesk_shared::time::format_rfc3339;
@@ -163,21 +164,22 @@ impl Ledger<'_> {
         )
     }
 
-    fn record_sweep(&self, d: &Due, now: i64, ok: bool) -> Result<()> {
+    fn record_sweep(&self, m: &Merchant, d: &Due, now: i64, ok: bool) -> Result<()> {
         if ok {
             self.x(
                 "UPDATE settlements SET swept_at_ms = ?, sweep_attempts = sweep_attempts + 1
                  WHERE settlement_id = ? AND swept_at_ms IS NULL",
                 vec![now.into(), d.settlement_id.as_str().into()],
             )?;
-            return self.audit(
+            self.audit(
                 now,
                 "system:pool",
                 "settlement.sweep",
                 &d.settlement_id,
                 "",
                 &d.group_id,
-            );
+            )?;
+            return self.settlement_event(m, EventKind::SettlementSwept, &d.settlement_id, now);
         }
         let wait = (1_000i64 << d.sweep_attempts.clamp(0, 12)).min(MAX_BACKOFF_MS);
         self.x(
@@ -206,7 +208,7 @@ pub async fn sweep_due(ledger: &Ledger<'_>) -> Result<usize> {
         if let Err(e) = &sent {
             worker::console_error!("sweep {} to {}: {e:?}", d.settlement_id, d.group_id);
         }
-        ledger.atomically(|l| l.record_sweep(d, now, sent.is_ok()))?;
+        ledger.atomically(|l| l.record_sweep(&m, d, now, sent.is_ok()))?;
     }
     Ok(due.len())
 }

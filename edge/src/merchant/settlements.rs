@@ -206,12 +206,18 @@ impl Ledger<'_> {
             &date,
             &b.net.to_string(),
         )?;
-        let s = self.settlement_or_fail(&id)?;
+        self.settlement_event(m, EventKind::SettlementCreated, &id, at)
+    }
+
+    /// A settlement's event, with the settlement as it is now; a merchant's settlement events
+    /// are delivered in order.
+    pub fn settlement_event(&self, m: &Merchant, kind: EventKind, id: &str, at: i64) -> Result<()> {
+        let s = self.settlement_or_fail(id)?;
         self.record_event(
             at,
             NewEvent {
-                kind: EventKind::SettlementCreated,
-                target: &id,
+                kind,
+                target: id,
                 order_key: "settlements",
                 data: serde_json::to_value(s.wire())?,
                 url: m.config.notify_url.clone(),
