@@ -3,8 +3,9 @@
 // writes target/bench/report.json and report.md (and a copy in target/bench/history/).
 //
 // By hand, after `cargo xtask build` (node_modules/.bin first on PATH):
-//   node bench/run.mjs [--only size,page,edge,micro,notify,storage] [--runs 10] [--seconds 4]
-//                      [--levels 1,8,32] [--orders 300] [--pay-orders 300] [--quick]
+//   node bench/run.mjs [--only size,page,edge,micro,notify,storage,bill] [--runs 10] [--seconds 4]
+//                      [--levels 1,8,32] [--orders 300] [--pay-orders 300] [--bill-orders 10000]
+//                      [--quick]
 
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { checkTargets, previousReport, renderMarkdown } from './lib/report.mjs';
 import { measureSizes } from './lib/sizes.mjs';
 import { call } from '../tests/support/api.mjs';
 
-const SECTIONS = ['size', 'page', 'edge', 'micro', 'notify', 'storage'];
+const SECTIONS = ['size', 'page', 'edge', 'micro', 'notify', 'storage', 'bill'];
 const { values: a } = parseArgs({
   options: {
     only: { type: 'string' },
@@ -31,6 +32,7 @@ const { values: a } = parseArgs({
     levels: { type: 'string' },
     orders: { type: 'string' },
     'pay-orders': { type: 'string' },
+    'bill-orders': { type: 'string' },
     'criterion-since': { type: 'string', default: '0' },
     command: { type: 'string', default: 'node bench/run.mjs' },
     quick: { type: 'boolean', default: false },
@@ -44,6 +46,7 @@ const seconds = Number(a.seconds ?? (q ? 1 : 4));
 const levels = (a.levels ?? (q ? '8' : '1,8,32')).split(',').map(Number);
 const orders = Number(a.orders ?? (q ? 30 : 300));
 const payOrders = Number(a['pay-orders'] ?? (q ? 50 : 300));
+const billOrders = Number(a['bill-orders'] ?? (q ? 1000 : 10_000));
 
 const log = (m) => console.error(`bench: ${m}`);
 const sh = (cmd, args) => { try { return execFileSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return null; } };
@@ -68,7 +71,7 @@ const report = {
     autocannon: pkgVersion('autocannon'),
     rustc: sh('rustc', ['--version']),
   },
-  settings: { runs, seconds, levels, orders, pay_orders: payOrders, quick: q },
+  settings: { runs, seconds, levels, orders, pay_orders: payOrders, bill_orders: billOrders, quick: q },
   skipped: SECTIONS.filter((s) => !only.has(s)),
   errors: [],
 };
@@ -177,6 +180,27 @@ if (only.has('notify') || only.has('storage')) await section('notify, storage', 
   const ns = await measureNotifyAndStorage({ orders, log });
   if (only.has('notify')) report.notify = ns.latency;
   if (only.has('storage')) report.storage = ns.storage;
+});
+
+if (only.has('bill')) await section('bill', async () => {
+  const { measureBill } = await import('./lib/bill.mjs');
+  const { admin } = await import('../tests/support/api.mjs');
+  const w = await startWorker();
+  try {
+    let k = 0;
+    const newMerchant = async (fields) => {
+      const r = await admin(w, 'POST', '/admin/merchants', { name: `Bench bill ${++k}`, tier: 'enterprise', sandbox: true, branding: { display_name: 'Bench' }, ...fields });
+      if (r.status !== 201) throw new Error(`bench merchant: ${r.status} ${JSON.stringify(r.json)}`);
+      return r.json;
+    };
+    const advance = async (m, seconds) => {
+      const r = await admin(w, 'POST', `/admin/merchants/${m.merchant_id}/clock/advance`, { seconds });
+      if (r.status !== 200) throw new Error(`bench advance: ${r.status} ${JSON.stringify(r.json)}`);
+    };
+    report.bill = await measureBill({ worker: w, newMerchant, advance, orders: billOrders, runs: Math.max(3, Math.round(runs / 2)), log });
+  } finally {
+    await w.stop();
+  }
 });
 
 report.seconds = (Date.now() - started) / 1000;

@@ -476,3 +476,64 @@ async function waitFor(pred, what, timeoutMs = 30_000) {
     await new Promise((res) => setTimeout(res, 50));
   }
 }
+
+// ---- downloadbill: the day's bill through both SDKs ----
+
+test('downloadbill: wechatpy and tenpay read a closed day\'s bill; its errors as the protocol has them', async () => {
+  const bm = await newMerchant(w, { release_days: 1 });
+  const sdk = startWechatpy(bm);
+  const api = tenpayClient(bm);
+  try {
+    const created = [];
+    for (const total of [1200, 3400]) {
+      const o = await call(w, bm, 'POST', '/v1/orders', { out_trade_no: otn('B'), amount: { total, currency: 'CNY' }, description: 'Latte, 拿铁' });
+      assert.equal((await pay(w, o.json, CARD('4242424242424242'))).json.status, 'SUCCESS');
+      assert.equal((await call(w, bm, 'POST', `/v1/orders/${o.json.out_trade_no}/fulfil`)).status, 200);
+      created.push(o.json.out_trade_no);
+    }
+    const r = await call(w, bm, 'POST', '/v1/refunds', { out_trade_no: created[1], out_refund_no: otn('R'), amount: 400 });
+    assert.equal(r.status, 201);
+    // Not closed yet: the bill is still being made.
+    const { business_time: now } = (await call(w, bm, 'GET', '/v1/balance')).json;
+    const local = new Date(Date.parse(now) + 8 * 3_600_000);
+    const today = local.toISOString().slice(0, 10).replaceAll('-', '');
+    await assert.rejects(api.downloadBill({ bill_date: today }), /Bill Creating/);
+    const toClose = (86_400_000 - (local.getTime() % 86_400_000)) / 1000 + 60;
+    await advance(w, bm, Math.ceil(toClose));
+    const [s] = (await call(w, bm, 'GET', '/v1/settlements')).json.settlements;
+    assert.equal(s.date.replaceAll('-', ''), today);
+
+    const text = (await sdk.call('download_bill', { bill_date: today })).ok.text;
+    const lines = text.trim().split('\r\n');
+    assert.equal(lines[0].split(',')[0], '交易时间');
+    assert.equal(lines.length, 1 + 3 + 2, text);
+    const rows = lines.slice(1, 4).map((l) => l.slice(1).split(',`'));
+    assert.deepEqual(rows.map((f) => [f[6], f[9], f[12], f[16], f[20]]), [
+      [created[0], 'SUCCESS', '12.00', '0.00', 'Latte, 拿铁'],
+      [created[1], 'SUCCESS', '34.00', '0.00', 'Latte, 拿铁'],
+      [created[1], 'REFUND', '0.00', '4.00', 'Latte, 拿铁'],
+    ]);
+
+    const parsed = await api.downloadBill({ bill_date: today }, true);
+    assert.equal(parsed.list_title[0], '交易时间');
+    assert.equal(parsed.list_data.length, 3);
+    assert.deepEqual(parsed.total_title, ['总交易单数', '应结订单总金额', '退款总金额', '充值券退款总金额', '手续费总金额', '订单总金额', '申请退款总金额']);
+    // 46.00 settled less 4.00 refunded less the fees (0.07 + 0.20 − 0.02) is the settlement's net.
+    const [count, settled, refunded, , fees] = parsed.total_data;
+    assert.deepEqual([count, settled, refunded, fees], ['3', '46.00', '4.00', '0.25000']);
+    assert.equal(Math.round((Number(settled) - Number(refunded) - Number(fees)) * 100), s.net);
+    const success = await api.downloadBill({ bill_date: today, bill_type: 'SUCCESS' }, true);
+    assert.equal(success.list_data.length, 2);
+
+    // A closed day with nothing, a malformed date, an unknown type: the protocol's failures.
+    const none = await sdk.call('download_bill', { bill_date: '20260101' });
+    assert.deepEqual([none.error?.return_code, none.error?.return_msg], ['FAIL', 'No Bill Exist']);
+    await assert.rejects(api.downloadBill({ bill_date: '2026-12-01' }), /invalid bill_date/);
+    const bad = await sdk.call('download_bill', { bill_date: today, bill_type: 'PAID' });
+    assert.equal(bad.error?.return_msg, 'invalid bill_type');
+    const forged = await signed('/pay/downloadbill', { bill_date: today }, { key: 'not-the-key-0123456789abcdef0123' });
+    assert.equal(forged.f.return_code, 'FAIL');
+  } finally {
+    await sdk.close();
+  }
+});

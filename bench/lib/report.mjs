@@ -208,6 +208,17 @@ function storageSection(r) {
   return L;
 }
 
+function billSection(r) {
+  const L = ['## 7. Bills', ''];
+  L.push('`GET /v1/bills` of a closed day of N released orders, streamed a page of 1,000 money movements at a time, timed from outside (the whole body read); workerd\'s resident memory sampled at every chunk. Baseline: a signed `GET /v1/balance` of the same merchant, in the same run.', '');
+  L.push('| orders | bytes | median | p99 | first byte | lines / s | × balance call | workerd RSS growth | workerd RSS peak |', '|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const s of r.bill.sizes) {
+    L.push(`| ${s.orders.toLocaleString('en-US')} | ${fmtBytes(s.bytes)} | ${ms(s.ms.median)} | ${ms(s.ms.p99)} | ${ms(s.first_byte_ms.median)} | ${Math.round(s.lines_per_s).toLocaleString('en-US')} | ${times(s.ms.median / s.balance_ms.median)} | ${fmtBytes(s.rss_growth_bytes)} | ${fmtBytes(s.rss_peak_bytes)} |`);
+  }
+  L.push('');
+  return L;
+}
+
 export function renderMarkdown(r, prev) {
   const L = [];
   L.push('# paydesk bench report', '');
@@ -229,6 +240,7 @@ export function renderMarkdown(r, prev) {
   if (r.micro) L.push(...microSection(r));
   if (r.notify) L.push(...notifySection(r));
   if (r.storage) L.push(...storageSection(r));
+  if (r.bill) L.push(...billSection(r));
   if (r.skipped?.length) L.push(`Not measured in this run: ${r.skipped.join(', ')}.`, '');
   for (const e of r.errors ?? []) L.push(`**Failed** (${e.sections}): ${e.message.split('\n')[0]}`, '');
   return L.join('\n');

@@ -54,6 +54,10 @@ pub enum ErrorCode {
     UsageKeyUsed,
     InstallmentPlanNoUsed,
     InstallmentPlanNotExist,
+    /// No bill for that day: it closed with no money moving.
+    BillNotExist,
+    /// That day has not closed yet: its bill is made at its 24:00.
+    BillNotReady,
     SystemError,
     /// Any code this build does not know. Only read, never answered by the edge. Stays last.
     Unknown,
@@ -71,7 +75,7 @@ impl<'de> Deserialize<'de> for ErrorCode {
 
 impl ErrorCode {
     /// Every code but [`ErrorCode::Unknown`], in declaration order (a test keeps it complete).
-    pub const KNOWN: [ErrorCode; 44] = {
+    pub const KNOWN: [ErrorCode; 46] = {
         use ErrorCode::*;
         [
             ParamError,
@@ -117,6 +121,8 @@ impl ErrorCode {
             UsageKeyUsed,
             InstallmentPlanNoUsed,
             InstallmentPlanNotExist,
+            BillNotExist,
+            BillNotReady,
             SystemError,
         ]
     };
@@ -151,7 +157,8 @@ impl ErrorCode {
             | PlanNotExist
             | ContractNotExist
             | SubscriptionNotExist
-            | InstallmentPlanNotExist => 404,
+            | InstallmentPlanNotExist
+            | BillNotExist => 404,
             MethodNotAllowed => 405,
             OutTradeNoUsed
             | OutRefundNoUsed
@@ -167,7 +174,8 @@ impl ErrorCode {
             | SubscriptionIdUsed
             | SubscriptionNotAllowed
             | UsageKeyUsed
-            | InstallmentPlanNoUsed => 409,
+            | InstallmentPlanNoUsed
+            | BillNotReady => 409,
             BodyTooLarge => 413,
             UnsupportedMediaType => 415,
             FrequencyLimited => 429,
@@ -222,6 +230,8 @@ impl ErrorCode {
             UsageKeyUsed => "USAGE_KEY_USED",
             InstallmentPlanNoUsed => "INSTALLMENT_PLAN_NO_USED",
             InstallmentPlanNotExist => "INSTALLMENT_PLAN_NOT_EXIST",
+            BillNotExist => "BILL_NOT_EXIST",
+            BillNotReady => "BILL_NOT_READY",
             SystemError => "SYSTEM_ERROR",
             Unknown => "UNKNOWN",
         }
@@ -511,6 +521,8 @@ mod tests {
             UsageKeyUsed,
             InstallmentPlanNoUsed,
             InstallmentPlanNotExist,
+            BillNotExist,
+            BillNotReady,
             SystemError,
             Unknown,
         ] {

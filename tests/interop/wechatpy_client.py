@@ -7,7 +7,8 @@ Commands: {"op": "create" | "query" | "close" | "refund" | "refund_query" | "par
            "apply_signing" (answers the signing URL the merchant sends the payer to, built from
            wechatpy's base_url and signed data), "query_signing", "apply_deduct",
            "withhold_query_order", "apply_cancel_signing", and "check_signed" (a signed XML
-           notification: its fields if wechatpy's check_signature accepts it).
+           notification: its fields if wechatpy's check_signature accepts it); "download_bill"
+           (the bill's text).
 """
 
 import json
@@ -35,6 +36,7 @@ def main():
         "apply_deduct": client.withhold.apply_deduct,
         "withhold_query_order": client.withhold.query_order,
         "apply_cancel_signing": client.withhold.apply_cancel_signing,
+        "download_bill": client.tools.download_bill,
     }
     for line in sys.stdin:
         cmd = json.loads(line)
@@ -48,7 +50,9 @@ def main():
                 fields = dict(xmltodict.parse(cmd["xml"])["xml"])
                 out = {"ok": fields} if client.check_signature(fields) else {"invalid_signature": True}
             else:
-                out = {"ok": dict(ops[cmd["op"]](**cmd.get("kwargs", {})))}
+                got = ops[cmd["op"]](**cmd.get("kwargs", {}))
+                # download_bill answers the bill's text when it is not an XML document.
+                out = {"ok": {"text": got} if isinstance(got, str) else dict(got)}
         except InvalidSignatureException:
             out = {"invalid_signature": True}
         except WeChatPayException as e:

@@ -9,7 +9,7 @@
 //!
 //! and writes `target/bench/report.md` and `report.json`, keeping each complete report in
 //! `target/bench/history/<commit>.json` so that the next commit's sizes compare with it.
-//! Arguments go to bench/run.mjs (`--only size,page,edge,micro,notify,storage`, `--quick`, ...).
+//! Arguments go to bench/run.mjs (`--only size,page,edge,micro,notify,storage,bill`, `--quick`, ...).
 
 use crate::proc::cmd;
 use crate::tools::{ensure_all, Need};

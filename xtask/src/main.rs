@@ -28,7 +28,7 @@ usage: cargo xtask <command>
   fuzz [SECS]  run the cargo-fuzz targets (v2 XML parser, v2 signer) for SECS each (default 60)
   bench [ARGS] install what is missing, build, measure size and speed beside baselines, write
                target/bench/report.md and report.json (ARGS: --only size,page,edge,micro,notify,
-               storage; --quick; see bench/run.mjs)
+               storage,bill; --quick; see bench/run.mjs)
 ";
 
 fn main() -> ExitCode {

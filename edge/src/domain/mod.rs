@@ -5,6 +5,7 @@
 pub mod admin_rules;
 pub mod approval;
 pub mod audit;
+pub mod bill_rules;
 pub mod card;
 pub mod contract_rules;
 pub mod cursor;

@@ -23,6 +23,8 @@ pub enum Op {
     PapPayApply,
     PapOrderQuery,
     DeleteContract,
+    /// The day's bill, streamed in WeChat's layout (`domain::bill_rules`).
+    DownloadBill,
 }
 
 impl Op {
@@ -37,6 +39,7 @@ impl Op {
             "/pay/pappayapply" => Op::PapPayApply,
             "/pay/paporderquery" => Op::PapOrderQuery,
             "/papay/deletecontract" => Op::DeleteContract,
+            "/pay/downloadbill" => Op::DownloadBill,
             _ => return None,
         })
     }
@@ -108,6 +111,25 @@ pub mod fail_msg {
     pub const NONCE: &str = "nonce_str参数长度有误";
     pub const APPID: &str = "appid参数长度有误";
     pub const POST: &str = "请使用post方法";
+}
+
+/// `downloadbill`'s failures, as the protocol words them: `return_code` FAIL, `return_msg`
+/// and an `error_code` (unsigned, like every `return_code` FAIL).
+pub mod bill_fail {
+    pub const BAD_DATE: (&str, &str) = ("invalid bill_date", "20001");
+    pub const BAD_TYPE: (&str, &str) = ("invalid bill_type", "20001");
+    pub const TAR_TYPE: (&str, &str) = ("invalid tar_type, bills are sent uncompressed", "20001");
+    pub const NO_BILL: (&str, &str) = ("No Bill Exist", "20002");
+    pub const NOT_READY: (&str, &str) = ("Bill Creating", "20003");
+    pub const SYSTEM: (&str, &str) = ("SYSTEMERROR", "20000");
+
+    pub fn document((msg, code): (&str, &str)) -> String {
+        paydesk_shared::v2xml::write(&[
+            ("return_code", "FAIL"),
+            ("return_msg", msg),
+            ("error_code", code),
+        ])
+    }
 }
 
 /// A `return_code` FAIL document (unsigned: the request could not be read or authenticated).

@@ -110,13 +110,9 @@ impl Ledger<'_> {
             | ApiRoute::ReportUsage(_) => self.answer_subscriptions(m, route, req),
             ApiRoute::CreateInstallmentPlan
             | ApiRoute::QueryInstallmentPlan(_)
-            | ApiRoute::ListEntitlements
-            | ApiRoute::FeeReport => self.answer_plans(m, route, req),
-            ApiRoute::ListSettlements
-            | ApiRoute::Balance
-            | ApiRoute::CreateReceiver
-            | ApiRoute::ListReceivers
-            | ApiRoute::Pool => self.answer_money(m, route, req),
+            | ApiRoute::ListEntitlements => self.answer_plans(m, route, req),
+            // Fees, settlements, the balance, receivers, the pool, bills.
+            _ => self.answer_money(m, route, req),
         }
     }
 
@@ -131,9 +127,6 @@ impl Ledger<'_> {
                     ApiBody::InstallmentPlan(Box::new(p)),
                 ))
             }
-            ApiRoute::FeeReport => ok(ApiBody::FeeReport(Box::new(
-                self.fee_report(m, &req.query)?,
-            ))),
             ApiRoute::ListEntitlements => ok(ApiBody::Entitlements(
                 self.list_entitlements(m, &req.query)?,
             )),
@@ -146,10 +139,14 @@ impl Ledger<'_> {
         }
     }
 
-    /// Money after the payment: settlements, the balance, receivers, the fund pool.
+    /// Money after the payment: fees, settlements, the balance, receivers, the fund pool,
+    /// bills.
     fn answer_money(&self, m: &Merchant, route: &ApiRoute, req: &ApiRequest) -> Result<ApiReply> {
         let ok = |body| Ok(ApiReply::new(200, body));
         match route {
+            ApiRoute::FeeReport => ok(ApiBody::FeeReport(Box::new(
+                self.fee_report(m, &req.query)?,
+            ))),
             ApiRoute::ListSettlements => {
                 ok(ApiBody::Settlements(self.list_settlements(&req.query)?))
             }
@@ -163,6 +160,7 @@ impl Ledger<'_> {
             }
             ApiRoute::ListReceivers => ok(ApiBody::Receivers(self.list_receivers()?)),
             ApiRoute::Pool => ok(ApiBody::Pool(self.pool_view(m)?)),
+            ApiRoute::Bill => ok(ApiBody::Bill(Box::new(self.bill_head(m, &req.query)?))),
             _ => Err(AppError::internal("not a money operation")),
         }
     }

@@ -38,6 +38,7 @@ pub enum ApiRoute {
     CreateReceiver,
     ListReceivers,
     Pool,
+    Bill,
 }
 
 impl ApiRoute {
@@ -101,6 +102,7 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         ["v1", "receivers"] if method == "POST" => ("POST", ApiRoute::CreateReceiver),
         ["v1", "receivers"] => ("GET", ApiRoute::ListReceivers),
         ["v1", "pool"] => ("GET", ApiRoute::Pool),
+        ["v1", "bills"] => ("GET", ApiRoute::Bill),
         ["v1", "installment_plans", id] if !id.is_empty() => {
             ("GET", ApiRoute::QueryInstallmentPlan(decode(id)?))
         }

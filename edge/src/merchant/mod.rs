@@ -16,7 +16,8 @@
 //!   (validity periods bought with items), `escrow` (held money, fulfilment, release,
 //!   automatic refunds), `fees` (booked on payment, given back on refunds, the report),
 //!   `settlements` (money movements, day closes, T+1 batches, the balance), `receivers`
-//!   (profit sharing) and `pool` (a group's fund pool, fed by its members' settlements).
+//!   (profit sharing), `pool` (a group's fund pool, fed by its members' settlements) and
+//!   `bills` (a closed day's reconciliation bill, a page at a time).
 
 pub mod api_route;
 pub mod protocol;
@@ -30,6 +31,8 @@ mod api;
 mod approvals;
 #[cfg(target_arch = "wasm32")]
 mod auth;
+#[cfg(target_arch = "wasm32")]
+mod bills;
 #[cfg(target_arch = "wasm32")]
 pub mod client;
 #[cfg(target_arch = "wasm32")]

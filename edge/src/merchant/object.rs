@@ -115,6 +115,7 @@ fn dispatch(l: &Ledger<'_>, command: Command) -> Result<serde_json::Value> {
         Command::EntrustWeb(e) => answer(&e, l.entrust_web(&e.params)),
         Command::JoinPool(j) => answer(&j, with_merchant(l, |l, m| l.join_pool(m, &j))),
         Command::Sweep(s) => answer(&s, with_merchant(l, |l, m| l.receive_sweep(m, &s))),
+        Command::BillPage(p) => answer(&p, l.atomically(|l| l.bill_page(&p))),
     }
 }
 

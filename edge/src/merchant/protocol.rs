@@ -190,6 +190,9 @@ commands! {
     /// To a group's object: a member's settlement sweeps into the pool (once, however often
     /// it is sent).
     Sweep(Sweep) -> Swept;
+    /// The next page of a bill the merchant was authenticated for (`BillHead`): only the
+    /// worker sends it, after the merchant's signed request was answered with the head.
+    BillPage(BillPage) -> BillLines;
 }
 
 /// Every command travels with the context the object needs to answer it.
@@ -259,6 +262,8 @@ pub enum ApiBody {
     Receiver(Receiver),
     Receivers(ReceiverList),
     Pool(PoolView),
+    /// `GET /v1/bills`: what the worker streams, page by page.
+    Bill(Box<BillHead>),
 }
 
 impl ApiReply {
@@ -280,6 +285,9 @@ pub struct V2Request {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct V2Reply {
     pub xml: String,
+    /// `downloadbill`: the bill to stream in the v2 layout (`xml` is then empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bill: Option<Box<BillHead>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -538,6 +546,39 @@ pub struct FeeReport {
     pub fees_refunded: u64,
     pub net_fees: u64,
     pub lines: Vec<FeeLine>,
+}
+
+/// A bill the merchant may read: which closed day, which lines, and how to write them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillHead {
+    pub merchant_id: String,
+    pub date: String,
+    pub settlement_id: String,
+    pub bill_type: crate::domain::bill_rules::BillType,
+    /// The tag keys of the day's orders, one column each.
+    pub tag_keys: Vec<String>,
+    pub utc_offset_minutes: i32,
+    /// `group_by`: the whole grouped bill (a line per tag value; small).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grouped: Option<String>,
+    /// The v2 dialect's `appid` for its layout.
+    #[serde(default)]
+    pub appid: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillPage {
+    pub settlement_id: String,
+    pub bill_type: crate::domain::bill_rules::BillType,
+    /// The last money movement of the previous page (0 for the first).
+    pub after_seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillLines {
+    pub lines: Vec<crate::domain::bill_rules::BillLine>,
+    /// The cursor of the next page; `None`: this was the last.
+    pub next: Option<i64>,
 }
 
 /// A closed merchant day's batch, settled the next day (T+1), in fen.

@@ -393,6 +393,11 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         PRIMARY KEY (merchant_id, settlement_id)
     );",
     ),
+    (
+        13,
+        // A bill reads its settlement's movements a page at a time, in the order they moved.
+        "CREATE INDEX IF NOT EXISTS money_moves_by_settlement ON money_moves (settlement_id, seq);",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -25,6 +25,7 @@ fn field(k: &str, v: impl Into<String>) -> (String, String) {
 pub fn return_fail(msg: &str) -> V2Reply {
     V2Reply {
         xml: v2::return_fail(msg),
+        bill: None,
     }
 }
 
@@ -46,6 +47,9 @@ impl Ledger<'_> {
             l.check_ip(&m, req.client_ip.as_deref())?;
             l.rate(&m, req.op.rate_kind())
         });
+        if req.op == Op::DownloadBill && gate.is_ok() {
+            return Ok(self.v2_bill(&m, p));
+        }
         let result = gate.and_then(|()| {
             self.atomically(|l| {
                 let m = l.merchant_or_fail()?;
@@ -73,6 +77,7 @@ impl Ledger<'_> {
         }
         Ok(V2Reply {
             xml: v2::signed_document(fields, key.peek(), sign_type),
+            bill: None,
         })
     }
 
@@ -97,6 +102,47 @@ impl Ledger<'_> {
             Op::PapPayApply => self.papay_apply(m, p, st),
             Op::PapOrderQuery => self.papay_order_query(m, p),
             Op::DeleteContract => self.papay_delete_contract(m, p),
+            Op::DownloadBill => Err(AppError::internal("downloadbill is answered by v2_bill")),
+        }
+    }
+
+    /// `downloadbill`: the head of the day's bill for the worker to stream, or the protocol's
+    /// failure document.
+    fn v2_bill(&self, m: &Merchant, p: &Params) -> V2Reply {
+        use crate::domain::bill_rules::{parse_day, BillType};
+        use crate::domain::v2::bill_fail as fail;
+        let answer = |f| V2Reply {
+            xml: fail::document(f),
+            bill: None,
+        };
+        let Some(day) = p
+            .get("bill_date")
+            .filter(|d| d.len() == 8)
+            .and_then(parse_day)
+        else {
+            return answer(fail::BAD_DATE);
+        };
+        let bill_type = match p.get("bill_type").unwrap_or("ALL") {
+            "REVOKED" => return answer(fail::NO_BILL),
+            t => match BillType::parse(t) {
+                Some(t) => t,
+                None => return answer(fail::BAD_TYPE),
+            },
+        };
+        if p.get("tar_type").is_some() {
+            return answer(fail::TAR_TYPE);
+        }
+        let appid = p.get("appid").unwrap_or_default();
+        match self.atomically(|l| l.bill_of(m, day, bill_type, None, appid)) {
+            Ok(head) => V2Reply {
+                xml: String::new(),
+                bill: Some(Box::new(head)),
+            },
+            Err(e) => answer(match e.refusal().map(|r| r.code) {
+                Some(ErrorCode::BillNotExist) => fail::NO_BILL,
+                Some(ErrorCode::BillNotReady) => fail::NOT_READY,
+                _ => fail::SYSTEM,
+            }),
         }
     }
 

@@ -1,6 +1,7 @@
 //! `/v1/...`: the signed merchant JSON API. The worker only gathers what was signed and hands
 //! it to the merchant's object, which authenticates and answers.
 
+use super::bills::Layout;
 use super::{json, read_body, Call, Ctx};
 use crate::domain::ids::is_merchant_id;
 use crate::error::AppError;
@@ -41,6 +42,9 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
     // An order query may ask for the flat XML rendering.
     let wants_xml = api.method == "GET" && header("accept").contains("application/xml");
     let reply = call.ask(&ctx.env, &merchant_id, api).await?;
+    if let ApiBody::Bill(head) = reply.body {
+        return super::bills::respond(ctx.env.clone(), call.clone(), *head, Layout::Csv);
+    }
     render(reply, wants_xml)
 }
 
@@ -74,6 +78,7 @@ pub fn render(reply: ApiReply, wants_xml: bool) -> Result<Response, AppError> {
         ApiBody::Receiver(r) => serde_json::to_value(r)?,
         ApiBody::Receivers(r) => serde_json::to_value(r)?,
         ApiBody::Pool(p) => serde_json::to_value(p)?,
+        ApiBody::Bill(_) => return Err(AppError::internal("a bill is streamed, not rendered")),
     };
     Ok(json(reply.status, &value)?)
 }

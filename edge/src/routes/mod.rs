@@ -3,6 +3,7 @@
 //! and [`respond`] is the one place an error becomes HTTP.
 
 mod admin;
+mod bills;
 mod checkout;
 mod contract;
 mod dev;
@@ -76,6 +77,7 @@ fn router() -> Router<'static, ()> {
         .post_async("/pay/orderquery", route!(v2::handle))
         .post_async("/pay/closeorder", route!(v2::handle))
         .post_async("/pay/refundquery", route!(v2::handle))
+        .post_async("/pay/downloadbill", route!(v2::handle))
         .post_async("/secapi/pay/refund", route!(v2::handle))
         .get_async("/papay/entrustweb", route!(v2::entrust_web))
         .post_async("/papay/querycontract", route!(v2::handle))

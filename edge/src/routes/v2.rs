@@ -2,6 +2,7 @@
 //! body with the hardened parser, finds the merchant by `mch_id`, and answers with the object's
 //! signed XML document. A body that is not a protocol document never reaches an object.
 
+use super::bills::Layout;
 use super::{read_body, Call, Ctx};
 use crate::domain::ids::is_merchant_id;
 use crate::domain::v2::{fail_msg, Op, Params};
@@ -33,6 +34,9 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
         client_ip,
     };
     match call.ask(&ctx.env, &mch_id, ask).await {
+        Ok(V2Reply {
+            bill: Some(head), ..
+        }) => super::bills::respond(ctx.env.clone(), call.clone(), *head, Layout::V2),
         Ok(reply) => xml(&reply),
         Err(e) => {
             if let AppError::Internal { detail } = &e {
