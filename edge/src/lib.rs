@@ -7,6 +7,7 @@ pub mod domain;
 pub mod error;
 pub mod merchant;
 pub mod page;
+pub mod receipt_page;
 pub mod xml;
 
 #[cfg(target_arch = "wasm32")]

@@ -44,6 +44,12 @@ fn secret(env: &Env, name: &str) -> Result<Secret, AppError> {
         .map_err(|_| AppError::internal(format!("secret {name} is not configured")))
 }
 
+/// The deployment's receipt signing keys (`RECEIPT_SIGNING_KEYS`; the first signs).
+pub fn receipt_keys(env: &Env) -> Result<Vec<crate::domain::receipt_rules::ReceiptKey>, AppError> {
+    let keys = secret(env, "RECEIPT_SIGNING_KEYS")?;
+    crate::domain::receipt_rules::parse_keys(keys.peek()).map_err(AppError::internal)
+}
+
 pub fn checkout_token_key(env: &Env) -> Result<Secret, AppError> {
     let key = secret(env, "CHECKOUT_TOKEN_KEY")?;
     if key.peek().len() < 32 {

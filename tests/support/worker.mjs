@@ -48,6 +48,7 @@ export function devVars(overrides = {}) {
     DEMO_MERCHANT_ID: `mch_${randomBytes(8).toString('hex')}`,
     DEMO_API_KEY: `test_key_${randomBytes(16).toString('hex')}`,
     DEMO_WEBHOOK_SECRET: `whsec_test_${randomBytes(16).toString('hex')}`,
+    RECEIPT_SIGNING_KEYS: `test-1:${randomBytes(32).toString('hex')}`,
     ...overrides,
   };
 }

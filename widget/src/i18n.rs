@@ -110,6 +110,7 @@ texts! {
     Paying => "正在付款…", "Paying…";
     Confirming => "银行处理中，请稍候…", "Your bank is confirming the payment…";
     PaidTitle => "付款成功", "Payment successful";
+    Receipt => "电子凭证", "Receipt";
     ReturnToMerchant => "返回商家", "Return to merchant";
     RefreshStatus => "刷新状态", "Refresh status";
     TryAgain => "重试", "Try again";

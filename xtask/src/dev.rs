@@ -73,7 +73,15 @@ pub fn run() -> Result<()> {
 
 /// Writes `edge/.dev.vars` with fresh dev-only keys and a demo merchant if there is none.
 pub fn ensure_dev_vars(path: &Path) -> Result<()> {
-    if path.exists() {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        // Written before receipts were signed: add the dev receipt key, keep the rest.
+        if !existing.contains("RECEIPT_SIGNING_KEYS=") {
+            step("adding a dev-only receipt signing key to edge/.dev.vars");
+            let line = format!("RECEIPT_SIGNING_KEYS=dev-1:{}\n", random_hex(64));
+            let sep = if existing.ends_with('\n') { "" } else { "\n" };
+            std::fs::write(path, format!("{existing}{sep}{line}"))
+                .map_err(|e| format!("writing {}: {e}", path.display()))?;
+        }
         return Ok(());
     }
     step("writing edge/.dev.vars with fresh dev-only keys and a demo merchant");
@@ -91,12 +99,14 @@ pub fn dev_vars(seed: &str) -> String {
          CHECKOUT_TOKEN_KEY=dev_checkout_{b}\n\
          DEMO_MERCHANT_ID=mch_{m}\n\
          DEMO_API_KEY=dev_key_{c}\n\
-         DEMO_WEBHOOK_SECRET=whsec_dev_{d}\n",
+         DEMO_WEBHOOK_SECRET=whsec_dev_{d}\n\
+         RECEIPT_SIGNING_KEYS=dev-1:{r}\n",
         a = &seed[0..16],
         b = &seed[16..48],
         m = &seed[48..64],
         c = &seed[32..64],
         d = &seed[8..40],
+        r = random_hex(64),
     )
 }
 
@@ -158,6 +168,7 @@ mod tests {
             "DEMO_MERCHANT_ID=mch_",
             "DEMO_API_KEY=",
             "DEMO_WEBHOOK_SECRET=",
+            "RECEIPT_SIGNING_KEYS=dev-1:",
         ] {
             assert!(v.contains(key), "{key}");
         }

@@ -22,6 +22,7 @@ pub mod money_rules;
 pub mod order_rules;
 pub mod papay;
 pub mod payment;
+pub mod receipt_rules;
 pub mod refund_rules;
 pub mod refusal;
 pub mod schedule_rules;

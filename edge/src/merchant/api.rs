@@ -140,7 +140,7 @@ impl Ledger<'_> {
     }
 
     /// Money after the payment: fees, settlements, the balance, receivers, the fund pool,
-    /// bills.
+    /// bills, receipts.
     fn answer_money(&self, m: &Merchant, route: &ApiRoute, req: &ApiRequest) -> Result<ApiReply> {
         let ok = |body| Ok(ApiReply::new(200, body));
         match route {
@@ -151,6 +151,10 @@ impl Ledger<'_> {
                 ok(ApiBody::Settlements(self.list_settlements(&req.query)?))
             }
             ApiRoute::Balance => ok(ApiBody::Balance(self.balance(m)?)),
+            ApiRoute::OrderReceipt(no) => {
+                let o = self.current_order(m, no)?;
+                ok(ApiBody::Receipts(Box::new(self.receipts(m, &o)?)))
+            }
             ApiRoute::CreateReceiver => {
                 let (r, created) = self.create_receiver(m, &parse_body(&req.body)?)?;
                 Ok(ApiReply::new(

@@ -10,6 +10,7 @@ pub enum ApiRoute {
     QueryOrder(String),
     CloseOrder(String),
     FulfilOrder(String),
+    OrderReceipt(String),
     CreateRefund,
     QueryRefund(String),
     VerifyAudit,
@@ -72,6 +73,9 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         }
         ["v1", "orders", id, "fulfil"] if !id.is_empty() => {
             ("POST", ApiRoute::FulfilOrder(decode(id)?))
+        }
+        ["v1", "orders", id, "receipt"] if !id.is_empty() => {
+            ("GET", ApiRoute::OrderReceipt(decode(id)?))
         }
         ["v1", "refunds"] => ("POST", ApiRoute::CreateRefund),
         ["v1", "refunds", id] if !id.is_empty() => ("GET", ApiRoute::QueryRefund(decode(id)?)),

@@ -17,7 +17,8 @@
 //!   automatic refunds), `fees` (booked on payment, given back on refunds, the report),
 //!   `settlements` (money movements, day closes, T+1 batches, the balance), `receivers`
 //!   (profit sharing), `pool` (a group's fund pool, fed by its members' settlements) and
-//!   `bills` (a closed day's reconciliation bill, a page at a time).
+//!   `bills` (a closed day's reconciliation bill, a page at a time), `receipts` (signed
+//!   electronic receipts).
 
 pub mod api_route;
 pub mod protocol;
@@ -63,6 +64,8 @@ mod papay;
 mod payments;
 #[cfg(target_arch = "wasm32")]
 mod pool;
+#[cfg(target_arch = "wasm32")]
+mod receipts;
 #[cfg(target_arch = "wasm32")]
 mod receivers;
 #[cfg(target_arch = "wasm32")]

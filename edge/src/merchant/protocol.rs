@@ -193,6 +193,8 @@ commands! {
     /// The next page of a bill the merchant was authenticated for (`BillHead`): only the
     /// worker sends it, after the merchant's signed request was answered with the head.
     BillPage(BillPage) -> BillLines;
+    /// The receipts of an order whose pay page link the worker verified.
+    PayerReceipts(PayerReceipts) -> Receipts;
 }
 
 /// Every command travels with the context the object needs to answer it.
@@ -264,6 +266,7 @@ pub enum ApiBody {
     Pool(PoolView),
     /// `GET /v1/bills`: what the worker streams, page by page.
     Bill(Box<BillHead>),
+    Receipts(Box<Receipts>),
 }
 
 impl ApiReply {
@@ -546,6 +549,22 @@ pub struct FeeReport {
     pub fees_refunded: u64,
     pub net_fees: u64,
     pub lines: Vec<FeeLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayerReceipts {
+    pub out_trade_no: String,
+}
+
+/// An order's signed receipts (`domain::receipt_rules`): its payment's, once paid, and each
+/// succeeded refund's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipts {
+    pub merchant_name: String,
+    pub utc_offset_minutes: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<crate::domain::receipt_rules::SignedReceipt>,
+    pub refunds: Vec<crate::domain::receipt_rules::SignedReceipt>,
 }
 
 /// A bill the merchant may read: which closed day, which lines, and how to write them.

@@ -78,6 +78,7 @@ pub fn render(reply: ApiReply, wants_xml: bool) -> Result<Response, AppError> {
         ApiBody::Receiver(r) => serde_json::to_value(r)?,
         ApiBody::Receivers(r) => serde_json::to_value(r)?,
         ApiBody::Pool(p) => serde_json::to_value(p)?,
+        ApiBody::Receipts(r) => serde_json::to_value(r)?,
         ApiBody::Bill(_) => return Err(AppError::internal("a bill is streamed, not rendered")),
     };
     Ok(json(reply.status, &value)?)

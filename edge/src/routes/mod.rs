@@ -10,6 +10,7 @@ mod dev;
 mod health;
 mod merchant_api;
 mod pay;
+mod receipts;
 mod v2;
 
 use crate::config::Deployment;
@@ -67,6 +68,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
 fn router() -> Router<'static, ()> {
     Router::new()
         .get_async("/api/health", route!(health::get))
+        .get_async("/.well-known/paydesk-receipt-keys", route!(receipts::keys))
         .get_async("/pay/:token", route!(pay::get))
         .post_async("/pay/:token", route!(pay::post))
         .get_async("/contract/:token", route!(contract::get))

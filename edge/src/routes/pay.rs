@@ -19,6 +19,10 @@ use worker::{Request, Response};
 /// components (the browser hydrates it), or a friendly 404 page for a forged, expired or unknown
 /// one (the payer is not told which).
 pub async fn get(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    let (_, query) = runtime::path_and_query(req);
+    if let Some(how) = query_param(&query, "receipt") {
+        return super::receipts::payer(ctx, call, how == "json").await;
+    }
     let Some(page) = load(req, ctx, call).await? else {
         return not_valid();
     };
@@ -191,7 +195,7 @@ pub fn foreign_post(req: &Request, call: &Call) -> Result<Option<Response>, AppE
     Ok(Some(resp))
 }
 
-fn not_valid() -> Result<Response, AppError> {
+pub fn not_valid() -> Result<Response, AppError> {
     let resp = html(problem_page(PayPageProblem::LinkNotValid), 404)?;
     resp.headers().set("Content-Security-Policy", STRICT_CSP)?;
     Ok(resp)

@@ -43,6 +43,8 @@ pub fn Outcome(props: &OutcomeProps) -> Html {
                 <h2>{ t(lang, Text::PaidTitle) }</h2>
                 <p class="pd-paid-amount">{ props.amount.to_string() }</p>
                 <p class="pd-order-no">{ t(lang, Text::OrderNo) }{ " " }{ &props.out_trade_no }</p>
+                // The signed receipt of this pay link (`/pay/{token}?receipt`), printable.
+                <a class="pd-link" data-testid="receipt" href="?receipt" target="_blank" rel="noopener">{ t(lang, Text::Receipt) }</a>
                 if let Some(url) = &props.return_url {
                     <a class="pd-button" href={url.clone()}>{ t(lang, Text::ReturnToMerchant) }</a>
                 } else {
