@@ -47,6 +47,14 @@ test('the_rate_drops_past_a_million_and_the_report_adds_up', async () => {
   assert.equal(r.status, 200, r.text);
   assert.deepEqual([r.json.orders, r.json.volume, r.json.fees, r.json.fees_refunded, r.json.net_fees], [2, 100_100_000, 600_550, 550, 600_000]);
   assert.deepEqual(r.json.lines.map((l) => [l.rate_bp, l.orders]), [[60, 1], [55, 1]]);
+  const csv = await call(w, m, 'GET', `/v1/reports/fees?month=${month}`, undefined, { headers: { Accept: 'text/csv' } });
+  assert.match(csv.headers.get('content-disposition'), new RegExp(`paydesk-fees-${month}\\.csv`));
+  assert.deepEqual(csv.text.trim().split('\r\n'), [
+    'month,industry,rate_bp,orders,volume,fees,fees_refunded,net_fees',
+    `${month},education,60,1,100000000,600000,0,600000`,
+    `${month},education,55,1,100000,550,550,0`,
+    `TOTAL,education,,2,100100000,600550,550,600000`,
+  ]);
   const empty = await call(w, m, 'GET', '/v1/reports/fees?month=2001-01');
   assert.deepEqual([empty.json.orders, empty.json.fees, empty.json.lines], [0, 0, []]);
   const bad = await call(w, m, 'GET', '/v1/reports/fees?month=2026-13');

@@ -84,6 +84,12 @@ test('a_day_closes_into_one_batch_and_refunds_of_released_money_settle_the_day_t
   assert.deepEqual(all.map((s) => s.net), [15_000 - 90, -10_000 + 60, 9_940]);
   bal = await reconciles(m, 'after everything settled');
   assert.deepEqual([bal.held, bal.releasable, bal.settled], [0, 0, 9_940 - 9_940 + 15_000 - 90]);
+  const csv = await call(w, m, 'GET', '/v1/settlements', undefined, { headers: { Accept: 'text/csv' } });
+  assert.match(csv.headers.get('content-type'), /^text\/csv/);
+  const csvLines = csv.text.trim().split('\r\n').map((l) => l.split(','));
+  assert.equal(csvLines[0].join(','), 'settlement_id,date,gross,refunds,fees,splits,net,order_count,created_at,group_id,swept_at');
+  assert.deepEqual(csvLines.slice(1, -1).map((l) => Number(l[6])), all.map((s) => s.net));
+  assert.deepEqual([csvLines.at(-1)[0], Number(csvLines.at(-1)[6])], ['TOTAL', bal.settled]);
   const bad = await call(w, m, 'GET', '/v1/settlements?from=2026-13-01');
   assert.deepEqual([bad.status, bad.json.param], [400, 'from']);
 });

@@ -9,15 +9,25 @@ import { call, nonce, sign, tokenOf } from '../../tests/support/api.mjs';
 import { createSigned } from './orders.mjs';
 import { summary } from './stats.mjs';
 
-/** workerd's processes in the worker's process group: their resident memory, in bytes. */
-function workerdRss(worker) {
-  let total = 0;
+/** workerd's processes in the worker's process group. */
+function workerdPids(worker) {
+  const out = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (Number(fields[2]) !== worker.pid || !comm.startsWith('workerd')) continue;
+      if (Number(fields[2]) === worker.pid && comm.startsWith('workerd')) out.push(pid);
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+/** Their resident memory, in bytes. */
+function rssOf(pids) {
+  let total = 0;
+  for (const pid of pids) {
+    try {
       const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (rss) total += Number(rss[1]) * 1024;
     } catch { /* gone */ }
@@ -46,7 +56,8 @@ async function download(worker, merchant, date) {
   const path = `/v1/bills?date=${date}`;
   const ts = String(Math.floor(Date.now() / 1000));
   const n = nonce();
-  const before = workerdRss(worker);
+  const pids = workerdPids(worker);
+  const before = rssOf(pids);
   let peak = before;
   const t0 = performance.now();
   const r = await fetch(`${worker.url}${path}`, {
@@ -62,7 +73,7 @@ async function download(worker, merchant, date) {
   for await (const chunk of r.body) {
     bytes += chunk.length;
     for (const b of chunk) if (b === 10) lines++;
-    peak = Math.max(peak, workerdRss(worker));
+    peak = Math.max(peak, rssOf(pids));
   }
   return { ms: performance.now() - t0, first_byte_ms: firstByte, bytes, lines: lines - 2, rss_before: before, rss_peak: peak };
 }

@@ -253,6 +253,23 @@ pub fn csv_grouped(key: &str, groups: &[Group]) -> String {
     )
 }
 
+/// A statement as CSV: the header, then each row, every cell a text cell (numbers pass
+/// through unchanged; negative ones are numbers, not formulas, so they are written as they are).
+pub fn csv_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let cell = |c: &String| {
+        if c.parse::<i64>().is_ok() {
+            c.clone()
+        } else {
+            csv_text(c)
+        }
+    };
+    let mut out = header.join(",") + "\r\n";
+    for r in rows {
+        out += &(r.iter().map(cell).collect::<Vec<_>>().join(",") + "\r\n");
+    }
+    out
+}
+
 // ---- WeChat Pay v2's layout ----
 
 pub const V2_HEADER: &str = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注\r\n";
@@ -413,6 +430,18 @@ mod tests {
         assert_eq!(csv_totals(&t, &keys), "TOTAL,2,,,,,7500,45,0,7455,,,,\r\n");
         assert_eq!(csv_text("-5"), "'-5");
         assert_eq!(offset_suffix(-330), "-05:30");
+    }
+
+    #[test]
+    fn statements_keep_numbers_and_neutralise_text() {
+        let rows = vec![
+            vec!["stl_1".to_owned(), "-120".to_owned(), "=1+1".to_owned()],
+            vec!["TOTAL".to_owned(), "-120".to_owned(), String::new()],
+        ];
+        assert_eq!(
+            csv_table(&["settlement_id", "net", "note"], &rows),
+            "settlement_id,net,note\r\nstl_1,-120,'=1+1\r\nTOTAL,-120,\r\n"
+        );
     }
 
     #[test]

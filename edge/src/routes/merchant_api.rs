@@ -39,13 +39,18 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
         body,
         client_ip: headers.get("cf-connecting-ip").ok().flatten(),
     };
-    // An order query may ask for the flat XML rendering.
+    // An order query may ask for the flat XML rendering; statements for CSV.
     let wants_xml = api.method == "GET" && header("accept").contains("application/xml");
+    let wants_csv = api.method == "GET" && header("accept").contains("text/csv");
     let reply = call.ask(&ctx.env, &merchant_id, api).await?;
-    if let ApiBody::Bill(head) = reply.body {
-        return super::bills::respond(ctx.env.clone(), call.clone(), *head, Layout::Csv);
+    match reply.body {
+        ApiBody::Bill(head) => {
+            super::bills::respond(ctx.env.clone(), call.clone(), *head, Layout::Csv)
+        }
+        ApiBody::Settlements(s) if wants_csv => super::statements::settlements(&s),
+        ApiBody::FeeReport(r) if wants_csv => super::statements::fee_report(&r),
+        _ => render(reply, wants_xml),
     }
-    render(reply, wants_xml)
 }
 
 /// The JSON API's answer as HTTP; an order in XML when asked for (`wants_xml`).

@@ -11,6 +11,7 @@ mod health;
 mod merchant_api;
 mod pay;
 mod receipts;
+mod statements;
 mod v2;
 
 use crate::config::Deployment;
