@@ -70,8 +70,10 @@ test('a_day_closes_into_one_batch_and_refunds_of_released_money_settle_the_day_t
     [10_000, 0, 60, 0, 9_940, 1]);
   const events = (await call(w, m, 'GET', '/v1/notifications?type=settlement.created')).json.notifications;
   assert.equal(events.length, 1);
-  const data = JSON.parse((await call(w, m, 'GET', `/v1/notifications/${events[0].id}`)).json.body).data;
+  const { statement, ...data } = JSON.parse((await call(w, m, 'GET', `/v1/notifications/${events[0].id}`)).json.body).data;
   assert.deepEqual(data, first);
+  const fetched = (await call(w, m, 'GET', `/v1/settlements/${first.settlement_id}/statement`)).json;
+  assert.deepEqual(statement, fetched, 'the signed statement goes out with the event');
 
   // A refund of released money: the next batch takes it, with the fee it gives back.
   assert.equal((await refund(m, a.out_trade_no, 10_000)).status, 201);

@@ -61,6 +61,69 @@ impl Entry {
     }
 }
 
+/// One field an audited action changed, as the audit log shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Change {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// The field a plain (not JSON) before/after pair of an action is about.
+fn field_of(action: &str) -> &'static str {
+    match action {
+        "order.release" => "funds",
+        "order.fulfil" => "fulfilled",
+        "clock.advance" => "business_time",
+        "settlement.create" => "net",
+        "settlement.sweep" | "pool.join" => "group",
+        "pool.sweep" => "swept",
+        "receiver.create" => "relation",
+        _ => "status",
+    }
+}
+
+fn text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// What an entry changed, field by field: the keys that differ when before and after are JSON
+/// objects (a configuration), else the one field the action is about.
+pub fn changes(action: &str, before: &str, after: &str) -> Vec<Change> {
+    let object = |s: &str| match serde_json::from_str::<serde_json::Value>(s) {
+        Ok(serde_json::Value::Object(m)) => Some(m),
+        _ if s.is_empty() => Some(serde_json::Map::new()),
+        _ => None,
+    };
+    if let (Some(b), Some(a)) = (object(before), object(after)) {
+        if !(b.is_empty() && a.is_empty()) {
+            let keys: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+            let null = serde_json::Value::Null;
+            return keys
+                .into_iter()
+                .filter(|k| b.get(*k) != a.get(*k))
+                .map(|k| Change {
+                    field: k.clone(),
+                    before: text(b.get(k).unwrap_or(&null)),
+                    after: text(a.get(k).unwrap_or(&null)),
+                })
+                .collect();
+        }
+    }
+    if before == after {
+        return vec![];
+    }
+    vec![Change {
+        field: field_of(action).to_owned(),
+        before: before.to_owned(),
+        after: after.to_owned(),
+    }]
+}
+
 /// Where the chain breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Broken {
@@ -98,6 +161,39 @@ pub fn verify(entries: &[Entry]) -> Result<usize, Broken> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changes_are_field_by_field() {
+        let c = changes("order.pay", "NOTPAY", "SUCCESS");
+        assert_eq!(
+            c,
+            [Change {
+                field: "status".into(),
+                before: "NOTPAY".into(),
+                after: "SUCCESS".into()
+            }]
+        );
+        let c = changes(
+            "merchant.config",
+            r#"{"release_days":7,"industry":"retail"}"#,
+            r#"{"release_days":3,"industry":"retail","group_id":"mch_1"}"#,
+        );
+        let fields: Vec<(&str, &str, &str)> = c
+            .iter()
+            .map(|c| (c.field.as_str(), c.before.as_str(), c.after.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            [("group_id", "", "mch_1"), ("release_days", "7", "3")]
+        );
+        assert_eq!(changes("order.release", "held", "100")[0].field, "funds");
+        assert!(changes("order.fulfil", "x", "x").is_empty());
+        let created = changes("merchant.create", "", r#"{"name":"Shop"}"#);
+        assert_eq!(
+            (created[0].field.as_str(), created[0].after.as_str()),
+            ("name", "Shop")
+        );
+    }
 
     fn chain(n: i64) -> Vec<Entry> {
         let mut prev = GENESIS.to_owned();

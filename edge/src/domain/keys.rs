@@ -18,6 +18,13 @@ pub fn valid_now<'a, T>(
     keys
 }
 
+/// A key's public id for the audit log (`key_` and 8 hex digits of its SHA-256): names which key
+/// acted without revealing anything usable about it.
+pub fn key_id(key: &str) -> String {
+    let h = paydesk_shared::sign::hex_lower(&paydesk_shared::sign::sha256(key.as_bytes()));
+    format!("key_{}", &h[..8])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

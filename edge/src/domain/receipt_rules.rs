@@ -104,8 +104,30 @@ fn decode_hex32(hex: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-/// The receipt signed with `key`.
-pub fn sign(r: &Receipt, key: &ReceiptKey) -> SignedReceipt {
+/// A settlement's signed daily statement: the day's batch and the head of the merchant's audit
+/// chain when it closed, anchored outside the merchant's object in the hands of whoever holds
+/// it. Fields in alphabetical order (its canonical form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statement {
+    /// The hash of the audit chain's last entry when the day closed.
+    pub audit_hash: String,
+    pub audit_seq: i64,
+    pub date: String,
+    pub fees: i64,
+    pub gross: u64,
+    /// `statement`.
+    pub kind: String,
+    pub merchant_id: String,
+    pub net: i64,
+    pub order_count: u64,
+    pub refunds: u64,
+    pub settlement_id: String,
+    pub splits: i64,
+    pub version: u32,
+}
+
+/// A receipt or a statement signed with `key`.
+pub fn sign<T: Serialize>(r: &T, key: &ReceiptKey) -> SignedReceipt {
     let payload = serde_json::to_string(r).expect("a receipt serialises");
     let signature = key.key.sign(payload.as_bytes());
     SignedReceipt {

@@ -151,6 +151,10 @@ impl Ledger<'_> {
                 ok(ApiBody::Settlements(self.list_settlements(&req.query)?))
             }
             ApiRoute::Balance => ok(ApiBody::Balance(self.balance(m)?)),
+            ApiRoute::AuditLog => ok(ApiBody::AuditLog(self.audit_log(&req.query)?)),
+            ApiRoute::SettlementStatement(id) => {
+                ok(ApiBody::Statement(Box::new(self.statement(m, id)?)))
+            }
             ApiRoute::OrderReceipt(no) => {
                 let o = self.current_order(m, no)?;
                 ok(ApiBody::Receipts(Box::new(self.receipts(m, &o)?)))

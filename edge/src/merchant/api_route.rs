@@ -14,6 +14,8 @@ pub enum ApiRoute {
     CreateRefund,
     QueryRefund(String),
     VerifyAudit,
+    AuditLog,
+    SettlementStatement(String),
     ListNotifications,
     GetNotification(String),
     ResendNotification(String),
@@ -80,6 +82,10 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         ["v1", "refunds"] => ("POST", ApiRoute::CreateRefund),
         ["v1", "refunds", id] if !id.is_empty() => ("GET", ApiRoute::QueryRefund(decode(id)?)),
         ["v1", "audit", "verify"] => ("GET", ApiRoute::VerifyAudit),
+        ["v1", "audit"] => ("GET", ApiRoute::AuditLog),
+        ["v1", "settlements", id, "statement"] if !id.is_empty() => {
+            ("GET", ApiRoute::SettlementStatement(decode(id)?))
+        }
         ["v1", "notifications"] => ("GET", ApiRoute::ListNotifications),
         ["v1", "notifications", id] if !id.is_empty() => {
             ("GET", ApiRoute::GetNotification(decode(id)?))

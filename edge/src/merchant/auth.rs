@@ -47,12 +47,13 @@ impl Ledger<'_> {
             body: req.body.as_bytes(),
         };
         let verifies = |k: &&Secret| signed.verify(k.peek().as_bytes(), &req.signature);
-        if !m.api_keys(real_now).iter().any(verifies) {
+        let Some(key) = m.api_keys(real_now).into_iter().find(verifies) else {
             return Err(AppError::code(
                 ErrorCode::SignError,
                 "the request signature does not verify",
             ));
-        }
+        };
+        *self.acting_key.borrow_mut() = Some(crate::domain::keys::key_id(key.peek()));
         self.remember_nonce(&req.nonce, real_now)?;
         self.check_ip(&m, req.client_ip.as_deref())?;
         self.rate(&m, kind)
@@ -92,10 +93,15 @@ impl Ledger<'_> {
     /// `None` if no key valid now verifies it.
     pub fn v2_signing_key(&self, m: &Merchant, p: &Params, st: SignType) -> Option<Secret> {
         let received = p.get("sign").unwrap_or_default();
-        m.api_keys(self.real_now())
+        let key = m
+            .api_keys(self.real_now())
             .into_iter()
             .find(|k| v2sign::verify(p.pairs(), k.peek(), st, received))
-            .cloned()
+            .cloned();
+        if let Some(k) = &key {
+            *self.acting_key.borrow_mut() = Some(crate::domain::keys::key_id(k.peek()));
+        }
+        key
     }
 
     /// The merchant's IP allowlist, if it has one.

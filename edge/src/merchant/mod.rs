@@ -18,7 +18,7 @@
 //!   `settlements` (money movements, day closes, T+1 batches, the balance), `receivers`
 //!   (profit sharing), `pool` (a group's fund pool, fed by its members' settlements) and
 //!   `bills` (a closed day's reconciliation bill, a page at a time), `receipts` (signed
-//!   electronic receipts).
+//!   electronic receipts) and `audit_log` (the chain, readable, and signed daily statements).
 
 pub mod api_route;
 pub mod protocol;
@@ -30,6 +30,8 @@ mod admin;
 mod api;
 #[cfg(target_arch = "wasm32")]
 mod approvals;
+#[cfg(target_arch = "wasm32")]
+mod audit_log;
 #[cfg(target_arch = "wasm32")]
 mod auth;
 #[cfg(target_arch = "wasm32")]

@@ -267,6 +267,8 @@ pub enum ApiBody {
     /// `GET /v1/bills`: what the worker streams, page by page.
     Bill(Box<BillHead>),
     Receipts(Box<Receipts>),
+    AuditLog(AuditLog),
+    Statement(Box<crate::domain::receipt_rules::SignedReceipt>),
 }
 
 impl ApiReply {
@@ -549,6 +551,31 @@ pub struct FeeReport {
     pub fees_refunded: u64,
     pub net_fees: u64,
     pub lines: Vec<FeeLine>,
+}
+
+/// An audit entry as the audit log shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: String,
+    /// `api_key:<id>`, `admin`, `payer`, or `system:<the rule that fired>`.
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub changes: Vec<crate::domain::audit::Change>,
+    /// As hashed (with `changes` derived from them).
+    pub before: String,
+    pub after: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// `GET /v1/audit`: a page of entries in chain order; `next_after` to read the next page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditLog {
+    pub entries: Vec<AuditEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

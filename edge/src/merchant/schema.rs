@@ -398,6 +398,12 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         // A bill reads its settlement's movements a page at a time, in the order they moved.
         "CREATE INDEX IF NOT EXISTS money_moves_by_settlement ON money_moves (settlement_id, seq);",
     ),
+    (
+        14,
+        // The audit chain's head when a day closed, signed into that day's statement.
+        "ALTER TABLE settlements ADD COLUMN audit_seq INTEGER;
+    ALTER TABLE settlements ADD COLUMN audit_hash TEXT;",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -206,6 +206,13 @@ impl Ledger<'_> {
             &date,
             &b.net.to_string(),
         )?;
+        // The chain's head, this entry included, is anchored in the day's signed statement.
+        self.x(
+            "UPDATE settlements SET (audit_seq, audit_hash) =
+                (SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1)
+             WHERE settlement_id = ?",
+            vec![id.as_str().into()],
+        )?;
         self.settlement_event(m, EventKind::SettlementCreated, &id, at)
     }
 
@@ -213,13 +220,23 @@ impl Ledger<'_> {
     /// are delivered in order.
     pub fn settlement_event(&self, m: &Merchant, kind: EventKind, id: &str, at: i64) -> Result<()> {
         let s = self.settlement_or_fail(id)?;
+        let mut data = serde_json::to_value(s.wire())?;
+        // The day's signed statement goes out with it, so the chain's head is held outside the
+        // merchant's object from the moment the day closes. Without a receipt key configured
+        // the settlement still closes; the statement is left out (and can be fetched later).
+        if kind == EventKind::SettlementCreated {
+            match self.statement(m, id) {
+                Ok(st) => data["statement"] = serde_json::to_value(st)?,
+                Err(e) => worker::console_error!("statement of {id}: {e:?}"),
+            }
+        }
         self.record_event(
             at,
             NewEvent {
                 kind,
                 target: id,
                 order_key: "settlements",
-                data: serde_json::to_value(s.wire())?,
+                data,
                 url: m.config.notify_url.clone(),
                 format: Format::Json,
             },

@@ -305,6 +305,9 @@ pub struct Ledger<'a> {
     pub call: Call,
     /// Orders whose status changed in committed transactions: their open pay pages are told.
     pub changed: std::cell::RefCell<Vec<String>>,
+    /// The id of the API key that authenticated this call (`domain::keys::key_id`): the audit
+    /// log names it as the actor of what the merchant's API did.
+    pub acting_key: std::cell::RefCell<Option<String>>,
 }
 
 impl<'a> Ledger<'a> {
@@ -315,6 +318,7 @@ impl<'a> Ledger<'a> {
             storage,
             call,
             changed: Default::default(),
+            acting_key: Default::default(),
         }
     }
 
@@ -504,6 +508,11 @@ impl<'a> Ledger<'a> {
             Some(l) => (l.seq + 1, l.hash),
             None => (1, audit::GENESIS.to_owned()),
         };
+        let named = match (actor, self.acting_key.borrow().as_deref()) {
+            ("merchant_api", Some(id)) => format!("api_key:{id}"),
+            _ => actor.to_owned(),
+        };
+        let actor = named.as_str();
         let record = audit::Record {
             seq,
             at_ms,

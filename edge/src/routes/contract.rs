@@ -187,7 +187,7 @@ impl Page {
         };
         let markup = paydesk_widget::contract::render_contract_page(data.clone()).await;
         let nonce = runtime::random_hex(16);
-        let resp = super::pay::html(contract_page(&data, &markup, CONTRACT_ASSETS, &nonce), 200)?;
+        let resp = super::html(contract_page(&data, &markup, CONTRACT_ASSETS, &nonce), 200)?;
         resp.headers()
             .set("Content-Security-Policy", &pay_page_csp(&nonce, &[]))?;
         Ok(resp)
@@ -195,7 +195,7 @@ impl Page {
 }
 
 fn not_valid() -> Result<Response, AppError> {
-    let resp = super::pay::html(problem_page(PayPageProblem::ContractLinkNotValid), 404)?;
+    let resp = super::html(problem_page(PayPageProblem::ContractLinkNotValid), 404)?;
     resp.headers().set("Content-Security-Policy", STRICT_CSP)?;
     Ok(resp)
 }

@@ -84,6 +84,8 @@ pub fn render(reply: ApiReply, wants_xml: bool) -> Result<Response, AppError> {
         ApiBody::Receivers(r) => serde_json::to_value(r)?,
         ApiBody::Pool(p) => serde_json::to_value(p)?,
         ApiBody::Receipts(r) => serde_json::to_value(r)?,
+        ApiBody::AuditLog(a) => serde_json::to_value(a)?,
+        ApiBody::Statement(s) => serde_json::to_value(s)?,
         ApiBody::Bill(_) => return Err(AppError::internal("a bill is streamed, not rendered")),
     };
     Ok(json(reply.status, &value)?)

@@ -17,6 +17,7 @@ mod v2;
 use crate::config::Deployment;
 use crate::error::AppError;
 pub use crate::merchant::protocol::Call;
+use crate::page::{problem_page, PayPageProblem, STRICT_CSP};
 use crate::runtime;
 use serde::Serialize;
 use worker::{Env, Request, Response, Result, RouteContext, Router};
@@ -169,4 +170,20 @@ pub async fn read_body(req: &mut Request, max: usize) -> std::result::Result<Str
         ));
     }
     String::from_utf8(bytes).map_err(|_| AppError::param("body", "the body must be UTF-8"))
+}
+
+/// An HTML page: never cached, no referrer, no sniffing.
+pub fn html(body: String, status: u16) -> std::result::Result<Response, AppError> {
+    let resp = Response::from_html(body)?.with_status(status);
+    resp.headers().set("Cache-Control", "no-store")?;
+    resp.headers().set("Referrer-Policy", "no-referrer")?;
+    resp.headers().set("X-Content-Type-Options", "nosniff")?;
+    Ok(resp)
+}
+
+/// The friendly 404 page for a pay link that does not open an order.
+pub fn not_valid() -> std::result::Result<Response, AppError> {
+    let resp = html(problem_page(PayPageProblem::LinkNotValid), 404)?;
+    resp.headers().set("Content-Security-Policy", STRICT_CSP)?;
+    Ok(resp)
 }

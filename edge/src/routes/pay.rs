@@ -1,7 +1,7 @@
 //! `/pay/{token}`: the pay page, rendered by the worker with the widget's own components, and
 //! its form, paid without JavaScript.
 
-use super::{read_body, Call, Ctx};
+use super::{html, not_valid, read_body, Call, Ctx};
 use crate::error::AppError;
 use crate::merchant::protocol::{Checkout, Pay};
 use crate::page::{
@@ -193,18 +193,4 @@ pub fn foreign_post(req: &Request, call: &Call) -> Result<Option<Response>, AppE
     let resp = html(problem_page(PayPageProblem::LinkNotValid), 403)?;
     resp.headers().set("Content-Security-Policy", STRICT_CSP)?;
     Ok(Some(resp))
-}
-
-pub fn not_valid() -> Result<Response, AppError> {
-    let resp = html(problem_page(PayPageProblem::LinkNotValid), 404)?;
-    resp.headers().set("Content-Security-Policy", STRICT_CSP)?;
-    Ok(resp)
-}
-
-pub fn html(body: String, status: u16) -> Result<Response, AppError> {
-    let resp = Response::from_html(body)?.with_status(status);
-    resp.headers().set("Cache-Control", "no-store")?;
-    resp.headers().set("Referrer-Policy", "no-referrer")?;
-    resp.headers().set("X-Content-Type-Options", "nosniff")?;
-    Ok(resp)
 }

@@ -13,7 +13,7 @@ use worker::{Request, Response};
 /// The receipt page of the order a verified pay link names (the friendly 404 page otherwise).
 pub async fn payer(ctx: &Ctx, call: &Call, as_json: bool) -> Result<Response, AppError> {
     let Ok(t) = super::checkout::verify_token(ctx) else {
-        return super::pay::not_valid();
+        return super::not_valid();
     };
     let ask = PayerReceipts {
         out_trade_no: t.out_trade_no,
@@ -21,7 +21,7 @@ pub async fn payer(ctx: &Ctx, call: &Call, as_json: bool) -> Result<Response, Ap
     let r = match call.ask(&ctx.env, &t.merchant_id, ask).await {
         Ok(r) => r,
         Err(AppError::Refused(r)) if matches!(r.code.http_status(), 401 | 404) => {
-            return super::pay::not_valid()
+            return super::not_valid()
         }
         Err(e) => return Err(e),
     };
@@ -35,7 +35,7 @@ pub async fn payer(ctx: &Ctx, call: &Call, as_json: bool) -> Result<Response, Ap
         refunds: &r.refunds,
         utc_offset_minutes: r.utc_offset_minutes,
     };
-    let resp = super::pay::html(receipt_page(&view), 200)?;
+    let resp = super::html(receipt_page(&view), 200)?;
     resp.headers().set("Content-Security-Policy", STRICT_CSP)?;
     Ok(resp)
 }

@@ -71,7 +71,7 @@ pub async fn entrust_web(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Re
         Err(AppError::Internal { detail }) => Err(AppError::Internal { detail }),
         Err(_) => {
             let page = crate::page::problem_page(crate::page::PayPageProblem::ContractLinkNotValid);
-            let resp = super::pay::html(page, 400)?;
+            let resp = super::html(page, 400)?;
             resp.headers()
                 .set("Content-Security-Policy", crate::page::STRICT_CSP)?;
             Ok(resp)
