@@ -138,6 +138,14 @@ impl Ledger<'_> {
             ));
         }
         let by_ms = admin_rules::clock_advance(a.seconds)?;
+        self.pinned_now.set(Some(self.real_now()));
+        let walked = self.walk_clock(m, by_ms);
+        self.pinned_now.set(None);
+        walked
+    }
+
+    /// The walk of `advance_clock`, with real time pinned.
+    fn walk_clock(&self, m: &Merchant, by_ms: i64) -> Result<ClockMoved> {
         let before = self.now(m);
         let after = before + by_ms;
         let (from, to) = (format_rfc3339(before), format_rfc3339(after));

@@ -308,6 +308,9 @@ pub struct Ledger<'a> {
     /// The id of the API key that authenticated this call (`domain::keys::key_id`): the audit
     /// log names it as the actor of what the merchant's API did.
     pub acting_key: std::cell::RefCell<Option<String>>,
+    /// Real time held still while the test clock walks (`admin::advance_clock`), so what falls
+    /// due runs at exactly its own business time however long the walk takes.
+    pub pinned_now: std::cell::Cell<Option<i64>>,
 }
 
 impl<'a> Ledger<'a> {
@@ -319,6 +322,7 @@ impl<'a> Ledger<'a> {
             call,
             changed: Default::default(),
             acting_key: Default::default(),
+            pinned_now: Default::default(),
         }
     }
 
@@ -401,7 +405,7 @@ impl<'a> Ledger<'a> {
 
     /// Real wall-clock time (authentication, token expiry).
     pub fn real_now(&self) -> i64 {
-        runtime::now_ms()
+        self.pinned_now.get().unwrap_or_else(runtime::now_ms)
     }
 
     /// The merchant's business time: real time moved by its test clock.
