@@ -7,22 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { startWorker, devVars } from './support/worker.mjs';
+import { startWorker, devVars, sqliteFiles } from './support/worker.mjs';
 import { call, newMerchant, createOrder, pay, advance, CARD } from './support/api.mjs';
-
-function sqliteFiles(dir) {
-  const out = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...sqliteFiles(p));
-    else if (name.endsWith('.sqlite')) out.push(p);
-  }
-  return out;
-}
 
 /** The chain's hash of an entry (edge/src/domain/audit.rs): SHA-256 over length-prefixed fields. */
 function entryHash(prev, e) {

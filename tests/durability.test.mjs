@@ -3,24 +3,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { startWorker, crashWorker, devVars } from './support/worker.mjs';
+import { startWorker, crashWorker, devVars, sqliteFiles } from './support/worker.mjs';
 import { call, newMerchant, createOrder, pay, CARD, otn } from './support/api.mjs';
 
 const freshState = () => join(mkdtempSync(join(tmpdir(), 'paydesk-durable-')), 'state');
-
-function sqliteFiles(dir) {
-  const out = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...sqliteFiles(p));
-    else if (name.endsWith('.sqlite')) out.push(p);
-  }
-  return out;
-}
 
 test('a_crash_mid_run_loses_no_acknowledged_order', async (t) => {
   const persistTo = freshState();

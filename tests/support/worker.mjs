@@ -6,7 +6,7 @@
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -135,4 +135,15 @@ export async function demoOrder(worker, body = {}) {
   });
   if (r.status !== 201) throw new Error(`demo order: ${r.status} ${await r.text()}`);
   return r.json();
+}
+
+/** The SQLite files under a persisted state folder (one per Durable Object). */
+export function sqliteFiles(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...sqliteFiles(p));
+    else if (name.endsWith('.sqlite')) out.push(p);
+  }
+  return out;
 }
