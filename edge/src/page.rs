@@ -205,6 +205,19 @@ pub fn problem_page(problem: PayPageProblem) -> String {
              charged under an authorisation you have not confirmed.",
         ),
     };
+    let inner = format!(
+        "<h1>{zh_title}</h1>\n<p>{zh_body}</p>\n<h2 lang=\"en\">{en_title}</h2>\n<p lang=\"en\">{en_body}</p>\n"
+    );
+    static_document(
+        &format!("{zh_title} · {en_title}"),
+        r#"class="paydesk problem" data-paydesk-problem="link-not-valid""#,
+        &inner,
+    )
+}
+
+/// A page without scripts (the problem page, the receipt): the pay page's stylesheet, `inner`
+/// (already escaped markup) in a `<main>` with `main_attrs`. `title` is escaped by the caller.
+pub fn static_document(title: &str, main_attrs: &str, inner: &str) -> String {
     format!(
         r#"<!doctype html>
 <html lang="zh-CN">
@@ -212,16 +225,12 @@ pub fn problem_page(problem: PayPageProblem) -> String {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>{zh_title} · {en_title}</title>
+<title>{title}</title>
 <link rel="stylesheet" href="/pay.css">
 </head>
 <body>
-<main class="paydesk problem" data-paydesk-problem="link-not-valid">
-<h1>{zh_title}</h1>
-<p>{zh_body}</p>
-<h2 lang="en">{en_title}</h2>
-<p lang="en">{en_body}</p>
-</main>
+<main {main_attrs}>
+{inner}</main>
 </body>
 </html>
 "#

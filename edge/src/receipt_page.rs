@@ -77,23 +77,10 @@ pub fn receipt_page(v: &ReceiptView<'_>) -> String {
             )
         }
     };
-    format!(
-        r#"<!doctype html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{name} · 电子凭证 Receipt</title>
-<link rel="stylesheet" href="/pay.css">
-</head>
-<body>
-<main class="paydesk receipt">
-<h1>{name}</h1>
-{body}</main>
-</body>
-</html>
-"#
+    crate::page::static_document(
+        &format!("{name} · 电子凭证 Receipt"),
+        r#"class="paydesk receipt""#,
+        &format!("<h1>{name}</h1>\n{body}"),
     )
 }
 

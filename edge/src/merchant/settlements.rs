@@ -265,8 +265,7 @@ impl Ledger<'_> {
         self.run_due()?;
         let (mut from, mut to) = (String::from("0000-00-00"), String::from("9999-99-99"));
         for (k, v) in query_pairs(query) {
-            let ok = v.len() == 10
-                && paydesk_shared::time::parse_rfc3339(&format!("{v}T00:00:00Z")).is_some();
+            let ok = v.len() == 10 && crate::domain::bill_rules::parse_day(&v).is_some();
             match k.as_str() {
                 "from" | "to" if !ok => {
                     return Err(AppError::param(
