@@ -58,6 +58,8 @@ pub enum ErrorCode {
     BillNotExist,
     /// That day has not closed yet: its bill is made at its 24:00.
     BillNotReady,
+    /// An export asked for records older than the retention period keeps.
+    RecordsExpired,
     SystemError,
     /// Any code this build does not know. Only read, never answered by the edge. Stays last.
     Unknown,
@@ -75,7 +77,7 @@ impl<'de> Deserialize<'de> for ErrorCode {
 
 impl ErrorCode {
     /// Every code but [`ErrorCode::Unknown`], in declaration order (a test keeps it complete).
-    pub const KNOWN: [ErrorCode; 46] = {
+    pub const KNOWN: [ErrorCode; 47] = {
         use ErrorCode::*;
         [
             ParamError,
@@ -123,6 +125,7 @@ impl ErrorCode {
             InstallmentPlanNotExist,
             BillNotExist,
             BillNotReady,
+            RecordsExpired,
             SystemError,
         ]
     };
@@ -176,6 +179,7 @@ impl ErrorCode {
             | UsageKeyUsed
             | InstallmentPlanNoUsed
             | BillNotReady => 409,
+            RecordsExpired => 410,
             BodyTooLarge => 413,
             UnsupportedMediaType => 415,
             FrequencyLimited => 429,
@@ -232,6 +236,7 @@ impl ErrorCode {
             InstallmentPlanNotExist => "INSTALLMENT_PLAN_NOT_EXIST",
             BillNotExist => "BILL_NOT_EXIST",
             BillNotReady => "BILL_NOT_READY",
+            RecordsExpired => "RECORDS_EXPIRED",
             SystemError => "SYSTEM_ERROR",
             Unknown => "UNKNOWN",
         }
@@ -523,6 +528,7 @@ mod tests {
             InstallmentPlanNotExist,
             BillNotExist,
             BillNotReady,
+            RecordsExpired,
             SystemError,
             Unknown,
         ] {

@@ -160,3 +160,11 @@ export async function checkResponse(method, pathTemplate, status, body, opts = {
     throw new Error(`${where} (${mediaType}): the body does not match docs/openapi.json\nerrors: ${errors}\nbody:\n${show(body)}`);
   }
 }
+
+/** Throws unless `value` matches the schema `#/components/schemas/<name>` of docs/openapi.json. */
+export function checkSchema(name, value) {
+  const validate = validatorAt(`#/components/schemas/${name}`);
+  if (!validate(value)) {
+    throw new Error(`${name}: does not match docs/openapi.json\nerrors: ${JSON.stringify(validate.errors, null, 2)}\nvalue:\n${show(value)}`);
+  }
+}

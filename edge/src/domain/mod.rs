@@ -12,6 +12,7 @@ pub mod cursor;
 pub mod delivery;
 pub mod escrow_rules;
 pub mod events;
+pub mod export_rules;
 pub mod ids;
 pub mod installment_rules;
 pub mod ip;

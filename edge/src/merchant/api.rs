@@ -169,6 +169,7 @@ impl Ledger<'_> {
             ApiRoute::ListReceivers => ok(ApiBody::Receivers(self.list_receivers()?)),
             ApiRoute::Pool => ok(ApiBody::Pool(self.pool_view(m)?)),
             ApiRoute::Bill => ok(ApiBody::Bill(Box::new(self.bill_head(m, &req.query)?))),
+            ApiRoute::Export => ok(ApiBody::Export(Box::new(self.export_head(m, &req.query)?))),
             _ => Err(AppError::internal("not a money operation")),
         }
     }

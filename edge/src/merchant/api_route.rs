@@ -42,6 +42,7 @@ pub enum ApiRoute {
     ListReceivers,
     Pool,
     Bill,
+    Export,
 }
 
 impl ApiRoute {
@@ -113,6 +114,7 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         ["v1", "receivers"] => ("GET", ApiRoute::ListReceivers),
         ["v1", "pool"] => ("GET", ApiRoute::Pool),
         ["v1", "bills"] => ("GET", ApiRoute::Bill),
+        ["v1", "exports"] => ("GET", ApiRoute::Export),
         ["v1", "installment_plans", id] if !id.is_empty() => {
             ("GET", ApiRoute::QueryInstallmentPlan(decode(id)?))
         }

@@ -26,6 +26,22 @@ fn instant(k: &str, v: &str) -> Result<i64> {
         .ok_or_else(|| AppError::param(k, format!("{k} is an RFC 3339 time or a date YYYY-MM-DD")))
 }
 
+/// An entry as the audit log and exports show it.
+pub fn wire_entry(e: &Entry) -> AuditEntry {
+    AuditEntry {
+        seq: e.seq,
+        at: format_rfc3339(e.at_ms),
+        actor: e.actor.clone(),
+        action: e.action.clone(),
+        target: e.target.clone(),
+        changes: audit::changes(&e.action, &e.before, &e.after),
+        before: e.before.clone(),
+        after: e.after.clone(),
+        prev_hash: e.prev_hash.clone(),
+        hash: e.hash.clone(),
+    }
+}
+
 impl Ledger<'_> {
     pub fn audit_log(&self, query: &str) -> Result<AuditLog> {
         let (mut from, mut to, mut kind, mut after) = (i64::MIN, i64::MAX, String::new(), 0i64);
@@ -63,22 +79,7 @@ impl Ledger<'_> {
             ],
         )?;
         let more = rows.len() as i64 > PAGE;
-        let entries: Vec<AuditEntry> = rows
-            .iter()
-            .take(PAGE as usize)
-            .map(|e| AuditEntry {
-                seq: e.seq,
-                at: format_rfc3339(e.at_ms),
-                actor: e.actor.clone(),
-                action: e.action.clone(),
-                target: e.target.clone(),
-                changes: audit::changes(&e.action, &e.before, &e.after),
-                before: e.before.clone(),
-                after: e.after.clone(),
-                prev_hash: e.prev_hash.clone(),
-                hash: e.hash.clone(),
-            })
-            .collect();
+        let entries: Vec<AuditEntry> = rows.iter().take(PAGE as usize).map(wire_entry).collect();
         let next_after = entries.last().filter(|_| more).map(|e| e.seq);
         Ok(AuditLog {
             entries,

@@ -49,6 +49,8 @@ mod entitlements;
 #[cfg(target_arch = "wasm32")]
 mod escrow;
 #[cfg(target_arch = "wasm32")]
+mod exports;
+#[cfg(target_arch = "wasm32")]
 mod fees;
 #[cfg(target_arch = "wasm32")]
 mod installments;

@@ -116,6 +116,7 @@ fn dispatch(l: &Ledger<'_>, command: Command) -> Result<serde_json::Value> {
         Command::JoinPool(j) => answer(&j, with_merchant(l, |l, m| l.join_pool(m, &j))),
         Command::Sweep(s) => answer(&s, with_merchant(l, |l, m| l.receive_sweep(m, &s))),
         Command::BillPage(p) => answer(&p, l.atomically(|l| l.bill_page(&p))),
+        Command::ExportPage(p) => answer(&p, with_merchant(l, |l, m| l.export_page(m, &p))),
         Command::PayerReceipts(r) => answer(
             &r,
             with_merchant(l, |l, m| l.receipts(m, &l.order_or_fail(&r.out_trade_no)?)),

@@ -193,6 +193,9 @@ commands! {
     /// The next page of a bill the merchant was authenticated for (`BillHead`): only the
     /// worker sends it, after the merchant's signed request was answered with the head.
     BillPage(BillPage) -> BillLines;
+    /// The next page of an export the merchant was authenticated for (`ExportHead`): only the
+    /// worker sends it, after the merchant's signed request was answered with the head.
+    ExportPage(ExportPage) -> ExportLines;
     /// The receipts of an order whose pay page link the worker verified.
     PayerReceipts(PayerReceipts) -> Receipts;
 }
@@ -269,6 +272,8 @@ pub enum ApiBody {
     Receipts(Box<Receipts>),
     AuditLog(AuditLog),
     Statement(Box<crate::domain::receipt_rules::SignedReceipt>),
+    /// `GET /v1/exports`: what the worker streams, page by page, and seals.
+    Export(Box<ExportHead>),
 }
 
 impl ApiReply {
@@ -625,6 +630,32 @@ pub struct BillLines {
     pub lines: Vec<crate::domain::bill_rules::BillLine>,
     /// The cursor of the next page; `None`: this was the last.
     pub next: Option<i64>,
+}
+
+/// An export the merchant may read: its range and its head line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportHead {
+    pub merchant_id: String,
+    pub range: crate::domain::export_rules::Range,
+    /// The export's first line (`type: export`), newline included.
+    pub head_line: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportPage {
+    pub range: crate::domain::export_rules::Range,
+    pub cursor: crate::domain::export_rules::Cursor,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportLines {
+    /// JSON lines, each ending in a newline.
+    pub text: String,
+    pub lines: u64,
+    /// Where the next page starts; `None`: this was the last.
+    pub next: Option<crate::domain::export_rules::Cursor>,
+    /// On the last page: the chain's head as it ended (`None` only for an empty chain).
+    pub head: Option<crate::domain::export_rules::AuditRef>,
 }
 
 /// A closed merchant day's batch, settled the next day (T+1), in fen.

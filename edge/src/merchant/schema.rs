@@ -404,6 +404,14 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         "ALTER TABLE settlements ADD COLUMN audit_seq INTEGER;
     ALTER TABLE settlements ADD COLUMN audit_hash TEXT;",
     ),
+    (
+        15,
+        // An export reads refunds by creation time, the chain's entries by time, and the
+        // entry that last changed each record.
+        "CREATE INDEX IF NOT EXISTS refunds_by_created ON refunds (created_at_ms, out_refund_no);
+    CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at_ms);
+    CREATE INDEX IF NOT EXISTS audit_by_target ON audit (target, seq);",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -33,7 +33,7 @@ pub struct SettlementRow {
     pub swept_at_ms: Option<i64>,
 }
 
-const SETTLEMENT_COLUMNS: &str = "settlement_id, date, gross, refunds, fees, splits, net, \
+pub const SETTLEMENT_COLUMNS: &str = "settlement_id, date, gross, refunds, fees, splits, net, \
     order_count, created_at_ms, group_id, swept_at_ms";
 
 impl SettlementRow {

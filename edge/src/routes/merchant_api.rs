@@ -47,6 +47,7 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
         ApiBody::Bill(head) => {
             super::bills::respond(ctx.env.clone(), call.clone(), *head, Layout::Csv)
         }
+        ApiBody::Export(head) => super::exports::respond(ctx.env.clone(), call.clone(), *head),
         ApiBody::Settlements(s) if wants_csv => super::statements::settlements(&s),
         ApiBody::FeeReport(r) if wants_csv => super::statements::fee_report(&r),
         _ => render(reply, wants_xml),
@@ -86,7 +87,11 @@ pub fn render(reply: ApiReply, wants_xml: bool) -> Result<Response, AppError> {
         ApiBody::Receipts(r) => serde_json::to_value(r)?,
         ApiBody::AuditLog(a) => serde_json::to_value(a)?,
         ApiBody::Statement(s) => serde_json::to_value(s)?,
-        ApiBody::Bill(_) => return Err(AppError::internal("a bill is streamed, not rendered")),
+        ApiBody::Bill(_) | ApiBody::Export(_) => {
+            return Err(AppError::internal(
+                "a bill or an export is streamed, not rendered",
+            ))
+        }
     };
     Ok(json(reply.status, &value)?)
 }

@@ -7,6 +7,7 @@ mod bills;
 mod checkout;
 mod contract;
 mod dev;
+mod exports;
 mod health;
 mod merchant_api;
 mod pay;

@@ -36,6 +36,21 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     sha2::Sha256::digest(data).into()
 }
 
+/// SHA-256 of bytes that arrive in pieces (a streamed export's seal).
+#[derive(Default, Clone)]
+pub struct Sha256Stream(Sha256);
+
+impl Sha256Stream {
+    pub fn update(&mut self, piece: &[u8]) {
+        sha2::Digest::update(&mut self.0, piece);
+    }
+
+    /// The digest so far, lowercase hex.
+    pub fn hex(&self) -> String {
+        hex_lower(&sha2::Digest::finalize(self.0.clone()))
+    }
+}
+
 /// Constant-time equality for byte strings of public length.
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
@@ -145,6 +160,18 @@ pub fn b64url_decode(s: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_streamed_digest_is_the_digest_of_the_whole() {
+        let mut st = Sha256Stream::default();
+        st.update(b"a");
+        st.update(b"bc");
+        assert_eq!(st.hex(), hex_lower(&sha256(b"abc")));
+        assert_eq!(
+            st.hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 
     /// RFC 4231 test cases 1, 2, 3, 4, 6 and 7 (case 5 is a truncated MAC).
     #[test]
