@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWorker, ROOT } from './support/worker.mjs';
-import { call, newMerchant, createOrder, pay, advance, otn, CARD } from './support/api.mjs';
+import { call, admin, newMerchant, createOrder, pay, advance, otn, CARD } from './support/api.mjs';
 import { checkSchema } from './support/openapi.mjs';
 
 let w;
@@ -160,4 +160,72 @@ test('an_export_range_is_whole_ordered_and_within_the_seven_years_kept', async (
   const kept = await call(w, m, 'GET', `/v1/exports?from=${yearsAgo(7, 0)}&to=${yearsAgo(0, 0)}`);
   assert.equal(kept.status, 200, kept.text);
   assert.equal(lines(kept.text)[0].kept_since, lines(kept.text)[0].from);
+});
+
+/** Advances the merchant's clock to `targetMs` of business time, at most 400 days a call. */
+async function advanceTo(m, targetMs) {
+  for (;;) {
+    const { business_time: now } = (await call(w, m, 'GET', '/v1/balance')).json;
+    const left = Math.ceil((targetMs - Date.parse(now)) / 1000);
+    if (left <= 0) return;
+    await advance(w, m, Math.min(left, 400 * 86_400));
+  }
+}
+
+test('records_are_kept_seven_years_then_let_go_with_the_books_and_the_chain_still_whole', async () => {
+  const m = await newMerchant(w, { release_days: 1 });
+  assert.equal((await call(w, m, 'POST', '/v1/receivers', { receiver_id: 'shop-2', name: 'Shop 2', relation: 'store' })).status, 201);
+  const { business_time: start } = (await call(w, m, 'GET', '/v1/balance')).json;
+  const a = await createOrder(w, m, { amount: { total: 50_000, currency: 'CNY' }, splits: [{ receiver_id: 'shop-2', amount: 10_000 }] });
+  assert.equal((await pay(w, a, CARD('4242 4242 4242 4242'))).json.status, 'SUCCESS');
+  assert.equal((await call(w, m, 'POST', `/v1/orders/${a.out_trade_no}/fulfil`)).status, 200);
+  const unpaid = await createOrder(w, m);
+  await advance(w, m, await toNextClose(m));
+  // A refund of released money on the next day: the share is clawed back, a second settlement.
+  assert.equal((await call(w, m, 'POST', '/v1/refunds', { out_trade_no: a.out_trade_no, out_refund_no: otn('R'), amount: 5_000 })).status, 201);
+  await advance(w, m, await toNextClose(m));
+  const books = (await call(w, m, 'GET', '/v1/balance')).json;
+  const receivers = (await call(w, m, 'GET', '/v1/receivers')).json;
+  assert.equal((await call(w, m, 'GET', '/v1/settlements')).json.settlements.length, 2);
+  const day = merchantDate(start);
+  const dayStart = Date.parse(`${day}T00:00:00+08:00`);
+  const sevenYearsOn = new Date(dayStart);
+  sevenYearsOn.setUTCFullYear(sevenYearsOn.getUTCFullYear() + 7);
+
+  // The last day of the seventh year: everything is still there and exports.
+  await advanceTo(m, sevenYearsOn.getTime() - 12 * 3_600_000);
+  const lastDay = await call(w, m, 'GET', `/v1/exports?from=${day}&to=${merchantDate(start, 1)}`);
+  assert.equal(lastDay.status, 200, lastDay.text);
+  assert.deepEqual(lines(lastDay.text).filter((l) => l.type === 'order').map((l) => l.record.out_trade_no).sort(), [a.out_trade_no, unpaid.out_trade_no].sort());
+  assert.equal((await call(w, m, 'GET', `/v1/orders/${a.out_trade_no}`)).status, 200);
+
+  // Three days later, the first days are past the horizon: let go.
+  await advanceTo(m, sevenYearsOn.getTime() + 2 * 86_400_000 + 12 * 3_600_000);
+  const gone = await call(w, m, 'GET', `/v1/orders/${a.out_trade_no}`);
+  assert.deepEqual([gone.status, gone.json.code], [404, 'ORDER_NOT_EXIST']);
+  const expired = await call(w, m, 'GET', `/v1/exports?from=${day}&to=${merchantDate(start, 1)}`);
+  assert.deepEqual([expired.status, expired.json.code], [410, 'RECORDS_EXPIRED']);
+  assert.deepEqual((await call(w, m, 'GET', '/v1/settlements')).json.settlements, []);
+  // The books still add up to the same lifetime totals, the receiver's share included.
+  const after = (await call(w, m, 'GET', '/v1/balance')).json;
+  const totals = (b) => [b.held, b.releasable, b.settled, b.shared, b.paid, b.refunded, b.fees];
+  assert.deepEqual(totals(after), totals(books));
+  assert.deepEqual((await call(w, m, 'GET', '/v1/receivers')).json, receivers);
+
+  // The chain goes on from the last entry let go, and still verifies.
+  const reactivated = await admin(w, 'POST', `/admin/merchants/${m.merchant_id}/reactivate`, { document_ref: 'KYC-7Y' });
+  assert.equal(reactivated.status, 200, JSON.stringify(reactivated.json));
+  const b = await createOrder(w, m, { amount: { total: 3_000, currency: 'CNY' } });
+  assert.equal((await pay(w, b, CARD('4242 4242 4242 4242'))).json.status, 'SUCCESS');
+  const verified = (await call(w, m, 'GET', '/v1/audit/verify')).json;
+  assert.equal(verified.intact, true, JSON.stringify(verified));
+  const { business_time: now } = (await call(w, m, 'GET', '/v1/balance')).json;
+  const recent = await call(w, m, 'GET', `/v1/exports?from=${merchantDate(now, -3)}&to=${merchantDate(now)}`);
+  const [head, ...rest] = lines(recent.text);
+  assert.deepEqual([head.let_go.orders, head.let_go.before], [2, head.kept_since]);
+  const [first] = (await call(w, m, 'GET', '/v1/audit')).json.entries;
+  assert.equal(first.seq, head.let_go.audit_seq + 1, 'the kept chain starts right after what was let go');
+  assert.equal(first.prev_hash, head.let_go.audit_hash);
+  assert.ok(Date.parse(first.at) >= Date.parse(head.kept_since), 'nothing older than the horizon is kept');
+  assert.ok(rest.some((l) => l.type === 'order' && l.record.out_trade_no === b.out_trade_no));
 });

@@ -133,8 +133,15 @@ pub struct Broken {
 
 /// Recomputes the chain in `seq` order; `Ok(count)` if intact.
 pub fn verify(entries: &[Entry]) -> Result<usize, Broken> {
-    let mut prev = GENESIS.to_owned();
-    for (expected_seq, e) in (1..).zip(entries) {
+    verify_from(0, GENESIS, entries)
+}
+
+/// The same for a chain whose entries up to `anchor_seq` were let go (past retention): the
+/// first kept entry must follow `anchor_seq` and link to `anchor_hash`, the hash of the last
+/// entry let go.
+pub fn verify_from(anchor_seq: i64, anchor_hash: &str, entries: &[Entry]) -> Result<usize, Broken> {
+    let mut prev = anchor_hash.to_owned();
+    for (expected_seq, e) in (anchor_seq + 1..).zip(entries) {
         if e.seq != expected_seq {
             return Err(Broken {
                 seq: expected_seq,

@@ -184,7 +184,9 @@ impl Ledger<'_> {
             "SELECT seq, at_ms, actor, action, target, before, after, prev_hash, hash FROM audit ORDER BY seq",
             vec![],
         )?;
-        Ok(match audit::verify(&entries) {
+        let anchor = self.retention()?;
+        let (seq, hash) = anchor.map_or((0, audit::GENESIS.to_owned()), |r| (r.audit_seq, r.audit_hash));
+        Ok(match audit::verify_from(seq, &hash, &entries) {
             Ok(n) => AuditReport {
                 intact: true,
                 entries: n,

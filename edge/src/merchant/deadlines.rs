@@ -40,6 +40,7 @@ impl Ledger<'_> {
         }
         self.run_due_escrow(&m, now)?;
         self.run_due_settlements(&m, now)?;
+        self.run_due_retention(&m, now)?;
         self.x(
             "DELETE FROM rate_events WHERE at_ms <= ?",
             vec![(now - limits::MINUTE_MS).into()],

@@ -49,9 +49,20 @@ impl Ledger<'_> {
             "kept_since": format_rfc3339(horizon),
             "version": 1,
         });
-        let serde_json::Value::Object(fields) = head else {
+        let serde_json::Value::Object(mut fields) = head else {
             return Err(AppError::internal("an export head is an object"));
         };
+        if let Some(r) = self.retention()? {
+            // What was let go so far: orders created before `before`, and the chain's entries
+            // up to `audit_seq` (the kept chain links to `audit_hash`).
+            let gone = json!({
+                "before": format_rfc3339(r.horizon_ms),
+                "orders": r.orders,
+                "audit_seq": r.audit_seq,
+                "audit_hash": r.audit_hash,
+            });
+            fields.insert("let_go".into(), gone);
+        }
         Ok(ExportHead {
             merchant_id: m.id().to_owned(),
             range,

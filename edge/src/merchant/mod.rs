@@ -77,6 +77,8 @@ mod refunds;
 #[cfg(target_arch = "wasm32")]
 mod renewals;
 #[cfg(target_arch = "wasm32")]
+mod retention;
+#[cfg(target_arch = "wasm32")]
 mod settlements;
 #[cfg(target_arch = "wasm32")]
 mod store;

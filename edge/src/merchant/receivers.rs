@@ -37,8 +37,10 @@ impl ReceiverRow {
 }
 
 const RECEIVER_SELECT: &str = "SELECT r.receiver_id, r.name, r.relation, r.created_at_ms,
-        (SELECT -SUM(amount) FROM money_moves WHERE receiver_id = r.receiver_id AND kind = 'split') AS booked,
-        (SELECT SUM(amount) FROM money_moves WHERE receiver_id = r.receiver_id AND kind = 'split_back') AS clawed_back
+        r.retired_booked + COALESCE((SELECT -SUM(amount) FROM money_moves
+            WHERE receiver_id = r.receiver_id AND kind = 'split'), 0) AS booked,
+        r.retired_clawed_back + COALESCE((SELECT SUM(amount) FROM money_moves
+            WHERE receiver_id = r.receiver_id AND kind = 'split_back'), 0) AS clawed_back
      FROM receivers r";
 
 impl Ledger<'_> {

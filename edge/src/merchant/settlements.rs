@@ -297,10 +297,13 @@ impl Ledger<'_> {
 
     /// `GET /v1/balance`, at this moment of the merchant's clock (what fell due has run).
     /// Orders paid before escrow existed (no `held_until_ms`) were never held and are not on
-    /// these books.
+    /// these books. Records let go after seven years (`merchant/retention.rs`) count by what
+    /// was carried forward.
     pub fn balance(&self, m: &Merchant) -> Result<Balance> {
         self.run_due()?;
         let n = |sql: &str| -> Result<i64> { Ok(self.number(sql, vec![])?.unwrap_or(0)) };
+        let gone = self.retention()?;
+        let carried = |f: fn(&super::retention::RetentionRow) -> i64| gone.as_ref().map_or(0, f);
         Ok(Balance {
             business_time: format_rfc3339(self.now(m)),
             held: n(
@@ -309,17 +312,19 @@ impl Ledger<'_> {
                      AND status IN ('SUCCESS', 'REFUND')",
             )?,
             releasable: n("SELECT SUM(amount) AS v FROM money_moves WHERE settlement_id IS NULL")?,
-            settled: n("SELECT SUM(net) AS v FROM settlements")?,
-            shared: -n("SELECT SUM(amount) AS v FROM money_moves WHERE receiver_id IS NOT NULL")?,
+            settled: n("SELECT SUM(net) AS v FROM settlements")? + carried(|r| r.settled),
+            shared: -n("SELECT SUM(amount) AS v FROM money_moves WHERE receiver_id IS NOT NULL")?
+                + carried(|r| r.shared),
             paid: n(
                 "SELECT SUM(amount_total) AS v FROM orders WHERE held_until_ms IS NOT NULL
                      AND status IN ('SUCCESS', 'REFUND')",
-            )?,
+            )? + carried(|r| r.paid),
             refunded: n(
                 "SELECT SUM(refunded_total) AS v FROM orders WHERE held_until_ms IS NOT NULL",
-            )?,
+            )? + carried(|r| r.refunded),
             fees: n("SELECT SUM(fee - fee_refunded) AS v FROM orders
-                     WHERE fee IS NOT NULL AND held_until_ms IS NOT NULL")?,
+                     WHERE fee IS NOT NULL AND held_until_ms IS NOT NULL")?
+                + carried(|r| r.fees),
         })
     }
 }
