@@ -1,7 +1,9 @@
 // Notification latency (the pay call returned → the merchant's receiver holds the signed
 // `order.paid` delivery) over a few hundred orders paid one after another, and then the storage
-// those orders cost: bytes of the merchant's Durable Object SQLite database per order, with its
-// events, audit entries and delivery attempts, against an empty merchant in the same worker.
+// those orders cost once their whole life is on the books (paid, fulfilled so the money is
+// released, the day closed into a settlement): bytes of the merchant's Durable Object SQLite
+// database per order, with its events, audit entries, delivery attempts and money movements,
+// against an empty merchant in the same worker; and the bytes per order of that day's export.
 
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,9 +11,13 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { startReceiver } from '../../tests/support/receiver.mjs';
 import { startWorker } from '../../tests/support/worker.mjs';
+import { call, admin } from '../../tests/support/api.mjs';
 import { benchMerchant } from './edge_load.mjs';
 import { createSigned } from './orders.mjs';
 import { summary } from './stats.mjs';
+
+/** A realistic order for storage: an amount with a fee, three tag dimensions, an attach. */
+const ORDER = { amount: { total: 8_800, currency: 'CNY' }, tags: { region: 'east', store: 'sh-01', channel: 'app' }, attach: 'bench' };
 
 const PAY = { method: 'credit_card', card: { number: '4242424242424242', exp_month: 12, exp_year: 2035, cvc: '123' } };
 
@@ -25,15 +31,18 @@ export async function measureNotifyAndStorage({ orders, log = () => {} }) {
   const rx = await startReceiver();
   let latency;
   let ids;
+  let exportBytes;
   try {
     const empty = await benchMerchant(w, rx.url, 'Bench storage baseline');
     const m = await benchMerchant(w, rx.url, 'Bench notifications');
     ids = { empty: empty.merchant_id, busy: m.merchant_id };
     const samples = [];
     const fromStart = [];
+    const nos = [];
     const paid = (otn) => (d) => d.event?.type === 'order.paid' && d.event?.data?.out_trade_no === otn;
     for (let i = 0; i < orders; i++) {
-      const o = await createSigned(w, m, `N${Date.now().toString(36)}_${i}`);
+      const o = await createSigned(w, m, `N${Date.now().toString(36)}_${i}`, ORDER);
+      nos.push(o.out_trade_no);
       const sent = performance.now();
       const r = await fetch(`${w.url}/api/checkout/${o.token}/pay`, {
         method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(PAY),
@@ -50,15 +59,40 @@ export async function measureNotifyAndStorage({ orders, log = () => {} }) {
       if ((i + 1) % 100 === 0) log(`notifications: ${i + 1}/${orders}`);
     }
     latency = { orders, ...summary(samples), from_call_start: summary(fromStart), deliveries: rx.deliveries.length, samples };
+    exportBytes = await settleAndExport(w, m, nos, log);
   } finally {
     await rx.close();
     await w.stop(); // a clean stop, so the databases on disk are complete
   }
   try {
-    return { latency, storage: storagePerOrder(state, ids, orders) };
+    const storage = storagePerOrder(state, ids, orders);
+    return { latency, storage: { ...storage, export_bytes_per_order: exportBytes / orders } };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Fulfils every order (its money is released and booked), moves the test clock past the
+ * merchant's 24:00 (the day closes into a settlement), and answers the size of that day's export.
+ */
+async function settleAndExport(w, m, list, log) {
+  for (const no of list) {
+    const r = await call(w, m, 'POST', `/v1/orders/${no}/fulfil`);
+    if (r.status !== 200) throw new Error(`fulfil: ${r.status} ${r.text}`);
+  }
+  const { business_time: now } = (await call(w, m, 'GET', '/v1/balance')).json;
+  const day = new Date(Date.parse(now) + 8 * 3_600_000).toISOString().slice(0, 10);
+  const ms = Date.parse(now) + 8 * 3_600_000;
+  const seconds = Math.ceil(((Math.floor(ms / 86_400_000) + 1) * 86_400_000 - ms) / 1000) + 60;
+  const moved = await admin(w, 'POST', `/admin/merchants/${m.merchant_id}/clock/advance`, { seconds });
+  if (moved.status !== 200) throw new Error(`advance: ${moved.status} ${JSON.stringify(moved.json)}`);
+  const settled = (await call(w, m, 'GET', '/v1/settlements')).json.settlements;
+  if (settled.length !== 1 || settled[0].order_count !== list.length) throw new Error(`settlement: ${JSON.stringify(settled)}`);
+  const ex = await call(w, m, 'GET', `/v1/exports?from=${day}&to=${day}`);
+  if (ex.status !== 200) throw new Error(`export: ${ex.status} ${ex.text.slice(0, 200)}`);
+  log(`storage: ${list.length} orders released and settled; the day's export is ${ex.text.length} characters`);
+  return Buffer.byteLength(ex.text);
 }
 
 function sqliteFiles(dir) {

@@ -200,8 +200,9 @@ function notifySection(r) {
 function storageSection(r) {
   const s = r.storage;
   const L = ['## 6. Storage cost', ''];
-  L.push(`Durable Object SQLite database of a merchant with ${s.orders} paid orders (each with its events, audit entries, delivery attempts), minus an empty merchant's, after a clean stop of the worker; pages of ${s.page_size} B counted with \`dbstat\`.`, '');
+  L.push(`Durable Object SQLite database of a merchant with ${s.orders} orders paid, fulfilled (money released) and settled (each with its events, audit entries, delivery attempts, money movements; three tags), minus an empty merchant's, after a clean stop of the worker; pages of ${s.page_size} B counted with \`dbstat\`. Records are kept 7 years of business time, then let go.`, '');
   L.push(`**${fmtBytes(s.bytes_per_order)} per order** in all (${fmtBytes(s.busy_merchant_bytes)} vs ${fmtBytes(s.empty_merchant_bytes)} empty); **${fmtBytes(s.durable_bytes_per_order)}** of it stays (the rest is nonces and rate-window rows, forgotten after 10 min / 1 min); ${fmtBytes(s.durable_payload_per_order)} of that is row payload, the remainder b-tree overhead.`, '');
+  if (s.export_bytes_per_order !== undefined) L.push(`The day's export (\`GET /v1/exports\`, JSON lines, sealed): **${fmtBytes(s.export_bytes_per_order)} per order**.`, '');
   L.push('| table (with its indexes) | bytes / order | payload / order | rows / order | kept |', '|---|---:|---:|---:|---|');
   for (const t of s.tables) L.push(`| ${t.table} | ${round(t.bytes_per_order)} | ${round(t.payload_per_order)} | ${round(t.rows_per_order)} | ${t.transient ? 'no (expires)' : 'yes'} |`);
   L.push('');

@@ -193,15 +193,9 @@ mod tests {
     #[test]
     fn the_horizon_is_seven_calendar_years_back_on_the_merchants_calendar() {
         let now = parse_rfc3339("2026-12-04T17:30:00Z").unwrap(); // 5 Dec 01:30 in Beijing
-        assert_eq!(
-            format_rfc3339(horizon_ms(now, CN)),
-            "2019-12-04T16:00:00Z"
-        );
+        assert_eq!(format_rfc3339(horizon_ms(now, CN)), "2019-12-04T16:00:00Z");
         let leap = parse_rfc3339("2028-02-29T04:00:00Z").unwrap();
-        assert_eq!(
-            format_rfc3339(horizon_ms(leap, 0)),
-            "2021-02-28T00:00:00Z"
-        );
+        assert_eq!(format_rfc3339(horizon_ms(leap, 0)), "2021-02-28T00:00:00Z");
     }
 
     #[test]

@@ -185,7 +185,9 @@ impl Ledger<'_> {
             vec![],
         )?;
         let anchor = self.retention()?;
-        let (seq, hash) = anchor.map_or((0, audit::GENESIS.to_owned()), |r| (r.audit_seq, r.audit_hash));
+        let (seq, hash) = anchor.map_or((0, audit::GENESIS.to_owned()), |r| {
+            (r.audit_seq, r.audit_hash)
+        });
         Ok(match audit::verify_from(seq, &hash, &entries) {
             Ok(n) => AuditReport {
                 intact: true,

@@ -196,7 +196,8 @@ impl Ledger<'_> {
         struct E {
             hash: String,
         }
-        let Some(anchor) = self.first::<E>("SELECT hash FROM audit WHERE seq = ?", vec![last.into()])?
+        let Some(anchor) =
+            self.first::<E>("SELECT hash FROM audit WHERE seq = ?", vec![last.into()])?
         else {
             return Ok(());
         };
@@ -225,8 +226,7 @@ impl Ledger<'_> {
         )?;
         match first_kept {
             Some(s) => Ok(Some(s)),
-            None => Ok(self
-                .number(&format!("SELECT MAX(seq) + 1 AS v FROM {table}"), vec![])?),
+            None => Ok(self.number(&format!("SELECT MAX(seq) + 1 AS v FROM {table}"), vec![])?),
         }
     }
 }
