@@ -1,6 +1,6 @@
-//! Seven years, then let go: records are kept for [`RETENTION_YEARS`] of business time on the
-//! merchant's calendar (what exports can ask for, `merchant/exports.rs`), and what is older is
-//! let go as the clock passes it, so storage stops growing with the merchant's age:
+//! Seven years, then let go: records are kept for `export_rules::RETENTION_YEARS` of business
+//! time on the merchant's calendar (what exports can ask for, `merchant/exports.rs`), and what
+//! is older is let go as the clock passes it, so storage stops growing with the merchant's age:
 //! - orders that can no longer change (not payable, their money released or refunded and
 //!   settled, no live subscription or instalment plan still counting them), with their
 //!   refunds and money movements; what they added to the books (paid, refunded, fees, shares,
@@ -15,7 +15,7 @@
 
 use super::store::{Ledger, Merchant, Result};
 use crate::domain::audit::GENESIS;
-use crate::domain::export_rules::{horizon_ms, RETENTION_YEARS};
+use crate::domain::export_rules::horizon_ms;
 use crate::domain::settlement_rules::DAY_MS;
 use serde::Deserialize;
 
@@ -65,7 +65,6 @@ impl Ledger<'_> {
 
     /// Lets go of what is older than the horizon at business time `now`.
     pub fn run_due_retention(&self, m: &Merchant, now: i64) -> Result<()> {
-        debug_assert!(RETENTION_YEARS >= 7);
         let off = m.config.utc_offset_minutes;
         let h = horizon_ms(now, off);
         self.let_go_orders(h)?;
