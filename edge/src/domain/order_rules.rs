@@ -186,6 +186,13 @@ fn deadline_of(time_expire: Option<&str>, now_ms: i64) -> Result<i64, Refusal> {
     Ok(at)
 }
 
+/// Whether `k` can be a tag key: 1-32 of `[A-Za-z0-9_-]` (what `group_by` of a bill names too).
+pub fn is_tag_key(k: &str) -> bool {
+    (1..=32).contains(&k.len())
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// At most 12 tags; keys 1-32 of `[A-Za-z0-9_-]`, values at most 64 characters of plain text.
 fn check_tags(tags: Option<&BTreeMap<String, String>>) -> Result<(), Refusal> {
     let Some(tags) = tags else {
@@ -195,10 +202,7 @@ fn check_tags(tags: Option<&BTreeMap<String, String>>) -> Result<(), Refusal> {
         return Err(Refusal::param("tags", "at most 12 tags"));
     }
     for (k, v) in tags {
-        let key_ok = (1..=32).contains(&k.len())
-            && k.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if !key_ok || v.chars().count() > 64 || !is_plain_text(v) {
+        if !is_tag_key(k) || v.chars().count() > 64 || !is_plain_text(v) {
             return Err(Refusal::param(
                 "tags",
                 "tag keys are 1-32 of [A-Za-z0-9_-], values at most 64 characters",

@@ -9,6 +9,7 @@
 use super::protocol::{BillHead, BillLines, BillPage};
 use super::store::{Ledger, Merchant, Result};
 use crate::domain::bill_rules::{self as rules, BillLine, BillType, Group, Totals};
+use crate::domain::order_rules::is_tag_key;
 use crate::domain::settlement_rules::day_closes_at;
 use crate::error::AppError;
 use paydesk_shared::api::ErrorCode;
@@ -102,14 +103,8 @@ impl Ledger<'_> {
             }
         }
         let day = date.ok_or_else(|| rules::bad_date("date"))?;
-        if let Some(key) = &group_by {
-            let ok = (1..=32).contains(&key.len())
-                && key
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-            if !ok {
-                return Err(AppError::param("group_by", "group_by names a tag key"));
-            }
+        if group_by.as_deref().is_some_and(|k| !is_tag_key(k)) {
+            return Err(AppError::param("group_by", "group_by names a tag key"));
         }
         self.bill_of(m, day, bill_type, group_by.as_deref(), "")
     }
