@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { startWorker, ARTIFACTS } from './support/worker.mjs';
 import { launch, PHONE, DESKTOP } from './support/browser.mjs';
-import { call, newMerchant, createOrder } from './support/api.mjs';
+import { call, admin, newMerchant, createOrder } from './support/api.mjs';
 
 let w;
 let browser;
@@ -63,6 +63,40 @@ for (const [label, device] of [['phone', PHONE], ['desktop', DESKTOP]]) {
     await ctx.close();
   });
 }
+
+test('a_payment_sent_to_risk_review_says_so_and_a_blocked_one_says_nothing_was_charged', async () => {
+  const risky = await newMerchant(w);
+  const rules = { card: { max_per_minute: 1, action: 'review' }, payer: { max_per_minute: 2, action: 'block' }, review_hours: 6 };
+  const set = await admin(w, 'PUT', `/admin/merchants/${risky.merchant_id}/risk`, rules);
+  assert.equal(set.status, 200, JSON.stringify(set.json));
+  const payer = { payer_ref: 'phone-payer-1' };
+  const first = await createOrder(w, risky, payer);
+  const second = await createOrder(w, risky, payer);
+  for (const [order, expect] of [[first, 'success'], [second, 'in-review']]) {
+    const { ctx, page, errors } = await open(order);
+    await typeCard(page, '4242424242424242');
+    await page.locator('[data-testid=pay]').click();
+    await page.locator('[data-testid=success]').waitFor();
+    const review = page.locator('[data-testid=in-review]');
+    if (expect === 'in-review') {
+      assert.equal(await review.textContent(), 'Paid; the merchant is reviewing it. Not approved within 6 hours, it is refunded in full.');
+      await shot(page, 'checkout-in-review');
+    } else {
+      assert.equal(await review.count(), 0);
+    }
+    assert.deepEqual(errors, []);
+    await ctx.close();
+  }
+  // More attempts by this payer than the merchant allows in a minute: blocked, and said so.
+  const { ctx, page } = await open(await createOrder(w, risky, payer), PHONE, 'zh-CN');
+  await typeCard(page, '4242424242424242');
+  await page.locator('[data-testid=pay]').click();
+  const prompt = page.locator('[data-testid=retry-prompt]');
+  await prompt.waitFor();
+  assert.equal(await prompt.getAttribute('data-code'), 'RISK_BLOCKED');
+  assert.match(await prompt.textContent(), /商户风控拦截了此次付款。.*未扣款/s);
+  await ctx.close();
+});
 
 test('declined_then_switch_to_wallet_then_success', async () => {
   const order = await createOrder(w, m);

@@ -274,6 +274,8 @@ mod tests {
             installment: None,
             release_days: 7,
             auto_refund_hours: None,
+            in_review: false,
+            review_hours: 24,
         }
     }
 

@@ -60,6 +60,13 @@ pub enum ErrorCode {
     BillNotReady,
     /// An export asked for records older than the retention period keeps.
     RecordsExpired,
+    /// A risk rule froze the merchant: no new orders or payments until an operator unfreezes it.
+    MerchantFrozen,
+    /// The order's payment is in the risk review queue: decide the review first.
+    OrderInReview,
+    ReviewNotExist,
+    /// The review was already decided the other way.
+    ReviewDecided,
     SystemError,
     /// Any code this build does not know. Only read, never answered by the edge. Stays last.
     Unknown,
@@ -77,7 +84,7 @@ impl<'de> Deserialize<'de> for ErrorCode {
 
 impl ErrorCode {
     /// Every code but [`ErrorCode::Unknown`], in declaration order (a test keeps it complete).
-    pub const KNOWN: [ErrorCode; 47] = {
+    pub const KNOWN: [ErrorCode; 51] = {
         use ErrorCode::*;
         [
             ParamError,
@@ -126,6 +133,10 @@ impl ErrorCode {
             BillNotExist,
             BillNotReady,
             RecordsExpired,
+            MerchantFrozen,
+            OrderInReview,
+            ReviewNotExist,
+            ReviewDecided,
             SystemError,
         ]
     };
@@ -180,6 +191,9 @@ impl ErrorCode {
             | InstallmentPlanNoUsed
             | BillNotReady => 409,
             RecordsExpired => 410,
+            MerchantFrozen => 403,
+            ReviewNotExist => 404,
+            OrderInReview | ReviewDecided => 409,
             BodyTooLarge => 413,
             UnsupportedMediaType => 415,
             FrequencyLimited => 429,
@@ -237,6 +251,10 @@ impl ErrorCode {
             BillNotExist => "BILL_NOT_EXIST",
             BillNotReady => "BILL_NOT_READY",
             RecordsExpired => "RECORDS_EXPIRED",
+            MerchantFrozen => "MERCHANT_FROZEN",
+            OrderInReview => "ORDER_IN_REVIEW",
+            ReviewNotExist => "REVIEW_NOT_EXIST",
+            ReviewDecided => "REVIEW_DECIDED",
             SystemError => "SYSTEM_ERROR",
             Unknown => "UNKNOWN",
         }
@@ -400,6 +418,12 @@ pub struct Order {
     pub plan_no: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub part_index: Option<u32>,
+    /// The risk review its payment went to (`GET /v1/reviews`), if a rule sent it there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_id: Option<String>,
+    /// That review's state: `pending` (the money is held), `approved` or `rejected`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<String>,
 }
 
 /// `POST /v1/refunds`.
@@ -529,6 +553,10 @@ mod tests {
             BillNotExist,
             BillNotReady,
             RecordsExpired,
+            MerchantFrozen,
+            OrderInReview,
+            ReviewNotExist,
+            ReviewDecided,
             SystemError,
             Unknown,
         ] {

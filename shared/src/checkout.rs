@@ -45,6 +45,16 @@ pub struct CheckoutView {
     /// ...and refunded in full by itself when not delivered within this many hours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_refund_hours: Option<u32>,
+    /// The payment is in the merchant's risk review...
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub in_review: bool,
+    /// ...refunded in full by itself unless approved within this many hours.
+    #[serde(default)]
+    pub review_hours: u32,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 fn default_release_days() -> u32 {
@@ -118,6 +128,8 @@ pub struct RenderSeed {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PayOutcome {
     Paid,
+    /// Paid, and held in the merchant's risk review (`IN_REVIEW`).
+    InReview,
     Pending,
     Declined {
         code: String,
@@ -157,6 +169,8 @@ mod tests {
             installment: None,
             release_days: 7,
             auto_refund_hours: None,
+            in_review: false,
+            review_hours: 24,
         };
         let json = serde_json::to_value(&v).unwrap();
         assert_eq!(json["amount"]["total"], 1234);

@@ -93,6 +93,7 @@ pub fn App(props: &AppProps) -> Html {
             <div aria-live="polite" class="pd-live">
                 <Outcome phase={state.phase.clone()} status={v.status} expired={state.expired()}
                          amount={v.amount} out_trade_no={v.out_trade_no.clone()} return_url={None::<String>}
+                         review_hours={v.in_review.then_some(v.review_hours)}
                          {lang} {on_retry} {on_refresh} {on_return} />
             </div>
             { for form }

@@ -15,6 +15,7 @@ use yew::Reducible;
 pub fn pay_outcome(status: u16, body: &str) -> PayOutcome {
     if status == 200 || status == 402 {
         return match serde_json::from_str::<PayResult>(body) {
+            Ok(r) if r.status == OrderStatus::Success && r.code.is_some() => PayOutcome::InReview,
             Ok(r) if r.status == OrderStatus::Success => PayOutcome::Paid,
             Ok(r) if r.status == OrderStatus::UserPaying => PayOutcome::Pending,
             Ok(r) => PayOutcome::Declined {
@@ -326,6 +327,13 @@ mod tests {
         assert_eq!(
             pay_outcome(200, r#"{"status":"SUCCESS"}"#),
             PayOutcome::Paid
+        );
+        assert_eq!(
+            pay_outcome(
+                200,
+                r#"{"status":"SUCCESS","code":"IN_REVIEW","message":"m"}"#
+            ),
+            PayOutcome::InReview
         );
         assert_eq!(
             pay_outcome(200, r#"{"status":"USERPAYING"}"#),

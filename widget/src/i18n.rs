@@ -123,6 +123,9 @@ texts! {
     Closed => "订单已关闭，无需付款", "This order is closed; there is nothing to pay";
     AlreadyPaid => "此订单已付款", "This order is already paid";
     NothingCharged => "未扣款。", "You have not been charged.";
+    InReviewBefore => "已付款，商户审核中：", "Paid; the merchant is reviewing it. Not approved within ";
+    InReviewAfter => "小时内未通过将全额退款。", " hours, it is refunded in full.";
+    RiskBlocked => "商户风控拦截了此次付款。", "The merchant's risk checks stopped this payment.";
     CardDeclined => "银行拒绝了这张卡。", "The bank declined this card.";
     InsufficientFunds => "余额不足。", "There are not enough funds.";
     ExpiredCard => "这张卡已过期。", "This card has expired.";
@@ -141,6 +144,7 @@ pub fn decline_reason(lang: Lang, code: &str) -> &'static str {
         "ORDER_CLOSED" => Text::Closed,
         "ORDER_PAID" => Text::AlreadyPaid,
         "PENDING_APPROVAL" => Text::AwaitingApproval,
+        "RISK_BLOCKED" => Text::RiskBlocked,
         _ => Text::FailedTitle,
     };
     t(lang, text)
@@ -202,6 +206,7 @@ mod tests {
             "INSUFFICIENT_FUNDS",
             "EXPIRED_CARD",
             "PROCESSING_ERROR",
+            "RISK_BLOCKED",
         ] {
             assert_ne!(
                 decline_reason(Lang::En, code),

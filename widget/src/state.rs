@@ -82,6 +82,8 @@ pub enum Action {
     },
     /// The answer of a pay request.
     Paid,
+    /// Paid, and held in the merchant's risk review.
+    InReview,
     Pending,
     Declined {
         code: String,
@@ -108,6 +110,7 @@ impl From<PayOutcome> for Action {
     fn from(o: PayOutcome) -> Action {
         match o {
             PayOutcome::Paid => Action::Paid,
+            PayOutcome::InReview => Action::InReview,
             PayOutcome::Pending => Action::Pending,
             PayOutcome::Declined {
                 code,
@@ -339,9 +342,10 @@ impl Reducible for State {
                     Err(e) => s.field_error = Some(e),
                 }
             }
-            Action::Paid => {
+            Action::Paid | Action::InReview => {
                 s.phase = Phase::Paid;
                 s.view.status = OrderStatus::Success;
+                s.view.in_review |= action == Action::InReview;
             }
             Action::Pending => {
                 s.phase = Phase::Confirming;
@@ -482,6 +486,8 @@ pub(crate) mod tests {
             installment: None,
             release_days: 7,
             auto_refund_hours: None,
+            in_review: false,
+            review_hours: 24,
         }
     }
 
@@ -528,9 +534,16 @@ pub(crate) mod tests {
         let req = s.pay_request().unwrap();
         assert_eq!(req.card.unwrap().number, "4242424242424242");
         assert_eq!(req.submission_key.as_deref(), Some("k1"));
+        let in_review = s.clone().reduce(Action::InReview);
+        assert_eq!(in_review.phase, Phase::Paid);
+        assert!(
+            in_review.view.in_review,
+            "paid into the merchant's risk review"
+        );
         let s = s.reduce(Action::Paid);
         assert_eq!(s.phase, Phase::Paid);
         assert_eq!(s.view.status, OrderStatus::Success);
+        assert!(!s.view.in_review);
     }
 
     #[test]

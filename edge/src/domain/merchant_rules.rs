@@ -59,6 +59,9 @@ pub struct NewMerchant {
     /// A group merchant's id: this merchant's settlements sweep into that group's fund pool.
     #[serde(default)]
     pub group_id: Option<String>,
+    /// Risk rules (`risk_rules`); without them, only the default freeze rule.
+    #[serde(default)]
+    pub risk: Option<super::risk_rules::RiskConfig>,
 }
 
 fn yes() -> bool {
@@ -164,6 +167,9 @@ pub fn validate(m: &NewMerchant, dev: bool) -> Result<(), Refusal> {
         return Err(err("name", "name must be 1-64 characters"));
     }
     check_branding(&m.branding)?;
+    if let Some(r) = &m.risk {
+        super::risk_rules::check(r)?;
+    }
     if let Some(u) = &m.notify_url {
         check_notify_url(u, dev).map_err(|msg| err("notify_url", msg))?;
     }

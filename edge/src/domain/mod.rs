@@ -26,6 +26,7 @@ pub mod payment;
 pub mod receipt_rules;
 pub mod refund_rules;
 pub mod refusal;
+pub mod risk_rules;
 pub mod schedule_rules;
 pub mod settlement_rules;
 pub mod state;

@@ -75,6 +75,7 @@ impl Ledger<'_> {
             daily_limit: m.daily_limit(),
             open_alert: self.open_alert()?.is_some(),
             consecutive_failed_deliveries: m.row.consecutive_failures,
+            freeze: self.freeze_state()?,
             group_id: m.row.group_id.clone(),
         })
     }

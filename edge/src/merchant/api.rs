@@ -3,7 +3,7 @@
 //! nonce and its place in the rate window), then the capability that answers it.
 
 use super::api_route::{route, ApiRoute};
-use super::protocol::{ApiBody, ApiReply, ApiRequest};
+use super::protocol::{ApiBody, ApiReply, ApiRequest, ReviewDecision};
 use super::store::{parse_body, Ledger, Merchant, Result};
 use crate::error::AppError;
 use paydesk_shared::api::{CreateOrder, CreateRefund, ErrorCode};
@@ -170,6 +170,16 @@ impl Ledger<'_> {
             ApiRoute::Pool => ok(ApiBody::Pool(self.pool_view(m)?)),
             ApiRoute::Bill => ok(ApiBody::Bill(Box::new(self.bill_head(m, &req.query)?))),
             ApiRoute::Export => ok(ApiBody::Export(Box::new(self.export_head(m, &req.query)?))),
+            ApiRoute::ListReviews => ok(ApiBody::Reviews(self.list_reviews(&req.query)?)),
+            ApiRoute::ApproveReview(id) | ApiRoute::RejectReview(id) => {
+                let approve = matches!(route, ApiRoute::ApproveReview(_));
+                let ask: ReviewDecision = match req.body.trim() {
+                    "" => ReviewDecision::default(),
+                    body => parse_body(body)?,
+                };
+                let r = self.decide_review(m, id, approve, &ask, "merchant_api")?;
+                ok(ApiBody::Review(Box::new(r)))
+            }
             _ => Err(AppError::internal("not a money operation")),
         }
     }

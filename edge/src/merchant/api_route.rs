@@ -43,6 +43,9 @@ pub enum ApiRoute {
     Pool,
     Bill,
     Export,
+    ListReviews,
+    ApproveReview(String),
+    RejectReview(String),
 }
 
 impl ApiRoute {
@@ -115,6 +118,13 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         ["v1", "pool"] => ("GET", ApiRoute::Pool),
         ["v1", "bills"] => ("GET", ApiRoute::Bill),
         ["v1", "exports"] => ("GET", ApiRoute::Export),
+        ["v1", "reviews"] => ("GET", ApiRoute::ListReviews),
+        ["v1", "reviews", id, "approve"] if !id.is_empty() => {
+            ("POST", ApiRoute::ApproveReview(decode(id)?))
+        }
+        ["v1", "reviews", id, "reject"] if !id.is_empty() => {
+            ("POST", ApiRoute::RejectReview(decode(id)?))
+        }
         ["v1", "installment_plans", id] if !id.is_empty() => {
             ("GET", ApiRoute::QueryInstallmentPlan(decode(id)?))
         }

@@ -187,6 +187,7 @@ impl Ledger<'_> {
             return Ok((self.current_contract(m, &req.contract_code)?, false));
         }
         let now = self.now(m);
+        self.refuse_if_frozen()?;
         if m.is_dormant(now) {
             return Err(limits::dormant_refusal().into());
         }

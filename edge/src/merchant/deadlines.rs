@@ -38,9 +38,11 @@ impl Ledger<'_> {
                 self.process_due(&m, o, now)?;
             }
         }
+        self.run_due_reviews(&m, now)?;
         self.run_due_escrow(&m, now)?;
         self.run_due_settlements(&m, now)?;
         self.run_due_retention(&m, now)?;
+        self.forget_old_attempts(now)?;
         self.x(
             "DELETE FROM rate_events WHERE at_ms <= ?",
             vec![(now - limits::MINUTE_MS).into()],
@@ -160,6 +162,7 @@ impl Ledger<'_> {
             self.next_subscription_due()?,
             self.next_installment_due()?,
             self.next_escrow_due()?,
+            self.next_review_due()?,
             match self.merchant()? {
                 Some(m) => self.next_settlement_due(&m)?,
                 None => None,

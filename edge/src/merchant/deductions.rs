@@ -41,6 +41,7 @@ impl Ledger<'_> {
             let o = self.current_order(m, &req.out_trade_no)?;
             return Ok((self.wire_order(&o, m)?, false));
         }
+        self.refuse_if_frozen()?;
         let c = self.current_contract(m, contract_code)?;
         if c.status != ContractStatus::Active {
             return Err(Refusal::new(

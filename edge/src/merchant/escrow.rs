@@ -23,6 +23,12 @@ impl Ledger<'_> {
                 "only a paid order can be fulfilled",
             ));
         }
+        if o.in_review != 0 {
+            return Err(AppError::code(
+                ErrorCode::OrderInReview,
+                "this payment is in risk review: approve or reject it first (/v1/reviews)",
+            ));
+        }
         let now = self.now(m);
         if o.fulfilled_at_ms.is_none() {
             self.x(
@@ -50,7 +56,7 @@ impl Ledger<'_> {
         let due: Vec<OrderRow> = self.q(
             &format!(
                 "SELECT {ORDER_COLUMNS} FROM orders
-                 WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL
+                 WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
                    AND (held_until_ms <= ? OR (auto_refund_at_ms <= ? AND auto_refunded = 0
                         AND fulfilled_at_ms IS NULL))
                  ORDER BY MIN(held_until_ms, COALESCE(auto_refund_at_ms, held_until_ms)), out_trade_no"
@@ -122,10 +128,10 @@ impl Ledger<'_> {
         self.number(
             "SELECT MIN(t) AS v FROM (
                 SELECT MIN(held_until_ms) AS t FROM orders
-                 WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL
+                 WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
                 UNION ALL
                 SELECT MIN(auto_refund_at_ms) AS t FROM orders
-                 WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL
+                 WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
                    AND auto_refunded = 0 AND fulfilled_at_ms IS NULL
              )",
             vec![],

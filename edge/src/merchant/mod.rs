@@ -79,6 +79,10 @@ mod renewals;
 #[cfg(target_arch = "wasm32")]
 mod retention;
 #[cfg(target_arch = "wasm32")]
+mod reviews;
+#[cfg(target_arch = "wasm32")]
+mod risk;
+#[cfg(target_arch = "wasm32")]
 mod settlements;
 #[cfg(target_arch = "wasm32")]
 mod store;

@@ -41,6 +41,7 @@ impl Ledger<'_> {
         if m.is_dormant(self.now(m)) {
             return Err(limits::dormant_refusal().into());
         }
+        self.refuse_if_frozen()?;
         self.store_order(m, req, fingerprint, v2_json)
     }
 

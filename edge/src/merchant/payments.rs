@@ -4,17 +4,24 @@
 //! makes a resent pay request (a double tap, a reloaded form) answer the first one's result.
 
 use super::protocol::{CheckoutReply, Pay};
+use super::risk::Payer;
 use super::store::{Ledger, Merchant, OrderRow, Result};
 use crate::channel::sandbox::{Sandbox, SLOW_PENDING_MS};
 use crate::channel::{Channel, Instrument, Outcome};
 use crate::domain::events::EventKind;
 use crate::domain::limits;
 use crate::domain::payment;
+use crate::domain::risk_rules::{Action, Decision};
 use crate::domain::state::Event;
-use paydesk_shared::api::{PayMethod, PayResult};
+use paydesk_shared::api::{NextStep, PayMethod, PayResult};
 use paydesk_shared::time::format_rfc3339;
 use paydesk_shared::{CheckoutView, OrderStatus};
 use serde::Deserialize;
+
+/// The decline code of an attempt a risk rule blocked.
+pub const RISK_BLOCKED: &str = "RISK_BLOCKED";
+/// The code of a payment that went through into the review queue.
+pub const IN_REVIEW: &str = "IN_REVIEW";
 
 impl Ledger<'_> {
     /// What the pay page shows; the order is marked as opened by a payer (which delays how
@@ -40,6 +47,8 @@ impl Ledger<'_> {
                 installment: self.part_of_plan(&o)?,
                 release_days: m.config.release_days,
                 auto_refund_hours: m.config.auto_refund_hours,
+                in_review: o.in_review != 0,
+                review_hours: m.config.risk.review_hours,
             },
             sandbox: m.sandbox(),
             allowed_origins: m.config.allowed_origins.clone(),
@@ -80,8 +89,24 @@ impl Ledger<'_> {
         let o = self.current_order(m, &p.out_trade_no)?;
         // Refuse what the order's state refuses before looking at the instrument.
         payment::check_payable(o.status)?;
-        let (year, month) = paydesk_shared::time::year_month(self.now(m));
+        self.refuse_if_frozen()?;
+        let now = self.now(m);
+        let (year, month) = paydesk_shared::time::year_month(now);
         let instrument = payment::instrument(&p.pay, &o.methods(), year, month)?;
+        let who = Payer {
+            payer_ref: o.payer_ref.as_deref(),
+            instrument: &instrument,
+            ip: p.client_ip.as_deref(),
+        };
+        let (seq, decision) = self.judge(m, &o, &who, now)?;
+        let review = match decision {
+            Some(d) if d.action == Action::Block => return self.blocked(m, &o, &d, now),
+            Some(d) if d.action == Action::Review => {
+                self.open_review(m, &o, &d, now)?;
+                true
+            }
+            _ => false,
+        };
         let attempt = payment::attempt_number(
             o.card_last4.as_deref(),
             payment::last4(&instrument).as_deref(),
@@ -93,7 +118,42 @@ impl Ledger<'_> {
             attempt,
             actor: "payer",
         };
-        self.charge(m, &o, how)
+        let result = self.charge(m, &o, how)?;
+        if review && result.status != OrderStatus::Success {
+            self.drop_review(&o)?;
+        }
+        if result.status == OrderStatus::PayError {
+            self.attempt_declined(m, seq, now)?;
+        }
+        Ok(match result.status {
+            OrderStatus::Success if review => PayResult {
+                code: Some(IN_REVIEW.into()),
+                message: Some(format!(
+                    "paid; the merchant is checking this payment: not approved within {} hours, \
+                     it is refunded in full",
+                    m.config.risk.review_hours
+                )),
+                ..result
+            },
+            _ => result,
+        })
+    }
+
+    /// A risk rule blocked the attempt before the channel saw it: the attempt fails (nothing
+    /// charged), with the rule in the audit chain and `RISK_BLOCKED` in `order.failed`.
+    fn blocked(&self, m: &Merchant, o: &OrderRow, d: &Decision, now: i64) -> Result<PayResult> {
+        self.audit_decision(now, "order.block", &o.out_trade_no, d)?;
+        self.apply(o, Event::StartPay, now, "payer")?;
+        let o = self.order_or_fail(&o.out_trade_no)?;
+        self.payment_failed(m, &o, RISK_BLOCKED, false, now)?;
+        Ok(PayResult {
+            status: OrderStatus::PayError,
+            code: Some(RISK_BLOCKED.into()),
+            message: Some(
+                "the merchant's risk checks stopped this payment; nothing was charged".into(),
+            ),
+            next_step: Some(NextStep::None),
+        })
     }
 
     /// Moves an order's money through the channel: the collection rules, the daily limit
@@ -102,6 +162,7 @@ impl Ledger<'_> {
     pub fn charge(&self, m: &Merchant, o: &OrderRow, how: Charge<'_>) -> Result<PayResult> {
         let now = self.now(m);
         limits::may_collect(m.tier())?;
+        self.refuse_if_frozen()?;
         let last4 = payment::last4(how.instrument);
         let day = limits::merchant_day(now, m.config.utc_offset_minutes);
         let amount = o.amount_total as u64;

@@ -66,6 +66,9 @@ pub struct MerchantConfig {
     /// Paid orders not fulfilled within this many hours are refunded in full by themselves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_refund_hours: Option<u32>,
+    /// Risk rules (`domain::risk_rules`); the freeze rule is on by default.
+    #[serde(default)]
+    pub risk: crate::domain::risk_rules::RiskConfig,
     /// What the merchant sells: its fee rate follows it (`domain::money_rules`).
     #[serde(default)]
     pub industry: crate::domain::money_rules::Industry,
@@ -102,6 +105,7 @@ impl Default for MerchantConfig {
             release_days: default_release_days(),
             auto_refund_hours: None,
             industry: Default::default(),
+            risk: Default::default(),
         }
     }
 }
@@ -173,6 +177,10 @@ commands! {
     GetMerchant(GetMerchant) -> MerchantSummary;
     RotateSecret(RotateSecret) -> SecretRotated;
     Reactivate(Reactivate) -> Reactivated;
+    /// Admin: lift a risk freeze, with a reason.
+    Unfreeze(Unfreeze) -> FreezeState;
+    /// Admin: set the merchant's risk rules (checked whole; nothing changes if refused).
+    SetRisk(SetRisk) -> crate::domain::risk_rules::RiskConfig;
     AdvanceClock(AdvanceClock) -> ClockMoved;
     ListOrders(ListOrders) -> OrderPage;
     Decide(Decide) -> Decision;
@@ -274,6 +282,8 @@ pub enum ApiBody {
     Statement(Box<crate::domain::receipt_rules::SignedReceipt>),
     /// `GET /v1/exports`: what the worker streams, page by page, and seals.
     Export(Box<ExportHead>),
+    Reviews(ReviewList),
+    Review(Box<Review>),
 }
 
 impl ApiReply {
@@ -317,6 +327,9 @@ pub struct CheckoutReply {
 pub struct Pay {
     pub out_trade_no: String,
     pub pay: PayRequest,
+    /// Where the payer's request came from (the risk rules count attempts per IP).
+    #[serde(default)]
+    pub client_ip: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -372,6 +385,8 @@ pub struct MerchantSummary {
     pub daily_limit: Option<u64>,
     pub open_alert: bool,
     pub consecutive_failed_deliveries: i64,
+    /// A risk rule froze it: no new orders or payments until an operator unfreezes it.
+    pub freeze: FreezeState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
 }
@@ -406,6 +421,64 @@ pub struct Reactivate {
 pub struct Reactivated {
     pub merchant_id: String,
     pub dormant: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unfreeze {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetRisk {
+    pub risk: crate::domain::risk_rules::RiskConfig,
+}
+
+/// Whether a risk rule froze the merchant, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FreezeState {
+    pub frozen: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frozen_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A payment in the risk review queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub review_id: String,
+    pub out_trade_no: String,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    /// The rule that sent it to review, and its figures.
+    pub rule: String,
+    pub figures: String,
+    pub amount: u64,
+    pub created_at: String,
+    /// Undecided by then, it is rejected (refunded in full) by itself.
+    pub due_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewList {
+    pub reviews: Vec<Review>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<String>,
+}
+
+/// `POST /v1/reviews/{id}/approve|reject`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewDecision {
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -173,7 +173,9 @@ impl Ledger<'_> {
         let fee_back = self.give_fee_back(&o, r.amount as u64)?;
         self.book_refund(m, &o, out_refund_no, r.amount as u64, fee_back, now)?;
         self.refund_ends_entitlement(&o, now)?;
-        self.refund_event(m, now, EventKind::RefundSucceeded, out_refund_no)
+        self.refund_event(m, now, EventKind::RefundSucceeded, out_refund_no)?;
+        // A refund rate over the merchant's limit freezes it.
+        self.check_freeze(m, now)
     }
 
     pub fn refund_or_fail(&self, out_refund_no: &str) -> Result<RefundRow> {

@@ -432,6 +432,40 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     ALTER TABLE receivers ADD COLUMN retired_booked INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE receivers ADD COLUMN retired_clawed_back INTEGER NOT NULL DEFAULT 0;",
     ),
+    (
+        17,
+        // Risk: every payer's payment attempt (who, which card, from where; declined or not),
+        // kept 30 days for the rules' windows; the review queue; a frozen merchant.
+        "CREATE TABLE IF NOT EXISTS risk_signals (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at_ms INTEGER NOT NULL,
+        declined INTEGER NOT NULL DEFAULT 0,
+        payer_ref TEXT,
+        card_fp TEXT NOT NULL,
+        ip TEXT
+    );
+    CREATE INDEX IF NOT EXISTS risk_by_payer ON risk_signals (payer_ref, at_ms);
+    CREATE INDEX IF NOT EXISTS risk_by_card ON risk_signals (card_fp, at_ms);
+    CREATE INDEX IF NOT EXISTS risk_by_ip ON risk_signals (ip, at_ms);
+    CREATE INDEX IF NOT EXISTS risk_by_time ON risk_signals (at_ms);
+    CREATE TABLE IF NOT EXISTS reviews (
+        review_id TEXT PRIMARY KEY,
+        out_trade_no TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        figures TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        due_at_ms INTEGER NOT NULL,
+        decided_at_ms INTEGER,
+        decided_by TEXT,
+        reason TEXT
+    );
+    CREATE INDEX IF NOT EXISTS reviews_due ON reviews (status, due_at_ms);
+    ALTER TABLE orders ADD COLUMN in_review INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE merchant ADD COLUMN frozen_at_ms INTEGER;
+    ALTER TABLE merchant ADD COLUMN frozen_reason TEXT;
+    ALTER TABLE merchant ADD COLUMN unfrozen_at_ms INTEGER;",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

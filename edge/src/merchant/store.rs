@@ -63,6 +63,10 @@ pub struct MerchantRow {
     pub consecutive_failures: i64,
     /// A member of a fund pool: its group.
     pub group_id: Option<String>,
+    /// When an operator last lifted a risk freeze (`merchant/risk.rs`): rates are judged
+    /// from then on.
+    #[serde(default)]
+    pub unfrozen_at_ms: Option<i64>,
 }
 
 pub struct Merchant {
@@ -163,6 +167,9 @@ pub struct OrderRow {
     pub fulfilled_at_ms: Option<i64>,
     pub auto_refund_at_ms: Option<i64>,
     pub auto_refunded: i64,
+    /// Its payment is in the risk review queue (`merchant/reviews.rs`).
+    #[serde(default)]
+    pub in_review: i64,
     /// The fee of a paid order, what refunds gave back of it, its rate (basis points).
     pub fee: Option<i64>,
     pub fee_refunded: i64,
@@ -177,7 +184,7 @@ pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_to
     fingerprint, pay_attempts, pending_until_ms, approval_id, v2_json, contract_code, charge_at_ms, \
     subscription_id, period_index, usage_amount, plan_no, part_index, \
     payer_ref, held_until_ms, released_at_ms, fulfilled_at_ms, auto_refund_at_ms, auto_refunded, \
-    fee, fee_refunded, fee_rate_bp, splits_json";
+    fee, fee_refunded, fee_rate_bp, splits_json, in_review";
 
 impl OrderRow {
     pub fn amount(&self) -> Result<Money> {
@@ -483,10 +490,20 @@ impl<'a> Ledger<'a> {
         }
         Ok(self
             .first::<A>(
-                "SELECT seq FROM alerts WHERE cleared_at_ms IS NULL ORDER BY seq DESC LIMIT 1",
+                "SELECT seq FROM alerts WHERE cleared_at_ms IS NULL AND kind = 'merchant.alert'
+                 ORDER BY seq DESC LIMIT 1",
                 vec![],
             )?
             .map(|a| a.seq))
+    }
+
+    /// Who acted, as the audit chain names them: the merchant API is the key that
+    /// authenticated (`api_key:<id>`).
+    pub fn actor_name(&self, actor: &str) -> String {
+        match (actor, self.acting_key.borrow().as_deref()) {
+            ("merchant_api", Some(id)) => format!("api_key:{id}"),
+            _ => actor.to_owned(),
+        }
     }
 
     /// Appends an audit entry chained to the last one.
@@ -512,10 +529,7 @@ impl<'a> Ledger<'a> {
             Some(l) => (l.seq + 1, l.hash),
             None => (1, audit::GENESIS.to_owned()),
         };
-        let named = match (actor, self.acting_key.borrow().as_deref()) {
-            ("merchant_api", Some(id)) => format!("api_key:{id}"),
-            _ => actor.to_owned(),
-        };
+        let named = self.actor_name(actor);
         let actor = named.as_str();
         let record = audit::Record {
             seq,
@@ -690,6 +704,7 @@ impl<'a> Ledger<'a> {
         }
         .encode(key.peek().as_bytes())
         .ok_or_else(|| AppError::internal("order number cannot be tokenised"))?;
+        let review = self.review_of(&o.out_trade_no)?;
         Ok(Order {
             out_trade_no: o.out_trade_no.clone(),
             transaction_id: o.transaction_id.clone(),
@@ -749,6 +764,8 @@ impl<'a> Ledger<'a> {
                 .transpose()?,
             plan_no: o.plan_no.clone(),
             part_index: o.part_index.map(|n| n as u32),
+            review_id: review.as_ref().map(|r| r.review_id.clone()),
+            review: review.map(|r| r.status),
         })
     }
 }

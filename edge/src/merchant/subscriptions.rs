@@ -110,6 +110,7 @@ impl Ledger<'_> {
                 .map_err(|msg| Refusal::param("notify_url", msg))?;
         }
         crate::domain::limits::may_collect(m.tier())?;
+        self.refuse_if_frozen()?;
         if m.is_dormant(self.now(m)) {
             return Err(crate::domain::limits::dormant_refusal().into());
         }

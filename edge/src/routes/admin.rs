@@ -2,11 +2,12 @@
 
 use super::{json, read_body, Call, Ctx};
 use crate::config::Secret;
+use crate::domain::risk_rules::RiskConfig;
 use crate::domain::{admin_rules, ids, merchant_rules};
 use crate::error::AppError;
 use crate::merchant::protocol::{
     AdvanceClock, Ask, CreateMerchant, Decide, GetMerchant, JoinPool, ListOrders, MerchantConfig,
-    MerchantSetup, Reactivate, RotateSecret, SecretKind, VerifyAudit,
+    MerchantSetup, Reactivate, RotateSecret, SecretKind, SetRisk, Unfreeze, VerifyAudit,
 };
 use crate::runtime;
 use paydesk_shared::api::ErrorCode;
@@ -123,6 +124,7 @@ pub async fn create_merchant(
             release_days: m.release_days.unwrap_or(defaults.release_days),
             auto_refund_hours: m.auto_refund_hours,
             industry: m.industry,
+            risk: m.risk.unwrap_or_default(),
         },
         api_key: api_key.clone(),
         webhook_secret: webhook_secret.clone(),
@@ -232,6 +234,21 @@ pub async fn reactivate(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Res
     let r: ReactivateBody = body(req).await?;
     let document_ref = r.document_ref;
     act(ctx, call, Reactivate { document_ref }).await
+}
+
+pub async fn unfreeze(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    authorize(req, ctx)?;
+    merchant_param(ctx)?;
+    let u: Unfreeze = body(req).await?;
+    act(ctx, call, u).await
+}
+
+/// `PUT /admin/merchants/{id}/risk`: the merchant's risk rules, whole.
+pub async fn set_risk(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    authorize(req, ctx)?;
+    merchant_param(ctx)?;
+    let risk: RiskConfig = body(req).await?;
+    act(ctx, call, SetRisk { risk }).await
 }
 
 #[derive(Deserialize)]

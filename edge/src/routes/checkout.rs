@@ -39,6 +39,7 @@ pub async fn pay(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, 
     let ask = Pay {
         out_trade_no: t.out_trade_no,
         pay,
+        client_ip: req.headers().get("cf-connecting-ip").ok().flatten(),
     };
     let result = call.ask(&ctx.env, &t.merchant_id, ask).await?;
     // A declined payment is 402 with what to do next.

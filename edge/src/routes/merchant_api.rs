@@ -86,6 +86,8 @@ pub fn render(reply: ApiReply, wants_xml: bool) -> Result<Response, AppError> {
         ApiBody::Pool(p) => serde_json::to_value(p)?,
         ApiBody::Receipts(r) => serde_json::to_value(r)?,
         ApiBody::AuditLog(a) => serde_json::to_value(a)?,
+        ApiBody::Reviews(r) => serde_json::to_value(r)?,
+        ApiBody::Review(r) => serde_json::to_value(r)?,
         ApiBody::Statement(s) => serde_json::to_value(s)?,
         ApiBody::Bill(_) | ApiBody::Export(_) => {
             return Err(AppError::internal(

@@ -102,6 +102,8 @@ fn router() -> Router<'static, ()> {
             route!(admin::rotate_webhook_secret),
         )
         .post_async("/admin/merchants/:id/reactivate", route!(admin::reactivate))
+        .post_async("/admin/merchants/:id/unfreeze", route!(admin::unfreeze))
+        .put_async("/admin/merchants/:id/risk", route!(admin::set_risk))
         .post_async(
             "/admin/merchants/:id/clock/advance",
             route!(admin::advance_clock),

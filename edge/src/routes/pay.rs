@@ -73,6 +73,7 @@ pub async fn post(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response,
     let ask = Pay {
         out_trade_no: page.out_trade_no.clone(),
         pay,
+        client_ip: req.headers().get("cf-connecting-ip").ok().flatten(),
     };
     let answer = outcome(call.ask(&ctx.env, &page.merchant_id, ask).await);
     // After a lost answer the same key must be posted again (it may have paid); after any other
@@ -91,6 +92,7 @@ pub async fn post(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response,
 fn outcome(sent: Result<PayResult, AppError>) -> PayOutcome {
     match sent {
         Ok(r) => match r.status {
+            OrderStatus::Success if r.code.is_some() => PayOutcome::InReview,
             OrderStatus::Success => PayOutcome::Paid,
             OrderStatus::UserPaying => PayOutcome::Pending,
             _ => PayOutcome::Declined {

@@ -11,6 +11,9 @@ pub struct OutcomeProps {
     pub expired: bool,
     pub amount: Money,
     pub out_trade_no: String,
+    /// In the merchant's risk review: refunded unless approved within this many hours.
+    #[prop_or_default]
+    pub review_hours: Option<u32>,
     pub return_url: Option<String>,
     pub lang: Lang,
     pub on_retry: Callback<()>,
@@ -43,6 +46,11 @@ pub fn Outcome(props: &OutcomeProps) -> Html {
                 <h2>{ t(lang, Text::PaidTitle) }</h2>
                 <p class="pd-paid-amount">{ props.amount.to_string() }</p>
                 <p class="pd-order-no">{ t(lang, Text::OrderNo) }{ " " }{ &props.out_trade_no }</p>
+                if let Some(h) = props.review_hours {
+                    <p class="pd-review" data-testid="in-review">
+                        { format!("{}{h}{}", t(lang, Text::InReviewBefore), t(lang, Text::InReviewAfter)) }
+                    </p>
+                }
                 // The signed receipt of this pay link (`/pay/{token}?receipt`), printable.
                 <a class="pd-link" data-testid="receipt" href="?receipt" target="_blank" rel="noopener">{ t(lang, Text::Receipt) }</a>
                 if let Some(url) = &props.return_url {

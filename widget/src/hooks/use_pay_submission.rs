@@ -39,7 +39,7 @@ pub fn use_pay_submission(
             let (dispatch, method) = (state.dispatcher(), state.method);
             yew::platform::spawn_local(async move {
                 let answer = api::pay(&token, &req).await;
-                if answer == PayOutcome::Paid {
+                if matches!(answer, PayOutcome::Paid | PayOutcome::InReview) {
                     api::remember_method(method);
                 }
                 dispatch.dispatch(answer.into());
