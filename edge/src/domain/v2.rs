@@ -414,7 +414,9 @@ pub fn err_code(r: &Refusal) -> &'static str {
         (OrderPaying | OrderTooNew, _) => "USERPAYING",
         (OrderNotPaid, _) => "TRADE_STATE_ERROR",
         (OutRefundNoUsed, _) => "INVALID_REQUEST",
-        (IpNotAllowed | AccountNotAllowed | AccountDormant | SandboxOnly, _) => "NOAUTH",
+        (IpNotAllowed | AccountNotAllowed | AccountDormant | SandboxOnly | MerchantFrozen, _) => {
+            "NOAUTH"
+        }
         // The papay family: no signed contract by that id, or beyond the plan's limits.
         (ContractNotExist | ContractNotActive, _) => "CONTRACT_NOT_EXIST",
         (ContractAmountExceeded | ContractPeriodLimitExceeded, _) => "RULELIMIT",
@@ -806,6 +808,8 @@ mod tests {
         assert_eq!(code(ErrorCode::OutTradeNoUsed), "OUT_TRADE_NO_USED");
         assert_eq!(code(ErrorCode::OrderNotExist), "ORDERNOTEXIST");
         assert_eq!(code(ErrorCode::FrequencyLimited), "FREQUENCY_LIMITED");
+        // Not to be retried: a frozen merchant is not authorised to collect.
+        assert_eq!(code(ErrorCode::MerchantFrozen), "NOAUTH");
         // Refund refusals by their reason, never by their words.
         let refund =
             |reason| Refusal::new(ErrorCode::RefundNotAllowed, "any words").because(reason);
