@@ -3,7 +3,7 @@
 // writes target/bench/report.json and report.md (and a copy in target/bench/history/).
 //
 // By hand, after `cargo xtask build` (node_modules/.bin first on PATH):
-//   node bench/run.mjs [--only size,page,edge,micro,notify,storage,bill] [--runs 10] [--seconds 4]
+//   node bench/run.mjs [--only size,page,edge,micro,notify,storage,bill,risk] [--runs 10] [--seconds 4]
 //                      [--levels 1,8,32] [--orders 300] [--pay-orders 300] [--bill-orders 10000]
 //                      [--quick]
 
@@ -22,7 +22,7 @@ import { checkTargets, previousReport, renderMarkdown } from './lib/report.mjs';
 import { measureSizes } from './lib/sizes.mjs';
 import { call } from '../tests/support/api.mjs';
 
-const SECTIONS = ['size', 'page', 'edge', 'micro', 'notify', 'storage', 'bill'];
+const SECTIONS = ['size', 'page', 'edge', 'micro', 'notify', 'storage', 'bill', 'risk'];
 const { values: a } = parseArgs({
   options: {
     only: { type: 'string' },
@@ -198,6 +198,16 @@ if (only.has('bill')) await section('bill', async () => {
       if (r.status !== 200) throw new Error(`bench advance: ${r.status} ${JSON.stringify(r.json)}`);
     };
     report.bill = await measureBill({ worker: w, newMerchant, advance, orders: billOrders, runs: Math.max(3, Math.round(runs / 2)), log });
+  } finally {
+    await w.stop();
+  }
+});
+
+if (only.has('risk')) await section('risk', async () => {
+  const { measureRiskBurst } = await import('./lib/risk.mjs');
+  const w = await startWorker();
+  try {
+    report.risk = await measureRiskBurst({ worker: w, burst: q ? 200 : 1_000, calm: q ? 20 : 60, spreadMs: q ? 12_000 : 60_000, log });
   } finally {
     await w.stop();
   }

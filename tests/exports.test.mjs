@@ -8,24 +8,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startWorker, ROOT } from './support/worker.mjs';
+import { startWorker, readmeBlock, ROOT } from './support/worker.mjs';
 import { call, admin, newMerchant, createOrder, pay, advance, otn, CARD } from './support/api.mjs';
 import { checkSchema } from './support/openapi.mjs';
 
 let w;
 before(async () => { w = await startWorker(); });
 after(async () => { await w?.stop(); });
-
-/** A fenced block of the README, found by the marker comment just before it. */
-function readmeBlock(marker) {
-  const text = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const at = text.indexOf(`<!-- ${marker} -->`);
-  assert.ok(at >= 0, `README has <!-- ${marker} -->`);
-  return /```\w*\n([\s\S]*?)```/.exec(text.slice(at))[1];
-}
 
 /** Seconds from the merchant's business time to just after its next 24:00 in UTC+8. */
 async function toNextClose(m) {

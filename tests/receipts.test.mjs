@@ -8,24 +8,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createPublicKey, verify } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startWorker, ROOT } from './support/worker.mjs';
+import { startWorker, readmeBlock, ROOT } from './support/worker.mjs';
 import { call, newMerchant, createOrder, pay, otn, CARD, tokenOf } from './support/api.mjs';
 
 let w;
 before(async () => { w = await startWorker(); });
 after(async () => { await w?.stop(); });
-
-/** A fenced block of the README, found by the marker comment just before it. */
-function readmeBlock(marker) {
-  const text = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const at = text.indexOf(`<!-- ${marker} -->`);
-  assert.ok(at >= 0, `README has <!-- ${marker} -->`);
-  const m = /```\w*\n([\s\S]*?)```/.exec(text.slice(at));
-  return m[1];
-}
 
 test('receipts_are_signed_stable_and_verify_with_the_published_key', async () => {
   const m = await newMerchant(w, { branding: { display_name: '龙井茶馆 Tea & Co' } });

@@ -209,6 +209,21 @@ function storageSection(r) {
   return L;
 }
 
+function riskSection(r) {
+  const k = r.risk;
+  const L = ['## 8. Risk: a burst from one payer', ''];
+  L.push(`One \`payer_ref\` tries to pay ${k.paced.burst.attempts.toLocaleString('en-US')} orders against a merchant whose rule is "${k.rule}", while other payers of the same merchant pay one after another. Paced: the attempts spread over ${Math.round(k.spread_ms / 1000)} s (the load the rule is for); flat out: ${k.in_flight} in flight, as fast as the worker answers (a stress figure). Baseline: other payers' payments with no burst, same merchant, same run.`, '');
+  L.push('| | burst outcome | burst rate | other payers: median | p99 | median vs baseline |', '|---|---|---:|---:|---:|---:|');
+  const b = k.others_baseline_ms;
+  L.push(`| no burst (baseline) | | | ${ms(b.median)} | ${ms(b.p99)} | |`);
+  for (const [label, x] of [['paced', k.paced], ['flat out', k.flat]]) {
+    const o = x.burst.outcomes;
+    L.push(`| ${label} | ${o.SUCCESS} paid, ${o.RISK_BLOCKED} blocked, ${o.other} other | ${Math.round(x.burst.per_s)}/s | ${ms(x.others_ms.median)} | ${ms(x.others_ms.p99)} | ${times(x.others_ms.median / b.median)} |`);
+  }
+  L.push('');
+  return L;
+}
+
 function billSection(r) {
   const L = ['## 7. Bills', ''];
   L.push('`GET /v1/bills` of a closed day of N released orders, streamed a page of 1,000 money movements at a time, timed from outside (the whole body read); workerd\'s resident memory sampled at every chunk. Baseline: a signed `GET /v1/balance` of the same merchant, in the same run.', '');
@@ -242,6 +257,7 @@ export function renderMarkdown(r, prev) {
   if (r.notify) L.push(...notifySection(r));
   if (r.storage) L.push(...storageSection(r));
   if (r.bill) L.push(...billSection(r));
+  if (r.risk) L.push(...riskSection(r));
   if (r.skipped?.length) L.push(`Not measured in this run: ${r.skipped.join(', ')}.`, '');
   for (const e of r.errors ?? []) L.push(`**Failed** (${e.sections}): ${e.message.split('\n')[0]}`, '');
   return L.join('\n');

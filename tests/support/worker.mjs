@@ -6,13 +6,21 @@
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** A fenced block of the README, found by the marker comment (`<!-- marker -->`) just before it. */
+export function readmeBlock(marker) {
+  const text = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const at = text.indexOf(`<!-- ${marker} -->`);
+  if (at < 0) throw new Error(`README has no <!-- ${marker} -->`);
+  return /```\w*\n([\s\S]*?)```/.exec(text.slice(at))[1];
+}
 export const ARTIFACTS = join(ROOT, 'target', 'test-artifacts');
 mkdirSync(ARTIFACTS, { recursive: true });
 

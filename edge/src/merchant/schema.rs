@@ -466,6 +466,14 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     ALTER TABLE merchant ADD COLUMN frozen_reason TEXT;
     ALTER TABLE merchant ADD COLUMN unfrozen_at_ms INTEGER;",
     ),
+    (
+        18,
+        // After every request the object asks when something next falls due: the earliest
+        // charge of a deduction and the earliest end of a pending payment, by index rather than
+        // by reading every unpaid order.
+        "CREATE INDEX IF NOT EXISTS orders_by_charge ON orders (status, charge_at_ms);
+    CREATE INDEX IF NOT EXISTS orders_by_pending ON orders (status, pending_until_ms);",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
