@@ -34,6 +34,8 @@ fn view(name: &str, status: OrderStatus) -> CheckoutView {
         installment: None,
         release_days: 7,
         auto_refund_hours: None,
+        in_review: false,
+        review_hours: 24,
     }
 }
 
