@@ -189,3 +189,26 @@ test('list_orders_filters_and_pages', async () => {
   assert.equal((await admin(w, 'GET', `/admin/merchants/${m.merchant_id}/orders?limit=500`)).json.param, 'limit');
   assert.equal((await admin(w, 'GET', `/admin/merchants/${m.merchant_id}/orders?cursor=@@`)).json.param, 'cursor');
 });
+
+test('a_tier_caps_the_daily_limit_and_a_live_merchant_never_pays_through_the_sandbox', async () => {
+  const over = await admin(w, 'POST', '/admin/merchants', { name: 'Corner shop', tier: 'individual_business', sandbox: true, branding: { display_name: 'Corner shop' }, daily_limit: 10_000_001 });
+  assert.deepEqual([over.status, over.json.code, over.json.param], [400, 'PARAM_ERROR', 'daily_limit']);
+  const atCap = await newMerchant(w, { tier: 'individual_business', daily_limit: 10_000_000 });
+  assert.equal((await admin(w, 'GET', `/admin/merchants/${atCap.merchant_id}`)).json.daily_limit, 10_000_000);
+  const big = await newMerchant(w, { daily_limit: 900_000_000 });
+  assert.equal((await admin(w, 'GET', `/admin/merchants/${big.merchant_id}`)).json.daily_limit, 900_000_000, 'an enterprise is not capped by the tier');
+
+  const live = await newMerchant(w, { sandbox: false });
+  const o = await createOrder(w, live);
+  const r = await pay(w, o, CARD('4242424242424242'));
+  assert.deepEqual([r.status, r.json.code], [403, 'CHANNEL_NOT_CONFIGURED']);
+  const after = await call(w, live, 'GET', `/v1/orders/${o.out_trade_no}`);
+  assert.deepEqual([after.json.status, after.json.paid_at], ['NOTPAY', undefined], 'nothing was charged');
+  // Without JavaScript, the page says the merchant cannot take the payment.
+  const html = await (await fetch(o.checkout_url, { headers: { 'Accept-Language': 'en' } })).text();
+  const key = html.match(/name="submission_key" value="([0-9a-f]+)"|value="([0-9a-f]+)" type="hidden" name="submission_key"/);
+  assert.ok(key, 'the pay form has its submission key');
+  const body = new URLSearchParams({ submission_key: key[1] ?? key[2], method: 'credit_card', card_number: '4242 4242 4242 4242', card_exp: '12/35', card_cvc: '123' }).toString();
+  const answered = await (await fetch(o.checkout_url, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: w.url, 'Accept-Language': 'en' } })).text();
+  assert.match(answered, /The merchant cannot accept this payment; please contact them\./);
+});

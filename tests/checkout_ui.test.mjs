@@ -94,7 +94,7 @@ test('a_payment_sent_to_risk_review_says_so_and_a_blocked_one_says_nothing_was_c
   const prompt = page.locator('[data-testid=retry-prompt]');
   await prompt.waitFor();
   assert.equal(await prompt.getAttribute('data-code'), 'RISK_BLOCKED');
-  assert.match(await prompt.textContent(), /商户风控拦截了此次付款。.*未扣款/s);
+  assert.match(await prompt.textContent(), /商户无法接受这笔付款，请联系商户。.*未扣款/s);
   await ctx.close();
 });
 

@@ -67,6 +67,8 @@ pub enum ErrorCode {
     ReviewNotExist,
     /// The review was already decided the other way.
     ReviewDecided,
+    /// A live merchant without a real payment channel cannot take payments.
+    ChannelNotConfigured,
     SystemError,
     /// Any code this build does not know. Only read, never answered by the edge. Stays last.
     Unknown,
@@ -84,7 +86,7 @@ impl<'de> Deserialize<'de> for ErrorCode {
 
 impl ErrorCode {
     /// Every code but [`ErrorCode::Unknown`], in declaration order (a test keeps it complete).
-    pub const KNOWN: [ErrorCode; 51] = {
+    pub const KNOWN: [ErrorCode; 52] = {
         use ErrorCode::*;
         [
             ParamError,
@@ -137,6 +139,7 @@ impl ErrorCode {
             OrderInReview,
             ReviewNotExist,
             ReviewDecided,
+            ChannelNotConfigured,
             SystemError,
         ]
     };
@@ -191,7 +194,7 @@ impl ErrorCode {
             | InstallmentPlanNoUsed
             | BillNotReady => 409,
             RecordsExpired => 410,
-            MerchantFrozen => 403,
+            MerchantFrozen | ChannelNotConfigured => 403,
             ReviewNotExist => 404,
             OrderInReview | ReviewDecided => 409,
             BodyTooLarge => 413,
@@ -255,6 +258,7 @@ impl ErrorCode {
             OrderInReview => "ORDER_IN_REVIEW",
             ReviewNotExist => "REVIEW_NOT_EXIST",
             ReviewDecided => "REVIEW_DECIDED",
+            ChannelNotConfigured => "CHANNEL_NOT_CONFIGURED",
             SystemError => "SYSTEM_ERROR",
             Unknown => "UNKNOWN",
         }
@@ -557,6 +561,7 @@ mod tests {
             OrderInReview,
             ReviewNotExist,
             ReviewDecided,
+            ChannelNotConfigured,
             SystemError,
             Unknown,
         ] {

@@ -125,7 +125,9 @@ texts! {
     NothingCharged => "未扣款。", "You have not been charged.";
     InReviewBefore => "已付款，商户审核中：", "Paid; the merchant is reviewing it. Not approved within ";
     InReviewAfter => "小时内未通过将全额退款。", " hours, it is refunded in full.";
-    RiskBlocked => "商户风控拦截了此次付款。", "The merchant's risk checks stopped this payment.";
+    // A risk rule's block, a frozen merchant, a live one without a channel: nothing the payer
+    // can fix by retrying.
+    CannotCollect => "商户无法接受这笔付款，请联系商户。", "The merchant cannot accept this payment; please contact them.";
     CardDeclined => "银行拒绝了这张卡。", "The bank declined this card.";
     InsufficientFunds => "余额不足。", "There are not enough funds.";
     ExpiredCard => "这张卡已过期。", "This card has expired.";
@@ -144,7 +146,7 @@ pub fn decline_reason(lang: Lang, code: &str) -> &'static str {
         "ORDER_CLOSED" => Text::Closed,
         "ORDER_PAID" => Text::AlreadyPaid,
         "PENDING_APPROVAL" => Text::AwaitingApproval,
-        "RISK_BLOCKED" => Text::RiskBlocked,
+        "RISK_BLOCKED" | "MERCHANT_FROZEN" | "CHANNEL_NOT_CONFIGURED" => Text::CannotCollect,
         _ => Text::FailedTitle,
     };
     t(lang, text)
@@ -207,6 +209,8 @@ mod tests {
             "EXPIRED_CARD",
             "PROCESSING_ERROR",
             "RISK_BLOCKED",
+            "MERCHANT_FROZEN",
+            "CHANNEL_NOT_CONFIGURED",
         ] {
             assert_ne!(
                 decline_reason(Lang::En, code),

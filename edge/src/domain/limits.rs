@@ -132,6 +132,15 @@ impl Tier {
         }
     }
 
+    /// The most a merchant of this tier may be allowed to collect a day, in fen: an individual
+    /// business at most its ¥100,000; `None`: no cap beyond the amount limit.
+    pub fn max_daily_limit(self) -> Option<u64> {
+        match self {
+            Tier::IndividualBusiness | Tier::Personal => self.default_daily_limit().or(Some(0)),
+            Tier::Enterprise => None,
+        }
+    }
+
     /// Whether this tier may use automatic collection (create orders, be paid).
     pub fn check_allowed(self) -> Result<(), ErrorCode> {
         match self {
@@ -163,6 +172,18 @@ pub fn daily_check(paid_today: u64, amount: u64, limit: u64) -> Result<u64, Erro
 pub fn may_collect(tier: Tier) -> Result<(), Refusal> {
     tier.check_allowed()
         .map_err(|c| Refusal::new(c, "personal accounts cannot use automatic collection"))
+}
+
+/// A live merchant collects only through a real channel, never through the sandbox's test
+/// instruments; `live_channel`: whether one is configured for it.
+pub fn may_pay_through(sandbox: bool, live_channel: bool) -> Result<(), Refusal> {
+    if sandbox || live_channel {
+        return Ok(());
+    }
+    Err(Refusal::new(
+        ErrorCode::ChannelNotConfigured,
+        "this merchant has no payment channel configured yet: it cannot take payments",
+    ))
 }
 
 /// Whether a payment of `amount` fits the merchant's daily `limit` after `paid_today`.
@@ -243,6 +264,19 @@ mod tests {
         assert_eq!(merchant_day(t, 480), "2026-11-28");
         assert_eq!(merchant_day(t, 0), "2026-11-27");
         assert_eq!(merchant_day(t, -600), "2026-11-27");
+    }
+
+    #[test]
+    fn a_tier_caps_the_daily_limit_and_a_live_merchant_needs_a_channel() {
+        assert_eq!(Tier::IndividualBusiness.max_daily_limit(), Some(10_000_000));
+        assert_eq!(Tier::Personal.max_daily_limit(), Some(0));
+        assert_eq!(Tier::Enterprise.max_daily_limit(), None);
+        assert!(may_pay_through(true, false).is_ok());
+        assert!(may_pay_through(false, true).is_ok());
+        assert_eq!(
+            may_pay_through(false, false).unwrap_err().code,
+            ErrorCode::ChannelNotConfigured
+        );
     }
 
     #[test]

@@ -206,6 +206,15 @@ pub fn validate(m: &NewMerchant, dev: bool) -> Result<(), Refusal> {
             "daily_limit must be a positive amount in minor units",
         ));
     }
+    if let (Some(d), Some(cap)) = (m.daily_limit, m.tier.max_daily_limit()) {
+        if d > cap {
+            let why = format!(
+                "a {} merchant may collect at most {cap} fen a day",
+                m.tier.as_str()
+            );
+            return Err(Refusal::param("daily_limit", why));
+        }
+    }
     check_items(&m.items)?;
     if let Some(d) = &m.dunning {
         d.validate()?;

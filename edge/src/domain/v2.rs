@@ -414,9 +414,11 @@ pub fn err_code(r: &Refusal) -> &'static str {
         (OrderPaying | OrderTooNew, _) => "USERPAYING",
         (OrderNotPaid, _) => "TRADE_STATE_ERROR",
         (OutRefundNoUsed, _) => "INVALID_REQUEST",
-        (IpNotAllowed | AccountNotAllowed | AccountDormant | SandboxOnly | MerchantFrozen, _) => {
-            "NOAUTH"
-        }
+        (
+            IpNotAllowed | AccountNotAllowed | AccountDormant | SandboxOnly | MerchantFrozen
+            | ChannelNotConfigured,
+            _,
+        ) => "NOAUTH",
         // The papay family: no signed contract by that id, or beyond the plan's limits.
         (ContractNotExist | ContractNotActive, _) => "CONTRACT_NOT_EXIST",
         (ContractAmountExceeded | ContractPeriodLimitExceeded, _) => "RULELIMIT",

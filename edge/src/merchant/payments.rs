@@ -162,6 +162,8 @@ impl Ledger<'_> {
     pub fn charge(&self, m: &Merchant, o: &OrderRow, how: Charge<'_>) -> Result<PayResult> {
         let now = self.now(m);
         limits::may_collect(m.tier())?;
+        // Only the sandbox channel exists so far: a live merchant has no channel to pay through.
+        limits::may_pay_through(m.sandbox(), false)?;
         self.refuse_if_frozen()?;
         let last4 = payment::last4(how.instrument);
         let day = limits::merchant_day(now, m.config.utc_offset_minutes);
