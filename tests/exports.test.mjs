@@ -172,13 +172,21 @@ test('records_are_kept_seven_years_then_let_go_with_the_books_and_the_chain_stil
   assert.equal((await pay(w, a, CARD('4242 4242 4242 4242'))).json.status, 'SUCCESS');
   assert.equal((await call(w, m, 'POST', `/v1/orders/${a.out_trade_no}/fulfil`)).status, 200);
   const unpaid = await createOrder(w, m);
+  const c = await createOrder(w, m, { amount: { total: 8_000, currency: 'CNY' } });
+  assert.equal((await pay(w, c, CARD('4242 4242 4242 4242'))).json.status, 'SUCCESS');
+  assert.equal((await call(w, m, 'POST', `/v1/orders/${c.out_trade_no}/fulfil`)).status, 200);
   await advance(w, m, await toNextClose(m));
   // A refund of released money on the next day: the share is clawed back, a second settlement.
-  assert.equal((await call(w, m, 'POST', '/v1/refunds', { out_trade_no: a.out_trade_no, out_refund_no: otn('R'), amount: 5_000 })).status, 201);
+  const refund = (o, amount) => call(w, m, 'POST', '/v1/refunds', { out_trade_no: o.out_trade_no, out_refund_no: otn('R'), amount });
+  assert.equal((await refund(a, 5_000)).status, 201);
+  await advance(w, m, await toNextClose(m));
+  // Four days after it was made, a refund of `c`: its day is still kept when `a`'s are not.
+  await advance(w, m, 2 * 86_400);
+  assert.equal((await refund(c, 1_000)).status, 201);
   await advance(w, m, await toNextClose(m));
   const books = (await call(w, m, 'GET', '/v1/balance')).json;
   const receivers = (await call(w, m, 'GET', '/v1/receivers')).json;
-  assert.equal((await call(w, m, 'GET', '/v1/settlements')).json.settlements.length, 2);
+  assert.equal((await call(w, m, 'GET', '/v1/settlements')).json.settlements.length, 3);
   const day = merchantDate(start);
   const dayStart = Date.parse(`${day}T00:00:00+08:00`);
   const sevenYearsOn = new Date(dayStart);
@@ -188,7 +196,7 @@ test('records_are_kept_seven_years_then_let_go_with_the_books_and_the_chain_stil
   await advanceTo(m, sevenYearsOn.getTime() - 12 * 3_600_000);
   const lastDay = await call(w, m, 'GET', `/v1/exports?from=${day}&to=${merchantDate(start, 1)}`);
   assert.equal(lastDay.status, 200, lastDay.text);
-  assert.deepEqual(lines(lastDay.text).filter((l) => l.type === 'order').map((l) => l.record.out_trade_no).sort(), [a.out_trade_no, unpaid.out_trade_no].sort());
+  assert.deepEqual(lines(lastDay.text).filter((l) => l.type === 'order').map((l) => l.record.out_trade_no).sort(), [a.out_trade_no, unpaid.out_trade_no, c.out_trade_no].sort());
   assert.equal((await call(w, m, 'GET', `/v1/orders/${a.out_trade_no}`)).status, 200);
 
   // Three days later, the first days are past the horizon: let go.
@@ -197,7 +205,15 @@ test('records_are_kept_seven_years_then_let_go_with_the_books_and_the_chain_stil
   assert.deepEqual([gone.status, gone.json.code], [404, 'ORDER_NOT_EXIST']);
   const expired = await call(w, m, 'GET', `/v1/exports?from=${day}&to=${merchantDate(start, 1)}`);
   assert.deepEqual([expired.status, expired.json.code], [410, 'RECORDS_EXPIRED']);
-  assert.deepEqual((await call(w, m, 'GET', '/v1/settlements')).json.settlements, []);
+  // `c` stays: its refund and that refund's movements are on a day still kept, whose bill must
+  // still add up to its settlement.
+  const kept = await call(w, m, 'GET', `/v1/orders/${c.out_trade_no}`);
+  assert.deepEqual([kept.status, kept.json.refunded_total], [200, 1_000]);
+  const [lastSettlement] = (await call(w, m, 'GET', '/v1/settlements')).json.settlements;
+  assert.equal((await call(w, m, 'GET', '/v1/settlements')).json.settlements.length, 1);
+  const bill = await call(w, m, 'GET', `/v1/bills?date=${lastSettlement.date}`);
+  assert.equal(bill.status, 200, bill.text);
+  assert.ok(bill.text.includes(c.out_trade_no), "the kept day's bill still has its line");
   // The books still add up to the same lifetime totals, the receiver's share included.
   const after = (await call(w, m, 'GET', '/v1/balance')).json;
   const totals = (b) => [b.held, b.releasable, b.settled, b.shared, b.paid, b.refunded, b.fees];

@@ -67,7 +67,7 @@ impl Ledger<'_> {
     pub fn run_due_retention(&self, m: &Merchant, now: i64) -> Result<()> {
         let off = m.config.utc_offset_minutes;
         let h = horizon_ms(now, off);
-        self.let_go_orders(h)?;
+        self.let_go_orders(h, off)?;
         self.let_go_settlements(h, off)?;
         self.let_go_events(h)?;
         self.let_go_audit(h)
@@ -85,21 +85,26 @@ impl Ledger<'_> {
         )
     }
 
-    fn let_go_orders(&self, h: i64) -> Result<()> {
+    /// Orders created before the horizon whose every trace is older too: no refund made since,
+    /// no money movement settled on a day still kept (its day's bill must still add up).
+    fn let_go_orders(&self, h: i64, utc_offset_minutes: i32) -> Result<()> {
+        let kept_day = (h + i64::from(utc_offset_minutes) * 60_000).div_euclid(DAY_MS);
         let batch: Vec<No> = self.q(
             "SELECT out_trade_no FROM orders o
              WHERE created_at_ms < ?
                AND status NOT IN ('NOTPAY', 'USERPAYING', 'PENDING_APPROVAL')
                AND (held_until_ms IS NULL OR released_at_ms IS NOT NULL
                     OR refunded_total = amount_total)
-               AND NOT EXISTS (SELECT 1 FROM money_moves mv
-                               WHERE mv.out_trade_no = o.out_trade_no AND mv.settlement_id IS NULL)
+               AND NOT EXISTS (SELECT 1 FROM money_moves mv WHERE mv.out_trade_no = o.out_trade_no
+                               AND (mv.settlement_id IS NULL OR mv.day >= ?))
+               AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.out_trade_no = o.out_trade_no
+                               AND r.created_at_ms >= ?)
                AND (subscription_id IS NULL OR subscription_id IN (SELECT subscription_id
                     FROM subscriptions WHERE status IN ('canceled', 'incomplete_expired', 'unpaid')))
                AND (plan_no IS NULL OR plan_no IN (SELECT plan_no FROM installment_plans
                     WHERE status != 'ACTIVE'))
              ORDER BY created_at_ms LIMIT ?",
-            vec![h.into(), BATCH.into()],
+            vec![h.into(), kept_day.into(), h.into(), BATCH.into()],
         )?;
         if batch.is_empty() {
             return Ok(());

@@ -474,6 +474,11 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         "CREATE INDEX IF NOT EXISTS orders_by_charge ON orders (status, charge_at_ms);
     CREATE INDEX IF NOT EXISTS orders_by_pending ON orders (status, pending_until_ms);",
     ),
+    (
+        19,
+        // Letting an order go after seven years reads and deletes its money movements.
+        "CREATE INDEX IF NOT EXISTS money_moves_by_order ON money_moves (out_trade_no, day);",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
