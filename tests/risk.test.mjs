@@ -168,3 +168,25 @@ test('malformed_risk_rules_are_refused_and_change_nothing', async () => {
   const created = await admin(w, 'POST', '/admin/merchants', { name: 'Risky', tier: 'enterprise', sandbox: true, branding: { display_name: 'Risky' }, risk: { ip: { max_per_minute: 0, action: 'block' } } });
   assert.deepEqual([created.status, created.json.param], [400, 'risk.ip.max_per_minute']);
 });
+
+test('an_approval_racing_a_rejection_decides_once_and_refunds_at_most_once', async () => {
+  const m = await newMerchant(w, { rate_limits: { create: 1000, query: 1000, refund: 1000 } });
+  assert.equal((await setRisk(m, { card: { max_per_minute: 1, action: 'review' } })).status, 200);
+  assert.equal((await pay(w, await order(m, 1_000), CARD_OK)).json.status, 'SUCCESS');
+  const o = await order(m, 4_000);
+  assert.equal((await pay(w, o, CARD_OK)).json.code, 'IN_REVIEW');
+  const [rv] = (await call(w, m, 'GET', '/v1/reviews')).json.reviews;
+  const answers = await Promise.all([
+    call(w, m, 'POST', `/v1/reviews/${rv.review_id}/approve`),
+    call(w, m, 'POST', `/v1/reviews/${rv.review_id}/reject`),
+    call(w, m, 'POST', `/v1/reviews/${rv.review_id}/reject`),
+  ]);
+  const won = answers.filter((r) => r.status === 200).map((r) => r.json.status);
+  const lost = answers.filter((r) => r.status === 409).map((r) => r.json.code);
+  assert.equal(won.length + lost.length, 3);
+  assert.ok(new Set(won).size === 1 && lost.every((c) => c === 'REVIEW_DECIDED'), JSON.stringify(answers.map((r) => r.json)));
+  const after = (await call(w, m, 'GET', `/v1/orders/${o.out_trade_no}`)).json;
+  assert.equal(after.refunded_total, won[0] === 'rejected' ? 4_000 : 0, 'refunded in full once, or not at all');
+  const refunds = await audit(m, 'refund.create');
+  assert.equal(refunds.filter((e) => e.target.startsWith('RA')).length, won[0] === 'rejected' ? 1 : 0);
+});
