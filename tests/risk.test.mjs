@@ -190,3 +190,33 @@ test('an_approval_racing_a_rejection_decides_once_and_refunds_at_most_once', asy
   const refunds = await audit(m, 'refund.create');
   assert.equal(refunds.filter((e) => e.target.startsWith('RA')).length, won[0] === 'rejected' ? 1 : 0);
 });
+
+test('a_decline_rate_over_the_limit_freezes_the_merchant_and_the_review_queue_pages', async () => {
+  const m = await newMerchant(w, { rate_limits: { create: 1000, query: 1000, refund: 1000 } });
+  const freeze = { refund_rate_pct: 90, decline_rate_pct: 50, window_days: 1, min_payments: 4 };
+  assert.equal((await setRisk(m, { freeze })).status, 200);
+  for (let i = 0; i < 2; i++) assert.equal((await pay(w, await order(m, 1_000), CARD_OK)).json.status, 'SUCCESS');
+  const declined = CARD('4000 0000 0000 0002');
+  for (let i = 0; i < 2; i++) assert.equal((await pay(w, await order(m, 1_000), declined)).json.code, 'CARD_DECLINED');
+  assert.equal((await createOrder(w, m)).status, 'NOTPAY', '2 of 4 declined: at the limit, not over');
+  assert.equal((await pay(w, await order(m, 1_000), declined)).json.code, 'CARD_DECLINED');
+  const refused = await call(w, m, 'POST', '/v1/orders', { out_trade_no: otn(), amount: { total: 1_000, currency: 'CNY' }, description: 'x' });
+  assert.deepEqual([refused.status, refused.json.code], [403, 'MERCHANT_FROZEN']);
+  const { freeze: state } = (await admin(w, 'GET', `/admin/merchants/${m.merchant_id}`)).json;
+  assert.equal(state.reason, 'decline_rate: 3 of 5 attempts declined in 1 days (60%), limit 50%');
+
+  // The review queue, a page at a time (a cursor that never repeats or skips a review).
+  const q = await newMerchant(w, { rate_limits: { create: 1000, query: 1000, refund: 1000 } });
+  assert.equal((await setRisk(q, { card: { max_per_minute: 1, action: 'review' } })).status, 200);
+  assert.equal((await pay(w, await order(q, 1_000), CARD_OK)).json.status, 'SUCCESS');
+  const reviewed = [];
+  for (let i = 0; i < 3; i++) {
+    const o = await order(q, 1_000 + i);
+    assert.equal((await pay(w, o, CARD_OK)).json.code, 'IN_REVIEW');
+    reviewed.push(o.out_trade_no);
+  }
+  const all = (await call(w, q, 'GET', '/v1/reviews')).json.reviews;
+  assert.deepEqual(all.map((r) => r.out_trade_no), reviewed, 'oldest first');
+  const after = (await call(w, q, 'GET', `/v1/reviews?after=${all[0].review_id}`)).json.reviews;
+  assert.deepEqual(after.map((r) => r.out_trade_no), reviewed.slice(1));
+});
