@@ -108,6 +108,14 @@ test('an_outlier_is_charged_into_review_and_held_until_approved_rejected_or_refu
   assert.deepEqual(all.map((r) => r.status), ['approved', 'rejected', 'rejected']);
   assert.ok(all.slice(0, 2).every((r) => r.decided_by.startsWith('api_key:key_')), JSON.stringify(all));
   assert.equal(all[2].decided_by, 'system:review');
+  // Each decision reaches the merchant's server as `order.reviewed`.
+  for (const [no, review] of [[big.out_trade_no, 'approved'], [second.out_trade_no, 'rejected'], [third.out_trade_no, 'rejected']]) {
+    const sent = (await call(w, m, 'GET', `/v1/notifications?out_trade_no=${no}&type=order.reviewed`)).json.notifications;
+    assert.equal(sent.length, 1, `${no} ${review}`);
+    const detail = (await call(w, m, 'GET', `/v1/notifications/${sent[0].id}`)).json;
+    const { data } = JSON.parse(detail.body);
+    assert.deepEqual([data.out_trade_no, data.review, data.review_id.startsWith('rv_')], [no, review, true]);
+  }
   const decisions = await audit(m, 'order.review');
   assert.deepEqual(decisions.map((e) => e.actor), Array(3).fill('system:risk.amount_outlier'));
   const bad = await call(w, m, 'GET', '/v1/reviews?status=maybe');

@@ -19,6 +19,9 @@ pub enum EventKind {
     /// A paid order's held money is released to the merchant (fulfilled, or its days passed).
     #[serde(rename = "order.released")]
     OrderReleased,
+    /// A payment's risk review was decided: approved, or rejected (and refunded in full).
+    #[serde(rename = "order.reviewed")]
+    OrderReviewed,
     #[serde(rename = "refund.approval_required")]
     RefundApprovalRequired,
     #[serde(rename = "refund.succeeded")]
@@ -74,13 +77,14 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 25] = [
+    pub const ALL: [EventKind; 26] = [
         EventKind::OrderApprovalRequired,
         EventKind::OrderPaid,
         EventKind::OrderFailed,
         EventKind::OrderClosed,
         EventKind::OrderReminder,
         EventKind::OrderReleased,
+        EventKind::OrderReviewed,
         EventKind::RefundApprovalRequired,
         EventKind::RefundSucceeded,
         EventKind::RefundFailed,
@@ -110,6 +114,7 @@ impl EventKind {
             EventKind::OrderClosed => "order.closed",
             EventKind::OrderReminder => "order.reminder",
             EventKind::OrderReleased => "order.released",
+            EventKind::OrderReviewed => "order.reviewed",
             EventKind::RefundApprovalRequired => "refund.approval_required",
             EventKind::RefundSucceeded => "refund.succeeded",
             EventKind::RefundFailed => "refund.failed",

@@ -2,10 +2,12 @@
 //! (not released, not fulfilable) until the merchant decides: `POST /v1/reviews/{id}/approve`
 //! lets it go on as any paid order; `.../reject` refunds it in full; a review left undecided
 //! for the merchant's `review_hours` is rejected by itself (refunded), which is what the pay page
-//! promises the payer. Every decision is an audit entry. `GET /v1/reviews?status=` lists them.
+//! promises the payer. Every decision is an audit entry and an `order.reviewed` event.
+//! `GET /v1/reviews?status=` lists them.
 
 use super::protocol::{Review, ReviewDecision, ReviewList};
 use super::store::{Ledger, Merchant, OrderRow, Result};
+use crate::domain::events::EventKind;
 use crate::domain::risk_rules::Decision;
 use crate::error::AppError;
 use crate::runtime;
@@ -226,7 +228,9 @@ impl Ledger<'_> {
             let why = format!("rejected in risk review: {}", reason.unwrap_or(&r.rule));
             self.refund_rest(m, &o, &why)?;
         }
-        Ok(())
+        let extra = serde_json::json!({"review_id": r.review_id, "review_reason": reason,
+            "decided_by": self.actor_name(actor)});
+        self.order_event(m, now, EventKind::OrderReviewed, &r.out_trade_no, extra)
     }
 
     /// Reviews left undecided past their deadline are rejected (refunded), as the payer was
