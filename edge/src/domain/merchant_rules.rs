@@ -161,6 +161,29 @@ fn check_items(items: &BTreeMap<String, Money>) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// A daily limit is a positive amount, and at most what the merchant's tier allows.
+fn check_daily_limit(tier: Tier, daily_limit: Option<u64>) -> Result<(), Refusal> {
+    let Some(d) = daily_limit else {
+        return Ok(());
+    };
+    if d == 0 || d > paydesk_shared::money::MAX_MINOR {
+        return Err(Refusal::param(
+            "daily_limit",
+            "daily_limit must be a positive amount in minor units",
+        ));
+    }
+    match tier.max_daily_limit() {
+        Some(cap) if d > cap => Err(Refusal::param(
+            "daily_limit",
+            format!(
+                "a {} merchant may collect at most {cap} fen a day",
+                tier.as_str()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub fn validate(m: &NewMerchant, dev: bool) -> Result<(), Refusal> {
     let err = Refusal::param;
     if !text_ok(&m.name, 64) {
@@ -198,23 +221,7 @@ pub fn validate(m: &NewMerchant, dev: bool) -> Result<(), Refusal> {
             ));
         }
     }
-    if m.daily_limit
-        .is_some_and(|d| d == 0 || d > paydesk_shared::money::MAX_MINOR)
-    {
-        return Err(err(
-            "daily_limit",
-            "daily_limit must be a positive amount in minor units",
-        ));
-    }
-    if let (Some(d), Some(cap)) = (m.daily_limit, m.tier.max_daily_limit()) {
-        if d > cap {
-            let why = format!(
-                "a {} merchant may collect at most {cap} fen a day",
-                m.tier.as_str()
-            );
-            return Err(Refusal::param("daily_limit", why));
-        }
-    }
+    check_daily_limit(m.tier, m.daily_limit)?;
     check_items(&m.items)?;
     if let Some(d) = &m.dunning {
         d.validate()?;
@@ -258,6 +265,22 @@ mod tests {
     use super::*;
 
     type Mutation = Box<dyn Fn(&mut NewMerchant)>;
+
+    #[test]
+    fn a_daily_limit_is_positive_and_within_the_tiers_cap() {
+        let param = |tier, d| check_daily_limit(tier, d).err().and_then(|r| r.param);
+        assert_eq!(param(Tier::IndividualBusiness, None), None);
+        assert_eq!(param(Tier::IndividualBusiness, Some(10_000_000)), None);
+        assert_eq!(
+            param(Tier::IndividualBusiness, Some(10_000_001)).as_deref(),
+            Some("daily_limit")
+        );
+        assert_eq!(param(Tier::Enterprise, Some(900_000_000)), None);
+        assert_eq!(
+            param(Tier::Enterprise, Some(0)).as_deref(),
+            Some("daily_limit")
+        );
+    }
 
     fn base() -> NewMerchant {
         serde_json::from_value(serde_json::json!({
