@@ -271,6 +271,17 @@ pub struct Record {
     pub refunded: u64,
 }
 
+/// Where the freeze rule's window starts at `now`: `window_days` back, or the last unfreeze if
+/// that was later (an operator's unfreeze starts the count afresh).
+pub fn freeze_window_start(f: &Freeze, now: i64, unfrozen_at: Option<i64>) -> i64 {
+    (now - i64::from(f.window_days) * 86_400_000).max(unfrozen_at.unwrap_or(i64::MIN))
+}
+
+/// When a review opened at `now` is rejected (refunded) if nobody decided it.
+pub fn review_due(c: &RiskConfig, now: i64) -> i64 {
+    now + i64::from(c.review_hours) * 3_600_000
+}
+
 /// Whether the record freezes the merchant: the rule and its figures.
 pub fn freeze(c: &RiskConfig, r: &Record) -> Option<Decision> {
     let f = c.freeze?;
@@ -477,6 +488,22 @@ mod tests {
                 }
             ),
             None
+        );
+    }
+
+    #[test]
+    fn the_freeze_window_starts_afresh_at_an_unfreeze_and_a_review_has_its_hours() {
+        let f = default_freeze().unwrap();
+        let now = 30 * 86_400_000;
+        assert_eq!(freeze_window_start(&f, now, None), 23 * 86_400_000);
+        assert_eq!(freeze_window_start(&f, now, Some(1)), 23 * 86_400_000);
+        assert_eq!(
+            freeze_window_start(&f, now, Some(29 * 86_400_000)),
+            29 * 86_400_000
+        );
+        assert_eq!(
+            review_due(&RiskConfig::default(), 1_000),
+            1_000 + 24 * 3_600_000
         );
     }
 

@@ -108,14 +108,6 @@ impl Ledger<'_> {
         )
     }
 
-    /// The chain's last entry.
-    pub fn audit_head(&self) -> Result<Option<AuditRef>> {
-        self.first(
-            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-            vec![],
-        )
-    }
-
     fn export_orders(&self, m: &Merchant, r: &Range, c: &Cursor) -> Result<Page> {
         let rows: Vec<OrderRow> = self.q(
             &format!(

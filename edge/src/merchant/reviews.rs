@@ -56,7 +56,7 @@ impl ReviewRow {
 impl Ledger<'_> {
     /// Puts an order about to be charged in review (undone if the charge does not succeed).
     pub fn open_review(&self, m: &Merchant, o: &OrderRow, d: &Decision, now: i64) -> Result<()> {
-        let due = now + i64::from(m.config.risk.review_hours) * 3_600_000;
+        let due = crate::domain::risk_rules::review_due(&m.config.risk, now);
         self.x(
             "INSERT INTO reviews (review_id, out_trade_no, status, rule, figures, created_at_ms, due_at_ms)
              VALUES (?, ?, 'pending', ?, ?, ?, ?)",

@@ -36,18 +36,18 @@ impl Ledger<'_> {
         now: i64,
     ) -> Result<(i64, Option<Decision>)> {
         let fp = self.fingerprint(who.instrument)?;
-        self.x(
-            "INSERT INTO risk_signals (at_ms, payer_ref, card_fp, ip) VALUES (?, ?, ?, ?)",
-            vec![
-                now.into(),
-                who.payer_ref.map(str::to_owned).into(),
-                fp.as_str().into(),
-                who.ip.map(str::to_owned).into(),
-            ],
-        )?;
         let seq = self
-            .number("SELECT MAX(seq) AS v FROM risk_signals", vec![])?
-            .unwrap_or(0);
+            .number(
+                "INSERT INTO risk_signals (at_ms, payer_ref, card_fp, ip) VALUES (?, ?, ?, ?)
+                 RETURNING seq AS v",
+                vec![
+                    now.into(),
+                    who.payer_ref.map(str::to_owned).into(),
+                    fp.as_str().into(),
+                    who.ip.map(str::to_owned).into(),
+                ],
+            )?
+            .ok_or_else(|| AppError::internal("an inserted attempt has a seq"))?;
         let cfg = &m.config.risk;
         let count = |column: &str, value: Option<&str>, window: i64, declined: bool| {
             let Some(v) = value else {
@@ -150,8 +150,7 @@ impl Ledger<'_> {
         if self.frozen()?.is_some() {
             return Ok(());
         }
-        let since =
-            (now - i64::from(f.window_days) * 86_400_000).max(m.row.unfrozen_at_ms.unwrap_or(0));
+        let since = rules::freeze_window_start(&f, now, m.row.unfrozen_at_ms);
         let n = |sql: &str| -> Result<u64> {
             Ok(self.number(sql, vec![since.into()])?.unwrap_or(0).max(0) as u64)
         };

@@ -506,6 +506,14 @@ impl<'a> Ledger<'a> {
         }
     }
 
+    /// The chain's last entry (its head), if it has any.
+    pub fn audit_head(&self) -> Result<Option<crate::domain::export_rules::AuditRef>> {
+        self.first(
+            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+            vec![],
+        )
+    }
+
     /// Appends an audit entry chained to the last one.
     pub fn audit(
         &self,
@@ -516,16 +524,7 @@ impl<'a> Ledger<'a> {
         before: &str,
         after: &str,
     ) -> Result<()> {
-        #[derive(Deserialize)]
-        struct Last {
-            seq: i64,
-            hash: String,
-        }
-        let last: Option<Last> = self.first(
-            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-            vec![],
-        )?;
-        let (seq, prev) = match last {
+        let (seq, prev) = match self.audit_head()? {
             Some(l) => (l.seq + 1, l.hash),
             None => (1, audit::GENESIS.to_owned()),
         };

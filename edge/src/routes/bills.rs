@@ -107,18 +107,14 @@ pub fn respond(env: Env, call: Call, head: BillHead, layout: Layout) -> Result<R
         });
         Response::from_stream(pieces)?
     };
-    let headers = resp.headers();
     match layout {
-        Layout::Csv => {
-            headers.set("Content-Type", "text/csv; charset=utf-8")?;
-            headers.set(
-                "Content-Disposition",
-                &format!("attachment; filename=\"{filename}\""),
-            )?;
+        Layout::Csv => super::attachment(&resp, "text/csv; charset=utf-8", &filename)?,
+        Layout::V2 => {
+            let headers = resp.headers();
+            headers.set("Content-Type", "text/plain; charset=utf-8")?;
+            headers.set("Cache-Control", "no-store")?;
+            headers.set("Content-Security-Policy", super::JSON_CSP)?;
         }
-        Layout::V2 => headers.set("Content-Type", "text/plain; charset=utf-8")?,
     }
-    headers.set("Cache-Control", "no-store")?;
-    headers.set("Content-Security-Policy", super::JSON_CSP)?;
     Ok(resp)
 }

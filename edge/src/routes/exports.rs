@@ -116,13 +116,6 @@ pub fn respond(env: Env, call: Call, head: ExportHead) -> Result<Response, AppEr
         }
     });
     let resp = Response::from_stream(pieces)?;
-    let headers = resp.headers();
-    headers.set("Content-Type", "application/x-ndjson; charset=utf-8")?;
-    headers.set(
-        "Content-Disposition",
-        &format!("attachment; filename=\"{filename}\""),
-    )?;
-    headers.set("Cache-Control", "no-store")?;
-    headers.set("Content-Security-Policy", super::JSON_CSP)?;
+    super::attachment(&resp, "application/x-ndjson; charset=utf-8", &filename)?;
     Ok(resp)
 }

@@ -68,6 +68,18 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     Ok(resp)
 }
 
+/// A download's headers: its type, the file name to save it as, never cached, never run.
+fn attachment(resp: &Response, content_type: &str, filename: &str) -> Result<()> {
+    let h = resp.headers();
+    h.set("Content-Type", content_type)?;
+    h.set(
+        "Content-Disposition",
+        &format!("attachment; filename=\"{filename}\""),
+    )?;
+    h.set("Cache-Control", "no-store")?;
+    h.set("Content-Security-Policy", JSON_CSP)
+}
+
 fn router() -> Router<'static, ()> {
     Router::new()
         .get_async("/api/health", route!(health::get))

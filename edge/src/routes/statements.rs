@@ -110,13 +110,6 @@ pub fn fee_report(r: &FeeReport) -> Result<Response, AppError> {
 
 fn download(body: String, filename: &str) -> Result<Response, AppError> {
     let resp = Response::ok(body)?;
-    let h = resp.headers();
-    h.set("Content-Type", "text/csv; charset=utf-8")?;
-    h.set(
-        "Content-Disposition",
-        &format!("attachment; filename=\"{filename}\""),
-    )?;
-    h.set("Cache-Control", "no-store")?;
-    h.set("Content-Security-Policy", super::JSON_CSP)?;
+    super::attachment(&resp, "text/csv; charset=utf-8", filename)?;
     Ok(resp)
 }
