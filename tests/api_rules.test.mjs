@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker } from './support/worker.mjs';
-import { call, admin, newMerchant, createOrder, pay, CARD, advance, otn } from './support/api.mjs';
+import { call, admin, newMerchant, createOrder, pay, CARD, advance, otn, approveLive } from './support/api.mjs';
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -199,6 +199,7 @@ test('a_tier_caps_the_daily_limit_and_a_live_merchant_never_pays_through_the_san
   assert.equal((await admin(w, 'GET', `/admin/merchants/${big.merchant_id}`)).json.daily_limit, 900_000_000, 'an enterprise is not capped by the tier');
 
   const live = await newMerchant(w, { sandbox: false });
+  await approveLive(w, live);
   const o = await createOrder(w, live);
   const r = await pay(w, o, CARD('4242424242424242'));
   assert.deepEqual([r.status, r.json.code], [403, 'CHANNEL_NOT_CONFIGURED']);

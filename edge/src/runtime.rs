@@ -50,6 +50,13 @@ pub fn receipt_keys(env: &Env) -> Result<Vec<crate::domain::receipt_rules::Recei
     crate::domain::receipt_rules::parse_keys(keys.peek()).map_err(AppError::internal)
 }
 
+/// The deployment's data keys (`DATA_KEYS`; the first seals), for personal and business data
+/// kept sealed at rest (`domain/sealing.rs`).
+pub fn data_keys(env: &Env) -> Result<Vec<crate::domain::sealing::DataKey>, AppError> {
+    let keys = secret(env, "DATA_KEYS")?;
+    crate::domain::sealing::parse_keys(keys.peek()).map_err(AppError::internal)
+}
+
 pub fn checkout_token_key(env: &Env) -> Result<Secret, AppError> {
     let key = secret(env, "CHECKOUT_TOKEN_KEY")?;
     if key.peek().len() < 32 {

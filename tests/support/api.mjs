@@ -134,3 +134,21 @@ export async function advance(worker, merchant, seconds) {
   if (r.status !== 200) throw new Error(`advance: ${r.status} ${JSON.stringify(r.json)}`);
   return r.json;
 }
+
+/** A complete enterprise application (the licence number is GB 32100-2015's own example). */
+export const APPLICATION = {
+  tier: 'enterprise',
+  business_name: '上海示例科技有限公司',
+  licence_number: '91350100M000100Y43',
+  legal_person: '张三丰',
+  corporate_account: { bank: '招商银行上海分行', account_name: '上海示例科技有限公司', account_number: '6225880212345678' },
+};
+
+/** A live merchant applies and the operator approves it, so it may take orders. */
+export async function approveLive(worker, merchant, application = APPLICATION) {
+  const a = await call(worker, merchant, 'POST', '/v1/application', application);
+  if (a.status !== 201) throw new Error(`apply: ${a.status} ${a.text}`);
+  const r = await admin(worker, 'POST', `/admin/merchants/${merchant.merchant_id}/application/approve`, { reason: 'documents checked' });
+  if (r.status !== 200) throw new Error(`approve: ${r.status} ${JSON.stringify(r.json)}`);
+  return r.json;
+}

@@ -57,6 +57,7 @@ export function devVars(overrides = {}) {
     DEMO_API_KEY: `test_key_${randomBytes(16).toString('hex')}`,
     DEMO_WEBHOOK_SECRET: `whsec_test_${randomBytes(16).toString('hex')}`,
     RECEIPT_SIGNING_KEYS: `test-1:${randomBytes(32).toString('hex')}`,
+    DATA_KEYS: `test-1:${randomBytes(32).toString('hex')}`,
     ...overrides,
   };
 }

@@ -74,12 +74,19 @@ pub fn run() -> Result<()> {
 /// Writes `edge/.dev.vars` with fresh dev-only keys and a demo merchant if there is none.
 pub fn ensure_dev_vars(path: &Path) -> Result<()> {
     if let Ok(existing) = std::fs::read_to_string(path) {
-        // Written before receipts were signed: add the dev receipt key, keep the rest.
+        // Written by an older version: add the keys it lacks, keep the rest.
+        let mut added = String::new();
         if !existing.contains("RECEIPT_SIGNING_KEYS=") {
             step("adding a dev-only receipt signing key to edge/.dev.vars");
-            let line = format!("RECEIPT_SIGNING_KEYS=dev-1:{}\n", random_hex(64));
+            added += &format!("RECEIPT_SIGNING_KEYS=dev-1:{}\n", random_hex(64));
+        }
+        if !existing.contains("DATA_KEYS=") {
+            step("adding a dev-only data sealing key to edge/.dev.vars");
+            added += &format!("DATA_KEYS=dev-1:{}\n", random_hex(64));
+        }
+        if !added.is_empty() {
             let sep = if existing.ends_with('\n') { "" } else { "\n" };
-            std::fs::write(path, format!("{existing}{sep}{line}"))
+            std::fs::write(path, format!("{existing}{sep}{added}"))
                 .map_err(|e| format!("writing {}: {e}", path.display()))?;
         }
         return Ok(());
@@ -100,13 +107,15 @@ pub fn dev_vars(seed: &str) -> String {
          DEMO_MERCHANT_ID=mch_{m}\n\
          DEMO_API_KEY=dev_key_{c}\n\
          DEMO_WEBHOOK_SECRET=whsec_dev_{d}\n\
-         RECEIPT_SIGNING_KEYS=dev-1:{r}\n",
+         RECEIPT_SIGNING_KEYS=dev-1:{r}\n\
+         DATA_KEYS=dev-1:{k}\n",
         a = &seed[0..16],
         b = &seed[16..48],
         m = &seed[48..64],
         c = &seed[32..64],
         d = &seed[8..40],
         r = random_hex(64),
+        k = random_hex(64),
     )
 }
 
@@ -169,6 +178,7 @@ mod tests {
             "DEMO_API_KEY=",
             "DEMO_WEBHOOK_SECRET=",
             "RECEIPT_SIGNING_KEYS=dev-1:",
+            "DATA_KEYS=dev-1:",
         ] {
             assert!(v.contains(key), "{key}");
         }

@@ -168,10 +168,19 @@ pub fn daily_check(paid_today: u64, amount: u64, limit: u64) -> Result<u64, Erro
     }
 }
 
-/// Whether a merchant of `tier` may collect automatically (take orders, be paid).
-pub fn may_collect(tier: Tier) -> Result<(), Refusal> {
+/// Whether a merchant of `tier` may collect automatically (take orders, be paid);
+/// `approved`: a sandbox merchant, or a live one whose application the platform approved.
+pub fn may_collect(tier: Tier, approved: bool) -> Result<(), Refusal> {
     tier.check_allowed()
-        .map_err(|c| Refusal::new(c, "personal accounts cannot use automatic collection"))
+        .map_err(|c| Refusal::new(c, "personal accounts cannot use automatic collection"))?;
+    if !approved {
+        return Err(Refusal::new(
+            ErrorCode::AccountNotAllowed,
+            "the platform has not approved this merchant's application to collect live money \
+             yet (POST /v1/application)",
+        ));
+    }
+    Ok(())
 }
 
 /// A live merchant collects only through a real channel, never through the sandbox's test
@@ -297,9 +306,14 @@ mod tests {
 
     #[test]
     fn refusals_in_words() {
-        assert!(may_collect(Tier::Enterprise).is_ok());
+        assert!(may_collect(Tier::Enterprise, true).is_ok());
         assert_eq!(
-            may_collect(Tier::Personal).unwrap_err().code,
+            may_collect(Tier::Enterprise, false).unwrap_err().code,
+            ErrorCode::AccountNotAllowed,
+            "a live merchant not yet approved"
+        );
+        assert_eq!(
+            may_collect(Tier::Personal, true).unwrap_err().code,
             ErrorCode::AccountNotAllowed
         );
         assert!(check_daily(Some(100), 90, 10).is_ok());

@@ -68,25 +68,33 @@ fn b64(bytes: &[u8]) -> String {
 
 /// Reads `RECEIPT_SIGNING_KEYS` (`id:64 hex digits`, comma separated; the first signs).
 pub fn parse_keys(s: &str) -> Result<Vec<ReceiptKey>, String> {
+    Ok(parse_id_hex32("RECEIPT_SIGNING_KEYS", s)?
+        .into_iter()
+        .map(|(key_id, seed)| ReceiptKey {
+            key_id,
+            key: SigningKey::from_bytes(&seed),
+        })
+        .collect())
+}
+
+/// Reads a key list secret: `key_id:64 hex digits` entries separated by commas, at least one.
+pub fn parse_id_hex32(name: &str, s: &str) -> Result<Vec<(String, [u8; 32])>, String> {
     let mut keys = Vec::new();
     for entry in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         let (id, hex) = entry
             .split_once(':')
-            .ok_or("each RECEIPT_SIGNING_KEYS entry is key_id:seed_hex")?;
+            .ok_or(format!("each {name} entry is key_id:hex"))?;
         let id_ok = (1..=40).contains(&id.len())
             && id
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        let seed = decode_hex32(hex).filter(|_| id_ok).ok_or(
-            "a RECEIPT_SIGNING_KEYS entry needs an id of letters, digits, - or _ and 64 hex digits",
-        )?;
-        keys.push(ReceiptKey {
-            key_id: id.to_owned(),
-            key: SigningKey::from_bytes(&seed),
-        });
+        let key = decode_hex32(hex).filter(|_| id_ok).ok_or(format!(
+            "a {name} entry needs an id of letters, digits, - or _ and 64 hex digits"
+        ))?;
+        keys.push((id.to_owned(), key));
     }
     if keys.is_empty() {
-        return Err("RECEIPT_SIGNING_KEYS holds no key".into());
+        return Err(format!("{name} holds no key"));
     }
     Ok(keys)
 }

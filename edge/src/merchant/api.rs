@@ -180,6 +180,13 @@ impl Ledger<'_> {
                 let r = self.decide_review(m, id, approve, &ask, "merchant_api")?;
                 ok(ApiBody::Review(Box::new(r)))
             }
+            ApiRoute::Apply => {
+                let a = self.apply_to_collect(m, &parse_body(&req.body)?)?;
+                Ok(ApiReply::new(201, ApiBody::Application(Box::new(a))))
+            }
+            ApiRoute::Application => ok(ApiBody::Application(Box::new(
+                self.application_view(m, false)?,
+            ))),
             _ => Err(AppError::internal("not a money operation")),
         }
     }

@@ -46,6 +46,8 @@ pub enum ApiRoute {
     ListReviews,
     ApproveReview(String),
     RejectReview(String),
+    Apply,
+    Application,
 }
 
 impl ApiRoute {
@@ -62,7 +64,8 @@ impl ApiRoute {
             | ApiRoute::ResumeSubscription(_)
             | ApiRoute::ReportUsage(_)
             | ApiRoute::CreateInstallmentPlan
-            | ApiRoute::CreateReceiver => RateKind::Create,
+            | ApiRoute::CreateReceiver
+            | ApiRoute::Apply => RateKind::Create,
             ApiRoute::CreateRefund => RateKind::Refund,
             _ => RateKind::Query,
         }
@@ -119,6 +122,8 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         ["v1", "bills"] => ("GET", ApiRoute::Bill),
         ["v1", "exports"] => ("GET", ApiRoute::Export),
         ["v1", "reviews"] => ("GET", ApiRoute::ListReviews),
+        ["v1", "application"] if method == "POST" => ("POST", ApiRoute::Apply),
+        ["v1", "application"] => ("GET", ApiRoute::Application),
         ["v1", "reviews", id, "approve"] if !id.is_empty() => {
             ("POST", ApiRoute::ApproveReview(decode(id)?))
         }
@@ -178,6 +183,9 @@ mod tests {
             Ok(ApiRoute::ListSettlements)
         );
         assert_eq!(route("GET", "/v1/balance"), Ok(ApiRoute::Balance));
+        assert_eq!(route("POST", "/v1/application"), Ok(ApiRoute::Apply));
+        assert_eq!(route("GET", "/v1/application"), Ok(ApiRoute::Application));
+        assert_eq!(ApiRoute::Apply.rate_kind(), RateKind::Create);
         assert_eq!(route("POST", "/v1/receivers"), Ok(ApiRoute::CreateReceiver));
         assert_eq!(route("GET", "/v1/receivers"), Ok(ApiRoute::ListReceivers));
         assert_eq!(

@@ -177,7 +177,7 @@ impl Ledger<'_> {
         req: &CreateContract,
         v2_json: Option<String>,
     ) -> Result<(ContractRow, bool)> {
-        limits::may_collect(m.tier())?;
+        m.may_collect()?;
         rules::validate_contract(req, self.call.dev)?;
         let fingerprint = rules::fingerprint(req);
         if let Some(existing) = self.contract(&req.contract_code)? {

@@ -82,7 +82,7 @@ impl Ledger<'_> {
             }
             return Ok((self.wire_installment_plan(&existing)?, false));
         }
-        crate::domain::limits::may_collect(m.tier())?;
+        m.may_collect()?;
         self.refuse_if_frozen()?;
         if m.is_dormant(now) {
             return Err(crate::domain::limits::dormant_refusal().into());

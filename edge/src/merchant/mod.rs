@@ -18,7 +18,8 @@
 //!   `settlements` (money movements, day closes, T+1 batches, the balance), `receivers`
 //!   (profit sharing), `pool` (a group's fund pool, fed by its members' settlements) and
 //!   `bills` (a closed day's reconciliation bill, a page at a time), `receipts` (signed
-//!   electronic receipts) and `audit_log` (the chain, readable, and signed daily statements).
+//!   electronic receipts) and `audit_log` (the chain, readable, and signed daily statements),
+//!   `onboarding` (a merchant's application to collect live money, sealed, and its review).
 
 pub mod api_route;
 pub mod protocol;
@@ -58,6 +59,8 @@ mod installments;
 mod notifications;
 #[cfg(target_arch = "wasm32")]
 mod object;
+#[cfg(target_arch = "wasm32")]
+mod onboarding;
 #[cfg(target_arch = "wasm32")]
 mod orders;
 #[cfg(target_arch = "wasm32")]

@@ -106,6 +106,10 @@ fn dispatch(l: &Ledger<'_>, command: Command) -> Result<serde_json::Value> {
         Command::RotateSecret(r) => answer(&r, with_merchant(l, |l, m| l.rotate_secret(m, &r))),
         Command::Reactivate(r) => answer(&r, with_merchant(l, |l, m| l.reactivate(m, &r))),
         Command::Unfreeze(u) => answer(&u, with_merchant(l, |l, m| l.unfreeze(m, &u))),
+        Command::GetApplication(g) => answer(&g, with_merchant(l, |l, m| l.get_application(m, &g))),
+        Command::DecideApplication(d) => {
+            answer(&d, with_merchant(l, |l, m| l.decide_application(m, &d)))
+        }
         Command::SetRisk(s) => answer(&s, with_merchant(l, |l, m| l.set_risk(m, &s))),
         Command::AdvanceClock(a) => answer(&a, with_merchant(l, |l, m| l.advance_clock(m, &a))),
         Command::ListOrders(q) => answer(&q, with_merchant(l, |l, m| l.list_orders(m, &q))),

@@ -17,7 +17,7 @@ impl Ledger<'_> {
     /// `POST /v1/orders`: the order, and whether it was created now (`false`: the same request
     /// again, answered with the same order).
     pub fn create_order(&self, m: &Merchant, req: &CreateOrder) -> Result<(Order, bool)> {
-        limits::may_collect(m.tier())?;
+        m.may_collect()?;
         let fingerprint = order_rules::fingerprint(req);
         if let Some(existing) = self.order(&req.out_trade_no)? {
             if existing.fingerprint != fingerprint {

@@ -161,7 +161,7 @@ impl Ledger<'_> {
     /// answer applied. The payer's payment and a contract's deduction both come here.
     pub fn charge(&self, m: &Merchant, o: &OrderRow, how: Charge<'_>) -> Result<PayResult> {
         let now = self.now(m);
-        limits::may_collect(m.tier())?;
+        m.may_collect()?;
         // Only the sandbox channel exists so far: a live merchant has no channel to pay through.
         limits::may_pay_through(m.sandbox(), false)?;
         self.refuse_if_frozen()?;

@@ -179,6 +179,10 @@ commands! {
     Reactivate(Reactivate) -> Reactivated;
     /// Admin: lift a risk freeze, with a reason.
     Unfreeze(Unfreeze) -> FreezeState;
+    /// Admin: the merchant's latest application, masked (or opened, audited).
+    GetApplication(GetApplication) -> ApplicationView;
+    /// Admin: approve (with the tier) or reject (with a reason) the waiting application.
+    DecideApplication(DecideApplication) -> ApplicationView;
     /// Admin: set the merchant's risk rules (checked whole; nothing changes if refused).
     SetRisk(SetRisk) -> crate::domain::risk_rules::RiskConfig;
     AdvanceClock(AdvanceClock) -> ClockMoved;
@@ -284,6 +288,7 @@ pub enum ApiBody {
     Export(Box<ExportHead>),
     Reviews(ReviewList),
     Review(Box<Review>),
+    Application(Box<ApplicationView>),
 }
 
 impl ApiReply {
@@ -427,6 +432,43 @@ pub struct Reactivated {
 #[serde(deny_unknown_fields)]
 pub struct Unfreeze {
     pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetApplication {
+    pub reveal: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecideApplication {
+    pub approve: bool,
+    pub tier: Option<crate::domain::limits::Tier>,
+    pub reason: String,
+}
+
+/// A merchant's application to collect live money, as the merchant and the operator see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationView {
+    pub application_id: i64,
+    /// `submitted`, `approved`, `rejected`, or `superseded` by a newer one.
+    pub status: String,
+    pub tier: crate::domain::limits::Tier,
+    /// The highest tier the licence supports.
+    pub supported_tier: crate::domain::limits::Tier,
+    pub submitted_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_tier: Option<crate::domain::limits::Tier>,
+    /// The merchant's tier now, and whether it may take orders and be paid.
+    pub merchant_tier: crate::domain::limits::Tier,
+    pub may_collect: bool,
+    /// Masked, unless an operator asked to reveal them.
+    pub documents: crate::domain::onboarding_rules::Masked,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

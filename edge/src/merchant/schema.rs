@@ -479,6 +479,25 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         // Letting an order go after seven years reads and deletes its money movements.
         "CREATE INDEX IF NOT EXISTS money_moves_by_order ON money_moves (out_trade_no, day);",
     ),
+    (
+        20,
+        // A merchant's applications to collect live money (`merchant/onboarding.rs`): the
+        // documents sealed with AES-GCM, only their masked form in clear.
+        "CREATE TABLE IF NOT EXISTS applications (
+        application_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        submitted_at_ms INTEGER NOT NULL,
+        tier TEXT NOT NULL,
+        supported_tier TEXT NOT NULL,
+        sealed TEXT NOT NULL,
+        masked_json TEXT NOT NULL,
+        status TEXT NOT NULL,
+        decided_at_ms INTEGER,
+        decided_by TEXT,
+        reason TEXT,
+        approved_tier TEXT
+    );
+    ALTER TABLE merchant ADD COLUMN approved_at_ms INTEGER;",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -9,6 +9,7 @@ use crate::domain::audit;
 use crate::domain::events::{DeliveryStatus, EventKind, Format};
 use crate::domain::keys;
 use crate::domain::limits::{self, Tier};
+use crate::domain::refusal::Refusal;
 use crate::domain::state::{advance, Event};
 use crate::error::AppError;
 use crate::runtime;
@@ -67,6 +68,10 @@ pub struct MerchantRow {
     /// from then on.
     #[serde(default)]
     pub unfrozen_at_ms: Option<i64>,
+    /// When the platform approved its application to collect live money
+    /// (`merchant/onboarding.rs`).
+    #[serde(default)]
+    pub approved_at_ms: Option<i64>,
 }
 
 pub struct Merchant {
@@ -86,6 +91,15 @@ impl Merchant {
 
     pub fn sandbox(&self) -> bool {
         self.row.sandbox != 0
+    }
+
+    /// Whether it may take orders and be paid: its tier allows it, and a live merchant's
+    /// application was approved (a sandbox merchant collects test money from the start).
+    pub fn may_collect(&self) -> std::result::Result<(), Refusal> {
+        limits::may_collect(
+            self.tier(),
+            self.sandbox() || self.row.approved_at_ms.is_some(),
+        )
     }
 
     pub fn daily_limit(&self) -> Option<u64> {

@@ -109,7 +109,7 @@ impl Ledger<'_> {
             crate::domain::order_rules::check_notify_url(url, self.call.dev)
                 .map_err(|msg| Refusal::param("notify_url", msg))?;
         }
-        crate::domain::limits::may_collect(m.tier())?;
+        m.may_collect()?;
         self.refuse_if_frozen()?;
         if m.is_dormant(self.now(m)) {
             return Err(crate::domain::limits::dormant_refusal().into());

@@ -147,7 +147,7 @@ impl Ledger<'_> {
     }
 
     fn v2_unified_order(&self, m: &Merchant, p: &Params, st: SignType) -> Result<Fields> {
-        crate::domain::limits::may_collect(m.tier())?;
+        m.may_collect()?;
         let now = self.now(m);
         let u = v2::unified_order(p, st, v2::prepay_id(now, runtime::random_bytes()))?;
         let o = match self.order(&u.create.out_trade_no)? {

@@ -16,7 +16,7 @@ use paydesk_shared::urlenc::query_pairs;
 use serde::Deserialize;
 use worker::{Request, Response};
 
-fn authorize(req: &Request, ctx: &Ctx) -> Result<(), AppError> {
+pub(super) fn authorize(req: &Request, ctx: &Ctx) -> Result<(), AppError> {
     let token = ctx
         .env
         .secret("ADMIN_TOKEN")
@@ -43,7 +43,7 @@ fn authorize(req: &Request, ctx: &Ctx) -> Result<(), AppError> {
     Ok(())
 }
 
-fn merchant_param(ctx: &Ctx) -> Result<String, AppError> {
+pub(super) fn merchant_param(ctx: &Ctx) -> Result<String, AppError> {
     let id = ctx.param("id").cloned().unwrap_or_default();
     if !ids::is_merchant_id(&id) {
         return Err(AppError::code(
@@ -54,7 +54,7 @@ fn merchant_param(ctx: &Ctx) -> Result<String, AppError> {
     Ok(id)
 }
 
-async fn body<T: for<'de> Deserialize<'de>>(req: &mut Request) -> Result<T, AppError> {
+pub(super) async fn body<T: for<'de> Deserialize<'de>>(req: &mut Request) -> Result<T, AppError> {
     let text = read_body(req, 64 * 1024).await?;
     serde_json::from_str(&text)
         .map_err(|e| AppError::param("body", format!("invalid request body: {e}")))
@@ -79,7 +79,7 @@ async fn ask<A: Ask>(
 }
 
 /// An admin action on the merchant named in the path, answered as JSON.
-async fn act<A: Ask>(ctx: &Ctx, call: &Call, command: A) -> Result<Response, AppError> {
+pub(super) async fn act<A: Ask>(ctx: &Ctx, call: &Call, command: A) -> Result<Response, AppError> {
     let reply = ask(ctx, call, &merchant_param(ctx)?, command).await?;
     Ok(json(200, &reply)?)
 }

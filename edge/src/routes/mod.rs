@@ -3,6 +3,7 @@
 //! and [`respond`] is the one place an error becomes HTTP.
 
 mod admin;
+mod applications;
 mod bills;
 mod checkout;
 mod contract;
@@ -116,6 +117,14 @@ fn router() -> Router<'static, ()> {
         .post_async("/admin/merchants/:id/reactivate", route!(admin::reactivate))
         .post_async("/admin/merchants/:id/unfreeze", route!(admin::unfreeze))
         .put_async("/admin/merchants/:id/risk", route!(admin::set_risk))
+        .get_async(
+            "/admin/merchants/:id/application",
+            route!(applications::get),
+        )
+        .post_async(
+            "/admin/merchants/:id/application/:decision",
+            route!(applications::decide),
+        )
         .post_async(
             "/admin/merchants/:id/clock/advance",
             route!(admin::advance_clock),
