@@ -428,6 +428,10 @@ pub struct Order {
     /// That review's state: `pending` (the money is held), `approved` or `rejected`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<String>,
+    /// The channel its last payment attempt went through (`sandbox_a`, `sandbox_b`): after a
+    /// failover, the one that charged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
 }
 
 /// `POST /v1/refunds`.

@@ -1,6 +1,7 @@
 //! Payment channels. A channel turns a payment attempt into an outcome; it does
 //! no I/O itself (real channels will build requests and parse responses here, the glue fetches).
-//! `sandbox` is the default and the one every test uses.
+//! The sandbox offers two channels, A and B (`sandbox`), with test instruments that make A fail
+//! or time out; `domain/circuit.rs` decides which channel a payment goes to.
 
 pub mod sandbox;
 
@@ -30,6 +31,50 @@ pub enum Outcome {
         after_ms: i64,
     },
     Failed(Decline),
+    /// The channel answered with an error of its own (not the payer's bank): nothing was
+    /// charged, another channel may be tried.
+    Unavailable,
+    /// The channel did not answer in time: whether it charged is unknown until it is asked.
+    TimedOut,
+}
+
+/// What a channel says, asked after a timeout, of the attempt it may have charged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    Charged,
+    NotCharged,
+    /// The question timed out too: nothing may be tried elsewhere until it is known.
+    Unknown,
+}
+
+/// The channels a payment can go through, in the order a merchant prefers them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChannelId {
+    SandboxA,
+    SandboxB,
+}
+
+impl ChannelId {
+    pub const SANDBOX: [ChannelId; 2] = [ChannelId::SandboxA, ChannelId::SandboxB];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelId::SandboxA => "sandbox_a",
+            ChannelId::SandboxB => "sandbox_b",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ChannelId> {
+        Self::SANDBOX.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The channel's implementation.
+    pub fn channel(self) -> sandbox::Sandbox {
+        match self {
+            ChannelId::SandboxA => sandbox::Sandbox::A,
+            ChannelId::SandboxB => sandbox::Sandbox::B,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,4 +121,6 @@ pub trait Channel {
     fn authorize(&self, instrument: &Instrument, amount: u64, attempt: u32) -> Outcome;
     /// Resolves a pending attempt.
     fn query(&self, instrument_last4: &str) -> Outcome;
+    /// After a timeout: did the attempt charge?
+    fn find(&self, instrument: &Instrument, attempt: u32) -> Found;
 }

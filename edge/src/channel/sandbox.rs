@@ -1,10 +1,16 @@
-//! The sandbox channel and its documented test instruments (README, "Test instruments").
+//! The sandbox's two channels, A and B, and their documented test instruments (README,
+//! "Sandbox test instruments"). Every test card behaves alike on both, except the failover
+//! cards, which make channel A fail or time out (and one, both channels).
 
-use super::{Channel, Decline, Instrument, Outcome};
+use super::{Channel, Decline, Found, Instrument, Outcome};
 
 pub const SLOW_PENDING_MS: i64 = 3_000;
 
-pub struct Sandbox;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sandbox {
+    A,
+    B,
+}
 
 /// How a test card behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,11 +20,19 @@ enum Behaviour {
     /// Fails with a processing error on the first attempt, succeeds after.
     FailsOnce,
     Pending,
+    /// Channel A answers with an error of its own; B charges.
+    AFails,
+    /// Channel A times out without charging; B charges.
+    ATimesOut,
+    /// Channel A times out, but it charged: asked, it says so.
+    ATimesOutCharged,
+    /// Every channel answers with an error of its own.
+    AllFail,
 }
 
 /// The documented test cards. Their last four digits differ, so a card kept on a contract
 /// (last four only) behaves as the full number does.
-const TEST_CARDS: [(&str, Behaviour); 7] = [
+const TEST_CARDS: [(&str, Behaviour); 11] = [
     ("4242424242424242", Behaviour::Succeeds),
     ("6222000000000000", Behaviour::Succeeds),
     (
@@ -35,6 +49,10 @@ const TEST_CARDS: [(&str, Behaviour); 7] = [
     ),
     ("4000000000000119", Behaviour::FailsOnce),
     ("4000000000003220", Behaviour::Pending),
+    ("4000000000005126", Behaviour::AFails),
+    ("4000000000005134", Behaviour::ATimesOut),
+    ("4000000000005142", Behaviour::ATimesOutCharged),
+    ("4000000000005159", Behaviour::AllFail),
 ];
 
 fn card(instrument: &Instrument) -> Option<Option<Behaviour>> {
@@ -43,6 +61,31 @@ fn card(instrument: &Instrument) -> Option<Option<Behaviour>> {
         Instrument::Wallet(_) => None,
         Instrument::Card { digits, .. } => Some(find(&|n| n == digits)),
         Instrument::CardOnFile { last4, .. } => Some(find(&|n| n.ends_with(last4.as_str()))),
+    }
+}
+
+impl Sandbox {
+    fn behaviour(self, instrument: &Instrument) -> Behaviour {
+        let b = match (instrument, card(instrument)) {
+            (Instrument::Wallet(w), _) if w == "wallet_ok" => Behaviour::Succeeds,
+            (Instrument::Wallet(_), _) => Behaviour::Declines(Decline::InsufficientFunds),
+            (_, Some(Some(b))) => b,
+            _ => Behaviour::Declines(Decline::CardDeclined),
+        };
+        match (self, b) {
+            (
+                Sandbox::B,
+                Behaviour::AFails | Behaviour::ATimesOut | Behaviour::ATimesOutCharged,
+            ) => Behaviour::Succeeds,
+            _ => b,
+        }
+    }
+
+    /// Whether the sandbox bank took the money on this attempt, whatever the channel answered
+    /// (a timeout may hide a charge): the bank's own books, which the failover tests read.
+    pub fn took_money(self, instrument: &Instrument, attempt: u32) -> bool {
+        matches!(self.authorize(instrument, 0, attempt), Outcome::Succeeded)
+            || self.behaviour(instrument) == Behaviour::ATimesOutCharged
     }
 }
 
@@ -56,13 +99,7 @@ impl Channel for Sandbox {
     }
 
     fn authorize(&self, instrument: &Instrument, _amount: u64, attempt: u32) -> Outcome {
-        let behaviour = match (instrument, card(instrument)) {
-            (Instrument::Wallet(w), _) if w == "wallet_ok" => Behaviour::Succeeds,
-            (Instrument::Wallet(_), _) => Behaviour::Declines(Decline::InsufficientFunds),
-            (_, Some(Some(b))) => b,
-            _ => Behaviour::Declines(Decline::CardDeclined),
-        };
-        match behaviour {
+        match self.behaviour(instrument) {
             Behaviour::Succeeds => Outcome::Succeeded,
             Behaviour::Declines(d) => Outcome::Failed(d),
             Behaviour::FailsOnce if attempt == 0 => Outcome::Failed(Decline::ProcessingError),
@@ -70,6 +107,8 @@ impl Channel for Sandbox {
             Behaviour::Pending => Outcome::Pending {
                 after_ms: SLOW_PENDING_MS,
             },
+            Behaviour::AFails | Behaviour::AllFail => Outcome::Unavailable,
+            Behaviour::ATimesOut | Behaviour::ATimesOutCharged => Outcome::TimedOut,
         }
     }
 
@@ -77,6 +116,14 @@ impl Channel for Sandbox {
         match instrument_last4 {
             "3220" => Outcome::Succeeded,
             _ => Outcome::Failed(Decline::ProcessingError),
+        }
+    }
+
+    fn find(&self, instrument: &Instrument, attempt: u32) -> Found {
+        if self.took_money(instrument, attempt) {
+            Found::Charged
+        } else {
+            Found::NotCharged
         }
     }
 }
@@ -95,7 +142,7 @@ mod tests {
 
     #[test]
     fn documented_instruments() {
-        let s = Sandbox;
+        let s = Sandbox::A;
         assert_eq!(
             s.authorize(&Instrument::Wallet("wallet_ok".into()), 1, 0),
             Outcome::Succeeded
@@ -146,7 +193,7 @@ mod tests {
 
     #[test]
     fn cards_on_file_behave_as_their_numbers() {
-        let s = Sandbox;
+        let s = Sandbox::A;
         for (number, _) in TEST_CARDS {
             let on_file = Instrument::CardOnFile {
                 method: PayMethod::BankCard,
@@ -173,6 +220,40 @@ mod tests {
             Err(Decline::CardDeclined)
         );
         assert_eq!(s.verify(&Instrument::Wallet("wallet_low".into())), Ok(()));
+    }
+
+    #[test]
+    fn failover_cards_make_channel_a_fail_or_time_out() {
+        let (a, b) = (Sandbox::A, Sandbox::B);
+        assert_eq!(
+            a.authorize(&card("4000000000005126"), 1, 0),
+            Outcome::Unavailable
+        );
+        assert_eq!(
+            b.authorize(&card("4000000000005126"), 1, 0),
+            Outcome::Succeeded
+        );
+        assert_eq!(
+            a.authorize(&card("4000000000005134"), 1, 0),
+            Outcome::TimedOut
+        );
+        assert_eq!(a.find(&card("4000000000005134"), 0), Found::NotCharged);
+        assert!(!a.took_money(&card("4000000000005134"), 0));
+        assert_eq!(
+            a.authorize(&card("4000000000005142"), 1, 0),
+            Outcome::TimedOut
+        );
+        assert_eq!(a.find(&card("4000000000005142"), 0), Found::Charged);
+        assert!(
+            a.took_money(&card("4000000000005142"), 0),
+            "the timeout hid a charge"
+        );
+        assert_eq!(
+            b.authorize(&card("4000000000005159"), 1, 0),
+            Outcome::Unavailable
+        );
+        assert!(b.took_money(&card("4242424242424242"), 0));
+        assert!(!b.took_money(&card("4000000000000002"), 0));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod approval;
 pub mod audit;
 pub mod bill_rules;
 pub mod card;
+pub mod circuit;
 pub mod contract_rules;
 pub mod cursor;
 pub mod delivery;

@@ -187,6 +187,7 @@ impl Ledger<'_> {
             ApiRoute::Application => ok(ApiBody::Application(Box::new(
                 self.application_view(m, false)?,
             ))),
+            ApiRoute::ListChannels => ok(ApiBody::Channels(self.list_channels(m)?)),
             _ => Err(AppError::internal("not a money operation")),
         }
     }

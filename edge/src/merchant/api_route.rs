@@ -48,6 +48,7 @@ pub enum ApiRoute {
     RejectReview(String),
     Apply,
     Application,
+    ListChannels,
 }
 
 impl ApiRoute {
@@ -124,6 +125,7 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         ["v1", "reviews"] => ("GET", ApiRoute::ListReviews),
         ["v1", "application"] if method == "POST" => ("POST", ApiRoute::Apply),
         ["v1", "application"] => ("GET", ApiRoute::Application),
+        ["v1", "channels"] => ("GET", ApiRoute::ListChannels),
         ["v1", "reviews", id, "approve"] if !id.is_empty() => {
             ("POST", ApiRoute::ApproveReview(decode(id)?))
         }

@@ -268,7 +268,7 @@ impl Ledger<'_> {
         }
         let (year, month) = paydesk_shared::time::year_month(now);
         let instrument = payment::instrument(&s.pay, &PayMethod::ALL, year, month)?;
-        Sandbox.verify(&instrument).map_err(|d| {
+        Sandbox::A.verify(&instrument).map_err(|d| {
             AppError::from(Refusal::new(ErrorCode::PaymentFailed, d.message()).at("card.number"))
         })?;
         let plan = self.plan_or_fail(&c.plan_id)?;

@@ -4,7 +4,7 @@
 //! never shows an order that should already have moved.
 
 use super::store::{Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
-use crate::channel::{sandbox::Sandbox, Channel, Outcome};
+use crate::channel::{Channel, ChannelId, Decline, Outcome};
 use crate::domain::events::EventKind;
 use crate::domain::limits;
 use crate::domain::order_rules::{self, CloseReason, Due};
@@ -108,13 +108,25 @@ impl Ledger<'_> {
 
     /// A payment the channel left pending: ask the channel again.
     fn settle_pending(&self, m: &Merchant, o: &OrderRow, now: i64) -> Result<()> {
-        match Sandbox.query(o.card_last4.as_deref().unwrap_or_default()) {
-            Outcome::Succeeded => self.settle_paid(m, o, now, "channel"),
+        let id = o.channel.as_deref().and_then(ChannelId::parse);
+        let id = id.unwrap_or(ChannelId::SandboxA);
+        match id
+            .channel()
+            .query(o.card_last4.as_deref().unwrap_or_default())
+        {
+            Outcome::Succeeded => {
+                self.book_sandbox(id, o, o.amount_total as u64, now)?;
+                self.settle_paid(m, o, now, "channel")
+            }
             Outcome::Pending { after_ms } => self.x(
                 "UPDATE orders SET pending_until_ms = ? WHERE out_trade_no = ?",
                 vec![(now + after_ms).into(), o.out_trade_no.as_str().into()],
             ),
-            Outcome::Failed(d) => {
+            failed => {
+                let d = match failed {
+                    Outcome::Failed(d) => d,
+                    _ => Decline::ProcessingError,
+                };
                 self.release_daily(m, o)?;
                 self.x(
                     "UPDATE orders SET pending_until_ms = NULL WHERE out_trade_no = ?",

@@ -19,7 +19,8 @@
 //!   (profit sharing), `pool` (a group's fund pool, fed by its members' settlements) and
 //!   `bills` (a closed day's reconciliation bill, a page at a time), `receipts` (signed
 //!   electronic receipts) and `audit_log` (the chain, readable, and signed daily statements),
-//!   `onboarding` (a merchant's application to collect live money, sealed, and its review).
+//!   `onboarding` (a merchant's application to collect live money, sealed, and its review),
+//!   `channels` (which channel a payment goes through; circuits and failover).
 
 pub mod api_route;
 pub mod protocol;
@@ -37,6 +38,8 @@ mod audit_log;
 mod auth;
 #[cfg(target_arch = "wasm32")]
 mod bills;
+#[cfg(target_arch = "wasm32")]
+mod channels;
 #[cfg(target_arch = "wasm32")]
 pub mod client;
 #[cfg(target_arch = "wasm32")]

@@ -6,8 +6,8 @@
 use super::protocol::{CheckoutReply, Pay};
 use super::risk::Payer;
 use super::store::{Ledger, Merchant, OrderRow, Result};
-use crate::channel::sandbox::{Sandbox, SLOW_PENDING_MS};
-use crate::channel::{Channel, Instrument, Outcome};
+use crate::channel::sandbox::SLOW_PENDING_MS;
+use crate::channel::{Decline, Instrument, Outcome};
 use crate::domain::events::EventKind;
 use crate::domain::limits;
 use crate::domain::payment;
@@ -180,7 +180,15 @@ impl Ledger<'_> {
             ],
         )?;
         let o = self.order_or_fail(&o.out_trade_no)?;
-        match Sandbox.authorize(how.instrument, amount, how.attempt) {
+        let routed = self.route_charge(m, &o, how.instrument, how.attempt, now)?;
+        self.x(
+            "UPDATE orders SET channel = ? WHERE out_trade_no = ?",
+            vec![
+                routed.channel.as_str().into(),
+                o.out_trade_no.as_str().into(),
+            ],
+        )?;
+        match routed.outcome {
             Outcome::Succeeded => {
                 self.reserve_daily(&day, amount)?;
                 self.settle_paid(m, &o, now, how.actor)?;
@@ -194,7 +202,12 @@ impl Ledger<'_> {
                 )?;
                 Ok(answer(OrderStatus::UserPaying))
             }
-            Outcome::Failed(d) => {
+            failed => {
+                // Routing never leaves a channel's own failure; if it did, it is retryable.
+                let d = match failed {
+                    Outcome::Failed(d) => d,
+                    _ => Decline::ProcessingError,
+                };
                 self.payment_failed(m, &o, d.code(), how.actor == "contract", now)?;
                 Ok(PayResult {
                     status: OrderStatus::PayError,

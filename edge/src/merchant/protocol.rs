@@ -289,6 +289,36 @@ pub enum ApiBody {
     Reviews(ReviewList),
     Review(Box<Review>),
     Application(Box<ApplicationView>),
+    Channels(ChannelList),
+}
+
+/// `GET /v1/channels`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelList {
+    pub channels: Vec<ChannelView>,
+}
+
+/// One payment channel as the merchant's object sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelView {
+    pub channel: String,
+    /// `closed` (payments go to it), `open` (passed over) or `half_open` (the next payment
+    /// probes it).
+    pub state: String,
+    pub consecutive_failures: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opened_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_after: Option<String>,
+    /// A sandbox channel: what its bank charged, by its own books.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox_charges: Option<SandboxCharges>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxCharges {
+    pub count: u64,
+    pub amount: u64,
 }
 
 impl ApiReply {

@@ -498,6 +498,27 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     );
     ALTER TABLE merchant ADD COLUMN approved_at_ms INTEGER;",
     ),
+    (
+        21,
+        // Payment channels (`merchant/channels.rs`): each channel's circuit, which channel an
+        // order's payment went through, and the sandbox banks' own books of what they charged.
+        "CREATE TABLE IF NOT EXISTS channel_health (
+        channel TEXT PRIMARY KEY,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        opened_at_ms INTEGER,
+        last_failure_at_ms INTEGER,
+        last_failure TEXT
+    );
+    CREATE TABLE IF NOT EXISTS sandbox_books (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel TEXT NOT NULL,
+        out_trade_no TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS sandbox_books_by_order ON sandbox_books (out_trade_no);
+    ALTER TABLE orders ADD COLUMN channel TEXT;",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

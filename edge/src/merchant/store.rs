@@ -190,6 +190,9 @@ pub struct OrderRow {
     pub fee_rate_bp: Option<i64>,
     /// Profit-sharing splits (`[{receiver_id, amount}]`), booked on release.
     pub splits_json: Option<String>,
+    /// The channel of its last payment attempt (`merchant/channels.rs`).
+    #[serde(default)]
+    pub channel: Option<String>,
 }
 
 pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_total, currency, \
@@ -198,7 +201,7 @@ pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_to
     fingerprint, pay_attempts, pending_until_ms, approval_id, v2_json, contract_code, charge_at_ms, \
     subscription_id, period_index, usage_amount, plan_no, part_index, \
     payer_ref, held_until_ms, released_at_ms, fulfilled_at_ms, auto_refund_at_ms, auto_refunded, \
-    fee, fee_refunded, fee_rate_bp, splits_json, in_review";
+    fee, fee_refunded, fee_rate_bp, splits_json, in_review, channel";
 
 impl OrderRow {
     pub fn amount(&self) -> Result<Money> {
@@ -779,6 +782,7 @@ impl<'a> Ledger<'a> {
             part_index: o.part_index.map(|n| n as u32),
             review_id: review.as_ref().map(|r| r.review_id.clone()),
             review: review.map(|r| r.status),
+            channel: o.channel.clone(),
         })
     }
 }

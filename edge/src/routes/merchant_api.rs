@@ -89,6 +89,7 @@ pub fn render(reply: ApiReply, wants_xml: bool) -> Result<Response, AppError> {
         ApiBody::Reviews(r) => serde_json::to_value(r)?,
         ApiBody::Review(r) => serde_json::to_value(r)?,
         ApiBody::Application(a) => serde_json::to_value(a)?,
+        ApiBody::Channels(c) => serde_json::to_value(c)?,
         ApiBody::Statement(s) => serde_json::to_value(s)?,
         ApiBody::Bill(_) | ApiBody::Export(_) => {
             return Err(AppError::internal(
