@@ -1,6 +1,7 @@
 //! paydesk-edge: the Cloudflare Worker. `fetch` builds the router and delegates; everything else
 //! lives in `routes/` (surfaces), `domain/` (pure rules), `merchant/` (the Durable Object).
 
+pub mod cashier_page;
 pub mod channel;
 pub mod config;
 pub mod domain;

@@ -191,7 +191,8 @@ pub fn may_pay_through(sandbox: bool, live_channel: bool) -> Result<(), Refusal>
     }
     Err(Refusal::new(
         ErrorCode::ChannelNotConfigured,
-        "this merchant has no payment channel configured yet: it cannot take payments",
+        "this merchant has no payment channel for this payment (a live merchant is paid only \
+         through a real channel, never the sandbox's test instruments)",
     ))
 }
 

@@ -34,5 +34,6 @@ pub mod sealing;
 pub mod settlement_rules;
 pub mod state;
 pub mod subscription_rules;
+pub mod upstream_rules;
 pub mod v2;
 pub mod validity_rules;

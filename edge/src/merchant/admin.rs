@@ -77,6 +77,7 @@ impl Ledger<'_> {
             consecutive_failed_deliveries: m.row.consecutive_failures,
             freeze: self.freeze_state()?,
             group_id: m.row.group_id.clone(),
+            channel: self.channel_summary()?,
         })
     }
 

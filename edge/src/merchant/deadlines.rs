@@ -148,10 +148,22 @@ impl Ledger<'_> {
             "SELECT MIN(next_attempt_at_ms) AS v FROM events WHERE status = 'PENDING'",
             vec![],
         )?;
-        let next = [self.next_ledger_due()?, delivery, self.next_sweep_due()?]
-            .into_iter()
-            .flatten()
-            .min();
+        // Refunds waiting for the upstream channel are due in real time.
+        let upstream = self
+            .number(
+                "SELECT MIN(upstream_retry_at_ms) AS v FROM refunds WHERE upstream_state = 'pending'",
+                vec![],
+            )?
+            .map(|t| t + m.row.clock_offset_ms);
+        let next = [
+            self.next_ledger_due()?,
+            delivery,
+            self.next_sweep_due()?,
+            upstream,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         Ok(next.map(|t| t - m.row.clock_offset_ms))
     }
 

@@ -20,7 +20,8 @@
 //!   `bills` (a closed day's reconciliation bill, a page at a time), `receipts` (signed
 //!   electronic receipts) and `audit_log` (the chain, readable, and signed daily statements),
 //!   `onboarding` (a merchant's application to collect live money, sealed, and its review),
-//!   `channels` (which channel a payment goes through; circuits and failover).
+//!   `channels` (which channel a payment goes through; circuits and failover), `upstream` (the
+//!   WeChat Pay v2 upstream channel: cashier hand-off, notification, refunds).
 
 pub mod api_route;
 pub mod protocol;
@@ -94,6 +95,8 @@ mod settlements;
 mod store;
 #[cfg(target_arch = "wasm32")]
 mod subscriptions;
+#[cfg(target_arch = "wasm32")]
+mod upstream;
 #[cfg(target_arch = "wasm32")]
 mod usage;
 #[cfg(target_arch = "wasm32")]

@@ -33,9 +33,20 @@ impl DurableObject for MerchantDO {
         }
         let Envelope { call, command } = serde_json::from_slice(&req.bytes().await?)?;
         let ledger = self.ledger(call);
-        let outcome = ledger
-            .remember_origin()
-            .and_then(|()| dispatch(&ledger, command));
+        let outcome = match command {
+            // The one command that awaits the network: the upstream's cashier.
+            Command::Cashier(c) => super::upstream::cashier(&ledger, &c)
+                .await
+                .and_then(|r| Ok(serde_json::to_value(r)?)),
+            command => ledger
+                .remember_origin()
+                .and_then(|()| dispatch(&ledger, command)),
+        };
+        if ledger.upstream_due.take() {
+            if let Err(e) = super::upstream::push_refunds(&ledger).await {
+                worker::console_error!("merchant upstream refunds: {e:?}");
+            }
+        }
         // A merchant created just now learns its origin too.
         let _ = ledger.remember_origin();
         self.broadcast(&ledger);
@@ -62,6 +73,9 @@ impl DurableObject for MerchantDO {
         }
         if let Err(e) = super::pool::sweep_due(&ledger).await {
             worker::console_error!("merchant sweeps: {e:?}");
+        }
+        if let Err(e) = super::upstream::push_refunds(&ledger).await {
+            worker::console_error!("merchant upstream refunds: {e:?}");
         }
         self.schedule_alarm().await?;
         Response::empty()
@@ -111,6 +125,11 @@ fn dispatch(l: &Ledger<'_>, command: Command) -> Result<serde_json::Value> {
             answer(&d, with_merchant(l, |l, m| l.decide_application(m, &d)))
         }
         Command::SetRisk(s) => answer(&s, with_merchant(l, |l, m| l.set_risk(m, &s))),
+        Command::SetChannel(s) => answer(&s, with_merchant(l, |l, m| l.set_channel(m, &s))),
+        Command::UpstreamNotify(n) => answer(&n, l.atomically(|l| l.upstream_notify(&n))),
+        Command::Cashier(_) => Err(crate::error::AppError::internal(
+            "the cashier is answered before the dispatch",
+        )),
         Command::AdvanceClock(a) => answer(&a, with_merchant(l, |l, m| l.advance_clock(m, &a))),
         Command::ListOrders(q) => answer(&q, with_merchant(l, |l, m| l.list_orders(m, &q))),
         Command::Decide(d) => answer(&d, with_merchant(l, |l, m| l.decide(m, &d))),

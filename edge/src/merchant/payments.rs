@@ -52,6 +52,7 @@ impl Ledger<'_> {
             },
             sandbox: m.sandbox(),
             allowed_origins: m.config.allowed_origins.clone(),
+            cashier: !m.sandbox() && self.channel_summary()?.is_some(),
         })
     }
 
@@ -237,7 +238,7 @@ impl Ledger<'_> {
         self.part_failed(m, o, code, by_contract, now)
     }
 
-    fn paid_on(&self, day: &str) -> Result<u64> {
+    pub fn paid_on(&self, day: &str) -> Result<u64> {
         #[derive(Deserialize)]
         struct T {
             paid_total: i64,
@@ -249,7 +250,7 @@ impl Ledger<'_> {
         Ok(t.map_or(0, |t| t.paid_total as u64))
     }
 
-    fn reserve_daily(&self, day: &str, amount: u64) -> Result<()> {
+    pub fn reserve_daily(&self, day: &str, amount: u64) -> Result<()> {
         self.x(
             "INSERT INTO daily_totals (day, paid_total) VALUES (?, ?)
              ON CONFLICT (day) DO UPDATE SET paid_total = paid_total + excluded.paid_total",

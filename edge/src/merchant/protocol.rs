@@ -183,6 +183,13 @@ commands! {
     GetApplication(GetApplication) -> ApplicationView;
     /// Admin: approve (with the tier) or reject (with a reason) the waiting application.
     DecideApplication(DecideApplication) -> ApplicationView;
+    /// Admin: the upstream channel the merchant is paid through.
+    SetChannel(SetChannel) -> ChannelSummary;
+    /// The payer presses pay on an upstream merchant's page: where to send them (awaits the
+    /// upstream, outside any transaction).
+    Cashier(Cashier) -> CashierReply;
+    /// The upstream's payment notification; the answer is its protocol's XML.
+    UpstreamNotify(UpstreamNotify) -> String;
     /// Admin: set the merchant's risk rules (checked whole; nothing changes if refused).
     SetRisk(SetRisk) -> crate::domain::risk_rules::RiskConfig;
     AdvanceClock(AdvanceClock) -> ClockMoved;
@@ -356,6 +363,9 @@ pub struct CheckoutReply {
     pub sandbox: bool,
     /// Origins that may frame the pay page.
     pub allowed_origins: Vec<String>,
+    /// Paid through an upstream channel's cashier, not on the page (`cashier_page.rs`).
+    #[serde(default)]
+    pub cashier: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -424,6 +434,9 @@ pub struct MerchantSummary {
     pub freeze: FreezeState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
+    /// The upstream channel a live merchant is paid through, if one is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<ChannelSummary>,
 }
 
 /// Which secret a rotation replaces.
@@ -462,6 +475,41 @@ pub struct Reactivated {
 #[serde(deny_unknown_fields)]
 pub struct Unfreeze {
     pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetChannel {
+    pub config: crate::domain::upstream_rules::ChannelConfig,
+}
+
+/// The upstream channel as shown (its key masked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelSummary {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub mch_id: String,
+    pub appid: String,
+    pub base_url: String,
+    pub key: String,
+    pub configured_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cashier {
+    pub out_trade_no: String,
+    pub client_ip: Option<String>,
+}
+
+/// Where to send the payer: the upstream's cashier, or (`None`) back to the pay page, which
+/// shows the order paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashierReply {
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpstreamNotify {
+    pub body: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -139,8 +139,25 @@ impl Ledger<'_> {
         })
     }
 
-    /// The sandbox settles a refund at once: the refund succeeds and the order shows it.
+    /// A refund the merchant may make now: the sandbox settles it at once; an order paid
+    /// through the upstream channel waits for the upstream (`merchant/upstream.rs`).
     pub fn complete_refund(
+        &self,
+        m: &Merchant,
+        out_refund_no: &str,
+        now: i64,
+        actor: &str,
+    ) -> Result<()> {
+        let r = self.refund_known(out_refund_no)?;
+        let o = self.order_or_fail(&r.out_trade_no)?;
+        if o.channel.as_deref() == Some(super::upstream::WECHAT_V2) {
+            return self.refund_through_upstream(out_refund_no, now);
+        }
+        self.settle_refund(m, out_refund_no, now, actor)
+    }
+
+    /// The refund succeeds and the order shows it.
+    pub fn settle_refund(
         &self,
         m: &Merchant,
         out_refund_no: &str,
@@ -176,6 +193,29 @@ impl Ledger<'_> {
         self.refund_event(m, now, EventKind::RefundSucceeded, out_refund_no)?;
         // A refund rate over the merchant's limit freezes it.
         self.check_freeze(m, now)
+    }
+
+    /// The channel refused a refund: it closes (the money stays paid), and the merchant is told.
+    pub fn refund_refused(
+        &self,
+        m: &Merchant,
+        out_refund_no: &str,
+        why: &str,
+        now: i64,
+    ) -> Result<()> {
+        self.x(
+            "UPDATE refunds SET status = ? WHERE out_refund_no = ?",
+            vec![RefundStatus::Closed.as_str().into(), out_refund_no.into()],
+        )?;
+        self.audit(
+            now,
+            "system:channel",
+            "refund.close",
+            out_refund_no,
+            "PROCESSING",
+            why,
+        )?;
+        self.refund_event(m, now, EventKind::RefundFailed, out_refund_no)
     }
 
     pub fn refund_or_fail(&self, out_refund_no: &str) -> Result<RefundRow> {

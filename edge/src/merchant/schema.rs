@@ -519,6 +519,29 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     CREATE INDEX IF NOT EXISTS sandbox_books_by_order ON sandbox_books (out_trade_no);
     ALTER TABLE orders ADD COLUMN channel TEXT;",
     ),
+    (
+        22,
+        // The WeChat Pay v2 upstream channel (`merchant/upstream.rs`): its configuration (the
+        // key sealed), each order's hand-off to its cashier, and refunds waiting for it.
+        "CREATE TABLE IF NOT EXISTS upstream_channel (
+        channel TEXT PRIMARY KEY,
+        mch_id TEXT NOT NULL,
+        appid TEXT NOT NULL,
+        base_url TEXT NOT NULL,
+        key_sealed TEXT NOT NULL,
+        key_masked TEXT NOT NULL,
+        configured_at_ms INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS upstream_payments (
+        out_trade_no TEXT PRIMARY KEY,
+        sent_at_ms INTEGER NOT NULL,
+        cashier_url TEXT,
+        upstream_transaction_id TEXT
+    );
+    ALTER TABLE refunds ADD COLUMN upstream_state TEXT;
+    ALTER TABLE refunds ADD COLUMN upstream_retry_at_ms INTEGER;
+    CREATE INDEX IF NOT EXISTS refunds_upstream ON refunds (upstream_state, upstream_retry_at_ms);",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -335,6 +335,8 @@ pub struct Ledger<'a> {
     /// Real time held still while the test clock walks (`admin::advance_clock`), so what falls
     /// due runs at exactly its own business time however long the walk takes.
     pub pinned_now: std::cell::Cell<Option<i64>>,
+    /// A committed change left work for the upstream channel (a refund to push).
+    pub upstream_due: std::cell::Cell<bool>,
 }
 
 impl<'a> Ledger<'a> {
@@ -347,6 +349,7 @@ impl<'a> Ledger<'a> {
             changed: Default::default(),
             acting_key: Default::default(),
             pinned_now: Default::default(),
+            upstream_due: Default::default(),
         }
     }
 

@@ -251,6 +251,14 @@ pub async fn set_risk(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respo
     act(ctx, call, SetRisk { risk }).await
 }
 
+/// `PUT /admin/merchants/{id}/channel`: the upstream channel the merchant is paid through.
+pub async fn set_channel(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    authorize(req, ctx)?;
+    merchant_param(ctx)?;
+    let config: crate::domain::upstream_rules::ChannelConfig = body(req).await?;
+    act(ctx, call, crate::merchant::protocol::SetChannel { config }).await
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AdvanceBody {

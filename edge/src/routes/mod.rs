@@ -14,6 +14,7 @@ mod merchant_api;
 mod pay;
 mod receipts;
 mod statements;
+mod upstream;
 mod v2;
 
 use crate::config::Deployment;
@@ -117,6 +118,9 @@ fn router() -> Router<'static, ()> {
         .post_async("/admin/merchants/:id/reactivate", route!(admin::reactivate))
         .post_async("/admin/merchants/:id/unfreeze", route!(admin::unfreeze))
         .put_async("/admin/merchants/:id/risk", route!(admin::set_risk))
+        .put_async("/admin/merchants/:id/channel", route!(admin::set_channel))
+        .post_async("/pay/:token/cashier", route!(upstream::cashier))
+        .post_async("/channels/wechat_v2/notify/:id", route!(upstream::notify))
         .get_async(
             "/admin/merchants/:id/application",
             route!(applications::get),

@@ -110,17 +110,19 @@ fn outcome(sent: Result<PayResult, AppError>) -> PayOutcome {
 }
 
 /// A pay page's order, loaded for a verified token.
-struct Page {
-    data: PayPageData,
+pub struct Page {
+    pub data: PayPageData,
     lang: Lang,
-    merchant_id: String,
-    out_trade_no: String,
+    pub merchant_id: String,
+    pub out_trade_no: String,
     ancestors: Vec<String>,
+    /// Paid through an upstream channel's cashier (`cashier_page.rs`).
+    cashier: bool,
 }
 
 /// The order the token names, as its pay page shows it; `None` for a forged, expired or
 /// unknown token.
-async fn load(req: &Request, ctx: &Ctx, call: &Call) -> Result<Option<Page>, AppError> {
+pub async fn load(req: &Request, ctx: &Ctx, call: &Call) -> Result<Option<Page>, AppError> {
     let token = ctx.param("token").cloned().unwrap_or_default();
     let t = match super::checkout::verify_token(ctx) {
         Ok(t) => t,
@@ -160,12 +162,20 @@ async fn load(req: &Request, ctx: &Ctx, call: &Call) -> Result<Option<Page>, App
         merchant_id: t.merchant_id,
         out_trade_no: t.out_trade_no,
         ancestors,
+        cashier: c.cashier,
     }))
 }
 
 impl Page {
     /// The page, server-rendered from `seed`, with its CSP.
     async fn render(mut self, seed: RenderSeed) -> Result<Response, AppError> {
+        let payable = matches!(
+            self.data.view.status,
+            OrderStatus::NotPay | OrderStatus::PayError
+        );
+        if self.cashier && payable {
+            return self.cashier_page(None, false);
+        }
         self.data.seed = seed;
         let markup = paydesk_widget::render_page(self.data.clone()).await;
         let nonce = runtime::random_hex(16);
@@ -173,6 +183,23 @@ impl Page {
         resp.headers().set(
             "Content-Security-Policy",
             &pay_page_csp(&nonce, &self.ancestors),
+        )?;
+        Ok(resp)
+    }
+}
+
+impl Page {
+    /// The page of an order paid at the upstream's cashier, with what went wrong last.
+    pub fn cashier_page(
+        &self,
+        problem: Option<crate::cashier_page::Problem>,
+        dev: bool,
+    ) -> Result<Response, AppError> {
+        let page = crate::cashier_page::cashier_page(&self.data.view, &self.data.token, problem);
+        let resp = html(page, 200)?;
+        resp.headers().set(
+            "Content-Security-Policy",
+            &crate::cashier_page::cashier_csp(dev),
         )?;
         Ok(resp)
     }

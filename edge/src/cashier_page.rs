@@ -1,0 +1,107 @@
+//! The pay page of a merchant paid through an upstream channel (WeChat Pay v2), while its order
+//! can be paid: who is paid, for what and how much, and one button that hands the payer to the
+//! upstream's cashier (`POST /pay/{token}/cashier`). Server-rendered, no script; once paid,
+//! the ordinary pay page shows the result. Simplified Chinese first, English under it.
+
+use crate::domain::bill_rules::yuan;
+use crate::page::escape_html as esc;
+use paydesk_shared::CheckoutView;
+
+/// What went wrong at the last press, in the payer's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// The upstream did not answer: try again (nothing was started twice: it is asked first).
+    NotAnswering,
+    /// The upstream or the ledger refused; the payer cannot fix it.
+    Refused,
+}
+
+pub fn cashier_page(v: &CheckoutView, token: &str, problem: Option<Problem>) -> String {
+    let name = esc(&v.merchant.display_name);
+    let amount = format!("¥{}", yuan(v.amount.total as i64));
+    let problem = match problem {
+        None => String::new(),
+        Some(Problem::NotAnswering) => "<p class=\"pd-error\" role=\"alert\" data-testid=\"cashier-problem\">微信支付暂未响应，请稍后重试；不会重复扣款。\
+             <span lang=\"en\">WeChat Pay is not answering. Please try again; you will not be charged twice.</span></p>\n"
+            .to_owned(),
+        Some(Problem::Refused) => "<p class=\"pd-error\" role=\"alert\" data-testid=\"cashier-problem\">此订单现在无法通过微信支付付款，请联系商户；未付款不会扣费。\
+             <span lang=\"en\">This order cannot be paid with WeChat Pay now. Please contact the merchant; you have not been charged.</span></p>\n"
+            .to_owned(),
+    };
+    let inner = format!(
+        "<h1>{name}</h1>\n\
+         <p class=\"pd-amount\" data-testid=\"amount\">{amount}</p>\n\
+         <p>{desc}</p>\n\
+         {problem}\
+         <form method=\"post\" action=\"/pay/{token}/cashier\">\n\
+         <button type=\"submit\" data-testid=\"cashier\">使用微信支付 <span lang=\"en\">Pay with WeChat Pay</span></button>\n\
+         </form>\n\
+         <p>您将在微信支付页面完成付款，完成后回到此页查看结果。\
+         <span lang=\"en\">You pay on WeChat Pay's page; come back to this page to see the result.</span></p>\n",
+        desc = esc(&v.description),
+        token = esc(token),
+    );
+    crate::page::static_document(
+        &format!("{name} · 付款 Pay"),
+        r#"class="paydesk cashier""#,
+        &inner,
+    )
+}
+
+/// The cashier page's policy: no script; its one form posts here and is sent on to the
+/// upstream's cashier (https, or this machine in development).
+pub fn cashier_csp(dev: bool) -> String {
+    let local = if dev {
+        " http://127.0.0.1:* http://localhost:*"
+    } else {
+        ""
+    };
+    format!(
+        "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; \
+         form-action 'self' https:{local}; frame-ancestors 'none'"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use paydesk_shared::{Branding, Money, OrderStatus};
+
+    fn view() -> CheckoutView {
+        CheckoutView {
+            merchant: Branding {
+                display_name: "Tea & Co".into(),
+                logo_url: None,
+                filing_text: None,
+                theme_color: None,
+                guarantee_text: None,
+            },
+            out_trade_no: "T1".into(),
+            description: "<b>Tea</b>".into(),
+            amount: Money::cny(1_234),
+            status: OrderStatus::NotPay,
+            time_expire: "2026-12-04T00:00:00.000Z".into(),
+            methods: vec![],
+            installment: None,
+            release_days: 7,
+            auto_refund_hours: None,
+            in_review: false,
+            review_hours: 24,
+        }
+    }
+
+    #[test]
+    fn says_who_what_and_how_much_escaped_with_one_button() {
+        let page = cashier_page(&view(), "tok", None);
+        assert!(page.contains("<h1>Tea &amp; Co</h1>"));
+        assert!(page.contains("¥12.34"));
+        assert!(page.contains("&lt;b&gt;Tea&lt;/b&gt;"));
+        assert!(page.contains("action=\"/pay/tok/cashier\""));
+        assert!(!page.contains("<script"));
+        assert!(!page.contains("cashier-problem"));
+        let again = cashier_page(&view(), "tok", Some(Problem::NotAnswering));
+        assert!(again.contains("not be charged twice"));
+        assert!(cashier_csp(false).contains("form-action 'self' https:;"));
+        assert!(cashier_csp(true).contains("http://127.0.0.1:*"));
+    }
+}

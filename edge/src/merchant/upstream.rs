@@ -1,0 +1,444 @@
+//! The WeChat Pay v2 upstream channel in the merchant's object: its configuration (the key
+//! sealed with `DATA_KEYS`), the payer's hand-off to the upstream's cashier (`unifiedorder`,
+//! and `orderquery` before any retry, so a payment is never started twice), the upstream's
+//! payment notification, and refunds pushed to it. Requests to the upstream are made outside
+//! any transaction (they await the network); what they change is committed in its own one.
+//!
+//! An attempt is recorded as `sent` before `unifiedorder` goes out: if the answer is lost (a
+//! timeout, a restart), the next press of the pay button asks the upstream first.
+
+use super::protocol::{Cashier, CashierReply, ChannelSummary, SetChannel, UpstreamNotify};
+use super::store::{Ledger, Merchant, Result};
+use crate::domain::limits;
+use crate::domain::payment;
+use crate::domain::sealing;
+use crate::domain::state::Event;
+use crate::domain::upstream_rules::{self as rules, Trade, Unusable, Upstream, UpstreamOrder};
+use crate::error::AppError;
+use crate::runtime;
+use futures_util::future::{select, Either};
+use paydesk_shared::api::ErrorCode;
+use paydesk_shared::time::format_rfc3339;
+use paydesk_shared::OrderStatus;
+use serde::Deserialize;
+use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+
+/// The channel name orders paid through it show.
+pub const WECHAT_V2: &str = "wechat_v2";
+
+fn aad(merchant_id: &str) -> Vec<u8> {
+    format!("paydesk/channel/{merchant_id}/{WECHAT_V2}").into_bytes()
+}
+
+#[derive(Deserialize)]
+struct ChannelRow {
+    mch_id: String,
+    appid: String,
+    base_url: String,
+    key_sealed: String,
+    key_masked: String,
+    configured_at_ms: i64,
+}
+
+#[derive(Deserialize)]
+struct Attempt {
+    cashier_url: Option<String>,
+}
+
+/// What the object decided to do for a press of the pay button, before the network.
+struct Plan {
+    up: Upstream,
+    order: UpstreamOrder,
+    /// An earlier attempt exists: ask the upstream first.
+    earlier: Option<Attempt>,
+}
+
+impl Ledger<'_> {
+    /// `PUT /admin/merchants/{id}/channel`: checked whole, the key sealed; audited without it.
+    pub fn set_channel(&self, m: &Merchant, s: &SetChannel) -> Result<ChannelSummary> {
+        let c = &s.config;
+        rules::check(c)?;
+        let keys = runtime::data_keys(self.env)?;
+        let sealed = sealing::seal(
+            &keys,
+            runtime::random_bytes(),
+            &aad(m.id()),
+            c.key.as_bytes(),
+        )
+        .map_err(AppError::internal)?;
+        let now = self.now(m);
+        self.x(
+            "INSERT INTO upstream_channel (channel, mch_id, appid, base_url, key_sealed, key_masked, configured_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (channel) DO UPDATE SET mch_id = ?2, appid = ?3, base_url = ?4,
+               key_sealed = ?5, key_masked = ?6, configured_at_ms = ?7",
+            vec![
+                WECHAT_V2.into(),
+                c.mch_id.as_str().into(),
+                c.appid.as_str().into(),
+                c.base_url.as_str().into(),
+                sealed.into(),
+                rules::mask_key(&c.key).into(),
+                now.into(),
+            ],
+        )?;
+        let summary = self.channel_summary()?;
+        let after = serde_json::to_string(&summary)?;
+        self.audit(now, "admin", "merchant.channel", m.id(), "", &after)?;
+        summary.ok_or_else(|| AppError::internal("a channel just set"))
+    }
+
+    fn channel_row(&self) -> Result<Option<ChannelRow>> {
+        self.first(
+            "SELECT * FROM upstream_channel WHERE channel = ?",
+            vec![WECHAT_V2.into()],
+        )
+    }
+
+    /// The configured upstream channel as shown (the key masked).
+    pub fn channel_summary(&self) -> Result<Option<ChannelSummary>> {
+        Ok(self.channel_row()?.map(|r| ChannelSummary {
+            kind: WECHAT_V2.to_owned(),
+            mch_id: r.mch_id,
+            appid: r.appid,
+            base_url: r.base_url,
+            key: r.key_masked,
+            configured_at: format_rfc3339(r.configured_at_ms),
+        }))
+    }
+
+    /// The configured upstream, its key opened.
+    pub fn upstream(&self, m: &Merchant) -> Result<Option<Upstream>> {
+        let Some(r) = self.channel_row()? else {
+            return Ok(None);
+        };
+        let keys = runtime::data_keys(self.env)?;
+        let key = sealing::open(&keys, &aad(m.id()), &r.key_sealed)
+            .map_err(|e| AppError::internal(format!("the channel key does not open: {e:?}")))?;
+        Ok(Some(Upstream {
+            mch_id: r.mch_id,
+            appid: r.appid,
+            base_url: r.base_url,
+            key: String::from_utf8(key).map_err(|_| AppError::internal("channel key"))?,
+        }))
+    }
+
+    /// Everything a press of the pay button must pass before the upstream is asked.
+    fn plan_cashier(&self, c: &Cashier) -> Result<Plan> {
+        let m = self.merchant_or_fail()?;
+        let o = self.current_order(&m, &c.out_trade_no)?;
+        payment::check_payable(o.status)?;
+        self.refuse_if_frozen()?;
+        m.may_collect()?;
+        let Some(up) = self.upstream(&m)? else {
+            return Err(limits::may_pay_through(m.sandbox(), false)
+                .err()
+                .map(AppError::from)
+                .unwrap_or_else(|| AppError::code(ErrorCode::ChannelNotConfigured, "no cashier")));
+        };
+        let now = self.now(&m);
+        let day = limits::merchant_day(now, m.config.utc_offset_minutes);
+        limits::check_daily(m.daily_limit(), self.paid_on(&day)?, o.amount_total as u64)?;
+        let earlier = self.first(
+            "SELECT cashier_url FROM upstream_payments WHERE out_trade_no = ?",
+            vec![o.out_trade_no.as_str().into()],
+        )?;
+        Ok(Plan {
+            up,
+            order: UpstreamOrder {
+                out_trade_no: o.out_trade_no.clone(),
+                total_fee: o.amount_total as u64,
+                body: o.description.clone(),
+                client_ip: c.client_ip.clone().unwrap_or_else(|| "127.0.0.1".into()),
+                notify_url: format!("{}/channels/{WECHAT_V2}/notify/{}", m.row.origin, m.id()),
+                trade_type: "MWEB",
+            },
+            earlier,
+        })
+    }
+
+    /// The upstream says the order was paid: the order is paid here, once (a repeated
+    /// notification, or a query after one, changes nothing).
+    pub fn upstream_paid(&self, otn: &str, paid: &Trade, actor: &str) -> Result<()> {
+        let Trade::Paid {
+            transaction_id,
+            total_fee,
+        } = paid
+        else {
+            return Ok(());
+        };
+        let m = self.merchant_or_fail()?;
+        let o = self.order_or_fail(otn)?;
+        let now = self.now(&m);
+        if matches!(o.status, OrderStatus::Success | OrderStatus::Refund) {
+            return Ok(());
+        }
+        let unusable = *total_fee != o.amount_total as u64 || o.status == OrderStatus::Closed;
+        if unusable {
+            // Money moved upstream that this order cannot take: staff must see it.
+            let detail = format!(
+                "{otn}: the upstream reports {total_fee} fen paid (transaction {transaction_id}) \
+                 for an order of {} fen in state {}; settle it at the upstream",
+                o.amount_total,
+                o.status.as_str()
+            );
+            self.x(
+                "INSERT INTO alerts (kind, raised_at_ms, detail) VALUES ('channel.mismatch', ?, ?)",
+                vec![now.into(), detail.as_str().into()],
+            )?;
+            return self.audit(now, actor, "channel.mismatch", otn, "", &detail);
+        }
+        self.apply(&o, Event::StartPay, now, actor)?;
+        let day = limits::merchant_day(now, m.config.utc_offset_minutes);
+        self.reserve_daily(&day, o.amount_total as u64)?;
+        self.x(
+            "UPDATE orders SET channel = ? WHERE out_trade_no = ?",
+            vec![WECHAT_V2.into(), otn.into()],
+        )?;
+        self.x(
+            "UPDATE upstream_payments SET upstream_transaction_id = ? WHERE out_trade_no = ?",
+            vec![transaction_id.as_str().into(), otn.into()],
+        )?;
+        let o = self.order_or_fail(otn)?;
+        self.settle_paid(&m, &o, now, actor)
+    }
+
+    fn attempt_sent(&self, otn: &str) -> Result<()> {
+        let now = self.real_now();
+        self.x(
+            "INSERT INTO upstream_payments (out_trade_no, sent_at_ms) VALUES (?, ?)
+             ON CONFLICT (out_trade_no) DO UPDATE SET sent_at_ms = excluded.sent_at_ms",
+            vec![otn.into(), now.into()],
+        )
+    }
+
+    fn cashier_opened(&self, otn: &str, url: &str) -> Result<()> {
+        self.x(
+            "UPDATE upstream_payments SET cashier_url = ? WHERE out_trade_no = ?",
+            vec![url.into(), otn.into()],
+        )
+    }
+
+    /// `POST /channels/wechat_v2/notify/{merchant_id}`: the upstream's payment notification,
+    /// answered in its protocol (`SUCCESS` once used, `FAIL` if it cannot be trusted).
+    pub fn upstream_notify(&self, n: &UpstreamNotify) -> Result<String> {
+        let m = self.merchant_or_fail()?;
+        let Some(up) = self.upstream(&m)? else {
+            return Ok(crate::domain::v2::return_fail("no channel is configured"));
+        };
+        let p = match up.read(&n.body) {
+            Ok(p) => p,
+            Err(e) => return Ok(crate::domain::v2::return_fail(&format!("{e:?}"))),
+        };
+        let otn = p.get("out_trade_no").unwrap_or_default().to_owned();
+        if self.order(&otn)?.is_none() {
+            return Ok(crate::domain::v2::return_fail("no such order"));
+        }
+        self.upstream_paid(&otn, &rules::trade(&p), "channel:notify")?;
+        Ok(paydesk_shared::v2xml::write(&[
+            ("return_code", "SUCCESS"),
+            ("return_msg", "OK"),
+        ]))
+    }
+}
+
+#[derive(Deserialize)]
+struct DueRefund {
+    out_refund_no: String,
+    out_trade_no: String,
+    amount: i64,
+    amount_total: i64,
+}
+
+impl Ledger<'_> {
+    /// A refund of an order paid through the upstream waits for the upstream: it stays
+    /// `PROCESSING` until the upstream accepts it (`push_refunds`).
+    pub fn refund_through_upstream(&self, out_refund_no: &str, now: i64) -> Result<()> {
+        self.x(
+            "UPDATE refunds SET upstream_state = 'pending', upstream_retry_at_ms = ? WHERE out_refund_no = ?",
+            vec![self.real_now().into(), out_refund_no.into()],
+        )?;
+        self.upstream_due.set(true);
+        self.audit(
+            now,
+            "system:channel",
+            "refund.upstream",
+            out_refund_no,
+            "",
+            WECHAT_V2,
+        )
+    }
+
+    fn due_upstream_refunds(&self) -> Result<Vec<DueRefund>> {
+        self.q(
+            "SELECT r.out_refund_no, r.out_trade_no, r.amount, o.amount_total FROM refunds r
+             JOIN orders o ON o.out_trade_no = r.out_trade_no
+             WHERE r.upstream_state = 'pending' AND r.upstream_retry_at_ms <= ? LIMIT 20",
+            vec![self.real_now().into()],
+        )
+    }
+
+    /// The upstream's answer to a refund: accepted (the refund succeeds here), refused (it
+    /// closes, the money stays paid) or not known (asked again in a minute).
+    fn upstream_refund_answered(
+        &self,
+        no: &str,
+        answer: Result<crate::domain::v2::Params>,
+    ) -> Result<()> {
+        let m = self.merchant_or_fail()?;
+        let now = self.now(&m);
+        let retry = |l: &Ledger<'_>| {
+            l.x(
+                "UPDATE refunds SET upstream_retry_at_ms = ? WHERE out_refund_no = ?",
+                vec![(l.real_now() + 60_000).into(), no.into()],
+            )
+        };
+        let p = match answer {
+            Ok(p) => p,
+            Err(AppError::Refused(r)) => return self.refund_refused(&m, no, &r.message, now),
+            Err(_) => return retry(self),
+        };
+        self.x(
+            "UPDATE refunds SET upstream_state = 'done' WHERE out_refund_no = ?",
+            vec![no.into()],
+        )?;
+        if p.get("result_code") == Some("SUCCESS") {
+            return self.settle_refund(&m, no, now, "channel:refund");
+        }
+        let why = p
+            .get("err_code_des")
+            .or(p.get("err_code"))
+            .unwrap_or("refused");
+        self.refund_refused(&m, no, why, now)
+    }
+}
+
+/// Sends the refunds waiting for the upstream (after the request that created them, and from
+/// the alarm for those whose answer was lost). The upstream deduplicates on `out_refund_no`.
+pub async fn push_refunds(l: &Ledger<'_>) -> Result<()> {
+    let due = l.atomically(|l| l.due_upstream_refunds())?;
+    if due.is_empty() {
+        return Ok(());
+    }
+    let m = l.merchant_or_fail()?;
+    let Some(up) = l.upstream(&m)? else {
+        return Ok(());
+    };
+    for r in due {
+        let ask_refund = rules::UpstreamRefund {
+            out_trade_no: r.out_trade_no,
+            out_refund_no: r.out_refund_no.clone(),
+            total_fee: r.amount_total as u64,
+            refund_fee: r.amount as u64,
+        };
+        let (url, body) = up.refund(&ask_refund, &runtime::random_hex(16));
+        let answer = ask(&up, &url, &body).await;
+        l.atomically(|l| l.upstream_refund_answered(&r.out_refund_no, answer))?;
+    }
+    Ok(())
+}
+
+/// A press of the pay button for an upstream merchant: where to send the payer. An earlier
+/// attempt is asked about first: paid, the order is paid here too; still open, the same
+/// cashier; unknown, nothing new is started.
+pub async fn cashier(l: &Ledger<'_>, c: &Cashier) -> Result<CashierReply> {
+    let plan = l.atomically(|l| l.plan_cashier(c))?;
+    let otn = plan.order.out_trade_no.clone();
+    if let Some(earlier) = &plan.earlier {
+        let (url, body) = plan.up.order_query(&otn, &runtime::random_hex(16));
+        let trade = ask(&plan.up, &url, &body).await.map(|p| rules::trade(&p))?;
+        match (&trade, &earlier.cashier_url) {
+            (Trade::Paid { .. }, _) => {
+                l.atomically(|l| l.upstream_paid(&otn, &trade, "channel:orderquery"))?;
+                return Ok(CashierReply { url: None });
+            }
+            (Trade::NotPaid, Some(url)) => {
+                return Ok(CashierReply {
+                    url: Some(url.clone()),
+                })
+            }
+            (Trade::Over, _) => {
+                return Err(AppError::code(
+                    ErrorCode::PaymentFailed,
+                    "the upstream closed this payment; the merchant must create a new order",
+                ))
+            }
+            // Not created (the answer was lost before it was): start it now.
+            _ => {}
+        }
+    }
+    l.atomically(|l| l.attempt_sent(&otn))?;
+    let (url, body) = plan.up.unified_order(&plan.order, &runtime::random_hex(16));
+    let p = ask(&plan.up, &url, &body).await?;
+    if p.get("result_code") != Some("SUCCESS") {
+        let why = p
+            .get("err_code_des")
+            .or(p.get("err_code"))
+            .unwrap_or("refused");
+        return Err(AppError::code(
+            ErrorCode::PaymentFailed,
+            format!("the upstream refused the payment: {why}"),
+        ));
+    }
+    let cashier = p
+        .get("mweb_url")
+        .or(p.get("code_url"))
+        .unwrap_or_default()
+        .to_owned();
+    if !cashier.starts_with("https://") && !cashier.starts_with("http://") {
+        return Err(AppError::internal(
+            "the upstream answered without a cashier URL",
+        ));
+    }
+    l.atomically(|l| l.cashier_opened(&otn, &cashier))?;
+    Ok(CashierReply { url: Some(cashier) })
+}
+
+/// One request to the upstream, its answer verified. A timeout or an unreadable answer is
+/// `SYSTEM_ERROR` (try again later: the next press asks first).
+pub async fn ask(up: &Upstream, url: &str, body: &str) -> Result<crate::domain::v2::Params> {
+    let text = post_xml(url, body).await?;
+    up.read(&text).map_err(|e| match e {
+        Unusable::Refused(msg) => AppError::code(
+            ErrorCode::PaymentFailed,
+            format!("the upstream refused the request: {msg}"),
+        ),
+        other => AppError::internal(format!("the upstream's answer is unusable: {other:?}")),
+    })
+}
+
+async fn post_xml(url: &str, body: &str) -> Result<String> {
+    let headers = Headers::new();
+    headers.set("Content-Type", "text/xml; charset=utf-8")?;
+    headers.set("User-Agent", "paydesk-channel/1")?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(body.into()));
+    init.with_redirect(worker::RequestRedirect::Manual);
+    let req = Request::new_with_init(url, &init)?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(req);
+    let sending = Box::pin(fetch.send_with_signal(&signal));
+    let timeout = Box::pin(Delay::from(std::time::Duration::from_millis(
+        rules::TIMEOUT_MS,
+    )));
+    let mut resp = match select(sending, timeout).await {
+        Either::Left((resp, _)) => resp?,
+        Either::Right(_) => {
+            controller.abort();
+            return Err(AppError::internal(format!(
+                "the upstream did not answer within {} ms",
+                rules::TIMEOUT_MS
+            )));
+        }
+    };
+    if resp.status_code() != 200 {
+        return Err(AppError::internal(format!(
+            "the upstream answered HTTP {}",
+            resp.status_code()
+        )));
+    }
+    Ok(resp.text().await?)
+}

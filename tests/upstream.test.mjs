@@ -1,0 +1,213 @@
+// The first real channel, WeChat Pay v2 upstream, through the real worker (docs/openapi.json:
+// /admin/merchants/{id}/channel, /pay/{token}/cashier, /channels/wechat_v2/notify/{id}): a live
+// merchant L is paid through the cashier of a second paydesk merchant U acting as the upstream
+// (paydesk speaks the dialect). Between them, a recording proxy that can hold or fail an answer
+// shows every request L makes: unifiedorder, orderquery before any retry, refund.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { randomBytes, createHmac } from 'node:crypto';
+import { startWorker } from './support/worker.mjs';
+import { call, admin, newMerchant, createOrder, pay, approveLive, CARD } from './support/api.mjs';
+import { checkSchema } from './support/openapi.mjs';
+
+/**
+ * Forwards to `target`, recording each path. `hold`: the next request to that path is forwarded
+ * but answered late (after L gave up); `fail`: the next N requests answer 502 unforwarded.
+ */
+async function startProxy(target) {
+  const p = { paths: [], hold: null, fail: 0, loseNotifications: null, lost: [] };
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      p.paths.push(req.url);
+      if (req.url === '/lost-notifications') { p.lost.push(Buffer.concat(chunks).toString()); res.end('<xml><return_code>SUCCESS</return_code></xml>'); return; }
+      if (p.fail > 0) { p.fail--; res.writeHead(502); res.end('bad gateway'); return; }
+      let body = Buffer.concat(chunks).toString();
+      if (p.loseNotifications && req.url === '/pay/unifiedorder') body = redirectNotifications(body, p);
+      const upstream = await fetch(`${target}${req.url}`, { method: 'POST', body, headers: { 'content-type': 'text/xml' } });
+      const text = await upstream.text();
+      if (p.hold === req.url) {
+        p.hold = null;
+        // The upstream did its work; its answer is lost to L's 5-second timeout.
+        await new Promise((r) => setTimeout(r, 6_500));
+      }
+      res.writeHead(upstream.status, { 'content-type': 'text/xml' });
+      res.end(text);
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  p.url = `http://127.0.0.1:${server.address().port}`;
+  p.close = () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); });
+  return p;
+}
+
+/** The unifiedorder with its notify_url pointed at the proxy, which swallows what arrives. */
+function redirectNotifications(xml, p) {
+  const fields = Object.fromEntries([...xml.matchAll(/<(\w+)>(?:<!\[CDATA\[([\s\S]*?)\]\]>|([^<]*))<\/\1>/g)].map((m) => [m[1], m[2] ?? m[3]]));
+  delete fields.xml;
+  fields.notify_url = `${p.url}/lost-notifications`;
+  return signed(fields, p.loseNotifications);
+}
+
+/** A v2 document signed with `key` (HMAC-SHA256 over the sorted non-empty fields). */
+function signed(fields, key) {
+  const all = { ...fields };
+  delete all.sign;
+  const s = Object.keys(all).sort().filter((k) => all[k] !== '').map((k) => `${k}=${all[k]}`).join('&') + `&key=${key}`;
+  all.sign = createHmac('sha256', key).update(s).digest('hex').toUpperCase();
+  return `<xml>${Object.entries(all).map(([k, v]) => `<${k}>${v}</${k}>`).join('')}</xml>`;
+}
+
+let w, proxy, U, L;
+before(async () => {
+  w = await startWorker();
+  proxy = await startProxy(w.url);
+  U = await newMerchant(w, { name: 'Upstream Pay' });
+  L = await newMerchant(w, { sandbox: false, name: 'Live Shop' });
+  await approveLive(w, L);
+});
+after(async () => { await proxy?.close(); await w?.stop(); });
+
+const CHANNEL = () => ({ type: 'wechat_v2', mch_id: U.merchant_id, appid: 'wxpaydesktest01', key: U.api_key, base_url: proxy.url });
+const press = (o) => fetch(`${o.checkout_url}/cashier`, { method: 'POST', redirect: 'manual', headers: { 'Accept-Language': 'en' } });
+const order = async (m, no) => (await call(w, m, 'GET', `/v1/orders/${no}`)).json;
+async function until(what, f) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A notification as the upstream writes it, signed with `key` (HMAC-SHA256, v2 rules). */
+function notification(fields, key) {
+  return signed({ appid: 'wxpaydesktest01', mch_id: U.merchant_id, nonce_str: randomBytes(8).toString('hex'), result_code: 'SUCCESS', return_code: 'SUCCESS', sign_type: 'HMAC-SHA256', ...fields }, key);
+}
+const notify = (body) => fetch(`${w.url}/channels/wechat_v2/notify/${L.merchant_id}`, { method: 'POST', body }).then((r) => r.text());
+
+test('the_channel_is_configured_checked_and_its_key_shown_masked', async () => {
+  const bad = await admin(w, 'PUT', `/admin/merchants/${L.merchant_id}/channel`, { ...CHANNEL(), base_url: 'http://pay.example.com' });
+  assert.deepEqual([bad.status, bad.json.code, bad.json.param], [400, 'PARAM_ERROR', 'base_url']);
+  assert.equal((await admin(w, 'GET', `/admin/merchants/${L.merchant_id}`)).json.channel, undefined, 'nothing changed');
+  const set = await admin(w, 'PUT', `/admin/merchants/${L.merchant_id}/channel`, CHANNEL());
+  assert.equal(set.status, 200);
+  checkSchema('ChannelSummary', set.json);
+  assert.equal(set.json.key, `****${U.api_key.slice(-4)}`);
+  assert.doesNotMatch(JSON.stringify((await call(w, L, 'GET', '/v1/audit')).json), new RegExp(U.api_key), 'the key is never in the audit chain');
+});
+
+test('a_live_merchant_is_paid_through_the_upstream_cashier_and_refunds_go_back_through_it', async () => {
+  const o = await createOrder(w, L, { amount: { total: 2_345, currency: 'CNY' }, description: 'Green tea' });
+  const html = await (await fetch(o.checkout_url, { headers: { 'Accept-Language': 'en' } })).text();
+  assert.match(html, /data-testid="cashier"/);
+  assert.match(html, /¥23\.45/);
+  const card = await pay(w, o, CARD('4242424242424242'));
+  assert.equal(card.json.code, 'CHANNEL_NOT_CONFIGURED', 'a live merchant never takes a sandbox card');
+
+  proxy.paths = [];
+  const first = await press(o);
+  assert.equal(first.status, 303);
+  const cashier = first.headers.get('location');
+  assert.ok(cashier.startsWith(`${w.url}/pay/`), `the upstream's cashier: ${cashier}`);
+  assert.deepEqual(proxy.paths, ['/pay/unifiedorder']);
+  const atUpstream = await order(U, o.out_trade_no);
+  assert.deepEqual([atUpstream.status, atUpstream.amount.total], ['NOTPAY', 2_345]);
+
+  // Pressed again: the upstream is asked first, and the same cashier is opened, nothing new.
+  const again = await press(o);
+  assert.deepEqual([again.status, again.headers.get('location')], [303, cashier]);
+  assert.deepEqual(proxy.paths, ['/pay/unifiedorder', '/pay/orderquery']);
+
+  // The payer pays at the upstream's cashier; its notification makes the order paid here.
+  const token = new URL(cashier).pathname.split('/').pop();
+  const paid = await fetch(`${w.url}/api/checkout/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CARD('4242424242424242')) });
+  assert.equal((await paid.json()).status, 'SUCCESS');
+  const here = await until('the order paid at L', async () => { const x = await order(L, o.out_trade_no); return x.status === 'SUCCESS' && x; });
+  assert.equal(here.channel, 'wechat_v2');
+  const paidAt = here.paid_at;
+
+  // A notification again changes nothing; one not signed with the key is refused.
+  const genuine = notification({ out_trade_no: o.out_trade_no, total_fee: '2345', transaction_id: atUpstream.transaction_id }, U.api_key);
+  assert.match(await notify(genuine), /<return_code><!\[CDATA\[SUCCESS\]\]><\/return_code>/);
+  assert.match(await notify(notification({ out_trade_no: o.out_trade_no, total_fee: '2345' }, 'x'.repeat(32))), /FAIL/);
+  assert.equal((await order(L, o.out_trade_no)).paid_at, paidAt, 'paid once');
+
+  // A refund goes to the upstream; it succeeds here when the upstream accepted it.
+  proxy.paths = [];
+  const r = await call(w, L, 'POST', '/v1/refunds', { out_trade_no: o.out_trade_no, out_refund_no: `R${o.out_trade_no}`.slice(0, 32), amount: 345 });
+  assert.equal(r.status, 201);
+  const done = await until('the refund', async () => { const x = (await call(w, L, 'GET', `/v1/refunds/${r.json.out_refund_no}`)).json; return x.status === 'SUCCESS' && x; });
+  assert.equal(done.amount, 345);
+  assert.deepEqual(proxy.paths, ['/secapi/pay/refund']);
+  assert.equal((await order(U, o.out_trade_no)).refunded_total, 345, 'the upstream refunded it');
+  assert.equal((await order(L, o.out_trade_no)).refunded_total, 345);
+});
+
+test('a_notification_of_the_wrong_amount_pays_nothing_and_raises_an_alert', async () => {
+  const o = await createOrder(w, L, { amount: { total: 5_000, currency: 'CNY' } });
+  assert.equal((await press(o)).status, 303);
+  const forged = notification({ out_trade_no: o.out_trade_no, total_fee: '1', transaction_id: '4200000000' }, U.api_key);
+  assert.match(await notify(forged), /SUCCESS/);
+  assert.equal((await order(L, o.out_trade_no)).status, 'NOTPAY');
+  const alerts = (await call(w, L, 'GET', '/v1/alerts')).json.alerts.filter((a) => a.type === 'channel.mismatch');
+  assert.equal(alerts.length, 1);
+  assert.match(alerts[0].detail, /reports 1 fen paid/);
+});
+
+test('a_lost_answer_is_asked_about_before_anything_is_started_again_and_an_upstream_down_charges_nothing', async () => {
+  const o = await createOrder(w, L, { amount: { total: 1_200, currency: 'CNY' } });
+  proxy.paths = [];
+  proxy.fail = 1;
+  const down = await press(o);
+  assert.equal(down.status, 200);
+  assert.match(await down.text(), /not answering[^<]*not be charged twice/);
+
+  // Whether the failed request reached the upstream is unknown: the next press asks first.
+  proxy.hold = '/pay/unifiedorder';
+  const lost = await press(o);
+  assert.equal(lost.status, 200, 'the answer came too late: the page says try again');
+  assert.match(await lost.text(), /data-testid="cashier-problem"/);
+  assert.equal((await order(U, o.out_trade_no)).status, 'NOTPAY', 'yet the upstream did create it');
+
+  const retry = await press(o);
+  assert.equal(retry.status, 303);
+  assert.deepEqual(proxy.paths, [
+    '/pay/unifiedorder', // 502
+    '/pay/orderquery', '/pay/unifiedorder', // not there: created, but the answer was lost
+    '/pay/orderquery', '/pay/unifiedorder', // there, unpaid: the same order again, for its cashier
+  ]);
+  assert.equal(new URL(retry.headers.get('location')).pathname.startsWith('/pay/'), true);
+  assert.equal((await order(L, o.out_trade_no)).status, 'NOTPAY', 'nothing paid, nothing charged');
+});
+
+test('a_lost_notification_is_made_good_by_asking_before_the_payer_pays_again', async () => {
+  const o = await createOrder(w, L, { amount: { total: 3_300, currency: 'CNY' } });
+  proxy.loseNotifications = U.api_key;
+  const first = await press(o);
+  proxy.loseNotifications = null;
+  const token = new URL(first.headers.get('location')).pathname.split('/').pop();
+  const paid = await fetch(`${w.url}/api/checkout/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CARD('4242424242424242')) });
+  assert.equal((await paid.json()).status, 'SUCCESS');
+  await until('the upstream to have notified (into the void)', async () => proxy.lost.some((b) => b.includes(o.out_trade_no)));
+  assert.equal((await order(L, o.out_trade_no)).status, 'NOTPAY', 'the notification was lost');
+
+  // The payer, back on the page, presses again: the upstream is asked first and says paid.
+  proxy.paths = [];
+  const again = await press(o);
+  assert.deepEqual([again.status, again.headers.get('location')], [303, `/pay/${new URL(o.checkout_url).pathname.split('/').pop()}`]);
+  assert.deepEqual(proxy.paths, ['/pay/orderquery']);
+  const here = await order(L, o.out_trade_no);
+  assert.deepEqual([here.status, here.channel], ['SUCCESS', 'wechat_v2']);
+  const entries = (await call(w, L, 'GET', '/v1/audit?kind=order.paysucceeded')).json.entries;
+  const mine = entries.filter((e) => e.target === o.out_trade_no);
+  assert.deepEqual(mine.map((e) => e.actor), ['channel:orderquery'], 'paid once, on the upstream\'s answer to the query');
+  // Pressed once more, it is paid: back to the page, nothing asked.
+  const third = await press(o);
+  assert.equal(third.status, 303);
+  assert.deepEqual(proxy.paths, ['/pay/orderquery']);
+});
