@@ -67,6 +67,18 @@ export function devVars(overrides = {}) {
  * folder by default); `vars` are its environment (see devVars).
  */
 export async function startWorker({ persistTo, vars } = {}) {
+  // A port found free can be taken by another test's server before wrangler binds it: that
+  // start fails at once, and is tried again on fresh ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce({ persistTo, vars });
+    } catch (e) {
+      if (attempt >= 3 || !/Address already in use/.test(e.message)) throw e;
+    }
+  }
+}
+
+async function startOnce({ persistTo, vars }) {
   const dir = mkdtempSync(join(tmpdir(), 'paydesk-test-'));
   const state = persistTo ?? join(dir, 'state');
   const env = vars ?? devVars();
@@ -99,7 +111,10 @@ export async function startWorker({ persistTo, vars } = {}) {
   let early = null;
   exited.then((x) => { early = x; });
   while (true) {
-    if (early) throw new Error(`wrangler exited early (${JSON.stringify(early)}):\n${worker.log}`);
+    if (early) {
+      live.delete(worker);
+      throw new Error(`wrangler exited early (${JSON.stringify(early)}):\n${worker.log}`);
+    }
     try {
       const r = await fetch(`${worker.url}/api/health`);
       if (r.status === 200) break;
