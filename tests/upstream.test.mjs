@@ -72,7 +72,10 @@ before(async () => {
 after(async () => { await proxy?.close(); await w?.stop(); });
 
 const CHANNEL = () => ({ type: 'wechat_v2', mch_id: U.merchant_id, appid: 'wxpaydesktest01', key: U.api_key, base_url: proxy.url });
-const press = (o) => fetch(`${o.checkout_url}/cashier`, { method: 'POST', redirect: 'manual', headers: { 'Accept-Language': 'en' } });
+const PHONE_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148';
+const DESKTOP_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120 Safari/537.36';
+/** The pay button, pressed on a phone (MWEB: sent to the cashier) unless told otherwise. */
+const press = (o, ua = PHONE_UA, method = 'POST') => fetch(`${o.checkout_url}/cashier`, { method, redirect: 'manual', headers: { 'Accept-Language': 'en', 'User-Agent': ua } });
 const order = async (m, no) => (await call(w, m, 'GET', `/v1/orders/${no}`)).json;
 async function until(what, f) {
   const deadline = Date.now() + 30_000;
@@ -210,4 +213,34 @@ test('a_lost_notification_is_made_good_by_asking_before_the_payer_pays_again', a
   const third = await press(o);
   assert.equal(third.status, 303);
   assert.deepEqual(proxy.paths, ['/pay/orderquery']);
+});
+
+test('a_desktop_browser_is_shown_a_qr_code_that_asks_again_until_paid', async () => {
+  const o = await createOrder(w, L, { amount: { total: 880, currency: 'CNY' } });
+  proxy.paths = [];
+  const shown = await press(o, DESKTOP_UA);
+  assert.equal(shown.status, 200);
+  const csp = shown.headers.get('content-security-policy');
+  assert.match(csp, /default-src 'none'/);
+  const html = await shown.text();
+  assert.match(html, /data-testid="qr"><svg/);
+  assert.match(html, new RegExp(`http-equiv="refresh" content="3;url=/pay/${new URL(o.checkout_url).pathname.split('/').pop()}/cashier"`));
+  assert.doesNotMatch(html, /<script|style=/, 'nothing the strict policy would block');
+  assert.deepEqual(proxy.paths, ['/pay/unifiedorder']);
+  const code = html.match(/data-testid="qr-link" href="([^"]+)"|href="([^"]+)" data-testid="qr-link"/);
+  const codeUrl = (code[1] ?? code[2]).replaceAll('&amp;', '&');
+  assert.equal((await order(U, o.out_trade_no)).status, 'NOTPAY', 'the upstream has it, unpaid');
+
+  // The page asking again: still the QR code, the upstream queried, nothing created again.
+  const refresh = await press(o, DESKTOP_UA, 'GET');
+  assert.match(await refresh.text(), /data-testid="qr"/);
+  assert.deepEqual(proxy.paths, ['/pay/unifiedorder', '/pay/orderquery']);
+
+  // Scanned and paid (here: the code's link, the upstream's pay page); the next ask moves on.
+  const token = new URL(codeUrl).pathname.split('/').pop();
+  const paid = await fetch(`${w.url}/api/checkout/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CARD('4242424242424242')) });
+  assert.equal((await paid.json()).status, 'SUCCESS');
+  const moved = await press(o, DESKTOP_UA, 'GET');
+  assert.deepEqual([moved.status, moved.headers.get('location')], [303, new URL(o.checkout_url).pathname]);
+  assert.equal((await order(L, o.out_trade_no)).status, 'SUCCESS');
 });

@@ -48,6 +48,59 @@ pub fn cashier_page(v: &CheckoutView, token: &str, problem: Option<Problem>) -> 
     )
 }
 
+/// The page of a NATIVE hand-off (a desktop browser): the upstream's `code_url` as a QR code to
+/// scan with WeChat, and the link itself (it opens WeChat on the same device). The page asks
+/// again every few seconds (`GET /pay/{token}/cashier`: the upstream is queried), and once the
+/// order is paid it moves on to the pay page, which shows the result.
+pub fn qr_page(v: &CheckoutView, token: &str, code_url: &str) -> String {
+    let name = esc(&v.merchant.display_name);
+    let amount = format!("¥{}", yuan(v.amount.total as i64));
+    let inner = format!(
+        "<h1>{name}</h1>\n\
+         <p class=\"pd-amount\" data-testid=\"amount\">{amount}</p>\n\
+         <p>{desc}</p>\n\
+         <p>请使用微信扫一扫付款。<span lang=\"en\">Scan with WeChat to pay.</span></p>\n\
+         <figure class=\"pd-qr\" data-testid=\"qr\">{svg}</figure>\n\
+         <p><a href=\"{link}\" data-testid=\"qr-link\" rel=\"noreferrer\">在本机打开微信支付 <span lang=\"en\">Open WeChat Pay on this device</span></a></p>\n\
+         <p>付款后此页会自动更新。<span lang=\"en\">This page updates by itself once you have paid.</span></p>\n",
+        desc = esc(&v.description),
+        svg = qr_svg(code_url),
+        link = esc(code_url),
+    );
+    let head_extra = format!(
+        "<meta http-equiv=\"refresh\" content=\"{QR_REFRESH_S};url=/pay/{}/cashier\">",
+        esc(token)
+    );
+    crate::page::static_document(
+        &format!("{name} · 扫码付款 Scan to pay"),
+        r#"class="paydesk cashier""#,
+        &inner,
+    )
+    .replacen("<title>", &format!("{head_extra}\n<title>"), 1)
+}
+
+/// How often the QR page asks whether the order was paid, in seconds.
+pub const QR_REFRESH_S: u32 = 3;
+
+/// `text` as an inline SVG QR code (medium error correction), without the XML prologue.
+pub fn qr_svg(text: &str) -> String {
+    use qrcode::render::svg;
+    match qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M) {
+        Ok(code) => {
+            let svg = code
+                .render::<svg::Color>()
+                .min_dimensions(240, 240)
+                .quiet_zone(true)
+                .build();
+            match svg.find("<svg") {
+                Some(i) => svg[i..].to_owned(),
+                None => svg,
+            }
+        }
+        Err(_) => String::new(),
+    }
+}
+
 /// The cashier page's policy: no script; its one form posts here and is sent on to the
 /// upstream's cashier (https, or this machine in development).
 pub fn cashier_csp(dev: bool) -> String {
@@ -102,6 +155,22 @@ mod tests {
         let again = cashier_page(&view(), "tok", Some(Problem::NotAnswering));
         assert!(again.contains("not be charged twice"));
         assert!(cashier_csp(false).contains("form-action 'self' https:;"));
+    }
+
+    #[test]
+    fn the_qr_page_shows_the_code_and_asks_again() {
+        let page = qr_page(&view(), "tok", "weixin://wxpay/bizpayurl?pr=abc&x=1");
+        assert!(page.contains("<svg"));
+        assert!(!page.contains("<?xml"));
+        assert!(page.contains("href=\"weixin://wxpay/bizpayurl?pr=abc&amp;x=1\""));
+        assert!(page.contains("content=\"3;url=/pay/tok/cashier\""));
+        assert!(page.find("http-equiv").unwrap() < page.find("<title>").unwrap());
+        let a = qr_svg("weixin://wxpay/bizpayurl?pr=abc");
+        let b = qr_svg("weixin://wxpay/bizpayurl?pr=abd");
+        assert!(
+            a.starts_with("<svg") && a != b,
+            "the code depends on the text"
+        );
         assert!(cashier_csp(true).contains("http://127.0.0.1:*"));
     }
 }

@@ -8,6 +8,22 @@ use super::v2::Params;
 use paydesk_shared::sign::params::{self as v2sign, SignType};
 use serde::{Deserialize, Serialize};
 
+/// A QR code the payer scans with WeChat (a desktop browser).
+pub const NATIVE: &str = "NATIVE";
+/// The upstream's cashier page, opened in a mobile browser.
+pub const MWEB: &str = "MWEB";
+
+/// Which hand-off suits the payer's browser: a phone opens the cashier (MWEB), anything else
+/// shows a QR code to scan with the phone (NATIVE).
+pub fn trade_type_for(user_agent: &str) -> &'static str {
+    let mobile = ["Mobile", "Android", "iPhone", "iPad", "MicroMessenger"];
+    if mobile.iter().any(|m| user_agent.contains(m)) {
+        MWEB
+    } else {
+        NATIVE
+    }
+}
+
 /// How long paydesk waits for the upstream to answer.
 pub const TIMEOUT_MS: u64 = 5_000;
 
@@ -125,6 +141,13 @@ impl Upstream {
             f("notify_url", o.notify_url.as_str()),
             f("trade_type", o.trade_type),
         ]);
+        if o.trade_type == NATIVE {
+            // Required for NATIVE: what the QR code sells; the order number says it.
+            fields.push(f(
+                "product_id",
+                o.out_trade_no.chars().take(32).collect::<String>(),
+            ));
+        }
         (
             format!("{}/pay/unifiedorder", self.base_url),
             self.document(fields),
@@ -340,6 +363,25 @@ mod tests {
         assert_eq!(
             (p.get("total_fee"), p.get("trade_type")),
             (Some("1234"), Some("MWEB"))
+        );
+        assert_eq!(p.get("product_id"), None);
+        let native = UpstreamOrder {
+            trade_type: NATIVE,
+            ..o
+        };
+        let (_, body) = u.unified_order(&native, "abc");
+        let p = Params(paydesk_shared::v2xml::parse(&body).unwrap());
+        assert_eq!(
+            (p.get("trade_type"), p.get("product_id")),
+            (Some("NATIVE"), Some("T1"))
+        );
+        assert_eq!(
+            trade_type_for("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0)"),
+            MWEB
+        );
+        assert_eq!(
+            trade_type_for("Mozilla/5.0 (X11; Linux x86_64) Chrome/120"),
+            NATIVE
         );
         assert_eq!(p.get("body").unwrap().chars().count(), 120);
     }

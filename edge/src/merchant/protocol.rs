@@ -498,6 +498,8 @@ pub struct ChannelSummary {
 pub struct Cashier {
     pub out_trade_no: String,
     pub client_ip: Option<String>,
+    /// The payer's browser: a phone is sent to the cashier, anything else shown a QR code.
+    pub user_agent: String,
 }
 
 /// Where to send the payer: the upstream's cashier, or (`None`) back to the pay page, which
@@ -505,6 +507,8 @@ pub struct Cashier {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CashierReply {
     pub url: Option<String>,
+    /// `url` is for a QR code (NATIVE's `code_url`), not to be opened here.
+    pub qr: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -535,6 +535,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     CREATE TABLE IF NOT EXISTS upstream_payments (
         out_trade_no TEXT PRIMARY KEY,
         sent_at_ms INTEGER NOT NULL,
+        trade_type TEXT NOT NULL,
         cashier_url TEXT,
         upstream_transaction_id TEXT
     );

@@ -42,6 +42,7 @@ struct ChannelRow {
 
 #[derive(Deserialize)]
 struct Attempt {
+    trade_type: String,
     cashier_url: Option<String>,
 }
 
@@ -139,10 +140,16 @@ impl Ledger<'_> {
         let now = self.now(&m);
         let day = limits::merchant_day(now, m.config.utc_offset_minutes);
         limits::check_daily(m.daily_limit(), self.paid_on(&day)?, o.amount_total as u64)?;
-        let earlier = self.first(
-            "SELECT cashier_url FROM upstream_payments WHERE out_trade_no = ?",
+        let earlier: Option<Attempt> = self.first(
+            "SELECT trade_type, cashier_url FROM upstream_payments WHERE out_trade_no = ?",
             vec![o.out_trade_no.as_str().into()],
         )?;
+        // The first hand-off decides: the upstream takes an order number with one trade type.
+        let trade_type = match earlier.as_ref().map(|a| a.trade_type.as_str()) {
+            Some(rules::NATIVE) => rules::NATIVE,
+            Some(_) => rules::MWEB,
+            None => rules::trade_type_for(&c.user_agent),
+        };
         Ok(Plan {
             up,
             order: UpstreamOrder {
@@ -151,7 +158,7 @@ impl Ledger<'_> {
                 body: o.description.clone(),
                 client_ip: c.client_ip.clone().unwrap_or_else(|| "127.0.0.1".into()),
                 notify_url: format!("{}/channels/{WECHAT_V2}/notify/{}", m.row.origin, m.id()),
-                trade_type: "MWEB",
+                trade_type,
             },
             earlier,
         })
@@ -203,12 +210,12 @@ impl Ledger<'_> {
         self.settle_paid(&m, &o, now, actor)
     }
 
-    fn attempt_sent(&self, otn: &str) -> Result<()> {
+    fn attempt_sent(&self, otn: &str, trade_type: &str) -> Result<()> {
         let now = self.real_now();
         self.x(
-            "INSERT INTO upstream_payments (out_trade_no, sent_at_ms) VALUES (?, ?)
+            "INSERT INTO upstream_payments (out_trade_no, sent_at_ms, trade_type) VALUES (?, ?, ?)
              ON CONFLICT (out_trade_no) DO UPDATE SET sent_at_ms = excluded.sent_at_ms",
-            vec![otn.into(), now.into()],
+            vec![otn.into(), now.into(), trade_type.into()],
         )
     }
 
@@ -344,17 +351,19 @@ pub async fn push_refunds(l: &Ledger<'_>) -> Result<()> {
 pub async fn cashier(l: &Ledger<'_>, c: &Cashier) -> Result<CashierReply> {
     let plan = l.atomically(|l| l.plan_cashier(c))?;
     let otn = plan.order.out_trade_no.clone();
+    let qr = plan.order.trade_type == rules::NATIVE;
     if let Some(earlier) = &plan.earlier {
         let (url, body) = plan.up.order_query(&otn, &runtime::random_hex(16));
         let trade = ask(&plan.up, &url, &body).await.map(|p| rules::trade(&p))?;
         match (&trade, &earlier.cashier_url) {
             (Trade::Paid { .. }, _) => {
                 l.atomically(|l| l.upstream_paid(&otn, &trade, "channel:orderquery"))?;
-                return Ok(CashierReply { url: None });
+                return Ok(CashierReply { url: None, qr });
             }
             (Trade::NotPaid, Some(url)) => {
                 return Ok(CashierReply {
                     url: Some(url.clone()),
+                    qr,
                 })
             }
             (Trade::Over, _) => {
@@ -367,7 +376,7 @@ pub async fn cashier(l: &Ledger<'_>, c: &Cashier) -> Result<CashierReply> {
             _ => {}
         }
     }
-    l.atomically(|l| l.attempt_sent(&otn))?;
+    l.atomically(|l| l.attempt_sent(&otn, plan.order.trade_type))?;
     let (url, body) = plan.up.unified_order(&plan.order, &runtime::random_hex(16));
     let p = ask(&plan.up, &url, &body).await?;
     if p.get("result_code") != Some("SUCCESS") {
@@ -380,18 +389,19 @@ pub async fn cashier(l: &Ledger<'_>, c: &Cashier) -> Result<CashierReply> {
             format!("the upstream refused the payment: {why}"),
         ));
     }
-    let cashier = p
-        .get("mweb_url")
-        .or(p.get("code_url"))
-        .unwrap_or_default()
-        .to_owned();
-    if !cashier.starts_with("https://") && !cashier.starts_with("http://") {
+    let field = if qr { "code_url" } else { "mweb_url" };
+    let cashier = p.get(field).unwrap_or_default().to_owned();
+    let scheme_ok = ["https://", "http://", "weixin://"];
+    if !scheme_ok.iter().any(|s| cashier.starts_with(s)) {
         return Err(AppError::internal(
             "the upstream answered without a cashier URL",
         ));
     }
     l.atomically(|l| l.cashier_opened(&otn, &cashier))?;
-    Ok(CashierReply { url: Some(cashier) })
+    Ok(CashierReply {
+        url: Some(cashier),
+        qr,
+    })
 }
 
 /// One request to the upstream, its answer verified. A timeout or an unreadable answer is

@@ -120,6 +120,7 @@ fn router() -> Router<'static, ()> {
         .put_async("/admin/merchants/:id/risk", route!(admin::set_risk))
         .put_async("/admin/merchants/:id/channel", route!(admin::set_channel))
         .post_async("/pay/:token/cashier", route!(upstream::cashier))
+        .get_async("/pay/:token/cashier", route!(upstream::cashier))
         .post_async("/channels/wechat_v2/notify/:id", route!(upstream::notify))
         .get_async(
             "/admin/merchants/:id/application",

@@ -196,7 +196,18 @@ impl Page {
         dev: bool,
     ) -> Result<Response, AppError> {
         let page = crate::cashier_page::cashier_page(&self.data.view, &self.data.token, problem);
+        self.cashier_response(page, dev)
+    }
+
+    /// The QR code of a NATIVE hand-off, asking again every few seconds.
+    pub fn qr_page(&self, code_url: &str, dev: bool) -> Result<Response, AppError> {
+        let page = crate::cashier_page::qr_page(&self.data.view, &self.data.token, code_url);
+        self.cashier_response(page, dev)
+    }
+
+    fn cashier_response(&self, page: String, dev: bool) -> Result<Response, AppError> {
         let resp = html(page, 200)?;
+        resp.headers().set("Cache-Control", "no-store")?;
         resp.headers().set(
             "Content-Security-Policy",
             &crate::cashier_page::cashier_csp(dev),

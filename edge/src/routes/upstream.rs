@@ -11,11 +11,14 @@ use paydesk_shared::api::ErrorCode;
 use paydesk_shared::v2xml;
 use worker::{Request, Response};
 
-/// `POST /pay/{token}/cashier`: 303 to the upstream's cashier (or back to the pay page when the
-/// upstream says it is paid already); the page again with what went wrong otherwise.
+/// `POST /pay/{token}/cashier` (the button) and `GET` (the QR page asking again): a phone is
+/// sent on to the upstream's cashier (303), a desktop browser shown its QR code; back to the
+/// pay page once the upstream says it is paid; the page again with what went wrong otherwise.
 pub async fn cashier(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
-    if let Some(refused) = foreign_post(req, call)? {
-        return Ok(refused);
+    if req.method() == worker::Method::Post {
+        if let Some(refused) = foreign_post(req, call)? {
+            return Ok(refused);
+        }
     }
     let Some(page) = load(req, ctx, call).await? else {
         return not_valid();
@@ -23,11 +26,13 @@ pub async fn cashier(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respon
     let ask = Cashier {
         out_trade_no: page.out_trade_no.clone(),
         client_ip: req.headers().get("cf-connecting-ip").ok().flatten(),
+        user_agent: req.headers().get("user-agent")?.unwrap_or_default(),
     };
     let location = match call.ask(&ctx.env, &page.merchant_id, ask).await {
-        Ok(reply) => reply
-            .url
-            .unwrap_or_else(|| format!("/pay/{}", page.data.token)),
+        Ok(reply) => match (reply.url, reply.qr) {
+            (Some(code_url), true) => return page.qr_page(&code_url, call.dev),
+            (url, _) => url.unwrap_or_else(|| format!("/pay/{}", page.data.token)),
+        },
         // Paid already (the notification came first): the pay page shows it.
         Err(AppError::Refused(r)) if r.code == ErrorCode::OrderPaid => {
             format!("/pay/{}", page.data.token)
