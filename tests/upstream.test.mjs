@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { randomBytes, createHmac } from 'node:crypto';
 import { startWorker } from './support/worker.mjs';
-import { call, admin, newMerchant, createOrder, pay, approveLive, CARD } from './support/api.mjs';
+import { call, admin, newMerchant, createOrder, pay, advance, approveLive, CARD } from './support/api.mjs';
 import { checkSchema } from './support/openapi.mjs';
 
 /**
@@ -243,4 +243,29 @@ test('a_desktop_browser_is_shown_a_qr_code_that_asks_again_until_paid', async ()
   const moved = await press(o, DESKTOP_UA, 'GET');
   assert.deepEqual([moved.status, moved.headers.get('location')], [303, new URL(o.checkout_url).pathname]);
   assert.equal((await order(L, o.out_trade_no)).status, 'SUCCESS');
+});
+
+test('before_a_handed_over_order_expires_the_upstream_is_asked_paid_is_kept_and_unpaid_is_closed_there', async () => {
+  // A sandbox merchant may rehearse its channel (here against U) on the test clock.
+  const S = await newMerchant(w, { name: 'Rehearsal shop' });
+  assert.equal((await admin(w, 'PUT', `/admin/merchants/${S.merchant_id}/channel`, CHANNEL())).status, 200);
+  const inTen = new Date(Date.now() + 10 * 60_000).toISOString();
+  const willPay = await createOrder(w, S, { amount: { total: 1_500, currency: 'CNY' }, time_expire: inTen });
+  const wontPay = await createOrder(w, S, { amount: { total: 1_600, currency: 'CNY' }, time_expire: inTen });
+  const card = await pay(w, willPay, CARD('4242424242424242'));
+  assert.equal(card.json.code, 'CHANNEL_NOT_CONFIGURED', 'paid at the cashier, not by card');
+  proxy.loseNotifications = U.api_key;
+  const handed = await press(willPay);
+  assert.equal((await press(wontPay)).status, 303);
+  proxy.loseNotifications = null;
+  const token = new URL(handed.headers.get('location')).pathname.split('/').pop();
+  const paid = await fetch(`${w.url}/api/checkout/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CARD('4242424242424242')) });
+  assert.equal((await paid.json()).status, 'SUCCESS');
+  await until('the lost notification', async () => proxy.lost.some((b) => b.includes(willPay.out_trade_no)));
+
+  proxy.paths = [];
+  await advance(w, S, 11 * 60);
+  assert.deepEqual([(await order(S, willPay.out_trade_no)).status, (await order(S, wontPay.out_trade_no)).status], ['SUCCESS', 'CLOSED']);
+  assert.equal((await order(U, wontPay.out_trade_no)).status, 'CLOSED', 'closed at the upstream too: nobody pays it there');
+  assert.deepEqual([...proxy.paths].sort(), ['/pay/closeorder', '/pay/orderquery', '/pay/orderquery']);
 });

@@ -164,6 +164,16 @@ impl Upstream {
         )
     }
 
+    /// `POST {base}/pay/closeorder`: the payer can no longer pay it at the cashier.
+    pub fn close_order(&self, out_trade_no: &str, nonce: &str) -> (String, String) {
+        let mut fields = self.envelope(nonce);
+        fields.push(f("out_trade_no", out_trade_no));
+        (
+            format!("{}/pay/closeorder", self.base_url),
+            self.document(fields),
+        )
+    }
+
     /// `POST {base}/secapi/pay/refund`.
     pub fn refund(&self, r: &UpstreamRefund, nonce: &str) -> (String, String) {
         let mut fields = self.envelope(nonce);

@@ -38,6 +38,13 @@ impl DurableObject for MerchantDO {
             Command::Cashier(c) => super::upstream::cashier(&ledger, &c)
                 .await
                 .and_then(|r| Ok(serde_json::to_value(r)?)),
+            // The test clock's walk closes what falls due: the upstream is asked first.
+            Command::AdvanceClock(a) => {
+                let ahead = i64::try_from(a.seconds).unwrap_or(i64::MAX / 2000) * 1000;
+                super::upstream::settle_expiring(&ledger, ahead)
+                    .await
+                    .and_then(|()| dispatch(&ledger, Command::AdvanceClock(a)))
+            }
             command => ledger
                 .remember_origin()
                 .and_then(|()| dispatch(&ledger, command)),
@@ -63,6 +70,10 @@ impl DurableObject for MerchantDO {
             .map(|m| m.row.origin)
             .unwrap_or_default();
         let ledger = self.ledger(alarm_call(origin));
+        // Orders handed to the upstream channel are asked about before their deadline closes them.
+        if let Err(e) = super::upstream::settle_expiring(&ledger, 0).await {
+            worker::console_error!("merchant upstream expiries: {e:?}");
+        }
         if let Err(e) = ledger.atomically(|l| l.run_due()) {
             worker::console_error!("merchant alarm: {e:?}");
         }

@@ -52,7 +52,7 @@ impl Ledger<'_> {
             },
             sandbox: m.sandbox(),
             allowed_origins: m.config.allowed_origins.clone(),
-            cashier: !m.sandbox() && self.channel_summary()?.is_some(),
+            cashier: self.channel_summary()?.is_some(),
         })
     }
 
@@ -163,8 +163,10 @@ impl Ledger<'_> {
     pub fn charge(&self, m: &Merchant, o: &OrderRow, how: Charge<'_>) -> Result<PayResult> {
         let now = self.now(m);
         m.may_collect()?;
-        // Only the sandbox channel exists so far: a live merchant has no channel to pay through.
-        limits::may_pay_through(m.sandbox(), false)?;
+        // Cards go through the sandbox's channels only: never for a live merchant, nor for one
+        // paid through an upstream channel's cashier (a sandbox one rehearsing it).
+        let upstream = self.channel_summary()?.is_some();
+        limits::may_pay_through(m.sandbox() && !upstream, false)?;
         self.refuse_if_frozen()?;
         let last4 = payment::last4(how.instrument);
         let day = limits::merchant_day(now, m.config.utc_offset_minutes);

@@ -537,7 +537,8 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         sent_at_ms INTEGER NOT NULL,
         trade_type TEXT NOT NULL,
         cashier_url TEXT,
-        upstream_transaction_id TEXT
+        upstream_transaction_id TEXT,
+        closed_at_ms INTEGER
     );
     ALTER TABLE refunds ADD COLUMN upstream_state TEXT;
     ALTER TABLE refunds ADD COLUMN upstream_retry_at_ms INTEGER;

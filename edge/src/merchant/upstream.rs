@@ -320,6 +320,74 @@ impl Ledger<'_> {
     }
 }
 
+impl Ledger<'_> {
+    /// Orders handed to the upstream, still unpaid here, whose deadline falls within `ahead_ms`
+    /// (business time) and whose hand-off is not settled.
+    fn expiring_handoffs(&self, ahead_ms: i64) -> Result<Vec<String>> {
+        #[derive(Deserialize)]
+        struct Row {
+            out_trade_no: String,
+        }
+        let Some(m) = self.merchant()? else {
+            return Ok(vec![]);
+        };
+        let rows: Vec<Row> = self.q(
+            "SELECT p.out_trade_no FROM upstream_payments p JOIN orders o ON o.out_trade_no = p.out_trade_no
+             WHERE p.closed_at_ms IS NULL AND o.status IN ('NOTPAY', 'PAYERROR')
+               AND o.time_expire_ms <= ? LIMIT 50",
+            vec![(self.now(&m) + ahead_ms).into()],
+        )?;
+        Ok(rows.into_iter().map(|r| r.out_trade_no).collect())
+    }
+
+    fn handoff_closed(&self, otn: &str) -> Result<()> {
+        self.x(
+            "UPDATE upstream_payments SET closed_at_ms = ? WHERE out_trade_no = ?",
+            vec![self.real_now().into(), otn.into()],
+        )
+    }
+}
+
+/// Before an order handed to the upstream is closed at its deadline, the upstream is asked:
+/// paid (the notification was lost and the payer never came back), it is paid here; not paid,
+/// it is closed there too, so nobody pays an order closed here. `ahead_ms`: how far the clock is
+/// about to move (the test clock's walk), 0 for the alarm. An upstream that does not answer is
+/// asked again at the next alarm; if the order closes here meanwhile, a later notification of
+/// its payment raises `channel.mismatch`.
+pub async fn settle_expiring(l: &Ledger<'_>, ahead_ms: i64) -> Result<()> {
+    let due = l.atomically(|l| l.expiring_handoffs(ahead_ms))?;
+    if due.is_empty() {
+        return Ok(());
+    }
+    let m = l.merchant_or_fail()?;
+    let Some(up) = l.upstream(&m)? else {
+        return Ok(());
+    };
+    for otn in due {
+        let (url, body) = up.order_query(&otn, &runtime::random_hex(16));
+        let trade = match ask(&up, &url, &body).await {
+            Ok(p) => rules::trade(&p),
+            Err(e) => {
+                worker::console_error!("upstream orderquery before expiry: {e:?}");
+                continue;
+            }
+        };
+        if let Trade::Paid { .. } = trade {
+            l.atomically(|l| l.upstream_paid(&otn, &trade, "channel:orderquery"))?;
+            continue;
+        }
+        if trade == Trade::NotPaid {
+            let (url, body) = up.close_order(&otn, &runtime::random_hex(16));
+            if let Err(e) = ask(&up, &url, &body).await {
+                worker::console_error!("upstream closeorder: {e:?}");
+                continue;
+            }
+        }
+        l.atomically(|l| l.handoff_closed(&otn))?;
+    }
+    Ok(())
+}
+
 /// Sends the refunds waiting for the upstream (after the request that created them, and from
 /// the alarm for those whose answer was lost). The upstream deduplicates on `out_refund_no`.
 pub async fn push_refunds(l: &Ledger<'_>) -> Result<()> {
