@@ -212,11 +212,13 @@ function storageSection(r) {
 function riskSection(r) {
   const k = r.risk;
   const L = ['## 8. Risk: a burst from one payer', ''];
-  L.push(`One \`payer_ref\` tries to pay ${k.paced.burst.attempts.toLocaleString('en-US')} orders against a merchant whose rule is "${k.rule}", while other payers of the same merchant pay one after another. Paced: the attempts spread over ${Math.round(k.spread_ms / 1000)} s (the load the rule is for); flat out: ${k.in_flight} in flight, as fast as the worker answers (a stress figure). Baseline: other payers' payments with no burst, same merchant, same run.`, '');
+  L.push(`One \`payer_ref\` tries to pay ${k.paced.burst.attempts.toLocaleString('en-US')} orders against a merchant whose rule is "${k.rule}", while other payers of the same merchant pay one after another. Paced: the attempts spread over ${Math.round(k.spread_ms / 1000)} s (the load the rule is for); flat out: ${k.in_flight} in flight, as fast as the worker answers (a stress figure). Baseline: other payers' payments with no burst, same merchant, same run. Control: the same paced burst against another merchant (another object), so the bench machine's own load is told apart from the burst's effect on its merchant.`, '');
   L.push('| | burst outcome | burst rate | other payers: median | p99 | median vs baseline |', '|---|---|---:|---:|---:|---:|');
   const b = k.others_baseline_ms;
   L.push(`| no burst (baseline) | | | ${ms(b.median)} | ${ms(b.p99)} | |`);
-  for (const [label, x] of [['paced', k.paced], ['flat out', k.flat]]) {
+  const rows = [['paced', k.paced], ['flat out', k.flat]];
+  if (k.paced_other_merchant) rows.splice(1, 0, ['paced, on another merchant (control: the machine\'s load alone)', k.paced_other_merchant]);
+  for (const [label, x] of rows) {
     const o = x.burst.outcomes;
     L.push(`| ${label} | ${o.SUCCESS} paid, ${o.RISK_BLOCKED} blocked, ${o.other} other | ${Math.round(x.burst.per_s)}/s | ${ms(x.others_ms.median)} | ${ms(x.others_ms.p99)} | ${times(x.others_ms.median / b.median)} |`);
   }

@@ -87,24 +87,35 @@ async function alongside(worker, calm, burst) {
   return { burst: await running, others_ms: summary(ms) };
 }
 
-export async function measureRiskBurst({ worker, burst, calm, spreadMs, inFlight = 16, log = () => {} }) {
+async function benchMerchant(worker, name) {
   const r = await admin(worker, 'POST', '/admin/merchants', {
-    name: 'Bench risk', tier: 'enterprise', sandbox: true, branding: { display_name: 'Bench risk' },
+    name, tier: 'enterprise', sandbox: true, branding: { display_name: name },
     rate_limits: { create: 100_000, query: 100_000, refund: 100_000 },
     daily_limit: 1_000_000_000,
     risk: { payer: { max_per_minute: 10, action: 'block' } },
   });
   if (r.status !== 201) throw new Error(`bench merchant: ${r.status} ${JSON.stringify(r.json)}`);
-  const m = r.json;
-  log(`risk: creating ${2 * burst} burst orders and ${3 * calm} others`);
+  return r.json;
+}
+
+export async function measureRiskBurst({ worker, burst, calm, spreadMs, inFlight = 16, log = () => {} }) {
+  const m = await benchMerchant(worker, 'Bench risk');
+  // The control: the same paced burst against another merchant, so what the machine's load
+  // alone does to the other payers is told apart from what the burst does to their merchant.
+  const other = await benchMerchant(worker, 'Bench risk (another merchant)');
+  log(`risk: creating ${3 * burst} burst orders and ${10 * calm} others`);
   const paced = await orders(worker, m, burst, 'burst-payer-1', 'RB');
   const flat = await orders(worker, m, burst, 'burst-payer-2', 'RF');
-  const [base, duringPaced, duringFlat] = [
+  const elsewhere = await orders(worker, other, burst, 'burst-payer-3', 'RE');
+  const [base, duringPaced, duringFlat, duringElsewhere] = [
     await orders(worker, m, calm, null, 'RC'),
     await orders(worker, m, calm * 4, null, 'RP'),
     await orders(worker, m, calm, null, 'RD'),
+    await orders(worker, m, calm * 4, null, 'RO'),
   ];
   const baseline = summary(await calmPayments(worker, base));
+  log(`risk: ${burst} attempts from one payer of another merchant over ${spreadMs / 1000} s`);
+  const controlRun = await alongside(worker, duringElsewhere, burstOf(worker, elsewhere, 4, spreadMs));
   log(`risk: ${burst} attempts from one payer over ${spreadMs / 1000} s`);
   const pacedRun = await alongside(worker, duringPaced, burstOf(worker, paced, 4, spreadMs));
   log(`risk: ${burst} attempts from one payer, ${inFlight} in flight`);
@@ -115,6 +126,7 @@ export async function measureRiskBurst({ worker, burst, calm, spreadMs, inFlight
     spread_ms: spreadMs,
     others_baseline_ms: baseline,
     paced: pacedRun,
+    paced_other_merchant: controlRun,
     flat: flatRun,
   };
 }
