@@ -139,7 +139,14 @@ impl Ledger<'_> {
             ),
             vec![nos.as_str().into(), nos.as_str().into()],
         )?;
-        for table in ["money_moves", "refunds", "orders"] {
+        let with_orders = [
+            "money_moves",
+            "refunds",
+            "sandbox_books",
+            "upstream_payments",
+            "orders",
+        ];
+        for table in with_orders {
             self.x(
                 &format!("DELETE FROM {table} WHERE {IN_BATCH}"),
                 vec![nos.as_str().into()],

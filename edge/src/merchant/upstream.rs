@@ -132,10 +132,10 @@ impl Ledger<'_> {
         self.refuse_if_frozen()?;
         m.may_collect()?;
         let Some(up) = self.upstream(&m)? else {
-            return Err(limits::may_pay_through(m.sandbox(), false)
-                .err()
-                .map(AppError::from)
-                .unwrap_or_else(|| AppError::code(ErrorCode::ChannelNotConfigured, "no cashier")));
+            return Err(AppError::code(
+                ErrorCode::ChannelNotConfigured,
+                "this merchant has no channel with a cashier",
+            ));
         };
         let now = self.now(&m);
         let day = limits::merchant_day(now, m.config.utc_offset_minutes);
