@@ -118,29 +118,11 @@ pub fn cashier_csp(dev: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use paydesk_shared::{Branding, Money, OrderStatus};
 
     fn view() -> CheckoutView {
-        CheckoutView {
-            merchant: Branding {
-                display_name: "Tea & Co".into(),
-                logo_url: None,
-                filing_text: None,
-                theme_color: None,
-                guarantee_text: None,
-            },
-            out_trade_no: "T1".into(),
-            description: "<b>Tea</b>".into(),
-            amount: Money::cny(1_234),
-            status: OrderStatus::NotPay,
-            time_expire: "2026-12-04T00:00:00.000Z".into(),
-            methods: vec![],
-            installment: None,
-            release_days: 7,
-            auto_refund_hours: None,
-            in_review: false,
-            review_hours: 24,
-        }
+        let mut v = crate::page::tests::checkout("Tea & Co", None);
+        v.description = "<b>Tea</b>".into();
+        v
     }
 
     #[test]

@@ -242,7 +242,7 @@ fn is_hex_colour(s: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use paydesk_shared::{Branding, CheckoutView, Money, OrderStatus};
 
@@ -256,7 +256,8 @@ mod tests {
         }
     }
 
-    fn checkout(name: &str, colour: Option<&str>) -> CheckoutView {
+    /// A pay page's view of a 12.34 yuan order (the cashier page's tests use it too).
+    pub(crate) fn checkout(name: &str, colour: Option<&str>) -> CheckoutView {
         CheckoutView {
             merchant: Branding {
                 display_name: name.into(),
