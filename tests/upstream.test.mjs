@@ -269,3 +269,33 @@ test('before_a_handed_over_order_expires_the_upstream_is_asked_paid_is_kept_and_
   assert.equal((await order(U, wontPay.out_trade_no)).status, 'CLOSED', 'closed at the upstream too: nobody pays it there');
   assert.deepEqual([...proxy.paths].sort(), ['/pay/closeorder', '/pay/orderquery', '/pay/orderquery']);
 });
+
+test('the_risk_rules_judge_the_first_hand_off_a_block_never_reaches_the_upstream_and_a_review_holds_the_payment', async () => {
+  const withRule = async (name, action) => {
+    const m = await newMerchant(w, { name, risk: { payer: { max_per_minute: 1, action } } });
+    assert.equal((await admin(w, 'PUT', `/admin/merchants/${m.merchant_id}/channel`, CHANNEL())).status, 200);
+    const first = await createOrder(w, m, { payer_ref: 'payer-x' });
+    const second = await createOrder(w, m, { payer_ref: 'payer-x' });
+    assert.equal((await press(first)).status, 303);
+    return { m, second };
+  };
+  const blocking = await withRule('Blocking shop', 'block');
+  proxy.paths = [];
+  const blocked = await press(blocking.second);
+  assert.equal(blocked.status, 200);
+  assert.match(await blocked.text(), /cannot be paid with WeChat Pay now/);
+  assert.deepEqual(proxy.paths, [], 'the upstream never saw it');
+  assert.equal((await order(blocking.m, blocking.second.out_trade_no)).status, 'PAYERROR');
+  const [entry] = (await call(w, blocking.m, 'GET', '/v1/audit?kind=order.block')).json.entries;
+  assert.equal(entry.actor, 'system:risk.payer_velocity');
+
+  const reviewing = await withRule('Reviewing shop', 'review');
+  const handed = await press(reviewing.second);
+  assert.equal(handed.status, 303, 'a review does not stop the hand-off');
+  const token = new URL(handed.headers.get('location')).pathname.split('/').pop();
+  await fetch(`${w.url}/api/checkout/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CARD('4242424242424242')) });
+  const paid = await until('the reviewed payment', async () => { const x = await order(reviewing.m, reviewing.second.out_trade_no); return x.status === 'SUCCESS' && x; });
+  assert.equal(paid.review, 'pending', 'paid into the review queue: its money held');
+  const reviews = (await call(w, reviewing.m, 'GET', '/v1/reviews')).json.reviews;
+  assert.deepEqual(reviews.map((r) => [r.out_trade_no, r.rule]), [[reviewing.second.out_trade_no, 'payer_velocity']]);
+});

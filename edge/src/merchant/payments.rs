@@ -142,7 +142,7 @@ impl Ledger<'_> {
 
     /// A risk rule blocked the attempt before the channel saw it: the attempt fails (nothing
     /// charged), with the rule in the audit chain and `RISK_BLOCKED` in `order.failed`.
-    fn blocked(&self, m: &Merchant, o: &OrderRow, d: &Decision, now: i64) -> Result<PayResult> {
+    pub fn blocked(&self, m: &Merchant, o: &OrderRow, d: &Decision, now: i64) -> Result<PayResult> {
         self.audit_decision(now, "order.block", &o.out_trade_no, d)?;
         self.apply(o, Event::StartPay, now, "payer")?;
         let o = self.order_or_fail(&o.out_trade_no)?;

@@ -538,7 +538,8 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         trade_type TEXT NOT NULL,
         cashier_url TEXT,
         upstream_transaction_id TEXT,
-        closed_at_ms INTEGER
+        closed_at_ms INTEGER,
+        review_json TEXT
     );
     ALTER TABLE refunds ADD COLUMN upstream_state TEXT;
     ALTER TABLE refunds ADD COLUMN upstream_retry_at_ms INTEGER;

@@ -8,9 +8,12 @@
 //! timeout, a restart), the next press of the pay button asks the upstream first.
 
 use super::protocol::{Cashier, CashierReply, ChannelSummary, SetChannel, UpstreamNotify};
+use super::risk::Payer;
 use super::store::{Ledger, Merchant, Result};
+use crate::channel::Instrument;
 use crate::domain::limits;
 use crate::domain::payment;
+use crate::domain::risk_rules::{Action, Decision};
 use crate::domain::sealing;
 use crate::domain::state::Event;
 use crate::domain::upstream_rules::{self as rules, Trade, Unusable, Upstream, UpstreamOrder};
@@ -52,6 +55,9 @@ struct Plan {
     order: UpstreamOrder,
     /// An earlier attempt exists: ask the upstream first.
     earlier: Option<Attempt>,
+    /// The merchant's risk rules, judged at the first hand-off: blocked, or to be reviewed
+    /// once paid.
+    verdict: Option<Decision>,
 }
 
 impl Ledger<'_> {
@@ -150,7 +156,12 @@ impl Ledger<'_> {
             Some(_) => rules::MWEB,
             None => rules::trade_type_for(&c.user_agent),
         };
+        let verdict = match &earlier {
+            Some(_) => None,
+            None => self.judge_handoff(&m, &o, c, now)?,
+        };
         Ok(Plan {
+            verdict,
             up,
             order: UpstreamOrder {
                 out_trade_no: o.out_trade_no.clone(),
@@ -162,6 +173,29 @@ impl Ledger<'_> {
             },
             earlier,
         })
+    }
+
+    /// A first hand-off is an attempt to pay, judged by the merchant's risk rules like a card's
+    /// (the payer, the IP, the amount; the "card" is the order itself, so a QR page asking
+    /// again is not counted). A block fails the attempt here, before the upstream sees it.
+    fn judge_handoff(
+        &self,
+        m: &Merchant,
+        o: &super::store::OrderRow,
+        c: &Cashier,
+        now: i64,
+    ) -> Result<Option<Decision>> {
+        let instrument = Instrument::Wallet(format!("{WECHAT_V2}:{}", o.out_trade_no));
+        let who = Payer {
+            payer_ref: o.payer_ref.as_deref(),
+            instrument: &instrument,
+            ip: c.client_ip.as_deref(),
+        };
+        let (_, decision) = self.judge(m, o, &who, now)?;
+        if let Some(d) = decision.as_ref().filter(|d| d.action == Action::Block) {
+            self.blocked(m, o, d, now)?;
+        }
+        Ok(decision.filter(|d| d.action != Action::Allow))
     }
 
     /// The upstream says the order was paid: the order is paid here, once (a repeated
@@ -207,15 +241,36 @@ impl Ledger<'_> {
             vec![transaction_id.as_str().into(), otn.into()],
         )?;
         let o = self.order_or_fail(otn)?;
+        if let Some(d) = self.handoff_review(otn)? {
+            self.open_review(&m, &o, &d, now)?;
+        }
         self.settle_paid(&m, &o, now, actor)
     }
 
-    fn attempt_sent(&self, otn: &str, trade_type: &str) -> Result<()> {
+    /// The review a rule asked for at the hand-off, opened when the payment arrives.
+    fn handoff_review(&self, otn: &str) -> Result<Option<Decision>> {
+        #[derive(Deserialize)]
+        struct R {
+            review_json: Option<String>,
+        }
+        let r: Option<R> = self.first(
+            "SELECT review_json FROM upstream_payments WHERE out_trade_no = ?",
+            vec![otn.into()],
+        )?;
+        match r.and_then(|r| r.review_json) {
+            Some(j) => Ok(Some(serde_json::from_str(&j)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn attempt_sent(&self, otn: &str, trade_type: &str, review: Option<&Decision>) -> Result<()> {
         let now = self.real_now();
+        let review = review.map(serde_json::to_string).transpose()?;
         self.x(
-            "INSERT INTO upstream_payments (out_trade_no, sent_at_ms, trade_type) VALUES (?, ?, ?)
+            "INSERT INTO upstream_payments (out_trade_no, sent_at_ms, trade_type, review_json)
+             VALUES (?, ?, ?, ?)
              ON CONFLICT (out_trade_no) DO UPDATE SET sent_at_ms = excluded.sent_at_ms",
-            vec![otn.into(), now.into(), trade_type.into()],
+            vec![otn.into(), now.into(), trade_type.into(), review.into()],
         )
     }
 
@@ -444,7 +499,16 @@ pub async fn cashier(l: &Ledger<'_>, c: &Cashier) -> Result<CashierReply> {
             _ => {}
         }
     }
-    l.atomically(|l| l.attempt_sent(&otn, plan.order.trade_type))?;
+    let review = match &plan.verdict {
+        Some(d) if d.action == Action::Block => {
+            return Err(AppError::code(
+                ErrorCode::PaymentFailed,
+                "the merchant's risk checks stopped this payment; nothing was charged",
+            ))
+        }
+        review => review.as_ref(),
+    };
+    l.atomically(|l| l.attempt_sent(&otn, plan.order.trade_type, review))?;
     let (url, body) = plan.up.unified_order(&plan.order, &runtime::random_hex(16));
     let p = ask(&plan.up, &url, &body).await?;
     if p.get("result_code") != Some("SUCCESS") {
