@@ -53,7 +53,7 @@ test('five_failures_open_channel_a_payments_go_to_b_and_a_probe_closes_it', asyn
     assert.equal((await circuitAlerts(m)).length, i < 5 ? 0 : 1);
   }
   const [alert] = await circuitAlerts(m);
-  assert.equal(alert.open, true);
+  assert.deepEqual([alert.open, alert.count], [true, 1]);
   assert.match(alert.detail, /^sandbox_a: 5 consecutive failures or timeouts/);
   assert.deepEqual(await books(m), [1, 5], 'B charged each fallen-over payment once; A charged none of them');
 
@@ -71,7 +71,7 @@ test('five_failures_open_channel_a_payments_go_to_b_and_a_probe_closes_it', asyn
   const a = (await channels(m)).sandbox_a;
   assert.deepEqual([a.state, a.consecutive_failures, a.opened_at], ['closed', 0, undefined]);
   const [cleared] = await circuitAlerts(m);
-  assert.equal(cleared.open, false);
+  assert.deepEqual([cleared.open, cleared.resolution], [false, 'sandbox_a: a probe was answered']);
   const entries = (await call(w, m, 'GET', '/v1/audit?kind=channel.open')).json.entries;
   assert.equal(entries[0].actor, 'system:circuit');
   assert.equal((await call(w, m, 'GET', '/v1/audit?kind=channel.close')).json.entries.length, 1);
@@ -87,7 +87,11 @@ test('a_failed_probe_opens_the_circuit_again_for_another_wait', async () => {
   assert.deepEqual([probe.r.json.status, probe.order.channel], ['SUCCESS', 'sandbox_b']);
   const a = (await channels(m)).sandbox_a;
   assert.deepEqual([a.state, a.consecutive_failures], ['open', 6]);
-  assert.equal((await circuitAlerts(m)).filter((x) => x.open).length, 1, 'still one open alert');
+  const open = (await circuitAlerts(m)).filter((x) => x.open);
+  assert.equal(open.length, 1, 'still one open alert: one per cause');
+  assert.equal(open[0].count, 2, 'the failed probe counted on it');
+  assert.match(open[0].detail, /^sandbox_a: 6 consecutive failures/);
+  assert.ok(Date.parse(open[0].last_seen_at) > Date.parse(open[0].raised_at), 'last seen at the probe, 30 s later');
   assert.equal((await payWith(m, OK)).order.channel, 'sandbox_b', 'the wait started over');
 });
 

@@ -191,6 +191,8 @@ test('five_failures_raise_the_alert_switch_to_the_backup_and_a_success_clears_it
   } while (Date.now() < until);
   assert.equal(alerts.filter((a) => a.open).length, 0);
   assert.ok(alerts[0].cleared_at);
+  assert.equal(alerts[0].resolution, 'a delivery got through');
+  assert.equal(alerts.length, 1, 'one alert for the cause, however many failures');
   await rx.close();
   await backup.close();
 });

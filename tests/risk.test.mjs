@@ -147,12 +147,15 @@ test('a_refund_rate_over_the_limit_freezes_the_merchant_until_an_operator_unfree
   assert.deepEqual([summary.freeze.frozen, summary.freeze.reason], [true, 'refund_rate: refunded 3000 of 4000 paid in 7 days (75%), limit 50%']);
   const [frozen] = await audit(m, 'merchant.freeze');
   assert.equal(frozen.actor, 'system:risk.refund_rate');
+  const frozenAlerts = async () => (await call(w, m, 'GET', '/v1/alerts')).json.alerts.filter((a) => a.type === 'merchant.frozen');
+  assert.deepEqual((await frozenAlerts()).map((a) => [a.open, a.count]), [[true, 1]]);
 
   const noReason = await admin(w, 'POST', `/admin/merchants/${m.merchant_id}/unfreeze`, { reason: ' ' });
   assert.deepEqual([noReason.status, noReason.json.param], [400, 'reason']);
   const lifted = await admin(w, 'POST', `/admin/merchants/${m.merchant_id}/unfreeze`, { reason: 'refunds were a product recall, ticket 4411' });
   assert.deepEqual([lifted.status, lifted.json.frozen], [200, false]);
   assert.equal((await createOrder(w, m)).status, 'NOTPAY', 'collecting again');
+  assert.deepEqual((await frozenAlerts()).map((a) => [a.open, a.resolution]), [[false, 'unfrozen by the operator: refunds were a product recall, ticket 4411']]);
   const [unfreeze] = await audit(m, 'merchant.unfreeze');
   assert.deepEqual([unfreeze.actor, unfreeze.after], ['admin', 'refunds were a product recall, ticket 4411']);
 });

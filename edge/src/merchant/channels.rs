@@ -129,42 +129,40 @@ impl Ledger<'_> {
                 failure.map(str::to_owned).into(),
             ],
         )?;
-        match change {
-            Some(Change::Opened) => self.circuit_opened(m, id, now),
-            Some(Change::Closed) => self.circuit_closed(m, id, now),
-            None => Ok(()),
-        }
-    }
-
-    fn circuit_opened(&self, m: &Merchant, id: ChannelId, now: i64) -> Result<()> {
         let detail = format!(
             "{}: {} consecutive failures or timeouts; payments go to the next channel, and one \
              probes it again after {} seconds",
             id.as_str(),
-            circuit::OPEN_AFTER,
+            after.consecutive_failures,
             circuit::PROBE_AFTER_MS / 1000
         );
-        self.x(
-            "INSERT INTO alerts (kind, raised_at_ms, detail) VALUES ('channel.circuit_open', ?, ?)",
-            vec![now.into(), detail.as_str().into()],
-        )?;
+        let cause = format!("channel:{}", id.as_str());
+        match change {
+            Some(Change::Opened) => self.circuit_opened(m, &cause, &detail, now),
+            Some(Change::Closed) => self.circuit_closed(m, id, now),
+            // Still failing while open (a failed probe): the same alert, counted again.
+            None if after.opened_at_ms.is_some() => self
+                .raise_alert("channel.circuit_open", &cause, &detail, now)
+                .map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
+    fn circuit_opened(&self, m: &Merchant, cause: &str, detail: &str, now: i64) -> Result<()> {
+        self.raise_alert("channel.circuit_open", cause, detail, now)?;
         self.audit(
             now,
             "system:circuit",
             "channel.open",
             m.id(),
             "closed",
-            &detail,
+            detail,
         )
     }
 
     fn circuit_closed(&self, m: &Merchant, id: ChannelId, now: i64) -> Result<()> {
-        self.x(
-            "UPDATE alerts SET cleared_at_ms = ? WHERE kind = 'channel.circuit_open'
-             AND cleared_at_ms IS NULL AND detail LIKE ?",
-            vec![now.into(), format!("{}:%", id.as_str()).into()],
-        )?;
         let note = format!("{}: a probe was answered", id.as_str());
+        self.resolve_alert(&format!("channel:{}", id.as_str()), &note, now)?;
         self.audit(
             now,
             "system:circuit",

@@ -20,8 +20,9 @@
 //!   `bills` (a closed day's reconciliation bill, a page at a time), `receipts` (signed
 //!   electronic receipts) and `audit_log` (the chain, readable, and signed daily statements),
 //!   `onboarding` (a merchant's application to collect live money, sealed, and its review),
-//!   `channels` (which channel a payment goes through; circuits and failover), `upstream` (the
-//!   WeChat Pay v2 upstream channel: cashier hand-off, notification, refunds).
+//!   `alerts` (staff alerts, one open per cause), `channels` (which channel a payment goes
+//!   through; circuits and failover), `upstream` (the WeChat Pay v2 upstream channel: cashier
+//!   hand-off, notification, refunds).
 
 pub mod api_route;
 pub mod protocol;
@@ -29,6 +30,8 @@ pub mod schema;
 
 #[cfg(target_arch = "wasm32")]
 mod admin;
+#[cfg(target_arch = "wasm32")]
+mod alerts;
 #[cfg(target_arch = "wasm32")]
 mod api;
 #[cfg(target_arch = "wasm32")]

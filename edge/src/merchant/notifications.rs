@@ -187,9 +187,13 @@ impl Ledger<'_> {
             raised_at_ms: i64,
             cleared_at_ms: Option<i64>,
             detail: String,
+            count: i64,
+            last_seen_ms: Option<i64>,
+            resolution: Option<String>,
         }
         let rows: Vec<A> = self.q(
-            "SELECT seq, kind, raised_at_ms, cleared_at_ms, detail FROM alerts ORDER BY seq DESC LIMIT 50",
+            "SELECT seq, kind, raised_at_ms, cleared_at_ms, detail, count, last_seen_ms, resolution
+             FROM alerts ORDER BY seq DESC LIMIT 50",
             vec![],
         )?;
         let alerts = rows
@@ -201,6 +205,9 @@ impl Ledger<'_> {
                 cleared_at: a.cleared_at_ms.map(format_rfc3339),
                 open: a.cleared_at_ms.is_none(),
                 detail: a.detail,
+                count: a.count as u32,
+                last_seen_at: format_rfc3339(a.last_seen_ms.unwrap_or(a.raised_at_ms)),
+                resolution: a.resolution,
             })
             .collect();
         Ok(AlertList { alerts })

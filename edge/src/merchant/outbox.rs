@@ -174,11 +174,7 @@ impl Ledger<'_> {
     /// A delivery got through: the failure count restarts and an open alert clears.
     fn deliveries_recovered(&self, m: &Merchant, now: i64) -> Result<()> {
         self.x("UPDATE merchant SET consecutive_failures = 0", vec![])?;
-        if let Some(seq) = self.open_alert()? {
-            self.x(
-                "UPDATE alerts SET cleared_at_ms = ? WHERE seq = ?",
-                vec![now.into(), seq.into()],
-            )?;
+        if self.resolve_alert("notifications", "a delivery got through", now)? {
             self.audit(
                 now,
                 "system:notify",
@@ -198,7 +194,7 @@ impl Ledger<'_> {
             "UPDATE merchant SET consecutive_failures = ?",
             vec![failures.into()],
         )?;
-        if failures < ALERT_AFTER || self.open_alert()?.is_some() {
+        if failures < ALERT_AFTER {
             return Ok(());
         }
         let why = a.status.map_or_else(
@@ -209,11 +205,10 @@ impl Ledger<'_> {
             "{failures} consecutive failed deliveries; last to {} ({why})",
             a.url
         );
-        self.x(
-            "INSERT INTO alerts (kind, raised_at_ms, detail) VALUES ('merchant.alert', ?, ?)",
-            vec![now.into(), detail.into()],
-        )?;
-        self.audit(now, "system:notify", "alert.raise", m.id(), "", "open")
+        if self.raise_alert("merchant.alert", "notifications", &detail, now)? {
+            self.audit(now, "system:notify", "alert.raise", m.id(), "", "open")?;
+        }
+        Ok(())
     }
 }
 

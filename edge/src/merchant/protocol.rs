@@ -728,6 +728,12 @@ pub struct Alert {
     pub cleared_at: Option<String>,
     pub open: bool,
     pub detail: String,
+    /// How often its cause was seen while it was open, and when last.
+    pub count: u32,
+    pub last_seen_at: String,
+    /// What cleared it, once resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
 }
 
 /// One rate's line of a month's fee report.

@@ -170,9 +170,11 @@ impl Ledger<'_> {
             "UPDATE merchant SET frozen_at_ms = ?, frozen_reason = ?",
             vec![now.into(), reason.as_str().into()],
         )?;
-        self.x(
-            "INSERT INTO alerts (kind, raised_at_ms, detail) VALUES ('merchant.frozen', ?, ?)",
-            vec![now.into(), format!("frozen by {reason}").into()],
+        self.raise_alert(
+            "merchant.frozen",
+            "frozen",
+            &format!("frozen by {reason}"),
+            now,
         )?;
         self.audit_decision(now, "merchant.freeze", m.id(), &d)
     }
@@ -214,9 +216,10 @@ impl Ledger<'_> {
                 "UPDATE merchant SET frozen_at_ms = NULL, frozen_reason = NULL, unfrozen_at_ms = ?",
                 vec![now.into()],
             )?;
-            self.x(
-                "UPDATE alerts SET cleared_at_ms = ? WHERE kind = 'merchant.frozen' AND cleared_at_ms IS NULL",
-                vec![now.into()],
+            self.resolve_alert(
+                "frozen",
+                &format!("unfrozen by the operator: {reason}"),
+                now,
             )?;
             self.audit(now, "admin", "merchant.unfreeze", m.id(), &why, reason)?;
         }

@@ -545,6 +545,21 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     ALTER TABLE refunds ADD COLUMN upstream_retry_at_ms INTEGER;
     CREATE INDEX IF NOT EXISTS refunds_upstream ON refunds (upstream_state, upstream_retry_at_ms);",
     ),
+    (
+        23,
+        // One open alert per cause (`merchant/alerts.rs`): counted while open, resolved with
+        // what cleared it. Alerts raised before get the cause their kind (and channel) names.
+        "ALTER TABLE alerts ADD COLUMN cause TEXT;
+    ALTER TABLE alerts ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE alerts ADD COLUMN last_seen_ms INTEGER;
+    ALTER TABLE alerts ADD COLUMN resolution TEXT;
+    UPDATE alerts SET last_seen_ms = raised_at_ms, cause = CASE kind
+        WHEN 'merchant.alert' THEN 'notifications'
+        WHEN 'merchant.frozen' THEN 'frozen'
+        WHEN 'channel.circuit_open' THEN 'channel:' || substr(detail, 1, instr(detail, ':') - 1)
+        ELSE kind || ':' || seq END;
+    CREATE INDEX IF NOT EXISTS alerts_by_cause ON alerts (cause, cleared_at_ms);",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

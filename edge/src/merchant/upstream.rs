@@ -223,10 +223,7 @@ impl Ledger<'_> {
                 o.amount_total,
                 o.status.as_str()
             );
-            self.x(
-                "INSERT INTO alerts (kind, raised_at_ms, detail) VALUES ('channel.mismatch', ?, ?)",
-                vec![now.into(), detail.as_str().into()],
-            )?;
+            self.raise_alert("channel.mismatch", &format!("mismatch:{otn}"), &detail, now)?;
             return self.audit(now, actor, "channel.mismatch", otn, "", &detail);
         }
         self.apply(&o, Event::StartPay, now, actor)?;
