@@ -344,6 +344,20 @@ pub struct CreateOrder {
     /// each one's share, booked to it when the order's money is released.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub splits: Option<Vec<Split>>,
+    /// How to reach the payer: kept sealed, only ever shown masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+}
+
+/// A payer's phone and email. On an order the API shows, both are masked
+/// (`138****5678`, `a***@example.com`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 /// One receiver's share of an order, in fen.
@@ -428,6 +442,9 @@ pub struct Order {
     /// That review's state: `pending` (the money is held), `approved` or `rejected`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<String>,
+    /// The payer's contact, masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
     /// The channel its last payment attempt went through (`sandbox_a`, `sandbox_b`): after a
     /// failover, the one that charged.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -237,6 +237,7 @@ pub fn unified_order(
         limit_pay: None,
         payer_ref: None,
         splits: None,
+        contact: None,
     };
     // A retry of the same order carries a new nonce, and SDKs fill time_start/time_expire from
     // the clock: only what defines the order decides whether it is the same.

@@ -79,6 +79,7 @@ impl Ledger<'_> {
             limit_pay: c.method.map(|method| vec![method]),
             payer_ref: None,
             splits: None,
+            contact: None,
         };
         let o = self.insert_order(m, &order, fingerprint, v2_json)?;
         self.x(

@@ -7,10 +7,10 @@ use super::store::{Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
 use crate::domain::approval::{self, ApprovalKind, ApprovalStatus};
 use crate::domain::events::EventKind;
 use crate::domain::order_rules::{self, CloseReason};
-use crate::domain::{admin_rules, cursor, ids, limits};
+use crate::domain::{admin_rules, contact_rules, cursor, ids, limits, sealing};
 use crate::error::AppError;
 use crate::runtime;
-use paydesk_shared::api::{CreateOrder, Order, TimeoutAction};
+use paydesk_shared::api::{Contact, CreateOrder, Order, TimeoutAction};
 use paydesk_shared::OrderStatus;
 
 impl Ledger<'_> {
@@ -18,7 +18,7 @@ impl Ledger<'_> {
     /// again, answered with the same order).
     pub fn create_order(&self, m: &Merchant, req: &CreateOrder) -> Result<(Order, bool)> {
         m.may_collect()?;
-        let fingerprint = order_rules::fingerprint(req);
+        let fingerprint = self.order_fingerprint(req)?;
         if let Some(existing) = self.order(&req.out_trade_no)? {
             if existing.fingerprint != fingerprint {
                 return Err(order_rules::reused_number().into());
@@ -27,6 +27,41 @@ impl Ledger<'_> {
         }
         let o = self.insert_order(m, req, fingerprint, None)?;
         Ok((self.wire_order(&o, m)?, true))
+    }
+
+    /// What tells a repeated request from another one with the same number. The contact counts
+    /// only through a keyed digest, so the stored fingerprint cannot be searched for a phone.
+    fn order_fingerprint(&self, req: &CreateOrder) -> Result<String> {
+        let Some(c) = &req.contact else {
+            return Ok(order_rules::fingerprint(req));
+        };
+        let without = CreateOrder {
+            contact: None,
+            ..req.clone()
+        };
+        let key = runtime::checkout_token_key(self.env)?;
+        let digest = paydesk_shared::sign::hmac_sha256(
+            key.peek().as_bytes(),
+            &[b"order-contact\n", serde_json::to_string(c)?.as_bytes()],
+        );
+        let digest = paydesk_shared::sign::hex_lower(&digest);
+        Ok(format!(
+            "{}.{}",
+            order_rules::fingerprint(&without),
+            &digest[..16]
+        ))
+    }
+
+    /// A payer's contact checked, sealed under `DATA_KEYS` (bound to the merchant and the order)
+    /// and masked: `(sealed, masked JSON)`.
+    fn seal_contact(&self, m: &Merchant, otn: &str, c: &Contact) -> Result<(String, String)> {
+        contact_rules::check(c)?;
+        let keys = runtime::data_keys(self.env)?;
+        let aad = format!("paydesk/contact/{}/{otn}", m.id());
+        let plain = serde_json::to_vec(c)?;
+        let sealed = sealing::seal(&keys, runtime::random_bytes(), aad.as_bytes(), &plain)
+            .map_err(AppError::internal)?;
+        Ok((sealed, serde_json::to_string(&contact_rules::mask(c))?))
     }
 
     /// Validates and stores a new order the merchant asks for (its number is known to be
@@ -58,6 +93,11 @@ impl Ledger<'_> {
         let now = self.now(m);
         let v = order_rules::validate(req, &m.config.items, now, self.call.dev)?;
         let splits = self.order_splits(m, req.splits.as_deref(), v.amount.total)?;
+        let contact = req
+            .contact
+            .as_ref()
+            .map(|c| self.seal_contact(m, &v.out_trade_no, c));
+        let (contact_sealed, contact_masked) = contact.transpose()?.unzip();
         let need = approval::required_approvers(&m.config.approval_levels, v.amount.total);
         let status = if need > 0 {
             OrderStatus::PendingApproval
@@ -71,8 +111,9 @@ impl Ledger<'_> {
         self.x(
             "INSERT INTO orders (out_trade_no, transaction_id, status, amount_total, currency, description,
                 item_id, attach, tags_json, limit_pay, notify_url, timeout_action, created_at_ms,
-                time_expire_ms, fingerprint, approval_id, v2_json, payer_ref, splits_json)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                time_expire_ms, fingerprint, approval_id, v2_json, payer_ref, splits_json,
+                contact_sealed, contact_masked)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 v.out_trade_no.as_str().into(),
                 ids::transaction_id(now, runtime::random_bytes()).into(),
@@ -97,6 +138,8 @@ impl Ledger<'_> {
                 v2_json.into(),
                 v.payer_ref.clone().into(),
                 splits.into(),
+                contact_sealed.into(),
+                contact_masked.into(),
             ],
         )?;
         self.x(
@@ -144,6 +187,7 @@ impl Ledger<'_> {
             limit_pay: contract.as_ref().and_then(|c| c.method).map(|m| vec![m]),
             payer_ref: s.payer_ref,
             splits: None,
+            contact: None,
         };
         self.store_order(m, &order, s.fingerprint, None)?;
         self.x(

@@ -560,6 +560,12 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         ELSE kind || ':' || seq END;
     CREATE INDEX IF NOT EXISTS alerts_by_cause ON alerts (cause, cleared_at_ms);",
     ),
+    (
+        24,
+        // The payer's contact on an order (`merchant/orders.rs`): sealed, and masked in clear.
+        "ALTER TABLE orders ADD COLUMN contact_sealed TEXT;
+    ALTER TABLE orders ADD COLUMN contact_masked TEXT;",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

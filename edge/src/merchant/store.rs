@@ -193,6 +193,9 @@ pub struct OrderRow {
     /// The channel of its last payment attempt (`merchant/channels.rs`).
     #[serde(default)]
     pub channel: Option<String>,
+    /// The payer's contact, masked (the sealed one is read only to reach them).
+    #[serde(default)]
+    pub contact_masked: Option<String>,
 }
 
 pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_total, currency, \
@@ -201,7 +204,7 @@ pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_to
     fingerprint, pay_attempts, pending_until_ms, approval_id, v2_json, contract_code, charge_at_ms, \
     subscription_id, period_index, usage_amount, plan_no, part_index, \
     payer_ref, held_until_ms, released_at_ms, fulfilled_at_ms, auto_refund_at_ms, auto_refunded, \
-    fee, fee_refunded, fee_rate_bp, splits_json, in_review, channel";
+    fee, fee_refunded, fee_rate_bp, splits_json, in_review, channel, contact_masked";
 
 impl OrderRow {
     pub fn amount(&self) -> Result<Money> {
@@ -786,6 +789,11 @@ impl<'a> Ledger<'a> {
             review_id: review.as_ref().map(|r| r.review_id.clone()),
             review: review.map(|r| r.status),
             channel: o.channel.clone(),
+            contact: o
+                .contact_masked
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()?,
         })
     }
 }
