@@ -24,6 +24,31 @@ pub fn random_hex(n: usize) -> String {
     paydesk_shared::sign::hex_lower(&buf)
 }
 
+/// Sends `req`, giving up (and aborting it) after `timeout_ms`: `None` if no answer came in time.
+/// Notifications (`merchant/outbox.rs`) and the upstream channel (`merchant/upstream.rs`) go out
+/// through it.
+pub async fn send_within(
+    req: worker::Request,
+    timeout_ms: u64,
+) -> worker::Result<Option<worker::Response>> {
+    use futures_util::future::{select, Either};
+    let controller = worker::AbortController::default();
+    let signal = controller.signal();
+    let fetch = worker::Fetch::Request(req);
+    let sending = Box::pin(fetch.send_with_signal(&signal));
+    let timeout = Box::pin(worker::Delay::from(std::time::Duration::from_millis(
+        timeout_ms,
+    )));
+    let answer = match select(sending, timeout).await {
+        Either::Left((resp, _)) => resp.map(Some),
+        Either::Right(_) => Ok(None),
+    };
+    if matches!(answer, Ok(None)) {
+        controller.abort();
+    }
+    answer
+}
+
 /// Real wall-clock time in unix milliseconds.
 pub fn now_ms() -> i64 {
     worker::Date::now().as_millis() as i64

@@ -38,6 +38,17 @@ pub enum Outcome {
     TimedOut,
 }
 
+impl Outcome {
+    /// A failed outcome's decline; a channel's own failure that routing left (it should not)
+    /// counts as a processing error, which the payer may retry.
+    pub fn decline(&self) -> Decline {
+        match self {
+            Outcome::Failed(d) => *d,
+            _ => Decline::ProcessingError,
+        }
+    }
+}
+
 /// What a channel says, asked after a timeout, of the attempt it may have charged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Found {

@@ -112,15 +112,7 @@ pub fn check(a: &Application) -> Result<(), Refusal> {
             "only enterprise (91…) and individual business (92…) licences are accepted",
         ));
     };
-    if a.tier == Tier::Personal || !at_most(a.tier, supported) {
-        return Err(Refusal::param(
-            "tier",
-            format!(
-                "this licence supports at most the {} tier",
-                supported.as_str()
-            ),
-        ));
-    }
+    approved_tier(a.tier, supported, None)?;
     text("legal_person", &a.legal_person, 2, 30)?;
     let acc = &a.corporate_account;
     text("corporate_account.bank", &acc.bank, 2, 40)?;

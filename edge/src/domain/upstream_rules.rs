@@ -6,6 +6,7 @@
 use super::refusal::Refusal;
 use super::v2::Params;
 use paydesk_shared::sign::params::{self as v2sign, SignType};
+use paydesk_shared::OrderStatus;
 use serde::{Deserialize, Serialize};
 
 /// A QR code the payer scans with WeChat (a desktop browser).
@@ -286,6 +287,59 @@ pub fn trade(p: &Params) -> Trade {
     }
 }
 
+/// The trade type of a press of the pay button: the first hand-off's (the upstream takes an
+/// order number with one trade type), else the one the payer's browser suits.
+pub fn trade_type_of(earlier: Option<&str>, user_agent: &str) -> &'static str {
+    match earlier {
+        Some(NATIVE) => NATIVE,
+        Some(_) => MWEB,
+        None => trade_type_for(user_agent),
+    }
+}
+
+/// What a press does once the upstream was asked about the order's earlier hand-off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterQuery<'a> {
+    /// Paid there: pay it here.
+    Paid,
+    /// Still open at its cashier: send the payer there again.
+    Reopen(&'a str),
+    /// Closed or failed there: it cannot be paid any more.
+    Over,
+    /// Not there (the answer that created it was lost before it was), or its cashier is not
+    /// known: start it (`unifiedorder` of the same order answers the same one).
+    Start,
+}
+
+pub fn after_query<'a>(trade: &Trade, cashier_url: Option<&'a str>) -> AfterQuery<'a> {
+    match (trade, cashier_url) {
+        (Trade::Paid { .. }, _) => AfterQuery::Paid,
+        (Trade::NotPaid, Some(url)) => AfterQuery::Reopen(url),
+        (Trade::Over, _) => AfterQuery::Over,
+        _ => AfterQuery::Start,
+    }
+}
+
+/// What the upstream's report of a payment means for the order here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaidReport {
+    /// Paid here already (a repeated notification, or a query after one): nothing to do.
+    AlreadyPaid,
+    /// Money this order cannot take (another amount, or the order is closed): staff must
+    /// settle it at the upstream.
+    Mismatch,
+    Pay,
+}
+
+pub fn paid_report(status: OrderStatus, amount: u64, total_fee: u64) -> PaidReport {
+    match status {
+        OrderStatus::Success | OrderStatus::Refund => PaidReport::AlreadyPaid,
+        OrderStatus::Closed => PaidReport::Mismatch,
+        _ if total_fee != amount => PaidReport::Mismatch,
+        _ => PaidReport::Pay,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,6 +493,45 @@ mod tests {
             Unusable::Refused("签名错误".into())
         );
         assert_eq!(u.read("<html>").unwrap_err(), Unusable::NotXml);
+    }
+
+    #[test]
+    fn a_press_after_an_earlier_hand_off() {
+        let paid = Trade::Paid {
+            transaction_id: "42".into(),
+            total_fee: 1,
+        };
+        assert_eq!(after_query(&paid, None), AfterQuery::Paid);
+        assert_eq!(
+            after_query(&Trade::NotPaid, Some("u")),
+            AfterQuery::Reopen("u")
+        );
+        assert_eq!(
+            after_query(&Trade::NotPaid, None),
+            AfterQuery::Start,
+            "its answer was lost"
+        );
+        assert_eq!(after_query(&Trade::NotExist, Some("u")), AfterQuery::Start);
+        assert_eq!(after_query(&Trade::Over, Some("u")), AfterQuery::Over);
+        let desktop = "Mozilla/5.0 (X11; Linux x86_64)";
+        assert_eq!(trade_type_of(None, desktop), NATIVE);
+        assert_eq!(
+            trade_type_of(Some(MWEB), desktop),
+            MWEB,
+            "the first hand-off decides"
+        );
+        assert_eq!(trade_type_of(Some(NATIVE), "iPhone"), NATIVE);
+    }
+
+    #[test]
+    fn a_reported_payment_is_taken_once_and_only_at_the_orders_amount() {
+        use OrderStatus::*;
+        assert_eq!(paid_report(NotPay, 100, 100), PaidReport::Pay);
+        assert_eq!(paid_report(PayError, 100, 100), PaidReport::Pay);
+        assert_eq!(paid_report(NotPay, 100, 1), PaidReport::Mismatch);
+        assert_eq!(paid_report(Closed, 100, 100), PaidReport::Mismatch);
+        assert_eq!(paid_report(Success, 100, 100), PaidReport::AlreadyPaid);
+        assert_eq!(paid_report(Refund, 100, 1), PaidReport::AlreadyPaid);
     }
 
     #[test]

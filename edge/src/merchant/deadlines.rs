@@ -4,7 +4,7 @@
 //! never shows an order that should already have moved.
 
 use super::store::{Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
-use crate::channel::{Channel, ChannelId, Decline, Outcome};
+use crate::channel::{Channel, ChannelId, Outcome};
 use crate::domain::events::EventKind;
 use crate::domain::limits;
 use crate::domain::order_rules::{self, CloseReason, Due};
@@ -123,10 +123,7 @@ impl Ledger<'_> {
                 vec![(now + after_ms).into(), o.out_trade_no.as_str().into()],
             ),
             failed => {
-                let d = match failed {
-                    Outcome::Failed(d) => d,
-                    _ => Decline::ProcessingError,
-                };
+                let d = failed.decline();
                 self.release_daily(m, o)?;
                 self.x(
                     "UPDATE orders SET pending_until_ms = NULL WHERE out_trade_no = ?",

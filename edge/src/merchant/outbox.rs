@@ -9,10 +9,10 @@ use super::store::{EventRow, Ledger, Merchant, Result, EVENT_COLUMNS};
 use crate::domain::delivery::{self, ALERT_AFTER};
 use crate::domain::events::{DeliveryStatus, EventKind, Format};
 use crate::runtime;
-use futures_util::future::{join_all, select, Either};
+use futures_util::future::join_all;
 use paydesk_shared::sign::webhook::signature_header;
 use paydesk_shared::time::format_rfc3339;
-use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{Headers, Method, Request, RequestInit};
 
 /// An event due for delivery, rendered.
 pub struct Due {
@@ -258,19 +258,8 @@ fn request(d: &Due, secrets: &[String], t: i64) -> worker::Result<Request> {
 /// not answer in time.
 async fn send(d: &Due, secrets: &[String], t: i64) -> worker::Result<Option<(u16, String, bool)>> {
     let req = request(d, secrets, t)?;
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let fetch = Fetch::Request(req);
-    let sending = Box::pin(fetch.send_with_signal(&signal));
-    let timeout = Box::pin(Delay::from(std::time::Duration::from_millis(
-        delivery::TIMEOUT_MS as u64,
-    )));
-    let mut resp = match select(sending, timeout).await {
-        Either::Left((resp, _)) => resp?,
-        Either::Right(_) => {
-            controller.abort();
-            return Ok(None);
-        }
+    let Some(mut resp) = runtime::send_within(req, delivery::TIMEOUT_MS as u64).await? else {
+        return Ok(None);
     };
     let status = resp.status_code();
     let text = resp.text().await.unwrap_or_default();

@@ -7,7 +7,7 @@ use super::protocol::{CheckoutReply, Pay};
 use super::risk::Payer;
 use super::store::{Ledger, Merchant, OrderRow, Result};
 use crate::channel::sandbox::SLOW_PENDING_MS;
-use crate::channel::{Decline, Instrument, Outcome};
+use crate::channel::{Instrument, Outcome};
 use crate::domain::events::EventKind;
 use crate::domain::limits;
 use crate::domain::payment;
@@ -206,11 +206,7 @@ impl Ledger<'_> {
                 Ok(answer(OrderStatus::UserPaying))
             }
             failed => {
-                // Routing never leaves a channel's own failure; if it did, it is retryable.
-                let d = match failed {
-                    Outcome::Failed(d) => d,
-                    _ => Decline::ProcessingError,
-                };
+                let d = failed.decline();
                 self.payment_failed(m, &o, d.code(), how.actor == "contract", now)?;
                 Ok(PayResult {
                     status: OrderStatus::PayError,

@@ -16,15 +16,15 @@ use crate::domain::payment;
 use crate::domain::risk_rules::{Action, Decision};
 use crate::domain::sealing;
 use crate::domain::state::Event;
-use crate::domain::upstream_rules::{self as rules, Trade, Unusable, Upstream, UpstreamOrder};
+use crate::domain::upstream_rules::{
+    self as rules, AfterQuery, PaidReport, Trade, Unusable, Upstream, UpstreamOrder,
+};
 use crate::error::AppError;
 use crate::runtime;
-use futures_util::future::{select, Either};
 use paydesk_shared::api::ErrorCode;
 use paydesk_shared::time::format_rfc3339;
-use paydesk_shared::OrderStatus;
 use serde::Deserialize;
-use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{Headers, Method, Request, RequestInit};
 
 /// The channel name orders paid through it show.
 pub const WECHAT_V2: &str = "wechat_v2";
@@ -150,12 +150,8 @@ impl Ledger<'_> {
             "SELECT trade_type, cashier_url FROM upstream_payments WHERE out_trade_no = ?",
             vec![o.out_trade_no.as_str().into()],
         )?;
-        // The first hand-off decides: the upstream takes an order number with one trade type.
-        let trade_type = match earlier.as_ref().map(|a| a.trade_type.as_str()) {
-            Some(rules::NATIVE) => rules::NATIVE,
-            Some(_) => rules::MWEB,
-            None => rules::trade_type_for(&c.user_agent),
-        };
+        let first = earlier.as_ref().map(|a| a.trade_type.as_str());
+        let trade_type = rules::trade_type_of(first, &c.user_agent);
         let verdict = match &earlier {
             Some(_) => None,
             None => self.judge_handoff(&m, &o, c, now)?,
@@ -211,11 +207,11 @@ impl Ledger<'_> {
         let m = self.merchant_or_fail()?;
         let o = self.order_or_fail(otn)?;
         let now = self.now(&m);
-        if matches!(o.status, OrderStatus::Success | OrderStatus::Refund) {
+        let report = rules::paid_report(o.status, o.amount_total as u64, *total_fee);
+        if report == PaidReport::AlreadyPaid {
             return Ok(());
         }
-        let unusable = *total_fee != o.amount_total as u64 || o.status == OrderStatus::Closed;
-        if unusable {
+        if report == PaidReport::Mismatch {
             // Money moved upstream that this order cannot take: staff must see it.
             let detail = format!(
                 "{otn}: the upstream reports {total_fee} fen paid (transaction {transaction_id}) \
@@ -475,25 +471,22 @@ pub async fn cashier(l: &Ledger<'_>, c: &Cashier) -> Result<CashierReply> {
     if let Some(earlier) = &plan.earlier {
         let (url, body) = plan.up.order_query(&otn, &runtime::random_hex(16));
         let trade = ask(&plan.up, &url, &body).await.map(|p| rules::trade(&p))?;
-        match (&trade, &earlier.cashier_url) {
-            (Trade::Paid { .. }, _) => {
+        match rules::after_query(&trade, earlier.cashier_url.as_deref()) {
+            AfterQuery::Paid => {
                 l.atomically(|l| l.upstream_paid(&otn, &trade, "channel:orderquery"))?;
                 return Ok(CashierReply { url: None, qr });
             }
-            (Trade::NotPaid, Some(url)) => {
-                return Ok(CashierReply {
-                    url: Some(url.clone()),
-                    qr,
-                })
+            AfterQuery::Reopen(url) => {
+                let url = Some(url.to_owned());
+                return Ok(CashierReply { url, qr });
             }
-            (Trade::Over, _) => {
+            AfterQuery::Over => {
                 return Err(AppError::code(
                     ErrorCode::PaymentFailed,
                     "the upstream closed this payment; the merchant must create a new order",
                 ))
             }
-            // Not created (the answer was lost before it was): start it now.
-            _ => {}
+            AfterQuery::Start => {}
         }
     }
     let review = match &plan.verdict {
@@ -556,22 +549,11 @@ async fn post_xml(url: &str, body: &str) -> Result<String> {
         .with_body(Some(body.into()));
     init.with_redirect(worker::RequestRedirect::Manual);
     let req = Request::new_with_init(url, &init)?;
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let fetch = Fetch::Request(req);
-    let sending = Box::pin(fetch.send_with_signal(&signal));
-    let timeout = Box::pin(Delay::from(std::time::Duration::from_millis(
-        rules::TIMEOUT_MS,
-    )));
-    let mut resp = match select(sending, timeout).await {
-        Either::Left((resp, _)) => resp?,
-        Either::Right(_) => {
-            controller.abort();
-            return Err(AppError::internal(format!(
-                "the upstream did not answer within {} ms",
-                rules::TIMEOUT_MS
-            )));
-        }
+    let Some(mut resp) = runtime::send_within(req, rules::TIMEOUT_MS).await? else {
+        return Err(AppError::internal(format!(
+            "the upstream did not answer within {} ms",
+            rules::TIMEOUT_MS
+        )));
     };
     if resp.status_code() != 200 {
         return Err(AppError::internal(format!(
