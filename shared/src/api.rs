@@ -358,6 +358,9 @@ pub struct Contact {
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The language messages to the payer are written in: `zh-CN` (default) or `en`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
 }
 
 /// One receiver's share of an order, in fen.

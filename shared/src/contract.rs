@@ -81,6 +81,9 @@ pub struct CreateContract {
     /// The merchant's reference for the payer; shown to nobody.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_ref: Option<String>,
+    /// The payer's phone and/or email for reminders and confirmations; sealed, shown masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<crate::api::Contact>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -173,6 +176,9 @@ pub struct Contract {
     pub display_account: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_ref: Option<String>,
+    /// The payer's contact, masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<crate::api::Contact>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_url: Option<String>,
     pub created_at: String,

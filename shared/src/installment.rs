@@ -51,6 +51,9 @@ pub struct CreateInstallmentPlan {
     pub notify_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_ref: Option<String>,
+    /// The payer's phone and/or email for reminders and confirmations; sealed, shown masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<crate::api::Contact>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -122,6 +125,9 @@ pub struct InstallmentPlan {
     pub notify_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_ref: Option<String>,
+    /// The payer's contact, masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<crate::api::Contact>,
     pub created_at: String,
 }
 

@@ -119,6 +119,9 @@ pub struct CreateSubscription {
     /// The merchant's reference for the payer; shown to nobody.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_ref: Option<String>,
+    /// The payer's phone and/or email for reminders and confirmations; sealed, shown masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<crate::api::Contact>,
 }
 
 /// `POST /v1/subscriptions/{id}/cancel`.
@@ -208,6 +211,9 @@ pub struct Subscription {
     pub notify_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_ref: Option<String>,
+    /// The payer's contact, masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<crate::api::Contact>,
     pub created_at: String,
     /// Newest first (at most the last 24).
     pub invoices: Vec<Invoice>,

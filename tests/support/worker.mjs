@@ -64,21 +64,22 @@ export function devVars(overrides = {}) {
 
 /**
  * Starts a worker. `persistTo` keeps Durable Object state across restarts (a fresh temporary
- * folder by default); `vars` are its environment (see devVars).
+ * folder by default); `vars` are its environment (see devVars); `logLevel: 'info'` keeps what
+ * wrangler's simulated send_email binding logs of each email (see sentEmails).
  */
-export async function startWorker({ persistTo, vars } = {}) {
+export async function startWorker({ persistTo, vars, logLevel = 'warn' } = {}) {
   // A port found free can be taken by another test's server before wrangler binds it: that
   // start fails at once, and is tried again on fresh ports.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce({ persistTo, vars });
+      return await startOnce({ persistTo, vars, logLevel });
     } catch (e) {
       if (attempt >= 3 || !/Address already in use/.test(e.message)) throw e;
     }
   }
 }
 
-async function startOnce({ persistTo, vars }) {
+async function startOnce({ persistTo, vars, logLevel }) {
   const dir = mkdtempSync(join(tmpdir(), 'paydesk-test-'));
   const state = persistTo ?? join(dir, 'state');
   const env = vars ?? devVars();
@@ -89,7 +90,7 @@ async function startOnce({ persistTo, vars }) {
   const args = [
     'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
     '--persist-to', state, '--env-file', envFile, '--show-interactive-dev-session=false',
-    '--log-level', 'warn',
+    '--log-level', logLevel,
   ];
   const child = spawn('wrangler', args, {
     cwd: join(ROOT, 'edge'),
@@ -126,6 +127,28 @@ async function startOnce({ persistTo, vars }) {
     await new Promise((r) => setTimeout(r, 200));
   }
   return worker;
+}
+
+/**
+ * The emails the worker sent, as `wrangler dev` simulates the send_email binding: it logs each
+ * one (from, to, subject) and writes its text to a file. Needs `logLevel: 'info'`.
+ */
+export function sentEmails(worker) {
+  // eslint-disable-next-line no-control-regex
+  const log = worker.log.replace(/\x1b\[[0-9;]*m/g, '');
+  const re = /send_email binding called with MessageBuilder:\nFrom: (.*)\nTo: (.*)\nSubject: (.*)\n\nText: (\S+)/g;
+  return [...log.matchAll(re)].map(([, from, to, subject, file]) => ({ from, to, subject, text: readFileSync(file, 'utf8') }));
+}
+
+/** Waits (polling, no fixed sleeps) until `pred(sentEmails(worker))` holds. */
+export async function waitForEmails(worker, pred, what, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const sent = sentEmails(worker);
+    if (pred(sent)) return sent;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; sent: ${JSON.stringify(sent.map((e) => [e.to, e.subject]))}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** A crash: SIGKILL to the whole group at once, no chance to flush anything. */

@@ -61,6 +61,9 @@ pub fn check(c: &Contact) -> Result<(), Refusal> {
             "email is not a valid address",
         ));
     }
+    if super::message_rules::Locale::parse(c.locale.as_deref()).is_none() {
+        return Err(Refusal::param("contact.locale", "locale is zh-CN or en"));
+    }
     Ok(())
 }
 
@@ -88,6 +91,7 @@ pub fn mask(c: &Contact) -> Contact {
     Contact {
         phone: c.phone.as_deref().map(mask_phone),
         email: c.email.as_deref().map(mask_email),
+        locale: c.locale.clone(),
     }
 }
 
@@ -99,6 +103,7 @@ mod tests {
         Contact {
             phone: phone.map(Into::into),
             email: email.map(Into::into),
+            locale: None,
         }
     }
 

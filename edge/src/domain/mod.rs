@@ -21,6 +21,8 @@ pub mod ip;
 pub mod keys;
 pub mod limits;
 pub mod merchant_rules;
+pub mod message_rules;
+pub mod message_templates;
 pub mod money_rules;
 pub mod onboarding_rules;
 pub mod order_rules;

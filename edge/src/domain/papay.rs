@@ -55,6 +55,7 @@ pub fn entrust(
         display_account: p.required("contract_display_account")?.to_owned(),
         notify_url: Some(p.required("notify_url")?.to_owned()),
         payer_ref: p.short("outerid", 64)?.map(str::to_owned),
+        contact: None,
     };
     let meta = ContractMeta {
         appid: p.get("appid").unwrap_or_default().to_owned(),

@@ -2,8 +2,11 @@
 //! often, and when it was last seen) instead of adding another; when the cause clears, the alert
 //! is resolved with what cleared it. Causes: `notifications` (deliveries keep failing),
 //! `frozen` (a risk rule froze the merchant), `channel:<id>` (a channel's circuit is open),
-//! `mismatch:<out_trade_no>` (the upstream reported a payment an order cannot take).
-//! `GET /v1/alerts` lists them (`merchant/notifications.rs`).
+//! `mismatch:<out_trade_no>` (the upstream reported a payment an order cannot take),
+//! `reviews` (payments wait for risk review), `approvals` (orders or refunds wait for approval),
+//! `dunning:<subscription_id>` (a subscription ended when its charge kept failing).
+//! `GET /v1/alerts` lists them (`merchant/notifications.rs`). Raising one and resolving it each
+//! tell staff, where the merchant routes its kind (`merchant/messages.rs`).
 
 use super::store::{Ledger, Result};
 
@@ -31,22 +34,66 @@ impl Ledger<'_> {
                 detail.into(),
             ],
         )?;
+        let seq = self.number(
+            "SELECT seq AS v FROM alerts WHERE cause = ? AND cleared_at_ms IS NULL",
+            vec![cause.into()],
+        )?;
+        self.tell_staff(kind, seq.unwrap_or_default(), true, detail, now)?;
         Ok(true)
     }
 
     /// Resolves the open alert of `cause`, saying what cleared it; `true` if one was open.
     pub fn resolve_alert(&self, cause: &str, resolution: &str, now: i64) -> Result<bool> {
-        let open = self.number(
-            "SELECT seq AS v FROM alerts WHERE cause = ? AND cleared_at_ms IS NULL",
+        #[derive(serde::Deserialize)]
+        struct Open {
+            seq: i64,
+            kind: String,
+        }
+        let open: Option<Open> = self.first(
+            "SELECT seq, kind FROM alerts WHERE cause = ? AND cleared_at_ms IS NULL",
             vec![cause.into()],
         )?;
-        let Some(seq) = open else {
+        let Some(Open { seq, kind }) = open else {
             return Ok(false);
         };
         self.x(
             "UPDATE alerts SET cleared_at_ms = ?, resolution = ? WHERE seq = ?",
             vec![now.into(), resolution.into(), seq.into()],
         )?;
+        self.tell_staff(&kind, seq, false, resolution, now)?;
         Ok(true)
     }
+
+    /// A queue that waits for people (risk reviews, approvals): raised (counted) as something
+    /// joins it, resolved once nothing waits.
+    pub fn queue_changed(&self, q: WaitingQueue, joined: bool, now: i64) -> Result<()> {
+        let (kind, cause, sql, what) = match q {
+            WaitingQueue::Reviews => (
+                "reviews.waiting",
+                "reviews",
+                "SELECT COUNT(*) AS v FROM reviews WHERE status = 'pending'",
+                "payments wait for risk review",
+            ),
+            WaitingQueue::Approvals => (
+                "approvals.waiting",
+                "approvals",
+                "SELECT COUNT(*) AS v FROM approvals WHERE status = 'pending'",
+                "orders or refunds wait for approval",
+            ),
+        };
+        let waiting = self.number(sql, vec![])?.unwrap_or(0);
+        if waiting == 0 {
+            self.resolve_alert(cause, "nothing waits any more", now)?;
+        } else if joined {
+            self.raise_alert(kind, cause, &format!("{waiting} {what}"), now)?;
+        }
+        Ok(())
+    }
+}
+
+/// The queues staff are told are waiting for them.
+#[derive(Debug, Clone, Copy)]
+pub enum WaitingQueue {
+    Reviews,
+    Approvals,
 }

@@ -188,7 +188,29 @@ impl Ledger<'_> {
                 self.application_view(m, false)?,
             ))),
             ApiRoute::ListChannels => ok(ApiBody::Channels(self.list_channels(m)?)),
-            _ => Err(AppError::internal("not a money operation")),
+            _ => self.answer_messaging(m, route, req),
+        }
+    }
+
+    /// Messages to people: the settings, the inbox, the outbound list.
+    fn answer_messaging(
+        &self,
+        m: &Merchant,
+        route: &ApiRoute,
+        req: &ApiRequest,
+    ) -> Result<ApiReply> {
+        let ok = |body| Ok(ApiReply::new(200, body));
+        match route {
+            ApiRoute::GetMessaging => ok(ApiBody::Messaging(Box::new(self.messaging_view()?))),
+            ApiRoute::SetMessaging => ok(ApiBody::Messaging(Box::new(
+                self.set_messaging(m, &parse_body(&req.body)?)?,
+            ))),
+            ApiRoute::Inbox => ok(ApiBody::Inbox(self.inbox(&req.query)?)),
+            ApiRoute::MarkRead(id, read) => {
+                ok(ApiBody::Message(Box::new(self.mark_read(m, id, *read)?)))
+            }
+            ApiRoute::ListMessages => ok(ApiBody::Messages(self.list_messages(&req.query)?)),
+            _ => Err(AppError::internal("not an API operation")),
         }
     }
 

@@ -49,6 +49,11 @@ pub enum ApiRoute {
     Apply,
     Application,
     ListChannels,
+    GetMessaging,
+    SetMessaging,
+    Inbox,
+    MarkRead(String, bool),
+    ListMessages,
 }
 
 impl ApiRoute {
@@ -66,7 +71,8 @@ impl ApiRoute {
             | ApiRoute::ReportUsage(_)
             | ApiRoute::CreateInstallmentPlan
             | ApiRoute::CreateReceiver
-            | ApiRoute::Apply => RateKind::Create,
+            | ApiRoute::Apply
+            | ApiRoute::SetMessaging => RateKind::Create,
             ApiRoute::CreateRefund => RateKind::Refund,
             _ => RateKind::Query,
         }
@@ -126,6 +132,18 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         ["v1", "application"] if method == "POST" => ("POST", ApiRoute::Apply),
         ["v1", "application"] => ("GET", ApiRoute::Application),
         ["v1", "channels"] => ("GET", ApiRoute::ListChannels),
+        ["v1", "messaging"] if method == "PUT" => ("PUT", ApiRoute::SetMessaging),
+        ["v1", "messaging"] => ("GET", ApiRoute::GetMessaging),
+        ["v1", "inbox"] => ("GET", ApiRoute::Inbox),
+        ["v1", "inbox", id, action] if !id.is_empty() => {
+            let read = match *action {
+                "read" => true,
+                "unread" => false,
+                _ => return Err(ErrorCode::NotFound),
+            };
+            ("POST", ApiRoute::MarkRead(decode(id)?, read))
+        }
+        ["v1", "messages"] => ("GET", ApiRoute::ListMessages),
         ["v1", "reviews", id, "approve"] if !id.is_empty() => {
             ("POST", ApiRoute::ApproveReview(decode(id)?))
         }
@@ -187,6 +205,17 @@ mod tests {
         assert_eq!(route("GET", "/v1/balance"), Ok(ApiRoute::Balance));
         assert_eq!(route("POST", "/v1/application"), Ok(ApiRoute::Apply));
         assert_eq!(route("GET", "/v1/application"), Ok(ApiRoute::Application));
+        assert_eq!(route("PUT", "/v1/messaging"), Ok(ApiRoute::SetMessaging));
+        assert_eq!(route("GET", "/v1/messaging"), Ok(ApiRoute::GetMessaging));
+        assert_eq!(
+            route("POST", "/v1/inbox/msg_1/unread"),
+            Ok(ApiRoute::MarkRead("msg_1".into(), false))
+        );
+        assert_eq!(route("POST", "/v1/inbox/msg_1/x"), Err(ErrorCode::NotFound));
+        assert_eq!(
+            route("POST", "/v1/messages"),
+            Err(ErrorCode::MethodNotAllowed)
+        );
         assert_eq!(ApiRoute::Apply.rate_kind(), RateKind::Create);
         assert_eq!(route("POST", "/v1/receivers"), Ok(ApiRoute::CreateReceiver));
         assert_eq!(route("GET", "/v1/receivers"), Ok(ApiRoute::ListReceivers));

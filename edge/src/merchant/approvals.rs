@@ -2,6 +2,7 @@
 //! threshold, waits for distinct approvers. Approving enough releases it (the order becomes
 //! payable, the refund completes); one rejection closes it.
 
+use super::alerts::WaitingQueue;
 use super::protocol::{Decide, Decision};
 use super::store::{Ledger, Merchant, Result};
 use crate::domain::admin_rules;
@@ -46,6 +47,7 @@ impl Ledger<'_> {
                 now.into(),
             ],
         )?;
+        self.queue_changed(WaitingQueue::Approvals, true, now)?;
         Ok(id)
     }
 
@@ -98,7 +100,7 @@ impl Ledger<'_> {
             }
             Tally::Approved => {
                 self.vote(id, approver, now)?;
-                self.set_approval(id, ApprovalStatus::Approved)?;
+                self.set_approval(id, ApprovalStatus::Approved, now)?;
                 self.audit(now, &actor, "approval.approve", id, "pending", "approved")?;
                 match a.kind {
                     ApprovalKind::Order => {
@@ -120,7 +122,7 @@ impl Ledger<'_> {
 
     /// A rejection: the order closes, or the refund is given up (the money stays paid).
     fn reject(&self, m: &Merchant, id: &str, a: &ApprovalRow, now: i64, actor: &str) -> Result<()> {
-        self.set_approval(id, ApprovalStatus::Rejected)?;
+        self.set_approval(id, ApprovalStatus::Rejected, now)?;
         self.audit(now, actor, "approval.reject", id, "pending", "rejected")?;
         match a.kind {
             ApprovalKind::Order => {
@@ -156,11 +158,12 @@ impl Ledger<'_> {
         )
     }
 
-    fn set_approval(&self, approval_id: &str, status: ApprovalStatus) -> Result<()> {
+    fn set_approval(&self, approval_id: &str, status: ApprovalStatus, now: i64) -> Result<()> {
         self.x(
             "UPDATE approvals SET status = ? WHERE approval_id = ?",
             vec![status.as_str().into(), approval_id.into()],
-        )
+        )?;
+        self.queue_changed(WaitingQueue::Approvals, false, now)
     }
 }
 

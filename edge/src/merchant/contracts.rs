@@ -179,7 +179,12 @@ impl Ledger<'_> {
     ) -> Result<(ContractRow, bool)> {
         m.may_collect()?;
         rules::validate_contract(req, self.call.dev)?;
-        let fingerprint = rules::fingerprint(req);
+        let plain = CreateContract {
+            contact: None,
+            ..req.clone()
+        };
+        let fingerprint =
+            self.fingerprint_with_contact(rules::fingerprint(&plain), req.contact.as_ref())?;
         if let Some(existing) = self.contract(&req.contract_code)? {
             if existing.fingerprint != fingerprint {
                 return Err(rules::code_used().into());
@@ -216,6 +221,7 @@ impl Ledger<'_> {
             ],
         )?;
         let code = req.contract_code.as_str();
+        self.keep_contact(m, &contract_key(code), req.contact.as_ref())?;
         self.audit(now, "merchant_api", "contract.request", code, "", "PENDING")?;
         Ok((self.contract_known(code)?, true))
     }
@@ -490,6 +496,7 @@ impl Ledger<'_> {
             status: c.status,
             display_account: c.display_account.clone(),
             payer_ref: c.payer_ref.clone(),
+            contact: self.masked_contact(&contract_key(&c.contract_code))?,
             notify_url: c.notify_url.clone(),
             created_at: format_rfc3339(c.created_at_ms),
             sign_url: (c.status == ContractStatus::Pending).then(|| url.clone()),

@@ -136,7 +136,7 @@ impl Ledger<'_> {
     }
 
     /// The earliest pending deadline in real time (the alarm's time), if any: the ledger's,
-    /// and the next delivery attempt.
+    /// and the next delivery attempt (of a notification or a message).
     pub fn next_due_real_ms(&self) -> Result<Option<i64>> {
         let Some(m) = self.merchant()? else {
             return Ok(None);
@@ -152,9 +152,14 @@ impl Ledger<'_> {
                 vec![],
             )?
             .map(|t| t + m.row.clock_offset_ms);
+        let messages = self.number(
+            "SELECT MIN(next_attempt_at_ms) AS v FROM messages WHERE status = 'PENDING'",
+            vec![],
+        )?;
         let next = [
             self.next_ledger_due()?,
             delivery,
+            messages,
             self.next_sweep_due()?,
             upstream,
         ]

@@ -70,7 +70,12 @@ impl Ledger<'_> {
             crate::domain::order_rules::check_notify_url(url, self.call.dev)
                 .map_err(|msg| Refusal::param("notify_url", msg))?;
         }
-        let fingerprint = contract_rules::fingerprint(req);
+        let plain = CreateInstallmentPlan {
+            contact: None,
+            ..req.clone()
+        };
+        let fingerprint = self
+            .fingerprint_with_contact(contract_rules::fingerprint(&plain), req.contact.as_ref())?;
         if let Some(existing) = self.installment_plan(&req.plan_no)? {
             if existing.fingerprint != fingerprint {
                 return Err(Refusal::new(
@@ -99,6 +104,7 @@ impl Ledger<'_> {
         }
         self.insert_installment_plan(req, &parts, now, fingerprint)?;
         let no = req.plan_no.as_str();
+        self.keep_contact(m, &format!("installment:{no}"), req.contact.as_ref())?;
         self.audit(
             now,
             "merchant_api",
@@ -557,6 +563,7 @@ impl Ledger<'_> {
             kept: p.kept.map(|k| k as u64),
             notify_url: p.notify_url.clone(),
             payer_ref: p.payer_ref.clone(),
+            contact: self.masked_contact(&format!("installment:{}", p.plan_no))?,
             created_at: format_rfc3339(p.created_at_ms),
         })
     }

@@ -22,7 +22,9 @@
 //!   `onboarding` (a merchant's application to collect live money, sealed, and its review),
 //!   `alerts` (staff alerts, one open per cause), `channels` (which channel a payment goes
 //!   through; circuits and failover), `upstream` (the WeChat Pay v2 upstream channel: cashier
-//!   hand-off, notification, refunds).
+//!   hand-off, notification, refunds), `contacts` (payers' contacts, sealed), `messages`
+//!   (staff alerts and payer reminders by email, SMS and the inbox: the outbox, settings,
+//!   unsubscribes) and `message_delivery` (sending them).
 
 pub mod api_route;
 pub mod protocol;
@@ -47,6 +49,8 @@ mod channels;
 #[cfg(target_arch = "wasm32")]
 pub mod client;
 #[cfg(target_arch = "wasm32")]
+mod contacts;
+#[cfg(target_arch = "wasm32")]
 mod contracts;
 #[cfg(target_arch = "wasm32")]
 mod deadlines;
@@ -62,6 +66,10 @@ mod exports;
 mod fees;
 #[cfg(target_arch = "wasm32")]
 mod installments;
+#[cfg(target_arch = "wasm32")]
+mod message_delivery;
+#[cfg(target_arch = "wasm32")]
+mod messages;
 #[cfg(target_arch = "wasm32")]
 mod notifications;
 #[cfg(target_arch = "wasm32")]

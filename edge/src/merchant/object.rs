@@ -82,6 +82,9 @@ impl DurableObject for MerchantDO {
         if let Err(e) = super::outbox::deliver_due(&ledger).await {
             worker::console_error!("merchant notifications: {e:?}");
         }
+        if let Err(e) = super::message_delivery::send_due_messages(&ledger).await {
+            worker::console_error!("merchant messages: {e:?}");
+        }
         if let Err(e) = super::pool::sweep_due(&ledger).await {
             worker::console_error!("merchant sweeps: {e:?}");
         }
@@ -153,6 +156,10 @@ fn dispatch(l: &Ledger<'_>, command: Command) -> Result<serde_json::Value> {
         Command::Sweep(s) => answer(&s, with_merchant(l, |l, m| l.receive_sweep(m, &s))),
         Command::BillPage(p) => answer(&p, l.atomically(|l| l.bill_page(&p))),
         Command::ExportPage(p) => answer(&p, with_merchant(l, |l, m| l.export_page(m, &p))),
+        Command::Unsubscribe(u) => answer(
+            &u,
+            l.atomically(|l| l.unsubscribe(&u.message_id, u.confirm)),
+        ),
         Command::PayerReceipts(r) => answer(
             &r,
             with_merchant(l, |l, m| l.receipts(m, &l.order_or_fail(&r.out_trade_no)?)),

@@ -7,10 +7,10 @@ use super::store::{Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
 use crate::domain::approval::{self, ApprovalKind, ApprovalStatus};
 use crate::domain::events::EventKind;
 use crate::domain::order_rules::{self, CloseReason};
-use crate::domain::{admin_rules, contact_rules, cursor, ids, limits, sealing};
+use crate::domain::{admin_rules, cursor, ids, limits};
 use crate::error::AppError;
 use crate::runtime;
-use paydesk_shared::api::{Contact, CreateOrder, Order, TimeoutAction};
+use paydesk_shared::api::{CreateOrder, Order, TimeoutAction};
 use paydesk_shared::OrderStatus;
 
 impl Ledger<'_> {
@@ -29,39 +29,14 @@ impl Ledger<'_> {
         Ok((self.wire_order(&o, m)?, true))
     }
 
-    /// What tells a repeated request from another one with the same number. The contact counts
-    /// only through a keyed digest, so the stored fingerprint cannot be searched for a phone.
+    /// What tells a repeated request from another one with the same number (the contact
+    /// counts only through a keyed digest).
     fn order_fingerprint(&self, req: &CreateOrder) -> Result<String> {
-        let Some(c) = &req.contact else {
-            return Ok(order_rules::fingerprint(req));
-        };
         let without = CreateOrder {
             contact: None,
             ..req.clone()
         };
-        let key = runtime::checkout_token_key(self.env)?;
-        let digest = paydesk_shared::sign::hmac_sha256(
-            key.peek().as_bytes(),
-            &[b"order-contact\n", serde_json::to_string(c)?.as_bytes()],
-        );
-        let digest = paydesk_shared::sign::hex_lower(&digest);
-        Ok(format!(
-            "{}.{}",
-            order_rules::fingerprint(&without),
-            &digest[..16]
-        ))
-    }
-
-    /// A payer's contact checked, sealed under `DATA_KEYS` (bound to the merchant and the order)
-    /// and masked: `(sealed, masked JSON)`.
-    fn seal_contact(&self, m: &Merchant, otn: &str, c: &Contact) -> Result<(String, String)> {
-        contact_rules::check(c)?;
-        let keys = runtime::data_keys(self.env)?;
-        let aad = format!("paydesk/contact/{}/{otn}", m.id());
-        let plain = serde_json::to_vec(c)?;
-        let sealed = sealing::seal(&keys, runtime::random_bytes(), aad.as_bytes(), &plain)
-            .map_err(AppError::internal)?;
-        Ok((sealed, serde_json::to_string(&contact_rules::mask(c))?))
+        self.fingerprint_with_contact(order_rules::fingerprint(&without), req.contact.as_ref())
     }
 
     /// Validates and stores a new order the merchant asks for (its number is known to be
@@ -231,6 +206,7 @@ impl Ledger<'_> {
                     ApprovalStatus::Pending.as_str().into(),
                 ],
             )?;
+            self.queue_changed(super::alerts::WaitingQueue::Approvals, false, now)?;
         }
         let mut extra = serde_json::json!({"out_trade_no": o.out_trade_no, "status": to});
         if let Some(reason) = why.label() {

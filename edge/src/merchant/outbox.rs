@@ -205,7 +205,7 @@ impl Ledger<'_> {
             "{failures} consecutive failed deliveries; last to {} ({why})",
             a.url
         );
-        if self.raise_alert("merchant.alert", "notifications", &detail, now)? {
+        if self.raise_alert("notifications.failing", "notifications", &detail, now)? {
             self.audit(now, "system:notify", "alert.raise", m.id(), "", "open")?;
         }
         Ok(())

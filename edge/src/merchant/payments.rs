@@ -121,7 +121,7 @@ impl Ledger<'_> {
         };
         let result = self.charge(m, &o, how)?;
         if review && result.status != OrderStatus::Success {
-            self.drop_review(&o)?;
+            self.drop_review(&o, now)?;
         }
         if result.status == OrderStatus::PayError {
             self.attempt_declined(m, seq, now)?;

@@ -217,6 +217,8 @@ commands! {
     ExportPage(ExportPage) -> ExportLines;
     /// The receipts of an order whose pay page link the worker verified.
     PayerReceipts(PayerReceipts) -> Receipts;
+    /// A payer's unsubscribe link, verified by the worker.
+    Unsubscribe(Unsubscribe) -> UnsubscribeReply;
 }
 
 /// Every command travels with the context the object needs to answer it.
@@ -297,6 +299,74 @@ pub enum ApiBody {
     Review(Box<Review>),
     Application(Box<ApplicationView>),
     Channels(ChannelList),
+    /// `GET|PUT /v1/messaging`: the settings, staff contacts masked.
+    Messaging(Box<crate::domain::message_rules::MessagingSettings>),
+    Inbox(InboxPage),
+    Messages(MessageList),
+    Message(Box<MessageView>),
+}
+
+/// `GET /v1/inbox`: the newest inbox messages first, and how many are unread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxPage {
+    pub unread: u32,
+    pub messages: Vec<MessageView>,
+}
+
+/// `GET /v1/messages`: the newest outbound messages first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageList {
+    pub messages: Vec<MessageView>,
+}
+
+/// One message to a person, as the merchant sees it: the recipient masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: String,
+    /// `email`, `sms` or `inbox`.
+    pub channel: String,
+    /// `staff` or `payer`.
+    pub audience: String,
+    /// What it is: `alert.raised`, `renewal.upcoming`, ...
+    pub template: String,
+    /// What prompted it: an alert's kind, or the order, subscription, plan or contract.
+    pub subject: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    pub title: String,
+    pub text: String,
+    /// `PENDING`, `DELIVERED`, `FAILED` or `SUPPRESSED` (the payer unsubscribed).
+    pub status: String,
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<String>,
+    /// An SMS to a payer held back by quiet hours (22:00-08:00 merchant time) until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quiet_until: Option<String>,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// Inbox messages: whether staff read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<bool>,
+}
+
+/// The payer's unsubscribe page: `confirm` unsubscribes (a GET only asks).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unsubscribe {
+    pub message_id: String,
+    pub confirm: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnsubscribeReply {
+    pub merchant: String,
+    /// The address, masked.
+    pub to: String,
+    pub channel: String,
+    pub unsubscribed: bool,
 }
 
 /// `GET /v1/channels`.

@@ -346,6 +346,9 @@ impl Ledger<'_> {
             let s = self.subscription_known(&s.subscription_id)?;
             let end = SubscriptionEvent::RetriesExhausted(dunning.final_state);
             self.end_subscription(m, &s, end, "payment_failed", at, "system:dunning")?;
+            let id = &s.subscription_id;
+            let detail = format!("subscription {id}: {failures} charges failed (last: {code})");
+            self.raise_alert("dunning.exhausted", &format!("dunning:{id}"), &detail, at)?;
         }
         Ok(())
     }

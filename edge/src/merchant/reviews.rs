@@ -5,6 +5,7 @@
 //! promises the payer. Every decision is an audit entry and an `order.reviewed` event.
 //! `GET /v1/reviews?status=` lists them.
 
+use super::alerts::WaitingQueue;
 use super::protocol::{Review, ReviewDecision, ReviewList};
 use super::store::{Ledger, Merchant, OrderRow, Result};
 use crate::domain::events::EventKind;
@@ -73,11 +74,12 @@ impl Ledger<'_> {
             "UPDATE orders SET in_review = 1 WHERE out_trade_no = ?",
             vec![o.out_trade_no.as_str().into()],
         )?;
+        self.queue_changed(WaitingQueue::Reviews, true, now)?;
         self.audit_decision(now, "order.review", &o.out_trade_no, d)
     }
 
     /// The charge did not succeed: there is nothing to review.
-    pub fn drop_review(&self, o: &OrderRow) -> Result<()> {
+    pub fn drop_review(&self, o: &OrderRow, now: i64) -> Result<()> {
         self.x(
             "DELETE FROM reviews WHERE out_trade_no = ? AND status = 'pending'",
             vec![o.out_trade_no.as_str().into()],
@@ -85,7 +87,8 @@ impl Ledger<'_> {
         self.x(
             "UPDATE orders SET in_review = 0 WHERE out_trade_no = ?",
             vec![o.out_trade_no.as_str().into()],
-        )
+        )?;
+        self.queue_changed(WaitingQueue::Reviews, false, now)
     }
 
     /// The review of an order, if it had one.
@@ -217,6 +220,7 @@ impl Ledger<'_> {
             "UPDATE orders SET in_review = 0 WHERE out_trade_no = ?",
             vec![r.out_trade_no.as_str().into()],
         )?;
+        self.queue_changed(WaitingQueue::Reviews, false, now)?;
         let action = if status == "approved" {
             "review.approve"
         } else {

@@ -566,6 +566,55 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         "ALTER TABLE orders ADD COLUMN contact_sealed TEXT;
     ALTER TABLE orders ADD COLUMN contact_masked TEXT;",
     ),
+    (
+        25,
+        // Messages to people (`merchant/messages.rs`): one row per message and channel, unique
+        // by what prompted it (so it is never sent twice), delivered from the alarm with
+        // retries; inbox messages are delivered as they are written and read in place. Payers
+        // who unsubscribed are known by a keyed digest of their address. Contacts of
+        // subscriptions, plans and contracts are sealed like an order's. The staff's settings
+        // are sealed whole. The notification alert's kind is renamed.
+        "CREATE TABLE IF NOT EXISTS messages (
+        message_id TEXT PRIMARY KEY,
+        dedup_key TEXT NOT NULL UNIQUE,
+        channel TEXT NOT NULL,
+        audience TEXT NOT NULL,
+        template TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        to_sealed TEXT,
+        to_masked TEXT,
+        to_digest TEXT,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at_ms INTEGER,
+        quiet_until_ms INTEGER,
+        created_at_ms INTEGER NOT NULL,
+        delivered_at_ms INTEGER,
+        last_error TEXT,
+        read_at_ms INTEGER
+    );
+    CREATE INDEX IF NOT EXISTS messages_due ON messages (status, next_attempt_at_ms);
+    CREATE INDEX IF NOT EXISTS messages_by_channel ON messages (channel, created_at_ms);
+    CREATE TABLE IF NOT EXISTS unsubscribes (
+        to_digest TEXT PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        message_id TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS contacts (
+        subject TEXT PRIMARY KEY,
+        sealed TEXT NOT NULL,
+        masked TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS messaging (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        sealed TEXT NOT NULL,
+        masked_json TEXT NOT NULL,
+        updated_at_ms INTEGER NOT NULL
+    );
+    UPDATE alerts SET kind = 'notifications.failing' WHERE kind = 'merchant.alert';",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -513,7 +513,7 @@ impl<'a> Ledger<'a> {
         }
         Ok(self
             .first::<A>(
-                "SELECT seq FROM alerts WHERE cleared_at_ms IS NULL AND kind = 'merchant.alert'
+                "SELECT seq FROM alerts WHERE cleared_at_ms IS NULL AND kind = 'notifications.failing'
                  ORDER BY seq DESC LIMIT 1",
                 vec![],
             )?
@@ -660,14 +660,18 @@ impl<'a> Ledger<'a> {
     }
 
     /// The outbox row: the event as data, pending delivery if it has somewhere to go.
+    /// The payer hears of it too when it is news to them and they left a contact
+    /// (`merchant/messages.rs`).
     pub fn record_event(&self, at_ms: i64, e: NewEvent<'_>) -> Result<()> {
         let status = DeliveryStatus::of_new_event(e.format, e.kind, e.url.is_some());
+        let event_id = format!("evt_{}", runtime::random_hex(12));
+        self.tell_payer(&event_id, e.kind.as_str(), e.order_key, &e.data, at_ms)?;
         self.x(
             "INSERT INTO events (event_id, type, target, created_at_ms, data_json, order_key, body,
                                  notify_url, status, next_attempt_at_ms, format)
              VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?)",
             vec![
-                format!("evt_{}", runtime::random_hex(12)).into(),
+                event_id.into(),
                 e.kind.as_str().into(),
                 e.target.into(),
                 at_ms.into(),

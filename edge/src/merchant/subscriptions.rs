@@ -114,7 +114,12 @@ impl Ledger<'_> {
         if m.is_dormant(self.now(m)) {
             return Err(crate::domain::limits::dormant_refusal().into());
         }
-        let fingerprint = contract_rules::fingerprint(req);
+        let plain = CreateSubscription {
+            contact: None,
+            ..req.clone()
+        };
+        let fingerprint = self
+            .fingerprint_with_contact(contract_rules::fingerprint(&plain), req.contact.as_ref())?;
         if let Some(existing) = self.subscription(&req.subscription_id)? {
             if existing.fingerprint != fingerprint {
                 return Err(Refusal::new(
@@ -140,6 +145,7 @@ impl Ledger<'_> {
         let now = self.now(m);
         self.insert_subscription(req, now, fingerprint)?;
         let id = req.subscription_id.as_str();
+        self.keep_contact(m, &format!("subscription:{id}"), req.contact.as_ref())?;
         self.audit(now, "merchant_api", "subscription.create", id, "", "")?;
         let s = self.subscription_known(id)?;
         self.subscription_event(
@@ -465,6 +471,7 @@ impl Ledger<'_> {
             usage_pending: self.usage_pending(&s.subscription_id)?,
             notify_url: s.notify_url.clone(),
             payer_ref: s.payer_ref.clone(),
+            contact: self.masked_contact(&format!("subscription:{}", s.subscription_id))?,
             created_at: format_rfc3339(s.created_at_ms),
             invoices,
         })

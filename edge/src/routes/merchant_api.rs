@@ -91,6 +91,10 @@ pub fn render(reply: ApiReply, wants_xml: bool) -> Result<Response, AppError> {
         ApiBody::Application(a) => serde_json::to_value(a)?,
         ApiBody::Channels(c) => serde_json::to_value(c)?,
         ApiBody::Statement(s) => serde_json::to_value(s)?,
+        ApiBody::Messaging(m) => serde_json::to_value(m)?,
+        ApiBody::Inbox(i) => serde_json::to_value(i)?,
+        ApiBody::Messages(m) => serde_json::to_value(m)?,
+        ApiBody::Message(m) => serde_json::to_value(m)?,
         ApiBody::Bill(_) | ApiBody::Export(_) => {
             return Err(AppError::internal(
                 "a bill or an export is streamed, not rendered",

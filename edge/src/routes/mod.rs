@@ -14,6 +14,7 @@ mod merchant_api;
 mod pay;
 mod receipts;
 mod statements;
+mod unsubscribe;
 mod upstream;
 mod v2;
 
@@ -92,6 +93,8 @@ fn router() -> Router<'static, ()> {
         .post_async("/contract/:token", route!(contract::sign))
         .get_async("/contract/:token/terminate", route!(contract::confirm_end))
         .post_async("/contract/:token/terminate", route!(contract::end))
+        .get_async("/unsubscribe/:token", route!(unsubscribe::ask))
+        .post_async("/unsubscribe/:token", route!(unsubscribe::confirm))
         .post_async("/pay/unifiedorder", route!(v2::handle))
         .post_async("/pay/orderquery", route!(v2::handle))
         .post_async("/pay/closeorder", route!(v2::handle))

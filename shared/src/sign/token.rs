@@ -16,6 +16,8 @@ const DOMAIN: &[u8] = b"paydesk-checkout-v1.";
 /// Contract links are signed under another domain: a checkout token never opens a contract
 /// page, nor the other way round.
 const CONTRACT_DOMAIN: &[u8] = b"paydesk-contract-v1.";
+/// Unsubscribe links (`/unsubscribe/<token>`, in every message to a payer) under their own.
+const UNSUBSCRIBE_DOMAIN: &[u8] = b"paydesk-unsubscribe-v1.";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutToken {
@@ -31,6 +33,15 @@ pub struct CheckoutToken {
 pub struct ContractToken {
     pub merchant_id: String,
     pub contract_code: String,
+    pub expires_at: i64,
+}
+
+/// The `<token>` of `/unsubscribe/<token>`: one message of one merchant, whose recipient the
+/// link unsubscribes, in the same form under its own domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsubscribeToken {
+    pub merchant_id: String,
+    pub message_id: String,
     pub expires_at: i64,
 }
 
@@ -81,6 +92,27 @@ impl ContractToken {
         Ok(ContractToken {
             merchant_id,
             contract_code,
+            expires_at,
+        })
+    }
+}
+
+impl UnsubscribeToken {
+    pub fn encode(&self, key: &[u8]) -> Option<String> {
+        encode(
+            UNSUBSCRIBE_DOMAIN,
+            self.expires_at,
+            &self.merchant_id,
+            &self.message_id,
+            key,
+        )
+    }
+
+    pub fn verify(token: &str, key: &[u8], now: i64) -> Result<UnsubscribeToken, TokenError> {
+        let (expires_at, merchant_id, message_id) = verify(UNSUBSCRIBE_DOMAIN, token, key, now)?;
+        Ok(UnsubscribeToken {
+            merchant_id,
+            message_id,
             expires_at,
         })
     }
@@ -209,6 +241,23 @@ mod tests {
         );
         assert_eq!(
             ContractToken::verify(&forged, KEY, 0),
+            Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn unsubscribe_tokens_open_only_as_themselves() {
+        let u = UnsubscribeToken {
+            merchant_id: "mch_demo".into(),
+            message_id: "msg_0123".into(),
+            expires_at: 1_795_778_560,
+        };
+        let ut = u.encode(KEY).unwrap();
+        assert_eq!(UnsubscribeToken::verify(&ut, KEY, 0), Ok(u));
+        assert_eq!(ContractToken::verify(&ut, KEY, 0), Err(TokenError::Invalid));
+        let pt = token().encode(KEY).unwrap();
+        assert_eq!(
+            UnsubscribeToken::verify(&pt, KEY, 0),
             Err(TokenError::Invalid)
         );
     }

@@ -1,0 +1,210 @@
+// Messages to people (docs/messaging.md): staff alerts routed per kind to email (Cloudflare's
+// send_email binding, simulated by wrangler dev, which logs each message and writes its text),
+// SMS (a signed POST to the merchant's provider: a local receiver here) and the inbox; payer
+// reminders from the events of what carries their contact, with quiet hours for SMS and an
+// unsubscribe link that works without login. All through the real worker and the test clock.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { startWorker, waitForEmails, sentEmails } from './support/worker.mjs';
+import { startReceiver } from './support/receiver.mjs';
+import { call, admin, newMerchant, createOrder, advance, otn } from './support/api.mjs';
+import { checkSchema } from './support/openapi.mjs';
+
+let w;
+before(async () => { w = await startWorker({ logLevel: 'info' }); });
+after(async () => { await w?.stop(); });
+
+const settle = async (pred, what, timeoutMs = 30_000) => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await pred();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+const messages = async (m, query = '') => (await call(w, m, 'GET', `/v1/messages${query}`)).json.messages;
+
+test('staff_alerts_go_where_routed_once_per_cause_and_say_when_resolved', async () => {
+  const sms = await startReceiver();
+  const m = await newMerchant(w, { approval_levels: [{ above: 500, approvers: 1 }] });
+  const settings = {
+    staff_email: 'ops.lead@shop.example', staff_phone: '13800000001', staff_locale: 'en', sms_url: sms.url,
+    alert_routes: { 'approvals.waiting': ['email', 'sms', 'inbox'] },
+  };
+  // Bad input is refused whole, naming the field, and changes nothing.
+  for (const [bad, param] of [[{ staff_phone: '123' }, 'staff_phone'], [{ alert_routes: { lunch: ['inbox'] } }, 'alert_routes'], [{ sms_url: 'ftp://x' }, 'sms_url']]) {
+    const r = await call(w, m, 'PUT', '/v1/messaging', { ...settings, ...bad });
+    assert.deepEqual([r.status, r.json.code, r.json.param], [400, 'PARAM_ERROR', param]);
+  }
+  assert.deepEqual((await call(w, m, 'GET', '/v1/messaging')).json, { alert_routes: {} });
+  const put = await call(w, m, 'PUT', '/v1/messaging', settings);
+  assert.equal(put.status, 200, put.text);
+  checkSchema('MessagingSettings', put.json);
+  assert.equal(put.json.staff_phone, '138****0001');
+  assert.equal(put.json.staff_email, 'o***@shop.example');
+
+  // Two orders wait for approval: one alert, counted twice; one message per channel.
+  const a = await createOrder(w, m);
+  const b = await createOrder(w, m);
+  const email = (await waitForEmails(w, (s) => s.some((e) => e.to === settings.staff_email), 'the alert email')).find((e) => e.to === settings.staff_email);
+  assert.match(email.subject, /\] Alert: Requests wait for approval$/);
+  assert.match(email.from, /^"Test Shop \d+" <notifications@paydesk\.example>$/);
+  assert.match(email.text, /orders or refunds wait for approval/);
+  await sms.waitFor((d) => d.length >= 1, 'the alert SMS');
+  const d = sms.deliveries[0];
+  assert.equal(d.event.to, '13800000001');
+  assert.equal(d.event.template, 'alert.raised');
+  const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(d.headers['paydesk-signature']);
+  assert.equal(v1, createHmac('sha256', m.webhook_secret).update(`${t}.${d.body}`).digest('hex'));
+  assert.equal(d.headers['paydesk-message-id'], d.event.id);
+  const alerts = (await call(w, m, 'GET', '/v1/alerts')).json.alerts;
+  assert.deepEqual(alerts.map((x) => [x.type, x.count, x.open]), [['approvals.waiting', 2, true]]);
+
+  let inbox = (await call(w, m, 'GET', '/v1/inbox')).json;
+  checkSchema('InboxPage', inbox);
+  assert.equal(inbox.unread, 1);
+  assert.equal(inbox.messages[0].template, 'alert.raised');
+  const read = await call(w, m, 'POST', `/v1/inbox/${inbox.messages[0].id}/read`);
+  assert.equal(read.json.read, true);
+  assert.equal((await call(w, m, 'GET', '/v1/inbox?unread=true')).json.messages.length, 0);
+  assert.equal((await call(w, m, 'POST', '/v1/inbox/msg_nope/read')).status, 404);
+
+  // Approving both clears the cause: one "resolved" message per channel.
+  for (const o of [a, b]) {
+    const r = await admin(w, 'POST', `/admin/approvals/${o.approval_id}/approve`, { approver: 'finance-lead' });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+  }
+  await waitForEmails(w, (s) => s.some((e) => /\] Resolved: Requests wait for approval$/.test(e.subject)), 'the resolved email');
+  await sms.waitFor((ds) => ds.length >= 2, 'the resolved SMS');
+  assert.equal(sms.deliveries[1].event.template, 'alert.resolved');
+  inbox = (await call(w, m, 'GET', '/v1/inbox')).json;
+  assert.deepEqual(inbox.messages.map((x) => x.template), ['alert.resolved', 'alert.raised']);
+  const out = await settle(async () => {
+    const all = await messages(m);
+    return all.length === 4 && all.every((x) => x.status === 'DELIVERED') && all;
+  }, 'four delivered messages');
+  checkSchema('MessageList', { messages: out });
+  assert.equal(sentEmails(w).filter((e) => e.to === settings.staff_email).length, 2, 'each once');
+  assert.equal(sms.deliveries.length, 2, 'each once');
+  assert.doesNotMatch(JSON.stringify(out), /13800000001|ops\.lead/, 'addresses are shown masked');
+  await sms.close();
+});
+
+/** Moves the merchant's clock to the next `hour`:`minute` in merchant time (UTC+8). */
+async function clockToLocal(m, hour, minute = 0) {
+  const now = Date.parse((await advance(w, m, 1)).business_time);
+  const local = new Date(now + 8 * 3_600_000);
+  let target = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate(), hour, minute) - 8 * 3_600_000;
+  if (target <= now) target += 86_400_000;
+  await advance(w, m, Math.round((target - now) / 1000));
+  return target;
+}
+
+test('payer_reminders_carry_the_link_wait_out_quiet_hours_and_stop_when_unsubscribed', async () => {
+  const sms = await startReceiver();
+  const m = await newMerchant(w, { remind_grace_seconds: 3600 });
+  assert.equal((await call(w, m, 'PUT', '/v1/messaging', { sms_url: sms.url })).status, 200);
+  const contact = { phone: '13912345678', email: 'payer.one@example.com', locale: 'en' };
+  const bad = await call(w, m, 'POST', '/v1/subscriptions', {
+    subscription_id: otn('S'), description: 'Tea club', price: { amount: 9900, interval: 'month' }, contact: { email: 'x@' },
+  });
+  assert.deepEqual([bad.status, bad.json.param], [400, 'contact.email']);
+
+  // At 23:00 merchant time an unpaid order's reminder goes by email at once; its SMS waits
+  // until 08:00.
+  const at = await clockToLocal(m, 22, 50);
+  const o = await createOrder(w, m, { contact, timeout_action: 'remind', time_expire: new Date(at + 600_000).toISOString() });
+  assert.deepEqual(o.contact, { phone: '139****5678', email: 'p***@example.com', locale: 'en' });
+  await advance(w, m, 660);
+  const mail = (await waitForEmails(w, (s) => s.some((e) => e.to === contact.email), 'the reminder email')).find((e) => e.to === contact.email);
+  assert.match(mail.subject, /^Test Shop \d+ · Your payment is still open$/);
+  assert.match(mail.text, /Your order "Test order" \(¥10\.00\) with Test Shop \d+ is not paid yet\. Please pay by \d{4}-\d\d-\d\d 00:00 \(UTC\+8\)\./);
+  // The link is the order's pay page, its token lasting as long as the extended deadline.
+  const link = /Pay: (\S+)/.exec(mail.text)[1];
+  assert.ok(link.startsWith(`${w.url}/pay/`), mail.text);
+  assert.equal((await fetch(link)).status, 200);
+  const unsubscribe = /Unsubscribe: (\S+)/.exec(mail.text)[1];
+  const held = await settle(async () => (await messages(m, '?channel=sms'))[0], 'the SMS row');
+  assert.equal(held.status, 'PENDING');
+  assert.equal(held.to, '139****5678');
+  assert.equal(Date.parse(held.quiet_until) - at, (9 * 60 + 10) * 60_000, '08:00 merchant time');
+  assert.equal(sms.deliveries.length, 0);
+  await advance(w, m, 9 * 3600);
+  await sms.waitFor((d) => d.length >= 1, 'the SMS after quiet hours');
+  assert.equal(sms.deliveries[0].event.to, contact.phone);
+  assert.match(sms.deliveries[0].event.text, /is not paid yet/);
+
+  // The unsubscribe link: a GET only asks; the POST unsubscribes, without login.
+  const page = await fetch(unsubscribe);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<form method="post">/);
+  const done = await fetch(unsubscribe, { method: 'POST' });
+  assert.match(await done.text(), /Unsubscribed: p\*\*\*@example\.com will get no more emails/);
+  assert.equal((await fetch(unsubscribe.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), { method: 'POST' })).status, 404);
+  const audit = (await call(w, m, 'GET', '/v1/audit')).json;
+  assert.ok(JSON.stringify(audit).includes('contact.unsubscribe'));
+
+  // The next reminder to that address is kept as SUPPRESSED; the SMS still goes.
+  const second = await createOrder(w, m, { contact, timeout_action: 'remind', time_expire: new Date(at + 10 * 3_600_000 + 600_000).toISOString() });
+  await advance(w, m, 3600);
+  const rows = await settle(async () => {
+    const all = (await messages(m)).filter((x) => x.subject === second.out_trade_no);
+    return all.length === 2 && all.every((x) => x.status !== 'PENDING') && all;
+  }, 'the second reminder');
+  assert.deepEqual(rows.map((x) => [x.channel, x.status]).sort(), [['email', 'SUPPRESSED'], ['sms', 'DELIVERED']]);
+  assert.equal(sentEmails(w).filter((e) => e.to === contact.email).length, 1);
+  await sms.close();
+});
+
+test('a_contract_confirmation_links_its_termination_and_a_failing_provider_fails_alone', async () => {
+  const sms = await startReceiver({ status: 500 });
+  const m = await newMerchant(w);
+  const settings = { staff_email: 'ops2@shop.example', staff_phone: '13800000002', sms_url: sms.url, alert_routes: { 'approvals.waiting': ['sms', 'email'] } };
+  assert.equal((await call(w, m, 'PUT', '/v1/messaging', settings)).status, 200);
+  await clockToLocal(m, 10);
+
+  const plan = { plan_id: String(Date.now()), name: 'Gym membership', max_amount_per_deduction: 100000, period: 'month', max_deductions_per_period: 1 };
+  assert.equal((await call(w, m, 'POST', '/v1/contract_plans', plan)).status, 201);
+  const contact = { email: 'member@example.com' };
+  const c = await call(w, m, 'POST', '/v1/contracts', { plan_id: plan.plan_id, contract_code: otn('C'), display_account: 'alice', contact });
+  assert.equal(c.status, 201, c.text);
+  assert.deepEqual(c.json.contact, { email: 'm***@example.com' });
+  const signed = await fetch(c.json.sign_url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Sec-Fetch-Site': 'same-origin' },
+    body: new URLSearchParams({ method: 'balance', wallet: 'wallet_ok', consent: 'yes' }).toString(),
+  });
+  assert.equal(signed.status, 200);
+  const mail = (await waitForEmails(w, (s) => s.some((e) => e.to === contact.email), 'the signed confirmation')).find((e) => e.to === contact.email);
+  assert.match(mail.subject, / · 免密支付已开通$/);
+  assert.match(mail.text, /您已与 Test Shop \d+ 签约「Gym membership」/);
+  const end = /解约: (\S+)/.exec(mail.text)[1];
+  assert.ok(end.startsWith(c.json.sign_url) && end.endsWith('/terminate'), end);
+  assert.equal((await fetch(end)).status, 200, 'the termination link opens its confirmation');
+
+  // An alert routed to a provider that keeps failing: its SMS is retried on the schedule, then
+  // FAILED; the email of the same alert is not held up.
+  const ap = await newMerchant(w, { approval_levels: [{ above: 500, approvers: 1 }] });
+  assert.equal((await call(w, ap, 'PUT', '/v1/messaging', settings)).status, 200);
+  await createOrder(w, ap);
+  await waitForEmails(w, (s) => s.some((e) => e.to === settings.staff_email), 'the alert email');
+  for (const [n, wait] of [[1, 60], [2, 300], [3, 1800], [4, 7200], [5, 21_600]]) {
+    await sms.waitFor((d) => d.length >= n, `SMS attempt ${n}`);
+    await settle(async () => (await messages(ap, '?channel=sms'))[0]?.attempts === n, `attempt ${n} recorded`);
+    await advance(w, ap, wait);
+  }
+  await sms.waitFor((d) => d.length >= 6, 'the last attempt');
+  const failed = await settle(async () => {
+    const [x] = await messages(ap, '?channel=sms');
+    return x.status === 'FAILED' && x;
+  }, 'the SMS to fail');
+  assert.equal(failed.attempts, 6);
+  assert.equal(failed.last_error, 'HTTP 500');
+  assert.equal(failed.next_attempt_at, undefined);
+  await advance(w, ap, 86_400);
+  assert.equal(sms.deliveries.length, 6, 'nothing more after FAILED');
+  await sms.close();
+});
