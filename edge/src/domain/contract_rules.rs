@@ -356,6 +356,7 @@ mod tests {
             display_account: "张三 / alice@example.com".into(),
             notify_url: Some("https://shop.example.com/papay".into()),
             payer_ref: None,
+            contact: None,
         };
         assert_eq!(validate_contract(&ok, false), Ok(()));
         let mut bad = ok.clone();

@@ -242,6 +242,7 @@ mod tests {
             reminder_hours: None,
             notify_url: None,
             payer_ref: None,
+            contact: None,
         }
     }
 

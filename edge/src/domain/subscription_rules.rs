@@ -340,6 +340,7 @@ mod tests {
             starts_at: None,
             notify_url: None,
             payer_ref: None,
+            contact: None,
         }
     }
 
