@@ -61,7 +61,7 @@ pub fn check(c: &Contact) -> Result<(), Refusal> {
             "email is not a valid address",
         ));
     }
-    if super::message_rules::Locale::parse(c.locale.as_deref()).is_none() {
+    if !matches!(c.locale.as_deref(), None | Some("zh-CN") | Some("en")) {
         return Err(Refusal::param("contact.locale", "locale is zh-CN or en"));
     }
     Ok(())

@@ -162,6 +162,28 @@ impl MessagingSettings {
     }
 }
 
+/// What prompted a message: the key it is written under, with its channel, is unique, so the
+/// same prompt never writes a message twice (a retried transaction, an alarm run again, an alert
+/// seen again while open: it is counted, not raised, and writes nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prompt<'a> {
+    /// The alert with this number, raised or resolved.
+    Alert { seq: i64, raised: bool },
+    /// The event with this id.
+    Event(&'a str),
+}
+
+/// The message's unique key: one per prompt and channel.
+pub fn message_key(p: Prompt<'_>, channel: Channel) -> String {
+    match p {
+        Prompt::Alert { seq, raised } => {
+            let phase = if raised { "raised" } else { "resolved" };
+            format!("alert:{seq}:{phase}:{}", channel.as_str())
+        }
+        Prompt::Event(id) => format!("event:{id}:{}", channel.as_str()),
+    }
+}
+
 /// Delays after the 1st, 2nd, ... failed attempt to send a message: 1 min, 5 min, 30 min, 2 h,
 /// 6 h. After the 6th failed attempt (8 h 36 min in all) it is FAILED: a reminder later than
 /// that is no longer a reminder.
@@ -220,6 +242,45 @@ mod tests {
         assert_eq!(quiet_until(day - 1000, 480), Some(day));
         // In UTC, 08:00 Beijing is midnight: quiet.
         assert_eq!(quiet_until(day, 0), Some(day + 8 * H));
+    }
+
+    #[test]
+    fn one_message_per_prompt_and_channel() {
+        let raised = Prompt::Alert {
+            seq: 7,
+            raised: true,
+        };
+        let resolved = Prompt::Alert {
+            seq: 7,
+            raised: false,
+        };
+        let keys = [
+            message_key(raised, Channel::Email),
+            message_key(raised, Channel::Sms),
+            message_key(resolved, Channel::Email),
+            message_key(
+                Prompt::Alert {
+                    seq: 8,
+                    raised: true,
+                },
+                Channel::Email,
+            ),
+            message_key(Prompt::Event("evt_1"), Channel::Email),
+            message_key(Prompt::Event("evt_2"), Channel::Email),
+        ];
+        let mut unique = keys.to_vec();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            keys.len(),
+            "distinct prompts never share a key"
+        );
+        assert_eq!(
+            message_key(raised, Channel::Email),
+            keys[0],
+            "the same prompt does"
+        );
     }
 
     #[test]

@@ -132,18 +132,7 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         ["v1", "application"] if method == "POST" => ("POST", ApiRoute::Apply),
         ["v1", "application"] => ("GET", ApiRoute::Application),
         ["v1", "channels"] => ("GET", ApiRoute::ListChannels),
-        ["v1", "messaging"] if method == "PUT" => ("PUT", ApiRoute::SetMessaging),
-        ["v1", "messaging"] => ("GET", ApiRoute::GetMessaging),
-        ["v1", "inbox"] => ("GET", ApiRoute::Inbox),
-        ["v1", "inbox", id, action] if !id.is_empty() => {
-            let read = match *action {
-                "read" => true,
-                "unread" => false,
-                _ => return Err(ErrorCode::NotFound),
-            };
-            ("POST", ApiRoute::MarkRead(decode(id)?, read))
-        }
-        ["v1", "messages"] => ("GET", ApiRoute::ListMessages),
+        ["v1", "messaging" | "inbox" | "messages", ..] => messaging(method, &segs[1..])?,
         ["v1", "reviews", id, "approve"] if !id.is_empty() => {
             ("POST", ApiRoute::ApproveReview(decode(id)?))
         }
@@ -174,6 +163,25 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         return Err(ErrorCode::MethodNotAllowed);
     }
     Ok(r)
+}
+
+/// Messages to people: the settings, the inbox, the outbound list.
+fn messaging(method: &str, segs: &[&str]) -> Result<(&'static str, ApiRoute), ErrorCode> {
+    Ok(match segs {
+        ["messaging"] if method == "PUT" => ("PUT", ApiRoute::SetMessaging),
+        ["messaging"] => ("GET", ApiRoute::GetMessaging),
+        ["inbox"] => ("GET", ApiRoute::Inbox),
+        ["inbox", id, action] if !id.is_empty() => {
+            let read = match *action {
+                "read" => true,
+                "unread" => false,
+                _ => return Err(ErrorCode::NotFound),
+            };
+            ("POST", ApiRoute::MarkRead(decode(id)?, read))
+        }
+        ["messages"] => ("GET", ApiRoute::ListMessages),
+        _ => return Err(ErrorCode::NotFound),
+    })
 }
 
 /// A path segment, percent-decoded (`|` and `*` may arrive encoded); anything that does not

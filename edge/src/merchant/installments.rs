@@ -403,6 +403,16 @@ impl Ledger<'_> {
             "DEFAULTED",
         )?;
         let p = self.installment_plan_known(no)?;
+        let detail = format!(
+            "installment plan {no} defaulted: part {} unpaid past its grace",
+            p.next_part + 1
+        );
+        self.raise_alert(
+            "dunning.exhausted",
+            &format!("dunning:installment:{no}"),
+            &detail,
+            at,
+        )?;
         let extra =
             serde_json::json!({"part_index": p.next_part, "refunded": refund, "kept": keep});
         self.plan_event(m, at, EventKind::InstallmentPlanDefaulted, &p, extra)

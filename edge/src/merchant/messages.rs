@@ -10,7 +10,9 @@
 use super::protocol::{InboxPage, MessageList, MessageView, UnsubscribeReply};
 use super::store::{Ledger, Merchant, Result};
 use crate::domain::contact_rules::{mask_email, mask_phone};
-use crate::domain::message_rules::{quiet_until, Channel, Locale, MessagingSettings};
+use crate::domain::message_rules::{
+    message_key, quiet_until, Channel, Locale, MessagingSettings, Prompt,
+};
 use crate::domain::message_templates::{self as templates, PayerTemplate, Rendered};
 use crate::domain::sealing;
 use crate::error::AppError;
@@ -169,7 +171,7 @@ impl Ledger<'_> {
             };
             let msg = NewMessage {
                 id: new_id(),
-                dedup_key: format!("alert:{seq}:{phase}:{}", channel.as_str()),
+                dedup_key: message_key(Prompt::Alert { seq, raised }, channel),
                 channel,
                 payer: false,
                 template: &template,
@@ -216,7 +218,7 @@ impl Ledger<'_> {
             let id = new_id();
             facts.unsubscribe_link = self.unsubscribe_link(&m, &id)?;
             let msg = NewMessage {
-                dedup_key: format!("event:{event_id}:{}", channel.as_str()),
+                dedup_key: message_key(Prompt::Event(event_id), channel),
                 id,
                 channel,
                 payer: true,

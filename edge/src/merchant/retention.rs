@@ -6,7 +6,7 @@
 //!   refunds and money movements; what they added to the books (paid, refunded, fees, shares,
 //!   per receiver too) is carried in `retention`, so lifetime totals still add up;
 //! - settlements of days before the horizon (once swept, for a pool member), their net carried;
-//! - delivered or abandoned notifications;
+//! - delivered or abandoned notifications, and messages to people;
 //! - the audit chain's oldest entries, a prefix of it (never its head): `retention` keeps the
 //!   last one let go, which the first kept entry links to, so the chain still verifies.
 //!
@@ -70,6 +70,7 @@ impl Ledger<'_> {
         self.let_go_orders(h, off)?;
         self.let_go_settlements(h, off)?;
         self.let_go_events(h)?;
+        self.let_go_messages(h)?;
         self.let_go_audit(h)
     }
 
@@ -192,6 +193,16 @@ impl Ledger<'_> {
         self.x(
             "DELETE FROM events WHERE seq < ? AND status != 'PENDING'",
             vec![cut.into()],
+        )
+    }
+
+    /// Messages to people made before the horizon that are no longer being sent, a batch at a
+    /// time (an unsubscribe is kept: it is a wish, not a record).
+    fn let_go_messages(&self, h: i64) -> Result<()> {
+        self.x(
+            "DELETE FROM messages WHERE message_id IN (SELECT message_id FROM messages
+               WHERE created_at_ms < ? AND status != 'PENDING' ORDER BY created_at_ms LIMIT ?)",
+            vec![h.into(), BATCH.into()],
         )
     }
 

@@ -597,6 +597,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     );
     CREATE INDEX IF NOT EXISTS messages_due ON messages (status, next_attempt_at_ms);
     CREATE INDEX IF NOT EXISTS messages_by_channel ON messages (channel, created_at_ms);
+    CREATE INDEX IF NOT EXISTS messages_by_time ON messages (created_at_ms);
     CREATE TABLE IF NOT EXISTS unsubscribes (
         to_digest TEXT PRIMARY KEY,
         at_ms INTEGER NOT NULL,
