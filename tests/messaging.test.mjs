@@ -208,3 +208,49 @@ test('a_contract_confirmation_links_its_termination_and_a_failing_provider_fails
   assert.equal(sms.deliveries.length, 6, 'nothing more after FAILED');
   await sms.close();
 });
+
+test('a_subscription_payer_is_reminded_48_hours_ahead_and_again_when_the_charge_fails', async () => {
+  const m = await newMerchant(w);
+  const HOUR = 3600;
+  const plan = { plan_id: `${Date.now()}1`, name: 'Tea club', max_amount_per_deduction: 100000, period: 'week', max_deductions_per_period: 2 };
+  assert.equal((await call(w, m, 'POST', '/v1/contract_plans', plan)).status, 201);
+  // A contract on a wallet without funds: its deductions are declined.
+  const c = await call(w, m, 'POST', '/v1/contracts', { plan_id: plan.plan_id, contract_code: otn('C'), display_account: 'bob' });
+  await fetch(c.json.sign_url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Sec-Fetch-Site': 'same-origin' },
+    body: new URLSearchParams({ method: 'balance', wallet: 'wallet_low', consent: 'yes' }).toString(),
+  });
+  const contact = { email: 'sub.payer@example.com' };
+  const s = await call(w, m, 'POST', '/v1/subscriptions', {
+    subscription_id: otn('S'), description: 'Tea club', price: { amount: 700, interval: 'week' }, trial_days: 7,
+    contract_code: c.json.contract_code, contact,
+  });
+  assert.equal(s.status, 201, s.text);
+  assert.deepEqual(s.json.contact, { email: 's***@example.com' });
+  const mine = () => sentEmails(w).filter((e) => e.to === contact.email);
+
+  await advance(w, m, 5 * 24 * HOUR - HOUR);
+  assert.equal(mine().length, 0, 'nothing before 48 hours ahead');
+  await advance(w, m, 2 * HOUR);
+  await waitForEmails(w, () => mine().length >= 1, 'the renewal reminder');
+  const [reminder] = mine();
+  assert.match(reminder.subject, / · 扣款提醒$/);
+  assert.match(reminder.text, /^「Tea club」¥7\.00 将于 \d{4}-\d\d-\d\d \d\d:\d\d \(UTC\+8\) 从您的签约账户自动扣款。/);
+  assert.ok(reminder.text.includes(`查看或解约: ${c.json.sign_url}`), reminder.text);
+  assert.match(reminder.text, /退订: \S+\/unsubscribe\//);
+
+  await advance(w, m, 2 * 24 * HOUR);
+  await waitForEmails(w, () => mine().length >= 2, 'the second reminder');
+  const failed = mine()[1];
+  assert.match(failed.subject, / · 扣款失败$/);
+  assert.match(failed.text, /「Tea club」¥7\.00 扣款未成功。请通过下方链接支付。\n支付链接: \S+\/pay\//);
+  // Each once, whatever runs again.
+  await advance(w, m, HOUR);
+  const sent = await settle(async () => {
+    const all = (await messages(m, '?audience=payer')).filter((x) => x.to === 's***@example.com');
+    return all.length === 2 && all.every((x) => x.status === 'DELIVERED') && all;
+  }, 'two delivered reminders');
+  assert.deepEqual(sent.map((x) => x.template), ['renewal.failed', 'renewal.upcoming']);
+  assert.equal(mine().length, 2);
+});
