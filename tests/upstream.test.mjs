@@ -157,7 +157,7 @@ test('a_notification_of_the_wrong_amount_pays_nothing_and_raises_an_alert', asyn
   const forged = notification({ out_trade_no: o.out_trade_no, total_fee: '1', transaction_id: '4200000000' }, U.api_key);
   assert.match(await notify(forged), /SUCCESS/);
   assert.equal((await order(L, o.out_trade_no)).status, 'NOTPAY');
-  const alerts = (await call(w, L, 'GET', '/v1/alerts')).json.alerts.filter((a) => a.type === 'channel.mismatch');
+  const alerts = (await call(w, L, 'GET', '/v1/alerts')).json.alerts.filter((a) => a.type === 'settlement.anomaly');
   assert.equal(alerts.length, 1);
   assert.match(alerts[0].detail, /reports 1 fen paid/);
 });

@@ -67,7 +67,7 @@ pub const ALERT_KINDS: [&str; 7] = [
     "merchant.frozen",
     "reviews.waiting",
     "approvals.waiting",
-    "channel.mismatch",
+    "settlement.anomaly",
     "dunning.exhausted",
 ];
 

@@ -292,7 +292,7 @@ pub fn alert_label(kind: &str, locale: Locale) -> &'static str {
         "merchant.frozen" => ("商户已被冻结", "The account is frozen"),
         "reviews.waiting" => ("有支付等待风控审核", "Payments wait for review"),
         "approvals.waiting" => ("有操作等待审批", "Requests wait for approval"),
-        "channel.mismatch" => ("结算异常", "Settlement anomaly"),
+        "settlement.anomaly" => ("结算异常", "Settlement anomaly"),
         "dunning.exhausted" => ("催缴已用尽", "Dunning exhausted"),
         _ => ("告警", "Alert"),
     };

@@ -151,9 +151,29 @@ pub fn batch(moves: impl IntoIterator<Item = (MoveKind, i64)>) -> Batch {
     b
 }
 
+/// The longest a failed sweep into a group's pool waits before it is sent again.
+pub const SWEEP_MAX_BACKOFF_MS: i64 = 3_600_000;
+/// Failed sweeps of one settlement in a row that raise a `settlement.anomaly` alert.
+pub const SWEEP_ALERT_AFTER: i64 = 5;
+
+/// After `failed` failed sweeps of a settlement in a row: how long until the next (1 s,
+/// doubling, at most an hour: a sweep is never given up), and whether staff are alerted.
+pub fn sweep_retry(failed: i64) -> (i64, bool) {
+    let wait = (1_000i64 << (failed - 1).clamp(0, 12)).min(SWEEP_MAX_BACKOFF_MS);
+    (wait, failed >= SWEEP_ALERT_AFTER)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failing_sweep_backs_off_and_alerts_after_five() {
+        assert_eq!(sweep_retry(1), (1_000, false));
+        assert_eq!(sweep_retry(4), (8_000, false));
+        assert_eq!(sweep_retry(5), (16_000, true));
+        assert_eq!(sweep_retry(40), (SWEEP_MAX_BACKOFF_MS, true));
+    }
 
     fn split(r: &str, amount: u64) -> Split {
         Split {

@@ -16,9 +16,6 @@ use paydesk_shared::api::ErrorCode;
 use paydesk_shared::time::format_rfc3339;
 use serde::Deserialize;
 
-/// The longest a failed sweep waits before it is sent again.
-const MAX_BACKOFF_MS: i64 = 3_600_000;
-
 #[derive(Deserialize)]
 struct Due {
     settlement_id: String,
@@ -179,9 +176,21 @@ impl Ledger<'_> {
                 "",
                 &d.group_id,
             )?;
+            let cause = format!("sweep:{}", d.settlement_id);
+            self.resolve_alert(&cause, "the sweep got through", now)?;
             return self.settlement_event(m, EventKind::SettlementSwept, &d.settlement_id, now);
         }
-        let wait = (1_000i64 << d.sweep_attempts.clamp(0, 12)).min(MAX_BACKOFF_MS);
+        let (wait, alert) = crate::domain::settlement_rules::sweep_retry(d.sweep_attempts + 1);
+        if alert {
+            let detail = format!(
+                "settlement {} has failed {} times to sweep into the fund pool of {}",
+                d.settlement_id,
+                d.sweep_attempts + 1,
+                d.group_id
+            );
+            let cause = format!("sweep:{}", d.settlement_id);
+            self.raise_alert("settlement.anomaly", &cause, &detail, now)?;
+        }
         self.x(
             "UPDATE settlements SET sweep_attempts = sweep_attempts + 1, sweep_next_ms = ?
              WHERE settlement_id = ?",

@@ -573,7 +573,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         // retries; inbox messages are delivered as they are written and read in place. Payers
         // who unsubscribed are known by a keyed digest of their address. Contacts of
         // subscriptions, plans and contracts are sealed like an order's. The staff's settings
-        // are sealed whole. The notification alert's kind is renamed.
+        // are sealed whole. The notification and mismatch alerts' kinds are renamed.
         "CREATE TABLE IF NOT EXISTS messages (
         message_id TEXT PRIMARY KEY,
         dedup_key TEXT NOT NULL UNIQUE,
@@ -614,7 +614,8 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         masked_json TEXT NOT NULL,
         updated_at_ms INTEGER NOT NULL
     );
-    UPDATE alerts SET kind = 'notifications.failing' WHERE kind = 'merchant.alert';",
+    UPDATE alerts SET kind = 'notifications.failing' WHERE kind = 'merchant.alert';
+    UPDATE alerts SET kind = 'settlement.anomaly' WHERE kind = 'channel.mismatch';",
     ),
 ];
 

@@ -219,7 +219,12 @@ impl Ledger<'_> {
                 o.amount_total,
                 o.status.as_str()
             );
-            self.raise_alert("channel.mismatch", &format!("mismatch:{otn}"), &detail, now)?;
+            self.raise_alert(
+                "settlement.anomaly",
+                &format!("mismatch:{otn}"),
+                &detail,
+                now,
+            )?;
             return self.audit(now, actor, "channel.mismatch", otn, "", &detail);
         }
         self.apply(&o, Event::StartPay, now, actor)?;
@@ -401,7 +406,7 @@ impl Ledger<'_> {
 /// it is closed there too, so nobody pays an order closed here. `ahead_ms`: how far the clock is
 /// about to move (the test clock's walk), 0 for the alarm. An upstream that does not answer is
 /// asked again at the next alarm; if the order closes here meanwhile, a later notification of
-/// its payment raises `channel.mismatch`.
+/// its payment raises a `settlement.anomaly` alert.
 pub async fn settle_expiring(l: &Ledger<'_>, ahead_ms: i64) -> Result<()> {
     let due = l.atomically(|l| l.expiring_handoffs(ahead_ms))?;
     if due.is_empty() {
