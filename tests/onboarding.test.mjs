@@ -100,7 +100,9 @@ test('a_live_merchant_collects_only_after_its_application_is_approved_and_its_do
 });
 
 test('an_operator_reveals_an_application_audited_and_a_rotated_key_still_opens_it', async () => {
-  const m = await newMerchant(w, { sandbox: false });
+  const m = await newMerchant(w, { sandbox: false, approval_levels: [{ above: 500, approvers: 1 }] });
+  // Staff contacts are sealed too (docs/messaging.md).
+  assert.equal((await call(w, m, 'PUT', '/v1/messaging', { staff_email: 'ops.rotation@shop.example' })).status, 200);
   assert.equal((await call(w, m, 'POST', '/v1/application', APPLICATION)).status, 201);
   const reveal = async () => admin(w, 'GET', `/admin/merchants/${m.merchant_id}/application?reveal=true`);
   assert.deepEqual((await reveal()).json.documents, {
@@ -114,7 +116,8 @@ test('an_operator_reveals_an_application_audited_and_a_rotated_key_still_opens_i
 
   // Rotation: a new key first, the old one still listed; what the old key sealed opens.
   await w.stop();
-  w = await startWorker({ persistTo: state, vars: { ...vars, DATA_KEYS: `new-2:${randomBytes(32).toString('hex')},${oldKey}` } });
+  const newKey = `new-2:${randomBytes(32).toString('hex')}`;
+  w = await startWorker({ persistTo: state, vars: { ...vars, DATA_KEYS: `${newKey},${oldKey}` } });
   assert.equal((await reveal()).json.documents.licence_number, APPLICATION.licence_number);
   // A second application is sealed with the new key, and replaces the waiting one.
   const again = await call(w, m, 'POST', '/v1/application', { ...APPLICATION, legal_person: '李四' });
@@ -122,4 +125,27 @@ test('an_operator_reveals_an_application_audited_and_a_rotated_key_still_opens_i
   assert.equal((await reveal()).json.documents.legal_person, '李四');
   const approved = await decide(m, 'approve', { reason: 'ok' });
   assert.equal(approved.json.application_id, again.json.application_id);
+
+  // The operator re-seals what the old key sealed, a batch per call, until none remains; then
+  // the old key can go, and everything still opens.
+  const reseal = async () => (await admin(w, 'POST', `/admin/merchants/${m.merchant_id}/reseal`)).json;
+  const first = await reseal();
+  checkSchema('Resealed', first);
+  assert.equal(first.key_id, 'new-2');
+  assert.ok(first.resealed >= 2, JSON.stringify(first));
+  assert.equal(first.remaining, 0);
+  assert.deepEqual(await reseal(), { key_id: 'new-2', resealed: 0, remaining: 0 });
+  assert.equal((await call(w, m, 'GET', '/v1/audit?kind=data.reseal')).json.entries.length, 1);
+  await w.stop();
+  w = await startWorker({ persistTo: state, vars: { ...vars, DATA_KEYS: newKey } });
+  assert.equal((await reveal()).json.documents.legal_person, '李四');
+  // An order waiting for approval alerts staff by email: the resealed settings open.
+  await createOrder(w, m);
+  const sent = async () => (await call(w, m, 'GET', '/v1/messages?channel=email')).json.messages;
+  const deadline = Date.now() + 30_000;
+  while (!(await sent()).some((x) => x.status === 'DELIVERED')) {
+    assert.ok(Date.now() < deadline, JSON.stringify(await sent()));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal((await sent())[0].to, 'o***@shop.example');
 });

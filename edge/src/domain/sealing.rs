@@ -38,6 +38,17 @@ pub fn seal(keys: &[DataKey], nonce: [u8; 12], aad: &[u8], plain: &[u8]) -> Resu
     Ok(format!("v1.{}.{b64}", k.key_id))
 }
 
+/// A value sealed under another listed key, sealed again under the first (key rotation).
+pub fn reseal(
+    keys: &[DataKey],
+    nonce: [u8; 12],
+    aad: &[u8],
+    sealed: &str,
+) -> Result<String, OpenError> {
+    let plain = open(keys, aad, sealed)?;
+    seal(keys, nonce, aad, &plain).map_err(|_| OpenError::UnknownKey)
+}
+
 /// Why a sealed value did not open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpenError {
@@ -89,6 +100,29 @@ mod tests {
         assert_eq!(open(&keys, b"mch_2/app/1", &s), Err(OpenError::Forged));
         let other_nonce = seal(&keys, [8; 12], b"mch_1/app/1", "张三".as_bytes()).unwrap();
         assert_ne!(s, other_nonce, "a fresh nonce, a different sealed value");
+    }
+
+    #[test]
+    fn resealing_moves_a_value_to_the_first_key_so_the_old_one_can_go() {
+        let old = parse_keys(K1).unwrap();
+        let s = seal(&old, [3; 12], b"mch_1/contact/T1", b"13812345678").unwrap();
+        let both = parse_keys(&format!("{},{K1}", K2)).unwrap();
+        let fresh = reseal(&both, [4; 12], b"mch_1/contact/T1", &s).unwrap();
+        assert!(fresh.starts_with("v1.k2."), "{fresh}");
+        let new_only = parse_keys(K2).unwrap();
+        assert_eq!(
+            open(&new_only, b"mch_1/contact/T1", &fresh).unwrap(),
+            b"13812345678"
+        );
+        assert_eq!(
+            open(&new_only, b"mch_1/contact/T1", &s),
+            Err(OpenError::UnknownKey)
+        );
+        assert_eq!(
+            reseal(&both, [4; 12], b"mch_2/contact/T1", &s),
+            Err(OpenError::Forged),
+            "bound to its place still"
+        );
     }
 
     #[test]

@@ -24,7 +24,8 @@
 //!   through; circuits and failover), `upstream` (the WeChat Pay v2 upstream channel: cashier
 //!   hand-off, notification, refunds), `contacts` (payers' contacts, sealed), `messages`
 //!   (staff alerts and payer reminders by email, SMS and the inbox: the outbox, settings,
-//!   unsubscribes) and `message_delivery` (sending them).
+//!   unsubscribes) and `message_delivery` (sending them), `resealing` (moving sealed data to
+//!   the current data key).
 
 pub mod api_route;
 pub mod protocol;
@@ -94,6 +95,8 @@ mod receivers;
 mod refunds;
 #[cfg(target_arch = "wasm32")]
 mod renewals;
+#[cfg(target_arch = "wasm32")]
+mod resealing;
 #[cfg(target_arch = "wasm32")]
 mod retention;
 #[cfg(target_arch = "wasm32")]

@@ -138,6 +138,7 @@ fn dispatch(l: &Ledger<'_>, command: Command) -> Result<serde_json::Value> {
         Command::DecideApplication(d) => {
             answer(&d, with_merchant(l, |l, m| l.decide_application(m, &d)))
         }
+        Command::Reseal(r) => answer(&r, with_merchant(l, |l, m| l.reseal(m))),
         Command::SetRisk(s) => answer(&s, with_merchant(l, |l, m| l.set_risk(m, &s))),
         Command::SetChannel(s) => answer(&s, with_merchant(l, |l, m| l.set_channel(m, &s))),
         Command::UpstreamNotify(n) => answer(&n, l.atomically(|l| l.upstream_notify(&n))),

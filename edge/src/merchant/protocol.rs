@@ -190,6 +190,8 @@ commands! {
     Cashier(Cashier) -> CashierReply;
     /// The upstream's payment notification; the answer is its protocol's XML.
     UpstreamNotify(UpstreamNotify) -> String;
+    /// Admin: re-seal a batch of what older data keys sealed under the first one.
+    Reseal(Reseal) -> Resealed;
     /// Admin: set the merchant's risk rules (checked whole; nothing changes if refused).
     SetRisk(SetRisk) -> crate::domain::risk_rules::RiskConfig;
     AdvanceClock(AdvanceClock) -> ClockMoved;
@@ -351,6 +353,20 @@ pub struct MessageView {
     /// Inbox messages: whether staff read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read: Option<bool>,
+}
+
+/// `POST /admin/merchants/{id}/reseal`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reseal {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resealed {
+    /// The key everything is being sealed under (the first of `DATA_KEYS`).
+    pub key_id: String,
+    /// Values sealed again under it by this call.
+    pub resealed: u32,
+    /// Values still sealed under other keys: call again until none remain.
+    pub remaining: u32,
 }
 
 /// The payer's unsubscribe page: `confirm` unsubscribes (a GET only asks).

@@ -243,6 +243,14 @@ pub async fn unfreeze(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respo
     act(ctx, call, u).await
 }
 
+/// `POST /admin/merchants/{id}/reseal`: after a new data key leads `DATA_KEYS`, re-seals a
+/// batch of what older keys sealed; called until nothing remains (docs/messaging.md).
+pub async fn reseal(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    authorize(req, ctx)?;
+    merchant_param(ctx)?;
+    act(ctx, call, crate::merchant::protocol::Reseal {}).await
+}
+
 /// `PUT /admin/merchants/{id}/risk`: the merchant's risk rules, whole.
 pub async fn set_risk(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
     authorize(req, ctx)?;

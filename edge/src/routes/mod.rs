@@ -120,6 +120,7 @@ fn router() -> Router<'static, ()> {
         )
         .post_async("/admin/merchants/:id/reactivate", route!(admin::reactivate))
         .post_async("/admin/merchants/:id/unfreeze", route!(admin::unfreeze))
+        .post_async("/admin/merchants/:id/reseal", route!(admin::reseal))
         .put_async("/admin/merchants/:id/risk", route!(admin::set_risk))
         .put_async("/admin/merchants/:id/channel", route!(admin::set_channel))
         .post_async("/pay/:token/cashier", route!(upstream::cashier))
