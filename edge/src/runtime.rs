@@ -10,6 +10,53 @@ extern "C" {
     /// Web Crypto's CSPRNG, present in every Workers isolate.
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
     fn get_random_values(buf: &mut [u8]);
+
+    /// Web Crypto's `subtle.importKey`.
+    #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = importKey, catch)]
+    fn import_key(
+        format: &str,
+        key: &js_sys::Uint8Array,
+        algorithm: &str,
+        extractable: bool,
+        usages: &js_sys::Array,
+    ) -> Result<js_sys::Promise, JsValue>;
+
+    /// Web Crypto's `subtle.deriveBits`.
+    #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = deriveBits, catch)]
+    fn derive_bits(
+        algorithm: &js_sys::Object,
+        key: &JsValue,
+        length: u32,
+    ) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// PBKDF2-SHA256 of a password through the runtime's Web Crypto (native code, not wasm: the
+/// console's password hashes, `routes/console.rs`).
+pub async fn pbkdf2_sha256(
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+) -> Result<[u8; 32], AppError> {
+    use wasm_bindgen_futures::JsFuture;
+    let fail = |e: JsValue| AppError::internal(format!("PBKDF2 failed: {e:?}"));
+    let usages = js_sys::Array::of1(&JsValue::from_str("deriveBits"));
+    let pw = js_sys::Uint8Array::from(password);
+    let key = JsFuture::from(import_key("raw", &pw, "PBKDF2", false, &usages).map_err(fail)?)
+        .await
+        .map_err(fail)?;
+    let alg = js_sys::Object::new();
+    let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&alg, &JsValue::from_str(k), v);
+    set("name", &JsValue::from_str("PBKDF2")).map_err(fail)?;
+    set("hash", &JsValue::from_str("SHA-256")).map_err(fail)?;
+    set("salt", &js_sys::Uint8Array::from(salt)).map_err(fail)?;
+    set("iterations", &JsValue::from_f64(f64::from(iterations))).map_err(fail)?;
+    let bits = JsFuture::from(derive_bits(&alg, &key, 256).map_err(fail)?)
+        .await
+        .map_err(fail)?;
+    let bytes = js_sys::Uint8Array::new(&bits).to_vec();
+    bytes
+        .try_into()
+        .map_err(|_| AppError::internal("PBKDF2 gave other than 32 bytes"))
 }
 
 pub fn random_bytes<const N: usize>() -> [u8; N] {

@@ -36,6 +36,7 @@ pub enum ErrorCode {
     AlreadyApproved,
     SandboxOnly,
     Unauthorized,
+    Forbidden,
     NotFound,
     MethodNotAllowed,
     BodyTooLarge,
@@ -86,7 +87,7 @@ impl<'de> Deserialize<'de> for ErrorCode {
 
 impl ErrorCode {
     /// Every code but [`ErrorCode::Unknown`], in declaration order (a test keeps it complete).
-    pub const KNOWN: [ErrorCode; 52] = {
+    pub const KNOWN: [ErrorCode; 53] = {
         use ErrorCode::*;
         [
             ParamError,
@@ -114,6 +115,7 @@ impl ErrorCode {
             AlreadyApproved,
             SandboxOnly,
             Unauthorized,
+            Forbidden,
             NotFound,
             MethodNotAllowed,
             BodyTooLarge,
@@ -159,6 +161,7 @@ impl ErrorCode {
             SignError | NonceReused | TimestampExpired | MerchantNotExist | Unauthorized => 401,
             PaymentFailed => 402,
             IpNotAllowed
+            | Forbidden
             | AccountNotAllowed
             | AccountDormant
             | PendingApproval
@@ -233,6 +236,7 @@ impl ErrorCode {
             AlreadyApproved => "ALREADY_APPROVED",
             SandboxOnly => "SANDBOX_ONLY",
             Unauthorized => "UNAUTHORIZED",
+            Forbidden => "FORBIDDEN",
             NotFound => "NOT_FOUND",
             MethodNotAllowed => "METHOD_NOT_ALLOWED",
             BodyTooLarge => "BODY_TOO_LARGE",
@@ -560,6 +564,7 @@ mod tests {
             AlreadyApproved,
             SandboxOnly,
             Unauthorized,
+            Forbidden,
             NotFound,
             MethodNotAllowed,
             BodyTooLarge,

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod bill_rules;
 pub mod card;
 pub mod circuit;
+pub mod console_rules;
 pub mod contact_rules;
 pub mod contract_rules;
 pub mod cursor;

@@ -167,6 +167,43 @@ impl Ledger<'_> {
     }
 }
 
+impl Ledger<'_> {
+    /// `GET /console/api/approvals`: what waits, oldest first, with who approved so far.
+    pub fn pending_approvals(&self) -> Result<super::protocol::ApprovalList> {
+        #[derive(Deserialize)]
+        struct A {
+            approval_id: String,
+            kind: String,
+            target: String,
+            need: i64,
+            created_at_ms: i64,
+            approvers: Option<String>,
+        }
+        let rows: Vec<A> = self.q(
+            "SELECT a.approval_id, a.kind, a.target, a.need, a.created_at_ms,
+                    (SELECT group_concat(v.approver, char(10)) FROM approval_votes v
+                      WHERE v.approval_id = a.approval_id) AS approvers
+             FROM approvals a WHERE a.status = 'pending' ORDER BY a.created_at_ms LIMIT 200",
+            vec![],
+        )?;
+        let approvals = rows
+            .into_iter()
+            .map(|a| super::protocol::PendingApproval {
+                approval_id: a.approval_id,
+                kind: a.kind,
+                target: a.target,
+                need: a.need as u32,
+                approvers: a
+                    .approvers
+                    .map(|s| s.split('\n').map(str::to_owned).collect())
+                    .unwrap_or_default(),
+                created_at: paydesk_shared::time::format_rfc3339(a.created_at_ms),
+            })
+            .collect();
+        Ok(super::protocol::ApprovalList { approvals })
+    }
+}
+
 fn decision(id: &str, status: ApprovalStatus, count: Option<(u32, u32)>) -> Decision {
     Decision {
         approval_id: id.to_owned(),

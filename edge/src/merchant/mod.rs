@@ -25,9 +25,11 @@
 //!   hand-off, notification, refunds), `contacts` (payers' contacts, sealed), `messages`
 //!   (staff alerts and payer reminders by email, SMS and the inbox: the outbox, settings,
 //!   unsubscribes) and `message_delivery` (sending them), `resealing` (moving sealed data to
-//!   the current data key).
+//!   the current data key), `console_users` (console users, sign-in, sessions, and each
+//!   console request checked against its role; `console_route` names them).
 
 pub mod api_route;
+pub mod console_route;
 pub mod protocol;
 pub mod schema;
 
@@ -49,6 +51,8 @@ mod bills;
 mod channels;
 #[cfg(target_arch = "wasm32")]
 pub mod client;
+#[cfg(target_arch = "wasm32")]
+mod console_users;
 #[cfg(target_arch = "wasm32")]
 mod contacts;
 #[cfg(target_arch = "wasm32")]

@@ -161,6 +161,12 @@ fn dispatch(l: &Ledger<'_>, command: Command) -> Result<serde_json::Value> {
             &u,
             l.atomically(|l| l.unsubscribe(&u.message_id, u.confirm)),
         ),
+        Command::NewConsoleUser(u) => {
+            answer(&u, with_merchant(l, |l, m| l.create_console_user(m, &u)))
+        }
+        Command::ConsoleSalt(s) => answer(&s, l.atomically(|l| l.console_salt(&s))),
+        Command::ConsoleSignIn(s) => answer(&s, with_merchant(l, |l, m| l.console_sign_in(m, &s))),
+        Command::ConsoleCall(c) => answer(&c, with_merchant(l, |l, m| l.console(m, &c))),
         Command::PayerReceipts(r) => answer(
             &r,
             with_merchant(l, |l, m| l.receipts(m, &l.order_or_fail(&r.out_trade_no)?)),

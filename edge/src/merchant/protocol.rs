@@ -221,6 +221,14 @@ commands! {
     PayerReceipts(PayerReceipts) -> Receipts;
     /// A payer's unsubscribe link, verified by the worker.
     Unsubscribe(Unsubscribe) -> UnsubscribeReply;
+    /// Admin: a console user, its password already hashed by the worker.
+    NewConsoleUser(NewConsoleUser) -> SessionView;
+    /// The salt and iterations a console user's password is hashed with.
+    ConsoleSalt(ConsoleSalt) -> Salt;
+    /// A console user signs in with their password's hash.
+    ConsoleSignIn(ConsoleSignIn) -> SignInReply;
+    /// A console request, its session cookie and CSRF token checked by the worker.
+    ConsoleCall(ConsoleCall) -> ConsoleReply;
 }
 
 /// Every command travels with the context the object needs to answer it.
@@ -353,6 +361,97 @@ pub struct MessageView {
     /// Inbox messages: whether staff read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewConsoleUser {
+    pub email: String,
+    pub role: String,
+    pub salt_hex: String,
+    pub hash_hex: String,
+    pub iterations: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleSalt {
+    pub email: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Salt {
+    pub salt_hex: String,
+    pub iterations: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleSignIn {
+    pub email: String,
+    pub hash_hex: String,
+}
+
+/// A console user, and their session when one was started (never shown to the browser: the
+/// worker puts it in the signed cookie).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub email: String,
+    pub role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+}
+
+/// A sign-in's outcome. A refusal is an answer, not an error, so the failure it counts is
+/// committed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignInReply {
+    SignedIn(SessionView),
+    /// Wrong email or password; `locked_for_secs` once the user is locked out.
+    Refused {
+        locked_for_secs: Option<u32>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleCall {
+    pub session_id: String,
+    pub method: String,
+    /// What follows `/console/api`.
+    pub path: String,
+    pub query: String,
+}
+
+/// What a console request is answered with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ConsoleReply {
+    Me(SessionView),
+    SignedOut,
+    Alerts(AlertList),
+    Inbox(InboxPage),
+    Orders(OrderPage),
+    Approvals(ApprovalList),
+    Decision(Decision),
+}
+
+/// What waits for approval, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalList {
+    pub approvals: Vec<PendingApproval>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingApproval {
+    pub approval_id: String,
+    /// `order` or `refund`.
+    pub kind: String,
+    /// The order or refund number.
+    pub target: String,
+    /// Approvers needed in all, each a different person.
+    pub need: u32,
+    /// Who approved so far.
+    pub approvers: Vec<String>,
+    pub created_at: String,
 }
 
 /// `POST /admin/merchants/{id}/reseal`.

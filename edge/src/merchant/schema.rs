@@ -617,6 +617,29 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     UPDATE alerts SET kind = 'notifications.failing' WHERE kind = 'merchant.alert';
     UPDATE alerts SET kind = 'settlement.anomaly' WHERE kind = 'channel.mismatch';",
     ),
+    (
+        26,
+        // Console users and their sessions (`merchant/console_users.rs`): a PBKDF2-SHA256 hash
+        // of each password with its salt and iterations; failed sign-ins in a row and the
+        // lockout they led to; sessions until they expire or end.
+        "CREATE TABLE IF NOT EXISTS console_users (
+        email TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        salt_hex TEXT NOT NULL,
+        hash_hex TEXT NOT NULL,
+        iterations INTEGER NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        failures INTEGER NOT NULL DEFAULT 0,
+        locked_until_ms INTEGER
+    );
+    CREATE TABLE IF NOT EXISTS console_sessions (
+        session_id TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        ended_at_ms INTEGER
+    );",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

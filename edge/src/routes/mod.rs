@@ -6,6 +6,7 @@ mod admin;
 mod applications;
 mod bills;
 mod checkout;
+mod console;
 mod contract;
 mod dev;
 mod exports;
@@ -121,6 +122,12 @@ fn router() -> Router<'static, ()> {
         .post_async("/admin/merchants/:id/reactivate", route!(admin::reactivate))
         .post_async("/admin/merchants/:id/unfreeze", route!(admin::unfreeze))
         .post_async("/admin/merchants/:id/reseal", route!(admin::reseal))
+        .post_async(
+            "/admin/merchants/:id/console_users",
+            route!(console::create_user),
+        )
+        .post_async("/console/api/sign-in", route!(console::sign_in))
+        .on_async("/console/api/*path", route!(console::handle))
         .put_async("/admin/merchants/:id/risk", route!(admin::set_risk))
         .put_async("/admin/merchants/:id/channel", route!(admin::set_channel))
         .post_async("/pay/:token/cashier", route!(upstream::cashier))

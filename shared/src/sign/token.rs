@@ -18,6 +18,8 @@ const DOMAIN: &[u8] = b"paydesk-checkout-v1.";
 const CONTRACT_DOMAIN: &[u8] = b"paydesk-contract-v1.";
 /// Unsubscribe links (`/unsubscribe/<token>`, in every message to a payer) under their own.
 const UNSUBSCRIBE_DOMAIN: &[u8] = b"paydesk-unsubscribe-v1.";
+/// Console session cookies under theirs.
+const CONSOLE_DOMAIN: &[u8] = b"paydesk-console-v1.";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutToken {
@@ -43,6 +45,36 @@ pub struct UnsubscribeToken {
     pub merchant_id: String,
     pub message_id: String,
     pub expires_at: i64,
+}
+
+/// The console's session cookie: one session of one merchant's console user until it expires
+/// (the session itself can end sooner: the merchant's object keeps it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleToken {
+    pub merchant_id: String,
+    pub session_id: String,
+    pub expires_at: i64,
+}
+
+impl ConsoleToken {
+    pub fn encode(&self, key: &[u8]) -> Option<String> {
+        encode(
+            CONSOLE_DOMAIN,
+            self.expires_at,
+            &self.merchant_id,
+            &self.session_id,
+            key,
+        )
+    }
+
+    pub fn verify(token: &str, key: &[u8], now: i64) -> Result<ConsoleToken, TokenError> {
+        let (expires_at, merchant_id, session_id) = verify(CONSOLE_DOMAIN, token, key, now)?;
+        Ok(ConsoleToken {
+            merchant_id,
+            session_id,
+            expires_at,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

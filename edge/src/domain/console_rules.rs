@@ -1,0 +1,153 @@
+//! The console's users and sessions: roles and what each may do (enforced on the server for
+//! every action), the password policy and its hash's parameters, throttling of failed sign-ins,
+//! and the CSRF token bound to a session. Pure; `merchant/console_users.rs` keeps the users and
+//! sessions, `routes/console.rs` serves them.
+
+use super::contact_rules::is_email;
+use super::refusal::Refusal;
+use serde::{Deserialize, Serialize};
+
+/// What a console user is trusted with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads everything; changes nothing.
+    Viewer,
+    /// Reads, and runs the business: refunds, resends, rules (a change above the merchant's
+    /// thresholds waits for approval).
+    Operator,
+    /// Reads, and approves or rejects what waits for approval, and risk reviews.
+    Approver,
+    /// Everything, users too.
+    Admin,
+}
+
+/// What a request asks to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Operate,
+    Approve,
+    ManageUsers,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Approver => "approver",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "viewer" => Role::Viewer,
+            "operator" => Role::Operator,
+            "approver" => Role::Approver,
+            "admin" => Role::Admin,
+            _ => return None,
+        })
+    }
+
+    /// Whether this role may do `a`.
+    pub fn allows(self, a: Action) -> bool {
+        match a {
+            Action::Read => true,
+            Action::Operate => matches!(self, Role::Operator | Role::Admin),
+            Action::Approve => matches!(self, Role::Approver | Role::Admin),
+            Action::ManageUsers => self == Role::Admin,
+        }
+    }
+}
+
+/// PBKDF2-SHA256 iterations for a new password hash (through the runtime's WebCrypto; each
+/// user's own count is kept, so it can be raised later).
+pub const PBKDF2_ITERATIONS: u32 = 210_000;
+
+/// A password is 12-128 characters.
+pub fn check_password(p: &str) -> Result<(), Refusal> {
+    let n = p.chars().count();
+    if !(12..=128).contains(&n) {
+        return Err(Refusal::param("password", "password is 12-128 characters"));
+    }
+    Ok(())
+}
+
+/// A console user's email: an address of at most 64 characters, compared lower-cased.
+pub fn normal_email(e: &str) -> Result<String, Refusal> {
+    let e = e.trim().to_lowercase();
+    // An approver is named by their email: at most 64 characters.
+    if !is_email(&e) || e.len() > 64 {
+        return Err(Refusal::param("email", "email is not a valid address"));
+    }
+    Ok(e)
+}
+
+/// Failed sign-ins in a row before the user is locked out.
+pub const LOCK_AFTER: i64 = 5;
+
+/// After `failures` failed sign-ins in a row: how long the user is locked out (15 min at the
+/// fifth, doubling, at most a day), or `None`.
+pub fn lockout_ms(failures: i64) -> Option<i64> {
+    const MIN15: i64 = 15 * 60_000;
+    let over = failures - LOCK_AFTER;
+    (over >= 0).then(|| (MIN15 << over.min(7)).min(24 * 3_600_000))
+}
+
+/// Equal bytes, compared without stopping at the first difference (hashes, CSRF tokens).
+pub fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+/// How long a session lasts.
+pub const SESSION_MS: i64 = 12 * 3_600_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_allow_what_they_are_for() {
+        use Action::*;
+        let table = [
+            (Role::Viewer, [true, false, false, false]),
+            (Role::Operator, [true, true, false, false]),
+            (Role::Approver, [true, false, true, false]),
+            (Role::Admin, [true, true, true, true]),
+        ];
+        for (role, allowed) in table {
+            for (a, want) in [Read, Operate, Approve, ManageUsers]
+                .into_iter()
+                .zip(allowed)
+            {
+                assert_eq!(role.allows(a), want, "{role:?} {a:?}");
+            }
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn failed_sign_ins_lock_out_longer_each_time() {
+        assert_eq!(lockout_ms(4), None);
+        assert_eq!(lockout_ms(5), Some(15 * 60_000));
+        assert_eq!(lockout_ms(6), Some(30 * 60_000));
+        assert_eq!(lockout_ms(40), Some(24 * 3_600_000));
+    }
+
+    #[test]
+    fn passwords_and_emails_are_checked() {
+        assert!(check_password("correct horse").is_ok());
+        assert_eq!(
+            check_password("short").unwrap_err().param.as_deref(),
+            Some("password")
+        );
+        assert_eq!(
+            normal_email(" Ops@Shop.Example ").unwrap(),
+            "ops@shop.example"
+        );
+        assert!(normal_email("nope").is_err());
+    }
+}

@@ -1,0 +1,78 @@
+//! Which console operation a method and path under `/console/api` name, and what a user must be
+//! allowed to do it. Pure, so the table is tested natively.
+
+use crate::domain::console_rules::Action;
+use paydesk_shared::api::ErrorCode;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsoleRoute {
+    Me,
+    SignOut,
+    Alerts,
+    Inbox,
+    Orders,
+    Approvals,
+    /// An approval, approved (`true`) or rejected.
+    Decide(String, bool),
+}
+
+impl ConsoleRoute {
+    /// `path` is what follows `/console/api`.
+    pub fn of(method: &str, path: &str) -> Result<ConsoleRoute, ErrorCode> {
+        let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let (want, r) = match segs.as_slice() {
+            ["me"] => ("GET", ConsoleRoute::Me),
+            ["sign-out"] => ("POST", ConsoleRoute::SignOut),
+            ["alerts"] => ("GET", ConsoleRoute::Alerts),
+            ["inbox"] => ("GET", ConsoleRoute::Inbox),
+            ["orders"] => ("GET", ConsoleRoute::Orders),
+            ["approvals"] => ("GET", ConsoleRoute::Approvals),
+            ["approvals", id, verb] if !id.is_empty() => {
+                let approve = match *verb {
+                    "approve" => true,
+                    "reject" => false,
+                    _ => return Err(ErrorCode::NotFound),
+                };
+                ("POST", ConsoleRoute::Decide((*id).to_owned(), approve))
+            }
+            _ => return Err(ErrorCode::NotFound),
+        };
+        if method != want {
+            return Err(ErrorCode::MethodNotAllowed);
+        }
+        Ok(r)
+    }
+
+    /// What the user's role must allow.
+    pub fn action(&self) -> Action {
+        match self {
+            ConsoleRoute::Decide(..) => Action::Approve,
+            _ => Action::Read,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_and_what_they_need() {
+        assert_eq!(ConsoleRoute::of("GET", "/me"), Ok(ConsoleRoute::Me));
+        assert_eq!(
+            ConsoleRoute::of("POST", "/approvals/ap_1/reject"),
+            Ok(ConsoleRoute::Decide("ap_1".into(), false))
+        );
+        assert_eq!(
+            ConsoleRoute::of("GET", "/approvals/ap_1/approve"),
+            Err(ErrorCode::MethodNotAllowed)
+        );
+        assert_eq!(ConsoleRoute::of("GET", "/users"), Err(ErrorCode::NotFound));
+        assert_eq!(
+            ConsoleRoute::Decide("a".into(), true).action(),
+            Action::Approve
+        );
+        assert_eq!(ConsoleRoute::SignOut.action(), Action::Read);
+        assert_eq!(ConsoleRoute::Orders.action(), Action::Read);
+    }
+}

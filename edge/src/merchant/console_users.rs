@@ -1,0 +1,247 @@
+//! Console users and their sessions, in the merchant's object: users created through the admin
+//! API (an email, a role, a PBKDF2-SHA256 hash computed by the worker through WebCrypto), signing
+//! in (the hash compared in constant time; failures counted, and locked out after five in a
+//! row), sessions that expire and can be ended, and every console request checked against the
+//! session's role before anything is done (`domain/console_rules.rs`).
+
+use super::console_route::ConsoleRoute;
+use super::protocol::{
+    ConsoleCall, ConsoleReply, ConsoleSalt, ConsoleSignIn, ListOrders, NewConsoleUser, Salt,
+    SessionView, SignInReply,
+};
+use super::store::{Ledger, Merchant, Result};
+use crate::domain::console_rules::{self as rules, Role};
+use crate::error::AppError;
+use crate::runtime;
+use paydesk_shared::api::ErrorCode;
+use paydesk_shared::sign::{hex_lower, hmac_sha256};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct UserRow {
+    role: String,
+    salt_hex: String,
+    hash_hex: String,
+    iterations: i64,
+    failures: i64,
+    locked_until_ms: Option<i64>,
+}
+
+fn unauthorized(why: &str) -> AppError {
+    AppError::code(ErrorCode::Unauthorized, why)
+}
+
+impl Ledger<'_> {
+    /// `POST /admin/merchants/{id}/console_users`: a new user (an email is one user).
+    pub fn create_console_user(&self, m: &Merchant, u: &NewConsoleUser) -> Result<SessionView> {
+        let email = rules::normal_email(&u.email)?;
+        let role = Role::parse(&u.role).ok_or_else(|| {
+            AppError::param("role", "role is viewer, operator, approver or admin")
+        })?;
+        if self.console_user(&email)?.is_some() {
+            return Err(AppError::param(
+                "email",
+                "this email is already a console user",
+            ));
+        }
+        let now = runtime::now_ms();
+        self.x(
+            "INSERT INTO console_users (email, role, salt_hex, hash_hex, iterations, created_at_ms)
+             VALUES (?, ?, ?, ?, ?, ?)",
+            vec![
+                email.as_str().into(),
+                role.as_str().into(),
+                u.salt_hex.as_str().into(),
+                u.hash_hex.as_str().into(),
+                i64::from(u.iterations).into(),
+                now.into(),
+            ],
+        )?;
+        self.audit(
+            self.now(m),
+            "admin",
+            "console_user.create",
+            &email,
+            "",
+            role.as_str(),
+        )?;
+        Ok(SessionView {
+            email,
+            role: role.as_str().into(),
+            expires_at_ms: None,
+            session_id: None,
+        })
+    }
+
+    fn console_user(&self, email: &str) -> Result<Option<UserRow>> {
+        self.first(
+            "SELECT role, salt_hex, hash_hex, iterations, failures, locked_until_ms
+             FROM console_users WHERE email = ?",
+            vec![email.into()],
+        )
+    }
+
+    /// The salt and iterations to hash a password with. An unknown email gets a salt of its own
+    /// that never changes, so a sign-in does not tell which emails are users.
+    pub fn console_salt(&self, s: &ConsoleSalt) -> Result<Salt> {
+        let email = s.email.trim().to_lowercase();
+        if let Some(u) = self.console_user(&email)? {
+            return Ok(Salt {
+                salt_hex: u.salt_hex,
+                iterations: u.iterations as u32,
+            });
+        }
+        let key = runtime::checkout_token_key(self.env)?;
+        let fake = hmac_sha256(
+            key.peek().as_bytes(),
+            &[b"console-salt\n", email.as_bytes()],
+        );
+        Ok(Salt {
+            salt_hex: hex_lower(&fake[..16]),
+            iterations: rules::PBKDF2_ITERATIONS,
+        })
+    }
+
+    /// Signs in with a password's hash: a session, or refused (the same for an unknown email
+    /// and a wrong password); locked out, saying for how long, after five failures in a row.
+    pub fn console_sign_in(&self, m: &Merchant, s: &ConsoleSignIn) -> Result<SignInReply> {
+        let email = s.email.trim().to_lowercase();
+        let now = runtime::now_ms();
+        let Some(u) = self.console_user(&email)? else {
+            return Ok(SignInReply::Refused {
+                locked_for_secs: None,
+            });
+        };
+        if let Some(until) = u.locked_until_ms.filter(|t| *t > now) {
+            return Ok(locked(until - now));
+        }
+        if !rules::constant_eq(u.hash_hex.as_bytes(), s.hash_hex.as_bytes()) {
+            let failures = u.failures + 1;
+            let until = rules::lockout_ms(failures).map(|ms| now + ms);
+            self.x(
+                "UPDATE console_users SET failures = ?, locked_until_ms = ? WHERE email = ?",
+                vec![failures.into(), until.into(), email.as_str().into()],
+            )?;
+            let at = self.now(m);
+            self.audit(
+                at,
+                &format!("console:{email}"),
+                "console.sign_in_failed",
+                &email,
+                "",
+                "",
+            )?;
+            return Ok(match until {
+                Some(t) => locked(t - now),
+                None => SignInReply::Refused {
+                    locked_for_secs: None,
+                },
+            });
+        }
+        self.x(
+            "UPDATE console_users SET failures = 0, locked_until_ms = NULL WHERE email = ?",
+            vec![email.as_str().into()],
+        )?;
+        let session_id = format!("cs_{}", runtime::random_hex(16));
+        let expires = now + rules::SESSION_MS;
+        self.x(
+            "INSERT INTO console_sessions (session_id, email, created_at_ms, expires_at_ms)
+             VALUES (?, ?, ?, ?)",
+            vec![
+                session_id.as_str().into(),
+                email.as_str().into(),
+                now.into(),
+                expires.into(),
+            ],
+        )?;
+        self.audit(
+            self.now(m),
+            &format!("console:{email}"),
+            "console.sign_in",
+            &email,
+            "",
+            &u.role,
+        )?;
+        Ok(SignInReply::SignedIn(SessionView {
+            email,
+            role: u.role,
+            expires_at_ms: Some(expires),
+            session_id: Some(session_id),
+        }))
+    }
+
+    /// The session's user and role, if it is live (not ended, not expired, its user still there).
+    fn console_session(&self, session_id: &str) -> Result<(String, Role, i64)> {
+        #[derive(Deserialize)]
+        struct S {
+            email: String,
+            role: String,
+            expires_at_ms: i64,
+        }
+        let s: Option<S> = self.first(
+            "SELECT s.email, u.role, s.expires_at_ms FROM console_sessions s
+             JOIN console_users u ON u.email = s.email
+             WHERE s.session_id = ? AND s.ended_at_ms IS NULL AND s.expires_at_ms > ?",
+            vec![session_id.into(), runtime::now_ms().into()],
+        )?;
+        let s = s.ok_or_else(|| unauthorized("not signed in, or the session ended"))?;
+        let role = Role::parse(&s.role).ok_or_else(|| AppError::internal("unknown role"))?;
+        Ok((s.email, role, s.expires_at_ms))
+    }
+
+    /// A console request: its session checked, then its role, then it is answered.
+    pub fn console(&self, m: &Merchant, c: &ConsoleCall) -> Result<ConsoleReply> {
+        let (email, role, expires) = self.console_session(&c.session_id)?;
+        let route = ConsoleRoute::of(&c.method, &c.path)
+            .map_err(|code| AppError::code(code, "no such console operation"))?;
+        if !role.allows(route.action()) {
+            return Err(AppError::code(
+                ErrorCode::Forbidden,
+                format!("a {} may not do this", role.as_str()),
+            ));
+        }
+        let actor = email.clone();
+        Ok(match route {
+            ConsoleRoute::Me => ConsoleReply::Me(SessionView {
+                email,
+                role: role.as_str().into(),
+                expires_at_ms: Some(expires),
+                session_id: None,
+            }),
+            ConsoleRoute::SignOut => {
+                self.x(
+                    "UPDATE console_sessions SET ended_at_ms = ? WHERE session_id = ?",
+                    vec![runtime::now_ms().into(), c.session_id.as_str().into()],
+                )?;
+                ConsoleReply::SignedOut
+            }
+            ConsoleRoute::Alerts => ConsoleReply::Alerts(self.list_alerts()?),
+            ConsoleRoute::Inbox => ConsoleReply::Inbox(self.inbox(&c.query)?),
+            ConsoleRoute::Orders => {
+                let q = paydesk_shared::urlenc::query_param;
+                let ask = ListOrders {
+                    status: q(&c.query, "status"),
+                    cursor: q(&c.query, "cursor"),
+                    limit: q(&c.query, "limit").and_then(|l| l.parse().ok()),
+                };
+                ConsoleReply::Orders(self.list_orders(m, &ask)?)
+            }
+            ConsoleRoute::Approvals => ConsoleReply::Approvals(self.pending_approvals()?),
+            ConsoleRoute::Decide(id, approve) => {
+                let d = super::protocol::Decide {
+                    approval_id: id,
+                    approver: actor,
+                    approve,
+                };
+                ConsoleReply::Decision(self.decide(m, &d)?)
+            }
+        })
+    }
+}
+
+/// Locked out for what is left of it, in whole seconds.
+fn locked(left_ms: i64) -> SignInReply {
+    SignInReply::Refused {
+        locked_for_secs: Some(((left_ms + 999) / 1000) as u32),
+    }
+}

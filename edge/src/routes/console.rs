@@ -1,0 +1,194 @@
+//! `/console/api/...`: the console's JSON API for a merchant's staff, signed in with a session
+//! cookie. The worker hashes passwords (PBKDF2-SHA256 through WebCrypto: the object only ever
+//! sees hashes), signs and checks the session cookie (`HttpOnly; Secure; SameSite=Strict`), and
+//! checks the CSRF token every change carries (`X-Paydesk-CSRF`, bound to the session); the
+//! merchant's object checks the session is live and its role allows the operation
+//! (`merchant/console_users.rs`). Users are created through the admin API.
+
+use super::{json, read_body, Call, Ctx};
+use crate::domain::console_rules::{self as rules, PBKDF2_ITERATIONS};
+use crate::domain::ids::is_merchant_id;
+use crate::domain::refusal::Refusal;
+use crate::error::AppError;
+use crate::merchant::protocol::{
+    ConsoleCall, ConsoleSalt, ConsoleSignIn, NewConsoleUser, SignInReply,
+};
+use crate::runtime;
+use paydesk_shared::api::ErrorCode;
+use paydesk_shared::sign::token::ConsoleToken;
+use paydesk_shared::sign::{hex_lower, hmac_sha256};
+use serde::Deserialize;
+use worker::{Request, Response};
+
+const COOKIE: &str = "pd_console";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignIn {
+    merchant_id: String,
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    email: String,
+    role: String,
+    password: String,
+}
+
+/// `POST /admin/merchants/{id}/console_users`: the password is hashed here, with a fresh salt.
+pub async fn create_user(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    super::admin::authorize(req, ctx)?;
+    let merchant_id = super::admin::merchant_param(ctx)?;
+    let u: NewUser = super::admin::body(req).await?;
+    rules::check_password(&u.password)?;
+    let salt = runtime::random_bytes::<16>();
+    let hash = runtime::pbkdf2_sha256(u.password.as_bytes(), &salt, PBKDF2_ITERATIONS).await?;
+    let ask = NewConsoleUser {
+        email: u.email,
+        role: u.role,
+        salt_hex: hex_lower(&salt),
+        hash_hex: hex_lower(&hash),
+        iterations: PBKDF2_ITERATIONS,
+    };
+    let user = call.ask(&ctx.env, &merchant_id, ask).await?;
+    Ok(json(201, &user)?)
+}
+
+/// `POST /console/api/sign-in`: a session cookie, and the CSRF token to send with changes.
+pub async fn sign_in(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    let body = read_body(req, 4 * 1024).await?;
+    let s: SignIn = serde_json::from_str(&body)
+        .map_err(|e| AppError::param("body", format!("invalid request body: {e}")))?;
+    if !is_merchant_id(&s.merchant_id) {
+        return Err(AppError::code(
+            ErrorCode::Unauthorized,
+            "wrong email or password",
+        ));
+    }
+    let salt = call
+        .ask(
+            &ctx.env,
+            &s.merchant_id,
+            ConsoleSalt {
+                email: s.email.clone(),
+            },
+        )
+        .await?;
+    let salt_bytes = paydesk_shared::sign::hex_decode_lower(&salt.salt_hex)
+        .ok_or_else(|| AppError::internal("a stored salt is not hex"))?;
+    let hash = runtime::pbkdf2_sha256(s.password.as_bytes(), &salt_bytes, salt.iterations).await?;
+    let ask = ConsoleSignIn {
+        email: s.email,
+        hash_hex: hex_lower(&hash),
+    };
+    let session = match call.ask(&ctx.env, &s.merchant_id, ask).await? {
+        SignInReply::SignedIn(session) => session,
+        SignInReply::Refused {
+            locked_for_secs: None,
+        } => {
+            return Err(AppError::code(
+                ErrorCode::Unauthorized,
+                "wrong email or password",
+            ))
+        }
+        SignInReply::Refused {
+            locked_for_secs: Some(secs),
+        } => {
+            let why = "too many failed sign-ins: this user is locked for a while";
+            return Err(Refusal::new(ErrorCode::FrequencyLimited, why)
+                .retry_after(secs)
+                .into());
+        }
+    };
+    let (Some(id), Some(expires)) = (session.session_id.clone(), session.expires_at_ms) else {
+        return Err(AppError::internal("a sign-in without a session"));
+    };
+    let key = runtime::checkout_token_key(&ctx.env)?;
+    let token = ConsoleToken {
+        merchant_id: s.merchant_id,
+        session_id: id.clone(),
+        expires_at: expires / 1000,
+    }
+    .encode(key.peek().as_bytes())
+    .ok_or_else(|| AppError::internal("a session cannot be tokenised"))?;
+    let body = serde_json::json!({
+        "email": session.email,
+        "role": session.role,
+        "expires_at": paydesk_shared::time::format_rfc3339(expires),
+        "csrf_token": csrf(key.peek().as_bytes(), &id),
+    });
+    let resp = json(200, &body)?;
+    let max_age = rules::SESSION_MS / 1000;
+    resp.headers().set(
+        "Set-Cookie",
+        &format!(
+            "{COOKIE}={token}; Path=/console; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict"
+        ),
+    )?;
+    Ok(resp)
+}
+
+/// `/console/api/...` but sign-in: the session cookie, the CSRF token on every change, then
+/// the merchant's object answers (the session's role allowing).
+pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    let key = runtime::checkout_token_key(&ctx.env)?;
+    let cookie = req
+        .headers()
+        .get("cookie")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let token = cookie
+        .split(';')
+        .filter_map(|c| c.trim().strip_prefix(&format!("{COOKIE}=")))
+        .next()
+        .unwrap_or_default();
+    let session = ConsoleToken::verify(token, key.peek().as_bytes(), runtime::now_ms() / 1000)
+        .map_err(|_| {
+            AppError::code(
+                ErrorCode::Unauthorized,
+                "not signed in, or the session ended",
+            )
+        })?;
+    let method = req.method().to_string();
+    if method != "GET" {
+        let given = req
+            .headers()
+            .get("x-paydesk-csrf")
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let want = csrf(key.peek().as_bytes(), &session.session_id);
+        if !rules::constant_eq(given.as_bytes(), want.as_bytes()) {
+            return Err(AppError::code(
+                ErrorCode::Forbidden,
+                "a change needs the session's CSRF token in X-Paydesk-CSRF",
+            ));
+        }
+    }
+    let (path, query) = runtime::path_and_query(req);
+    let ask = ConsoleCall {
+        session_id: session.session_id,
+        method,
+        path: path.trim_start_matches("/console/api").to_owned(),
+        query,
+    };
+    let reply = call.ask(&ctx.env, &session.merchant_id, ask).await?;
+    let resp = json(200, &reply)?;
+    if matches!(reply, crate::merchant::protocol::ConsoleReply::SignedOut) {
+        resp.headers().set(
+            "Set-Cookie",
+            &format!("{COOKIE}=; Path=/console; Max-Age=0; HttpOnly; Secure; SameSite=Strict"),
+        )?;
+    }
+    Ok(resp)
+}
+
+/// The CSRF token of a session: only the worker's key makes it, and only its session's
+/// requests carry it.
+fn csrf(key: &[u8], session_id: &str) -> String {
+    hex_lower(&hmac_sha256(key, &[b"paydesk-console-csrf\n", session_id.as_bytes()])[..16])
+}
