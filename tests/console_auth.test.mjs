@@ -7,7 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker } from './support/worker.mjs';
-import { admin, call, newMerchant, createOrder } from './support/api.mjs';
+import { admin, call, newMerchant, createOrder, pay, CARD } from './support/api.mjs';
+import { startReceiver } from './support/receiver.mjs';
 import { checkSchema } from './support/openapi.mjs';
 
 let w;
@@ -27,10 +28,11 @@ async function signIn(m, email, password = PASSWORD) {
   return { status: r.status, json, setCookie: r.headers.get('set-cookie'), cookie, csrf: json.csrf_token, retryAfter: Number(r.headers.get('retry-after')) };
 }
 
-async function consoleCall(session, method, path, { csrf = session.csrf } = {}) {
+async function consoleCall(session, method, path, { csrf = session.csrf, body } = {}) {
   const headers = { Cookie: session.cookie };
   if (csrf) headers['X-Paydesk-CSRF'] = csrf;
-  const r = await fetch(`${w.url}/console/api${path}`, { method, headers });
+  if (body) headers['Content-Type'] = 'application/json';
+  const r = await fetch(`${w.url}/console/api${path}`, { method, headers, body: body && JSON.stringify(body) });
   return { status: r.status, json: await r.json(), setCookie: r.headers.get('set-cookie') };
 }
 
@@ -106,4 +108,51 @@ test('console_users_sign_in_with_sessions_csrf_lockout_and_roles_enforced_on_the
   assert.ok(fifth.retryAfter > 890 && fifth.retryAfter <= 900, `Retry-After: ${fifth.retryAfter}`);
   assert.equal((await signIn(m, 'viewer@shop.example')).status, 429, 'locked, whatever the password');
   assert.equal((await consoleCall(viewer, 'GET', '/me')).status, 200, 'a session already open is not ended by it');
+});
+
+test('operators_search_and_refund_from_the_console_and_a_refund_above_the_threshold_waits_for_an_approver', async () => {
+  const rx = await startReceiver();
+  const m = await newMerchant(w, { refund_approval_above: 500, notify_url: rx.url });
+  for (const [email, role] of [['op@shop.example', 'operator'], ['look@shop.example', 'viewer'], ['ap@shop.example', 'approver']]) {
+    assert.equal((await admin(w, 'POST', `/admin/merchants/${m.merchant_id}/console_users`, { email, role, password: PASSWORD })).status, 201);
+  }
+  const [op, look, ap] = [await signIn(m, 'op@shop.example'), await signIn(m, 'look@shop.example'), await signIn(m, 'ap@shop.example')];
+  const web = await createOrder(w, m, { out_trade_no: `WEB${Date.now()}`, tags: { channel: 'web' } });
+  const shop = await createOrder(w, m, { out_trade_no: `SHOP${Date.now()}`, tags: { channel: 'shop' } });
+  for (const o of [web, shop]) assert.equal((await pay(w, o, CARD('4242424242424242'))).json.status, 'SUCCESS');
+
+  // Search by a number's beginning, a tag (key, or key:value) and a time range.
+  const found = async (q) => (await consoleCall(look, 'GET', `/orders?${q}`)).json.orders.map((o) => o.out_trade_no).sort();
+  assert.deepEqual(await found('number=WEB'), [web.out_trade_no]);
+  assert.deepEqual(await found('tag=channel:shop'), [shop.out_trade_no]);
+  assert.deepEqual(await found('tag=channel'), [shop.out_trade_no, web.out_trade_no].sort());
+  assert.deepEqual(await found(`from=${encodeURIComponent(new Date(Date.now() + 86_400_000).toISOString())}`), []);
+  const bad = await consoleCall(look, 'GET', '/orders?from=yesterday');
+  assert.deepEqual([bad.status, bad.json.param], [400, 'from']);
+
+  // A viewer cannot refund; an operator can, and a refund above 500 waits for an approver.
+  const denied = await consoleCall(look, 'POST', `/orders/${web.out_trade_no}/refund`, { body: { amount: 100 } });
+  assert.deepEqual([denied.status, denied.json.code], [403, 'FORBIDDEN']);
+  const small = await consoleCall(op, 'POST', `/orders/${web.out_trade_no}/refund`, { body: { amount: 300, reason: 'damaged' } });
+  assert.deepEqual([small.status, small.json.status], [200, 'SUCCESS']);
+  const big = await consoleCall(op, 'POST', `/orders/${shop.out_trade_no}/refund`, { body: { amount: 800 } });
+  assert.equal(big.json.status, 'PROCESSING');
+  assert.match(big.json.approval_id, /^apr_/);
+  assert.equal((await consoleCall(op, 'POST', `/approvals/${big.json.approval_id}/approve`)).status, 403, 'an operator does not approve');
+  const approved = await consoleCall(ap, 'POST', `/approvals/${big.json.approval_id}/approve`);
+  assert.equal(approved.json.status, 'approved');
+  assert.equal((await call(w, m, 'GET', `/v1/orders/${shop.out_trade_no}`)).json.refunded_total, 800);
+
+  // An order's page: its refunds, its notifications (resent by an operator) and its audit
+  // entries, by person.
+  const detail = (await consoleCall(look, 'GET', `/orders/${web.out_trade_no}`)).json;
+  assert.deepEqual(detail.refunds.map((r) => [r.amount, r.status]), [[300, 'SUCCESS']]);
+  assert.ok(detail.audit.some((e) => e.actor === 'console:op@shop.example'), JSON.stringify(detail.audit.map((e) => [e.actor, e.action])));
+  const paidEvent = detail.notifications.find((n) => n.type === 'order.paid');
+  assert.ok(paidEvent, JSON.stringify(detail.notifications));
+  assert.equal((await consoleCall(look, 'POST', `/notifications/${paidEvent.id}/resend`)).status, 403);
+  const resent = await consoleCall(op, 'POST', `/notifications/${paidEvent.id}/resend`);
+  assert.equal(resent.status, 200, JSON.stringify(resent.json));
+  await rx.waitFor((ds) => ds.filter((d) => d.event?.id === paidEvent.id).length >= 2, 'the resent notification');
+  await rx.close();
 });

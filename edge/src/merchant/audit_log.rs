@@ -87,6 +87,16 @@ impl Ledger<'_> {
         })
     }
 
+    /// The entries about one thing (an order's number), oldest first, at most a page.
+    pub fn audit_of(&self, target: &str) -> Result<Vec<AuditEntry>> {
+        let rows: Vec<Entry> = self.q(
+            "SELECT seq, at_ms, actor, action, target, before, after, prev_hash, hash FROM audit
+             WHERE target = ? ORDER BY seq LIMIT ?",
+            vec![target.into(), PAGE.into()],
+        )?;
+        Ok(rows.iter().map(wire_entry).collect())
+    }
+
     /// `GET /v1/settlements/{id}/statement`: the day's batch and the chain's head when it
     /// closed, signed with the deployment's receipt key.
     pub fn statement(&self, m: &Merchant, id: &str) -> Result<SignedReceipt> {

@@ -53,7 +53,10 @@ impl Ledger<'_> {
                 "the request signature does not verify",
             ));
         };
-        *self.acting_key.borrow_mut() = Some(crate::domain::keys::key_id(key.peek()));
+        *self.acting_key.borrow_mut() = Some(format!(
+            "api_key:{}",
+            crate::domain::keys::key_id(key.peek())
+        ));
         self.remember_nonce(&req.nonce, real_now)?;
         self.check_ip(&m, req.client_ip.as_deref())?;
         self.rate(&m, kind)
@@ -99,7 +102,8 @@ impl Ledger<'_> {
             .find(|k| v2sign::verify(p.pairs(), k.peek(), st, received))
             .cloned();
         if let Some(k) = &key {
-            *self.acting_key.borrow_mut() = Some(crate::domain::keys::key_id(k.peek()));
+            *self.acting_key.borrow_mut() =
+                Some(format!("api_key:{}", crate::domain::keys::key_id(k.peek())));
         }
         key
     }

@@ -11,7 +11,16 @@ pub enum ConsoleRoute {
     Alerts,
     Inbox,
     Orders,
+    /// One order: its events, refunds and audit entries.
+    Order(String),
+    /// A refund of an order (through approval above the merchant's threshold).
+    Refund(String),
+    /// A notification sent again.
+    Resend(String),
     Approvals,
+    Reviews,
+    /// A risk review, approved (`true`) or rejected.
+    DecideReview(String, bool),
     /// An approval, approved (`true`) or rejected.
     Decide(String, bool),
 }
@@ -26,7 +35,23 @@ impl ConsoleRoute {
             ["alerts"] => ("GET", ConsoleRoute::Alerts),
             ["inbox"] => ("GET", ConsoleRoute::Inbox),
             ["orders"] => ("GET", ConsoleRoute::Orders),
+            ["orders", no] if !no.is_empty() => ("GET", ConsoleRoute::Order(decode(no)?)),
+            ["orders", no, "refund"] if !no.is_empty() => {
+                ("POST", ConsoleRoute::Refund(decode(no)?))
+            }
+            ["notifications", id, "resend"] if !id.is_empty() => {
+                ("POST", ConsoleRoute::Resend(decode(id)?))
+            }
             ["approvals"] => ("GET", ConsoleRoute::Approvals),
+            ["reviews"] => ("GET", ConsoleRoute::Reviews),
+            ["reviews", id, verb] if !id.is_empty() => {
+                let approve = match *verb {
+                    "approve" => true,
+                    "reject" => false,
+                    _ => return Err(ErrorCode::NotFound),
+                };
+                ("POST", ConsoleRoute::DecideReview(decode(id)?, approve))
+            }
             ["approvals", id, verb] if !id.is_empty() => {
                 let approve = match *verb {
                     "approve" => true,
@@ -46,10 +71,16 @@ impl ConsoleRoute {
     /// What the user's role must allow.
     pub fn action(&self) -> Action {
         match self {
-            ConsoleRoute::Decide(..) => Action::Approve,
+            ConsoleRoute::Decide(..) | ConsoleRoute::DecideReview(..) => Action::Approve,
+            ConsoleRoute::Refund(_) | ConsoleRoute::Resend(_) => Action::Operate,
             _ => Action::Read,
         }
     }
+}
+
+/// A path segment, percent-decoded (order numbers may hold `|` and `*`).
+fn decode(seg: &str) -> Result<String, ErrorCode> {
+    paydesk_shared::urlenc::path_segment(seg).ok_or(ErrorCode::ParamError)
 }
 
 #[cfg(test)]
@@ -73,6 +104,20 @@ mod tests {
             Action::Approve
         );
         assert_eq!(ConsoleRoute::SignOut.action(), Action::Read);
+        assert_eq!(
+            ConsoleRoute::of("POST", "/orders/A%7CB/refund"),
+            Ok(ConsoleRoute::Refund("A|B".into()))
+        );
+        assert_eq!(ConsoleRoute::Refund("x".into()).action(), Action::Operate);
+        assert_eq!(ConsoleRoute::Resend("x".into()).action(), Action::Operate);
+        assert_eq!(
+            ConsoleRoute::of("POST", "/reviews/rv_1/approve"),
+            Ok(ConsoleRoute::DecideReview("rv_1".into(), true))
+        );
+        assert_eq!(
+            ConsoleRoute::of("GET", "/reviews"),
+            Ok(ConsoleRoute::Reviews)
+        );
         assert_eq!(ConsoleRoute::Orders.action(), Action::Read);
     }
 }

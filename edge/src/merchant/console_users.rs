@@ -6,14 +6,14 @@
 
 use super::console_route::ConsoleRoute;
 use super::protocol::{
-    ConsoleCall, ConsoleReply, ConsoleSalt, ConsoleSignIn, ListOrders, NewConsoleUser, Salt,
-    SessionView, SignInReply,
+    ConsoleCall, ConsoleRefund, ConsoleReply, ConsoleSalt, ConsoleSignIn, ListOrders,
+    NewConsoleUser, OrderDetail, ReviewDecision, Salt, SessionView, SignInReply,
 };
 use super::store::{Ledger, Merchant, Result};
 use crate::domain::console_rules::{self as rules, Role};
 use crate::error::AppError;
 use crate::runtime;
-use paydesk_shared::api::ErrorCode;
+use paydesk_shared::api::{CreateRefund, ErrorCode, Refund};
 use paydesk_shared::sign::{hex_lower, hmac_sha256};
 use serde::Deserialize;
 
@@ -200,6 +200,8 @@ impl Ledger<'_> {
                 format!("a {} may not do this", role.as_str()),
             ));
         }
+        // What the console does for the merchant is audited as this person's.
+        *self.acting_key.borrow_mut() = Some(format!("console:{email}"));
         let actor = email.clone();
         Ok(match route {
             ConsoleRoute::Me => ConsoleReply::Me(SessionView {
@@ -218,13 +220,19 @@ impl Ledger<'_> {
             ConsoleRoute::Alerts => ConsoleReply::Alerts(self.list_alerts()?),
             ConsoleRoute::Inbox => ConsoleReply::Inbox(self.inbox(&c.query)?),
             ConsoleRoute::Orders => {
-                let q = paydesk_shared::urlenc::query_param;
-                let ask = ListOrders {
-                    status: q(&c.query, "status"),
-                    cursor: q(&c.query, "cursor"),
-                    limit: q(&c.query, "limit").and_then(|l| l.parse().ok()),
+                ConsoleReply::Orders(self.list_orders(m, &ListOrders::from_query(&c.query)?)?)
+            }
+            ConsoleRoute::Order(no) => ConsoleReply::Order(Box::new(self.order_detail(m, &no)?)),
+            ConsoleRoute::Refund(no) => ConsoleReply::Refund(self.console_refund(m, &no, &c.body)?),
+            ConsoleRoute::Resend(id) => ConsoleReply::Resent(self.resend_notification(m, &id)?),
+            ConsoleRoute::Reviews => ConsoleReply::Reviews(self.list_reviews(&c.query)?),
+            ConsoleRoute::DecideReview(id, approve) => {
+                let ask: ReviewDecision = match c.body.trim() {
+                    "" => ReviewDecision::default(),
+                    body => parse_json(body)?,
                 };
-                ConsoleReply::Orders(self.list_orders(m, &ask)?)
+                let r = self.decide_review(m, &id, approve, &ask, "merchant_api")?;
+                ConsoleReply::Review(Box::new(r))
             }
             ConsoleRoute::Approvals => ConsoleReply::Approvals(self.pending_approvals()?),
             ConsoleRoute::Decide(id, approve) => {
@@ -237,6 +245,42 @@ impl Ledger<'_> {
             }
         })
     }
+}
+
+impl Ledger<'_> {
+    /// An order with its refunds, its notifications and its audit entries.
+    fn order_detail(&self, m: &Merchant, no: &str) -> Result<OrderDetail> {
+        let o = self.current_order(m, no)?;
+        let refunds = self.refunds_of(no)?.iter().map(|r| r.wire()).collect();
+        let query = format!(
+            "out_trade_no={}",
+            paydesk_shared::urlenc::form_component(no)
+        );
+        Ok(OrderDetail {
+            order: self.wire_order(&o, m)?,
+            refunds,
+            notifications: self.list_notifications(&query)?.notifications,
+            audit: self.audit_of(no)?,
+        })
+    }
+
+    /// A refund from the console: numbered here, and through approval above the merchant's
+    /// threshold like any other.
+    fn console_refund(&self, m: &Merchant, no: &str, body: &str) -> Result<Refund> {
+        let ask: ConsoleRefund = parse_json(body)?;
+        let req = CreateRefund {
+            out_trade_no: no.to_owned(),
+            out_refund_no: format!("CR{}", runtime::random_hex(10)),
+            amount: ask.amount,
+            reason: ask.reason,
+        };
+        Ok(self.create_refund(m, &req, None)?.0.wire())
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &str) -> Result<T> {
+    serde_json::from_str(body)
+        .map_err(|e| AppError::param("body", format!("invalid request body: {e}")))
 }
 
 /// Locked out for what is left of it, in whole seconds.

@@ -232,6 +232,7 @@ impl Ledger<'_> {
             sql.push_str(" AND status = ?");
             binds.push(st.as_str().into());
         }
+        self.order_filters(req, &mut sql, &mut binds)?;
         if let Some(c) = &req.cursor {
             let (at, otn) = cursor::decode_time_key(c)?;
             sql.push_str(" AND (created_at_ms < ? OR (created_at_ms = ? AND out_trade_no < ?))");
@@ -254,6 +255,51 @@ impl Ledger<'_> {
             orders,
             next_cursor,
         })
+    }
+}
+
+impl Ledger<'_> {
+    /// The search of a listing: a number's beginning, a creation time range, a tag.
+    fn order_filters(
+        &self,
+        req: &ListOrders,
+        sql: &mut String,
+        binds: &mut Vec<worker::SqlStorageValue>,
+    ) -> Result<()> {
+        if let Some(n) = req.number.as_deref().filter(|n| !n.is_empty()) {
+            let escaped = n
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            sql.push_str(" AND out_trade_no LIKE ? ESCAPE '\\'");
+            binds.push(format!("{escaped}%").into());
+        }
+        let instant = |k: &str, v: &Option<String>| {
+            v.as_deref()
+                .map(|t| {
+                    paydesk_shared::time::parse_rfc3339(t)
+                        .ok_or_else(|| AppError::param(k, format!("{k} is an RFC 3339 time")))
+                })
+                .transpose()
+        };
+        if let Some(from) = instant("from", &req.from)? {
+            sql.push_str(" AND created_at_ms >= ?");
+            binds.push(from.into());
+        }
+        if let Some(to) = instant("to", &req.to)? {
+            sql.push_str(" AND created_at_ms < ?");
+            binds.push(to.into());
+        }
+        // `tag=key` finds orders tagged with the key; `tag=key:value`, with that value.
+        if let Some(tag) = &req.tag {
+            let (k, v) = tag.split_once(':').unwrap_or((tag, ""));
+            sql.push_str(
+                " AND EXISTS (SELECT 1 FROM json_each(COALESCE(orders.tags_json, '{}'))
+                   WHERE key = ? AND (? = '' OR value = ?))",
+            );
+            binds.extend([k.into(), v.into(), v.into()]);
+        }
+        Ok(())
     }
 }
 

@@ -419,6 +419,26 @@ pub struct ConsoleCall {
     /// What follows `/console/api`.
     pub path: String,
     pub query: String,
+    pub body: String,
+}
+
+/// `GET /console/api/orders/{no}`: an order with what happened to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderDetail {
+    pub order: Order,
+    pub refunds: Vec<Refund>,
+    pub notifications: Vec<Notification>,
+    pub audit: Vec<AuditEntry>,
+}
+
+/// `POST /console/api/orders/{no}/refund`: the refund's number is made up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleRefund {
+    /// Minor units.
+    pub amount: u64,
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// What a console request is answered with.
@@ -432,6 +452,11 @@ pub enum ConsoleReply {
     Orders(OrderPage),
     Approvals(ApprovalList),
     Decision(Decision),
+    Order(Box<OrderDetail>),
+    Refund(Refund),
+    Resent(Notification),
+    Reviews(ReviewList),
+    Review(Box<Review>),
 }
 
 /// What waits for approval, oldest first.
@@ -805,6 +830,58 @@ pub struct ListOrders {
     pub status: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
+    /// Orders whose number starts with this.
+    #[serde(default)]
+    pub number: Option<String>,
+    /// Created at or after, before (RFC 3339).
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Orders tagged with this key (`key`), or with this value (`key:value`).
+    #[serde(default)]
+    pub tag: Option<String>,
+}
+
+impl ListOrders {
+    /// `?status=&cursor=&limit=&number=&from=&to=&tag=`; any other parameter is refused.
+    pub fn from_query(query: &str) -> Result<ListOrders, crate::error::AppError> {
+        use crate::error::AppError;
+        let mut list = ListOrders {
+            status: None,
+            cursor: None,
+            limit: None,
+            number: None,
+            from: None,
+            to: None,
+            tag: None,
+        };
+        for (k, v) in paydesk_shared::urlenc::query_pairs(query) {
+            let slot = match k.as_str() {
+                "status" => &mut list.status,
+                "cursor" => &mut list.cursor,
+                "number" => &mut list.number,
+                "from" => &mut list.from,
+                "to" => &mut list.to,
+                "tag" => &mut list.tag,
+                "limit" => {
+                    let n = v
+                        .parse()
+                        .map_err(|_| AppError::param("limit", "limit must be 1-100"))?;
+                    list.limit = Some(n);
+                    continue;
+                }
+                _ => {
+                    return Err(AppError::param(
+                        "query",
+                        format!("unknown query parameter {k}"),
+                    ))
+                }
+            };
+            *slot = Some(v);
+        }
+        Ok(list)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -332,8 +332,9 @@ pub struct Ledger<'a> {
     pub call: Call,
     /// Orders whose status changed in committed transactions: their open pay pages are told.
     pub changed: std::cell::RefCell<Vec<String>>,
-    /// The id of the API key that authenticated this call (`domain::keys::key_id`): the audit
-    /// log names it as the actor of what the merchant's API did.
+    /// Who is acting for the merchant in this call: `api_key:<id>` (the API key that
+    /// authenticated it, `domain::keys::key_id`) or `console:<email>` (a signed-in console
+    /// user). The audit log names them as the actor of what the merchant did.
     pub acting_key: std::cell::RefCell<Option<String>>,
     /// Real time held still while the test clock walks (`admin::advance_clock`), so what falls
     /// due runs at exactly its own business time however long the walk takes.
@@ -524,7 +525,7 @@ impl<'a> Ledger<'a> {
     /// authenticated (`api_key:<id>`).
     pub fn actor_name(&self, actor: &str) -> String {
         match (actor, self.acting_key.borrow().as_deref()) {
-            ("merchant_api", Some(id)) => format!("api_key:{id}"),
+            ("merchant_api", Some(who)) => who.to_owned(),
             _ => actor.to_owned(),
         }
     }

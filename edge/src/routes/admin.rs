@@ -12,7 +12,6 @@ use crate::merchant::protocol::{
 use crate::runtime;
 use paydesk_shared::api::ErrorCode;
 use paydesk_shared::sign::ct_eq;
-use paydesk_shared::urlenc::query_pairs;
 use serde::Deserialize;
 use worker::{Request, Response};
 
@@ -288,30 +287,7 @@ pub async fn list_orders(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Re
     authorize(req, ctx)?;
     merchant_param(ctx)?;
     let (_, query) = runtime::path_and_query(req);
-    let mut list = ListOrders {
-        status: None,
-        cursor: None,
-        limit: None,
-    };
-    for (k, v) in query_pairs(&query) {
-        match k.as_str() {
-            "status" => list.status = Some(v),
-            "cursor" => list.cursor = Some(v),
-            "limit" => {
-                let n = v
-                    .parse()
-                    .map_err(|_| AppError::param("limit", "limit must be 1-100"))?;
-                list.limit = Some(n);
-            }
-            _ => {
-                return Err(AppError::param(
-                    "query",
-                    format!("unknown query parameter {k}"),
-                ))
-            }
-        }
-    }
-    act(ctx, call, list).await
+    act(ctx, call, ListOrders::from_query(&query)?).await
 }
 
 pub async fn verify_audit(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {

@@ -170,11 +170,13 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
         }
     }
     let (path, query) = runtime::path_and_query(req);
+    let body = read_body(req, 16 * 1024).await?;
     let ask = ConsoleCall {
         session_id: session.session_id,
         method,
         path: path.trim_start_matches("/console/api").to_owned(),
         query,
+        body,
     };
     let reply = call.ask(&ctx.env, &session.merchant_id, ask).await?;
     let resp = json(200, &reply)?;
