@@ -9,6 +9,8 @@
 pub mod api;
 pub mod app;
 pub mod components;
+#[cfg(feature = "console-page")]
+pub mod console;
 pub mod contract;
 pub mod form;
 pub mod hooks;
@@ -43,19 +45,19 @@ pub async fn render_page(data: PayPageData) -> String {
         .await
 }
 
-#[cfg(feature = "browser")]
+#[cfg(all(feature = "browser", not(feature = "console-page")))]
 mod browser {
     use super::*;
-    #[cfg(not(feature = "contract-page"))]
+    #[cfg(not(any(feature = "contract-page", feature = "console-page")))]
     use paydesk_shared::api::PayMethod;
     use wasm_bindgen::prelude::*;
-    #[cfg(not(feature = "contract-page"))]
+    #[cfg(not(any(feature = "contract-page", feature = "console-page")))]
     use wasm_bindgen::JsCast;
 
     /// Reads the inlined checkout data and takes over the server-rendered pay page: hydrates it
     /// when the worker rendered it (putting back what the payer already chose and typed), or
     /// renders it into an empty root. Called by the page's module script.
-    #[cfg(not(feature = "contract-page"))]
+    #[cfg(not(any(feature = "contract-page", feature = "console-page")))]
     #[wasm_bindgen]
     pub fn mount() -> Result<(), JsValue> {
         let document = web_sys::window()
@@ -134,7 +136,7 @@ mod browser {
     }
 
     /// What the server-rendered form holds right now: the payer may have used it already.
-    #[cfg(not(feature = "contract-page"))]
+    #[cfg(not(any(feature = "contract-page", feature = "console-page")))]
     fn snapshot(document: &web_sys::Document) -> Restore {
         let input = |sel: &str| {
             document
@@ -156,7 +158,12 @@ mod browser {
     }
 }
 
-#[cfg(all(feature = "browser", not(feature = "contract-page")))]
+#[cfg(all(
+    feature = "browser",
+    not(any(feature = "contract-page", feature = "console-page"))
+))]
 pub use browser::mount;
 #[cfg(all(feature = "browser", feature = "contract-page"))]
 pub use browser::mount_contract;
+#[cfg(feature = "console-page")]
+pub use console::mount_console;

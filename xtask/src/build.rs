@@ -17,8 +17,9 @@ const WASM_FEATURES: &[&str] = &[
     "--enable-multivalue",
 ];
 
-/// The widget, twice from the same crate: the pay page's wasm, and the contract page's
-/// (feature `contract-page`), so neither page downloads the other. Each: cargo (release,
+/// The widget, three times from the same crate: the pay page's wasm, the contract page's
+/// (feature `contract-page`) and the merchant console's (feature `console-page`), so no page
+/// downloads another's. Each: cargo (release,
 /// wasm32) → wasm-bindgen (`--target web`) → `wasm-opt -Oz --converge`, into `www/pkg/` where the worker
 /// serves it. The two builds share every dependency; only the widget crate itself is built
 /// twice.
@@ -29,6 +30,7 @@ pub fn widget(tools: &Tools) -> Result<()> {
     for (features, name) in [
         (None, "paydesk_widget"),
         (Some("contract-page"), "paydesk_contract"),
+        (Some("console-page"), "paydesk_console"),
     ] {
         step(&format!("building the widget: {name} (wasm, release)"));
         let mut cargo = cmd(&root, "cargo");

@@ -61,6 +61,7 @@ pub fn run() -> Result<()> {
         None => println!("  demo pay page: could not create a demo order; see the log above"),
     }
     println!("  new demo order: curl -X POST {base}/dev/demo-order");
+    println!("  console       {base}/console   (users: POST /admin/merchants/{{id}}/console_users; README)");
     println!("Stop with Ctrl-C.");
     println!();
     let status = child.wait().map_err(|e| e.to_string())?;

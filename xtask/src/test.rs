@@ -80,7 +80,7 @@ pub fn run(args: &[String]) -> Result<()> {
         step(
             "formatting and lints (cargo fmt --check, cargo clippy -D warnings, native and wasm32)",
         );
-        let checks: [&[&str]; 4] = [
+        let checks: [&[&str]; 5] = [
             &["fmt", "--all", "--check"],
             &[
                 "clippy",
@@ -110,6 +110,19 @@ pub fn run(args: &[String]) -> Result<()> {
                 "paydesk-widget",
                 "--features",
                 "contract-page",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--",
+                "-D",
+                "warnings",
+            ],
+            // The console's build.
+            &[
+                "clippy",
+                "-p",
+                "paydesk-widget",
+                "--features",
+                "console-page",
                 "--target",
                 "wasm32-unknown-unknown",
                 "--",

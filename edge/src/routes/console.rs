@@ -171,6 +171,7 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
     }
     let (path, query) = runtime::path_and_query(req);
     let body = read_body(req, 16 * 1024).await?;
+    let session_id = session.session_id.clone();
     let ask = ConsoleCall {
         session_id: session.session_id,
         method,
@@ -179,13 +180,45 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
         body,
     };
     let reply = call.ask(&ctx.env, &session.merchant_id, ask).await?;
-    let resp = json(200, &reply)?;
+    let mut body = serde_json::to_value(&reply)?;
+    // The page learns its CSRF token again from `me` after a reload.
+    if let crate::merchant::protocol::ConsoleReply::Me(_) = &reply {
+        body["csrf_token"] = csrf(key.peek().as_bytes(), &session_id).into();
+    }
+    let resp = json(200, &body)?;
     if matches!(reply, crate::merchant::protocol::ConsoleReply::SignedOut) {
         resp.headers().set(
             "Set-Cookie",
             &format!("{COOKIE}=; Path=/console; Max-Age=0; HttpOnly; Secure; SameSite=Strict"),
         )?;
     }
+    Ok(resp)
+}
+
+/// `GET /console`: the console's page; its wasm (`www/pkg/paydesk_console*`, built from the
+/// widget crate with `console-page`) renders everything, through `/console/api`.
+pub async fn page(_: &mut Request, _: &Ctx, _: &Call) -> Result<Response, AppError> {
+    let doc = r#"<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>paydesk 商户控制台 · console</title>
+<link rel="stylesheet" href="/console.css">
+<script type="module" src="/console.js"></script>
+</head>
+<body>
+<div id="console-root"><noscript>The console needs JavaScript. 控制台需要启用 JavaScript。</noscript></div>
+</body>
+</html>
+"#;
+    let resp = super::html(doc.to_owned(), 200)?;
+    resp.headers().set(
+        "Content-Security-Policy",
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; \
+         style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    )?;
     Ok(resp)
 }
 

@@ -126,6 +126,7 @@ fn router() -> Router<'static, ()> {
             "/admin/merchants/:id/console_users",
             route!(console::create_user),
         )
+        .get_async("/console", route!(console::page))
         .post_async("/console/api/sign-in", route!(console::sign_in))
         .on_async("/console/api/*path", route!(console::handle))
         .put_async("/admin/merchants/:id/risk", route!(admin::set_risk))
