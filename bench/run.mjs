@@ -152,6 +152,9 @@ if (only.has('size') || only.has('page') || only.has('edge')) await section('siz
         });
         // The contract page's own first load (its own build of the widget, the same stylesheet).
         report.size.contract_first_load = (await measureSizes({ base: w.url, firstLoad: contractFirstLoad })).first_load;
+        // The merchant console's first load: its page, stylesheet, loader and wasm.
+        const consoleFiles = ['/console', '/console.css', '/console.js', '/pkg/paydesk_console.js', '/pkg/paydesk_console_bg.wasm'];
+        report.size.console_first_load = (await measureSizes({ base: w.url, firstLoad: consoleFiles })).first_load;
       });
     }
     if (only.has('edge')) {

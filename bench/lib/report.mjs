@@ -124,6 +124,13 @@ function sizeSection(r, prev) {
     L.push(`| worker ${k} \`${w.file}\` | ${fmtBytes(w.raw)} | ${fmtBytes(w.gzip)} | ${fmtBytes(w.brotli)} | | ${pw ? signed(w.gzip - pw.gzip) : '—'} |`);
   }
   L.push('');
+  const c = r.size.console_first_load;
+  if (c) {
+    const pc = p?.console_first_load;
+    L.push(`The merchant console's first load (\`/console\`, its own wasm; never on the pay page), gzip: `
+      + c.files.map((f) => `\`${f.file}\` ${fmtBytes(f.gzip)}`).join(', ')
+      + `; total ${fmtBytes(c.total.gzip)}${pc ? ` (${signed(c.total.gzip - pc.total.gzip)} vs before)` : ''}.`, '');
+  }
   return L;
 }
 
