@@ -38,7 +38,7 @@ impl Ledger<'_> {
             "SELECT seq AS v FROM alerts WHERE cause = ? AND cleared_at_ms IS NULL",
             vec![cause.into()],
         )?;
-        self.tell_staff(kind, seq.unwrap_or_default(), true, detail, now)?;
+        self.tell_staff_or_log(kind, seq.unwrap_or_default(), true, detail, now);
         Ok(true)
     }
 
@@ -60,8 +60,16 @@ impl Ledger<'_> {
             "UPDATE alerts SET cleared_at_ms = ?, resolution = ? WHERE seq = ?",
             vec![now.into(), resolution.into(), seq.into()],
         )?;
-        self.tell_staff(&kind, seq, false, resolution, now)?;
+        self.tell_staff_or_log(&kind, seq, false, resolution, now);
         Ok(true)
+    }
+
+    /// Staff are told; a message that cannot be written (settings that no longer open) never
+    /// holds up the alert or what raised it: it is logged.
+    fn tell_staff_or_log(&self, kind: &str, seq: i64, raised: bool, note: &str, now: i64) {
+        if let Err(e) = self.tell_staff(kind, seq, raised, note, now) {
+            worker::console_error!("staff message for alert {seq}: {e:?}");
+        }
     }
 
     /// A queue that waits for people (risk reviews, approvals): raised (counted) as something

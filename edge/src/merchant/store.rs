@@ -666,7 +666,11 @@ impl<'a> Ledger<'a> {
     pub fn record_event(&self, at_ms: i64, e: NewEvent<'_>) -> Result<()> {
         let status = DeliveryStatus::of_new_event(e.format, e.kind, e.url.is_some());
         let event_id = format!("evt_{}", runtime::random_hex(12));
-        self.tell_payer(&event_id, e.kind.as_str(), e.order_key, &e.data, at_ms)?;
+        // A message that cannot be written (a contact that no longer opens) never holds up the
+        // change it reports: it is logged, and the change goes on.
+        if let Err(err) = self.tell_payer(&event_id, e.kind.as_str(), e.order_key, &e.data, at_ms) {
+            worker::console_error!("payer message for {event_id}: {err:?}");
+        }
         self.x(
             "INSERT INTO events (event_id, type, target, created_at_ms, data_json, order_key, body,
                                  notify_url, status, next_attempt_at_ms, format)
