@@ -186,7 +186,7 @@ fn messaging(method: &str, segs: &[&str]) -> Result<(&'static str, ApiRoute), Er
 
 /// A path segment, percent-decoded (`|` and `*` may arrive encoded); anything that does not
 /// decode to UTF-8 is a bad parameter.
-fn decode(seg: &str) -> Result<String, ErrorCode> {
+pub fn decode(seg: &str) -> Result<String, ErrorCode> {
     paydesk_shared::urlenc::path_segment(seg).ok_or(ErrorCode::ParamError)
 }
 

@@ -1,6 +1,7 @@
 //! Which console operation a method and path under `/console/api` name, and what a user must be
 //! allowed to do it. Pure, so the table is tested natively.
 
+use super::api_route::decode;
 use crate::domain::console_rules::Action;
 use paydesk_shared::api::ErrorCode;
 
@@ -44,22 +45,14 @@ impl ConsoleRoute {
             }
             ["approvals"] => ("GET", ConsoleRoute::Approvals),
             ["reviews"] => ("GET", ConsoleRoute::Reviews),
-            ["reviews", id, verb] if !id.is_empty() => {
-                let approve = match *verb {
-                    "approve" => true,
-                    "reject" => false,
-                    _ => return Err(ErrorCode::NotFound),
-                };
-                ("POST", ConsoleRoute::DecideReview(decode(id)?, approve))
-            }
-            ["approvals", id, verb] if !id.is_empty() => {
-                let approve = match *verb {
-                    "approve" => true,
-                    "reject" => false,
-                    _ => return Err(ErrorCode::NotFound),
-                };
-                ("POST", ConsoleRoute::Decide((*id).to_owned(), approve))
-            }
+            ["reviews", id, verb] if !id.is_empty() => (
+                "POST",
+                ConsoleRoute::DecideReview(decode(id)?, approves(verb)?),
+            ),
+            ["approvals", id, verb] if !id.is_empty() => (
+                "POST",
+                ConsoleRoute::Decide((*id).to_owned(), approves(verb)?),
+            ),
             _ => return Err(ErrorCode::NotFound),
         };
         if method != want {
@@ -78,9 +71,13 @@ impl ConsoleRoute {
     }
 }
 
-/// A path segment, percent-decoded (order numbers may hold `|` and `*`).
-fn decode(seg: &str) -> Result<String, ErrorCode> {
-    paydesk_shared::urlenc::path_segment(seg).ok_or(ErrorCode::ParamError)
+/// `approve` or `reject`.
+fn approves(verb: &str) -> Result<bool, ErrorCode> {
+    match verb {
+        "approve" => Ok(true),
+        "reject" => Ok(false),
+        _ => Err(ErrorCode::NotFound),
+    }
 }
 
 #[cfg(test)]

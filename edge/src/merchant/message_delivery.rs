@@ -88,14 +88,9 @@ impl Ledger<'_> {
                 vec![n.into(), now.into(), id.into()],
             );
         };
-        let next = rules::next_delay_ms(n as u32).map(|d| {
-            let at = now + d;
-            let quiet = o.payer && o.channel == Channel::Sms;
-            quiet
-                .then(|| rules::quiet_until(at, m.config.utc_offset_minutes))
-                .flatten()
-                .unwrap_or(at)
-        });
+        let payer_sms = o.payer && o.channel == Channel::Sms;
+        let next = rules::next_delay_ms(n as u32)
+            .map(|d| rules::send_at(now + d, payer_sms, m.config.utc_offset_minutes).0);
         let status = if next.is_some() { "PENDING" } else { "FAILED" };
         self.x(
             "UPDATE messages SET status = ?, attempts = ?, next_attempt_at_ms = ?, last_error = ?

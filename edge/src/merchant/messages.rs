@@ -11,7 +11,7 @@ use super::protocol::{InboxPage, MessageList, MessageView, UnsubscribeReply};
 use super::store::{Ledger, Merchant, Result};
 use crate::domain::contact_rules::{mask_email, mask_phone};
 use crate::domain::message_rules::{
-    message_key, quiet_until, Channel, Locale, MessagingSettings, Prompt,
+    message_key, send_at, Channel, Locale, MessagingSettings, Prompt,
 };
 use crate::domain::message_templates::{self as templates, PayerTemplate, Rendered};
 use crate::domain::sealing;
@@ -282,20 +282,16 @@ impl Ledger<'_> {
             }
             None => (None, None, None),
         };
-        let unsubscribed = msg.payer
-            && self
-                .number(
-                    "SELECT 1 AS v FROM unsubscribes WHERE to_digest = ?",
-                    vec![digest.clone().into()],
-                )?
-                .is_some();
-        let quiet = (msg.payer && msg.channel == Channel::Sms)
-            .then(|| quiet_until(now, m.config.utc_offset_minutes))
-            .flatten();
+        let unsubscribed = match (&digest, msg.payer) {
+            (Some(d), true) => self.unsubscribed(d)?,
+            _ => false,
+        };
+        let payer_sms = msg.payer && msg.channel == Channel::Sms;
+        let (due, quiet) = send_at(now, payer_sms, m.config.utc_offset_minutes);
         let (status, next, delivered) = match (msg.channel, unsubscribed) {
             (Channel::Inbox, _) => ("DELIVERED", None, Some(now)),
             (_, true) => ("SUPPRESSED", None, None),
-            _ => ("PENDING", Some(quiet.unwrap_or(now)), None),
+            _ => ("PENDING", Some(due), None),
         };
         self.x(
             "INSERT OR IGNORE INTO messages (message_id, dedup_key, channel, audience, template,
@@ -321,6 +317,16 @@ impl Ledger<'_> {
                 delivered.into(),
             ],
         )
+    }
+
+    /// Whether the address of this digest unsubscribed.
+    fn unsubscribed(&self, digest: &str) -> Result<bool> {
+        Ok(self
+            .number(
+                "SELECT 1 AS v FROM unsubscribes WHERE to_digest = ?",
+                vec![digest.into()],
+            )?
+            .is_some())
     }
 
     /// Who an address is, without keeping it: a keyed digest (an unsubscribe is by address).
@@ -415,12 +421,7 @@ impl Ledger<'_> {
         else {
             return Err(AppError::code(ErrorCode::NotFound, "no such message"));
         };
-        let already = self
-            .number(
-                "SELECT 1 AS v FROM unsubscribes WHERE to_digest = ?",
-                vec![digest.as_str().into()],
-            )?
-            .is_some();
+        let already = self.unsubscribed(&digest)?;
         if confirm && !already {
             let now = self.now(&m);
             self.x(
