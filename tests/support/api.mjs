@@ -27,6 +27,8 @@ export function templateOf(path) {
     [/^\/v1\/contracts$/, '/v1/contracts'],
     [/^\/v1\/contracts\/[^/]+\/(terminate|deductions)$/, (m) => `/v1/contracts/{contract_code}/${m[1]}`],
     [/^\/v1\/contracts\/[^/]+$/, '/v1/contracts/{contract_code}'],
+    [/^\/v1\/(subscriptions|installment_plans)$/, (m) => `/v1/${m[1]}`],
+    [/^\/v1\/reports\/(daily|fees)$/, (m) => `/v1/reports/${m[1]}`],
     [/^\/admin\/merchants$/, '/admin/merchants'],
     [/^\/admin\/merchants\/[^/]+$/, '/admin/merchants/{id}'],
     [/^\/admin\/merchants\/[^/]+\/(rotate-key|rotate-webhook-secret|reactivate|orders)$/, (m) => `/admin/merchants/{id}/${m[1]}`],

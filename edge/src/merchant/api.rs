@@ -28,7 +28,12 @@ impl Ledger<'_> {
         })
     }
 
-    fn answer_api(&self, m: &Merchant, route: &ApiRoute, req: &ApiRequest) -> Result<ApiReply> {
+    pub(super) fn answer_api(
+        &self,
+        m: &Merchant,
+        route: &ApiRoute,
+        req: &ApiRequest,
+    ) -> Result<ApiReply> {
         let ok = |body| Ok(ApiReply::new(200, body));
         match route {
             ApiRoute::CreateOrder => {
@@ -111,6 +116,16 @@ impl Ledger<'_> {
             ApiRoute::CreateInstallmentPlan
             | ApiRoute::QueryInstallmentPlan(_)
             | ApiRoute::ListEntitlements => self.answer_plans(m, route, req),
+            ApiRoute::ListContracts => ok(ApiBody::Contracts(self.list_contracts(m, &req.query)?)),
+            ApiRoute::ListSubscriptions => ok(ApiBody::Subscriptions(
+                self.list_subscriptions(m, &req.query)?,
+            )),
+            ApiRoute::ListInstallmentPlans => ok(ApiBody::InstallmentPlans(
+                self.list_installment_plans(&req.query)?,
+            )),
+            ApiRoute::DailyReport => {
+                ok(ApiBody::Daily(Box::new(self.daily_report(m, &req.query)?)))
+            }
             // Fees, settlements, the balance, receivers, the pool, bills.
             _ => self.answer_money(m, route, req),
         }

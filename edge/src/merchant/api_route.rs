@@ -54,6 +54,10 @@ pub enum ApiRoute {
     Inbox,
     MarkRead(String, bool),
     ListMessages,
+    ListContracts,
+    ListSubscriptions,
+    ListInstallmentPlans,
+    DailyReport,
 }
 
 impl ApiRoute {
@@ -110,6 +114,7 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         ["v1", "alerts"] => ("GET", ApiRoute::ListAlerts),
         ["v1", "contract_plans"] => ("POST", ApiRoute::CreatePlan),
         ["v1", "contract_plans", id] if !id.is_empty() => ("GET", ApiRoute::QueryPlan(decode(id)?)),
+        ["v1", "contracts"] if method == "GET" => ("GET", ApiRoute::ListContracts),
         ["v1", "contracts"] => ("POST", ApiRoute::CreateContract),
         ["v1", "contracts", id] if !id.is_empty() => ("GET", ApiRoute::QueryContract(decode(id)?)),
         ["v1", "contracts", id, "terminate"] if !id.is_empty() => {
@@ -118,9 +123,11 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         ["v1", "contracts", id, "deductions"] if !id.is_empty() => {
             ("POST", ApiRoute::CreateDeduction(decode(id)?))
         }
+        ["v1", "installment_plans"] if method == "GET" => ("GET", ApiRoute::ListInstallmentPlans),
         ["v1", "installment_plans"] => ("POST", ApiRoute::CreateInstallmentPlan),
         ["v1", "entitlements"] => ("GET", ApiRoute::ListEntitlements),
         ["v1", "reports", "fees"] => ("GET", ApiRoute::FeeReport),
+        ["v1", "reports", "daily"] => ("GET", ApiRoute::DailyReport),
         ["v1", "settlements"] => ("GET", ApiRoute::ListSettlements),
         ["v1", "balance"] => ("GET", ApiRoute::Balance),
         ["v1", "receivers"] if method == "POST" => ("POST", ApiRoute::CreateReceiver),
@@ -142,6 +149,7 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
         ["v1", "installment_plans", id] if !id.is_empty() => {
             ("GET", ApiRoute::QueryInstallmentPlan(decode(id)?))
         }
+        ["v1", "subscriptions"] if method == "GET" => ("GET", ApiRoute::ListSubscriptions),
         ["v1", "subscriptions"] => ("POST", ApiRoute::CreateSubscription),
         ["v1", "subscriptions", id] if !id.is_empty() => {
             ("GET", ApiRoute::QuerySubscription(decode(id)?))

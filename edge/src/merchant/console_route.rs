@@ -1,7 +1,7 @@
 //! Which console operation a method and path under `/console/api` name, and what a user must be
 //! allowed to do it. Pure, so the table is tested natively.
 
-use super::api_route::decode;
+use super::api_route::{decode, route, ApiRoute};
 use crate::domain::console_rules::Action;
 use paydesk_shared::api::ErrorCode;
 
@@ -24,6 +24,9 @@ pub enum ConsoleRoute {
     DecideReview(String, bool),
     /// An approval, approved (`true`) or rejected.
     Decide(String, bool),
+    /// A read of the merchant API (`GET /console/api/v1/...`), answered as the API answers it:
+    /// settlements, bills, fee and daily reports, contracts, subscriptions, the audit chain.
+    Read(ApiRoute),
 }
 
 impl ConsoleRoute {
@@ -31,6 +34,7 @@ impl ConsoleRoute {
     pub fn of(method: &str, path: &str) -> Result<ConsoleRoute, ErrorCode> {
         let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
         let (want, r) = match segs.as_slice() {
+            ["v1", ..] => ("GET", ConsoleRoute::Read(read(method, path)?)),
             ["me"] => ("GET", ConsoleRoute::Me),
             ["sign-out"] => ("POST", ConsoleRoute::SignOut),
             ["alerts"] => ("GET", ConsoleRoute::Alerts),
@@ -69,6 +73,17 @@ impl ConsoleRoute {
             _ => Action::Read,
         }
     }
+}
+
+/// A merchant API operation that only reads: what `GET` names there.
+fn read(method: &str, path: &str) -> Result<ApiRoute, ErrorCode> {
+    if method != "GET" {
+        return Err(ErrorCode::MethodNotAllowed);
+    }
+    route("GET", path).map_err(|e| match e {
+        ErrorCode::MethodNotAllowed => ErrorCode::NotFound,
+        e => e,
+    })
 }
 
 /// `approve` or `reject`.
@@ -116,5 +131,23 @@ mod tests {
             Ok(ConsoleRoute::Reviews)
         );
         assert_eq!(ConsoleRoute::Orders.action(), Action::Read);
+        // The merchant API's reads, and only its reads.
+        assert_eq!(
+            ConsoleRoute::of("GET", "/v1/reports/daily"),
+            Ok(ConsoleRoute::Read(ApiRoute::DailyReport))
+        );
+        assert_eq!(
+            ConsoleRoute::of("GET", "/v1/contracts"),
+            Ok(ConsoleRoute::Read(ApiRoute::ListContracts))
+        );
+        assert_eq!(
+            ConsoleRoute::of("POST", "/v1/orders"),
+            Err(ErrorCode::MethodNotAllowed)
+        );
+        assert_eq!(
+            ConsoleRoute::of("GET", "/v1/orders/X/close"),
+            Err(ErrorCode::NotFound)
+        );
+        assert_eq!(ConsoleRoute::Read(ApiRoute::Balance).action(), Action::Read);
     }
 }

@@ -6,7 +6,7 @@
 
 use super::console_route::ConsoleRoute;
 use super::protocol::{
-    ConsoleCall, ConsoleRefund, ConsoleReply, ConsoleSalt, ConsoleSignIn, ListOrders,
+    ApiRequest, ConsoleCall, ConsoleRefund, ConsoleReply, ConsoleSalt, ConsoleSignIn, ListOrders,
     NewConsoleUser, OrderDetail, ReviewDecision, Salt, SessionView, SignInReply,
 };
 use super::store::{Ledger, Merchant, Result};
@@ -235,6 +235,19 @@ impl Ledger<'_> {
                 ConsoleReply::Review(Box::new(r))
             }
             ConsoleRoute::Approvals => ConsoleReply::Approvals(self.pending_approvals()?),
+            ConsoleRoute::Read(r) => {
+                let req = ApiRequest {
+                    method: "GET".into(),
+                    path: c.path.clone(),
+                    query: c.query.clone(),
+                    timestamp: String::new(),
+                    nonce: String::new(),
+                    signature: String::new(),
+                    body: String::new(),
+                    client_ip: None,
+                };
+                ConsoleReply::Api(self.answer_api(m, &r, &req)?)
+            }
             ConsoleRoute::Decide(id, approve) => {
                 let d = super::protocol::Decide {
                     approval_id: id,

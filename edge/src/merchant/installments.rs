@@ -20,7 +20,7 @@ use paydesk_shared::time::format_rfc3339;
 use paydesk_shared::{Money, OrderStatus};
 use serde::Deserialize;
 
-const PLAN_COLUMNS: &str = "plan_no, status, description, contract_code, grace_hours, \
+pub const PLAN_COLUMNS: &str = "plan_no, status, description, contract_code, grace_hours, \
     deposit_refundable, reminder_hours, notify_url, payer_ref, created_at_ms, next_part, \
     next_due_ms, completed_at_ms, defaulted_at_ms, refunded, kept, fingerprint";
 

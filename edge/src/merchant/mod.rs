@@ -26,7 +26,8 @@
 //!   (staff alerts and payer reminders by email, SMS and the inbox: the outbox, settings,
 //!   unsubscribes) and `message_delivery` (sending them), `resealing` (moving sealed data to
 //!   the current data key), `console_users` (console users, sign-in, sessions, and each
-//!   console request checked against its role; `console_route` names them).
+//!   console request checked against its role; `console_route` names them), `collections`
+//!   (listing contracts, subscriptions and installment plans) and `reports` (the daily report).
 
 pub mod api_route;
 pub mod console_route;
@@ -51,6 +52,8 @@ mod bills;
 mod channels;
 #[cfg(target_arch = "wasm32")]
 pub mod client;
+#[cfg(target_arch = "wasm32")]
+mod collections;
 #[cfg(target_arch = "wasm32")]
 mod console_users;
 #[cfg(target_arch = "wasm32")]
@@ -99,6 +102,8 @@ mod receivers;
 mod refunds;
 #[cfg(target_arch = "wasm32")]
 mod renewals;
+#[cfg(target_arch = "wasm32")]
+mod reports;
 #[cfg(target_arch = "wasm32")]
 mod resealing;
 #[cfg(target_arch = "wasm32")]

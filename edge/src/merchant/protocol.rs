@@ -314,6 +314,42 @@ pub enum ApiBody {
     Inbox(InboxPage),
     Messages(MessageList),
     Message(Box<MessageView>),
+    Contracts(ContractList),
+    Subscriptions(SubscriptionList),
+    InstallmentPlans(InstallmentPlanList),
+    Daily(Box<DailyReport>),
+}
+
+/// `GET /v1/contracts`: newest first; `next_after` to read the next page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractList {
+    pub contracts: Vec<Contract>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<String>,
+}
+
+/// `GET /v1/subscriptions`: newest first; `next_after` to read the next page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubscriptionList {
+    pub subscriptions: Vec<Subscription>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<String>,
+}
+
+/// `GET /v1/installment_plans`: newest first; `next_after` to read the next page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstallmentPlanList {
+    pub plans: Vec<InstallmentPlan>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<String>,
+}
+
+/// `GET /v1/reports/daily`: a line per day of the merchant's calendar, oldest first, in fen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DailyReport {
+    pub from: String,
+    pub to: String,
+    pub days: Vec<crate::domain::report_rules::Day>,
 }
 
 /// `GET /v1/inbox`: the newest inbox messages first, and how many are unread.
@@ -457,6 +493,8 @@ pub enum ConsoleReply {
     Resent(Notification),
     Reviews(ReviewList),
     Review(Box<Review>),
+    /// A read of the merchant API, rendered by the worker as the API renders it.
+    Api(ApiReply),
 }
 
 /// What waits for approval, oldest first.

@@ -170,6 +170,8 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
         }
     }
     let (path, query) = runtime::path_and_query(req);
+    // A download link asks for CSV in its query: a link cannot set `Accept`.
+    let (query, wants_csv) = without_csv(&query);
     let body = read_body(req, 16 * 1024).await?;
     let session_id = session.session_id.clone();
     let ask = ConsoleCall {
@@ -180,6 +182,9 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
         body,
     };
     let reply = call.ask(&ctx.env, &session.merchant_id, ask).await?;
+    if let crate::merchant::protocol::ConsoleReply::Api(r) = reply {
+        return super::merchant_api::respond(r, ctx, call, false, wants_csv);
+    }
     let mut body = serde_json::to_value(&reply)?;
     // The page learns its CSRF token again from `me` after a reload.
     if let crate::merchant::protocol::ConsoleReply::Me(_) = &reply {
@@ -220,6 +225,13 @@ pub async fn page(_: &mut Request, _: &Ctx, _: &Call) -> Result<Response, AppErr
          style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     )?;
     Ok(resp)
+}
+
+/// The query without its `format=csv`, and whether it had one.
+fn without_csv(query: &str) -> (String, bool) {
+    let kept: Vec<&str> = query.split('&').filter(|p| *p != "format=csv").collect();
+    let csv = kept.len() != query.split('&').count();
+    (kept.join("&"), csv)
 }
 
 /// The CSRF token of a session: only the worker's key makes it, and only its session's

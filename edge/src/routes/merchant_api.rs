@@ -43,6 +43,17 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
     let wants_xml = api.method == "GET" && header("accept").contains("application/xml");
     let wants_csv = api.method == "GET" && header("accept").contains("text/csv");
     let reply = call.ask(&ctx.env, &merchant_id, api).await?;
+    respond(reply, ctx, call, wants_xml, wants_csv)
+}
+
+/// An answer of the API as HTTP: bills and exports streamed, statements as CSV when asked.
+pub fn respond(
+    reply: ApiReply,
+    ctx: &Ctx,
+    call: &Call,
+    wants_xml: bool,
+    wants_csv: bool,
+) -> Result<Response, AppError> {
     match reply.body {
         ApiBody::Bill(head) => {
             super::bills::respond(ctx.env.clone(), call.clone(), *head, Layout::Csv)
@@ -95,6 +106,10 @@ pub fn render(reply: ApiReply, wants_xml: bool) -> Result<Response, AppError> {
         ApiBody::Inbox(i) => serde_json::to_value(i)?,
         ApiBody::Messages(m) => serde_json::to_value(m)?,
         ApiBody::Message(m) => serde_json::to_value(m)?,
+        ApiBody::Contracts(c) => serde_json::to_value(c)?,
+        ApiBody::Subscriptions(s) => serde_json::to_value(s)?,
+        ApiBody::InstallmentPlans(p) => serde_json::to_value(p)?,
+        ApiBody::Daily(d) => serde_json::to_value(d)?,
         ApiBody::Bill(_) | ApiBody::Export(_) => {
             return Err(AppError::internal(
                 "a bill or an export is streamed, not rendered",
