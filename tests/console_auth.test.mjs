@@ -1,4 +1,4 @@
-// The console's sign-in and roles (README "The console: sign-in and roles"): users created
+// The console's sign-in and roles (README "The console"): users created
 // through the admin API, passwords hashed with PBKDF2-SHA256, session cookies that are HttpOnly,
 // Secure and SameSite=Strict, a CSRF token on every change, lockout after failed sign-ins, and
 // every action checked against the user's role on the server: a viewer's forged approval is

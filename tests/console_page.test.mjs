@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startWorker, ARTIFACTS } from './support/worker.mjs';
 import { launch, PHONE, DESKTOP } from './support/browser.mjs';
-import { admin, call, newMerchant, createOrder } from './support/api.mjs';
+import { admin, call, newMerchant, createOrder, pay, otn, advance, CARD } from './support/api.mjs';
+import { startReceiver } from './support/receiver.mjs';
 
 let w;
 let browser;
@@ -56,6 +57,7 @@ test('staff_sign_in_approve_and_search_in_the_console_at_390_and_1280_px', async
   await phone.page.click('button[type=submit]');
   await phone.page.waitForSelector('[data-testid=who]');
   assert.equal(await phone.page.textContent('[data-testid=who]'), 'lead@shop.example · approver');
+  await phone.page.click('button[role=tab]:has-text("Approvals")');
   await phone.page.waitForSelector(`[data-approval]`);
   await shot(phone.page, 'console-approvals-phone');
   await phone.context.close();
@@ -63,6 +65,7 @@ test('staff_sign_in_approve_and_search_in_the_console_at_390_and_1280_px', async
   // On a desktop: approve, and the queue empties; the order can now be paid.
   const desk = await signIn(DESKTOP, m, 'lead@shop.example');
   await desk.page.click('button[type=submit]');
+  await desk.page.click('button[role=tab]:has-text("Approvals")');
   const row = await desk.page.waitForSelector('[data-approval]');
   assert.match(await row.textContent(), new RegExp(`order ${o.out_trade_no} · 0/1`));
   await shot(desk.page, 'console-approvals-desktop');
@@ -89,7 +92,97 @@ test('staff_sign_in_approve_and_search_in_the_console_at_390_and_1280_px', async
   await createOrder(w, m);
   const viewer = await signIn(DESKTOP, m, 'intern@shop.example');
   await viewer.page.click('button[type=submit]');
+  await viewer.page.click('button[role=tab]:has-text("Approvals")');
   await viewer.page.waitForSelector('[data-approval]');
   assert.equal(await viewer.page.locator('[data-approval] button').count(), 0);
   await viewer.context.close();
+});
+
+test('each_console_area_clicked_through_dashboard_orders_refund_automation_money_alerts', async () => {
+  const rx = await startReceiver();
+  try {
+    const m = await newMerchant(w, { industry: 'services', notify_url: rx.url, refund_approval_above: 5000 });
+    for (const [email, role] of [['ops@shop.example', 'operator'], ['lead@shop.example', 'approver']]) {
+      assert.equal((await admin(w, 'POST', `/admin/merchants/${m.merchant_id}/console_users`, { email, role, password: PASSWORD })).status, 201);
+    }
+    const o = await createOrder(w, m, { out_trade_no: `PAID${Date.now()}`, amount: { total: 12000, currency: 'CNY' } });
+    assert.equal((await pay(w, o, CARD('4242 4242 4242 4242'))).json.status, 'SUCCESS');
+    const open = await createOrder(w, m, { out_trade_no: `OPEN${Date.now()}` });
+    const plan = { plan_id: `${Date.now()}3`, name: 'Tea club', max_amount_per_deduction: 100000, period: 'week', max_deductions_per_period: 2 };
+    assert.equal((await call(w, m, 'POST', '/v1/contract_plans', plan)).status, 201);
+    const c = await call(w, m, 'POST', '/v1/contracts', { plan_id: plan.plan_id, contract_code: otn('C'), display_account: 'bob' });
+    assert.equal(c.status, 201, c.text);
+
+    for (const [device, suffix] of [[PHONE, 'phone'], [DESKTOP, 'desktop']]) {
+      const s = await signIn(device, m, 'ops@shop.example');
+      const { page } = s;
+      await page.click('button[type=submit]');
+      // The dashboard first: four SVG charts with today's payment in them, and the audit chain.
+      await page.waitForSelector('[data-testid=audit]');
+      assert.match(await page.textContent('[data-testid=audit]'), /Audit chain intact \(\d+ entries\)/);
+      assert.equal(await page.locator('figure[data-chart] svg[role=img]').count(), 4);
+      await page.waitForFunction(() => [...document.querySelectorAll('figure[data-chart="Collected per day"] rect')].some((r) => Number(r.getAttribute('height')) > 0));
+      assert.match(await page.textContent('figure[data-chart="Collected per day"]'), /Σ ¥120\.00/);
+      await shot(page, `console-dashboard-${suffix}`);
+
+      // Orders: filter by status, open the paid order, refund part of it, send its notification again.
+      await page.click('button[role=tab]:has-text("Orders")');
+      await page.selectOption('#c-status', 'SUCCESS');
+      await page.waitForSelector(`tr[data-order="${o.out_trade_no}"]`);
+      await page.waitForFunction((no) => !document.querySelector(`tr[data-order="${no}"]`), open.out_trade_no);
+      await page.click(`tr[data-order="${o.out_trade_no}"] button`);
+      await page.waitForSelector('[data-testid=order-page] li.console-audit');
+      if (suffix === 'desktop') {
+        await page.fill('#c-refund-amount', '1.50');
+        await page.fill('#c-refund-reason', 'scratched box');
+        await page.click('form[aria-label="Issue a refund"] button[type=submit]');
+        await page.waitForSelector('[data-refund]');
+        assert.match(await page.textContent('[data-refund]'), /¥1\.50 · SUCCESS/);
+        await page.waitForSelector('[data-notification] button');
+        await page.click('[data-notification] button:has-text("Resend")');
+        await page.waitForSelector('[data-testid=done]');
+        // A refund above the merchant's threshold waits for an approver (a minute later: refunds of
+        // one order are a minute apart).
+        await advance(w, m, 61);
+        await page.fill('#c-refund-amount', '60');
+        await page.click('form[aria-label="Issue a refund"] button[type=submit]');
+        await page.waitForFunction(() => document.querySelectorAll('[data-refund]').length === 2 || document.querySelector('[role=alert]'));
+        assert.equal(await page.locator('[role=alert]').count(), 0, await page.locator('[role=alert]').allTextContents().then(String));
+        assert.match(await page.locator('[data-refund]').nth(1).textContent(), /¥60\.00 · PENDING_APPROVAL/);
+      }
+      await shot(page, `console-order-${suffix}`);
+
+      await page.click('button[role=tab]:has-text("Automation")');
+      await page.waitForSelector(`tr[data-contract="${c.json.contract_code}"]`);
+      await page.click('button[role=tab]:has-text("Money")');
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-download=fees]')]);
+      const csv = await (await import('node:fs/promises')).readFile(await download.path(), 'utf8');
+      assert.match(csv, /^month,industry,rate_bp/);
+      await shot(page, `console-money-${suffix}`);
+      await page.click('button[role=tab]:has-text("Alerts")');
+      await page.waitForSelector('section[aria-label=Alerts] h2');
+      // An operator is not shown approve buttons; the big refund waits in the queue.
+      if (suffix === 'desktop') {
+        await page.click('button[role=tab]:has-text("Approvals")');
+        await page.waitForSelector('[data-approval]');
+        assert.equal(await page.locator('[data-approval] button').count(), 0);
+      }
+      assert.deepEqual(s.errors, []);
+      await s.context.close();
+    }
+    const refunds = (await call(w, m, 'GET', `/v1/orders/${o.out_trade_no}`)).json;
+    assert.equal(refunds.refunded_total, 150);
+    // The approver releases the big refund; what the operator did is audited as the operator.
+    const lead = await signIn(DESKTOP, m, 'lead@shop.example');
+    await lead.page.click('button[type=submit]');
+    await lead.page.click('button[role=tab]:has-text("Approvals")');
+    await lead.page.click('[data-approval] button:has-text("Approve")');
+    await lead.page.waitForSelector('[data-testid=empty]');
+    await lead.context.close();
+    const log = (await call(w, m, 'GET', '/v1/audit?kind=refund')).json.entries;
+    assert.ok(log.some((e) => e.actor === 'console:ops@shop.example'), JSON.stringify(log.map((e) => [e.actor, e.action])));
+    assert.equal((await call(w, m, 'GET', `/v1/orders/${o.out_trade_no}`)).json.refunded_total, 6150);
+  } finally {
+    await rx.close();
+  }
 });

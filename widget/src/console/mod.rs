@@ -1,52 +1,42 @@
-//! The merchant console (`/console`), its own wasm (feature `console-page`): staff sign in, see
-//! what waits for approval and decide it, search orders, and read alerts. Everything it shows
-//! and does goes through `/console/api`, where the merchant's object checks the session and the
-//! role for every request; the page only hides what the role cannot do.
+//! The merchant console (`/console`), its own wasm (feature `console-page`): staff sign in and
+//! see the dashboard, decide approvals and risk reviews, search orders and refund them, follow
+//! contracts, subscriptions and installment plans, download settlements, fee reports and bills,
+//! and read alerts. Everything it shows and does goes through `/console/api`, where the
+//! merchant's object checks the session and the role for every request; the page only hides
+//! what the role cannot do.
 
+mod alerts;
 mod api;
+mod approvals;
+mod dashboard;
+mod kit;
+mod money;
+mod orders;
 
 use crate::i18n::Lang;
-use serde_json::{json, Value};
+use kit::{error_line, field, t, Session};
+use serde_json::json;
 use wasm_bindgen::prelude::*;
 use yew::prelude::*;
 
-/// Picks the text of the console's language.
-fn t(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
-}
-
-/// Who is signed in, and the CSRF token their changes carry.
-#[derive(Clone, PartialEq)]
-struct Session {
-    email: String,
-    role: String,
-    csrf: String,
-}
-
-impl Session {
-    fn of(v: &Value) -> Session {
-        let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
-        Session {
-            email: s("email"),
-            role: s("role"),
-            csrf: s("csrf_token"),
-        }
-    }
-
-    fn approves(&self) -> bool {
-        matches!(self.role.as_str(), "approver" | "admin")
-    }
-}
-
 #[derive(Clone, Copy, PartialEq)]
 enum Tab {
+    Dashboard,
     Approvals,
     Orders,
+    Automation,
+    Money,
     Alerts,
 }
+
+const TABS: [(Tab, &str, &str); 6] = [
+    (Tab::Dashboard, "概览", "Dashboard"),
+    (Tab::Approvals, "待审批", "Approvals"),
+    (Tab::Orders, "订单", "Orders"),
+    (Tab::Automation, "自动扣款", "Automation"),
+    (Tab::Money, "资金", "Money"),
+    (Tab::Alerts, "告警", "Alerts"),
+];
 
 /// The whole console: signing in, then the tabs.
 #[function_component(ConsoleApp)]
@@ -113,19 +103,10 @@ fn sign_in(p: &SignInProps) -> Html {
         let (error, done) = (error.clone(), p.on_signed_in.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let value = |id: &str| {
-                use wasm_bindgen::JsCast;
-                web_sys::window()
-                    .and_then(|w| w.document())
-                    .and_then(|d| d.get_element_by_id(id))
-                    .and_then(|el| el.dyn_into::<web_sys::HtmlInputElement>().ok())
-                    .map(|i| i.value())
-                    .unwrap_or_default()
-            };
             let body = json!({
-                "merchant_id": value("c-merchant"),
-                "email": value("c-email"),
-                "password": value("c-password"),
+                "merchant_id": field("c-merchant"),
+                "email": field("c-email"),
+                "password": field("c-password"),
             });
             let (error, done) = (error.clone(), done.clone());
             wasm_bindgen_futures::spawn_local(async move {
@@ -148,9 +129,7 @@ fn sign_in(p: &SignInProps) -> Html {
             <input id="c-email" name="email" type="email" autocomplete="email" required=true />
             <label for="c-password">{ t(l, "密码", "Password") }</label>
             <input id="c-password" name="password" type="password" autocomplete="current-password" required=true />
-            if !error.is_empty() {
-                <p class="console-error" role="alert">{ (*error).clone() }</p>
-            }
+            { error_line(&error) }
             <button type="submit">{ t(l, "登录", "Sign in") }</button>
         </form>
     }
@@ -165,7 +144,7 @@ struct SignedProps {
 
 #[function_component(Signed)]
 fn signed(p: &SignedProps) -> Html {
-    let tab = use_state(|| Tab::Approvals);
+    let tab = use_state(|| Tab::Dashboard);
     let l = p.lang;
     let sign_out = {
         let (csrf, done) = (p.session.csrf.clone(), p.on_signed_out.clone());
@@ -177,180 +156,35 @@ fn signed(p: &SignedProps) -> Html {
             });
         })
     };
-    let tab_button = |which: Tab, zh: &'static str, en: &'static str| {
-        let tab = tab.clone();
+    let tab_button = |(which, zh, en): &(Tab, &'static str, &'static str)| {
+        let (tab, which) = (tab.clone(), *which);
         let current = *tab == which;
         html! {
             <button type="button" role="tab" aria-selected={current.to_string()}
                 onclick={Callback::from(move |_| tab.set(which))}>{ t(l, zh, en) }</button>
         }
     };
+    let (lang, session) = (l, p.session.clone());
     html! {
         <main class="console-main">
             <p class="console-who">
                 <span data-testid="who">{ format!("{} · {}", p.session.email, p.session.role) }</span>
                 <button type="button" class="link" onclick={sign_out}>{ t(l, "退出", "Sign out") }</button>
             </p>
-            <nav role="tablist">
-                { tab_button(Tab::Approvals, "待审批", "Approvals") }
-                { tab_button(Tab::Orders, "订单", "Orders") }
-                { tab_button(Tab::Alerts, "告警", "Alerts") }
-            </nav>
+            <nav role="tablist" aria-label={t(l, "控制台", "Console")}>{ for TABS.iter().map(tab_button) }</nav>
+            <div role="tabpanel">
             {
                 match *tab {
-                    Tab::Approvals => html! { <Approvals lang={l} session={p.session.clone()} /> },
-                    Tab::Orders => html! { <Orders lang={l} /> },
-                    Tab::Alerts => html! { <Alerts lang={l} /> },
+                    Tab::Dashboard => html! { <dashboard::Dashboard {lang} {session} /> },
+                    Tab::Approvals => html! { <approvals::Approvals {lang} {session} /> },
+                    Tab::Orders => html! { <orders::Orders {lang} {session} /> },
+                    Tab::Automation => html! { <money::Automation {lang} {session} /> },
+                    Tab::Money => html! { <money::Money {lang} {session} /> },
+                    Tab::Alerts => html! { <alerts::Alerts {lang} {session} /> },
                 }
             }
+            </div>
         </main>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct TabProps {
-    lang: Lang,
-    #[prop_or_default]
-    session: Option<Session>,
-}
-
-/// Loads `path` into a state when the tab opens and each time `reload` changes.
-#[hook]
-fn use_loaded(path: String, reload: u32) -> UseStateHandle<Option<Value>> {
-    let data = use_state(|| None::<Value>);
-    {
-        let data = data.clone();
-        use_effect_with((path, reload), move |(path, _)| {
-            let path = path.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                let a = api::call("GET", &path, None, "").await;
-                data.set(Some(a.json));
-            });
-        });
-    }
-    data
-}
-
-#[function_component(Approvals)]
-fn approvals(p: &TabProps) -> Html {
-    let reload = use_state(|| 0u32);
-    let error = use_state(String::new);
-    let data = use_loaded("/approvals".into(), *reload);
-    let l = p.lang;
-    let session = p.session.clone().unwrap_or(Session {
-        email: String::new(),
-        role: String::new(),
-        csrf: String::new(),
-    });
-    let decide = |id: String, verb: &'static str| {
-        let (csrf, reload, error) = (session.csrf.clone(), reload.clone(), error.clone());
-        Callback::from(move |_| {
-            let (id, csrf, reload, error) =
-                (id.clone(), csrf.clone(), reload.clone(), error.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                let a = api::call("POST", &format!("/approvals/{id}/{verb}"), None, &csrf).await;
-                error.set(if a.ok() { String::new() } else { a.message() });
-                reload.set(*reload + 1);
-            });
-        })
-    };
-    let rows = data
-        .as_ref()
-        .and_then(|d| d["approvals"].as_array().cloned())
-        .unwrap_or_default();
-    html! {
-        <section aria-label={t(l, "待审批", "Approvals")}>
-            if !error.is_empty() { <p class="console-error" role="alert">{ (*error).clone() }</p> }
-            if rows.is_empty() { <p data-testid="empty">{ t(l, "没有待审批事项。", "Nothing waits for approval.") }</p> }
-            <ul class="console-list">
-            { for rows.iter().map(|a| {
-                let id = a["approval_id"].as_str().unwrap_or_default().to_owned();
-                let who: Vec<&str> = a["approvers"].as_array().map(|v| v.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-                html! {
-                    <li data-approval={id.clone()}>
-                        <span>{ format!("{} {} · {}/{}", a["kind"].as_str().unwrap_or_default(), a["target"].as_str().unwrap_or_default(), who.len(), a["need"]) }</span>
-                        if !who.is_empty() { <small>{ format!(" ({})", who.join(", ")) }</small> }
-                        if session.approves() {
-                            <button type="button" onclick={decide(id.clone(), "approve")}>{ t(l, "批准", "Approve") }</button>
-                            <button type="button" onclick={decide(id.clone(), "reject")}>{ t(l, "拒绝", "Reject") }</button>
-                        }
-                    </li>
-                }
-            }) }
-            </ul>
-        </section>
-    }
-}
-
-#[function_component(Orders)]
-fn orders(p: &TabProps) -> Html {
-    let number = use_state(String::new);
-    let data = use_loaded(format!("/orders?number={}", *number), 0);
-    let l = p.lang;
-    let oninput = {
-        let number = number.clone();
-        Callback::from(move |e: InputEvent| {
-            use wasm_bindgen::JsCast;
-            if let Some(i) = e
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-            {
-                number.set(
-                    i.value()
-                        .chars()
-                        .filter(|c| c.is_ascii_alphanumeric() || "_-|*".contains(*c))
-                        .collect(),
-                );
-            }
-        })
-    };
-    let rows = data
-        .as_ref()
-        .and_then(|d| d["orders"].as_array().cloned())
-        .unwrap_or_default();
-    html! {
-        <section aria-label={t(l, "订单", "Orders")}>
-            <label for="c-number">{ t(l, "订单号开头", "Order number starts with") }</label>
-            <input id="c-number" type="search" {oninput} />
-            <table class="console-table">
-                <thead><tr>
-                    <th>{ t(l, "订单号", "Number") }</th><th>{ t(l, "状态", "Status") }</th><th>{ t(l, "金额（分）", "Amount (minor units)") }</th>
-                </tr></thead>
-                <tbody>
-                { for rows.iter().map(|o| html! {
-                    <tr data-order={o["out_trade_no"].as_str().unwrap_or_default().to_owned()}>
-                        <td>{ o["out_trade_no"].as_str().unwrap_or_default() }</td>
-                        <td>{ o["status"].as_str().unwrap_or_default() }</td>
-                        <td>{ o["amount"]["total"].to_string() }</td>
-                    </tr>
-                }) }
-                </tbody>
-            </table>
-        </section>
-    }
-}
-
-#[function_component(Alerts)]
-fn alerts(p: &TabProps) -> Html {
-    let data = use_loaded("/alerts".into(), 0);
-    let l = p.lang;
-    let rows = data
-        .as_ref()
-        .and_then(|d| d["alerts"].as_array().cloned())
-        .unwrap_or_default();
-    html! {
-        <section aria-label={t(l, "告警", "Alerts")}>
-            if rows.is_empty() { <p>{ t(l, "没有告警。", "No alerts.") }</p> }
-            <ul class="console-list">
-            { for rows.iter().map(|a| html! {
-                <li>
-                    <strong>{ a["type"].as_str().unwrap_or_default() }</strong>
-                    { format!(" ×{} · {}", a["count"], a["detail"].as_str().unwrap_or_default()) }
-                    if a["open"] == json!(false) { <small>{ t(l, "（已恢复）", " (resolved)") }</small> }
-                </li>
-            }) }
-            </ul>
-        </section>
     }
 }
 

@@ -1,0 +1,91 @@
+//! What waits for a person: the approvals queue (orders and refunds above the merchant's
+//! thresholds; each level by another signed-in approver) and the risk review queue.
+
+use super::api;
+use super::kit::{error_line, items, s, t, use_loaded, yuan, PageProps};
+use serde_json::{json, Value};
+use yew::prelude::*;
+
+/// A button that posts `path` with the session's CSRF token, then reloads the queue.
+fn decide(
+    path: String,
+    csrf: &str,
+    reload: &UseStateHandle<u32>,
+    error: &UseStateHandle<String>,
+) -> Callback<MouseEvent> {
+    let (csrf, reload, error) = (csrf.to_owned(), reload.clone(), error.clone());
+    Callback::from(move |_| {
+        let (path, csrf, reload, error) =
+            (path.clone(), csrf.clone(), reload.clone(), error.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let a = api::call("POST", &path, Some(json!({})), &csrf).await;
+            error.set(if a.ok() { String::new() } else { a.message() });
+            reload.set(*reload + 1);
+        });
+    })
+}
+
+#[function_component(Approvals)]
+pub fn approvals(p: &PageProps) -> Html {
+    let reload = use_state(|| 0u32);
+    let error = use_state(String::new);
+    let data = use_loaded("/approvals".into(), *reload);
+    let reviews = use_loaded("/reviews".into(), *reload);
+    let l = p.lang;
+    let rows = items(&data, "approvals");
+    let review_rows = items(&reviews, "reviews");
+    let approves = p.session.approves();
+    let approval = |a: &Value| {
+        let id = s(a, "approval_id").to_owned();
+        let who: Vec<&str> = a["approvers"]
+            .as_array()
+            .map(|v| v.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let label = format!("{} {}", s(a, "kind"), s(a, "target"));
+        html! {
+            <li data-approval={id.clone()}>
+                <span>{ format!("{label} · {}/{}", who.len(), a["need"]) }</span>
+                if !who.is_empty() {
+                    <small>{ format!("{}: {}", t(l, "已批准", "approved by"), who.join(", ")) }</small>
+                }
+                if approves {
+                    <button type="button" aria-label={format!("{} {label}", t(l, "批准", "Approve"))}
+                        onclick={decide(format!("/approvals/{id}/approve"), &p.session.csrf, &reload, &error)}>
+                        { t(l, "批准", "Approve") }</button>
+                    <button type="button" class="secondary" aria-label={format!("{} {label}", t(l, "拒绝", "Reject"))}
+                        onclick={decide(format!("/approvals/{id}/reject"), &p.session.csrf, &reload, &error)}>
+                        { t(l, "拒绝", "Reject") }</button>
+                }
+            </li>
+        }
+    };
+    let review = |r: &Value| {
+        let id = s(r, "review_id").to_owned();
+        let label = format!("{} · {}", s(r, "out_trade_no"), s(r, "rule"));
+        html! {
+            <li data-review={id.clone()}>
+                <span>{ format!("{label} · {}", yuan(r["amount"].as_u64().unwrap_or(0))) }</span>
+                <small>{ format!("{} {}", t(l, "截止", "decide by"), s(r, "due_at")) }</small>
+                if approves {
+                    <button type="button" aria-label={format!("{} {label}", t(l, "放行", "Release"))}
+                        onclick={decide(format!("/reviews/{id}/approve"), &p.session.csrf, &reload, &error)}>
+                        { t(l, "放行", "Release") }</button>
+                    <button type="button" class="secondary" aria-label={format!("{} {label}", t(l, "拒绝并退款", "Reject and refund"))}
+                        onclick={decide(format!("/reviews/{id}/reject"), &p.session.csrf, &reload, &error)}>
+                        { t(l, "拒绝并退款", "Reject and refund") }</button>
+                }
+            </li>
+        }
+    };
+    html! {
+        <section aria-label={t(l, "待审批", "Approvals")}>
+            { error_line(&error) }
+            <h2>{ t(l, "审批", "Approvals") }</h2>
+            if rows.is_empty() { <p data-testid="empty">{ t(l, "没有待审批事项。", "Nothing waits for approval.") }</p> }
+            <ul class="console-list">{ for rows.iter().map(approval) }</ul>
+            <h2>{ t(l, "风险审核", "Risk reviews") }</h2>
+            if review_rows.is_empty() { <p>{ t(l, "没有待审核的付款。", "No payment waits for review.") }</p> }
+            <ul class="console-list">{ for review_rows.iter().map(review) }</ul>
+        </section>
+    }
+}
