@@ -116,19 +116,29 @@ impl Ledger<'_> {
             ApiRoute::CreateInstallmentPlan
             | ApiRoute::QueryInstallmentPlan(_)
             | ApiRoute::ListEntitlements => self.answer_plans(m, route, req),
-            ApiRoute::ListContracts => ok(ApiBody::Contracts(self.list_contracts(m, &req.query)?)),
-            ApiRoute::ListSubscriptions => ok(ApiBody::Subscriptions(
-                self.list_subscriptions(m, &req.query)?,
-            )),
-            ApiRoute::ListInstallmentPlans => ok(ApiBody::InstallmentPlans(
-                self.list_installment_plans(&req.query)?,
-            )),
-            ApiRoute::DailyReport => {
-                ok(ApiBody::Daily(Box::new(self.daily_report(m, &req.query)?)))
-            }
+            ApiRoute::ListContracts
+            | ApiRoute::ListSubscriptions
+            | ApiRoute::ListInstallmentPlans
+            | ApiRoute::DailyReport => self.answer_listings(m, route, &req.query),
             // Fees, settlements, the balance, receivers, the pool, bills.
             _ => self.answer_money(m, route, req),
         }
+    }
+
+    /// What collects by itself, listed, and the daily report.
+    fn answer_listings(&self, m: &Merchant, route: &ApiRoute, query: &str) -> Result<ApiReply> {
+        let body = match route {
+            ApiRoute::ListContracts => ApiBody::Contracts(self.list_contracts(m, query)?),
+            ApiRoute::ListSubscriptions => {
+                ApiBody::Subscriptions(self.list_subscriptions(m, query)?)
+            }
+            ApiRoute::ListInstallmentPlans => {
+                ApiBody::InstallmentPlans(self.list_installment_plans(query)?)
+            }
+            ApiRoute::DailyReport => ApiBody::Daily(Box::new(self.daily_report(m, query)?)),
+            _ => return Err(AppError::internal("not a listing")),
+        };
+        Ok(ApiReply::new(200, body))
     }
 
     /// Installment plans and entitlements.
