@@ -186,3 +186,50 @@ test('each_console_area_clicked_through_dashboard_orders_refund_automation_money
     await rx.close();
   }
 });
+
+test('rules_and_branding_with_a_live_preview_and_a_loosening_change_through_approval', async () => {
+  const m = await newMerchant(w, { approval_levels: [{ above: 50_000, approvers: 1 }], daily_limit: 5_000_000 });
+  for (const [email, role] of [['ops@shop.example', 'operator'], ['lead@shop.example', 'approver']]) {
+    assert.equal((await admin(w, 'POST', `/admin/merchants/${m.merchant_id}/console_users`, { email, role, password: PASSWORD })).status, 201);
+  }
+  for (const [device, suffix] of [[PHONE, 'phone'], [DESKTOP, 'desktop']]) {
+    const s = await signIn(device, m, 'ops@shop.example');
+    const { page } = s;
+    await page.click('button[type=submit]');
+    await page.click('button[role=tab]:has-text("Rules and branding")');
+    await page.waitForSelector('#s-display_name');
+    // The preview is the pay page the worker renders, following the form as it is typed.
+    const name = `Tea House ${suffix}`;
+    await page.fill('#s-display_name', name);
+    await page.frameLocator('iframe[data-testid=preview]').locator(`text=${name}`).first().waitFor();
+    await page.fill('#s-release_days', '10');
+    await page.frameLocator('iframe[data-testid=preview]').locator('text=/for at most 10 days/').waitFor();
+    await page.click('form[aria-label="Rules and branding"] button[type=submit]');
+    await page.waitForSelector('[data-testid=outcome][data-status=applied]');
+    assert.match(await page.textContent('[data-testid=outcome]'), new RegExp(`branding\\.display_name.*${name}`));
+    await page.waitForSelector('.console-audit:has-text("merchant.settings")');
+    await shot(page, `console-settings-${suffix}`);
+    if (suffix === 'desktop') {
+      // Raising the daily limit loosens a control: it waits for the approver.
+      await page.fill('#s-daily_limit', '90000');
+      await page.click('form[aria-label="Rules and branding"] button[type=submit]');
+      await page.waitForSelector('[data-testid=outcome][data-status=pending_approval]');
+      await page.waitForSelector('[data-testid=pending]');
+      assert.match(await page.textContent('[data-testid=pending]'), /daily_limit.*5000000.*9000000/);
+    }
+    assert.deepEqual(s.errors, []);
+    await s.context.close();
+  }
+  const lead = await signIn(DESKTOP, m, 'lead@shop.example');
+  await lead.page.click('button[type=submit]');
+  await lead.page.click('button[role=tab]:has-text("Approvals")');
+  await lead.page.waitForSelector('[data-approval]:has-text("settings")');
+  await lead.page.click('[data-approval] button:has-text("Approve")');
+  await lead.page.waitForSelector('[data-testid=empty]');
+  const settings = await lead.page.evaluate(() => fetch('/console/api/settings').then((r) => r.json()));
+  assert.deepEqual([settings.rules.daily_limit, settings.pending], [9_000_000, undefined]);
+  await lead.context.close();
+  const o = await createOrder(w, m, { amount: { total: 100, currency: 'CNY' } });
+  const view = await (await fetch(`${w.url}/api/checkout/${new URL(o.checkout_url).pathname.split('/').pop()}`)).json();
+  assert.deepEqual([view.merchant.display_name, view.release_days], ['Tea House desktop', 10]);
+});

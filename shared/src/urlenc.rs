@@ -70,9 +70,37 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
         .find_map(|(k, v)| (k == name).then_some(v))
 }
 
+/// A query component or path segment percent-encoded: everything but `A-Z a-z 0-9 - _ . ~`
+/// as `%XX` of its UTF-8 bytes, so `form_component` and `path_segment` give it back.
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoded_components_decode_to_themselves() {
+        for s in ["#336699", "茶馆 Tea & Co+1", "A|B*", "a=b?c/d%"] {
+            let e = encode_component(s);
+            assert!(
+                e.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.~%".contains(&b)),
+                "{e}"
+            );
+            assert_eq!(form_component(&e), s);
+            assert_eq!(path_segment(&e).as_deref(), Some(s));
+        }
+    }
 
     #[test]
     fn form_components_are_lenient() {

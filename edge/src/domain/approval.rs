@@ -65,6 +65,8 @@ pub fn tally(existing: &[String], approver: &str, need: u32) -> Tally {
 pub enum ApprovalKind {
     Order,
     Refund,
+    /// A change of the merchant's rules (`merchant/settings.rs`).
+    Settings,
 }
 
 impl ApprovalKind {
@@ -72,6 +74,7 @@ impl ApprovalKind {
         match self {
             ApprovalKind::Order => "order",
             ApprovalKind::Refund => "refund",
+            ApprovalKind::Settings => "settings",
         }
     }
 }

@@ -102,7 +102,7 @@ pub fn check_origin(origin: &str, dev: bool) -> bool {
 }
 
 /// What payers see of the merchant: plain text of bounded length, an https logo, a colour.
-fn check_branding(b: &Branding) -> Result<(), Refusal> {
+pub fn check_branding(b: &Branding) -> Result<(), Refusal> {
     let err = Refusal::param;
     if !text_ok(&b.display_name, 64) {
         return Err(err(

@@ -36,6 +36,7 @@ pub mod report_rules;
 pub mod risk_rules;
 pub mod schedule_rules;
 pub mod sealing;
+pub mod settings_rules;
 pub mod settlement_rules;
 pub mod state;
 pub mod subscription_rules;

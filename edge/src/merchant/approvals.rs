@@ -1,6 +1,7 @@
-//! Approvals: an order above the merchant's approval levels, or a refund above its refund
-//! threshold, waits for distinct approvers. Approving enough releases it (the order becomes
-//! payable, the refund completes); one rejection closes it.
+//! Approvals: an order above the merchant's approval levels, a refund above its refund
+//! threshold, or a settings change that loosens a control waits for distinct approvers.
+//! Approving enough releases it (the order becomes payable, the refund completes, the settings
+//! apply); one rejection closes it. Who proposed a settings change may not approve it.
 
 use super::alerts::WaitingQueue;
 use super::protocol::{Decide, Decision};
@@ -71,6 +72,14 @@ impl Ledger<'_> {
             self.reject(m, &d.approval_id, &a, now, &actor)?;
             return Ok(decision(&d.approval_id, ApprovalStatus::Rejected, None));
         }
+        if a.kind == ApprovalKind::Settings
+            && self.settings_proposer(&a.target)?.as_deref() == Some(approver)
+        {
+            return Err(AppError::code(
+                ErrorCode::Forbidden,
+                "who proposed a settings change may not approve it",
+            ));
+        }
         #[derive(Deserialize)]
         struct V {
             approver: String,
@@ -109,6 +118,9 @@ impl Ledger<'_> {
                         self.schedule_of_order_moved(m, &o)?;
                     }
                     ApprovalKind::Refund => self.complete_refund(m, &a.target, now, &actor)?,
+                    ApprovalKind::Settings => {
+                        self.settings_decided(m, &a.target, true, now, &actor)?
+                    }
                 }
                 let have = votes.len() as u32 + 1;
                 Ok(decision(
@@ -148,6 +160,7 @@ impl Ledger<'_> {
                 )?;
                 self.refund_event(m, now, EventKind::RefundFailed, &a.target)
             }
+            ApprovalKind::Settings => self.settings_decided(m, &a.target, false, now, actor),
         }
     }
 

@@ -27,6 +27,10 @@ pub enum ConsoleRoute {
     /// A read of the merchant API (`GET /console/api/v1/...`), answered as the API answers it:
     /// settlements, bills, fee and daily reports, contracts, subscriptions, the audit chain.
     Read(ApiRoute),
+    /// The merchant's rules and branding, and a change waiting for approval.
+    Settings,
+    /// The rules replaced whole (through approval when the change loosens a control).
+    ChangeSettings,
 }
 
 impl ConsoleRoute {
@@ -36,6 +40,8 @@ impl ConsoleRoute {
         let (want, r) = match segs.as_slice() {
             ["v1", ..] => ("GET", ConsoleRoute::Read(read(method, path)?)),
             ["me"] => ("GET", ConsoleRoute::Me),
+            ["settings"] if method == "PUT" => ("PUT", ConsoleRoute::ChangeSettings),
+            ["settings"] => ("GET", ConsoleRoute::Settings),
             ["sign-out"] => ("POST", ConsoleRoute::SignOut),
             ["alerts"] => ("GET", ConsoleRoute::Alerts),
             ["inbox"] => ("GET", ConsoleRoute::Inbox),
@@ -69,7 +75,9 @@ impl ConsoleRoute {
     pub fn action(&self) -> Action {
         match self {
             ConsoleRoute::Decide(..) | ConsoleRoute::DecideReview(..) => Action::Approve,
-            ConsoleRoute::Refund(_) | ConsoleRoute::Resend(_) => Action::Operate,
+            ConsoleRoute::Refund(_) | ConsoleRoute::Resend(_) | ConsoleRoute::ChangeSettings => {
+                Action::Operate
+            }
             _ => Action::Read,
         }
     }
@@ -131,6 +139,19 @@ mod tests {
             Ok(ConsoleRoute::Reviews)
         );
         assert_eq!(ConsoleRoute::Orders.action(), Action::Read);
+        assert_eq!(
+            ConsoleRoute::of("PUT", "/settings"),
+            Ok(ConsoleRoute::ChangeSettings)
+        );
+        assert_eq!(ConsoleRoute::ChangeSettings.action(), Action::Operate);
+        assert_eq!(
+            ConsoleRoute::of("GET", "/settings").map(|r| r.action()),
+            Ok(Action::Read)
+        );
+        assert_eq!(
+            ConsoleRoute::of("POST", "/settings"),
+            Err(ErrorCode::MethodNotAllowed)
+        );
         // The merchant API's reads, and only its reads.
         assert_eq!(
             ConsoleRoute::of("GET", "/v1/reports/daily"),

@@ -235,6 +235,10 @@ impl Ledger<'_> {
                 ConsoleReply::Review(Box::new(r))
             }
             ConsoleRoute::Approvals => ConsoleReply::Approvals(self.pending_approvals()?),
+            ConsoleRoute::Settings => ConsoleReply::Settings(Box::new(self.settings_view(m)?)),
+            ConsoleRoute::ChangeSettings => {
+                ConsoleReply::SettingsChanged(self.change_settings(m, &c.body, &actor)?)
+            }
             ConsoleRoute::Read(r) => {
                 let req = ApiRequest {
                     method: "GET".into(),
@@ -267,7 +271,7 @@ impl Ledger<'_> {
         let refunds = self.refunds_of(no)?.iter().map(|r| r.wire()).collect();
         let query = format!(
             "out_trade_no={}",
-            paydesk_shared::urlenc::form_component(no)
+            paydesk_shared::urlenc::encode_component(no)
         );
         Ok(OrderDetail {
             order: self.wire_order(&o, m)?,

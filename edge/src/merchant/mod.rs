@@ -27,7 +27,9 @@
 //!   unsubscribes) and `message_delivery` (sending them), `resealing` (moving sealed data to
 //!   the current data key), `console_users` (console users, sign-in, sessions, and each
 //!   console request checked against its role; `console_route` names them), `collections`
-//!   (listing contracts, subscriptions and installment plans) and `reports` (the daily report).
+//!   (listing contracts, subscriptions and installment plans), `reports` (the daily report) and
+//!   `settings` (the merchant's rules and branding from the console, through approval when a
+//!   change loosens a control).
 
 pub mod api_route;
 pub mod console_route;
@@ -112,6 +114,8 @@ mod retention;
 mod reviews;
 #[cfg(target_arch = "wasm32")]
 mod risk;
+#[cfg(target_arch = "wasm32")]
+mod settings;
 #[cfg(target_arch = "wasm32")]
 mod settlements;
 #[cfg(target_arch = "wasm32")]

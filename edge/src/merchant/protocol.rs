@@ -481,6 +481,9 @@ pub struct ConsoleRefund {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ConsoleReply {
+    // First: untagged, the first variant whose fields fit is taken, and these have their own.
+    Settings(Box<SettingsView>),
+    SettingsChanged(SettingsOutcome),
     Me(SessionView),
     SignedOut,
     Alerts(AlertList),
@@ -495,6 +498,37 @@ pub enum ConsoleReply {
     Review(Box<Review>),
     /// A read of the merchant API, rendered by the worker as the API renders it.
     Api(ApiReply),
+}
+
+/// `GET /console/api/settings`: the merchant's rules, and a change waiting for approval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsView {
+    pub rules: crate::domain::settings_rules::Rules,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingSettings>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingSettings {
+    pub change_id: String,
+    pub approval_id: String,
+    pub proposed_by: String,
+    pub proposed_at: String,
+    pub rules: crate::domain::settings_rules::Rules,
+    pub changes: Vec<crate::domain::audit::Change>,
+}
+
+/// `PUT /console/api/settings`: `applied`, `pending_approval` (with its approval) or
+/// `unchanged`, and what it changes, field by field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsOutcome {
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<String>,
+    pub changes: Vec<crate::domain::audit::Change>,
 }
 
 /// What waits for approval, oldest first.

@@ -640,6 +640,21 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         ended_at_ms INTEGER
     );",
     ),
+    (
+        27,
+        // Settings changes from the console waiting for approval (`merchant/settings.rs`): the
+        // rules proposed, those they were proposed against, who proposed them, and how it ended
+        // (`pending`, `applied`, `rejected`, `stale`).
+        "CREATE TABLE IF NOT EXISTS settings_changes (
+        change_id TEXT PRIMARY KEY,
+        approval_id TEXT NOT NULL,
+        base_json TEXT NOT NULL,
+        rules_json TEXT NOT NULL,
+        proposed_by TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        status TEXT NOT NULL
+    );",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

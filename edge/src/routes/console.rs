@@ -135,24 +135,7 @@ pub async fn sign_in(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respon
 /// the merchant's object answers (the session's role allowing).
 pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
     let key = runtime::checkout_token_key(&ctx.env)?;
-    let cookie = req
-        .headers()
-        .get("cookie")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let token = cookie
-        .split(';')
-        .filter_map(|c| c.trim().strip_prefix(&format!("{COOKIE}=")))
-        .next()
-        .unwrap_or_default();
-    let session = ConsoleToken::verify(token, key.peek().as_bytes(), runtime::now_ms() / 1000)
-        .map_err(|_| {
-            AppError::code(
-                ErrorCode::Unauthorized,
-                "not signed in, or the session ended",
-            )
-        })?;
+    let session = session_of(req, ctx)?;
     let method = req.method().to_string();
     if method != "GET" {
         let given = req
@@ -200,6 +183,29 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
     Ok(resp)
 }
 
+/// The request's signed session cookie (its signature and expiry: the merchant's object checks
+/// the session has not ended).
+pub(super) fn session_of(req: &Request, ctx: &Ctx) -> Result<ConsoleToken, AppError> {
+    let key = runtime::checkout_token_key(&ctx.env)?;
+    let cookie = req
+        .headers()
+        .get("cookie")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let token = cookie
+        .split(';')
+        .filter_map(|c| c.trim().strip_prefix(&format!("{COOKIE}=")))
+        .next()
+        .unwrap_or_default();
+    ConsoleToken::verify(token, key.peek().as_bytes(), runtime::now_ms() / 1000).map_err(|_| {
+        AppError::code(
+            ErrorCode::Unauthorized,
+            "not signed in, or the session ended",
+        )
+    })
+}
+
 /// `GET /console`: the console's page; its wasm (`www/pkg/paydesk_console*`, built from the
 /// widget crate with `console-page`) renders everything, through `/console/api`.
 pub async fn page(_: &mut Request, _: &Ctx, _: &Call) -> Result<Response, AppError> {
@@ -222,7 +228,7 @@ pub async fn page(_: &mut Request, _: &Ctx, _: &Call) -> Result<Response, AppErr
     resp.headers().set(
         "Content-Security-Policy",
         "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; \
-         style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+         style-src 'self'; img-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     )?;
     Ok(resp)
 }

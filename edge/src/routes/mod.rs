@@ -7,6 +7,7 @@ mod applications;
 mod bills;
 mod checkout;
 mod console;
+mod console_preview;
 mod contract;
 mod dev;
 mod exports;
@@ -127,6 +128,7 @@ fn router() -> Router<'static, ()> {
             route!(console::create_user),
         )
         .get_async("/console", route!(console::page))
+        .get_async("/console/preview", route!(console_preview::preview))
         .post_async("/console/api/sign-in", route!(console::sign_in))
         .on_async("/console/api/*path", route!(console::handle))
         .put_async("/admin/merchants/:id/risk", route!(admin::set_risk))

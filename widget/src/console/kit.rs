@@ -101,3 +101,20 @@ pub fn error_line(error: &str) -> Html {
         html! { <p class="console-error" role="alert">{ error.to_owned() }</p> }
     }
 }
+
+/// `12.3` yuan as 1230 fen; nothing if it is not an amount.
+pub fn parse_yuan(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty()
+        || frac.len() > 2
+        || !whole
+            .bytes()
+            .chain(frac.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let frac = format!("{frac:0<2}");
+    Some(whole.parse::<u64>().ok()? * 100 + frac.parse::<u64>().ok()?)
+}

@@ -1,7 +1,8 @@
 //! The merchant console (`/console`), its own wasm (feature `console-page`): staff sign in and
 //! see the dashboard, decide approvals and risk reviews, search orders and refund them, follow
 //! contracts, subscriptions and installment plans, download settlements, fee reports and bills,
-//! and read alerts. Everything it shows and does goes through `/console/api`, where the
+//! change the merchant's rules and branding with a live preview of the pay page, and read
+//! alerts. Everything it shows and does goes through `/console/api`, where the
 //! merchant's object checks the session and the role for every request; the page only hides
 //! what the role cannot do.
 
@@ -12,6 +13,7 @@ mod dashboard;
 mod kit;
 mod money;
 mod orders;
+mod settings;
 
 use crate::i18n::Lang;
 use kit::{error_line, field, t, Session};
@@ -26,15 +28,17 @@ enum Tab {
     Orders,
     Automation,
     Money,
+    Settings,
     Alerts,
 }
 
-const TABS: [(Tab, &str, &str); 6] = [
+const TABS: [(Tab, &str, &str); 7] = [
     (Tab::Dashboard, "概览", "Dashboard"),
     (Tab::Approvals, "待审批", "Approvals"),
     (Tab::Orders, "订单", "Orders"),
     (Tab::Automation, "自动扣款", "Automation"),
     (Tab::Money, "资金", "Money"),
+    (Tab::Settings, "规则与品牌", "Rules and branding"),
     (Tab::Alerts, "告警", "Alerts"),
 ];
 
@@ -180,6 +184,7 @@ fn signed(p: &SignedProps) -> Html {
                     Tab::Orders => html! { <orders::Orders {lang} {session} /> },
                     Tab::Automation => html! { <money::Automation {lang} {session} /> },
                     Tab::Money => html! { <money::Money {lang} {session} /> },
+                    Tab::Settings => html! { <settings::Settings {lang} {session} /> },
                     Tab::Alerts => html! { <alerts::Alerts {lang} {session} /> },
                 }
             }

@@ -3,9 +3,9 @@
 //! again) and its audit entries, each change shown field by field.
 
 use super::api;
-use super::kit::{error_line, field, items, s, t, use_loaded, yuan, PageProps};
+use super::kit::{error_line, field, items, parse_yuan, s, t, use_loaded, yuan, PageProps};
 use crate::i18n::Lang;
-use paydesk_shared::urlenc::form_component;
+use paydesk_shared::urlenc::encode_component;
 use serde_json::{json, Value};
 use yew::prelude::*;
 
@@ -45,14 +45,14 @@ fn query() -> String {
         q.push(format!("status={status}"));
     }
     if let Some(from) = instant(&field("c-from"), false) {
-        q.push(format!("from={}", form_component(&from)));
+        q.push(format!("from={}", encode_component(&from)));
     }
     if let Some(to) = instant(&field("c-to"), true) {
-        q.push(format!("to={}", form_component(&to)));
+        q.push(format!("to={}", encode_component(&to)));
     }
     let tag = field("c-tag");
     if !tag.trim().is_empty() {
-        q.push(format!("tag={}", form_component(tag.trim())));
+        q.push(format!("tag={}", encode_component(tag.trim())));
     }
     q.join("&")
 }
@@ -136,7 +136,7 @@ fn order_page(p: &OrderProps) -> Html {
     let reload = use_state(|| 0u32);
     let error = use_state(String::new);
     let done = use_state(String::new);
-    let data = use_loaded(format!("/orders/{}", form_component(&p.no)), *reload);
+    let data = use_loaded(format!("/orders/{}", encode_component(&p.no)), *reload);
     let l = p.lang;
     let Some(d) = (*data).clone() else {
         return html! { <p>{ t(l, "加载中…", "Loading…") }</p> };
@@ -172,7 +172,7 @@ fn order_page(p: &OrderProps) -> Html {
             let reason = field("c-refund-reason");
             let body = json!({ "amount": fen.unwrap_or(0), "reason": reason });
             post(
-                format!("/orders/{}/refund", form_component(&no)),
+                format!("/orders/{}/refund", encode_component(&no)),
                 Some(body),
             );
         })
@@ -209,7 +209,7 @@ fn order_page(p: &OrderProps) -> Html {
                 let id = s(n, "id").to_owned();
                 let resend = {
                     let (post, id) = (post.clone(), id.clone());
-                    Callback::from(move |_| post(format!("/notifications/{}/resend", form_component(&id)), None))
+                    Callback::from(move |_| post(format!("/notifications/{}/resend", encode_component(&id)), None))
                 };
                 html! {
                     <li data-notification={id.clone()}>
@@ -244,21 +244,4 @@ fn status_of(v: &Value) -> String {
         ("PROCESSING", Some(_)) => "PENDING_APPROVAL".into(),
         (st, _) => st.to_owned(),
     }
-}
-
-/// `12.3` yuan as 1230 fen; nothing if it is not an amount.
-fn parse_yuan(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty()
-        || frac.len() > 2
-        || !whole
-            .bytes()
-            .chain(frac.bytes())
-            .all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let frac = format!("{frac:0<2}");
-    Some(whole.parse::<u64>().ok()? * 100 + frac.parse::<u64>().ok()?)
 }

@@ -1,0 +1,133 @@
+// Rules and branding from the console (README "The console"): the merchant's settings as one
+// object (GET/PUT /console/api/settings), checked like a new merchant's; a change that loosens a
+// control waits for the merchant's approvers (never the person who proposed it; one person never
+// twice), anything else applies at once; every change audited field by field; and the live
+// preview of the real pay page (GET /console/preview) for signed-in users only.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker } from './support/worker.mjs';
+import { admin, call, newMerchant, createOrder, tokenOf } from './support/api.mjs';
+import { checkSchema } from './support/openapi.mjs';
+
+let w;
+before(async () => { w = await startWorker(); });
+after(async () => { await w?.stop(); });
+
+const PASSWORD = 'correct horse battery';
+
+async function user(m, email, role) {
+  assert.equal((await admin(w, 'POST', `/admin/merchants/${m.merchant_id}/console_users`, { email, role, password: PASSWORD })).status, 201);
+  const r = await fetch(`${w.url}/console/api/sign-in`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ merchant_id: m.merchant_id, email, password: PASSWORD }),
+  });
+  assert.equal(r.status, 200);
+  return { cookie: r.headers.get('set-cookie').split(';')[0], csrf: (await r.json()).csrf_token };
+}
+
+async function as(u, method, path, body) {
+  const headers = { Cookie: u.cookie, 'X-Paydesk-CSRF': u.csrf };
+  if (body) headers['Content-Type'] = 'application/json';
+  const r = await fetch(`${w.url}/console/api${path}`, { method, headers, body: body && JSON.stringify(body) });
+  return { status: r.status, json: await r.json() };
+}
+
+test('settings_change_at_once_or_through_approval_audited_field_by_field', async () => {
+  const m = await newMerchant(w, {
+    approval_levels: [{ above: 50_000, approvers: 1 }, { above: 1_000_000, approvers: 2 }],
+    daily_limit: 5_000_000, refund_approval_above: 5000,
+  });
+  const viewer = await user(m, 'viewer@shop.example', 'viewer');
+  const ops = await user(m, 'ops@shop.example', 'operator');
+  const boss = await user(m, 'boss@shop.example', 'admin');
+  const alice = await user(m, 'alice@shop.example', 'approver');
+  const bob = await user(m, 'bob@shop.example', 'approver');
+
+  const got = await as(viewer, 'GET', '/settings');
+  assert.equal(got.status, 200);
+  checkSchema('ConsoleSettings', got.json);
+  const rules = got.json.rules;
+  assert.deepEqual([rules.daily_limit, rules.refund_approval_above, got.json.pending], [5_000_000, 5000, undefined]);
+  assert.match(rules.branding.display_name, /^Test Shop \d+$/);
+  // A viewer changes nothing.
+  const forged = await as(viewer, 'PUT', '/settings', { ...rules, daily_limit: 1 });
+  assert.deepEqual([forged.status, forged.json.code], [403, 'FORBIDDEN']);
+
+  // Branding and a lower limit tighten nothing: applied at once, and the pay page says so.
+  const tight = { ...rules, branding: { ...rules.branding, display_name: '茶馆 Tea House' }, daily_limit: 4_000_000 };
+  const applied = await as(ops, 'PUT', '/settings', tight);
+  assert.equal(applied.status, 200, JSON.stringify(applied.json));
+  checkSchema('SettingsOutcome', applied.json);
+  assert.equal(applied.json.status, 'applied');
+  assert.deepEqual(applied.json.changes.map((c) => c.field).sort(), ['branding.display_name', 'daily_limit']);
+  const o = await createOrder(w, m, { amount: { total: 100, currency: 'CNY' } });
+  const page = await (await fetch(`${w.url}/api/checkout/${tokenOf(o)}`)).json();
+  assert.equal(page.merchant.display_name, '茶馆 Tea House');
+  const log = (await call(w, m, 'GET', '/v1/audit?kind=merchant')).json.entries;
+  const entry = log.find((e) => e.action === 'merchant.settings');
+  assert.equal(entry.actor, 'console:ops@shop.example');
+  assert.deepEqual(entry.changes.find((c) => c.field === 'daily_limit'), { field: 'daily_limit', before: '5000000', after: '4000000' });
+  assert.equal((await as(ops, 'PUT', '/settings', tight)).json.status, 'unchanged');
+
+  // Bad settings: a clear error, and nothing changes.
+  const bad = await as(ops, 'PUT', '/settings', { ...tight, notify_url: 'http://example.com/hook' });
+  assert.deepEqual([bad.status, bad.json.code, bad.json.param], [400, 'PARAM_ERROR', 'notify_url']);
+  const unknown = await as(ops, 'PUT', '/settings', { ...tight, tier: 'personal' });
+  assert.deepEqual([unknown.status, unknown.json.code], [400, 'PARAM_ERROR']);
+
+  // Raising the limit loosens a control: it waits for two approvers (the top level).
+  const loose = { ...tight, daily_limit: 9_000_000 };
+  const waits = await as(boss, 'PUT', '/settings', loose);
+  assert.equal(waits.json.status, 'pending_approval', JSON.stringify(waits.json));
+  const id = waits.json.approval_id;
+  const pending = (await as(viewer, 'GET', '/settings')).json;
+  assert.equal(pending.rules.daily_limit, 4_000_000, 'not applied yet');
+  assert.equal(pending.pending.proposed_by, 'boss@shop.example');
+  assert.deepEqual(pending.pending.changes, [{ field: 'daily_limit', before: '4000000', after: '9000000' }]);
+  const second = await as(ops, 'PUT', '/settings', { ...tight, release_days: 10 });
+  assert.deepEqual([second.status, second.json.code], [403, 'PENDING_APPROVAL']);
+  const queue = (await as(alice, 'GET', '/approvals')).json.approvals;
+  assert.deepEqual(queue.map((a) => [a.kind, a.need]), [['settings', 2]]);
+  // Not the person who proposed it; not one person twice.
+  const own = await as(boss, 'POST', `/approvals/${id}/approve`);
+  assert.deepEqual([own.status, own.json.code], [403, 'FORBIDDEN']);
+  assert.equal((await as(alice, 'POST', `/approvals/${id}/approve`)).json.status, 'pending');
+  assert.equal((await as(alice, 'POST', `/approvals/${id}/approve`)).json.code, 'ALREADY_APPROVED');
+  assert.equal((await as(bob, 'POST', `/approvals/${id}/approve`)).json.status, 'approved');
+  const now = (await as(viewer, 'GET', '/settings')).json;
+  assert.equal(now.rules.daily_limit, 9_000_000);
+  assert.equal(now.pending, undefined);
+  const approvedEntry = (await call(w, m, 'GET', '/v1/audit?kind=merchant')).json.entries.at(-1);
+  assert.deepEqual([approvedEntry.action, approvedEntry.actor], ['merchant.settings', 'approver:bob@shop.example']);
+
+  // A rejected change is dropped.
+  const again = await as(ops, 'PUT', '/settings', { ...now.rules, notify_url: 'https://hooks.shop.example/paydesk' });
+  assert.equal(again.json.status, 'pending_approval');
+  assert.equal((await as(alice, 'POST', `/approvals/${again.json.approval_id}/reject`)).json.status, 'rejected');
+  const after = (await as(viewer, 'GET', '/settings')).json;
+  assert.deepEqual([after.rules.notify_url, after.pending], [null, undefined]);
+});
+
+test('the_live_preview_is_the_real_pay_page_for_signed_in_users_only', async () => {
+  const m = await newMerchant(w);
+  const ops = await user(m, 'ops@shop.example', 'operator');
+  const url = `${w.url}/console/preview?display_name=${encodeURIComponent('茶馆 Preview')}&theme_color=%23aa3355&release_days=3&lang=en`;
+  const r = await fetch(url, { headers: { Cookie: ops.cookie } });
+  assert.equal(r.status, 200);
+  const html = await r.text();
+  assert.ok(html.includes('茶馆 Preview'));
+  assert.ok(html.includes('#aa3355'));
+  assert.match(html, /for at most 3 days/);
+  const csp = r.headers.get('content-security-policy');
+  assert.match(csp, /script-src 'none'/);
+  assert.match(csp, /form-action 'none'/);
+  assert.match(csp, /frame-ancestors 'self'/);
+  assert.equal((await fetch(url)).status, 401);
+  const bad = await fetch(url.replace('%23aa3355', 'red'), { headers: { Cookie: ops.cookie } });
+  assert.equal(bad.status, 400);
+  // Signed out, the cookie no longer previews anything.
+  await as(ops, 'POST', '/sign-out');
+  assert.equal((await fetch(url, { headers: { Cookie: ops.cookie } })).status, 401);
+});
