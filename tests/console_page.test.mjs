@@ -229,6 +229,20 @@ test('rules_and_branding_with_a_live_preview_and_a_loosening_change_through_appr
   const settings = await lead.page.evaluate(() => fetch('/console/api/settings').then((r) => r.json()));
   assert.deepEqual([settings.rules.daily_limit, settings.pending], [9_000_000, undefined]);
   await lead.context.close();
+  // An admin also sets where alerts go and rotates the webhook secret.
+  assert.equal((await admin(w, 'POST', `/admin/merchants/${m.merchant_id}/console_users`, { email: 'boss@shop.example', role: 'admin', password: PASSWORD })).status, 201);
+  const boss = await signIn(DESKTOP, m, 'boss@shop.example');
+  await boss.page.click('button[type=submit]');
+  await boss.page.click('button[role=tab]:has-text("Rules and branding")');
+  await boss.page.waitForSelector('#m-staff_email');
+  await boss.page.fill('#m-staff_email', 'oncall@shop.example');
+  await boss.page.click('button:has-text("Save alert channels")');
+  await boss.page.waitForSelector('[data-testid=channels-saved]');
+  await boss.page.click('button:has-text("Rotate the webhook secret")');
+  await boss.page.waitForSelector('[data-testid=new-secret] code');
+  assert.match(await boss.page.textContent('[data-testid=new-secret] code'), /^whsec_[0-9a-f]{48}$/);
+  assert.deepEqual(boss.errors, []);
+  await boss.context.close();
   const o = await createOrder(w, m, { amount: { total: 100, currency: 'CNY' } });
   const view = await (await fetch(`${w.url}/api/checkout/${new URL(o.checkout_url).pathname.split('/').pop()}`)).json();
   assert.deepEqual([view.merchant.display_name, view.release_days], ['Tea House desktop', 10]);

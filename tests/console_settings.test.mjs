@@ -131,3 +131,29 @@ test('the_live_preview_is_the_real_pay_page_for_signed_in_users_only', async () 
   await as(ops, 'POST', '/sign-out');
   assert.equal((await fetch(url, { headers: { Cookie: ops.cookie } })).status, 401);
 });
+
+test('an_admin_sets_alert_channels_and_rotates_the_webhook_secret_others_cannot', async () => {
+  const m = await newMerchant(w);
+  const ops = await user(m, 'ops@shop.example', 'operator');
+  const boss = await user(m, 'boss@shop.example', 'admin');
+  const settings = { staff_email: 'oncall@shop.example', staff_locale: 'en', alert_routes: { 'reviews.waiting': ['inbox', 'email'] } };
+  assert.deepEqual((await as(ops, 'PUT', '/messaging', settings)).json.code, 'FORBIDDEN');
+  assert.deepEqual((await as(ops, 'POST', '/webhook-secret/rotate')).json.code, 'FORBIDDEN');
+  const set = await as(boss, 'PUT', '/messaging', settings);
+  assert.equal(set.status, 200, JSON.stringify(set.json));
+  assert.notEqual(set.json.staff_email, 'oncall@shop.example', 'shown masked');
+  // Sent back exactly as shown, the stored address is kept.
+  const back = await as(boss, 'PUT', '/messaging', { ...set.json, staff_locale: 'zh-CN' });
+  assert.equal(back.status, 200);
+  assert.equal(back.json.staff_email, set.json.staff_email);
+  const bad = await as(boss, 'PUT', '/messaging', { staff_email: 'not an address' });
+  assert.deepEqual([bad.status, bad.json.param], [400, 'staff_email']);
+
+  const rotated = await as(boss, 'POST', '/webhook-secret/rotate', { grace_seconds: 600 });
+  assert.equal(rotated.status, 200, JSON.stringify(rotated.json));
+  assert.match(rotated.json.webhook_secret, /^whsec_[0-9a-f]{48}$/);
+  assert.ok(Date.parse(rotated.json.previous_valid_until) > Date.now());
+  const log = (await call(w, m, 'GET', '/v1/audit')).json.entries;
+  assert.ok(log.some((e) => e.action === 'merchant.rotate_webhook_secret' && e.actor === 'console:boss@shop.example'));
+  assert.ok(log.some((e) => e.action === 'messaging.update' && e.actor === 'console:boss@shop.example'));
+});

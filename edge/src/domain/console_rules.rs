@@ -18,7 +18,7 @@ pub enum Role {
     Operator,
     /// Reads, and approves or rejects what waits for approval, and risk reviews.
     Approver,
-    /// Everything, users too.
+    /// Everything, alert channels and the webhook secret too.
     Admin,
 }
 
@@ -28,7 +28,8 @@ pub enum Action {
     Read,
     Operate,
     Approve,
-    ManageUsers,
+    /// Alert channels and secrets.
+    Administer,
 }
 
 impl Role {
@@ -57,7 +58,7 @@ impl Role {
             Action::Read => true,
             Action::Operate => matches!(self, Role::Operator | Role::Admin),
             Action::Approve => matches!(self, Role::Approver | Role::Admin),
-            Action::ManageUsers => self == Role::Admin,
+            Action::Administer => self == Role::Admin,
         }
     }
 }
@@ -118,7 +119,7 @@ mod tests {
             (Role::Admin, [true, true, true, true]),
         ];
         for (role, allowed) in table {
-            for (a, want) in [Read, Operate, Approve, ManageUsers]
+            for (a, want) in [Read, Operate, Approve, Administer]
                 .into_iter()
                 .zip(allowed)
             {

@@ -145,6 +145,25 @@ impl MessagingSettings {
         }
     }
 
+    /// These settings with each staff contact sent back exactly as `current` shows it (masked)
+    /// kept as it is: a form filled from `GET /v1/messaging` can be sent back whole without
+    /// retyping the contacts it could only show masked.
+    pub fn keeping(&self, current: &MessagingSettings) -> MessagingSettings {
+        let shown = current.masked();
+        let keep = |given: &Option<String>, shown: &Option<String>, stored: &Option<String>| {
+            if given.is_some() && given == shown {
+                stored.clone()
+            } else {
+                given.clone()
+            }
+        };
+        MessagingSettings {
+            staff_email: keep(&self.staff_email, &shown.staff_email, &current.staff_email),
+            staff_phone: keep(&self.staff_phone, &shown.staff_phone, &current.staff_phone),
+            ..self.clone()
+        }
+    }
+
     /// The channels an alert of `kind` goes to, each only if it can reach someone.
     pub fn route(&self, kind: &str) -> Vec<Channel> {
         let mut chosen = match self.alert_routes.get(kind) {
@@ -232,6 +251,26 @@ pub fn send_at(at: i64, payer_sms: bool, offset_minutes: i32) -> (i64, Option<i6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contacts_sent_back_masked_are_kept() {
+        let current = MessagingSettings {
+            staff_email: Some("alice@shop.example".into()),
+            staff_phone: Some("13800138000".into()),
+            ..MessagingSettings::default()
+        };
+        let shown = current.masked();
+        assert_ne!(shown.staff_email, current.staff_email);
+        assert_eq!(shown.keeping(&current), current);
+        let changed = MessagingSettings {
+            staff_email: Some("bob@shop.example".into()),
+            staff_phone: None,
+            ..shown.clone()
+        };
+        let kept = changed.keeping(&current);
+        assert_eq!(kept.staff_email.as_deref(), Some("bob@shop.example"));
+        assert_eq!(kept.staff_phone, None, "removed stays removed");
+    }
 
     const H: i64 = 3_600_000;
 

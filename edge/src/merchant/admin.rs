@@ -95,9 +95,11 @@ impl Ledger<'_> {
         )?;
         let valid_until = format_rfc3339(until);
         let note = format!("previous valid until {valid_until}");
+        // An operator's rotation, or a console admin's.
+        let actor = self.acting_key.borrow().clone();
         self.audit(
             self.now(m),
-            "admin",
+            actor.as_deref().unwrap_or("admin"),
             &format!("merchant.rotate_{column}"),
             m.id(),
             "",

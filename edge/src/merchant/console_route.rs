@@ -31,6 +31,10 @@ pub enum ConsoleRoute {
     Settings,
     /// The rules replaced whole (through approval when the change loosens a control).
     ChangeSettings,
+    /// The alert channels (`PUT /v1/messaging`'s settings).
+    SetMessaging,
+    /// A new webhook secret, the old one valid for a grace period.
+    RotateWebhookSecret,
 }
 
 impl ConsoleRoute {
@@ -42,6 +46,8 @@ impl ConsoleRoute {
             ["me"] => ("GET", ConsoleRoute::Me),
             ["settings"] if method == "PUT" => ("PUT", ConsoleRoute::ChangeSettings),
             ["settings"] => ("GET", ConsoleRoute::Settings),
+            ["messaging"] => ("PUT", ConsoleRoute::SetMessaging),
+            ["webhook-secret", "rotate"] => ("POST", ConsoleRoute::RotateWebhookSecret),
             ["sign-out"] => ("POST", ConsoleRoute::SignOut),
             ["alerts"] => ("GET", ConsoleRoute::Alerts),
             ["inbox"] => ("GET", ConsoleRoute::Inbox),
@@ -75,6 +81,7 @@ impl ConsoleRoute {
     pub fn action(&self) -> Action {
         match self {
             ConsoleRoute::Decide(..) | ConsoleRoute::DecideReview(..) => Action::Approve,
+            ConsoleRoute::SetMessaging | ConsoleRoute::RotateWebhookSecret => Action::Administer,
             ConsoleRoute::Refund(_) | ConsoleRoute::Resend(_) | ConsoleRoute::ChangeSettings => {
                 Action::Operate
             }
@@ -144,6 +151,14 @@ mod tests {
             Ok(ConsoleRoute::ChangeSettings)
         );
         assert_eq!(ConsoleRoute::ChangeSettings.action(), Action::Operate);
+        assert_eq!(
+            ConsoleRoute::of("POST", "/webhook-secret/rotate").map(|r| r.action()),
+            Ok(Action::Administer)
+        );
+        assert_eq!(
+            ConsoleRoute::of("PUT", "/messaging").map(|r| r.action()),
+            Ok(Action::Administer)
+        );
         assert_eq!(
             ConsoleRoute::of("GET", "/settings").map(|r| r.action()),
             Ok(Action::Read)

@@ -4,12 +4,15 @@
 //! row), sessions that expire and can be ended, and every console request checked against the
 //! session's role before anything is done (`domain/console_rules.rs`).
 
+use super::api_route::ApiRoute;
 use super::console_route::ConsoleRoute;
 use super::protocol::{
     ApiRequest, ConsoleCall, ConsoleRefund, ConsoleReply, ConsoleSalt, ConsoleSignIn, ListOrders,
-    NewConsoleUser, OrderDetail, ReviewDecision, Salt, SessionView, SignInReply,
+    NewConsoleUser, OrderDetail, ReviewDecision, RotateSecret, RotatedSecret, Salt, SecretKind,
+    SessionView, SignInReply,
 };
 use super::store::{Ledger, Merchant, Result};
+use crate::config::Secret;
 use crate::domain::console_rules::{self as rules, Role};
 use crate::error::AppError;
 use crate::runtime;
@@ -239,19 +242,19 @@ impl Ledger<'_> {
             ConsoleRoute::ChangeSettings => {
                 ConsoleReply::SettingsChanged(self.change_settings(m, &c.body, &actor)?)
             }
-            ConsoleRoute::Read(r) => {
+            ConsoleRoute::SetMessaging => {
+                let req = api_read(c);
                 let req = ApiRequest {
-                    method: "GET".into(),
-                    path: c.path.clone(),
-                    query: c.query.clone(),
-                    timestamp: String::new(),
-                    nonce: String::new(),
-                    signature: String::new(),
-                    body: String::new(),
-                    client_ip: None,
+                    method: "PUT".into(),
+                    body: c.body.clone(),
+                    ..req
                 };
-                ConsoleReply::Api(self.answer_api(m, &r, &req)?)
+                ConsoleReply::Api(self.answer_api(m, &ApiRoute::SetMessaging, &req)?)
             }
+            ConsoleRoute::RotateWebhookSecret => {
+                ConsoleReply::Rotated(self.console_rotate_webhook_secret(m, &c.body)?)
+            }
+            ConsoleRoute::Read(r) => ConsoleReply::Api(self.answer_api(m, &r, &api_read(c))?),
             ConsoleRoute::Decide(id, approve) => {
                 let d = super::protocol::Decide {
                     approval_id: id,
@@ -281,6 +284,32 @@ impl Ledger<'_> {
         })
     }
 
+    /// A new webhook secret from the console (an admin's): shown once, the old one valid for
+    /// `grace_seconds` (a day by default) so the merchant's servers can switch over.
+    fn console_rotate_webhook_secret(&self, m: &Merchant, body: &str) -> Result<RotatedSecret> {
+        #[derive(Deserialize, Default)]
+        #[serde(deny_unknown_fields)]
+        struct Ask {
+            grace_seconds: Option<u32>,
+        }
+        let ask: Ask = match body.trim() {
+            "" => Ask::default(),
+            b => parse_json(b)?,
+        };
+        let grace_seconds = crate::domain::admin_rules::rotation_grace(ask.grace_seconds)?;
+        let new_secret = Secret::new(format!("whsec_{}", runtime::random_hex(24)));
+        let rotation = RotateSecret {
+            kind: SecretKind::WebhookSecret,
+            new_secret: new_secret.clone(),
+            grace_seconds,
+        };
+        let done = self.rotate_secret(m, &rotation)?;
+        Ok(RotatedSecret {
+            webhook_secret: new_secret.peek().to_owned(),
+            previous_valid_until: done.previous_key_valid_until,
+        })
+    }
+
     /// A refund from the console: numbered here, and through approval above the merchant's
     /// threshold like any other.
     fn console_refund(&self, m: &Merchant, no: &str, body: &str) -> Result<Refund> {
@@ -292,6 +321,20 @@ impl Ledger<'_> {
             reason: ask.reason,
         };
         Ok(self.create_refund(m, &req, None)?.0.wire())
+    }
+}
+
+/// A console request as the merchant API's own (a read, unless changed), already authorised.
+fn api_read(c: &ConsoleCall) -> ApiRequest {
+    ApiRequest {
+        method: "GET".into(),
+        path: c.path.clone(),
+        query: c.query.clone(),
+        timestamp: String::new(),
+        nonce: String::new(),
+        signature: String::new(),
+        body: String::new(),
+        client_ip: None,
     }
 }
 

@@ -116,8 +116,10 @@ impl Ledger<'_> {
     }
 
     /// `PUT /v1/messaging`: replaces the settings whole (checked first; nothing changes if
-    /// refused), sealed, and audited in their masked form.
+    /// refused; a staff contact sent back as shown, masked, is kept), sealed, and audited in
+    /// their masked form.
     pub fn set_messaging(&self, m: &Merchant, s: &MessagingSettings) -> Result<MessagingSettings> {
+        let s = &s.keeping(&self.messaging_settings(m)?);
         s.check(self.call.dev)?;
         let keys = runtime::data_keys(self.env)?;
         let sealed = sealing::seal(
@@ -135,9 +137,11 @@ impl Ledger<'_> {
             "INSERT OR REPLACE INTO messaging (id, sealed, masked_json, updated_at_ms) VALUES (1, ?, ?, ?)",
             vec![sealed.into(), after.as_str().into(), now.into()],
         )?;
+        // The API key or console user that made the change.
+        let actor = self.acting_key.borrow().clone();
         self.audit(
             now,
-            "merchant_api",
+            actor.as_deref().unwrap_or("merchant_api"),
             "messaging.update",
             m.id(),
             &before,

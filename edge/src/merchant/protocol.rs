@@ -484,6 +484,7 @@ pub enum ConsoleReply {
     // First: untagged, the first variant whose fields fit is taken, and these have their own.
     Settings(Box<SettingsView>),
     SettingsChanged(SettingsOutcome),
+    Rotated(RotatedSecret),
     Me(SessionView),
     SignedOut,
     Alerts(AlertList),
@@ -498,6 +499,14 @@ pub enum ConsoleReply {
     Review(Box<Review>),
     /// A read of the merchant API, rendered by the worker as the API renders it.
     Api(ApiReply),
+}
+
+/// `POST /console/api/webhook-secret/rotate`: the new secret, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotatedSecret {
+    pub webhook_secret: String,
+    pub previous_valid_until: String,
 }
 
 /// `GET /console/api/settings`: the merchant's rules, and a change waiting for approval.

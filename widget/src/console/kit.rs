@@ -42,6 +42,10 @@ impl Session {
     pub fn operates(&self) -> bool {
         matches!(self.role.as_str(), "operator" | "admin")
     }
+
+    pub fn administers(&self) -> bool {
+        self.role == "admin"
+    }
 }
 
 #[derive(Properties, PartialEq)]
@@ -117,4 +121,18 @@ pub fn parse_yuan(text: &str) -> Option<u64> {
     }
     let frac = format!("{frac:0<2}");
     Some(whole.parse::<u64>().ok()? * 100 + frac.parse::<u64>().ok()?)
+}
+
+/// Puts values in form fields by id (inputs, selects, text areas), leaving them the browser's
+/// afterwards: a re-render never takes back what was typed.
+pub fn fill_fields(values: &[(String, String)]) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    for (id, v) in values {
+        if let Some(el) = doc.get_element_by_id(id) {
+            el.unchecked_into::<web_sys::HtmlInputElement>()
+                .set_value(v);
+        }
+    }
 }

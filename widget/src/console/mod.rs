@@ -9,6 +9,7 @@
 mod alerts;
 mod api;
 mod approvals;
+mod channels;
 mod dashboard;
 mod kit;
 mod money;

@@ -4,7 +4,9 @@
 //! it loosens a control; a change waiting and the history of changes shown field by field.
 
 use super::api;
-use super::kit::{error_line, field, items, parse_yuan, s, t, use_loaded, yuan, PageProps};
+use super::kit::{
+    error_line, field, fill_fields, items, parse_yuan, s, t, use_loaded, yuan, PageProps,
+};
 use super::orders::audit_entry;
 use paydesk_shared::urlenc::encode_component;
 use serde_json::{json, Value};
@@ -76,20 +78,6 @@ const BRANDING: [&str; 5] = [
     "filing_text",
     "guarantee_text",
 ];
-
-/// Puts the saved rules in the form.
-fn fill(r: &Value) {
-    use wasm_bindgen::JsCast;
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
-    for (id, v) in values(r) {
-        if let Some(el) = doc.get_element_by_id(&id) {
-            el.unchecked_into::<web_sys::HtmlInputElement>()
-                .set_value(&v);
-        }
-    }
-}
 
 /// Lines of a text area, trimmed, without empty ones.
 fn lines(id: &str) -> Vec<String> {
@@ -237,7 +225,7 @@ pub fn settings(p: &PageProps) -> Html {
     let src = use_state(|| None::<String>);
     use_effect_with((*data).clone(), |d| {
         if let Some(d) = d {
-            fill(&d["rules"]);
+            fill_fields(&values(&d["rules"]));
         }
     });
     let l = p.lang;
@@ -325,6 +313,9 @@ pub fn settings(p: &PageProps) -> Html {
                 <figcaption>{ t(l, "付款页实时预览", "Live preview of the pay page") }</figcaption>
                 <iframe title={t(l, "付款页预览", "Pay page preview")} src={shown} data-testid="preview"></iframe>
             </figure>
+            if p.session.administers() {
+                <super::channels::Channels lang={l} session={p.session.clone()} />
+            }
             <h2>{ t(l, "变更记录", "History") }</h2>
             <ul class="console-list">{ for items(&history, "entries").iter().rev().map(audit_entry) }</ul>
         </section>
