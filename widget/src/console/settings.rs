@@ -156,46 +156,29 @@ fn collect(base: &Value) -> Result<Value, String> {
     Ok(r)
 }
 
-/// The preview's address for what the form says now.
-fn preview_src(lang: &str) -> String {
+/// The preview's address for the form's values (`value` of a field's id).
+fn preview_src(lang: &str, value: impl Fn(&str) -> String) -> String {
     let mut q = vec![format!("lang={lang}")];
-    for k in [
-        "display_name",
-        "theme_color",
-        "logo_url",
-        "filing_text",
-        "guarantee_text",
-        "release_days",
-        "auto_refund_hours",
-    ] {
-        q.push(format!(
-            "{k}={}",
-            encode_component(field(&format!("s-{k}")).trim())
-        ));
+    for k in BRANDING
+        .iter()
+        .chain(&["release_days", "auto_refund_hours"])
+    {
+        let v = value(&format!("s-{k}"));
+        q.push(format!("{k}={}", encode_component(v.trim())));
     }
     format!("/console/preview?{}", q.join("&"))
 }
 
 /// The preview's address for the saved settings.
 fn saved_src(r: &Value, lang: &str) -> String {
-    let b = &r["branding"];
-    let mut q = vec![
-        format!("lang={lang}"),
-        format!("release_days={}", r["release_days"]),
-    ];
-    for k in [
-        "display_name",
-        "theme_color",
-        "logo_url",
-        "filing_text",
-        "guarantee_text",
-    ] {
-        q.push(format!("{k}={}", encode_component(s(b, k))));
-    }
-    if let Some(h) = r["auto_refund_hours"].as_u64() {
-        q.push(format!("auto_refund_hours={h}"));
-    }
-    format!("/console/preview?{}", q.join("&"))
+    let saved = values(r);
+    preview_src(lang, |id| {
+        saved
+            .iter()
+            .find(|(k, _)| k == id)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    })
 }
 
 /// A change's fields, before → after.
@@ -236,7 +219,7 @@ pub fn settings(p: &PageProps) -> Html {
     let shown = (*src).clone().unwrap_or_else(|| saved_src(&r, lang));
     let oninput = {
         let src = src.clone();
-        Callback::from(move |_: InputEvent| src.set(Some(preview_src(lang))))
+        Callback::from(move |_: InputEvent| src.set(Some(preview_src(lang, field))))
     };
     let onsubmit = {
         let (base, csrf) = (r.clone(), p.session.csrf.clone());
