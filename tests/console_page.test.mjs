@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startWorker, ARTIFACTS } from './support/worker.mjs';
+import { startWorker, ARTIFACTS, ROOT } from './support/worker.mjs';
 import { launch, PHONE, DESKTOP } from './support/browser.mjs';
 import { admin, call, newMerchant, createOrder, pay, otn, advance, CARD } from './support/api.mjs';
 import { startReceiver } from './support/receiver.mjs';
@@ -246,4 +246,77 @@ test('rules_and_branding_with_a_live_preview_and_a_loosening_change_through_appr
   const o = await createOrder(w, m, { amount: { total: 100, currency: 'CNY' } });
   const view = await (await fetch(`${w.url}/api/checkout/${new URL(o.checkout_url).pathname.split('/').pop()}`)).json();
   assert.deepEqual([view.merchant.display_name, view.release_days], ['Tea House desktop', 10]);
+});
+
+test('every_console_area_passes_axe_and_works_by_keyboard_and_the_pay_page_never_loads_the_console', async () => {
+  const m = await newMerchant(w, { approval_levels: [{ above: 500, approvers: 2 }] });
+  for (const [email, role] of [['boss@shop.example', 'admin'], ['alice@shop.example', 'approver'], ['bob@shop.example', 'approver']]) {
+    assert.equal((await admin(w, 'POST', `/admin/merchants/${m.merchant_id}/console_users`, { email, role, password: PASSWORD })).status, 201);
+  }
+  const o = await createOrder(w, m, { amount: { total: 1000, currency: 'CNY' } });
+  // Two levels, two people: the queue says who approved at which level.
+  for (const who of ['alice@shop.example', 'bob@shop.example'].slice(0, 1)) {
+    const s = await signIn(DESKTOP, m, who);
+    await s.page.click('button[type=submit]');
+    await s.page.click('button[role=tab]:has-text("Approvals")');
+    await s.page.click('[data-approval] button:has-text("Approve")');
+    await s.page.waitForSelector('[data-approval]:has-text("1/2")');
+    await s.context.close();
+  }
+
+  // axe (the accessibility engine) needs its script in the page: this context bypasses the CSP.
+  const context = await browser.newContext({ ...DESKTOP, locale: 'en-US', bypassCSP: true });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${w.url}/console`);
+  await page.waitForSelector('#console-root[data-console-ready] form');
+  const axe = async (area) => {
+    await page.addScriptTag({ path: join(ROOT, 'node_modules', 'axe-core', 'axe.min.js') });
+    const r = await page.evaluate(() => globalThis.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'], iframes: false }));
+    assert.deepEqual(r.violations.map((v) => `${area}: ${v.id} ${v.nodes.map((n) => n.target).join(' ')}`), []);
+  };
+  await axe('sign-in');
+  // Signed in by keyboard alone.
+  await page.focus('#c-merchant');
+  await page.keyboard.type(m.merchant_id);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('boss@shop.example');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid=who]');
+  for (const [tab, ready] of [
+    ['Dashboard', '[data-testid=audit]'],
+    ['Approvals', '[data-approval]'],
+    ['Orders', `tr[data-order="${o.out_trade_no}"]`],
+    ['Automation', 'section[aria-label=Automation] h2'],
+    ['Money', '[data-download=fees]'],
+    ['Rules and branding', '#m-staff_email'],
+    ['Alerts', 'section[aria-label=Alerts] h2'],
+  ]) {
+    await page.focus(`button[role=tab]:has-text("${tab}")`);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(ready);
+    await axe(tab);
+  }
+  // The approvals queue names the approver of each level so far.
+  await page.focus('button[role=tab]:has-text("Approvals")');
+  await page.keyboard.press('Enter');
+  assert.match(await page.textContent('[data-approval]'), /level 1: alice@shop\.example/);
+  assert.deepEqual(errors, []);
+  await context.close();
+
+  // The pay page never loads anything of the console.
+  const payer = await browser.newContext({ ...PHONE });
+  const pay = await payer.newPage();
+  const urls = [];
+  pay.on('request', (r) => urls.push(r.url()));
+  const open = await createOrder(w, m, { amount: { total: 100, currency: 'CNY' } });
+  await pay.goto(open.checkout_url);
+  await pay.waitForSelector('[data-testid=guarantee]');
+  await pay.waitForLoadState('networkidle');
+  assert.ok(urls.length > 1);
+  assert.deepEqual(urls.filter((u) => /console/.test(u)), []);
+  await payer.close();
 });

@@ -194,8 +194,9 @@ impl Ledger<'_> {
         }
         let rows: Vec<A> = self.q(
             "SELECT a.approval_id, a.kind, a.target, a.need, a.created_at_ms,
-                    (SELECT group_concat(v.approver, char(10)) FROM approval_votes v
-                      WHERE v.approval_id = a.approval_id) AS approvers
+                    (SELECT group_concat(approver, char(10)) FROM (SELECT v.approver
+                      FROM approval_votes v WHERE v.approval_id = a.approval_id
+                      ORDER BY v.at_ms, v.rowid)) AS approvers
              FROM approvals a WHERE a.status = 'pending' ORDER BY a.created_at_ms LIMIT 200",
             vec![],
         )?;

@@ -28,8 +28,14 @@ pub struct Outgoing {
     pub attempts: i64,
 }
 
+/// How long a message being sent is not taken up again by another run.
+const CLAIM_MS: i64 = 5 * 60_000;
+
 impl Ledger<'_> {
-    /// The messages due now (oldest first), at most `limit`.
+    /// The messages due now (oldest first), at most `limit`, claimed: their next attempt is put
+    /// off by `CLAIM_MS` in the same transaction, so a second run of the alarm while these are
+    /// in flight does not send them again (their attempt's record sets the real next time; a
+    /// send lost with the worker is made again when the claim runs out).
     pub fn due_messages(&self, m: &Merchant, limit: i64) -> Result<Vec<Outgoing>> {
         #[derive(Deserialize)]
         struct Row {
@@ -48,6 +54,15 @@ impl Ledger<'_> {
              ORDER BY next_attempt_at_ms LIMIT ?",
             vec![self.now(m).into(), limit.into()],
         )?;
+        for r in &rows {
+            self.x(
+                "UPDATE messages SET next_attempt_at_ms = ? WHERE message_id = ?",
+                vec![
+                    (self.now(m) + CLAIM_MS).into(),
+                    r.message_id.as_str().into(),
+                ],
+            )?;
+        }
         let keys = runtime::data_keys(self.env)?;
         let mut due = Vec::with_capacity(rows.len());
         for r in rows {
@@ -84,8 +99,9 @@ impl Ledger<'_> {
         let Some(error) = error else {
             return self.x(
                 "UPDATE messages SET status = 'DELIVERED', attempts = ?, delivered_at_ms = ?,
-                 next_attempt_at_ms = NULL, last_error = NULL WHERE message_id = ? AND status = 'PENDING'",
-                vec![n.into(), now.into(), id.into()],
+                 next_attempt_at_ms = NULL, last_error = NULL
+                 WHERE message_id = ? AND status = 'PENDING' AND attempts = ?",
+                vec![n.into(), now.into(), id.into(), o.attempts.into()],
             );
         };
         let payer_sms = o.payer && o.channel == Channel::Sms;
@@ -94,13 +110,14 @@ impl Ledger<'_> {
         let status = if next.is_some() { "PENDING" } else { "FAILED" };
         self.x(
             "UPDATE messages SET status = ?, attempts = ?, next_attempt_at_ms = ?, last_error = ?
-             WHERE message_id = ? AND status = 'PENDING'",
+             WHERE message_id = ? AND status = 'PENDING' AND attempts = ?",
             vec![
                 status.into(),
                 n.into(),
                 next.into(),
                 error.into(),
                 id.into(),
+                o.attempts.into(),
             ],
         )
     }

@@ -555,7 +555,7 @@ pub struct PendingApproval {
     pub target: String,
     /// Approvers needed in all, each a different person.
     pub need: u32,
-    /// Who approved so far.
+    /// Who approved so far, in order: the first approved level 1, the second level 2.
     pub approvers: Vec<String>,
     pub created_at: String,
 }

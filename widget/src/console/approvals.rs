@@ -25,6 +25,18 @@ fn decide(
     })
 }
 
+/// Who approved at which level: `level 1: alice · level 2: bob`.
+fn levels(l: crate::i18n::Lang, who: &[&str]) -> String {
+    who.iter()
+        .enumerate()
+        .map(|(i, w)| match l {
+            crate::i18n::Lang::Zh => format!("第{}级：{w}", i + 1),
+            crate::i18n::Lang::En => format!("level {}: {w}", i + 1),
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 #[function_component(Approvals)]
 pub fn approvals(p: &PageProps) -> Html {
     let reload = use_state(|| 0u32);
@@ -46,7 +58,7 @@ pub fn approvals(p: &PageProps) -> Html {
             <li data-approval={id.clone()}>
                 <span>{ format!("{label} · {}/{}", who.len(), a["need"]) }</span>
                 if !who.is_empty() {
-                    <small>{ format!("{}: {}", t(l, "已批准", "approved by"), who.join(", ")) }</small>
+                    <small>{ levels(l, &who) }</small>
                 }
                 if approves {
                     <button type="button" aria-label={format!("{} {label}", t(l, "批准", "Approve"))}
