@@ -55,16 +55,23 @@ pub struct PageProps {
 }
 
 /// Loads `path` into a state when the page opens and each time `path` or `reload` changes.
+/// Only the latest request's answer is kept: answers that come back out of order (a search
+/// typed quickly) never replace a newer one.
 #[hook]
 pub fn use_loaded(path: String, reload: u32) -> UseStateHandle<Option<Value>> {
     let data = use_state(|| None::<Value>);
+    let latest = use_mut_ref(|| 0u64);
     {
         let data = data.clone();
         use_effect_with((path, reload), move |(path, _)| {
             let path = path.clone();
+            *latest.borrow_mut() += 1;
+            let mine = *latest.borrow();
             wasm_bindgen_futures::spawn_local(async move {
                 let a = api::call("GET", &path, None, "").await;
-                data.set(Some(a.json));
+                if *latest.borrow() == mine {
+                    data.set(Some(a.json));
+                }
             });
         });
     }

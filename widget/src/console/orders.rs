@@ -3,7 +3,9 @@
 //! again) and its audit entries, each change shown field by field.
 
 use super::api;
-use super::kit::{error_line, field, items, parse_yuan, s, t, use_loaded, yuan, PageProps};
+use super::kit::{
+    error_line, field, fill_fields, items, parse_yuan, s, t, use_loaded, yuan, PageProps,
+};
 use crate::i18n::Lang;
 use paydesk_shared::urlenc::encode_component;
 use serde_json::{json, Value};
@@ -62,11 +64,22 @@ pub fn orders(p: &PageProps) -> Html {
     let q = use_state(String::new);
     let open = use_state(|| None::<String>);
     let data = use_loaded(format!("/orders?{}", *q), 0);
+    // A select takes the first option inserted as its choice, and Yew may insert them in any
+    // order: "All" is chosen explicitly once the form is there.
+    use_effect_with(open.is_none(), |listing| {
+        if *listing {
+            fill_fields(&[("c-status".into(), String::new())]);
+        }
+    });
     let l = p.lang;
     if let Some(no) = (*open).clone() {
+        // Back to the list, its search cleared (as its form is).
         let back = {
-            let open = open.clone();
-            Callback::from(move |_| open.set(None))
+            let (open, q) = (open.clone(), q.clone());
+            Callback::from(move |_| {
+                q.set(String::new());
+                open.set(None)
+            })
         };
         return html! { <OrderPage lang={l} session={p.session.clone()} {no} {back} /> };
     }
