@@ -112,6 +112,10 @@ test('each_console_area_clicked_through_dashboard_orders_refund_automation_money
     assert.equal((await call(w, m, 'POST', '/v1/contract_plans', plan)).status, 201);
     const c = await call(w, m, 'POST', '/v1/contracts', { plan_id: plan.plan_id, contract_code: otn('C'), display_account: 'bob' });
     assert.equal(c.status, 201, c.text);
+    const business = Date.parse((await advance(w, m, 1)).business_time);
+    const due = new Date(business + 30 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const ip = await call(w, m, 'POST', '/v1/installment_plans', { plan_no: otn('IP'), description: 'Piano', parts: [{ amount: 5000 }, { amount: 7000, due_at: due }] });
+    assert.equal(ip.status, 201, ip.text);
 
     for (const [device, suffix] of [[PHONE, 'phone'], [DESKTOP, 'desktop']]) {
       const s = await signIn(device, m, 'ops@shop.example');
@@ -154,6 +158,10 @@ test('each_console_area_clicked_through_dashboard_orders_refund_automation_money
 
       await page.click('button[role=tab]:has-text("Automation")');
       await page.waitForSelector(`tr[data-contract="${c.json.contract_code}"]`);
+      // An installment plan with its schedule, in yuan.
+      const plan = await page.waitForSelector(`li[data-plan="${ip.json.plan_no}"]`);
+      assert.match(await plan.textContent(), /¥0\.00 \/ ¥120\.00/);
+      assert.match(await plan.textContent(), /¥50\.00 · .*¥70\.00 · /);
       await page.click('button[role=tab]:has-text("Money")');
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-download=fees]')]);
       const csv = await (await import('node:fs/promises')).readFile(await download.path(), 'utf8');
@@ -238,6 +246,7 @@ test('rules_and_branding_with_a_live_preview_and_a_loosening_change_through_appr
   await boss.page.fill('#m-staff_email', 'oncall@shop.example');
   await boss.page.click('button:has-text("Save alert channels")');
   await boss.page.waitForSelector('[data-testid=channels-saved]');
+  boss.page.once('dialog', (d) => d.accept());
   await boss.page.click('button:has-text("Rotate the webhook secret")');
   await boss.page.waitForSelector('[data-testid=new-secret] code');
   assert.match(await boss.page.textContent('[data-testid=new-secret] code'), /^whsec_[0-9a-f]{48}$/);

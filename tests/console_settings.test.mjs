@@ -157,3 +157,53 @@ test('an_admin_sets_alert_channels_and_rotates_the_webhook_secret_others_cannot'
   assert.ok(log.some((e) => e.action === 'merchant.rotate_webhook_secret' && e.actor === 'console:boss@shop.example'));
   assert.ok(log.some((e) => e.action === 'messaging.update' && e.actor === 'console:boss@shop.example'));
 });
+
+test('no_one_person_loosens_a_control_alone_and_a_change_overtaken_is_not_applied', async () => {
+  // Refunds need approval, orders do not: lifting the refund threshold still needs an approver.
+  const r = await newMerchant(w, { refund_approval_above: 5000 });
+  const ops = await user(r, 'ops@shop.example', 'operator');
+  const lead = await user(r, 'lead@shop.example', 'approver');
+  const base = (await as(ops, 'GET', '/settings')).json.rules;
+  const lift = await as(ops, 'PUT', '/settings', { ...base, refund_approval_above: null });
+  assert.equal(lift.json.status, 'pending_approval', JSON.stringify(lift.json));
+  assert.equal((await as(ops, 'GET', '/settings')).json.rules.refund_approval_above, 5000);
+  assert.equal((await as(lead, 'POST', `/approvals/${lift.json.approval_id}/approve`)).json.status, 'approved');
+  assert.equal((await as(ops, 'GET', '/settings')).json.rules.refund_approval_above, null);
+
+  // A merchant without approvers: loosening is an admin's alone; tightening is anyone's.
+  const open = await newMerchant(w);
+  const ops2 = await user(open, 'ops@shop.example', 'operator');
+  const boss = await user(open, 'boss@shop.example', 'admin');
+  const rules = (await as(ops2, 'GET', '/settings')).json.rules;
+  const hook = { ...rules, notify_url: 'https://hooks.shop.example/paydesk' };
+  const refused = await as(ops2, 'PUT', '/settings', hook);
+  assert.deepEqual([refused.status, refused.json.code], [403, 'FORBIDDEN']);
+  assert.equal((await as(ops2, 'PUT', '/settings', { ...rules, release_days: rules.release_days + 1 })).json.status, 'applied');
+  const now = (await as(boss, 'GET', '/settings')).json.rules;
+  assert.equal((await as(boss, 'PUT', '/settings', { ...now, notify_url: 'https://hooks.shop.example/paydesk' })).json.status, 'applied');
+
+  // Rotating again within the grace would drop the secret still in use: refused until it ends.
+  assert.equal((await as(boss, 'POST', '/webhook-secret/rotate')).status, 200);
+  const again = await as(boss, 'POST', '/webhook-secret/rotate');
+  assert.deepEqual([again.status, again.json.code], [429, 'FREQUENCY_LIMITED']);
+
+  // A change overtaken by another (risk rules set by the operator meanwhile) is not applied.
+  const m = await newMerchant(w, { approval_levels: [{ above: 50_000, approvers: 1 }] });
+  const ops3 = await user(m, 'ops@shop.example', 'operator');
+  const alice = await user(m, 'alice@shop.example', 'approver');
+  const before = (await as(ops3, 'GET', '/settings')).json.rules;
+  const raise = await as(ops3, 'PUT', '/settings', { ...before, daily_limit: 9_000_000 });
+  assert.equal(raise.json.status, 'pending_approval');
+  const risk = { ...before.risk, review_hours: before.risk.review_hours + 1 };
+  assert.equal((await admin(w, 'PUT', `/admin/merchants/${m.merchant_id}/risk`, risk)).status, 200);
+  const decided = await as(alice, 'POST', `/approvals/${raise.json.approval_id}/approve`);
+  assert.equal(decided.json.status, 'closed', JSON.stringify(decided.json));
+  const after = (await as(ops3, 'GET', '/settings')).json;
+  assert.deepEqual([after.rules.daily_limit, after.pending], [before.daily_limit, undefined]);
+  const log = (await call(w, m, 'GET', '/v1/audit?kind=settings')).json.entries.map((e) => e.action);
+  assert.deepEqual(log, ['settings.propose', 'settings.stale']);
+
+  // An unknown cursor is refused, not answered with an empty page.
+  const bad = await call(w, m, 'GET', '/v1/contracts?after=NOPE');
+  assert.deepEqual([bad.status, bad.json.param], [400, 'after']);
+});

@@ -55,15 +55,14 @@ impl Rules {
     }
 }
 
-/// How many approvers a change from `before` to `after` needs: none for a merchant without
-/// approval levels, or for a change that loosens nothing; else as many as its highest level.
+/// How many approvers a change from `before` to `after` needs: none for a change that loosens
+/// nothing; else as many as the merchant's highest approval level, and at least one when its
+/// refunds need approval (so lifting that threshold is never one person's decision). A merchant
+/// with neither needs none: only an admin may loosen its controls (`merchant/settings.rs`).
 pub fn approvers_needed(before: &Rules, after: &Rules) -> u32 {
-    let top = before
-        .approval_levels
-        .iter()
-        .map(|l| l.approvers)
-        .max()
-        .unwrap_or(0);
+    let levels = before.approval_levels.iter().map(|l| l.approvers).max();
+    let refunds = before.refund_approval_above.map(|_| 1);
+    let top = levels.max(refunds).unwrap_or(0);
     if loosens(before, after) {
         top
     } else {
@@ -73,7 +72,7 @@ pub fn approvers_needed(before: &Rules, after: &Rules) -> u32 {
 
 /// Whether a change weakens a control: where money goes or who may call, the approval levels,
 /// the risk rules, or a limit raised or lifted, money held for less time.
-fn loosens(b: &Rules, a: &Rules) -> bool {
+pub fn loosens(b: &Rules, a: &Rules) -> bool {
     // A lower limit tightens; a higher one, or none (the tier's), loosens.
     let raised = |b: Option<u64>, a: Option<u64>| match (b, a) {
         (Some(x), Some(y)) => y > x,
@@ -155,7 +154,16 @@ mod tests {
         open.approval_levels.clear();
         let mut after = open.clone();
         after.daily_limit = None;
+        assert_eq!(
+            approvers_needed(&open, &after),
+            1,
+            "refunds still need approval"
+        );
+        open.refund_approval_above = None;
+        let mut after = open.clone();
+        after.daily_limit = None;
         assert_eq!(approvers_needed(&open, &after), 0);
+        assert!(loosens(&open, &after));
     }
 
     #[test]

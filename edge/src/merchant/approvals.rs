@@ -119,7 +119,13 @@ impl Ledger<'_> {
                     }
                     ApprovalKind::Refund => self.complete_refund(m, &a.target, now, &actor)?,
                     ApprovalKind::Settings => {
-                        self.settings_decided(m, &a.target, true, now, &actor)?
+                        if !self.settings_decided(m, &a.target, true, now, &actor)? {
+                            // Not applied (the rules moved since): closed, not approved.
+                            self.set_approval(id, ApprovalStatus::Closed, now)?;
+                            let have = votes.len() as u32 + 1;
+                            let status = ApprovalStatus::Closed;
+                            return Ok(decision(id, status, Some((have, a.need as u32))));
+                        }
                     }
                 }
                 let have = votes.len() as u32 + 1;
@@ -160,7 +166,9 @@ impl Ledger<'_> {
                 )?;
                 self.refund_event(m, now, EventKind::RefundFailed, &a.target)
             }
-            ApprovalKind::Settings => self.settings_decided(m, &a.target, false, now, actor),
+            ApprovalKind::Settings => self
+                .settings_decided(m, &a.target, false, now, actor)
+                .map(|_| ()),
         }
     }
 

@@ -58,6 +58,16 @@ impl Ledger<'_> {
         columns: &str,
         f: &Filter,
     ) -> Result<(Vec<T>, bool)> {
+        self.run_due()?;
+        if !f.after.is_empty() {
+            let known: Vec<serde_json::Value> = self.q(
+                &format!("SELECT 1 AS x FROM {table} WHERE {id} = ?"),
+                vec![f.after.as_str().into()],
+            )?;
+            if known.is_empty() {
+                return Err(AppError::param("after", "after names nothing listed here"));
+            }
+        }
         let status = f.status.clone().unwrap_or_default();
         let mut rows: Vec<T> = self.q(
             &format!(

@@ -240,7 +240,8 @@ impl Ledger<'_> {
             ConsoleRoute::Approvals => ConsoleReply::Approvals(self.pending_approvals()?),
             ConsoleRoute::Settings => ConsoleReply::Settings(Box::new(self.settings_view(m)?)),
             ConsoleRoute::ChangeSettings => {
-                ConsoleReply::SettingsChanged(self.change_settings(m, &c.body, &actor)?)
+                let admin = role == Role::Admin;
+                ConsoleReply::SettingsChanged(self.change_settings(m, &c.body, &actor, admin)?)
             }
             ConsoleRoute::SetMessaging => {
                 let req = api_read(c);
@@ -297,6 +298,16 @@ impl Ledger<'_> {
             b => parse_json(b)?,
         };
         let grace_seconds = crate::domain::admin_rules::rotation_grace(ask.grace_seconds)?;
+        // Rotating again in the grace would drop the secret the merchant's servers still use.
+        let left_ms = m.row.webhook_secret_prev_until_ms.unwrap_or(0) - self.real_now();
+        if left_ms > 0 {
+            let why = "the previous webhook secret is still in its grace period: rotate again after it ends";
+            return Err(
+                crate::domain::refusal::Refusal::new(ErrorCode::FrequencyLimited, why)
+                    .retry_after(((left_ms + 999) / 1000) as u32)
+                    .into(),
+            );
+        }
         let new_secret = Secret::new(format!("whsec_{}", runtime::random_hex(24)));
         let rotation = RotateSecret {
             kind: SecretKind::WebhookSecret,

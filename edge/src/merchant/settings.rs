@@ -10,7 +10,7 @@ use super::store::{Ledger, Merchant, Result};
 use crate::domain::approval::ApprovalKind;
 use crate::domain::audit::changes;
 use crate::domain::merchant_rules::{validate, NewMerchant};
-use crate::domain::settings_rules::{approvers_needed, Rules};
+use crate::domain::settings_rules::{approvers_needed, loosens, Rules};
 use crate::error::AppError;
 use crate::runtime;
 use paydesk_shared::api::ErrorCode;
@@ -130,12 +130,14 @@ impl Ledger<'_> {
         )
     }
 
-    /// `PUT /console/api/settings` by `email`: applied, waiting for approval, or unchanged.
+    /// `PUT /console/api/settings` by `email`: applied, waiting for approval, or unchanged. A
+    /// change that loosens a control of a merchant without approvers is an admin's alone.
     pub fn change_settings(
         &self,
         m: &Merchant,
         body: &str,
         email: &str,
+        admin: bool,
     ) -> Result<SettingsOutcome> {
         let after: Rules = serde_json::from_str(body)
             .map_err(|e| AppError::param("body", format!("invalid settings: {e}")))?;
@@ -158,6 +160,12 @@ impl Ledger<'_> {
         }
         let (now, actor) = (self.now(m), format!("console:{email}"));
         let need = approvers_needed(&before, &after);
+        if need == 0 && !admin && loosens(&before, &after) {
+            return Err(AppError::code(
+                ErrorCode::Forbidden,
+                "this change loosens a control and the merchant has no approvers: an admin must make it",
+            ));
+        }
         if need == 0 {
             self.apply_rules(m, &after, &actor, now)?;
             return Ok(outcome("applied", None));
@@ -215,8 +223,8 @@ impl Ledger<'_> {
         Ok(c.map(|c| c.proposed_by))
     }
 
-    /// A settings change approved (applied, unless the rules moved since it was proposed) or
-    /// rejected.
+    /// A settings change approved (applied, unless the rules moved since it was proposed or no
+    /// longer pass the checks: then `stale`) or rejected. Whether it was applied.
     pub fn settings_decided(
         &self,
         m: &Merchant,
@@ -224,7 +232,7 @@ impl Ledger<'_> {
         approved: bool,
         now: i64,
         actor: &str,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let c: ChangeRow = self
             .first(
                 &format!("SELECT {CHANGE_COLUMNS} FROM settings_changes WHERE change_id = ?"),
@@ -232,18 +240,20 @@ impl Ledger<'_> {
             )?
             .ok_or_else(|| AppError::internal("an approval of no settings change"))?;
         let current = serde_json::to_string(&rules_of(m))?;
+        let rules = parse_rules(&c.rules_json)?;
         let status = if !approved {
             "rejected"
-        } else if current != c.base_json {
+        } else if current != c.base_json || check(&rules, m, self.call.dev).is_err() {
             self.audit(now, actor, "settings.stale", change_id, "pending", "stale")?;
             "stale"
         } else {
-            self.apply_rules(m, &parse_rules(&c.rules_json)?, actor, now)?;
+            self.apply_rules(m, &rules, actor, now)?;
             "applied"
         };
         self.x(
             "UPDATE settings_changes SET status = ? WHERE change_id = ?",
             vec![status.into(), change_id.into()],
-        )
+        )?;
+        Ok(status == "applied")
     }
 }

@@ -76,7 +76,18 @@ pub fn channels(p: &PageProps) -> Html {
     };
     let rotate = {
         let (csrf, error, secret) = (p.session.csrf.clone(), error.clone(), secret.clone());
+        let ask = t(
+            l,
+            "轮换后，商户服务器须在宽限期内改用新密钥。确定轮换吗？",
+            "The merchant's servers must switch to the new secret within the grace period. Rotate now?",
+        );
         Callback::from(move |_| {
+            let sure = web_sys::window()
+                .and_then(|w| w.confirm_with_message(ask).ok())
+                .unwrap_or(false);
+            if !sure {
+                return;
+            }
             let (csrf, error, secret) = (csrf.clone(), error.clone(), secret.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let a = api::call("POST", "/webhook-secret/rotate", Some(json!({})), &csrf).await;

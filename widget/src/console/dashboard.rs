@@ -2,7 +2,7 @@
 //! success rate, refunds, fees: `GET /v1/reports/daily`), the balance, and whether the audit
 //! chain verifies. Plain SVG: a chart library would weigh more than these four charts.
 
-use super::kit::{s, t, use_loaded, yuan, PageProps};
+use super::kit::{amount, s, t, use_loaded, yuan, PageProps};
 use crate::i18n::Lang;
 use serde_json::Value;
 use yew::prelude::*;
@@ -66,7 +66,7 @@ pub fn dashboard(p: &PageProps) -> Html {
         },
     };
     let b = balance.as_ref().cloned().unwrap_or(Value::Null);
-    let money = |k: &str| yuan(b[k].as_u64().unwrap_or(0));
+    let money = |k: &str| amount(&b[k]);
     html! {
         <section aria-label={t(l, "概览", "Dashboard")} data-testid="dashboard">
             { audit_line }

@@ -95,6 +95,14 @@ pub fn yuan(fen: u64) -> String {
     format!("¥{}.{:02}", fen / 100, fen % 100)
 }
 
+/// An amount as the API gives it, fen or a money object (`{total, currency}`), as yuan; a
+/// negative one (money the merchant owes) with its sign.
+pub fn amount(v: &Value) -> String {
+    let fen = v.as_i64().or_else(|| v["total"].as_i64()).unwrap_or(0);
+    let sign = if fen < 0 { "−" } else { "" };
+    format!("{sign}{}", yuan(fen.unsigned_abs()))
+}
+
 /// The value of the form field with this id (an input or a select).
 pub fn field(id: &str) -> String {
     web_sys::window()
@@ -127,7 +135,11 @@ pub fn parse_yuan(text: &str) -> Option<u64> {
         return None;
     }
     let frac = format!("{frac:0<2}");
-    Some(whole.parse::<u64>().ok()? * 100 + frac.parse::<u64>().ok()?)
+    whole
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(frac.parse::<u64>().ok()?)
 }
 
 /// Puts values in form fields by id (inputs, selects, text areas), leaving them the browser's

@@ -2,13 +2,9 @@
 //! settlements, the month's fee report and a day's bill to download (the merchant API's own
 //! CSV, through the console session).
 
-use super::kit::{field, items, s, t, use_loaded, yuan, PageProps};
+use super::kit::{amount, field, items, s, t, use_loaded, PageProps};
 use serde_json::Value;
 use yew::prelude::*;
-
-fn fen(v: &Value) -> String {
-    yuan(v.as_u64().unwrap_or(0))
-}
 
 #[function_component(Automation)]
 pub fn automation(p: &PageProps) -> Html {
@@ -20,10 +16,10 @@ pub fn automation(p: &PageProps) -> Html {
         html! {
             <li data-plan={s(ip, "plan_no").to_owned()}>
                 <strong>{ format!("{} · {}", s(ip, "plan_no"), s(ip, "description")) }</strong>
-                <span>{ format!("{} · {} / {}", s(ip, "status"), fen(&ip["paid"]), fen(&ip["total"])) }</span>
+                <span>{ format!("{} · {} / {}", s(ip, "status"), amount(&ip["paid"]), amount(&ip["total"])) }</span>
                 <ol class="console-schedule">
                     { for ip["parts"].as_array().into_iter().flatten().map(|part| html! {
-                        <li>{ format!("{} · {} · {}", fen(&part["amount"]), s(part, "due_at"), s(part, "status")) }</li>
+                        <li>{ format!("{} · {} · {}", amount(&part["amount"]), s(part, "due_at"), s(part, "status")) }</li>
                     }) }
                 </ol>
             </li>
@@ -38,7 +34,7 @@ pub fn automation(p: &PageProps) -> Html {
                     <tr data-subscription={s(x, "subscription_id").to_owned()}>
                         <td>{ format!("{} · {}", s(x, "subscription_id"), s(x, "description")) }</td>
                         <td>{ s(x, "status") }</td>
-                        <td>{ format!("{} / {}", fen(&x["price"]["amount"]), s(&x["price"], "interval")) }</td>
+                        <td>{ format!("{} / {}", amount(&x["price"]["amount"]), s(&x["price"], "interval")) }</td>
                         <td>{ s(x, "current_period_end") }</td>
                     </tr>
                 }) }</tbody>
@@ -93,8 +89,8 @@ pub fn money(p: &PageProps) -> Html {
                 </tr></thead>
                 <tbody>{ for items(&settlements, "settlements").iter().map(|x| html! {
                     <tr data-settlement={s(x, "settlement_id").to_owned()}>
-                        <td>{ s(x, "date") }</td><td>{ fen(&x["gross"]) }</td><td>{ fen(&x["refunds"]) }</td>
-                        <td>{ fen(&x["fees"]) }</td><td>{ fen(&x["net"]) }</td>
+                        <td>{ s(x, "date") }</td><td>{ amount(&x["gross"]) }</td><td>{ amount(&x["refunds"]) }</td>
+                        <td>{ amount(&x["fees"]) }</td><td>{ amount(&x["net"]) }</td>
                     </tr>
                 }) }</tbody>
             </table>

@@ -118,6 +118,15 @@ fn number(id: &str, name: &str) -> Result<Value, String> {
     }
 }
 
+/// A field the rules cannot be without.
+fn required(v: Value, name: &str) -> Result<Value, String> {
+    if v.is_null() {
+        Err(format!("{name}: required"))
+    } else {
+        Ok(v)
+    }
+}
+
 /// The form as the rules object, starting from what was loaded (so nothing the form does not
 /// show is lost).
 fn collect(base: &Value) -> Result<Value, String> {
@@ -144,8 +153,11 @@ fn collect(base: &Value) -> Result<Value, String> {
     r["approval_levels"] = json!(levels?);
     r["daily_limit"] = optional_yuan("s-daily_limit", "daily_limit")?;
     r["refund_approval_above"] = optional_yuan("s-refund_approval_above", "refund_approval_above")?;
-    r["remind_grace_seconds"] = number("s-remind_grace_seconds", "remind_grace_seconds")?;
-    r["release_days"] = number("s-release_days", "release_days")?;
+    r["remind_grace_seconds"] = required(
+        number("s-remind_grace_seconds", "remind_grace_seconds")?,
+        "remind_grace_seconds",
+    )?;
+    r["release_days"] = required(number("s-release_days", "release_days")?, "release_days")?;
     r["auto_refund_hours"] = number("s-auto_refund_hours", "auto_refund_hours")?;
     r["risk"] = serde_json::from_str(&field("s-risk")).map_err(|e| format!("risk: {e}"))?;
     for k in ["theme_color", "logo_url", "filing_text", "guarantee_text"] {
