@@ -232,6 +232,9 @@ test('rules_and_branding_with_a_live_preview_and_a_loosening_change_through_appr
   await lead.page.click('button[type=submit]');
   await lead.page.click('button[role=tab]:has-text("Approvals")');
   await lead.page.waitForSelector('[data-approval]:has-text("settings")');
+  // The approver sees what the change does, and who proposed it.
+  assert.match(await lead.page.textContent('[data-approval] [data-testid=diff]'), /daily_limit.*5000000.*9000000/);
+  assert.match(await lead.page.textContent('[data-approval]'), /proposed by ops@shop\.example/);
   await lead.page.click('[data-approval] button:has-text("Approve")');
   await lead.page.waitForSelector('[data-testid=empty]');
   const settings = await lead.page.evaluate(() => fetch('/console/api/settings').then((r) => r.json()));

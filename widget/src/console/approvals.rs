@@ -2,7 +2,7 @@
 //! thresholds; each level by another signed-in approver) and the risk review queue.
 
 use super::api;
-use super::kit::{error_line, items, s, t, use_loaded, yuan, PageProps};
+use super::kit::{diff, error_line, items, s, t, use_loaded, yuan, PageProps};
 use serde_json::{json, Value};
 use yew::prelude::*;
 
@@ -43,6 +43,12 @@ pub fn approvals(p: &PageProps) -> Html {
     let error = use_state(String::new);
     let data = use_loaded("/approvals".into(), *reload);
     let reviews = use_loaded("/reviews".into(), *reload);
+    // A settings change is approved seeing what it changes.
+    let settings = use_loaded("/settings".into(), *reload);
+    let pending = settings
+        .as_ref()
+        .map(|s| s["pending"].clone())
+        .unwrap_or(Value::Null);
     let l = p.lang;
     let rows = items(&data, "approvals");
     let review_rows = items(&reviews, "reviews");
@@ -59,6 +65,10 @@ pub fn approvals(p: &PageProps) -> Html {
                 <span>{ format!("{label} · {}/{}", who.len(), a["need"]) }</span>
                 if !who.is_empty() {
                     <small>{ levels(l, &who) }</small>
+                }
+                if s(&pending, "approval_id") == id {
+                    { diff(&pending["changes"]) }
+                    <small>{ format!("{} {}", t(l, "提出人", "proposed by"), s(&pending, "proposed_by")) }</small>
                 }
                 if approves {
                     <button type="button" aria-label={format!("{} {label}", t(l, "批准", "Approve"))}

@@ -155,3 +155,14 @@ pub fn fill_fields(values: &[(String, String)]) {
         }
     }
 }
+
+/// A change's fields, before → after.
+pub fn diff(changes: &Value) -> Html {
+    html! {
+        <table class="console-diff" data-testid="diff">
+            { for changes.as_array().into_iter().flatten().map(|c| html! {
+                <tr><th scope="row">{ s(c, "field") }</th><td><del>{ s(c, "before") }</del></td><td><ins>{ s(c, "after") }</ins></td></tr>
+            }) }
+        </table>
+    }
+}

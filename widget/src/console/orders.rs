@@ -4,7 +4,7 @@
 
 use super::api;
 use super::kit::{
-    error_line, field, fill_fields, items, parse_yuan, s, t, use_loaded, yuan, PageProps,
+    diff, error_line, field, fill_fields, items, parse_yuan, s, t, use_loaded, yuan, PageProps,
 };
 use crate::i18n::Lang;
 use paydesk_shared::urlenc::encode_component;
@@ -242,11 +242,7 @@ pub fn audit_entry(a: &Value) -> Html {
     html! {
         <li class="console-audit">
             <span>{ format!("#{} {} · {} · {}", a["seq"], s(a, "at"), s(a, "actor"), s(a, "action")) }</span>
-            <table class="console-diff">
-                { for a["changes"].as_array().into_iter().flatten().map(|c| html! {
-                    <tr><th scope="row">{ s(c, "field") }</th><td><del>{ s(c, "before") }</del></td><td><ins>{ s(c, "after") }</ins></td></tr>
-                }) }
-            </table>
+            { diff(&a["changes"]) }
         </li>
     }
 }

@@ -5,7 +5,7 @@
 
 use super::api;
 use super::kit::{
-    error_line, field, fill_fields, items, parse_yuan, s, t, use_loaded, yuan, PageProps,
+    diff, error_line, field, fill_fields, items, parse_yuan, s, t, use_loaded, yuan, PageProps,
 };
 use super::orders::audit_entry;
 use paydesk_shared::urlenc::encode_component;
@@ -191,17 +191,6 @@ fn saved_src(r: &Value, lang: &str) -> String {
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     })
-}
-
-/// A change's fields, before → after.
-fn diff(changes: &Value) -> Html {
-    html! {
-        <table class="console-diff" data-testid="diff">
-            { for changes.as_array().into_iter().flatten().map(|c| html! {
-                <tr><th scope="row">{ s(c, "field") }</th><td><del>{ s(c, "before") }</del></td><td><ins>{ s(c, "after") }</ins></td></tr>
-            }) }
-        </table>
-    }
 }
 
 #[function_component(Settings)]
