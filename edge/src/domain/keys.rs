@@ -25,9 +25,37 @@ pub fn key_id(key: &str) -> String {
     format!("key_{}", &h[..8])
 }
 
+/// Whether a secret may be rotated again now: not while the previous one is still in its grace
+/// period, since that would drop the secret the merchant's servers may still be using. The
+/// refusal says when to try again.
+pub fn may_rotate(
+    previous_until_ms: Option<i64>,
+    real_now_ms: i64,
+) -> Result<(), super::refusal::Refusal> {
+    let left_ms = previous_until_ms.unwrap_or(0) - real_now_ms;
+    if left_ms <= 0 {
+        return Ok(());
+    }
+    let why =
+        "the previous webhook secret is still in its grace period: rotate again after it ends";
+    Err(
+        super::refusal::Refusal::new(paydesk_shared::api::ErrorCode::FrequencyLimited, why)
+            .retry_after(((left_ms + 999) / 1000) as u32),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_second_rotation_within_the_grace() {
+        assert!(may_rotate(None, 1_000).is_ok());
+        assert!(may_rotate(Some(1_000), 1_000).is_ok());
+        let r = may_rotate(Some(61_500), 1_000).unwrap_err();
+        assert_eq!(r.code, paydesk_shared::api::ErrorCode::FrequencyLimited);
+        assert_eq!(r.retry_after, Some(61));
+    }
 
     #[test]
     fn the_previous_key_lasts_its_grace_period() {

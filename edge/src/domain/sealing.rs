@@ -16,6 +16,36 @@ pub struct DataKey {
     key: [u8; 32],
 }
 
+/// What each kind of sealed value is bound to (its associated data): the merchant and the row.
+/// The places that seal and open a value and the re-sealing of every column use these, so they
+/// can never disagree.
+pub mod aad {
+    /// An onboarding application (`merchant/onboarding.rs`).
+    pub fn application(merchant_id: &str, application_id: &str) -> Vec<u8> {
+        format!("paydesk/application/{merchant_id}/{application_id}").into_bytes()
+    }
+
+    /// An upstream channel's key (`merchant/upstream.rs`).
+    pub fn channel(merchant_id: &str, channel: &str) -> Vec<u8> {
+        format!("paydesk/channel/{merchant_id}/{channel}").into_bytes()
+    }
+
+    /// A payer's contact, by what it is the contact of (`merchant/contacts.rs`).
+    pub fn contact(merchant_id: &str, subject: &str) -> Vec<u8> {
+        format!("paydesk/contact/{merchant_id}/{subject}").into_bytes()
+    }
+
+    /// A message's address (`merchant/messages.rs`).
+    pub fn message(merchant_id: &str, message_id: &str) -> Vec<u8> {
+        format!("paydesk/message/{merchant_id}/{message_id}").into_bytes()
+    }
+
+    /// The merchant's messaging settings (one per merchant).
+    pub fn messaging(merchant_id: &str) -> Vec<u8> {
+        format!("paydesk/messaging/{merchant_id}").into_bytes()
+    }
+}
+
 /// Reads `DATA_KEYS` (`id:64 hex digits`, comma separated; the first seals).
 pub fn parse_keys(s: &str) -> Result<Vec<DataKey>, String> {
     let keys: Vec<DataKey> = super::receipt_rules::parse_id_hex32("DATA_KEYS", s)?
@@ -86,6 +116,21 @@ pub fn open(keys: &[DataKey], aad: &[u8], sealed: &str) -> Result<Vec<u8>, OpenE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_kind_is_bound_to_its_merchant_and_row() {
+        assert_eq!(
+            aad::contact("mch_1", "order/A"),
+            b"paydesk/contact/mch_1/order/A"
+        );
+        assert_eq!(
+            aad::application("mch_1", "7"),
+            b"paydesk/application/mch_1/7"
+        );
+        assert_eq!(aad::messaging("mch_1"), b"paydesk/messaging/mch_1");
+        assert_ne!(aad::message("mch_1", "m"), aad::message("mch_2", "m"));
+        assert_ne!(aad::channel("mch_1", "x"), aad::contact("mch_1", "x"));
+    }
 
     const K1: &str = "k1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
     const K2: &str = "k2:1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100";

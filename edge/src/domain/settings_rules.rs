@@ -4,7 +4,9 @@
 //! approvers, when it has approval levels.
 
 use super::approval::ApprovalLevel;
+use super::refusal::Refusal;
 use super::risk_rules::RiskConfig;
+use paydesk_shared::api::ErrorCode;
 use paydesk_shared::Branding;
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +70,19 @@ pub fn approvers_needed(before: &Rules, after: &Rules) -> u32 {
     } else {
         0
     }
+}
+
+/// How many approvers a change made by a console user needs (`approvers_needed`), or a refusal
+/// when it loosens a control of a merchant that has no approvers and its author is not an admin.
+pub fn approvers_for(before: &Rules, after: &Rules, by_admin: bool) -> Result<u32, Refusal> {
+    let need = approvers_needed(before, after);
+    if need == 0 && !by_admin && loosens(before, after) {
+        return Err(Refusal::new(
+            ErrorCode::Forbidden,
+            "this change loosens a control and the merchant has no approvers: an admin must make it",
+        ));
+    }
+    Ok(need)
 }
 
 /// Whether a change weakens a control: where money goes or who may call, the approval levels,
@@ -164,6 +179,15 @@ mod tests {
         after.daily_limit = None;
         assert_eq!(approvers_needed(&open, &after), 0);
         assert!(loosens(&open, &after));
+        // ...so only an admin may make it; anyone may tighten.
+        assert_eq!(
+            approvers_for(&open, &after, false).unwrap_err().code,
+            ErrorCode::Forbidden
+        );
+        assert_eq!(approvers_for(&open, &after, true), Ok(0));
+        let mut held_longer = open.clone();
+        held_longer.release_days += 1;
+        assert_eq!(approvers_for(&open, &held_longer, false), Ok(0));
     }
 
     #[test]

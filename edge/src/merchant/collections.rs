@@ -50,14 +50,16 @@ impl Filter {
 }
 
 impl Ledger<'_> {
-    /// A page of `table`'s rows, newest first, and whether more follow.
+    /// A page of `table`'s rows, newest first, and the id to read the next page after (its last
+    /// row's, `id_of`) when more follow.
     fn newest<T: DeserializeOwned>(
         &self,
         table: &str,
         id: &str,
         columns: &str,
         f: &Filter,
-    ) -> Result<(Vec<T>, bool)> {
+        id_of: fn(&T) -> &str,
+    ) -> Result<(Vec<T>, Option<String>)> {
         self.run_due()?;
         if !f.after.is_empty() {
             let known: Vec<serde_json::Value> = self.q(
@@ -87,17 +89,19 @@ impl Ledger<'_> {
         )?;
         let more = rows.len() > PAGE;
         rows.truncate(PAGE);
-        Ok((rows, more))
+        let next_after = rows.last().filter(|_| more).map(|r| id_of(r).to_owned());
+        Ok((rows, next_after))
     }
 
     pub fn list_contracts(&self, m: &Merchant, query: &str) -> Result<ContractList> {
         let f = Filter::of::<ContractStatus>(query)?;
-        let (rows, more) =
-            self.newest::<ContractRow>("contracts", "contract_code", CONTRACT_COLUMNS, &f)?;
-        let next_after = rows
-            .last()
-            .filter(|_| more)
-            .map(|c| c.contract_code.clone());
+        let (rows, next_after) = self.newest(
+            "contracts",
+            "contract_code",
+            CONTRACT_COLUMNS,
+            &f,
+            |c: &ContractRow| c.contract_code.as_str(),
+        )?;
         let contracts = rows
             .iter()
             .map(|c| self.wire_contract(c, m))
@@ -110,16 +114,13 @@ impl Ledger<'_> {
 
     pub fn list_subscriptions(&self, m: &Merchant, query: &str) -> Result<SubscriptionList> {
         let f = Filter::of::<SubscriptionStatus>(query)?;
-        let (rows, more) = self.newest::<SubscriptionRow>(
+        let (rows, next_after) = self.newest(
             "subscriptions",
             "subscription_id",
             SUBSCRIPTION_COLUMNS,
             &f,
+            |s: &SubscriptionRow| s.subscription_id.as_str(),
         )?;
-        let next_after = rows
-            .last()
-            .filter(|_| more)
-            .map(|s| s.subscription_id.clone());
         let subscriptions = rows
             .iter()
             .map(|s| self.wire_subscription(m, s))
@@ -132,9 +133,13 @@ impl Ledger<'_> {
 
     pub fn list_installment_plans(&self, query: &str) -> Result<InstallmentPlanList> {
         let f = Filter::of::<InstallmentStatus>(query)?;
-        let (rows, more) =
-            self.newest::<PlanRow>("installment_plans", "plan_no", PLAN_COLUMNS, &f)?;
-        let next_after = rows.last().filter(|_| more).map(|p| p.plan_no.clone());
+        let (rows, next_after) = self.newest(
+            "installment_plans",
+            "plan_no",
+            PLAN_COLUMNS,
+            &f,
+            |p: &PlanRow| p.plan_no.as_str(),
+        )?;
         let plans = rows
             .iter()
             .map(|p| self.wire_installment_plan(p))

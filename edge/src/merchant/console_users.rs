@@ -298,16 +298,7 @@ impl Ledger<'_> {
             b => parse_json(b)?,
         };
         let grace_seconds = crate::domain::admin_rules::rotation_grace(ask.grace_seconds)?;
-        // Rotating again in the grace would drop the secret the merchant's servers still use.
-        let left_ms = m.row.webhook_secret_prev_until_ms.unwrap_or(0) - self.real_now();
-        if left_ms > 0 {
-            let why = "the previous webhook secret is still in its grace period: rotate again after it ends";
-            return Err(
-                crate::domain::refusal::Refusal::new(ErrorCode::FrequencyLimited, why)
-                    .retry_after(((left_ms + 999) / 1000) as u32)
-                    .into(),
-            );
-        }
+        crate::domain::keys::may_rotate(m.row.webhook_secret_prev_until_ms, self.real_now())?;
         let new_secret = Secret::new(format!("whsec_{}", runtime::random_hex(24)));
         let rotation = RotateSecret {
             kind: SecretKind::WebhookSecret,

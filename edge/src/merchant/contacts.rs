@@ -91,5 +91,5 @@ impl Ledger<'_> {
 
 /// What a contact is sealed to: the merchant and what it is the contact of.
 fn aad(m: &Merchant, subject: &str) -> Vec<u8> {
-    format!("paydesk/contact/{}/{subject}", m.id()).into_bytes()
+    sealing::aad::contact(m.id(), subject)
 }

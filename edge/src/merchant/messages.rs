@@ -454,10 +454,10 @@ fn new_id() -> String {
 }
 
 fn settings_aad(m: &Merchant) -> Vec<u8> {
-    format!("paydesk/messaging/{}", m.id()).into_bytes()
+    sealing::aad::messaging(m.id())
 }
 
 /// What a message's address is sealed to: the merchant and the message.
 pub fn message_aad(m: &Merchant, message_id: &str) -> Vec<u8> {
-    format!("paydesk/message/{}/{message_id}", m.id()).into_bytes()
+    sealing::aad::message(m.id(), message_id)
 }

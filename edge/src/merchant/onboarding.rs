@@ -32,7 +32,7 @@ struct Row {
 
 /// What binds a sealed application to its merchant and row.
 fn aad(merchant_id: &str, application_id: i64) -> Vec<u8> {
-    format!("paydesk/application/{merchant_id}/{application_id}").into_bytes()
+    sealing::aad::application(merchant_id, &application_id.to_string())
 }
 
 impl Ledger<'_> {

@@ -6,7 +6,7 @@
 
 use super::protocol::Resealed;
 use super::store::{Ledger, Merchant, Result};
-use crate::domain::sealing;
+use crate::domain::sealing::{self, aad};
 use crate::error::AppError;
 use crate::runtime;
 use serde::Deserialize;
@@ -24,7 +24,7 @@ struct Column {
     table: &'static str,
     key: &'static str,
     sealed: &'static str,
-    aad: fn(&str, &str) -> String,
+    aad: fn(&str, &str) -> Vec<u8>,
 }
 
 const COLUMNS: [Column; 6] = [
@@ -32,37 +32,37 @@ const COLUMNS: [Column; 6] = [
         table: "applications",
         key: "application_id",
         sealed: "sealed",
-        aad: |m, k| format!("paydesk/application/{m}/{k}"),
+        aad: aad::application,
     },
     Column {
         table: "upstream_channel",
         key: "channel",
         sealed: "key_sealed",
-        aad: |m, k| format!("paydesk/channel/{m}/{k}"),
+        aad: aad::channel,
     },
     Column {
         table: "orders",
         key: "out_trade_no",
         sealed: "contact_sealed",
-        aad: |m, k| format!("paydesk/contact/{m}/{k}"),
+        aad: aad::contact,
     },
     Column {
         table: "contacts",
         key: "subject",
         sealed: "sealed",
-        aad: |m, k| format!("paydesk/contact/{m}/{k}"),
+        aad: aad::contact,
     },
     Column {
         table: "messages",
         key: "message_id",
         sealed: "to_sealed",
-        aad: |m, k| format!("paydesk/message/{m}/{k}"),
+        aad: aad::message,
     },
     Column {
         table: "messaging",
         key: "id",
         sealed: "sealed",
-        aad: |m, _| format!("paydesk/messaging/{m}"),
+        aad: |m, _| aad::messaging(m),
     },
 ];
 
@@ -130,8 +130,8 @@ impl Ledger<'_> {
         )?;
         for r in &rows {
             let aad = (c.aad)(m.id(), &r.k);
-            let fresh = sealing::reseal(keys, runtime::random_bytes(), aad.as_bytes(), &r.s)
-                .map_err(|e| {
+            let fresh =
+                sealing::reseal(keys, runtime::random_bytes(), &aad, &r.s).map_err(|e| {
                     AppError::internal(format!("{} {} does not open: {e:?}", c.table, r.k))
                 })?;
             self.x(

@@ -10,7 +10,7 @@ use super::store::{Ledger, Merchant, Result};
 use crate::domain::approval::ApprovalKind;
 use crate::domain::audit::changes;
 use crate::domain::merchant_rules::{validate, NewMerchant};
-use crate::domain::settings_rules::{approvers_needed, loosens, Rules};
+use crate::domain::settings_rules::{approvers_for, Rules};
 use crate::error::AppError;
 use crate::runtime;
 use paydesk_shared::api::ErrorCode;
@@ -159,13 +159,7 @@ impl Ledger<'_> {
             return Ok(outcome("unchanged", None));
         }
         let (now, actor) = (self.now(m), format!("console:{email}"));
-        let need = approvers_needed(&before, &after);
-        if need == 0 && !admin && loosens(&before, &after) {
-            return Err(AppError::code(
-                ErrorCode::Forbidden,
-                "this change loosens a control and the merchant has no approvers: an admin must make it",
-            ));
-        }
+        let need = approvers_for(&before, &after, admin)?;
         if need == 0 {
             self.apply_rules(m, &after, &actor, now)?;
             return Ok(outcome("applied", None));

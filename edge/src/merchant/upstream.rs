@@ -30,7 +30,7 @@ use worker::{Headers, Method, Request, RequestInit};
 pub const WECHAT_V2: &str = "wechat_v2";
 
 fn aad(merchant_id: &str) -> Vec<u8> {
-    format!("paydesk/channel/{merchant_id}/{WECHAT_V2}").into_bytes()
+    sealing::aad::channel(merchant_id, WECHAT_V2)
 }
 
 #[derive(Deserialize)]
