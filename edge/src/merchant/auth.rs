@@ -46,7 +46,8 @@ impl Ledger<'_> {
             nonce: &req.nonce,
             body: req.body.as_bytes(),
         };
-        let verifies = |k: &&Secret| signed.verify(k.peek().as_bytes(), &req.signature);
+        let verifies =
+            |k: &&Secret| signed.verify_with(&crate::mac_keys::prepared(k), &req.signature);
         let Some(key) = m.api_keys(real_now).into_iter().find(verifies) else {
             return Err(AppError::code(
                 ErrorCode::SignError,

@@ -259,7 +259,7 @@ impl Ledger<'_> {
             message_id: message_id.to_owned(),
             expires_at: runtime::now_ms() / 1000 + UNSUBSCRIBE_DAYS * 86_400,
         }
-        .encode(key.peek().as_bytes())
+        .encode(&crate::mac_keys::prepared(&key))
         .ok_or_else(|| AppError::internal("a message id cannot be tokenised"))?;
         Ok(format!("{}/unsubscribe/{token}", m.row.origin))
     }

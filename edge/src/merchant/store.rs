@@ -700,7 +700,7 @@ impl<'a> Ledger<'a> {
             contract_code: code.to_owned(),
             expires_at: created_at_ms / 1000 + lifetime_days * 86_400,
         }
-        .encode(key.peek().as_bytes())
+        .encode(&crate::mac_keys::prepared(&key))
         .ok_or_else(|| AppError::internal("contract code cannot be tokenised"))?;
         Ok(format!("{}/contract/{token}", m.row.origin))
     }
@@ -733,7 +733,7 @@ impl<'a> Ledger<'a> {
             out_trade_no: o.out_trade_no.clone(),
             expires_at,
         }
-        .encode(key.peek().as_bytes())
+        .encode(&crate::mac_keys::prepared(&key))
         .ok_or_else(|| AppError::internal("order number cannot be tokenised"))?;
         let review = self.review_of(&o.out_trade_no)?;
         Ok(Order {

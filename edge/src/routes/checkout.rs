@@ -14,7 +14,12 @@ use worker::{Request, RequestInit, Response};
 pub fn verify_token(ctx: &Ctx) -> Result<CheckoutToken, AppError> {
     let token = ctx.param("token").map(String::as_str).unwrap_or_default();
     let key = runtime::checkout_token_key(&ctx.env)?;
-    CheckoutToken::verify(token, key.peek().as_bytes(), runtime::now_ms() / 1000).map_err(|_| {
+    CheckoutToken::verify(
+        token,
+        &crate::mac_keys::prepared(&key),
+        runtime::now_ms() / 1000,
+    )
+    .map_err(|_| {
         AppError::code(
             ErrorCode::NotFound,
             "this payment link is not valid or has expired",

@@ -112,7 +112,7 @@ pub async fn sign_in(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respon
         session_id: id.clone(),
         expires_at: expires / 1000,
     }
-    .encode(key.peek().as_bytes())
+    .encode(&crate::mac_keys::prepared(&key))
     .ok_or_else(|| AppError::internal("a session cannot be tokenised"))?;
     let body = serde_json::json!({
         "email": session.email,
@@ -198,7 +198,12 @@ pub(super) fn session_of(req: &Request, ctx: &Ctx) -> Result<ConsoleToken, AppEr
         .filter_map(|c| c.trim().strip_prefix(&format!("{COOKIE}=")))
         .next()
         .unwrap_or_default();
-    ConsoleToken::verify(token, key.peek().as_bytes(), runtime::now_ms() / 1000).map_err(|_| {
+    ConsoleToken::verify(
+        token,
+        &crate::mac_keys::prepared(&key),
+        runtime::now_ms() / 1000,
+    )
+    .map_err(|_| {
         AppError::code(
             ErrorCode::Unauthorized,
             "not signed in, or the session ended",

@@ -137,8 +137,11 @@ impl Page {
     async fn open(req: &Request, ctx: &Ctx, _call: &Call) -> Result<Option<Page>, AppError> {
         let token = ctx.param("token").cloned().unwrap_or_default();
         let key = runtime::checkout_token_key(&ctx.env)?;
-        let Ok(t) = ContractToken::verify(&token, key.peek().as_bytes(), runtime::now_ms() / 1000)
-        else {
+        let Ok(t) = ContractToken::verify(
+            &token,
+            &crate::mac_keys::prepared(&key),
+            runtime::now_ms() / 1000,
+        ) else {
             return Ok(None);
         };
         let (_, query) = runtime::path_and_query(req);

@@ -26,7 +26,7 @@ async fn answer(ctx: &Ctx, call: &Call, confirm: bool) -> Result<Response, AppEr
     let token = ctx.param("token").map(String::as_str).unwrap_or_default();
     let key = runtime::checkout_token_key(&ctx.env)?;
     let now = runtime::now_ms() / 1000;
-    let Ok(t) = UnsubscribeToken::verify(token, key.peek().as_bytes(), now) else {
+    let Ok(t) = UnsubscribeToken::verify(token, &crate::mac_keys::prepared(&key), now) else {
         return super::not_valid();
     };
     let ask = Unsubscribe {

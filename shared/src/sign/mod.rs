@@ -2,32 +2,23 @@
 //! signatures, WeChat-Pay-v2 style parameter signatures, and checkout tokens. Every comparison of
 //! a secret-derived value is constant-time (`Mac::verify_slice` or [`ct_eq`]).
 
+mod mac_key;
 pub mod params;
 pub mod request;
 pub mod token;
 pub mod webhook;
 
-use hmac::{Hmac, KeyInit, Mac};
+pub use mac_key::MacKey;
 use sha2::Sha256;
-
-pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// HMAC-SHA256 of `parts` concatenated, without building the concatenation.
 pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
-    for p in parts {
-        mac.update(p);
-    }
-    mac.finalize().into_bytes().into()
+    MacKey::new(key).mac(parts)
 }
 
 /// Checks `expected` (a received MAC) against HMAC-SHA256 of `parts` in constant time.
 pub fn hmac_sha256_verify(key: &[u8], parts: &[&[u8]], expected: &[u8]) -> bool {
-    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
-    for p in parts {
-        mac.update(p);
-    }
-    mac.verify_slice(expected).is_ok()
+    MacKey::new(key).verify(parts, expected)
 }
 
 /// SHA-256 of `data`.
@@ -85,6 +76,33 @@ fn hex_with(bytes: &[u8], table: &[u8; 16]) -> String {
     String::from_utf8(out).expect("hex digits are ASCII")
 }
 
+/// Decodes exactly 64 lowercase hex digits into a MAC, without allocating (every signed request
+/// does this). Anything else is not one of our signatures.
+pub fn hex_decode_mac(s: &str) -> Option<[u8; 32]> {
+    let b = s.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    let mut bad = 0u8;
+    for (o, p) in out.iter_mut().zip(b.chunks_exact(2)) {
+        let (hi, e1) = nibble(p[0]);
+        let (lo, e2) = nibble(p[1]);
+        *o = hi << 4 | lo;
+        bad |= e1 | e2;
+    }
+    (bad == 0).then_some(out)
+}
+
+/// A lowercase hex digit's value, and 1 if it was not one.
+fn nibble(c: u8) -> (u8, u8) {
+    match c {
+        b'0'..=b'9' => (c - b'0', 0),
+        b'a'..=b'f' => (c - b'a' + 10, 0),
+        _ => (0, 1),
+    }
+}
+
 /// Decodes lowercase hex only: a signature in another spelling is not ours.
 pub fn hex_decode_lower(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
@@ -122,39 +140,65 @@ pub fn b64url_encode(bytes: &[u8]) -> String {
 
 /// Strict base64url decoding without padding; refuses non-canonical trailing bits.
 pub fn b64url_decode(s: &str) -> Option<Vec<u8>> {
-    // By range, not by searching the alphabet: tokens are decoded on every pay page request.
-    let val = |c: u8| {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        };
-        Some(u32::from(v))
-    };
-    let b = s.as_bytes();
-    if b.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(b.len() * 3 / 4);
-    for chunk in b.chunks(4) {
-        let mut n = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            n |= val(c)? << (18 - 6 * i);
-        }
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        let keep = chunk.len() - 1;
-        // Bits below the last kept byte must be zero, so each byte string has one encoding.
-        let unused_bits = n & ((1u32 << (24 - 8 * keep)) - 1);
-        if unused_bits != 0 {
-            return None;
-        }
-        out.extend_from_slice(&bytes[..keep]);
-    }
+    let mut out = vec![0u8; s.len() * 3 / 4];
+    let n = b64url_decode_into(s, &mut out)?;
+    out.truncate(n);
     Some(out)
 }
+
+/// [`b64url_decode`] into `out` (at least `s.len() * 3 / 4` bytes), returning how many bytes it
+/// wrote: tokens are decoded on every pay page request, onto the stack.
+pub fn b64url_decode_into(s: &str, out: &mut [u8]) -> Option<usize> {
+    let b = s.as_bytes();
+    let full = b.len() / 4;
+    let (rest, need) = (b.len() % 4, b.len() * 3 / 4);
+    if rest == 1 || out.len() < need {
+        return None;
+    }
+    // Whole groups first, through a table and with one validity check per group: this is what
+    // most of a token is, and the crate is built for size (opt-level "z"), so the loop is plain.
+    let mut bad = 0u8;
+    let mut i = 0;
+    while i < full {
+        let (g, o) = (&b[i * 4..i * 4 + 4], &mut out[i * 3..i * 3 + 3]);
+        let a = B64URL_VALUE[g[0] as usize];
+        let b = B64URL_VALUE[g[1] as usize];
+        let c = B64URL_VALUE[g[2] as usize];
+        let d = B64URL_VALUE[g[3] as usize];
+        bad |= (a | b | c | d) & 0x80;
+        o[0] = a << 2 | b >> 4;
+        o[1] = b << 4 | c >> 2;
+        o[2] = c << 6 | d;
+        i += 1;
+    }
+    if rest > 0 {
+        let tail = &b[full * 4..];
+        let mut n = 0u32;
+        for (i, &c) in tail.iter().enumerate() {
+            let v = B64URL_VALUE[c as usize];
+            bad |= v & 0x80;
+            n |= u32::from(v & 63) << (18 - 6 * i);
+        }
+        let keep = rest - 1;
+        // Bits below the last kept byte must be zero, so each byte string has one encoding.
+        if n & ((1u32 << (24 - 8 * keep)) - 1) != 0 {
+            return None;
+        }
+        out[full * 3..need].copy_from_slice(&[(n >> 16) as u8, (n >> 8) as u8][..keep]);
+    }
+    (bad == 0).then_some(need)
+}
+
+/// Each byte's value in [`B64URL`], or 0x80 for bytes outside the alphabet.
+const B64URL_VALUE: [u8; 256] = {
+    let mut t = [0x80u8; 256];
+    let mut i = 0;
+    while i < 64 {
+        t[B64URL[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
 
 #[cfg(test)]
 mod tests {
@@ -264,6 +308,17 @@ mod tests {
                 Some(out)
             };
             prop_assert_eq!(b64url_decode(&s), reference(&s));
+        }
+
+        #[test]
+        fn a_mac_decodes_as_any_lowercase_hex_does(s in "[0-9a-fA-Fg ]{62,66}") {
+            let general = hex_decode_lower(&s).filter(|m| m.len() == 32);
+            prop_assert_eq!(hex_decode_mac(&s).map(|m| m.to_vec()), general);
+        }
+
+        #[test]
+        fn a_mac_in_lowercase_hex_decodes(bytes in any::<[u8; 32]>()) {
+            prop_assert_eq!(hex_decode_mac(&hex_lower(&bytes)), Some(bytes));
         }
 
         #[test]

@@ -10,7 +10,7 @@
 //! Contract tokens (`/contract/<token>`, the payer's signing and management page of one
 //! contract) have the same form under the domain `paydesk-contract-v1.`.
 
-use super::{b64url_decode, b64url_encode, hmac_sha256, hmac_sha256_verify};
+use super::{b64url_decode_into, b64url_encode, MacKey};
 
 const DOMAIN: &[u8] = b"paydesk-checkout-v1.";
 /// Contract links are signed under another domain: a checkout token never opens a contract
@@ -57,7 +57,7 @@ pub struct ConsoleToken {
 }
 
 impl ConsoleToken {
-    pub fn encode(&self, key: &[u8]) -> Option<String> {
+    pub fn encode(&self, key: &MacKey) -> Option<String> {
         encode(
             CONSOLE_DOMAIN,
             self.expires_at,
@@ -67,7 +67,7 @@ impl ConsoleToken {
         )
     }
 
-    pub fn verify(token: &str, key: &[u8], now: i64) -> Result<ConsoleToken, TokenError> {
+    pub fn verify(token: &str, key: &MacKey, now: i64) -> Result<ConsoleToken, TokenError> {
         let (expires_at, merchant_id, session_id) = verify(CONSOLE_DOMAIN, token, key, now)?;
         Ok(ConsoleToken {
             merchant_id,
@@ -87,7 +87,7 @@ pub enum TokenError {
 
 impl CheckoutToken {
     /// `None` if a part contains `.` or is empty: such a token could be read two ways.
-    pub fn encode(&self, key: &[u8]) -> Option<String> {
+    pub fn encode(&self, key: &MacKey) -> Option<String> {
         encode(
             DOMAIN,
             self.expires_at,
@@ -98,7 +98,7 @@ impl CheckoutToken {
     }
 
     /// Verifies the signature first, then the expiry against `now` (unix seconds).
-    pub fn verify(token: &str, key: &[u8], now: i64) -> Result<CheckoutToken, TokenError> {
+    pub fn verify(token: &str, key: &MacKey, now: i64) -> Result<CheckoutToken, TokenError> {
         let (expires_at, merchant_id, out_trade_no) = verify(DOMAIN, token, key, now)?;
         Ok(CheckoutToken {
             merchant_id,
@@ -109,7 +109,7 @@ impl CheckoutToken {
 }
 
 impl ContractToken {
-    pub fn encode(&self, key: &[u8]) -> Option<String> {
+    pub fn encode(&self, key: &MacKey) -> Option<String> {
         encode(
             CONTRACT_DOMAIN,
             self.expires_at,
@@ -119,7 +119,7 @@ impl ContractToken {
         )
     }
 
-    pub fn verify(token: &str, key: &[u8], now: i64) -> Result<ContractToken, TokenError> {
+    pub fn verify(token: &str, key: &MacKey, now: i64) -> Result<ContractToken, TokenError> {
         let (expires_at, merchant_id, contract_code) = verify(CONTRACT_DOMAIN, token, key, now)?;
         Ok(ContractToken {
             merchant_id,
@@ -130,7 +130,7 @@ impl ContractToken {
 }
 
 impl UnsubscribeToken {
-    pub fn encode(&self, key: &[u8]) -> Option<String> {
+    pub fn encode(&self, key: &MacKey) -> Option<String> {
         encode(
             UNSUBSCRIBE_DOMAIN,
             self.expires_at,
@@ -140,7 +140,7 @@ impl UnsubscribeToken {
         )
     }
 
-    pub fn verify(token: &str, key: &[u8], now: i64) -> Result<UnsubscribeToken, TokenError> {
+    pub fn verify(token: &str, key: &MacKey, now: i64) -> Result<UnsubscribeToken, TokenError> {
         let (expires_at, merchant_id, message_id) = verify(UNSUBSCRIBE_DOMAIN, token, key, now)?;
         Ok(UnsubscribeToken {
             merchant_id,
@@ -155,7 +155,7 @@ fn encode(
     expires_at: i64,
     merchant_id: &str,
     id: &str,
-    key: &[u8],
+    key: &MacKey,
 ) -> Option<String> {
     let ok = |s: &str| !s.is_empty() && !s.contains('.');
     if !ok(merchant_id) || !ok(id) {
@@ -163,28 +163,32 @@ fn encode(
     }
     let payload = format!("{expires_at}.{merchant_id}.{id}");
     let p64 = b64url_encode(payload.as_bytes());
-    let mac = hmac_sha256(key, &[domain, p64.as_bytes()]);
+    let mac = key.mac(&[domain, p64.as_bytes()]);
     Some(format!("{p64}.{}", b64url_encode(&mac)))
 }
 
+/// Checks the signature, then reads the payload and the expiry. Decodes onto the stack: the only
+/// allocations are the two ids it returns.
 fn verify(
     domain: &[u8],
     token: &str,
-    key: &[u8],
+    key: &MacKey,
     now: i64,
 ) -> Result<(i64, String, String), TokenError> {
-    if token.len() > 512 {
+    if token.len() > MAX_TOKEN {
         return Err(TokenError::Invalid);
     }
     let (p64, m64) = token.split_once('.').ok_or(TokenError::Invalid)?;
-    let mac = b64url_decode(m64)
-        .filter(|m| m.len() == 32)
-        .ok_or(TokenError::Invalid)?;
-    if !hmac_sha256_verify(key, &[domain, p64.as_bytes()], &mac) {
+    let mut mac = [0u8; 33];
+    if b64url_decode_into(m64, &mut mac) != Some(32) {
         return Err(TokenError::Invalid);
     }
-    let payload = b64url_decode(p64).ok_or(TokenError::Invalid)?;
-    let payload = String::from_utf8(payload).map_err(|_| TokenError::Invalid)?;
+    if !key.verify(&[domain, p64.as_bytes()], &mac[..32]) {
+        return Err(TokenError::Invalid);
+    }
+    let mut buf = [0u8; MAX_TOKEN * 3 / 4];
+    let n = b64url_decode_into(p64, &mut buf).ok_or(TokenError::Invalid)?;
+    let payload = core::str::from_utf8(&buf[..n]).map_err(|_| TokenError::Invalid)?;
     let mut parts = payload.splitn(3, '.');
     let (Some(exp), Some(mch), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(TokenError::Invalid);
@@ -196,12 +200,19 @@ fn verify(
     Ok((expires_at, mch.to_owned(), id.to_owned()))
 }
 
+/// Longer tokens are refused unread.
+const MAX_TOKEN: usize = 512;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
     const KEY: &[u8] = b"dev-only-checkout-token-key";
+
+    fn key() -> MacKey {
+        MacKey::new(KEY)
+    }
 
     fn token() -> CheckoutToken {
         CheckoutToken {
@@ -213,24 +224,36 @@ mod tests {
 
     #[test]
     fn round_trips_until_expiry() {
-        let t = token().encode(KEY).unwrap();
+        let t = token().encode(&key()).unwrap();
         assert!(t
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)));
-        assert_eq!(CheckoutToken::verify(&t, KEY, 1_795_778_560), Ok(token()));
         assert_eq!(
-            CheckoutToken::verify(&t, KEY, 1_795_778_561),
+            CheckoutToken::verify(&t, &key(), 1_795_778_560),
+            Ok(token())
+        );
+        assert_eq!(
+            CheckoutToken::verify(&t, &key(), 1_795_778_561),
             Err(TokenError::Expired)
         );
         assert_eq!(
-            CheckoutToken::verify(&t, b"another key", 0),
+            CheckoutToken::verify(&t, &MacKey::new(b"another key"), 0),
             Err(TokenError::Invalid)
         );
     }
 
+    /// Cross-checked with Python: p64 = urlsafe_b64encode(payload) unpadded, then
+    /// hmac.new(KEY, b"paydesk-checkout-v1." + p64, sha256), unpadded base64url.
+    #[test]
+    fn known_token() {
+        let want = "MTc5NTc3ODU2MC5tY2hfZGVtby5ERU1PLTAwMDF8YSpi.ux6pB_5IxPobF6KIQ8pzxcyzxIGiM685GqH_8dxMTOM";
+        assert_eq!(token().encode(&key()).unwrap(), want);
+        assert_eq!(CheckoutToken::verify(want, &key(), 0), Ok(token()));
+    }
+
     #[test]
     fn forged_or_widened_tokens_are_invalid() {
-        let t = token().encode(KEY).unwrap();
+        let t = token().encode(&key()).unwrap();
         let (_, mac) = t.split_once('.').unwrap();
         // Same signature over a later expiry or another order.
         for payload in [
@@ -240,13 +263,13 @@ mod tests {
         ] {
             let forged = format!("{}.{mac}", b64url_encode(payload.as_bytes()));
             assert_eq!(
-                CheckoutToken::verify(&forged, KEY, 0),
+                CheckoutToken::verify(&forged, &key(), 0),
                 Err(TokenError::Invalid)
             );
         }
         for junk in ["", ".", "abc", "abc.def", "a.b.c", &"A".repeat(600)] {
             assert_eq!(
-                CheckoutToken::verify(junk, KEY, 0),
+                CheckoutToken::verify(junk, &key(), 0),
                 Err(TokenError::Invalid),
                 "{junk:?}"
             );
@@ -260,11 +283,17 @@ mod tests {
             contract_code: "DEMO-0001|a*b".into(),
             expires_at: 1_795_778_560,
         };
-        let ct = c.encode(KEY).unwrap();
-        assert_eq!(ContractToken::verify(&ct, KEY, 0), Ok(c));
-        assert_eq!(CheckoutToken::verify(&ct, KEY, 0), Err(TokenError::Invalid));
-        let pt = token().encode(KEY).unwrap();
-        assert_eq!(ContractToken::verify(&pt, KEY, 0), Err(TokenError::Invalid));
+        let ct = c.encode(&key()).unwrap();
+        assert_eq!(ContractToken::verify(&ct, &key(), 0), Ok(c));
+        assert_eq!(
+            CheckoutToken::verify(&ct, &key(), 0),
+            Err(TokenError::Invalid)
+        );
+        let pt = token().encode(&key()).unwrap();
+        assert_eq!(
+            ContractToken::verify(&pt, &key(), 0),
+            Err(TokenError::Invalid)
+        );
         // Another merchant's code under the same signature.
         let (_, mac) = ct.split_once('.').unwrap();
         let forged = format!(
@@ -272,7 +301,7 @@ mod tests {
             b64url_encode(b"1795778560.mch_other.DEMO-0001|a*b")
         );
         assert_eq!(
-            ContractToken::verify(&forged, KEY, 0),
+            ContractToken::verify(&forged, &key(), 0),
             Err(TokenError::Invalid)
         );
     }
@@ -284,12 +313,15 @@ mod tests {
             message_id: "msg_0123".into(),
             expires_at: 1_795_778_560,
         };
-        let ut = u.encode(KEY).unwrap();
-        assert_eq!(UnsubscribeToken::verify(&ut, KEY, 0), Ok(u));
-        assert_eq!(ContractToken::verify(&ut, KEY, 0), Err(TokenError::Invalid));
-        let pt = token().encode(KEY).unwrap();
+        let ut = u.encode(&key()).unwrap();
+        assert_eq!(UnsubscribeToken::verify(&ut, &key(), 0), Ok(u));
         assert_eq!(
-            UnsubscribeToken::verify(&pt, KEY, 0),
+            ContractToken::verify(&ut, &key(), 0),
+            Err(TokenError::Invalid)
+        );
+        let pt = token().encode(&key()).unwrap();
+        assert_eq!(
+            UnsubscribeToken::verify(&pt, &key(), 0),
             Err(TokenError::Invalid)
         );
     }
@@ -298,9 +330,9 @@ mod tests {
     fn ambiguous_parts_cannot_be_encoded() {
         let mut t = token();
         t.out_trade_no = "a.b".into();
-        assert_eq!(t.encode(KEY), None);
+        assert_eq!(t.encode(&key()), None);
         t.out_trade_no = String::new();
-        assert_eq!(t.encode(KEY), None);
+        assert_eq!(t.encode(&key()), None);
     }
 
     proptest! {
@@ -311,13 +343,13 @@ mod tests {
             c in "[0-9A-Za-z_-]",
         ) {
             let t = CheckoutToken { merchant_id: "mch_x".into(), out_trade_no: otn, expires_at: 2_000_000_000 }
-                .encode(KEY).unwrap();
+                .encode(&key()).unwrap();
             let i = pos.index(t.len());
             let mut bytes = t.clone().into_bytes();
             if bytes[i] != b'.' && bytes[i] != c.as_bytes()[0] {
                 bytes[i] = c.as_bytes()[0];
                 let changed = String::from_utf8(bytes).unwrap();
-                prop_assert!(CheckoutToken::verify(&changed, KEY, 0).is_err());
+                prop_assert!(CheckoutToken::verify(&changed, &key(), 0).is_err());
             }
         }
     }
