@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker, demoOrder, devVars } from './support/worker.mjs';
 import { checkoutToken } from './support/token.mjs';
+import { newMerchant } from './support/api.mjs';
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -109,6 +110,13 @@ test('dev_routes_do_not_exist_in_production', async () => {
     const r = await fetch(`${prod.url}/dev/demo-order`, { method: 'POST', body: '{}' });
     assert.equal(r.status, 404);
     assert.equal((await r.json()).code, 'NOT_FOUND');
+    // The bench's SQL meter and its floor write (edge/src/routes/dev.rs) are dev routes too.
+    const m = await newMerchant(prod);
+    for (const [method, what] of [['GET', 'sql-meter'], ['POST', 'bench-write']]) {
+      const d = await fetch(`${prod.url}/dev/merchants/${m.merchant_id}/${what}`, { method });
+      assert.equal(d.status, 404, what);
+      assert.equal((await d.json()).code, 'NOT_FOUND');
+    }
     assert.equal((await fetch(`${prod.url}/api/health`)).status, 200);
   } finally {
     await prod.stop();

@@ -118,6 +118,7 @@ mod risk;
 mod settings;
 #[cfg(target_arch = "wasm32")]
 mod settlements;
+pub mod sql_meter;
 #[cfg(target_arch = "wasm32")]
 mod store;
 #[cfg(target_arch = "wasm32")]

@@ -5,6 +5,7 @@
 
 use super::protocol::{Ask, Call, Command, Envelope};
 use super::schema::{CREATE_MIGRATIONS_TABLE, MIGRATIONS};
+use super::sql_meter::{SqlMeter, Tally};
 use super::store::{Ledger, Result};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -18,13 +19,19 @@ pub struct MerchantDO {
     state: State,
     env: Env,
     sql: SqlStorage,
+    meter: SqlMeter,
 }
 
 impl DurableObject for MerchantDO {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         migrate(&sql).expect("merchant schema migrations");
-        Self { state, env, sql }
+        Self {
+            state,
+            env,
+            sql,
+            meter: SqlMeter::default(),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
@@ -32,8 +39,14 @@ impl DurableObject for MerchantDO {
             return self.accept_live(&req);
         }
         let Envelope { call, command } = serde_json::from_slice(&req.bytes().await?)?;
-        let ledger = self.ledger(call);
+        self.meter.requests.run();
+        let ledger = self.ledger(call, &self.meter.requests);
         let outcome = match command {
+            // Dev only (the route checks): what this object has asked of its SQLite so far.
+            Command::ReadSqlMeter(_) => {
+                let reading: Result<_> = Ok(self.meter.reading());
+                return Response::from_json(&reading);
+            }
             // The one command that awaits the network: the upstream's cashier.
             Command::Cashier(c) => super::upstream::cashier(&ledger, &c)
                 .await
@@ -45,31 +58,39 @@ impl DurableObject for MerchantDO {
                     .await
                     .and_then(|()| dispatch(&ledger, Command::AdvanceClock(a)))
             }
-            command => ledger
-                .remember_origin()
-                .and_then(|()| dispatch(&ledger, command)),
+            command => {
+                let creates = matches!(command, Command::CreateMerchant(_));
+                let outcome = ledger
+                    .remember_origin()
+                    .and_then(|()| dispatch(&ledger, command));
+                // A merchant created just now learns its origin too.
+                if creates {
+                    let _ = ledger.remember_origin();
+                }
+                outcome
+            }
         };
         if ledger.upstream_due.take() {
             if let Err(e) = super::upstream::push_refunds(&ledger).await {
                 worker::console_error!("merchant upstream refunds: {e:?}");
             }
         }
-        // A merchant created just now learns its origin too.
-        let _ = ledger.remember_origin();
         self.broadcast(&ledger);
-        self.schedule_alarm().await?;
+        self.schedule_alarm(&self.meter.requests).await?;
         Response::from_json(&outcome)
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
+        let tally = &self.meter.alarms;
+        tally.run();
         let origin = self
-            .ledger(alarm_call(String::new()))
+            .ledger(alarm_call(String::new()), tally)
             .merchant()
             .ok()
             .flatten()
             .map(|m| m.row.origin)
             .unwrap_or_default();
-        let ledger = self.ledger(alarm_call(origin));
+        let ledger = self.ledger(alarm_call(origin), tally);
         // Orders handed to the upstream channel are asked about before their deadline closes them.
         if let Err(e) = super::upstream::settle_expiring(&ledger, 0).await {
             worker::console_error!("merchant upstream expiries: {e:?}");
@@ -91,7 +112,7 @@ impl DurableObject for MerchantDO {
         if let Err(e) = super::upstream::push_refunds(&ledger).await {
             worker::console_error!("merchant upstream refunds: {e:?}");
         }
-        self.schedule_alarm().await?;
+        self.schedule_alarm(tally).await?;
         Response::empty()
     }
 
@@ -149,6 +170,9 @@ fn dispatch(l: &Ledger<'_>, command: Command) -> Result<serde_json::Value> {
         Command::ListOrders(q) => answer(&q, with_merchant(l, |l, m| l.list_orders(m, &q))),
         Command::Decide(d) => answer(&d, with_merchant(l, |l, m| l.decide(m, &d))),
         Command::VerifyAudit(v) => answer(&v, with_merchant(l, |l, _| l.verify_audit())),
+        Command::BenchWrite(b) => answer(&b, l.atomically(|l| l.bench_write())),
+        // Answered by the object itself, before any ledger work (`fetch`).
+        Command::ReadSqlMeter(_) => Err(crate::error::AppError::not_found()),
         Command::ContractPage(c) => answer(&c, l.atomically(|l| l.contract_page(&c.contract_code))),
         Command::SignContract(s) => answer(&s, l.atomically(|l| l.sign_contract(&s))),
         Command::EndContract(e) => answer(&e, l.atomically(|l| l.end_by_payer(&e.contract_code))),
@@ -200,6 +224,20 @@ fn alarm_call(origin: String) -> Call {
 }
 
 impl Ledger<'_> {
+    /// The bench's floor for a write (dev only: the route checks): one row, one statement.
+    fn bench_write(&self) -> Result<super::protocol::BenchWritten> {
+        #[derive(Deserialize)]
+        struct Id {
+            id: i64,
+        }
+        let row: Option<Id> = self.first(
+            "INSERT INTO bench_writes (at_ms) VALUES (?) RETURNING id",
+            vec![self.real_now().into()],
+        )?;
+        let id = row.map_or(0, |r| r.id);
+        Ok(super::protocol::BenchWritten { id })
+    }
+
     /// Notifications built later (by the alarm) link to the pay page on the origin the
     /// merchant's requests come to.
     fn remember_origin(&self) -> Result<()> {
@@ -212,8 +250,8 @@ impl Ledger<'_> {
 }
 
 impl MerchantDO {
-    fn ledger(&self, call: Call) -> Ledger<'_> {
-        Ledger::new(&self.sql, &self.env, self.state.storage(), call)
+    fn ledger<'a>(&'a self, call: Call, tally: &'a Tally) -> Ledger<'a> {
+        Ledger::new(&self.sql, &self.env, self.state.storage(), call, tally)
     }
 
     /// A pay page's live status socket for one order (hibernatable, tagged by order), told the
@@ -221,7 +259,10 @@ impl MerchantDO {
     fn accept_live(&self, req: &Request) -> worker::Result<Response> {
         let (_, query) = crate::runtime::path_and_query(req);
         let otn = paydesk_shared::urlenc::query_param(&query, "otn").unwrap_or_default();
-        let Ok(Some(order)) = self.ledger(alarm_call(String::new())).order(&otn) else {
+        let Ok(Some(order)) = self
+            .ledger(alarm_call(String::new()), &self.meter.requests)
+            .order(&otn)
+        else {
             return Response::error("no such order", 404);
         };
         let pair = WebSocketPair::new()?;
@@ -250,9 +291,9 @@ impl MerchantDO {
 
     /// The alarm fires at the earliest pending deadline (order expiry, reminder, pending
     /// payment, notification retry), converted from the merchant's business time to real time.
-    async fn schedule_alarm(&self) -> worker::Result<()> {
+    async fn schedule_alarm(&self, tally: &Tally) -> worker::Result<()> {
         let next = self
-            .ledger(alarm_call(String::new()))
+            .ledger(alarm_call(String::new()), tally)
             .next_due_real_ms()
             .map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
         let storage = self.state.storage();

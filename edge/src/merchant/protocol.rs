@@ -198,6 +198,10 @@ commands! {
     ListOrders(ListOrders) -> OrderPage;
     Decide(Decide) -> Decision;
     VerifyAudit(VerifyAudit) -> AuditReport;
+    /// Dev only: what the object has asked of its SQLite (`merchant/sql_meter.rs`).
+    ReadSqlMeter(ReadSqlMeter) -> super::sql_meter::MeterReading;
+    /// Dev only: the bench's floor for a write, one `INSERT` and nothing else.
+    BenchWrite(BenchWrite) -> BenchWritten;
     /// What a contract's page shows (signing, signed, ended).
     ContractPage(ContractPage) -> ContractPageReply;
     /// The payer signs a contract on its page.
@@ -990,6 +994,17 @@ pub struct Decision {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyAudit {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadSqlMeter {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BenchWrite {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BenchWritten {
+    pub id: i64,
+}
 
 /// Whether the audit chain is intact, and where it first breaks if not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -655,6 +655,27 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         status TEXT NOT NULL
     );",
     ),
+    (
+        28,
+        // The dev-only bench route's floor for one write (`POST /dev/merchants/{id}/bench-write`):
+        // a table nothing else reads, empty outside benches.
+        "CREATE TABLE IF NOT EXISTS bench_writes (
+        id INTEGER PRIMARY KEY,
+        at_ms INTEGER NOT NULL
+    );",
+    ),
+    (
+        29,
+        // What escrow waits for, indexed on exactly the rows it waits on: every request asks
+        // when the alarm is next due, and through `orders_held` that walked every unpaid order
+        // (their `released_at_ms` is NULL too). The conditions are those of
+        // `merchant/escrow.rs` (`next_escrow_due`), which SQLite needs word for word.
+        "CREATE INDEX IF NOT EXISTS orders_holding ON orders (held_until_ms)
+         WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0;
+    CREATE INDEX IF NOT EXISTS orders_auto_refunding ON orders (auto_refund_at_ms)
+         WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
+           AND auto_refunded = 0 AND fulfilled_at_ms IS NULL;",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -341,11 +341,20 @@ pub struct Ledger<'a> {
     pub pinned_now: std::cell::Cell<Option<i64>>,
     /// A committed change left work for the upstream channel (a refund to push).
     pub upstream_due: std::cell::Cell<bool>,
+    /// Where its statements are counted (`merchant/sql_meter.rs`).
+    pub meter: &'a super::sql_meter::Tally,
 }
 
 impl<'a> Ledger<'a> {
-    pub fn new(sql: &'a SqlStorage, env: &'a Env, storage: Storage, call: Call) -> Self {
+    pub fn new(
+        sql: &'a SqlStorage,
+        env: &'a Env,
+        storage: Storage,
+        call: Call,
+        meter: &'a super::sql_meter::Tally,
+    ) -> Self {
         Ledger {
+            meter,
             sql,
             env,
             storage,
@@ -390,12 +399,16 @@ impl<'a> Ledger<'a> {
 
     pub fn q<T: DeserializeOwned>(&self, sql: &str, binds: Vec<SqlStorageValue>) -> Result<Vec<T>> {
         let binds = if binds.is_empty() { None } else { Some(binds) };
-        Ok(self.sql.exec(sql, binds)?.to_array()?)
+        let cursor = self.sql.exec(sql, binds)?;
+        let rows = cursor.to_array()?;
+        self.meter.count(cursor.rows_read(), cursor.rows_written());
+        Ok(rows)
     }
 
     pub fn x(&self, sql: &str, binds: Vec<SqlStorageValue>) -> Result<()> {
         let binds = if binds.is_empty() { None } else { Some(binds) };
-        self.sql.exec(sql, binds)?;
+        let cursor = self.sql.exec(sql, binds)?;
+        self.meter.count(cursor.rows_read(), cursor.rows_written());
         Ok(())
     }
 

@@ -126,3 +126,22 @@ pub async fn create_demo_order(
     body["merchant_id"] = demo.merchant_id.into();
     Ok(super::json(201, &body)?)
 }
+
+/// `GET /dev/merchants/{id}/sql-meter`: what the merchant's object has asked of its SQLite since
+/// it started, requests and alarms apart (`merchant/sql_meter.rs`). The bench reads it before
+/// and after a run of creates.
+pub async fn sql_meter(_req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    if !call.dev {
+        return Err(AppError::DevOnly);
+    }
+    super::admin::act(ctx, call, crate::merchant::protocol::ReadSqlMeter {}).await
+}
+
+/// `POST /dev/merchants/{id}/bench-write`: one `INSERT` in the merchant's object and nothing
+/// else, the bench's floor for what a write through a Durable Object costs.
+pub async fn bench_write(_req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    if !call.dev {
+        return Err(AppError::DevOnly);
+    }
+    super::admin::act(ctx, call, crate::merchant::protocol::BenchWrite {}).await
+}

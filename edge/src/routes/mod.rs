@@ -155,6 +155,8 @@ fn router() -> Router<'static, ()> {
         )
         .post_async("/admin/approvals/:id/:decision", route!(admin::decide))
         .post_async("/dev/demo-order", route!(dev::create_demo_order))
+        .get_async("/dev/merchants/:id/sql-meter", route!(dev::sql_meter))
+        .post_async("/dev/merchants/:id/bench-write", route!(dev::bench_write))
         .or_else_any_method_async("/*path", |req, ctx| async move {
             let call = call_of(&req, &ctx.env);
             respond(&call, Err(AppError::not_found()))

@@ -1,0 +1,56 @@
+// What an order create asks of the merchant's SQLite does not grow with the merchant's history.
+// Counted, not timed: the dev-only meter (edge/src/merchant/sql_meter.rs) reports the statements
+// each request ran and the rows SQLite read for them, so a statement that walks every order, or
+// every held one, shows as rows read that rise with the ledger however fast the machine is.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker } from './support/worker.mjs';
+import { advance, CARD, createOrder, newMerchant, pay } from './support/api.mjs';
+
+const LIMITS = { create: 100_000, query: 100_000, refund: 100_000 };
+
+async function meter(w, m) {
+  const r = await fetch(`${w.url}/dev/merchants/${m.merchant_id}/sql-meter`);
+  assert.equal(r.status, 200);
+  return (await r.json()).requests;
+}
+
+/** `n` creates, one at a time, on a rate window emptied by a minute of the test clock. */
+async function perCreate(w, m, n) {
+  await advance(w, m, 61);
+  const a = await meter(w, m);
+  for (let i = 0; i < n; i++) await createOrder(w, m);
+  const b = await meter(w, m);
+  const per = (k) => (b[k] - a[k]) / n;
+  return { statements: per('statements'), rows_read: per('rows_read'), rows_written: per('rows_written') };
+}
+
+/** `n` orders, `inFlight` at a time, every `payEvery`-th paid (held until fulfilment). */
+async function history(w, m, n, payEvery, inFlight = 8) {
+  let next = 0;
+  const lane = async () => {
+    while (next < n) {
+      const i = next++;
+      const o = await createOrder(w, m);
+      if (i % payEvery === 0) assert.equal((await pay(w, o, CARD('4242424242424242'))).status, 200);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+}
+
+test('a_create_costs_the_same_statements_and_rows_after_a_long_history', async () => {
+  const w = await startWorker();
+  try {
+    const m = await newMerchant(w, { rate_limits: LIMITS });
+    await history(w, m, 12, 3);
+    const early = await perCreate(w, m, 10);
+    await history(w, m, 480, 6);
+    const late = await perCreate(w, m, 10);
+    assert.equal(late.statements, early.statements, `statements per create: ${early.statements} -> ${late.statements}`);
+    assert.ok(late.rows_read <= early.rows_read + 1, `rows read per create: ${early.rows_read} -> ${late.rows_read}`);
+    assert.equal(late.rows_written, early.rows_written);
+  } finally {
+    await w.stop();
+  }
+});
