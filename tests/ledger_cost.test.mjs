@@ -39,7 +39,7 @@ async function history(w, m, n, payEvery, inFlight = 8) {
   await Promise.all(Array.from({ length: inFlight }, lane));
 }
 
-test('a_create_costs_the_same_statements_and_rows_after_a_long_history', async () => {
+test('a_create_costs_the_same_statements_and_rows_after_a_long_history', async (t) => {
   const w = await startWorker();
   try {
     const m = await newMerchant(w, { rate_limits: LIMITS });
@@ -47,6 +47,7 @@ test('a_create_costs_the_same_statements_and_rows_after_a_long_history', async (
     const early = await perCreate(w, m, 10);
     await history(w, m, 480, 6);
     const late = await perCreate(w, m, 10);
+    t.diagnostic(`per create after 12 orders: ${JSON.stringify(early)}; after 492: ${JSON.stringify(late)}`);
     assert.equal(late.statements, early.statements, `statements per create: ${early.statements} -> ${late.statements}`);
     assert.ok(late.rows_read <= early.rows_read + 1, `rows read per create: ${early.rows_read} -> ${late.rows_read}`);
     assert.equal(late.rows_written, early.rows_written);

@@ -676,6 +676,22 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
          WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
            AND auto_refunded = 0 AND fulfilled_at_ms IS NULL;",
     ),
+    (
+        30,
+        // How many requests of each kind the rate window holds, kept by triggers as entries
+        // come and go: counting the window's entries read one row per request in the last
+        // minute, on every request (`merchant/auth.rs`, `rate`).
+        "CREATE TABLE IF NOT EXISTS rate_counts (kind TEXT PRIMARY KEY, n INTEGER NOT NULL);
+    INSERT OR REPLACE INTO rate_counts (kind, n)
+         SELECT kind, COUNT(*) FROM rate_events GROUP BY kind;
+    CREATE TRIGGER IF NOT EXISTS rate_events_counted AFTER INSERT ON rate_events BEGIN
+        INSERT INTO rate_counts (kind, n) VALUES (NEW.kind, 1)
+            ON CONFLICT (kind) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER IF NOT EXISTS rate_events_uncounted AFTER DELETE ON rate_events BEGIN
+        UPDATE rate_counts SET n = n - 1 WHERE kind = OLD.kind;
+    END;",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
