@@ -110,6 +110,14 @@ impl ContractRow {
     }
 }
 
+/// The earliest contract deadline (business time): a signing window or a term. One of the
+/// subqueries the alarm's schedule reads together (`merchant/deadlines.rs`, `dues`).
+pub(super) const CONTRACT_DUE: &str = "SELECT MIN(t) FROM (
+    SELECT MIN(sign_deadline_ms) AS t FROM contracts WHERE status = 'PENDING'
+    UNION ALL
+    SELECT MIN(expires_at_ms) AS t FROM contracts WHERE status = 'ACTIVE'
+)";
+
 impl Ledger<'_> {
     /// `POST /v1/contract_plans`: the plan, and whether it was created now.
     pub fn create_plan(&self, req: &CreatePlan) -> Result<(Plan, bool)> {
@@ -433,23 +441,6 @@ impl Ledger<'_> {
             }
             None => Ok(()),
         }
-    }
-
-    /// The earliest contract deadline (business time): a signing window or a term.
-    pub fn next_contract_due(&self) -> Result<Option<i64>> {
-        #[derive(Deserialize)]
-        struct Due {
-            at: Option<i64>,
-        }
-        let due: Option<Due> = self.first(
-            "SELECT MIN(t) AS at FROM (
-                SELECT MIN(sign_deadline_ms) AS t FROM contracts WHERE status = 'PENDING'
-                UNION ALL
-                SELECT MIN(expires_at_ms) AS t FROM contracts WHERE status = 'ACTIVE'
-             )",
-            vec![],
-        )?;
-        Ok(due.and_then(|d| d.at))
     }
 
     /// Records a contract event: its data is the contract on the wire plus `extra`, delivered

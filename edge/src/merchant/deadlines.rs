@@ -141,59 +141,100 @@ impl Ledger<'_> {
         let Some(m) = self.merchant()? else {
             return Ok(None);
         };
-        let delivery = self.number(
-            "SELECT MIN(next_attempt_at_ms) AS v FROM events WHERE status = 'PENDING'",
-            vec![],
-        )?;
+        let d = self.dues()?;
         // Refunds waiting for the upstream channel are due in real time.
-        let upstream = self
-            .number(
-                "SELECT MIN(upstream_retry_at_ms) AS v FROM refunds WHERE upstream_state = 'pending'",
-                vec![],
-            )?
-            .map(|t| t + m.row.clock_offset_ms);
-        let messages = self.number(
-            "SELECT MIN(next_attempt_at_ms) AS v FROM messages WHERE status = 'PENDING'",
-            vec![],
-        )?;
-        let next = [
-            self.next_ledger_due()?,
-            delivery,
-            messages,
-            self.next_sweep_due()?,
-            upstream,
-        ]
-        .into_iter()
-        .flatten()
-        .min();
+        let upstream = d.upstream.map(|t| t + m.row.clock_offset_ms);
+        let next = [d.ledger(&m), d.delivery, d.messages, d.sweep, upstream]
+            .into_iter()
+            .flatten()
+            .min();
         Ok(next.map(|t| t - m.row.clock_offset_ms))
     }
 
     /// The earliest business time something in the ledger falls due (orders, contracts,
     /// subscriptions): what `run_due` acts on.
     pub fn next_ledger_due(&self) -> Result<Option<i64>> {
-        let orders = self.number(
-            "SELECT MIN(t) AS v FROM (
-                SELECT MIN(time_expire_ms) AS t FROM orders WHERE status IN ('NOTPAY', 'PAYERROR', 'PENDING_APPROVAL')
-                UNION ALL
-                SELECT MIN(pending_until_ms) AS t FROM orders WHERE status = 'USERPAYING'
-                UNION ALL
-                SELECT MIN(charge_at_ms) AS t FROM orders WHERE status = 'NOTPAY'
-             )",
-            vec![],
-        )?;
-        let all = [
-            orders,
-            self.next_contract_due()?,
-            self.next_subscription_due()?,
-            self.next_installment_due()?,
-            self.next_escrow_due()?,
-            self.next_review_due()?,
-            match self.merchant()? {
-                Some(m) => self.next_settlement_due(&m)?,
-                None => None,
-            },
-        ];
-        Ok(all.into_iter().flatten().min())
+        let Some(m) = self.merchant()? else {
+            return Ok(None);
+        };
+        Ok(self.dues()?.ledger(&m))
+    }
+
+    /// Every time the alarm waits for, in one statement: each request reschedules the alarm,
+    /// and a statement per capability was most of what an order create ran. Each capability
+    /// owns its subquery; each is a `MIN` over an index, so none grows with history.
+    fn dues(&self) -> Result<Dues> {
+        use super::{contracts, escrow, installments, pool, renewals, reviews, settlements};
+        let sql = format!(
+            "SELECT ({ORDERS_DUE}) AS orders,
+                    ({}) AS contracts,
+                    ({}) AS subscriptions,
+                    ({}) AS installments,
+                    ({}) AS escrow,
+                    ({}) AS reviews,
+                    ({}) AS open_day,
+                    (SELECT MIN(next_attempt_at_ms) FROM events WHERE status = 'PENDING') AS delivery,
+                    (SELECT MIN(next_attempt_at_ms) FROM messages WHERE status = 'PENDING') AS messages,
+                    ({}) AS sweep,
+                    (SELECT MIN(upstream_retry_at_ms) FROM refunds WHERE upstream_state = 'pending')
+                        AS upstream",
+            contracts::CONTRACT_DUE,
+            renewals::SUBSCRIPTION_DUE,
+            installments::INSTALLMENT_DUE,
+            escrow::ESCROW_DUE,
+            reviews::REVIEW_DUE,
+            settlements::OPEN_DAY,
+            pool::SWEEP_DUE,
+        );
+        let row: Option<Dues> = self.first(&sql, vec![])?;
+        Ok(row.unwrap_or_default())
+    }
+}
+
+/// What falls due when: orders (deadline, pending payment, charge time), in business time.
+const ORDERS_DUE: &str = "SELECT MIN(t) FROM (
+    SELECT MIN(time_expire_ms) AS t FROM orders WHERE status IN ('NOTPAY', 'PAYERROR', 'PENDING_APPROVAL')
+    UNION ALL
+    SELECT MIN(pending_until_ms) AS t FROM orders WHERE status = 'USERPAYING'
+    UNION ALL
+    SELECT MIN(charge_at_ms) AS t FROM orders WHERE status = 'NOTPAY'
+)";
+
+/// The earliest time of each kind of due work (`Ledger::dues`).
+#[derive(Default, serde::Deserialize)]
+struct Dues {
+    orders: Option<i64>,
+    contracts: Option<i64>,
+    subscriptions: Option<i64>,
+    installments: Option<i64>,
+    escrow: Option<i64>,
+    reviews: Option<i64>,
+    /// A day, not a time: it falls due when it closes.
+    open_day: Option<i64>,
+    delivery: Option<i64>,
+    messages: Option<i64>,
+    sweep: Option<i64>,
+    /// Real time, not business time.
+    upstream: Option<i64>,
+}
+
+impl Dues {
+    /// What `run_due` acts on, in business time.
+    fn ledger(&self, m: &Merchant) -> Option<i64> {
+        let settle = self.open_day.map(|d| {
+            crate::domain::settlement_rules::day_closes_at(d, m.config.utc_offset_minutes)
+        });
+        [
+            self.orders,
+            self.contracts,
+            self.subscriptions,
+            self.installments,
+            self.escrow,
+            self.reviews,
+            settle,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 }

@@ -12,6 +12,19 @@ use crate::error::AppError;
 use paydesk_shared::api::{ErrorCode, Order};
 use paydesk_shared::OrderStatus;
 
+/// The earliest business time held money falls due: a release, or an automatic refund. Each
+/// through its partial index (migration 29), named: the planner would rather take
+/// `orders_held`, whose NULL `released_at_ms` holds every unpaid order too. One of the subqueries the alarm's schedule reads together
+/// (`merchant/deadlines.rs`, `dues`).
+pub(super) const ESCROW_DUE: &str = "SELECT MIN(t) FROM (
+    SELECT MIN(held_until_ms) AS t FROM orders INDEXED BY orders_holding
+     WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
+    UNION ALL
+    SELECT MIN(auto_refund_at_ms) AS t FROM orders INDEXED BY orders_auto_refunding
+     WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
+       AND auto_refunded = 0 AND fulfilled_at_ms IS NULL
+)";
+
 impl Ledger<'_> {
     /// `POST /v1/orders/{no}/fulfil`: the merchant delivered; the held money is released now.
     /// Fulfilling again answers the order as it is.
@@ -121,22 +134,5 @@ impl Ledger<'_> {
         let extra = serde_json::json!({"released_amount": amount, "fee_amount": fee,
             "shared_amount": shared});
         self.order_event(m, now, EventKind::OrderReleased, otn, extra)
-    }
-
-    /// The earliest business time held money falls due.
-    pub fn next_escrow_due(&self) -> Result<Option<i64>> {
-        self.number(
-            // Each through its partial index (migration 29), named: the planner would rather
-            // take `orders_held`, whose NULL `released_at_ms` holds every unpaid order too.
-            "SELECT MIN(t) AS v FROM (
-                SELECT MIN(held_until_ms) AS t FROM orders INDEXED BY orders_holding
-                 WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
-                UNION ALL
-                SELECT MIN(auto_refund_at_ms) AS t FROM orders INDEXED BY orders_auto_refunding
-                 WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
-                   AND auto_refunded = 0 AND fulfilled_at_ms IS NULL
-             )",
-            vec![],
-        )
     }
 }

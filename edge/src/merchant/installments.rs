@@ -57,6 +57,11 @@ pub struct PartRow {
 /// More steps than this in one run means something does not move.
 const MAX_STEPS: usize = 10_000;
 
+/// When the next instalment plan has something due (business time). One of the subqueries the alarm's schedule reads together
+/// (`merchant/deadlines.rs`, `dues`).
+pub(super) const INSTALLMENT_DUE: &str =
+    "SELECT MIN(next_due_ms) FROM installment_plans WHERE next_due_ms IS NOT NULL";
+
 impl Ledger<'_> {
     /// `POST /v1/installment_plans`: the plan, and whether it was created now.
     pub fn create_installment_plan(
@@ -281,14 +286,6 @@ impl Ledger<'_> {
             }
         }
         Err(AppError::internal("installment steps did not settle"))
-    }
-
-    /// The earliest business time a plan has something due.
-    pub fn next_installment_due(&self) -> Result<Option<i64>> {
-        self.number(
-            "SELECT MIN(next_due_ms) AS v FROM installment_plans WHERE next_due_ms IS NOT NULL",
-            vec![],
-        )
     }
 
     /// The next part becomes an order, payable until its grace ends; the payer is reminded

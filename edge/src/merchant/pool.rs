@@ -25,6 +25,11 @@ struct Due {
     sweep_attempts: i64,
 }
 
+/// When the next settlement is to be swept into its group's pool. One of the subqueries the alarm's schedule reads together
+/// (`merchant/deadlines.rs`, `dues`).
+pub(super) const SWEEP_DUE: &str = "SELECT MIN(sweep_next_ms) FROM settlements
+    WHERE group_id IS NOT NULL AND swept_at_ms IS NULL";
+
 impl Ledger<'_> {
     /// On the group's object: `member_id` joins the pool (again: nothing changes).
     pub fn join_pool(&self, m: &Merchant, j: &JoinPool) -> Result<PoolJoined> {
@@ -141,15 +146,6 @@ impl Ledger<'_> {
                 .collect(),
             sweeps,
         })
-    }
-
-    /// A member's earliest settlement waiting to reach its group (business time).
-    pub fn next_sweep_due(&self) -> Result<Option<i64>> {
-        self.number(
-            "SELECT MIN(sweep_next_ms) AS v FROM settlements
-             WHERE group_id IS NOT NULL AND swept_at_ms IS NULL",
-            vec![],
-        )
     }
 
     fn due_sweeps(&self, now: i64) -> Result<Vec<Due>> {

@@ -18,6 +18,11 @@ use paydesk_shared::time::format_rfc3339;
 /// More steps than this in one run means something does not move: stop and say so.
 const MAX_STEPS: usize = 20_000;
 
+/// When the next subscription has something due (business time). One of the subqueries the alarm's schedule reads together
+/// (`merchant/deadlines.rs`, `dues`).
+pub(super) const SUBSCRIPTION_DUE: &str =
+    "SELECT MIN(next_due_ms) FROM subscriptions WHERE next_due_ms IS NOT NULL";
+
 impl Ledger<'_> {
     /// Every subscription step due by `now`, the earliest first, each at its own time.
     pub fn run_due_subscriptions(&self, m: &Merchant, now: i64) -> Result<()> {
@@ -80,14 +85,6 @@ impl Ledger<'_> {
             id,
             step,
             code,
-        )
-    }
-
-    /// The earliest business time any subscription has something due.
-    pub fn next_subscription_due(&self) -> Result<Option<i64>> {
-        self.number(
-            "SELECT MIN(next_due_ms) AS v FROM subscriptions WHERE next_due_ms IS NOT NULL",
-            vec![],
         )
     }
 

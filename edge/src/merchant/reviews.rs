@@ -54,6 +54,10 @@ impl ReviewRow {
     }
 }
 
+/// When the next pending risk review times out (business time). One of the subqueries the alarm's schedule reads together
+/// (`merchant/deadlines.rs`, `dues`).
+pub(super) const REVIEW_DUE: &str = "SELECT MIN(due_at_ms) FROM reviews WHERE status = 'pending'";
+
 impl Ledger<'_> {
     /// Puts an order about to be charged in review (undone if the charge does not succeed).
     pub fn open_review(&self, m: &Merchant, o: &OrderRow, d: &Decision, now: i64) -> Result<()> {
@@ -253,13 +257,5 @@ impl Ledger<'_> {
             self.settle_review(m, &r, "rejected", Some(&why), "system:review")?;
         }
         Ok(())
-    }
-
-    /// When the next pending review falls due.
-    pub fn next_review_due(&self) -> Result<Option<i64>> {
-        self.number(
-            "SELECT MIN(due_at_ms) AS v FROM reviews WHERE status = 'pending'",
-            vec![],
-        )
     }
 }

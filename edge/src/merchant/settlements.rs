@@ -80,6 +80,11 @@ fn date_of(day: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// The oldest merchant day with money not yet settled; it falls due when that day closes
+/// (`domain::settlement_rules::day_closes_at`). One of the subqueries the alarm's schedule reads
+/// together (`merchant/deadlines.rs`, `dues`).
+pub(super) const OPEN_DAY: &str = "SELECT MIN(day) FROM money_moves WHERE settlement_id IS NULL";
+
 impl Ledger<'_> {
     /// Called as a held order is released (`o` as it was): its money reaches the books.
     /// Answers what was booked.
@@ -249,15 +254,6 @@ impl Ledger<'_> {
             vec![id.into()],
         )?
         .ok_or_else(|| AppError::internal("settlement vanished"))
-    }
-
-    /// When the oldest open merchant day closes.
-    pub fn next_settlement_due(&self, m: &Merchant) -> Result<Option<i64>> {
-        let day = self.number(
-            "SELECT MIN(day) AS v FROM money_moves WHERE settlement_id IS NULL",
-            vec![],
-        )?;
-        Ok(day.map(|d| rules::day_closes_at(d, m.config.utc_offset_minutes)))
     }
 
     /// `GET /v1/settlements?from=YYYY-MM-DD&to=YYYY-MM-DD`: newest first, at most 400.
