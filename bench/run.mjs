@@ -3,8 +3,9 @@
 // writes target/bench/report.json and report.md (and a copy in target/bench/history/).
 //
 // By hand, after `cargo xtask build` (node_modules/.bin first on PATH):
-//   node bench/run.mjs [--only size,page,edge,micro,notify,storage,bill,risk] [--runs 10] [--seconds 4]
-//                      [--levels 1,8,32] [--orders 300] [--pay-orders 300] [--bill-orders 10000]
+//   node bench/run.mjs [--only size,page,edge,ledger,micro,notify,storage,bill,risk] [--runs 10]
+//                      [--seconds 4] [--levels 1,8,32] [--orders 300] [--pay-orders 300]
+//                      [--bill-orders 10000] [--ledger-orders 100000]
 //                      [--quick]
 
 import { execFileSync } from 'node:child_process';
@@ -22,7 +23,7 @@ import { checkTargets, previousReport, renderMarkdown } from './lib/report.mjs';
 import { measureSizes } from './lib/sizes.mjs';
 import { call } from '../tests/support/api.mjs';
 
-const SECTIONS = ['size', 'page', 'edge', 'micro', 'notify', 'storage', 'bill', 'risk'];
+const SECTIONS = ['size', 'page', 'edge', 'ledger', 'micro', 'notify', 'storage', 'bill', 'risk'];
 const { values: a } = parseArgs({
   options: {
     only: { type: 'string' },
@@ -33,6 +34,7 @@ const { values: a } = parseArgs({
     orders: { type: 'string' },
     'pay-orders': { type: 'string' },
     'bill-orders': { type: 'string' },
+    'ledger-orders': { type: 'string' },
     'criterion-since': { type: 'string', default: '0' },
     command: { type: 'string', default: 'node bench/run.mjs' },
     quick: { type: 'boolean', default: false },
@@ -47,6 +49,7 @@ const levels = (a.levels ?? (q ? '8' : '1,8,32')).split(',').map(Number);
 const orders = Number(a.orders ?? (q ? 30 : 300));
 const payOrders = Number(a['pay-orders'] ?? (q ? 50 : 300));
 const billOrders = Number(a['bill-orders'] ?? (q ? 1000 : 10_000));
+const ledgerOrders = Number(a['ledger-orders'] ?? (q ? 2_000 : 100_000));
 
 const log = (m) => console.error(`bench: ${m}`);
 const sh = (cmd, args) => { try { return execFileSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return null; } };
@@ -71,7 +74,7 @@ const report = {
     autocannon: pkgVersion('autocannon'),
     rustc: sh('rustc', ['--version']),
   },
-  settings: { runs, seconds, levels, orders, pay_orders: payOrders, bill_orders: billOrders, quick: q },
+  settings: { runs, seconds, levels, orders, pay_orders: payOrders, bill_orders: billOrders, ledger_orders: ledgerOrders, quick: q },
   skipped: SECTIONS.filter((s) => !only.has(s)),
   errors: [],
 };
@@ -168,6 +171,18 @@ if (only.has('size') || only.has('page') || only.has('edge')) await section('siz
     await rx.close();
     await w.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+if (only.has('ledger')) await section('ledger', async () => {
+  const { measureLedger } = await import('./lib/ledger.mjs');
+  const rx = await startReceiver();
+  const w = await startWorker();
+  try {
+    report.ledger = await measureLedger({ worker: w, notifyUrl: rx.url, orders: ledgerOrders, seconds, runs: q ? 1 : 3, log });
+  } finally {
+    await rx.close();
+    await w.stop();
   }
 });
 

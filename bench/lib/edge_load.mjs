@@ -13,6 +13,7 @@ import { ratio } from './stats.mjs';
 const CHILD = join(ROOT, 'bench', 'lib', 'load_child.mjs');
 
 export const SCENARIOS = [
+  { id: 'write', label: 'one-INSERT object write (dev-only POST /dev/merchants/{id}/bench-write)' },
   { id: 'create', label: 'order create (signed POST /v1/orders)' },
   { id: 'query', label: 'order query (signed GET /v1/orders/{no})' },
   { id: 'checkout', label: 'checkout GET (/api/checkout/{token})' },
@@ -55,6 +56,20 @@ export async function benchMerchant(worker, notifyUrl, name) {
 /** Orders created (not measured) by a signed client with 8 in flight: numbers and tokens. */
 const prefill = (worker, merchant, n) => signedCreate(worker, merchant, n, 8);
 
+/** The merchant object's SQL tallies (dev-only route; edge/src/merchant/sql_meter.rs). */
+export async function sqlMeter(worker, merchant) {
+  const r = await fetch(`${worker.url}/dev/merchants/${merchant.merchant_id}/sql-meter`);
+  if (r.status !== 200) throw new Error(`sql meter: ${r.status} ${await r.text()}`);
+  return (await r.json()).requests;
+}
+
+/** Statements and rows per request between two meter readings (the later reading counts itself). */
+export function perRequest(a, b) {
+  const n = b.runs - a.runs - 1;
+  const per = (k) => (n > 0 ? (b[k] - a[k]) / n : null);
+  return { requests: n, statements: per('statements'), rows_read: per('rows_read'), rows_written: per('rows_written') };
+}
+
 /** After a run with no answer at all: is the worker still there? If not, say what it said. */
 async function stillServing(worker, what) {
   const r = await fetch(`${worker.url}/api/health`).catch((e) => ({ status: e.cause?.code ?? String(e) }));
@@ -88,8 +103,10 @@ export async function measureEdge({ worker, notifyUrl, levels, seconds, payOrder
       const run = s.id === 'pay'
         ? { ...spec, scenario: 'pay', tokens: toPay.map((o) => o.token), amount: toPay.length }
         : { ...spec, scenario: s.id, duration: seconds, otns: pool.map((o) => o.out_trade_no), tokens: pool.map((o) => o.token) };
+      const metered = s.id === 'create' ? await sqlMeter(worker, m) : null;
       const x = await loadRun(run);
       if (x.ok === 0) await stillServing(worker, `${s.id} at c=${c}`);
+      if (metered) x.sql_per_request = perRequest(metered, await sqlMeter(worker, m));
       const after = await health();
       level.health_runs.push(after);
       x.health_req_per_s = (before.req_per_s + after.req_per_s) / 2;
@@ -98,6 +115,7 @@ export async function measureEdge({ worker, notifyUrl, levels, seconds, payOrder
       log(`edge c=${c} ${s.id}: ${x.req_per_s.toFixed(0)} req/s (health beside it ${x.health_req_per_s.toFixed(0)}), p50 ${x.p50_ms?.toFixed(2)} ms, p99 ${x.p99_ms?.toFixed(2)} ms, non-2xx ${x.non2xx}`);
       before = after;
     }
+    level.runs.create.ratio_to_write = ratio(level.runs.create.req_per_s, level.runs.write.req_per_s);
     const hs = level.health_runs;
     const mean = (k) => hs.reduce((a, h) => a + h[k], 0) / hs.length;
     level.health = {

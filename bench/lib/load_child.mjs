@@ -44,6 +44,8 @@ const builders = {
     });
     return signed('POST', '/v1/orders', body);
   },
+  // The floor for a write through the merchant's object: one INSERT (dev-only route).
+  write: () => ({ method: 'POST', path: `/dev/merchants/${merchant.merchant_id}/bench-write` }),
   query: () => signed('GET', `/v1/orders/${otns[seq++ % otns.length]}`),
   checkout: () => ({ method: 'GET', path: `/api/checkout/${tokens[seq++ % tokens.length]}` }),
   page: () => ({ method: 'GET', path: `/pay/${tokens[seq++ % tokens.length]}` }),

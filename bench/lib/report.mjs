@@ -12,6 +12,10 @@ export const TARGETS = {
   first_content_ratio: 1.1,
   working_button_ratio: 1.2,
   create_to_health: 0.5,
+  // Issue 20: an order create against one INSERT through the same object, and on a merchant
+  // with a long history against an empty one.
+  create_to_write: 0.9,
+  ledger_flat: 0.95,
   sign_to_sha256: 2,
 };
 
@@ -76,7 +80,17 @@ export function checkTargets(r) {
       const x = l.runs.create.ratio_to_health;
       const g = TARGETS.create_to_health;
       add(`order create / health throughput at c=${l.connections}`, x, g, x >= g, x < g ? `${pct(g - x)} of the health rate short (${Math.round(l.runs.create.req_per_s)} req/s, goal ${Math.round(g * l.runs.create.health_req_per_s)})` : null, 'x');
+      const w = l.runs.create.ratio_to_write;
+      const gw = TARGETS.create_to_write;
+      if (w != null) add(`order create / one-INSERT write at c=${l.connections}`, w, gw, w >= gw, w < gw ? `${pct(gw - w)} of the write rate short` : null, 'x');
     }
+  }
+  if (r.ledger) {
+    const g = TARGETS.ledger_flat;
+    const x = r.ledger.ratio_req_per_s;
+    add(`create rate with ${r.ledger.orders.toLocaleString('en-US')} orders / empty merchant`, x, g, x >= g, x < g ? `${pct(g - x)} short` : null, 'x');
+    const p = r.ledger.ratio_p99 == null ? null : 1 / r.ledger.ratio_p99;
+    add(`create p99, empty / with ${r.ledger.orders.toLocaleString('en-US')} orders`, p, g, p != null && p >= g, p != null && p < g ? `p99 ${ms(r.ledger.empty.p99_ms)} -> ${ms(r.ledger.full.p99_ms)}` : null, 'x');
   }
   if (r.micro) {
     for (const m of r.micro.filter((x) => SIGNING_GROUPS.includes(x.group))) {
@@ -175,10 +189,27 @@ function edgeSection(r) {
     L.push(`| GET /api/health (baseline, ${l.health_runs.length} runs: min–max ${Math.round(l.health.min_req_per_s)}–${Math.round(l.health.max_req_per_s)}) | ${Math.round(l.health.req_per_s)} | | 1x | ${ms(l.health.p50_ms)} | ${ms(l.health.p99_ms)} | ${l.health.non2xx} |`);
     for (const s of e.scenarios) {
       const x = l.runs[s.id];
+      if (!x) continue;
       L.push(`| ${s.label} | ${Math.round(x.req_per_s)} | ${Math.round(x.health_req_per_s)} | ${times(x.ratio_to_health)} | ${ms(x.p50_ms)} | ${ms(x.p99_ms)} | ${x.non2xx}${x.errors ? ` (+${x.errors} errors)` : ''} |`);
     }
     L.push('');
+    const c = l.runs.create;
+    if (c.ratio_to_write != null) L.push(`Order create / one-INSERT write: **${times(c.ratio_to_write)}**.`);
+    if (c.sql_per_request) L.push(`Per create (the object's SQL meter): ${round(c.sql_per_request.statements)} statements, ${round(c.sql_per_request.rows_read)} rows read, ${round(c.sql_per_request.rows_written)} rows written.`);
+    L.push('');
   }
+  return L;
+}
+
+function ledgerSection(r) {
+  const g = r.ledger;
+  const L = ['## 3b. Cost as the ledger grows', ''];
+  L.push(`One worker, two bench merchants: one filled with ${g.orders.toLocaleString('en-US')} orders through the signed API (at ${Math.round(g.fill_req_per_s)} req/s), one empty; then ${g.runs} alternating ${g.seconds_per_run} s runs of order creates at 8 connections on each, both rate windows emptied first. Statements and rows are the object's own SQL meter (dev-only \`GET /dev/merchants/{id}/sql-meter\`).`, '');
+  L.push('| merchant | create req/s | p50 | p99 | statements / create | rows read / create | rows written / create | non-2xx |', '|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [name, x] of [['empty', g.empty], [`${g.orders.toLocaleString('en-US')} orders`, g.full]]) {
+    L.push(`| ${name} | ${Math.round(x.req_per_s)} | ${ms(x.p50_ms)} | ${ms(x.p99_ms)} | ${round(x.statements_per_create)} | ${round(x.rows_read_per_create)} | ${round(x.rows_written_per_create)} | ${x.non2xx} |`);
+  }
+  L.push('', `Rate with history / empty: **${times(g.ratio_req_per_s)}**; p99 with history / empty: **${times(g.ratio_p99)}**.`, '');
   return L;
 }
 
@@ -262,6 +293,7 @@ export function renderMarkdown(r, prev) {
   if (r.page_load) L.push(...pageSection(r));
   if (r.contract_page_load) L.push(...contractSection(r));
   if (r.edge) L.push(...edgeSection(r));
+  if (r.ledger) L.push(...ledgerSection(r));
   if (r.micro) L.push(...microSection(r));
   if (r.notify) L.push(...notifySection(r));
   if (r.storage) L.push(...storageSection(r));
