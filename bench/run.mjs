@@ -112,7 +112,12 @@ if (only.has('size') || only.has('page') || only.has('edge')) await section('siz
   const rx = await startReceiver();
   let w = await startWorker({ persistTo: join(dir, 'state'), vars });
   try {
+    const t0 = performance.now();
     const m = await benchMerchant(w, rx.url, 'Bench Tea House');
+    const firstObject = performance.now() - t0;
+    const t1 = performance.now();
+    await benchMerchant(w, rx.url, 'Bench second merchant');
+    report.start = { ready_ms: w.ready_ms, first_merchant_ms: firstObject, second_merchant_ms: performance.now() - t1 };
     const o = await createSigned(w, m, `PAGE${Date.now().toString(36)}`, { amount: { total: 12800, currency: 'CNY' }, description: 'Oolong tea, 250 g tin' });
     const payPath = new URL(o.order.checkout_url).pathname;
     let firstLoad = null;

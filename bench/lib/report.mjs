@@ -201,6 +201,14 @@ function edgeSection(r) {
   return L;
 }
 
+function startSection(r) {
+  const x = r.start;
+  const wasm = r.size?.worker?.wasm;
+  const L = ['## 3a. Worker start', ''];
+  L.push(`\`wrangler dev\` spawned to its first healthy answer (wrangler, workerd, and the worker's wasm${wasm ? ` of ${fmtBytes(wasm.gzip)} gzip, ${fmtBytes(wasm.raw)} raw` : ''} compiled): **${ms(x.ready_ms)}**, polled every 200 ms. The first merchant created after it (a new Durable Object: its schema migrations, then the first request): ${ms(x.first_merchant_ms)}; the second, in the warm isolate: ${ms(x.second_merchant_ms)}.`, '');
+  return L;
+}
+
 function ledgerSection(r) {
   const g = r.ledger;
   const L = ['## 3b. Cost as the ledger grows', ''];
@@ -293,6 +301,7 @@ export function renderMarkdown(r, prev) {
   if (r.page_load) L.push(...pageSection(r));
   if (r.contract_page_load) L.push(...contractSection(r));
   if (r.edge) L.push(...edgeSection(r));
+  if (r.start) L.push(...startSection(r));
   if (r.ledger) L.push(...ledgerSection(r));
   if (r.micro) L.push(...microSection(r));
   if (r.notify) L.push(...notifySection(r));

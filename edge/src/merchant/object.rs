@@ -60,9 +60,11 @@ impl DurableObject for MerchantDO {
             }
             command => {
                 let creates = matches!(command, Command::CreateMerchant(_));
-                let outcome = ledger
-                    .remember_origin()
-                    .and_then(|()| dispatch(&ledger, command));
+                let outcome = ledger.without_awaits(|| {
+                    ledger
+                        .remember_origin()
+                        .and_then(|()| dispatch(&ledger, command))
+                });
                 // A merchant created just now learns its origin too.
                 if creates {
                     let _ = ledger.remember_origin();

@@ -83,12 +83,16 @@ impl Ledger<'_> {
             .then(|| self.open_approval(m, ApprovalKind::Order, &v.out_trade_no, need, now))
             .transpose()?;
         let limit_pay: Vec<&str> = v.limit_pay.iter().map(|p| p.as_str()).collect();
-        self.x(
-            "INSERT INTO orders (out_trade_no, transaction_id, status, amount_total, currency, description,
-                item_id, attach, tags_json, limit_pay, notify_url, timeout_action, created_at_ms,
-                time_expire_ms, fingerprint, approval_id, v2_json, payer_ref, splits_json,
-                contact_sealed, contact_masked)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        // The stored row comes back with the insert: no second statement to read it.
+        let inserted: Option<OrderRow> = self.first(
+            &format!(
+                "INSERT INTO orders (out_trade_no, transaction_id, status, amount_total, currency,
+                    description, item_id, attach, tags_json, limit_pay, notify_url, timeout_action,
+                    created_at_ms, time_expire_ms, fingerprint, approval_id, v2_json, payer_ref,
+                    splits_json, contact_sealed, contact_masked)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 RETURNING {ORDER_COLUMNS}"
+            ),
             vec![
                 v.out_trade_no.as_str().into(),
                 ids::transaction_id(now, runtime::random_bytes()).into(),
@@ -98,7 +102,11 @@ impl Ledger<'_> {
                 v.description.as_str().into(),
                 v.item_id.clone().into(),
                 v.attach.clone().into(),
-                v.tags.as_ref().map(serde_json::to_string).transpose()?.into(),
+                v.tags
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()?
+                    .into(),
                 limit_pay.join(",").into(),
                 v.notify_url.clone().into(),
                 match v.timeout_action {
@@ -117,6 +125,7 @@ impl Ledger<'_> {
                 contact_masked.into(),
             ],
         )?;
+        let o = inserted.ok_or_else(|| AppError::internal("the order insert returned no row"))?;
         self.x(
             "UPDATE merchant SET last_activity_ms = ? WHERE merchant_id = ?",
             vec![now.into(), m.id().into()],
@@ -130,7 +139,6 @@ impl Ledger<'_> {
             "",
             status.as_str(),
         )?;
-        let o = self.order_or_fail(otn)?;
         if let Some(id) = &approval_id {
             let wire = self.wire_order(&o, m)?;
             let extra = serde_json::json!({"order": &wire, "approval_id": id});

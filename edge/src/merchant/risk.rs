@@ -179,17 +179,15 @@ impl Ledger<'_> {
         self.audit_decision(now, "merchant.freeze", m.id(), &d)
     }
 
-    /// When and why the merchant is frozen, if it is (read fresh: a freeze in this
-    /// transaction counts).
+    /// When and why the merchant is frozen, if it is (a freeze earlier in this transaction
+    /// counts: writing the row makes `merchant` read it afresh).
     pub fn frozen(&self) -> Result<Option<(i64, String)>> {
-        #[derive(serde::Deserialize)]
-        struct F {
-            frozen_at_ms: Option<i64>,
-            frozen_reason: Option<String>,
-        }
-        let f: Option<F> =
-            self.first("SELECT frozen_at_ms, frozen_reason FROM merchant", vec![])?;
-        Ok(f.and_then(|f| Some((f.frozen_at_ms?, f.frozen_reason.unwrap_or_default()))))
+        let Some(m) = self.merchant()? else {
+            return Ok(None);
+        };
+        Ok(m.row
+            .frozen_at_ms
+            .map(|at| (at, m.row.frozen_reason.unwrap_or_default())))
     }
 
     /// Refuses what a frozen merchant may not do: take new orders or payments.

@@ -68,12 +68,18 @@ pub struct MerchantRow {
     /// from then on.
     #[serde(default)]
     pub unfrozen_at_ms: Option<i64>,
+    /// When and why a risk rule or an operator froze it (`merchant/risk.rs`), while it is.
+    #[serde(default)]
+    pub frozen_at_ms: Option<i64>,
+    #[serde(default)]
+    pub frozen_reason: Option<String>,
     /// When the platform approved its application to collect live money
     /// (`merchant/onboarding.rs`).
     #[serde(default)]
     pub approved_at_ms: Option<i64>,
 }
 
+#[derive(Clone)]
 pub struct Merchant {
     pub row: MerchantRow,
     pub config: MerchantConfig,
@@ -343,6 +349,13 @@ pub struct Ledger<'a> {
     pub upstream_due: std::cell::Cell<bool>,
     /// Where its statements are counted (`merchant/sql_meter.rs`).
     pub meter: &'a super::sql_meter::Tally,
+    /// The merchant row as last read (`Ledger::merchant`): read and parsed once per request, not
+    /// by every capability that needs it. Kept only while no other request can run: inside a
+    /// transaction or a [`Ledger::without_awaits`] section (an object runs one thing at a time
+    /// between awaits). Forgotten when a statement writes the row, on a rollback, and when the
+    /// outermost section ends.
+    merchant_seen: std::cell::RefCell<Option<Merchant>>,
+    sections: std::cell::Cell<u32>,
 }
 
 impl<'a> Ledger<'a> {
@@ -355,6 +368,8 @@ impl<'a> Ledger<'a> {
     ) -> Self {
         Ledger {
             meter,
+            merchant_seen: Default::default(),
+            sections: Default::default(),
             sql,
             env,
             storage,
@@ -371,6 +386,7 @@ impl<'a> Ledger<'a> {
         let mut f = Some(f);
         let mut out: Option<Result<T>> = None;
         let changes_before = self.changed.borrow().len();
+        self.sections.set(self.sections.get() + 1);
         let mut body = || -> std::result::Result<JsValue, JsValue> {
             let r = (f.take().expect("transaction body runs once"))(self);
             let failed = r.is_err();
@@ -385,6 +401,7 @@ impl<'a> Ledger<'a> {
         let tx: &TxStorage = self.storage.as_raw().unchecked_ref();
         let res = tx.transaction_sync(&closure);
         drop(closure);
+        self.end_section();
         let out = out.unwrap_or_else(|| {
             Err(AppError::internal(format!(
                 "transaction did not run: {res:?}"
@@ -393,12 +410,30 @@ impl<'a> Ledger<'a> {
         if out.is_err() {
             // Rolled back: those changes never happened.
             self.changed.borrow_mut().truncate(changes_before);
+            self.merchant_seen.take();
         }
         out
     }
 
+    /// Runs `f`, which must not await, with the merchant row read at most once (see
+    /// `merchant_seen`): the object's dispatch of a command.
+    pub fn without_awaits<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.sections.set(self.sections.get() + 1);
+        let out = f();
+        self.end_section();
+        out
+    }
+
+    fn end_section(&self) {
+        self.sections.set(self.sections.get().saturating_sub(1));
+        if self.sections.get() == 0 {
+            self.merchant_seen.take();
+        }
+    }
+
     pub fn q<T: DeserializeOwned>(&self, sql: &str, binds: Vec<SqlStorageValue>) -> Result<Vec<T>> {
         let binds = if binds.is_empty() { None } else { Some(binds) };
+        self.forget_merchant_if_written(sql);
         let cursor = self.sql.exec(sql, binds)?;
         let rows = cursor.to_array()?;
         self.meter.count(cursor.rows_read(), cursor.rows_written());
@@ -407,9 +442,19 @@ impl<'a> Ledger<'a> {
 
     pub fn x(&self, sql: &str, binds: Vec<SqlStorageValue>) -> Result<()> {
         let binds = if binds.is_empty() { None } else { Some(binds) };
+        self.forget_merchant_if_written(sql);
         let cursor = self.sql.exec(sql, binds)?;
         self.meter.count(cursor.rows_read(), cursor.rows_written());
         Ok(())
+    }
+
+    /// Every statement that changes the merchant row begins like this (`UPDATE merchant SET`,
+    /// `INSERT INTO merchant`); after one, the row is read afresh.
+    fn forget_merchant_if_written(&self, sql: &str) {
+        let s = sql.trim_start();
+        if s.starts_with("UPDATE merchant") || s.starts_with("INSERT INTO merchant") {
+            self.merchant_seen.take();
+        }
     }
 
     /// A query answering one number in a column named `v` (a `MIN`, `SUM` or `MAX`): `None`
@@ -432,14 +477,21 @@ impl<'a> Ledger<'a> {
     }
 
     pub fn merchant(&self) -> Result<Option<Merchant>> {
+        if let Some(m) = self.merchant_seen.borrow().as_ref() {
+            return Ok(Some(m.clone()));
+        }
         let Some(row) = self.first::<MerchantRow>("SELECT * FROM merchant LIMIT 1", vec![])? else {
             return Ok(None);
         };
-        Ok(Some(Merchant {
+        let m = Merchant {
             config: serde_json::from_str(&row.config_json)?,
             branding: serde_json::from_str(&row.branding_json)?,
             row,
-        }))
+        };
+        if self.sections.get() > 0 {
+            *self.merchant_seen.borrow_mut() = Some(m.clone());
+        }
+        Ok(Some(m))
     }
 
     pub fn merchant_or_fail(&self) -> Result<Merchant> {
