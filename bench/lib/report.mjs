@@ -292,7 +292,8 @@ export function renderMarkdown(r, prev) {
     L.push('## Targets (aims, not assertions)', '', '| target | measured | goal | |', '|---|---:|---:|---|');
     for (const t of targets) {
       const v = t.unit === 'B' ? fmtBytes(t.measured) : t.unit === 'x' ? times(t.measured) : round(t.measured);
-      const g = t.unit === 'B' ? `≤ ${fmtBytes(t.goal)}` : t.name.startsWith('order create') ? `≥ ${t.goal}x` : `≤ ${t.goal}x`;
+      const atLeast = t.name.startsWith('order create') || t.name.startsWith('create ');
+      const g = t.unit === 'B' ? `≤ ${fmtBytes(t.goal)}` : atLeast ? `≥ ${t.goal}x` : `≤ ${t.goal}x`;
       L.push(`| ${t.name} | ${v} | ${g} | ${t.met ? 'met' : `**missed**: ${t.miss}`} |`);
     }
     L.push('');
