@@ -20,6 +20,9 @@ pub struct MerchantDO {
     env: Env,
     sql: SqlStorage,
     meter: SqlMeter,
+    /// The alarm as this object last set or read it (`None`: not known yet), so rescheduling
+    /// after every request asks storage only when the time changes.
+    alarm_at: std::cell::Cell<Option<Option<i64>>>,
 }
 
 impl DurableObject for MerchantDO {
@@ -31,6 +34,7 @@ impl DurableObject for MerchantDO {
             env,
             sql,
             meter: SqlMeter::default(),
+            alarm_at: Default::default(),
         }
     }
 
@@ -85,6 +89,8 @@ impl DurableObject for MerchantDO {
     async fn alarm(&self) -> worker::Result<Response> {
         let tally = &self.meter.alarms;
         tally.run();
+        // A fired alarm is no longer set.
+        self.alarm_at.set(Some(None));
         let origin = self
             .ledger(alarm_call(String::new()), tally)
             .merchant()
@@ -299,20 +305,25 @@ impl MerchantDO {
             .next_due_real_ms()
             .map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
         let storage = self.state.storage();
-        match next {
-            Some(at) => {
-                let now = worker::Date::now().as_millis() as i64;
-                let at = at.max(now + 1);
-                if storage.get_alarm().await? != Some(at) {
+        let now = worker::Date::now().as_millis() as i64;
+        let want = next.map(|at| at.max(now + 1));
+        let current = match self.alarm_at.get() {
+            Some(known) => known,
+            None => storage.get_alarm().await?,
+        };
+        if current != want {
+            match want {
+                Some(at) => {
                     storage
                         .set_alarm(worker::ScheduledTime::new(js_sys::Date::new(
                             &JsValue::from_f64(at as f64),
                         )))
-                        .await?;
+                        .await?
                 }
+                None => storage.delete_alarm().await?,
             }
-            None => storage.delete_alarm().await?,
         }
+        self.alarm_at.set(Some(want));
         Ok(())
     }
 }
