@@ -138,35 +138,38 @@ impl Ledger<'_> {
     /// The earliest pending deadline in real time (the alarm's time), if any: the ledger's,
     /// and the next delivery attempt (of a notification or a message).
     pub fn next_due_real_ms(&self) -> Result<Option<i64>> {
-        let Some(m) = self.merchant()? else {
+        let d = self.dues()?;
+        // No merchant yet: nothing can be due.
+        let Some(offset) = d.clock_offset_ms else {
             return Ok(None);
         };
-        let d = self.dues()?;
         // Refunds waiting for the upstream channel are due in real time.
-        let upstream = d.upstream.map(|t| t + m.row.clock_offset_ms);
-        let next = [d.ledger(&m), d.delivery, d.messages, d.sweep, upstream]
+        let upstream = d.upstream.map(|t| t + offset);
+        let next = [d.ledger(), d.delivery, d.messages, d.sweep, upstream]
             .into_iter()
             .flatten()
             .min();
-        Ok(next.map(|t| t - m.row.clock_offset_ms))
+        Ok(next.map(|t| t - offset))
     }
 
     /// The earliest business time something in the ledger falls due (orders, contracts,
     /// subscriptions): what `run_due` acts on.
     pub fn next_ledger_due(&self) -> Result<Option<i64>> {
-        let Some(m) = self.merchant()? else {
-            return Ok(None);
-        };
-        Ok(self.dues()?.ledger(&m))
+        let d = self.dues()?;
+        Ok(d.clock_offset_ms.and(d.ledger()))
     }
 
     /// Every time the alarm waits for, in one statement: each request reschedules the alarm,
     /// and a statement per capability was most of what an order create ran. Each capability
-    /// owns its subquery; each is a `MIN` over an index, so none grows with history.
+    /// owns its subquery; each is a `MIN` over an index, so none grows with history. The two
+    /// merchant settings it needs come with it, without reading and parsing the whole row.
     fn dues(&self) -> Result<Dues> {
         use super::{contracts, escrow, installments, pool, renewals, reviews, settlements};
         let sql = format!(
-            "SELECT ({ORDERS_DUE}) AS orders,
+            "SELECT (SELECT clock_offset_ms FROM merchant) AS clock_offset_ms,
+                    (SELECT json_extract(config_json, '$.utc_offset_minutes') FROM merchant)
+                        AS utc_offset_minutes,
+                    ({ORDERS_DUE}) AS orders,
                     ({}) AS contracts,
                     ({}) AS subscriptions,
                     ({}) AS installments,
@@ -203,6 +206,10 @@ const ORDERS_DUE: &str = "SELECT MIN(t) FROM (
 /// The earliest time of each kind of due work (`Ledger::dues`).
 #[derive(Default, serde::Deserialize)]
 struct Dues {
+    /// The test clock's offset; `None` when the object holds no merchant yet.
+    clock_offset_ms: Option<i64>,
+    /// The merchant's day boundary (`MerchantConfig::utc_offset_minutes`), when it is set.
+    utc_offset_minutes: Option<i32>,
     orders: Option<i64>,
     contracts: Option<i64>,
     subscriptions: Option<i64>,
@@ -220,10 +227,13 @@ struct Dues {
 
 impl Dues {
     /// What `run_due` acts on, in business time.
-    fn ledger(&self, m: &Merchant) -> Option<i64> {
-        let settle = self.open_day.map(|d| {
-            crate::domain::settlement_rules::day_closes_at(d, m.config.utc_offset_minutes)
-        });
+    fn ledger(&self) -> Option<i64> {
+        let offset = self
+            .utc_offset_minutes
+            .unwrap_or(crate::domain::limits::DEFAULT_UTC_OFFSET_MINUTES);
+        let settle = self
+            .open_day
+            .map(|d| crate::domain::settlement_rules::day_closes_at(d, offset));
         [
             self.orders,
             self.contracts,

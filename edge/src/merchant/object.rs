@@ -23,6 +23,9 @@ pub struct MerchantDO {
     /// The alarm as this object last set or read it (`None`: not known yet), so rescheduling
     /// after every request asks storage only when the time changes.
     alarm_at: std::cell::Cell<Option<Option<i64>>>,
+    /// The origin this object last recorded for its merchant, so a request from the same one
+    /// (nearly all of them) does not write it again.
+    origin_seen: std::cell::RefCell<String>,
 }
 
 impl DurableObject for MerchantDO {
@@ -35,6 +38,7 @@ impl DurableObject for MerchantDO {
             sql,
             meter: SqlMeter::default(),
             alarm_at: Default::default(),
+            origin_seen: Default::default(),
         }
     }
 
@@ -65,8 +69,7 @@ impl DurableObject for MerchantDO {
             command => {
                 let creates = matches!(command, Command::CreateMerchant(_));
                 let outcome = ledger.without_awaits(|| {
-                    ledger
-                        .remember_origin()
+                    self.remember_origin(&ledger)
                         .and_then(|()| dispatch(&ledger, command))
                 });
                 // A merchant created just now learns its origin too.
@@ -258,6 +261,16 @@ impl Ledger<'_> {
 }
 
 impl MerchantDO {
+    /// Records the request's origin unless this object already has (since it started).
+    fn remember_origin(&self, ledger: &Ledger<'_>) -> Result<()> {
+        if *self.origin_seen.borrow() == ledger.call.origin {
+            return Ok(());
+        }
+        ledger.remember_origin()?;
+        *self.origin_seen.borrow_mut() = ledger.call.origin.clone();
+        Ok(())
+    }
+
     fn ledger<'a>(&'a self, call: Call, tally: &'a Tally) -> Ledger<'a> {
         Ledger::new(&self.sql, &self.env, self.state.storage(), call, tally)
     }
