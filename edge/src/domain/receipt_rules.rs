@@ -10,7 +10,6 @@
 //! separated by commas; the first signs, all are published (rotation: put a new key first and
 //! keep the old ones listed, so receipts already issued still verify).
 
-use base64::Engine as _;
 use ed25519_dalek::{Signer, SigningKey};
 use serde::{Deserialize, Serialize};
 
@@ -63,7 +62,7 @@ impl ReceiptKey {
 }
 
 fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    paydesk_shared::sign::b64url_encode(bytes)
 }
 
 /// Reads `RECEIPT_SIGNING_KEYS` (`id:64 hex digits`, comma separated; the first signs).
@@ -203,9 +202,7 @@ mod tests {
             a.payload,
             r#"{"amount":1234,"at":"2026-12-03T02:00:00.000Z","currency":"CNY","description":"Tea \"Longjing\" 龙井","kind":"payment","merchant_id":"mch_0000000000000001","merchant_name":"Tea House","method":"credit_card","out_trade_no":"T1","transaction_id":"4200000001","version":1}"#
         );
-        let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(&a.signature)
-            .unwrap();
+        let sig = paydesk_shared::sign::b64url_decode(&a.signature).unwrap();
         let sig = Signature::from_slice(&sig).unwrap();
         let vk = keys[0].key.verifying_key();
         assert!(vk.verify(a.payload.as_bytes(), &sig).is_ok());

@@ -9,7 +9,6 @@
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use base64::Engine as _;
 
 pub struct DataKey {
     pub key_id: String,
@@ -64,7 +63,7 @@ pub fn seal(keys: &[DataKey], nonce: [u8; 12], aad: &[u8], plain: &[u8]) -> Resu
         .map_err(|_| "sealing failed")?;
     let mut bytes = nonce.to_vec();
     bytes.extend_from_slice(&sealed);
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let b64 = paydesk_shared::sign::b64url_encode(&bytes);
     Ok(format!("v1.{}.{b64}", k.key_id))
 }
 
@@ -96,9 +95,7 @@ pub fn open(keys: &[DataKey], aad: &[u8], sealed: &str) -> Result<Vec<u8>, OpenE
     let (Some("v1"), Some(id), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(OpenError::Malformed);
     };
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(b64)
-        .map_err(|_| OpenError::Malformed)?;
+    let bytes = paydesk_shared::sign::b64url_decode(b64).ok_or(OpenError::Malformed)?;
     if bytes.len() < 12 + 16 {
         return Err(OpenError::Malformed);
     }
