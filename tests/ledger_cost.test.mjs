@@ -6,15 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker } from './support/worker.mjs';
-import { advance, CARD, createOrder, newMerchant, pay } from './support/api.mjs';
+import { advance, CARD, createOrder, newMerchant, pay, sqlMeter as meter } from './support/api.mjs';
 
 const LIMITS = { create: 100_000, query: 100_000, refund: 100_000 };
-
-async function meter(w, m) {
-  const r = await fetch(`${w.url}/dev/merchants/${m.merchant_id}/sql-meter`);
-  assert.equal(r.status, 200);
-  return (await r.json()).requests;
-}
 
 /** `n` creates, one at a time, on a rate window emptied by a minute of the test clock. */
 async function perCreate(w, m, n) {

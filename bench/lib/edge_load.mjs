@@ -5,7 +5,7 @@
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { admin } from '../../tests/support/api.mjs';
+import { admin, sqlMeter } from '../../tests/support/api.mjs';
 import { ROOT } from '../../tests/support/worker.mjs';
 import { signedCreate } from './orders.mjs';
 import { ratio } from './stats.mjs';
@@ -55,13 +55,6 @@ export async function benchMerchant(worker, notifyUrl, name) {
 
 /** Orders created (not measured) by a signed client with 8 in flight: numbers and tokens. */
 const prefill = (worker, merchant, n) => signedCreate(worker, merchant, n, 8);
-
-/** The merchant object's SQL tallies (dev-only route; edge/src/merchant/sql_meter.rs). */
-export async function sqlMeter(worker, merchant) {
-  const r = await fetch(`${worker.url}/dev/merchants/${merchant.merchant_id}/sql-meter`);
-  if (r.status !== 200) throw new Error(`sql meter: ${r.status} ${await r.text()}`);
-  return (await r.json()).requests;
-}
 
 /** Statements and rows per request between two meter readings (the later reading counts itself). */
 export function perRequest(a, b) {

@@ -5,14 +5,9 @@
 // Both rate windows are emptied first by a minute of each merchant's test clock, so the two
 // start alike apart from their history.
 
-import { admin } from '../../tests/support/api.mjs';
-import { benchMerchant, loadRun, perRequest, sqlMeter } from './edge_load.mjs';
+import { advance, sqlMeter } from '../../tests/support/api.mjs';
+import { benchMerchant, loadRun, perRequest } from './edge_load.mjs';
 import { ratio } from './stats.mjs';
-
-async function advance(worker, m, seconds) {
-  const r = await admin(worker, 'POST', `/admin/merchants/${m.merchant_id}/clock/advance`, { seconds });
-  if (r.status !== 200) throw new Error(`bench advance: ${r.status} ${JSON.stringify(r.json)}`);
-}
 
 /** `runs` create runs of `seconds` on `m`, each metered; their pooled rate and worst p99. */
 function pool(xs) {

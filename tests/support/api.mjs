@@ -135,6 +135,13 @@ export async function pay(worker, order, payBody) {
 
 export const CARD = (number) => ({ method: 'credit_card', card: { number, exp_month: 12, exp_year: 2035, cvc: '123' } });
 
+/** A merchant object's SQL tallies for requests (dev-only route; edge/src/merchant/sql_meter.rs). */
+export async function sqlMeter(worker, merchant) {
+  const r = await fetch(`${worker.url}/dev/merchants/${merchant.merchant_id}/sql-meter`);
+  if (r.status !== 200) throw new Error(`sql meter: ${r.status} ${await r.text()}`);
+  return (await r.json()).requests;
+}
+
 export async function advance(worker, merchant, seconds) {
   const r = await admin(worker, 'POST', `/admin/merchants/${merchant.merchant_id}/clock/advance`, { seconds });
   if (r.status !== 200) throw new Error(`advance: ${r.status} ${JSON.stringify(r.json)}`);

@@ -3,7 +3,7 @@
 //! HMAC-SHA256 of `<t>.<body>` under one valid webhook secret. During a key rotation there is one
 //! `v1` per secret, so a receiver holding either the old or the new secret accepts the delivery.
 
-use super::{hex_decode_lower, hex_lower, hmac_sha256, hmac_sha256_verify};
+use super::{hex_decode_mac, hex_lower, hmac_sha256, MacKey};
 use core::fmt;
 
 /// Deliveries whose `t` is further than this from the receiver's clock are refused (replays).
@@ -59,7 +59,7 @@ impl std::error::Error for WebhookError {}
 /// receiver's current unix time and every secret it currently accepts. Returns the signed `t`.
 pub fn verify(secrets: &[&[u8]], header: &str, body: &[u8], now: i64) -> Result<i64, WebhookError> {
     let mut t: Option<(&str, i64)> = None;
-    let mut sigs: Vec<Vec<u8>> = Vec::new();
+    let mut sigs: Vec<[u8; 32]> = Vec::new();
     for item in header.split(',') {
         let Some((k, v)) = item.trim().split_once('=') else {
             continue;
@@ -71,7 +71,7 @@ pub fn verify(secrets: &[&[u8]], header: &str, body: &[u8], now: i64) -> Result<
                 t = Some((v, parsed.ok_or(WebhookError::NoTimestamp)?));
             }
             "v1" => {
-                if let Some(mac) = hex_decode_lower(v).filter(|m| m.len() == 32) {
+                if let Some(mac) = hex_decode_mac(v) {
                     sigs.push(mac);
                 }
             }
@@ -84,9 +84,10 @@ pub fn verify(secrets: &[&[u8]], header: &str, body: &[u8], now: i64) -> Result<
     }
     let mut matched = false;
     for secret in secrets {
+        let key = MacKey::new(secret);
         for sig in &sigs {
             // Evaluate every pair so timing does not reveal which one matched.
-            matched |= hmac_sha256_verify(secret, &[t_str.as_bytes(), b".", body], sig);
+            matched |= key.verify(&[t_str.as_bytes(), b".", body], sig);
         }
     }
     if !matched {
