@@ -33,7 +33,6 @@ fn main() {
     for (key, default) in [
         ("js", "/pkg/paydesk_widget.js"),
         ("wasm", "/pkg/paydesk_widget_bg.wasm"),
-        ("css", "/pay.css"),
         ("contract_js", "/pkg/paydesk_contract.js"),
         ("contract_wasm", "/pkg/paydesk_contract_bg.wasm"),
     ] {

@@ -267,22 +267,22 @@ test('without_the_live_socket_the_page_falls_back_to_polling', async () => {
 });
 
 test('first_load_fits_the_budget', async () => {
-  // What the page links, as the worker serves it: the critical path (HTML + the one stylesheet)
-  // paints the page and pays without script; the JS and wasm enhance it.
+  // What the page loads, as the worker serves it: the document (with its stylesheet inline)
+  // paints the page and pays without script; the JS and wasm enhance it. The whole first load
+  // is the 70 KB gzip that issue 20 set.
   const order = await createOrder(w, m);
   const html = await (await fetch(order.checkout_url)).text();
+  assert.equal(html.match(/<link rel="stylesheet"/g), null, 'the stylesheet is inline');
   const linked = [
-    html.match(/<link rel="stylesheet" href="([^"]+)">/)[1],
     html.match(/<link rel="modulepreload" href="([^"]+)">/)[1],
     html.match(/<link rel="preload" href="([^"]+)" as="fetch"/)[1],
   ];
   const gz = (buf) => gzipSync(buf, { level: 9 }).length;
   const sizes = { html: gz(html) };
   for (const path of linked) sizes[path] = gz(Buffer.from(await (await fetch(w.url + path)).arrayBuffer()));
-  const [css, js, wasm] = linked.map((p) => sizes[p]);
-  const critical = sizes.html + css;
-  const enhancement = js + wasm;
-  console.log(`first load gzip bytes: ${JSON.stringify(sizes)} critical ${critical} enhancement ${enhancement}`);
-  assert.ok(critical <= 16 * 1024, `critical path ${critical} B gzip exceeds 16 KB`);
-  assert.ok(enhancement <= 185 * 1024, `JS + wasm ${enhancement} B gzip exceeds the 185 KB budget`);
+  const [js, wasm] = linked.map((p) => sizes[p]);
+  const whole = sizes.html + js + wasm;
+  console.log(`first load gzip bytes: ${JSON.stringify(sizes)} whole ${whole}`);
+  assert.ok(sizes.html <= 16 * 1024, `the document ${sizes.html} B gzip exceeds 16 KB`);
+  assert.ok(whole <= 70 * 1024, `the first load ${whole} B gzip exceeds the 70 KB budget`);
 });

@@ -44,22 +44,23 @@ pub fn inline_json<T: serde::Serialize>(value: &T) -> String {
 pub struct WidgetAssets<'a> {
     pub js: &'a str,
     pub wasm: &'a str,
-    pub css: &'a str,
 }
+
+/// The pay and contract pages' stylesheet, inlined in their documents: a separate file would
+/// cost the first paint a round trip. The pages without scripts still link `/pay.css`.
+const PAY_CSS: &str = include_str!("../../www/pay.css");
 
 /// The widget build's content-hashed files (`www/a/assets.txt`, read by `edge/build.rs`),
 /// cached immutably by browsers (`www/_headers`).
 pub const WIDGET_ASSETS: WidgetAssets<'static> = WidgetAssets {
     js: env!("PAYDESK_ASSET_JS"),
     wasm: env!("PAYDESK_ASSET_WASM"),
-    css: env!("PAYDESK_ASSET_CSS"),
 };
 
-/// The contract page's build of the widget (feature `contract-page`), with the same stylesheet.
+/// The contract page's build of the widget (feature `contract-page`).
 pub const CONTRACT_ASSETS: WidgetAssets<'static> = WidgetAssets {
     js: env!("PAYDESK_ASSET_CONTRACT_JS"),
     wasm: env!("PAYDESK_ASSET_CONTRACT_WASM"),
-    css: env!("PAYDESK_ASSET_CSS"),
 };
 
 /// The Content-Security-Policy of the pay page: only our own scripts (the inline starter by
@@ -81,10 +82,10 @@ pub fn pay_page_csp(nonce: &str, ancestors: &[String]) -> String {
 /// For every other HTML answer of the worker.
 pub const STRICT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// The pay page for one order: `markup` (the widget's components rendered on the server for
-/// `data`) in `#paydesk-root`, the checkout data inlined for the widget to hydrate it, the JS and
-/// wasm preloaded from this first response. Only the stylesheet blocks the first paint; the
-/// form in the markup works before (or without) the wasm.
+/// The pay page for one order: `markup` (the widget's rendering of `data`) in `#paydesk-root`,
+/// the checkout data inlined for the widget to take the page over, the JS and wasm preloaded
+/// from this first response, and the stylesheet inline, so nothing else blocks the first paint.
+/// The form in the markup works before (or without) the wasm.
 pub fn pay_page(data: &PayPageData, markup: &str, assets: WidgetAssets<'_>, nonce: &str) -> String {
     let view = &data.view;
     let title = format!("{} · {}", view.merchant.display_name, view.amount);
@@ -154,7 +155,7 @@ fn document(d: &Document<'_>) -> String {
 <meta name="theme-color" content="{theme}">
 <meta name="robots" content="noindex">
 <title>{title}</title>
-<link rel="stylesheet" href="{css}">
+<style>{css}</style>
 <link rel="modulepreload" href="{js}">
 <link rel="preload" href="{wasm}" as="fetch" type="application/wasm" crossorigin>
 </head>
@@ -166,7 +167,7 @@ fn document(d: &Document<'_>) -> String {
 </html>
 "##,
         title = escape_html(d.title),
-        css = d.assets.css,
+        css = PAY_CSS,
         js = d.assets.js,
         wasm = d.assets.wasm,
         markup = d.markup,
@@ -327,7 +328,8 @@ pub(crate) mod tests {
     fn pay_page_preloads_the_widget() {
         let html = pay_page(&view("x", None), "", WIDGET_ASSETS, "n0nce");
         let a = WIDGET_ASSETS;
-        assert!(html.contains(&format!(r#"<link rel="stylesheet" href="{}">"#, a.css)));
+        assert!(html.contains(&format!("<style>{PAY_CSS}</style>")));
+        assert!(!html.contains("rel=\"stylesheet\""));
         assert!(html.contains(&format!(r#"<link rel="modulepreload" href="{}">"#, a.js)));
         assert!(html.contains(&format!(r#"href="{}" as="fetch""#, a.wasm)));
         assert!(html.contains(r#"id="paydesk-root""#));

@@ -25,12 +25,16 @@ pub async fn pay(token: &str, req: &PayRequest) -> PayOutcome {
     let headers = web_sys::Headers::new().expect("headers");
     let _ = headers.set("Content-Type", "application/json");
     init.set_headers(&headers);
-    let body = serde_json::to_string(req).expect("pay requests serialise");
-    init.set_body(&JsValue::from_str(&body));
+    init.set_body(&JsValue::from_str(&crate::page::json::pay_request(req)));
     let Ok((status, text)) = fetch(&format!("/api/checkout/{token}/pay"), &init).await else {
         return PayOutcome::Unavailable;
     };
-    crate::form::pay_outcome(status, &text)
+    crate::form::outcome_of(status, |t| parse(t), |t| parse(t), &text)
+}
+
+/// JSON read without serde_json ([`crate::page::json`]).
+pub fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+    crate::page::json::from_str(text)
 }
 
 /// The order's current view (the poll behind "refresh status" and the live fallback).
@@ -41,7 +45,7 @@ pub async fn status(token: &str) -> Option<CheckoutView> {
     if code != 200 {
         return None;
     }
-    serde_json::from_str(&text).ok()
+    parse(&text)
 }
 
 /// Opens the live status socket; `on_status` gets every status the edge pushes, `on_closed`
@@ -69,7 +73,7 @@ pub fn live(
                 status: OrderStatus,
             }
             if let Some(text) = e.data().as_string() {
-                if let Ok(m) = serde_json::from_str::<Msg>(&text) {
+                if let Some(m) = parse::<Msg>(&text) {
                     on_status(m.status);
                 }
             }
@@ -107,6 +111,16 @@ pub fn submission_key() -> String {
         let _ = c.get_random_values_with_u8_array(&mut buf);
     }
     buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Resolves after `ms` milliseconds (the live status's backoff).
+pub async fn sleep_ms(ms: u32) {
+    let wait = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+        }
+    });
+    let _ = JsFuture::from(wait).await;
 }
 
 pub fn now_ms() -> i64 {

@@ -7,27 +7,42 @@ use crate::state::{Action, State};
 use paydesk_shared::api::{ApiError, NextStep, PayMethod, PayRequest, PayResult};
 use paydesk_shared::{CheckoutView, OrderStatus, PayOutcome, RenderSeed};
 use std::rc::Rc;
-use yew::Reducible;
 
 /// Reads the checkout API's answer to `POST /api/checkout/{token}/pay`: 200/402 carry a
 /// [`PayResult`], other 4xx an [`ApiError`]; anything else is as good as no answer
 /// ([`PayOutcome::Unavailable`]: the page keeps what was typed and offers to retry).
 pub fn pay_outcome(status: u16, body: &str) -> PayOutcome {
+    outcome_of(
+        status,
+        |b| serde_json::from_str::<PayResult>(b).ok(),
+        |b| serde_json::from_str::<ApiError>(b).ok(),
+        body,
+    )
+}
+
+/// [`pay_outcome`] with the body read by `result` or `error`, whichever the status calls for:
+/// the worker reads JSON with serde_json, the page with the browser's own parser.
+pub fn outcome_of<B>(
+    status: u16,
+    result: impl FnOnce(B) -> Option<PayResult>,
+    error: impl FnOnce(B) -> Option<ApiError>,
+    body: B,
+) -> PayOutcome {
     if status == 200 || status == 402 {
-        return match serde_json::from_str::<PayResult>(body) {
-            Ok(r) if r.status == OrderStatus::Success && r.code.is_some() => PayOutcome::InReview,
-            Ok(r) if r.status == OrderStatus::Success => PayOutcome::Paid,
-            Ok(r) if r.status == OrderStatus::UserPaying => PayOutcome::Pending,
-            Ok(r) => PayOutcome::Declined {
+        return match result(body) {
+            Some(r) if r.status == OrderStatus::Success && r.code.is_some() => PayOutcome::InReview,
+            Some(r) if r.status == OrderStatus::Success => PayOutcome::Paid,
+            Some(r) if r.status == OrderStatus::UserPaying => PayOutcome::Pending,
+            Some(r) => PayOutcome::Declined {
                 code: r.code.unwrap_or_default(),
                 message: r.message.unwrap_or_default(),
                 next_step: r.next_step.unwrap_or(NextStep::None),
             },
-            Err(_) => PayOutcome::Unavailable,
+            None => PayOutcome::Unavailable,
         };
     }
-    match serde_json::from_str::<ApiError>(body) {
-        Ok(e) if status < 500 => PayOutcome::Refused {
+    match error(body) {
+        Some(e) if status < 500 => PayOutcome::Refused {
             code: e.code,
             message: e.message,
         },
@@ -290,7 +305,7 @@ mod tests {
 
     #[test]
     fn what_was_typed_before_hydration_is_put_back() {
-        use crate::hooks::Restore;
+        use crate::page::Restore;
         let s = State::seeded(&page(RenderSeed::default()), Lang::En, NOW);
         assert_eq!(s.method, PayMethod::CreditCard);
         let typed = Restore {

@@ -5,7 +5,6 @@ use crate::i18n::Lang;
 use paydesk_shared::api::{CardInput, ErrorCode, NextStep, PayMethod, PayRequest};
 use paydesk_shared::{card, CheckoutView, OrderStatus, PayOutcome, PayPageData};
 use std::rc::Rc;
-use yew::Reducible;
 
 /// Where the payer is in paying.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -297,10 +296,9 @@ fn phase_for_status(status: OrderStatus, deadline_ms: i64, now_ms: i64) -> Optio
     }
 }
 
-impl Reducible for State {
-    type Action = Action;
-
-    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+impl State {
+    /// The state after `action`; the same `Rc` when the action changes nothing.
+    pub fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = (*self).clone();
         let busy = matches!(
             s.phase,

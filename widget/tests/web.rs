@@ -6,7 +6,8 @@ use paydesk_shared::api::PayMethod;
 use paydesk_shared::installment::PartOfPlan;
 use paydesk_shared::{Branding, CheckoutView, Money, OrderStatus, PayPageData};
 use paydesk_widget::i18n::Lang;
-use paydesk_widget::{App, AppProps};
+use paydesk_widget::page::client::start;
+use paydesk_widget::Restore;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -43,21 +44,22 @@ fn mount(view: CheckoutView, lang: Lang) -> Element {
     let doc = web_sys::window().unwrap().document().unwrap();
     let root = doc.create_element("div").unwrap();
     doc.body().unwrap().append_child(&root).unwrap();
-    let props = AppProps {
-        data: PayPageData {
-            view,
-            token: "no-such-token".into(),
-            embed_origin: None,
-            sandbox: true,
-            seed: Default::default(),
-        },
-        lang,
-        now_ms: NOW,
-        live: false,
-        restore: None,
+    let data = PayPageData {
+        view,
+        token: "no-such-token".into(),
+        embed_origin: None,
+        sandbox: true,
+        seed: Default::default(),
     };
-    // The app lives as long as the test page.
-    std::mem::forget(yew::Renderer::<App>::with_root_and_props(root.clone(), props).render());
+    // No clock and no status socket: the tests drive the page.
+    start(
+        &root,
+        data,
+        Some(lang),
+        Some(NOW),
+        Restore::default(),
+        false,
+    );
     root
 }
 
@@ -297,4 +299,55 @@ async fn branding_with_markup_is_shown_as_text() {
         0,
         "no elements were created from the name"
     );
+}
+
+#[wasm_bindgen_test]
+async fn typing_keeps_the_same_input_focused() {
+    let root = mount(view("Shop", OrderStatus::NotPay), Lang::En);
+    let number = input(&root, "#pd-card-number");
+    number.focus().unwrap();
+    type_into(&root, "#pd-card-number", "42424242");
+    wait_for(&root, "grouping", |r| {
+        input(r, "#pd-card-number").value() == "4242 4242"
+    })
+    .await;
+    // The page re-rendered (the value is grouped) into the same element, still focused.
+    assert!(input(&root, "#pd-card-number").is_same_node(Some(&number)));
+    let doc = web_sys::window().unwrap().document().unwrap();
+    assert!(doc.active_element().unwrap().is_same_node(Some(&number)));
+    // A field error adds markup after the input; the input stays the same element.
+    let pay: web_sys::HtmlElement = root
+        .query_selector("[data-testid=pay]")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    pay.click();
+    wait_for(&root, "the field error", |r| {
+        !text_of(r, ".pd-field-error").is_empty()
+    })
+    .await;
+    assert!(input(&root, "#pd-card-number").is_same_node(Some(&number)));
+}
+
+#[wasm_bindgen_test]
+async fn a_logo_that_fails_stays_marked_across_renders() {
+    let mut v = view("Shop", OrderStatus::NotPay);
+    v.merchant.logo_url = Some("/no-such-logo.png".into());
+    let root = mount(v, Lang::En);
+    wait_for(&root, "the failed mark", |r| {
+        r.query_selector("img.pd-logo[data-failed]")
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    type_into(&root, "#pd-card-cvc", "1");
+    wait_for(&root, "a render", |r| {
+        input(r, "#pd-card-cvc").value() == "1"
+    })
+    .await;
+    assert!(root
+        .query_selector("img.pd-logo[data-failed]")
+        .unwrap()
+        .is_some());
 }

@@ -76,7 +76,7 @@ pub async fn preview(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respon
             ..RenderSeed::default()
         },
     };
-    let markup = paydesk_widget::render_page(data.clone()).await;
+    let markup = paydesk_widget::render_page(&data);
     let resp = html(pay_page(&data, &markup, WIDGET_ASSETS, "preview"), 200)?;
     resp.headers().set("Content-Security-Policy", PREVIEW_CSP)?;
     resp.headers().set("Cache-Control", "no-store")?;

@@ -177,7 +177,7 @@ impl Page {
             return self.cashier_page(None, false);
         }
         self.data.seed = seed;
-        let markup = paydesk_widget::render_page(self.data.clone()).await;
+        let markup = paydesk_widget::render_page(&self.data);
         let nonce = runtime::random_hex(16);
         let resp = html(pay_page(&self.data, &markup, WIDGET_ASSETS, &nonce), 200)?;
         resp.headers().set(

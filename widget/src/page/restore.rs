@@ -1,6 +1,8 @@
+//! What the payer chose and typed into the server-rendered form before the wasm arrived, and
+//! the method this browser last paid with: put back over the page's first state.
+
 use crate::state::{Action, State};
 use paydesk_shared::api::PayMethod;
-use yew::prelude::*;
 
 /// The form as found in the document just before hydration, and the method this browser last
 /// paid with.
@@ -38,19 +40,4 @@ impl Restore {
         }
         out
     }
-}
-
-/// Puts back, once after hydration, what the payer chose and typed into the server-rendered
-/// form before the wasm arrived: hydration itself must render the server's state, or it would
-/// not match the markup. `fresh` is a page that answers no form post.
-#[hook]
-pub fn use_restore(state: &UseReducerHandle<State>, restore: Option<Restore>, fresh: bool) {
-    let initial = state.clone();
-    use_effect_with((), move |_| {
-        if let Some(r) = restore {
-            for a in r.actions(&initial, fresh) {
-                initial.dispatch(a);
-            }
-        }
-    });
 }
