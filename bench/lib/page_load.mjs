@@ -17,9 +17,10 @@ export const CPU_SLOWDOWN = 4;
 export const STATIC_DIR = join(ROOT, 'www', 'bench-static');
 
 /**
- * The static baseline from the widget's rendered DOM: the same markup and stylesheet, with every
- * script, module preload and wasm preload removed. Inline `style` attributes are dropped too: the
- * static assets' CSP (www/_headers) forbids them, so the browser would ignore them anyway.
+ * The static baseline from the widget's rendered DOM: one document, the same markup and inline
+ * stylesheet, with every script, module preload and wasm preload removed. Inline `style`
+ * attributes are dropped too, as they were when the static assets' CSP forbade them
+ * (www/_headers now allows inline styles under /bench-static/ only, for the `<style>` element).
  */
 export function staticSnapshot(html) {
   let styleAttrs = 0;

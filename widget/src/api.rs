@@ -1,7 +1,7 @@
 //! The one place that talks to the edge: the pay call, the status poll, the live socket.
 
 use paydesk_shared::api::PayRequest;
-use paydesk_shared::{CheckoutView, OrderStatus, PayOutcome};
+use paydesk_shared::{OrderStatus, PayOutcome};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -32,13 +32,13 @@ pub async fn pay(token: &str, req: &PayRequest) -> PayOutcome {
     crate::form::outcome_of(status, |t| parse(t), |t| parse(t), &text)
 }
 
-/// JSON read without serde_json ([`crate::page::json`]).
-pub fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+/// JSON read without serde ([`crate::page::json`]).
+pub fn parse<T: crate::page::json::Decode>(text: &str) -> Option<T> {
     crate::page::json::from_str(text)
 }
 
-/// The order's current view (the poll behind "refresh status" and the live fallback).
-pub async fn status(token: &str) -> Option<CheckoutView> {
+/// The order's current status (the poll behind "refresh status" and the live fallback).
+pub async fn status(token: &str) -> Option<OrderStatus> {
     let init = RequestInit::new();
     init.set_method("GET");
     let (code, text) = fetch(&format!("/api/checkout/{token}"), &init).await.ok()?;
@@ -68,14 +68,8 @@ pub fn live(
     let ws = web_sys::WebSocket::new(&url).ok()?;
     let onmessage =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            #[derive(serde::Deserialize)]
-            struct Msg {
-                status: OrderStatus,
-            }
-            if let Some(text) = e.data().as_string() {
-                if let Some(m) = parse::<Msg>(&text) {
-                    on_status(m.status);
-                }
+            if let Some(status) = e.data().as_string().and_then(|t| parse(&t)) {
+                on_status(status);
             }
         });
     ws.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));

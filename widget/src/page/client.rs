@@ -323,8 +323,8 @@ fn poll(page: &Shared) {
 
 async fn poll_now(page: &Shared) {
     let token = page.borrow().frame.token.clone();
-    if let Some(view) = api::status(&token).await {
-        dispatch(page, Action::Status(view.status));
+    if let Some(status) = api::status(&token).await {
+        dispatch(page, Action::Status(status));
     }
 }
 

@@ -1,13 +1,17 @@
-//! JSON for the pay page's wasm without serde_json: a small parser into [`Json`], a serde
-//! `Deserializer` over it whose errors carry no message, and the one request body the page
-//! sends. serde_json's parser, and the error messages (with their float formatting) that any
-//! full deserializer brings, were most of the page's wasm; the derived `Deserialize` impls of
-//! the shared types are used as they are, so the page reads exactly what the worker writes.
-//! The page's data has no fractional numbers: one is refused like any other bad input.
+//! JSON for the pay page's wasm without serde: a small parser into [`Json`], the decoding of
+//! the few shared types the page reads ([`Decode`]), and the one request body it sends.
+//! serde_json's parser, serde's derived visitors and the error messages (with their float
+//! formatting) that come with them were most of the page's wasm. The decoders follow the shared
+//! types' serde attributes field by field (a default where serde has one, `null` as `None`), and
+//! the tests read what serde_json writes, so the page reads exactly what the worker sends. The
+//! page's data has no fractional numbers: one is refused like any other bad input.
 
-use paydesk_shared::api::PayRequest;
-use serde::de::{self, value::StringDeserializer, DeserializeOwned, IntoDeserializer, Visitor};
-use std::fmt;
+use paydesk_shared::api::{ApiError, ErrorCode, NextStep, PayMethod, PayRequest, PayResult};
+use paydesk_shared::installment::PartOfPlan;
+use paydesk_shared::money::Currency;
+use paydesk_shared::{
+    Branding, CheckoutView, Money, OrderStatus, PayOutcome, PayPageData, RenderSeed,
+};
 
 /// A parsed JSON value.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,17 +25,19 @@ pub enum Json {
 }
 
 /// `text` read as a `T`; `None` for anything that is not valid JSON of that shape.
-pub fn from_str<T: DeserializeOwned>(text: &str) -> Option<T> {
+pub fn from_str<T: Decode>(text: &str) -> Option<T> {
+    T::decode(&parse(text)?)
+}
+
+/// `text` as a JSON value; `None` if it is not one whole JSON document.
+pub fn parse(text: &str) -> Option<Json> {
     let mut p = Parser {
         b: text.as_bytes(),
         at: 0,
     };
     let v = p.value(0)?;
     p.ws();
-    if p.at != p.b.len() {
-        return None;
-    }
-    T::deserialize(v).ok()
+    (p.at == p.b.len()).then_some(v)
 }
 
 /// Nesting deeper than this is refused, so hostile input cannot exhaust the stack.
@@ -178,97 +184,230 @@ impl Parser<'_> {
     }
 }
 
-/// Why a value did not read: deliberately nothing, so no message is ever formatted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bad;
-
-impl fmt::Display for Bad {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("bad JSON")
-    }
-}
-
-impl std::error::Error for Bad {}
-
-impl de::Error for Bad {
-    fn custom<T: fmt::Display>(_: T) -> Bad {
-        Bad
-    }
-    fn invalid_type(_: de::Unexpected, _: &dyn de::Expected) -> Bad {
-        Bad
-    }
-    fn invalid_value(_: de::Unexpected, _: &dyn de::Expected) -> Bad {
-        Bad
-    }
-    fn invalid_length(_: usize, _: &dyn de::Expected) -> Bad {
-        Bad
-    }
-    fn unknown_variant(_: &str, _: &'static [&'static str]) -> Bad {
-        Bad
-    }
-    fn unknown_field(_: &str, _: &'static [&'static str]) -> Bad {
-        Bad
-    }
-    fn missing_field(_: &'static str) -> Bad {
-        Bad
-    }
-    fn duplicate_field(_: &'static str) -> Bad {
-        Bad
-    }
-}
-
-impl<'de> de::Deserializer<'de> for Json {
-    type Error = Bad;
-
-    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Bad> {
+impl Json {
+    fn get(&self, key: &str) -> Option<&Json> {
         match self {
-            Json::Null => v.visit_unit(),
-            Json::Bool(b) => v.visit_bool(b),
-            Json::Int(i) => v.visit_i64(i),
-            Json::Str(s) => v.visit_string(s),
-            Json::Arr(items) => v.visit_seq(de::value::SeqDeserializer::new(items.into_iter())),
-            Json::Obj(fields) => v.visit_map(de::value::MapDeserializer::new(fields.into_iter())),
+            Json::Obj(fields) => fields.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
         }
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Bad> {
+    fn object(&self) -> Option<&Json> {
+        matches!(self, Json::Obj(_)).then_some(self)
+    }
+
+    fn str(&self) -> Option<&str> {
         match self {
-            Json::Null => v.visit_none(),
-            some => v.visit_some(some),
+            Json::Str(s) => Some(s),
+            _ => None,
         }
     }
 
-    /// Unit variants only (a string): the page's data has no other externally tagged enum.
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        v: V,
-    ) -> Result<V::Value, Bad> {
+    fn string(&self) -> Option<String> {
+        self.str().map(str::to_owned)
+    }
+
+    fn int(&self) -> Option<i64> {
         match self {
-            Json::Str(s) => v.visit_enum(StringDeserializer::<Bad>::new(s)),
-            _ => Err(Bad),
+            Json::Int(i) => Some(*i),
+            _ => None,
         }
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        v: V,
-    ) -> Result<V::Value, Bad> {
-        v.visit_newtype_struct(self)
+    fn u32(&self) -> Option<u32> {
+        self.int()?.try_into().ok()
     }
 
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+    fn bool(&self) -> Option<bool> {
+        match self {
+            Json::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// A field serde requires.
+    fn req<T>(&self, key: &str, read: impl Fn(&Json) -> Option<T>) -> Option<T> {
+        read(self.get(key)?)
+    }
+
+    /// An `Option` field with `#[serde(default)]`: missing or `null` is `None`.
+    fn opt<T>(&self, key: &str, read: impl Fn(&Json) -> Option<T>) -> Option<Option<T>> {
+        match self.get(key) {
+            None | Some(Json::Null) => Some(None),
+            Some(v) => read(v).map(Some),
+        }
+    }
+
+    /// A field with a serde default: missing is `default`.
+    fn or<T>(&self, key: &str, default: T, read: impl Fn(&Json) -> Option<T>) -> Option<T> {
+        match self.get(key) {
+            None => Some(default),
+            Some(v) => read(v),
+        }
     }
 }
 
-impl<'de> IntoDeserializer<'de, Bad> for Json {
-    type Deserializer = Json;
-    fn into_deserializer(self) -> Json {
-        self
+/// A shared type as its serde derive reads it (see the module's note).
+pub trait Decode: Sized {
+    fn decode(j: &Json) -> Option<Self>;
+}
+
+impl Decode for PayPageData {
+    fn decode(j: &Json) -> Option<Self> {
+        let j = j.object()?;
+        Some(PayPageData {
+            view: j.req("view", CheckoutView::decode)?,
+            token: j.req("token", Json::string)?,
+            embed_origin: j.opt("embed_origin", Json::string)?,
+            sandbox: j.or("sandbox", false, Json::bool)?,
+            seed: j.or("seed", RenderSeed::default(), RenderSeed::decode)?,
+        })
+    }
+}
+
+impl Decode for CheckoutView {
+    fn decode(j: &Json) -> Option<Self> {
+        let j = j.object()?;
+        Some(CheckoutView {
+            merchant: j.req("merchant", branding)?,
+            out_trade_no: j.req("out_trade_no", Json::string)?,
+            description: j.req("description", Json::string)?,
+            amount: j.req("amount", money)?,
+            status: j.req("status", status)?,
+            time_expire: j.req("time_expire", Json::string)?,
+            methods: j.or("methods", Vec::new(), |v| match v {
+                Json::Arr(items) => items.iter().map(method).collect(),
+                _ => None,
+            })?,
+            installment: j.opt("installment", part_of_plan)?,
+            release_days: j.or("release_days", 7, Json::u32)?,
+            auto_refund_hours: j.opt("auto_refund_hours", Json::u32)?,
+            in_review: j.or("in_review", false, Json::bool)?,
+            review_hours: j.or("review_hours", 0, Json::u32)?,
+        })
+    }
+}
+
+fn branding(j: &Json) -> Option<Branding> {
+    let j = j.object()?;
+    Some(Branding {
+        display_name: j.req("display_name", Json::string)?,
+        logo_url: j.opt("logo_url", Json::string)?,
+        filing_text: j.opt("filing_text", Json::string)?,
+        theme_color: j.opt("theme_color", Json::string)?,
+        guarantee_text: j.opt("guarantee_text", Json::string)?,
+    })
+}
+
+fn money(j: &Json) -> Option<Money> {
+    let j = j.object()?;
+    Some(Money {
+        total: j.req("total", |v| v.int()?.try_into().ok())?,
+        currency: j.req("currency", |v| Currency::parse(v.str()?))?,
+    })
+}
+
+fn part_of_plan(j: &Json) -> Option<PartOfPlan> {
+    let j = j.object()?;
+    Some(PartOfPlan {
+        part: j.req("part", Json::u32)?,
+        parts: j.req("parts", Json::u32)?,
+        label: j.opt("label", Json::string)?,
+        remaining_after: j.req("remaining_after", money)?,
+    })
+}
+
+fn status(j: &Json) -> Option<OrderStatus> {
+    OrderStatus::parse(j.str()?)
+}
+
+fn method(j: &Json) -> Option<PayMethod> {
+    PayMethod::parse(j.str()?)
+}
+
+fn next_step(j: &Json) -> Option<NextStep> {
+    Some(match j.str()? {
+        "retry" => NextStep::Retry,
+        "switch_method" => NextStep::SwitchMethod,
+        "none" => NextStep::None,
+        _ => return None,
+    })
+}
+
+/// Any name: one this build does not know is [`ErrorCode::Unknown`], as serde reads it.
+fn error_code(j: &Json) -> Option<ErrorCode> {
+    Some(ErrorCode::from_wire(j.str()?))
+}
+
+impl Decode for RenderSeed {
+    fn decode(j: &Json) -> Option<Self> {
+        let j = j.object()?;
+        Some(RenderSeed {
+            lang: j.or("lang", String::new(), Json::string)?,
+            now_ms: j.or("now_ms", 0, Json::int)?,
+            submission_key: j.or("submission_key", String::new(), Json::string)?,
+            method: j.opt("method", method)?,
+            wallet: j.opt("wallet", Json::string)?,
+            outcome: j.opt("outcome", PayOutcome::decode)?,
+            field_error: j.opt("field_error", |v| match v {
+                Json::Arr(pair) if pair.len() == 2 => Some((pair[0].string()?, pair[1].string()?)),
+                _ => None,
+            })?,
+        })
+    }
+}
+
+/// Tagged by `kind`, snake case.
+impl Decode for PayOutcome {
+    fn decode(j: &Json) -> Option<Self> {
+        let j = j.object()?;
+        Some(match j.get("kind")?.str()? {
+            "paid" => PayOutcome::Paid,
+            "in_review" => PayOutcome::InReview,
+            "pending" => PayOutcome::Pending,
+            "unavailable" => PayOutcome::Unavailable,
+            "declined" => PayOutcome::Declined {
+                code: j.req("code", Json::string)?,
+                message: j.req("message", Json::string)?,
+                next_step: j.req("next_step", next_step)?,
+            },
+            "refused" => PayOutcome::Refused {
+                code: j.req("code", error_code)?,
+                message: j.req("message", Json::string)?,
+            },
+            _ => return None,
+        })
+    }
+}
+
+impl Decode for PayResult {
+    fn decode(j: &Json) -> Option<Self> {
+        let j = j.object()?;
+        Some(PayResult {
+            status: j.req("status", status)?,
+            code: j.opt("code", Json::string)?,
+            message: j.opt("message", Json::string)?,
+            next_step: j.opt("next_step", next_step)?,
+        })
+    }
+}
+
+impl Decode for ApiError {
+    fn decode(j: &Json) -> Option<Self> {
+        let j = j.object()?;
+        Some(ApiError {
+            code: j.req("code", error_code)?,
+            message: j.req("message", Json::string)?,
+            param: j.opt("param", Json::string)?,
+            request_id: j.or("request_id", String::new(), Json::string)?,
+        })
+    }
+}
+
+/// Only the status of a checkout view (the status poll) or a live message.
+impl Decode for OrderStatus {
+    fn decode(j: &Json) -> Option<Self> {
+        j.object()?.req("status", status)
     }
 }
 
@@ -316,9 +455,7 @@ fn string(out: &mut String, s: &str) {
 mod tests {
     use super::*;
     use crate::state::tests::{view, NOW};
-    use paydesk_shared::api::{ApiError, CardInput, ErrorCode, NextStep, PayMethod, PayResult};
-    use paydesk_shared::installment::PartOfPlan;
-    use paydesk_shared::{CheckoutView, Money, OrderStatus, PayOutcome, PayPageData, RenderSeed};
+    use paydesk_shared::api::CardInput;
 
     /// What the worker inlines, every optional part present, read back exactly.
     fn page(outcome: Option<PayOutcome>) -> PayPageData {
@@ -383,6 +520,48 @@ mod tests {
         );
     }
 
+    /// Documents the worker does not write but serde reads (defaults, nulls) or refuses (wrong
+    /// types): the decoders agree with serde on each.
+    #[test]
+    fn agrees_with_serde_on_defaults_nulls_and_wrong_types() {
+        let view = serde_json::to_string(&view(OrderStatus::NotPay)).unwrap();
+        let pages = [
+            format!(r#"{{"view":{view},"token":"t"}}"#),
+            format!(r#"{{"view":{view},"token":"t","embed_origin":null,"seed":{{}}}}"#),
+            format!(
+                r#"{{"view":{view},"token":"t","seed":{{"outcome":null,"field_error":null}}}}"#
+            ),
+            format!(r#"{{"view":{view},"token":"t","seed":{{"field_error":["a"]}}}}"#),
+            format!(r#"{{"view":{view},"token":"t","seed":{{"outcome":{{"kind":"nope"}}}}}}"#),
+            format!(
+                r#"{{"view":{view},"token":"t","seed":{{"outcome":{{"kind":"refused","code":"NEW_CODE","message":"m"}}}}}}"#
+            ),
+            format!(r#"{{"view":{view},"token":"t","sandbox":null}}"#),
+            format!(r#"{{"view":{view},"token":5}}"#),
+            format!(r#"{{"view":{view}}}"#),
+            r#"{"token":"t"}"#.to_owned(),
+            "[]".to_owned(),
+        ];
+        for p in &pages {
+            let ours = from_str::<PayPageData>(p);
+            assert_eq!(ours, serde_json::from_str::<PayPageData>(p).ok(), "{p}");
+        }
+        let views = [
+            r#"{"merchant":{"display_name":"S","logo_url":null},"out_trade_no":"T","description":"D","amount":{"total":1,"currency":"USD"},"status":"CLOSED","time_expire":"x"}"#,
+            r#"{"merchant":{"display_name":"S"},"out_trade_no":"T","description":"D","amount":{"total":-1,"currency":"CNY"},"status":"CLOSED","time_expire":"x"}"#,
+            r#"{"merchant":{"display_name":"S"},"out_trade_no":"T","description":"D","amount":{"total":1,"currency":"EUR"},"status":"CLOSED","time_expire":"x"}"#,
+            r#"{"merchant":{"display_name":"S"},"out_trade_no":"T","description":"D","amount":{"total":1,"currency":"CNY"},"status":"CLOSED","time_expire":"x","methods":["balance","nope"]}"#,
+            r#"{"merchant":{"display_name":"S"},"out_trade_no":"T","description":"D","amount":{"total":1,"currency":"CNY"},"status":"CLOSED","time_expire":"x","installment":{"part":1,"parts":2,"remaining_after":{"total":5,"currency":"CNY"}},"release_days":3,"auto_refund_hours":null}"#,
+        ];
+        for v in views {
+            assert_eq!(
+                from_str::<CheckoutView>(v),
+                serde_json::from_str::<CheckoutView>(v).ok(),
+                "{v}"
+            );
+        }
+    }
+
     #[test]
     fn reads_the_pay_answers() {
         let paid =
@@ -417,14 +596,14 @@ mod tests {
             assert_eq!(from_str::<PayResult>(bad), None, "{bad}");
         }
         let nested = |n: usize| "[".repeat(n) + &"]".repeat(n);
-        assert!(from_str::<de::IgnoredAny>(&nested(60)).is_some());
-        assert!(from_str::<de::IgnoredAny>(&nested(100)).is_none());
+        assert!(parse(&nested(60)).is_some());
+        assert!(parse(&nested(100)).is_none());
     }
 
     #[test]
     fn unicode_escapes_and_surrogate_pairs() {
-        let s: String = from_str(r#""\u00e9\u4e2d\ud83d\ude00\n\"\\\/""#).unwrap();
-        assert_eq!(s, "é中😀\n\"\\/");
+        let s = parse(r#""\u00e9\u4e2d\ud83d\ude00\n\"\\\/""#).unwrap();
+        assert_eq!(s, Json::Str("é中😀\n\"\\/".into()));
     }
 
     #[test]
