@@ -137,3 +137,30 @@ pub fn notify_host(origin: &str, kind: &str, out_trade_no: &str, code: Option<&s
     }
     let _ = parent.post_message(&msg, origin);
 }
+
+/// A server-rendered page's inlined JSON (the script element `data_id`) and its root,
+/// `#paydesk-root`.
+#[cfg(feature = "browser")]
+pub fn inlined(data_id: &str) -> Result<(String, web_sys::Element), JsValue> {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| JsValue::from_str("no document"))?;
+    let data = document
+        .get_element_by_id(data_id)
+        .and_then(|e| e.text_content())
+        .ok_or_else(|| JsValue::from_str("no inlined data"))?;
+    let root = document
+        .get_element_by_id("paydesk-root")
+        .ok_or_else(|| JsValue::from_str("no #paydesk-root"))?;
+    Ok((data, root))
+}
+
+/// The page has taken over: load can be measured from outside (the bench and the black-box
+/// tests wait for these).
+#[cfg(feature = "browser")]
+pub fn mark_ready(root: &web_sys::Element) {
+    let _ = root.set_attribute("data-paydesk-ready", "");
+    if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = perf.mark("paydesk:interactive");
+    }
+}

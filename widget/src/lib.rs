@@ -31,29 +31,17 @@ mod browser {
     /// does not carry the contract page.
     #[wasm_bindgen]
     pub fn mount_contract() -> Result<(), JsValue> {
-        let document = web_sys::window()
-            .and_then(|w| w.document())
-            .ok_or_else(|| JsValue::from_str("no document"))?;
-        let data = document
-            .get_element_by_id("paydesk-contract-data")
-            .and_then(|e| e.text_content())
-            .ok_or_else(|| JsValue::from_str("no #paydesk-contract-data"))?;
+        let (data, root) = api::inlined("paydesk-contract-data")?;
         let data: paydesk_shared::contract::ContractPageData = serde_json::from_str(&data)
             .map_err(|e| JsValue::from_str(&format!("bad #paydesk-contract-data: {e}")))?;
-        let root = document
-            .get_element_by_id("paydesk-root")
-            .ok_or_else(|| JsValue::from_str("no #paydesk-root"))?;
         let props = contract::ContractAppProps::for_page(data);
         let handle =
             yew::Renderer::<contract::ContractApp>::with_root_and_props(root.clone(), props)
                 .hydrate();
         // The app lives as long as the document.
         std::mem::forget(handle);
-        components::mark_logo(&document);
-        let _ = root.set_attribute("data-paydesk-ready", "");
-        if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
-            let _ = perf.mark("paydesk:interactive");
-        }
+        components::mark_logo(&root);
+        api::mark_ready(&root);
         Ok(())
     }
 }

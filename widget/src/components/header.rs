@@ -53,23 +53,24 @@ pub fn initial(name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// A logo that loaded or failed before the page was hydrated did so unheard: mark it now.
+/// A logo under `root` that loaded or failed before the page's script ran did so unheard: mark
+/// it now. The mark set, if any.
 #[cfg(feature = "browser")]
-pub fn mark_logo(document: &web_sys::Document) {
+pub fn mark_logo(root: &web_sys::Element) -> Option<&'static str> {
     use wasm_bindgen::JsCast;
-    let logo = document
+    let img = root
         .query_selector("img.pd-logo")
         .ok()
         .flatten()
-        .and_then(|e| e.dyn_into::<web_sys::HtmlImageElement>().ok());
-    if let Some(img) = logo.filter(|i| i.complete()) {
-        let attr = if img.natural_width() > 0 {
-            "data-loaded"
-        } else {
-            "data-failed"
-        };
-        let _ = img.set_attribute(attr, "");
-    }
+        .and_then(|e| e.dyn_into::<web_sys::HtmlImageElement>().ok())
+        .filter(|i| i.complete())?;
+    let mark = if img.natural_width() > 0 {
+        "data-loaded"
+    } else {
+        "data-failed"
+    };
+    let _ = img.set_attribute(mark, "");
+    Some(mark)
 }
 
 #[cfg(test)]

@@ -65,6 +65,10 @@ pub fn start(
     }));
     show(&page);
     listen(&page);
+    if let Some(mark) = crate::components::mark_logo(root) {
+        page.borrow_mut().frame.logo = Some(mark);
+        show(&page);
+    }
     embed_event(&page);
     if live {
         tick(&page);
@@ -75,20 +79,11 @@ pub fn start(
 /// The page's entry point, called by its module script.
 #[wasm_bindgen]
 pub fn mount() -> Result<(), JsValue> {
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or_else(|| JsValue::from_str("no document"))?;
-    let data = document
-        .get_element_by_id("paydesk-data")
-        .and_then(|e| e.text_content())
-        .ok_or_else(|| JsValue::from_str("no #paydesk-data"))?;
+    let (data, root) = api::inlined("paydesk-data")?;
     let data: PayPageData =
         api::parse(&data).ok_or_else(|| JsValue::from_str("bad #paydesk-data"))?;
-    let root = document
-        .get_element_by_id("paydesk-root")
-        .ok_or_else(|| JsValue::from_str("no #paydesk-root"))?;
     let mut restore = if root.first_element_child().is_some() {
-        snapshot(&document)
+        snapshot(&root)
     } else {
         Restore::default()
     };
@@ -96,12 +91,7 @@ pub fn mount() -> Result<(), JsValue> {
     let lang = data.seed.lang.is_empty().then(Lang::detect);
     let now = (data.seed.now_ms == 0).then(api::now_ms);
     start(&root, data, lang, now, restore, true);
-    mark_logo(&document);
-    // Load can be measured from outside (the bench and the black-box tests wait for these).
-    let _ = root.set_attribute("data-paydesk-ready", "");
-    if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
-        let _ = perf.mark("paydesk:interactive");
-    }
+    api::mark_ready(&root);
     Ok(())
 }
 
@@ -282,25 +272,6 @@ fn logo(page: &Shared, el: &Element, mark: &'static str) {
     }
 }
 
-/// A logo that loaded or failed before the script ran did so unheard: mark it now.
-fn mark_logo(document: &web_sys::Document) {
-    let logo = document
-        .query_selector("img.pd-logo")
-        .ok()
-        .flatten()
-        .and_then(|e| e.dyn_into::<web_sys::HtmlImageElement>().ok());
-    if let Some(img) = logo.filter(|i| i.complete()) {
-        let event = if img.natural_width() > 0 {
-            "load"
-        } else {
-            "error"
-        };
-        if let Ok(e) = Event::new(event) {
-            let _ = img.dispatch_event(&e);
-        }
-    }
-}
-
 /// Moves the page's clock every second: the countdown runs and the form closes at the
 /// deadline without a reload.
 fn tick(page: &Shared) {
@@ -351,10 +322,9 @@ fn live_status(page: &Shared, attempt: u32) {
 }
 
 /// What the server-rendered form holds right now: the payer may have used it already.
-fn snapshot(document: &web_sys::Document) -> Restore {
+fn snapshot(root: &Element) -> Restore {
     let input = |sel: &str| {
-        document
-            .query_selector(sel)
+        root.query_selector(sel)
             .ok()
             .flatten()
             .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
