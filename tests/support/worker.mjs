@@ -65,21 +65,22 @@ export function devVars(overrides = {}) {
 /**
  * Starts a worker. `persistTo` keeps Durable Object state across restarts (a fresh temporary
  * folder by default); `vars` are its environment (see devVars); `logLevel: 'info'` keeps what
- * wrangler's simulated send_email binding logs of each email (see sentEmails).
+ * wrangler's simulated send_email binding logs of each email (see sentEmails); `config` is
+ * another wrangler configuration than edge/wrangler.toml (the staged production one).
  */
-export async function startWorker({ persistTo, vars, logLevel = 'warn' } = {}) {
+export async function startWorker({ persistTo, vars, logLevel = 'warn', config } = {}) {
   // A port found free can be taken by another test's server before wrangler binds it: that
   // start fails at once, and is tried again on fresh ports.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce({ persistTo, vars, logLevel });
+      return await startOnce({ persistTo, vars, logLevel, config });
     } catch (e) {
       if (attempt >= 3 || !/Address already in use/.test(e.message)) throw e;
     }
   }
 }
 
-async function startOnce({ persistTo, vars, logLevel }) {
+async function startOnce({ persistTo, vars, logLevel, config }) {
   const dir = mkdtempSync(join(tmpdir(), 'paydesk-test-'));
   const state = persistTo ?? join(dir, 'state');
   const env = vars ?? devVars();
@@ -91,6 +92,7 @@ async function startOnce({ persistTo, vars, logLevel }) {
     'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
     '--persist-to', state, '--env-file', envFile, '--show-interactive-dev-session=false',
     '--log-level', logLevel,
+    ...(config ? ['--config', config] : []),
   ];
   const spawnedAt = performance.now();
   const child = spawn('wrangler', args, {

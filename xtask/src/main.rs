@@ -6,6 +6,7 @@
 
 mod bench;
 mod build;
+mod deploy;
 mod dev;
 mod fuzz;
 mod proc;
@@ -25,6 +26,9 @@ usage: cargo xtask <command>
   build        build the widget and the worker (release)
   build-edge   build the worker only (run by wrangler's [build] step)
   build-widget build the widget only
+  deploy [--dry-run]
+               build, stage the production worker in target/deploy and `wrangler deploy` it
+               (--dry-run: bundle only, no account needed; docs/deploy.md)
   fuzz [SECS]  run the cargo-fuzz targets (v2 XML parser, v2 signer) for SECS each (default 60)
   bench [ARGS] install what is missing, build, measure size and speed beside baselines, write
                target/bench/report.md and report.json (ARGS: --only size,page,edge,micro,notify,
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
             build::edge(&t, true)
         }),
         Some("fuzz") => fuzz::run_all(&args[1..]),
+        Some("deploy") => deploy::run_deploy(&args[1..]),
         Some("build-edge") => tools::Tools::from_installed().and_then(|t| build::edge(&t, false)),
         Some("build-widget") => {
             tools::ensure_all(tools::Need::Build).and_then(|t| build::widget(&t))
