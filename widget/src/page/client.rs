@@ -3,7 +3,7 @@
 //! page renders again and morphs the document into it. Side effects (the pay request, the live
 //! status, the ticking clock, the embedding page's events) start here and come back as actions.
 
-use super::{first_state, morph::morph_into, render, Frame, Restore};
+use super::{morph::morph_into, render, Frame, Restore};
 use crate::api;
 use crate::i18n::Lang;
 use crate::state::{Action, Phase, State};
@@ -45,30 +45,27 @@ pub fn start(
     live: bool,
 ) {
     let fresh = data.seed.outcome.is_none();
-    let mut state = first_state(&data);
-    if let Some(lang) = lang {
-        state.lang = lang;
-    }
-    if let Some(now) = now_ms {
-        state.now_ms = now;
-    }
-    let mut state = Rc::new(state);
+    // The phase depends on the clock: seed the state with the page's own clock, not patch it.
+    let lang = lang.unwrap_or_else(|| Lang::from_tag(&data.seed.lang));
+    let mut state = Rc::new(State::seeded(
+        &data,
+        lang,
+        now_ms.unwrap_or(data.seed.now_ms),
+    ));
     for a in restore.actions(&state, fresh) {
         state = state.reduce(a);
     }
+    let mut frame = Frame::of(&data);
+    frame.logo = crate::components::mark_logo(root);
     let page = Rc::new(RefCell::new(Page {
         state,
-        frame: Frame::of(&data),
+        frame,
         root: root.clone(),
         embed_origin: data.embed_origin.clone(),
         shown: String::new(),
     }));
     show(&page);
     listen(&page);
-    if let Some(mark) = crate::components::mark_logo(root) {
-        page.borrow_mut().frame.logo = Some(mark);
-        show(&page);
-    }
     embed_event(&page);
     if live {
         tick(&page);
@@ -266,7 +263,6 @@ fn return_to_merchant(page: &Shared) {
 /// The merchant's logo said whether it loaded: renders keep the mark from now on.
 fn logo(page: &Shared, el: &Element, mark: &'static str) {
     if el.tag_name() == "IMG" && el.class_list().contains("pd-logo") {
-        let _ = el.set_attribute(mark, "");
         page.borrow_mut().frame.logo = Some(mark);
         show(page);
     }

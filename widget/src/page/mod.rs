@@ -47,7 +47,8 @@ impl Frame {
     }
 }
 
-/// The state the page starts from: the worker's render and the browser's first render agree.
+/// The state the worker renders the page in; the browser seeds its own from the same data
+/// (`client::start`), with its own clock and language only where the seed has none.
 pub fn first_state(data: &PayPageData) -> State {
     State::seeded(data, Lang::from_tag(&data.seed.lang), data.seed.now_ms)
 }
