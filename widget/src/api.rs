@@ -29,7 +29,7 @@ pub async fn pay(token: &str, req: &PayRequest) -> PayOutcome {
     let Ok((status, text)) = fetch(&format!("/api/checkout/{token}/pay"), &init).await else {
         return PayOutcome::Unavailable;
     };
-    crate::form::outcome_of(status, |t| parse(t), |t| parse(t), &text)
+    crate::form::pay_outcome(status, &text)
 }
 
 /// JSON read without serde ([`crate::page::json`]).

@@ -8,28 +8,14 @@ use paydesk_shared::api::{ApiError, NextStep, PayMethod, PayRequest, PayResult};
 use paydesk_shared::{CheckoutView, OrderStatus, PayOutcome, RenderSeed};
 use std::rc::Rc;
 
-/// Reads the checkout API's answer to `POST /api/checkout/{token}/pay`: 200/402 carry a
-/// [`PayResult`], other 4xx an [`ApiError`]; anything else is as good as no answer
-/// ([`PayOutcome::Unavailable`]: the page keeps what was typed and offers to retry).
+/// Reads the checkout API's answer to `POST /api/checkout/{token}/pay`, as the page does
+/// ([`crate::page::json`]): 200/402 carry a [`PayResult`], other 4xx an [`ApiError`]; anything
+/// else is as good as no answer ([`PayOutcome::Unavailable`]: the page keeps what was typed and
+/// offers to retry).
 pub fn pay_outcome(status: u16, body: &str) -> PayOutcome {
-    outcome_of(
-        status,
-        |b| serde_json::from_str::<PayResult>(b).ok(),
-        |b| serde_json::from_str::<ApiError>(b).ok(),
-        body,
-    )
-}
-
-/// [`pay_outcome`] with the body read by `result` or `error`, whichever the status calls for:
-/// the worker reads JSON with serde_json, the page with the browser's own parser.
-pub fn outcome_of<B>(
-    status: u16,
-    result: impl FnOnce(B) -> Option<PayResult>,
-    error: impl FnOnce(B) -> Option<ApiError>,
-    body: B,
-) -> PayOutcome {
+    use crate::page::json::from_str;
     if status == 200 || status == 402 {
-        return match result(body) {
+        return match from_str::<PayResult>(body) {
             Some(r) if r.status == OrderStatus::Success && r.code.is_some() => PayOutcome::InReview,
             Some(r) if r.status == OrderStatus::Success => PayOutcome::Paid,
             Some(r) if r.status == OrderStatus::UserPaying => PayOutcome::Pending,
@@ -41,7 +27,7 @@ pub fn outcome_of<B>(
             None => PayOutcome::Unavailable,
         };
     }
-    match error(body) {
+    match from_str::<ApiError>(body) {
         Some(e) if status < 500 => PayOutcome::Refused {
             code: e.code,
             message: e.message,
