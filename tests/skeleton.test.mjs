@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { startWorker, demoOrder, devVars } from './support/worker.mjs';
 import { checkoutToken } from './support/token.mjs';
 import { newMerchant } from './support/api.mjs';
+import { checkResponse } from './support/openapi.mjs';
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -24,6 +25,18 @@ test('health_reports_version_and_commit', async () => {
   assert.equal(body.status, 'ok');
   assert.match(body.version, /^\d+\.\d+\.\d+$/);
   assert.match(body.commit, /^([0-9a-f]{12}(-dirty)?|unknown)$/);
+  // Storage answered: the probe wrote through a Durable Object's SQLite and read it back.
+  assert.deepEqual(body.storage, { status: 'ok' });
+  await checkResponse('GET', '/api/health', 200, body);
+});
+
+test('live_answers_without_asking_storage', async () => {
+  const r = await fetch(`${w.url}/api/live`);
+  assert.equal(r.status, 200);
+  const body = await r.json();
+  assert.equal(body.status, 'ok');
+  assert.equal(body.storage, undefined);
+  await checkResponse('GET', '/api/live', 200, body);
 });
 
 test('open_pay_page_of_a_demo_order', async () => {

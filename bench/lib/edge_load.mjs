@@ -1,7 +1,7 @@
 // Edge throughput and latency through `wrangler dev` (workerd) on loopback, with autocannon as
 // the load generator (bench/lib/load_child.mjs, one process per run). At each concurrency level:
 // signed order create, signed order query, the checkout API GET, the pay page GET and a full pay
-// call (each order paid once), each between two runs of GET /api/health (the runtime's own floor).
+// call (each order paid once), each between two runs of GET /api/live (the runtime's own floor).
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';

@@ -33,7 +33,7 @@ function signed(method, path, body = '') {
 const PAY = JSON.stringify({ method: 'credit_card', card: { number: '4242424242424242', exp_month: 12, exp_year: 2035, cvc: '123' } });
 
 const builders = {
-  health: () => ({ method: 'GET', path: '/api/health' }),
+  health: () => ({ method: 'GET', path: '/api/live' }),
   create: () => {
     const otn = `L${runId}${(seq++).toString(36)}`;
     const body = JSON.stringify({

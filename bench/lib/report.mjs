@@ -184,11 +184,11 @@ function contractSection(r) {
 function edgeSection(r) {
   const e = r.edge;
   const L = ['## 3. Edge throughput and latency', ''];
-  L.push(`\`wrangler dev\` (wrangler ${r.machine.wrangler ?? ''}, workerd) on 127.0.0.1, load from autocannon ${r.machine.autocannon ?? ''} in its own process; each endpoint runs ${e.seconds_per_run} s (the pay run: ${e.pay_orders_per_level} orders, each paid once) between two ${e.seconds_per_run / 2} s runs of GET /api/health, and its ratio is to the mean of those two. A bench-only sandbox merchant per level, created through the admin API with its per-minute limits raised to 100,000; every signed request has a fresh nonce and every create a new out_trade_no. Latencies are of 2xx answers.`, '');
+  L.push(`\`wrangler dev\` (wrangler ${r.machine.wrangler ?? ''}, workerd) on 127.0.0.1, load from autocannon ${r.machine.autocannon ?? ''} in its own process; each endpoint runs ${e.seconds_per_run} s (the pay run: ${e.pay_orders_per_level} orders, each paid once) between two ${e.seconds_per_run / 2} s runs of GET /api/live (the worker answering, no storage), and its ratio is to the mean of those two. A bench-only sandbox merchant per level, created through the admin API with its per-minute limits raised to 100,000; every signed request has a fresh nonce and every create a new out_trade_no. Latencies are of 2xx answers.`, '');
   for (const l of e.levels) {
     L.push(`### ${l.connections} connection${l.connections === 1 ? '' : 's'}`, '');
     L.push('| endpoint | req/s | health beside it | / health | p50 | p99 | non-2xx |', '|---|---:|---:|---:|---:|---:|---:|');
-    L.push(`| GET /api/health (baseline, ${l.health_runs.length} runs: min–max ${Math.round(l.health.min_req_per_s)}–${Math.round(l.health.max_req_per_s)}) | ${Math.round(l.health.req_per_s)} | | 1x | ${ms(l.health.p50_ms)} | ${ms(l.health.p99_ms)} | ${l.health.non2xx} |`);
+    L.push(`| GET /api/live (baseline, ${l.health_runs.length} runs: min–max ${Math.round(l.health.min_req_per_s)}–${Math.round(l.health.max_req_per_s)}) | ${Math.round(l.health.req_per_s)} | | 1x | ${ms(l.health.p50_ms)} | ${ms(l.health.p99_ms)} | ${l.health.non2xx} |`);
     for (const s of e.scenarios) {
       const x = l.runs[s.id];
       if (!x) continue;

@@ -64,7 +64,7 @@ pub fn run_deploy(args: &[String]) -> Result<()> {
 }
 
 /// Copies `from` into `to`, leaving out [`DEV_ONLY_ASSETS`] at the top.
-fn copy_assets(from: &Path, to: &Path, top: bool) -> Result<()> {
+pub fn copy_assets(from: &Path, to: &Path, top: bool) -> Result<()> {
     std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
     for entry in std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
         let entry = entry.map_err(|e| e.to_string())?;

@@ -132,11 +132,16 @@ pub fn random_hex(n: usize) -> String {
 
 /// A minimal HTTP/1.1 exchange with the local worker; returns (status, body).
 fn http(method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", PORT))?;
+    http_at(&format!("127.0.0.1:{PORT}"), method, path, body)
+}
+
+/// A minimal HTTP/1.1 exchange with a server at `addr` (`host:port`); returns (status, body).
+pub fn http_at(addr: &str, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{PORT}\r\nContent-Type: application/json\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;

@@ -10,6 +10,7 @@ mod deploy;
 mod dev;
 mod fuzz;
 mod proc;
+mod serve;
 mod test;
 mod tools;
 
@@ -29,6 +30,10 @@ usage: cargo xtask <command>
   deploy [--dry-run]
                build, stage the production worker in target/deploy and `wrangler deploy` it
                (--dry-run: bundle only, no account needed; docs/deploy.md)
+  serve [--listen HOST:PORT] [--data DIR] [--env-file FILE]
+               build, then run the worker self-hosted on workerd in production mode, its data in
+               DIR, its secrets from FILE (outside the repository; `serve --init` writes one with
+               fresh keys); docs/self-host.md
   fuzz [SECS]  run the cargo-fuzz targets (v2 XML parser, v2 signer) for SECS each (default 60)
   bench [ARGS] install what is missing, build, measure size and speed beside baselines, write
                target/bench/report.md and report.json (ARGS: --only size,page,edge,micro,notify,
@@ -48,6 +53,7 @@ fn main() -> ExitCode {
         }),
         Some("fuzz") => fuzz::run_all(&args[1..]),
         Some("deploy") => deploy::run_deploy(&args[1..]),
+        Some("serve") => serve::run(&args[1..]),
         Some("build-edge") => tools::Tools::from_installed().and_then(|t| build::edge(&t, false)),
         Some("build-widget") => {
             tools::ensure_all(tools::Need::Build).and_then(|t| build::widget(&t))

@@ -182,6 +182,7 @@ fn dispatch(l: &Ledger<'_>, command: Command) -> Result<serde_json::Value> {
         Command::Decide(d) => answer(&d, with_merchant(l, |l, m| l.decide(m, &d))),
         Command::VerifyAudit(v) => answer(&v, with_merchant(l, |l, _| l.verify_audit())),
         Command::BenchWrite(b) => answer(&b, l.atomically(|l| l.bench_write())),
+        Command::ProbeStorage(p) => answer(&p, l.atomically(|l| l.probe_storage())),
         // Answered by the object itself, before any ledger work (`fetch`).
         Command::ReadSqlMeter(_) => Err(crate::error::AppError::not_found()),
         Command::ContractPage(c) => answer(&c, l.atomically(|l| l.contract_page(&c.contract_code))),
@@ -247,6 +248,21 @@ impl Ledger<'_> {
         )?;
         let id = row.map_or(0, |r| r.id);
         Ok(super::protocol::BenchWritten { id })
+    }
+
+    /// The health check's write: one row, replaced each time, read back as SQLite stored it.
+    fn probe_storage(&self) -> Result<super::protocol::StorageProbed> {
+        #[derive(Deserialize)]
+        struct At {
+            at_ms: i64,
+        }
+        let row: Option<At> = self.first(
+            "INSERT INTO storage_probe (id, at_ms) VALUES (1, ?)
+             ON CONFLICT (id) DO UPDATE SET at_ms = excluded.at_ms RETURNING at_ms",
+            vec![self.real_now().into()],
+        )?;
+        let at_ms = row.map_or(0, |r| r.at_ms);
+        Ok(super::protocol::StorageProbed { at_ms })
     }
 
     /// Notifications built later (by the alarm) link to the pay page on the origin the

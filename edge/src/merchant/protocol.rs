@@ -202,6 +202,8 @@ commands! {
     ReadSqlMeter(ReadSqlMeter) -> super::sql_meter::MeterReading;
     /// Dev only: the bench's floor for a write, one `INSERT` and nothing else.
     BenchWrite(BenchWrite) -> BenchWritten;
+    /// `GET /api/health`: one write and its read-back in the storage probe's object.
+    ProbeStorage(ProbeStorage) -> StorageProbed;
     /// What a contract's page shows (signing, signed, ended).
     ContractPage(ContractPage) -> ContractPageReply;
     /// The payer signs a contract on its page.
@@ -1004,6 +1006,15 @@ pub struct BenchWrite {}
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BenchWritten {
     pub id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeStorage {}
+
+/// The time the probe wrote, as read back from SQLite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageProbed {
+    pub at_ms: i64,
 }
 
 /// Whether the audit chain is intact, and where it first breaks if not.

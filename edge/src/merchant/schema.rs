@@ -692,6 +692,15 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         UPDATE rate_counts SET n = n - 1 WHERE kind = OLD.kind;
     END;",
     ),
+    (
+        31,
+        // `GET /api/health` writes here, in the storage probe's own object only
+        // (`routes/health.rs`): one row, replaced each time.
+        "CREATE TABLE IF NOT EXISTS storage_probe (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        at_ms INTEGER NOT NULL
+    );",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

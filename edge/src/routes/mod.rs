@@ -88,6 +88,7 @@ fn attachment(resp: &Response, content_type: &str, filename: &str) -> Result<()>
 fn router() -> Router<'static, ()> {
     Router::new()
         .get_async("/api/health", route!(health::get))
+        .get_async("/api/live", route!(health::live))
         .get_async("/.well-known/paydesk-receipt-keys", route!(receipts::keys))
         .get_async("/pay/:token", route!(pay::get))
         .post_async("/pay/:token", route!(pay::post))

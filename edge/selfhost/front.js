@@ -1,0 +1,116 @@
+// The self-hosted server's front door (`cargo xtask serve`, docs/self-host.md): what Cloudflare's
+// static assets layer does in front of the worker, for workerd on the merchant's own machine.
+//
+// A GET or HEAD for a file of the staged `www/` is answered from the `WWW` disk directory, with
+// its Content-Type and the headers that `www/_headers` gives its path (the same file Cloudflare
+// reads); `/` and `/dir/` are their `index.html`. Everything else, and every other method, goes to
+// the paydesk worker (`PAYDESK`), as on Cloudflare, where assets come first.
+
+const TYPES = {
+  html: 'text/html; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  mjs: 'text/javascript; charset=utf-8',
+  json: 'application/json',
+  wasm: 'application/wasm',
+  svg: 'image/svg+xml',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
+  ico: 'image/x-icon',
+  txt: 'text/plain; charset=utf-8',
+  woff2: 'font/woff2',
+  webmanifest: 'application/manifest+json',
+};
+
+/** `www/_headers` as rules: `{ pattern: RegExp, set: [[name, value]], detach: [name] }`. */
+export function parseHeaders(text) {
+  const rules = [];
+  let rule = null;
+  for (const raw of text.split('\n')) {
+    const line = raw.trimEnd();
+    if (!line.trim() || line.trim().startsWith('#')) continue;
+    if (!/^\s/.test(line)) {
+      const glob = line.trim().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+      rule = { pattern: new RegExp(`^${glob}$`), set: [], detach: [] };
+      rules.push(rule);
+    } else if (rule && line.trim().startsWith('!')) {
+      rule.detach.push(line.trim().slice(1).trim().toLowerCase());
+    } else if (rule) {
+      const at = line.indexOf(':');
+      if (at > 0) rule.set.push([line.slice(0, at).trim(), line.slice(at + 1).trim()]);
+    }
+  }
+  return rules;
+}
+
+/** The headers `rules` give `path`: later rules add to earlier ones; `!` removes a header. */
+export function headersFor(rules, path) {
+  const out = new Map();
+  for (const r of rules) {
+    if (!r.pattern.test(path)) continue;
+    for (const name of r.detach) out.delete(name);
+    for (const [name, value] of r.set) {
+      const key = name.toLowerCase();
+      out.set(key, out.has(key) ? `${out.get(key)}, ${value}` : value);
+    }
+  }
+  return out;
+}
+
+/** The file a path names in `www/`, or null when it cannot name one. */
+export function fileOf(pathname) {
+  let path;
+  try {
+    path = decodeURIComponent(pathname);
+  } catch {
+    return null;
+  }
+  if (path.endsWith('/')) path += 'index.html';
+  const parts = path.split('/').slice(1);
+  if (parts.some((p) => p === '' || p.startsWith('.') || p.includes('\\'))) return null;
+  if (path === '/_headers') return null;
+  return path;
+}
+
+let rules = null;
+
+async function headerRules(env) {
+  if (rules === null) {
+    const r = await env.WWW.fetch('http://www/_headers');
+    rules = r.ok ? parseHeaders(await r.text()) : [];
+  }
+  return rules;
+}
+
+async function asset(request, env) {
+  const url = new URL(request.url);
+  const file = fileOf(url.pathname);
+  if (file === null) return null;
+  const found = await env.WWW.fetch(`http://www${encodeURI(file)}`, { method: request.method });
+  // A directory answers a JSON listing: it is not a file to serve.
+  if (found.status !== 200 || found.headers.get('content-type') === 'application/json') {
+    await found.body?.cancel();
+    return null;
+  }
+  const headers = new Headers();
+  const ext = file.slice(file.lastIndexOf('.') + 1).toLowerCase();
+  headers.set('content-type', TYPES[ext] ?? 'application/octet-stream');
+  const length = found.headers.get('content-length');
+  if (length) headers.set('content-length', length);
+  for (const [name, value] of headersFor(await headerRules(env), url.pathname)) {
+    headers.set(name, value);
+  }
+  return new Response(request.method === 'HEAD' ? null : found.body, { status: 200, headers });
+}
+
+export default {
+  async fetch(request, env) {
+    if (request.method === 'GET' || request.method === 'HEAD') {
+      const hit = await asset(request, env);
+      if (hit) return hit;
+    }
+    return env.PAYDESK.fetch(request);
+  },
+};
