@@ -35,6 +35,11 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => { killAll(); process.exit(130); });
 }
 
+/** Puts another server (tests/support/selfhost.mjs) under the same stop and exit handling. */
+export function track(worker) {
+  live.add(worker);
+}
+
 export async function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();

@@ -1,0 +1,154 @@
+// Self-hosting on workerd (docs/self-host.md): `cargo xtask serve` runs the worker in production
+// mode on the merchant's own machine. The smoke layer (tests/support/smoke.mjs) runs against it
+// as against `wrangler dev`; a stop in the middle of a run loses no acknowledged order or
+// notification; the env file must be private, outside the repository and complete; the front
+// door serves the production www/ with www/_headers and nothing dev-only.
+//
+// Production delivers only over https to public hosts, so the merchant's notify_url here is
+// https://shop.example/..., and the server's egress goes to the test's receiver in plain HTTP
+// (`--egress-gateway`), as it would to an egress gateway that originates TLS.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './support/worker.mjs';
+import { startServe, serveVars, envFile } from './support/selfhost.mjs';
+import { startReceiver } from './support/receiver.mjs';
+import { smokeTests } from './support/smoke.mjs';
+import { call, newMerchant, createOrder, pay, advance, CARD, otn } from './support/api.mjs';
+
+const NOTIFY = 'https://shop.example/paydesk/notify';
+const gatewayOf = (rx) => new URL(rx.url).host;
+
+const ctx = {};
+before(async () => {
+  ctx.rx = await startReceiver();
+  ctx.notifyUrl = NOTIFY;
+  ctx.w = await startServe({ gateway: gatewayOf(ctx.rx) });
+});
+after(async () => {
+  await ctx.w?.stop();
+  await ctx.rx?.close();
+});
+
+smokeTests(ctx);
+
+test('serve_is_production_no_demo_shop_no_dev_routes_no_listings', async () => {
+  for (const path of ['/shop/', '/shop/index.html', '/demo/logo.svg', '/bench-static/', '/a/', '/pkg/', '/_headers', '/..%2f_headers']) {
+    const r = await fetch(ctx.w.url + path);
+    assert.equal(r.status, 404, path);
+    await r.arrayBuffer();
+  }
+  const demo = await fetch(`${ctx.w.url}/dev/demo-order`, { method: 'POST' });
+  assert.equal(demo.status, 404);
+  await demo.arrayBuffer();
+  // The pay page's content-hashed files are served immutable, as www/_headers says.
+  const page = await (await fetch((await createOrder(ctx.w, await newMerchant(ctx.w))).checkout_url)).text();
+  const asset = page.match(/\/a\/[\w.-]+\.(?:js|wasm)/)?.[0];
+  assert.ok(asset, 'the pay page names its hashed assets');
+  const r = await fetch(ctx.w.url + asset, { method: 'HEAD' });
+  assert.equal(r.status, 200, asset);
+  assert.match(r.headers.get('cache-control'), /immutable/);
+  assert.match(r.headers.get('content-type'), /javascript|wasm/);
+  const embed = await fetch(`${ctx.w.url}/embed.js`);
+  assert.equal(embed.headers.get('access-control-allow-origin'), '*');
+  await embed.arrayBuffer();
+});
+
+test('the_env_file_must_be_private_outside_the_repository_and_complete', () => {
+  const serve = (file) => spawnSync('cargo', ['xtask', 'serve', '--env-file', file, '--data', mkdtempSync(join(tmpdir(), 'paydesk-d-'))], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const shared = serve(envFile(serveVars(), 0o644));
+  assert.notEqual(shared.status, 0);
+  assert.match(shared.stderr, /others may read it: chmod 600/);
+  const { DATA_KEYS, ...rest } = serveVars();
+  const partial = serve(envFile(rest));
+  assert.notEqual(partial.status, 0);
+  assert.match(partial.stderr, /does not set DATA_KEYS/);
+  const inside = join(ROOT, 'target', 'paydesk-test.env');
+  writeFileSync(inside, 'ADMIN_TOKEN=x\n', { mode: 0o600 });
+  const repo = serve(inside);
+  assert.notEqual(repo.status, 0);
+  assert.match(repo.stderr, /inside the repository/);
+  const missing = serve(join(tmpdir(), `absent-${Date.now()}`, 'paydesk.env'));
+  assert.match(missing.stderr, /cargo xtask serve --init/);
+});
+
+test('a_stop_mid_run_loses_no_acknowledged_order_or_notification', async (t) => {
+  const rx = await startReceiver();
+  rx.down = true; // the merchant's server answers 503: notifications wait in the outbox
+  const gateway = gatewayOf(rx);
+  const data = join(mkdtempSync(join(tmpdir(), 'paydesk-serve-restart-')), 'data');
+  const vars = serveVars();
+  let s = await startServe({ data, vars, gateway });
+  const m = await newMerchant(s, { notify_url: NOTIFY, rate_limits: { create: 1000, query: 1000, refund: 50 } });
+  const paid = [];
+  for (let i = 0; i < 3; i++) {
+    const o = await createOrder(s, m, { notify_url: NOTIFY });
+    assert.equal((await pay(s, o, CARD('4242424242424242'))).status, 200);
+    paid.push(o.out_trade_no);
+  }
+  await waitFor(async () => {
+    const l = (await call(s, m, 'GET', '/v1/notifications?status=PENDING')).json.notifications;
+    return l.length === 3 && l.every((n) => n.attempts >= 1);
+  }, 'three notifications tried once and waiting');
+
+  // Creates in flight, 8 at a time; the server is told to stop when the tenth is acknowledged.
+  const bodies = Array.from({ length: 160 }, (_, i) => ({ out_trade_no: otn(`R${i}`), amount: { total: 100 + i, currency: 'CNY' }, description: `restart ${i}` }));
+  const acknowledged = [];
+  const otherErrors = [];
+  let stopping = null;
+  let next = 0;
+  const one = (b) => call(s, m, 'POST', '/v1/orders', b).then((r) => {
+    if (r.status === 201) {
+      if (acknowledged.push(b) === 10) stopping = s.stop();
+    } else if (r.status < 500) otherErrors.push(`${r.status} ${r.text}`);
+  }).catch((e) => {
+    if (!/fetch failed|ECONNRESET|ECONNREFUSED|socket|terminated/i.test(`${e} ${e?.cause ?? ''}`)) otherErrors.push(String(e));
+  });
+  await Promise.allSettled(Array.from({ length: 8 }, async () => {
+    while (next < bodies.length && !stopping) await one(bodies[next++]);
+  }));
+  await stopping;
+  assert.deepEqual(otherErrors, []);
+  assert.match(s.log, /paydesk stopped/);
+  assert.equal((await s.exited).code, 0, 'a stop signal is a clean exit');
+  assert.deepEqual(readdirSync(join(data, 'paydesk-MerchantDO')).filter((f) => f.endsWith('-wal')), [], 'SQLite checkpointed on the way out');
+  t.diagnostic(`acknowledged before the stop: ${acknowledged.length} of ${bodies.length}`);
+
+  s = await startServe({ data, vars, gateway });
+  try {
+    for (const b of acknowledged) {
+      const r = await call(s, m, 'GET', `/v1/orders/${b.out_trade_no}`);
+      assert.equal(r.status, 200, `acknowledged ${b.out_trade_no} survived`);
+      assert.equal(r.json.amount.total, b.amount.total);
+    }
+    // What was not acknowledged is retried safely: it exists once, or is created now.
+    for (const b of bodies.slice(0, next)) {
+      const r = await call(s, m, 'POST', '/v1/orders', b);
+      assert.ok([200, 201].includes(r.status), `${b.out_trade_no}: ${r.status} ${r.text}`);
+    }
+    // The merchant's server is back: every waiting notification arrives, each once.
+    const from = rx.deliveries.length;
+    rx.down = false;
+    await advance(s, m, 17);
+    const after = () => rx.deliveries.slice(from).filter((d) => d.event?.type === 'order.paid');
+    await rx.waitFor(() => paid.every((o) => after().some((d) => d.event.data.out_trade_no === o)), 'the waiting notifications');
+    const ids = after().map((d) => d.event.id);
+    assert.equal(new Set(ids).size, ids.length, 'each notification delivered once');
+    assert.equal((await call(s, m, 'GET', '/v1/audit/verify')).json.intact, true);
+  } finally {
+    await s.stop();
+    await rx.close();
+  }
+});
+
+async function waitFor(pred, what, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
