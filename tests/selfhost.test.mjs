@@ -10,8 +10,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './support/worker.mjs';
@@ -144,6 +144,64 @@ test('a_stop_mid_run_loses_no_acknowledged_order_or_notification', async (t) => 
     await rx.close();
   }
 });
+
+test('a_backup_taken_while_orders_are_written_restores_every_object_consistent', async (t) => {
+  const vars = serveVars();
+  const s = await startServe({ vars });
+  const m = await newMerchant(s, { rate_limits: { create: 1000, query: 1000, refund: 50 } });
+  const before = [];
+  for (let i = 0; i < 10; i++) before.push(await createOrder(s, m));
+  // Creates keep coming, 4 at a time, for as long as the backup runs.
+  let writing = true;
+  const written = [];
+  const writers = Array.from({ length: 4 }, async () => {
+    while (writing) written.push(await createOrder(s, m));
+  });
+  const backups = mkdtempSync(join(tmpdir(), 'paydesk-backups-'));
+  const to = join(backups, 'b1');
+  const taken = await xtask(['backup', '--data', s.state, '--to', to]);
+  writing = false;
+  await Promise.all(writers);
+  assert.equal(taken.code, 0, taken.out);
+  assert.match(taken.out, /backed up 3 SQLite files/, 'the merchant, the storage probe and the alarms');
+  t.diagnostic(`orders written while the backup ran: ${written.length}`);
+  const manifest = JSON.parse(readFileSync(join(to, 'paydesk-backup.json'), 'utf8'));
+  assert.ok(manifest.files.some((f) => f.path.endsWith('metadata.sqlite')));
+
+  // Never over a data directory that holds anything; never from a damaged backup.
+  assert.match((await xtask(['restore', '--from', to, '--data', s.state])).out, /is not empty/);
+  const data = join(backups, 'restored');
+  const restored = await xtask(['restore', '--from', to, '--data', data]);
+  assert.equal(restored.code, 0, restored.out);
+  await s.stop();
+  const r = await startServe({ data, vars });
+  try {
+    for (const o of before) {
+      assert.equal((await call(r, m, 'GET', `/v1/orders/${o.out_trade_no}`)).status, 200, o.out_trade_no);
+    }
+    assert.equal((await call(r, m, 'GET', '/v1/audit/verify')).json.intact, true, 'the copy is not torn');
+    const o = await createOrder(r, m);
+    assert.equal((await pay(r, o, CARD('4242424242424242'))).status, 200, 'the restored server takes payments');
+  } finally {
+    await r.stop();
+  }
+  const damaged = manifest.files.find((f) => !f.path.endsWith('metadata.sqlite')).path;
+  writeFileSync(join(to, damaged), 'not what was backed up');
+  const refused = await xtask(['restore', '--from', to, '--data', join(backups, 'again')]);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.out, /the backup is damaged/);
+});
+
+/** `cargo xtask ARGS`, without blocking the event loop (the test's writers keep running). */
+function xtask(args) {
+  return new Promise((resolve) => {
+    const child = spawn('cargo', ['xtask', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+}
 
 async function waitFor(pred, what, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;

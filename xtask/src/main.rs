@@ -4,6 +4,7 @@
 //! wasm-opt, wasm-pack, wrangler, node) and never replaces them. Everything it installs comes from
 //! the package registries: nothing is downloaded from anywhere else.
 
+mod backup;
 mod bench;
 mod build;
 mod deploy;
@@ -34,6 +35,10 @@ usage: cargo xtask <command>
                build, then run the worker self-hosted on workerd in production mode, its data in
                DIR, its secrets from FILE (outside the repository; `serve --init` writes one with
                fresh keys); docs/self-host.md
+  backup [--data DIR] --to DIR
+               copy the self-hosted data directory while the server runs (consistent per object)
+  restore --from DIR [--data DIR]
+               put a backup into a new or empty data directory, then `serve --data DIR`
   fuzz [SECS]  run the cargo-fuzz targets (v2 XML parser, v2 signer) for SECS each (default 60)
   bench [ARGS] install what is missing, build, measure size and speed beside baselines, write
                target/bench/report.md and report.json (ARGS: --only size,page,edge,micro,notify,
@@ -54,6 +59,8 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::run_all(&args[1..]),
         Some("deploy") => deploy::run_deploy(&args[1..]),
         Some("serve") => serve::run(&args[1..]),
+        Some("backup") => backup::run_backup(&args[1..]),
+        Some("restore") => backup::run_restore(&args[1..]),
         Some("build-edge") => tools::Tools::from_installed().and_then(|t| build::edge(&t, false)),
         Some("build-widget") => {
             tools::ensure_all(tools::Need::Build).and_then(|t| build::widget(&t))

@@ -95,17 +95,10 @@ pub fn run(args: &[String]) -> Result<()> {
 
 /// The options, with defaults from the XDG folders of the user who runs it.
 pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Options> {
-    let home = env("HOME").unwrap_or_else(|| "/root".into());
-    let xdg = |var: &str, fallback: &str| {
-        env(var)
-            .filter(|v| !v.is_empty())
-            .map_or_else(|| Path::new(&home).join(fallback), PathBuf::from)
-            .join("paydesk")
-    };
     let mut o = Options {
         listen: "127.0.0.1:8788".into(),
-        data: xdg("XDG_DATA_HOME", ".local/share"),
-        env_file: xdg("XDG_CONFIG_HOME", ".config").join("paydesk.env"),
+        data: xdg(env, "XDG_DATA_HOME", ".local/share"),
+        env_file: xdg(env, "XDG_CONFIG_HOME", ".config").join("paydesk.env"),
         init: false,
         gateway: None,
     };
@@ -126,6 +119,16 @@ pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Op
         }
     }
     Ok(o)
+}
+
+/// `$var/paydesk`, or `$HOME/fallback/paydesk` when `var` is unset: where the data directory
+/// (`XDG_DATA_HOME`) and the env file (`XDG_CONFIG_HOME`) live by default.
+pub fn xdg(env: &dyn Fn(&str) -> Option<String>, var: &str, fallback: &str) -> PathBuf {
+    let home = env("HOME").unwrap_or_else(|| "/root".into());
+    env(var)
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| Path::new(&home).join(fallback), PathBuf::from)
+        .join("paydesk")
 }
 
 /// Writes a new env file with fresh production keys, readable by its owner only.
