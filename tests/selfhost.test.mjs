@@ -14,7 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './support/worker.mjs';
+import { ROOT, crashWorker } from './support/worker.mjs';
 import { startServe, serveVars, envFile } from './support/selfhost.mjs';
 import { startReceiver } from './support/receiver.mjs';
 import { smokeTests } from './support/smoke.mjs';
@@ -76,7 +76,12 @@ test('the_env_file_must_be_private_outside_the_repository_and_complete', () => {
   assert.match(missing.stderr, /cargo xtask serve --init/);
 });
 
-test('a_stop_mid_run_loses_no_acknowledged_order_or_notification', async (t) => {
+test('a_stop_mid_run_loses_no_acknowledged_order_or_notification', (t) => restartMidRun(t, 'stop'));
+
+test('a_crash_mid_run_loses_no_acknowledged_order_or_notification', (t) => restartMidRun(t, 'crash'));
+
+/** A run of creates, with payments' notifications waiting, cut by a stop signal or a SIGKILL. */
+async function restartMidRun(t, how) {
   const rx = await startReceiver();
   rx.down = true; // the merchant's server answers 503: notifications wait in the outbox
   const gateway = gatewayOf(rx);
@@ -103,7 +108,7 @@ test('a_stop_mid_run_loses_no_acknowledged_order_or_notification', async (t) => 
   let next = 0;
   const one = (b) => call(s, m, 'POST', '/v1/orders', b).then((r) => {
     if (r.status === 201) {
-      if (acknowledged.push(b) === 10) stopping = s.stop();
+      if (acknowledged.push(b) === 10) stopping = how === 'stop' ? s.stop() : crashWorker(s);
     } else if (r.status < 500) otherErrors.push(`${r.status} ${r.text}`);
   }).catch((e) => {
     if (!/fetch failed|ECONNRESET|ECONNREFUSED|socket|terminated/i.test(`${e} ${e?.cause ?? ''}`)) otherErrors.push(String(e));
@@ -113,10 +118,12 @@ test('a_stop_mid_run_loses_no_acknowledged_order_or_notification', async (t) => 
   }));
   await stopping;
   assert.deepEqual(otherErrors, []);
-  assert.match(s.log, /paydesk stopped/);
-  assert.equal((await s.exited).code, 0, 'a stop signal is a clean exit');
-  assert.deepEqual(readdirSync(join(data, 'paydesk-MerchantDO')).filter((f) => f.endsWith('-wal')), [], 'SQLite checkpointed on the way out');
-  t.diagnostic(`acknowledged before the stop: ${acknowledged.length} of ${bodies.length}`);
+  if (how === 'stop') {
+    assert.match(s.log, /paydesk stopped/);
+    assert.equal((await s.exited).code, 0, 'a stop signal is a clean exit');
+    assert.deepEqual(readdirSync(join(data, 'paydesk-MerchantDO')).filter((f) => f.endsWith('-wal')), [], 'SQLite checkpointed on the way out');
+  }
+  t.diagnostic(`acknowledged before the ${how}: ${acknowledged.length} of ${bodies.length}`);
 
   s = await startServe({ data, vars, gateway });
   try {
@@ -143,7 +150,7 @@ test('a_stop_mid_run_loses_no_acknowledged_order_or_notification', async (t) => 
     await s.stop();
     await rx.close();
   }
-});
+}
 
 test('a_backup_taken_while_orders_are_written_restores_every_object_consistent', async (t) => {
   const vars = serveVars();

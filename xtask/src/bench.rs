@@ -31,7 +31,7 @@ const CRITERION: &[&str] = &[
 pub fn run(args: &[String]) -> Result<()> {
     let root = root();
     let tools = ensure_all(Need::Test)?;
-    build::widget(&tools)?;
+    build::widget(&tools, false)?;
     build::edge(&tools, false)?;
 
     let since_ms = SystemTime::now()

@@ -26,7 +26,7 @@ pub fn run_deploy(args: &[String]) -> Result<()> {
         _ => return Err("usage: cargo xtask deploy [--dry-run]".into()),
     };
     let tools = tools::ensure_all(tools::Need::Build)?;
-    build::widget(&tools)?;
+    build::widget(&tools, false)?;
     build::edge(&tools, false)?;
     let root = root();
     let stage = root.join("target/deploy");
@@ -63,13 +63,15 @@ pub fn run_deploy(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Copies `from` into `to`, leaving out [`DEV_ONLY_ASSETS`] at the top.
+/// Copies `from` into `to`, leaving out [`DEV_ONLY_ASSETS`] at the top and every dotfile.
 pub fn copy_assets(from: &Path, to: &Path, top: bool) -> Result<()> {
     std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
     for entry in std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
         let entry = entry.map_err(|e| e.to_string())?;
         let name = entry.file_name();
-        if top && DEV_ONLY_ASSETS.iter().any(|d| name == *d) {
+        // Dotfiles are build stamps (`www/pkg/.paydesk-built`), not assets.
+        let dotfile = name.to_string_lossy().starts_with('.');
+        if dotfile || top && DEV_ONLY_ASSETS.iter().any(|d| name == *d) {
             continue;
         }
         let (src, dest) = (entry.path(), to.join(&name));

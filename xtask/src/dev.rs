@@ -15,7 +15,7 @@ pub fn run() -> Result<()> {
     let root = root();
     let tools = ensure_all(Need::Build)?;
     ensure_dev_vars(&root.join("edge/.dev.vars"))?;
-    build::widget(&tools)?;
+    build::widget(&tools, false)?;
     build::edge(&tools, false)?;
 
     step(&format!("starting wrangler dev on http://127.0.0.1:{PORT}"));

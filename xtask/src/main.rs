@@ -53,7 +53,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("setup") => tools::ensure_all(tools::Need::Test).map(|_| ()),
         Some("build") => tools::ensure_all(tools::Need::Build).and_then(|t| {
-            build::widget(&t)?;
+            build::widget(&t, true)?;
             build::edge(&t, true)
         }),
         Some("fuzz") => fuzz::run_all(&args[1..]),
@@ -63,7 +63,7 @@ fn main() -> ExitCode {
         Some("restore") => backup::run_restore(&args[1..]),
         Some("build-edge") => tools::Tools::from_installed().and_then(|t| build::edge(&t, false)),
         Some("build-widget") => {
-            tools::ensure_all(tools::Need::Build).and_then(|t| build::widget(&t))
+            tools::ensure_all(tools::Need::Build).and_then(|t| build::widget(&t, true))
         }
         _ => {
             eprint!("{USAGE}");

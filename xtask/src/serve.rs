@@ -61,7 +61,7 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     let vars = read_env_file(&o.env_file)?;
     let tools = tools::ensure_all(tools::Need::Build)?;
-    build::widget(&tools)?;
+    build::widget(&tools, false)?;
     build::edge(&tools, false)?;
     let stage = stage(o.gateway.as_deref())?;
     std::fs::create_dir_all(&o.data).map_err(|e| format!("{}: {e}", o.data.display()))?;

@@ -68,7 +68,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let root = root();
     let mut clock = Laps::start();
     let tools = ensure_all(Need::Test)?;
-    build::widget(&tools)?;
+    build::widget(&tools, false)?;
     build::edge(&tools, false)?;
     clock.lap("install and build");
 
