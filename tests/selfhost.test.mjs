@@ -18,16 +18,19 @@ import { ROOT, crashWorker } from './support/worker.mjs';
 import { startServe, serveVars, envFile } from './support/selfhost.mjs';
 import { startReceiver } from './support/receiver.mjs';
 import { smokeTests } from './support/smoke.mjs';
-import { call, newMerchant, createOrder, pay, advance, CARD, otn } from './support/api.mjs';
+import { call, newMerchant, createOrder, pay, advance, CARD, otn, sign, nonce } from './support/api.mjs';
+import { request as httpRequest } from 'node:http';
 
 const NOTIFY = 'https://shop.example/paydesk/notify';
+const RELAY = 'https://mail-relay.shop.example/send';
 const gatewayOf = (rx) => new URL(rx.url).host;
 
 const ctx = {};
 before(async () => {
   ctx.rx = await startReceiver();
   ctx.notifyUrl = NOTIFY;
-  ctx.w = await startServe({ gateway: gatewayOf(ctx.rx) });
+  const vars = { ...serveVars(), EMAIL_FROM: 'notifications@shop.example', EMAIL_RELAY_URL: RELAY, EMAIL_RELAY_TOKEN: 'relay-token-123' };
+  ctx.w = await startServe({ vars, gateway: gatewayOf(ctx.rx) });
 });
 after(async () => {
   await ctx.w?.stop();
@@ -56,6 +59,48 @@ test('serve_is_production_no_demo_shop_no_dev_routes_no_listings', async () => {
   const embed = await fetch(`${ctx.w.url}/embed.js`);
   assert.equal(embed.headers.get('access-control-allow-origin'), '*');
   await embed.arrayBuffer();
+});
+
+test('behind_a_tls_proxy_that_keeps_the_host_the_links_are_https', async () => {
+  // What Caddy or nginx sends on (docs/self-host.md): the payer's Host, over plain HTTP.
+  const m = await newMerchant(ctx.w);
+  const body = JSON.stringify({ out_trade_no: otn('P'), amount: { total: 500, currency: 'CNY' }, description: 'proxied' });
+  const ts = String(Math.floor(Date.now() / 1000));
+  const n = nonce();
+  const headers = {
+    host: 'pay.shop.example', 'content-type': 'application/json', 'paydesk-merchant': m.merchant_id,
+    'paydesk-timestamp': ts, 'paydesk-nonce': n, 'paydesk-signature': sign(m.api_key, 'POST', '/v1/orders', ts, n, body),
+  };
+  const answer = await new Promise((resolve, reject) => {
+    const req = httpRequest(`${ctx.w.url}/v1/orders`, { method: 'POST', headers }, (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  assert.equal(answer.status, 201, answer.text);
+  assert.match(JSON.parse(answer.text).checkout_url, /^https:\/\/pay\.shop\.example\/pay\//);
+});
+
+test('emails_go_to_the_operators_mail_relay', async () => {
+  const m = await newMerchant(ctx.w, { approval_levels: [{ above: 500, approvers: 1 }] });
+  const staff = 'ops.lead@shop.example';
+  assert.equal((await call(ctx.w, m, 'PUT', '/v1/messaging', { staff_email: staff, staff_locale: 'en' })).status, 200);
+  await createOrder(ctx.w, m); // 10.00 waits for approval: staff are alerted by email
+  const [mail] = await ctx.rx.waitFor((ds) => ds.some((d) => d.event?.to?.[0] === staff), 'the alert at the relay')
+    .then((ds) => ds.filter((d) => d.event?.to?.[0] === staff));
+  assert.equal(mail.headers.authorization, 'Bearer relay-token-123');
+  assert.equal(mail.headers.host, 'mail-relay.shop.example');
+  assert.match(mail.event.from, /^Test Shop \d+ <notifications@shop\.example>$/);
+  assert.match(mail.event.subject, /Alert: Requests wait for approval$/);
+  assert.match(mail.event.text, /wait for approval/);
+  const sent = await waitFor(async () => {
+    const l = (await call(ctx.w, m, 'GET', '/v1/messages?channel=email')).json.messages;
+    return l.length === 1 && l[0].status === 'DELIVERED';
+  }, 'the email recorded as delivered');
+  assert.ok(sent);
 });
 
 test('the_env_file_must_be_private_outside_the_repository_and_complete', () => {
@@ -212,7 +257,9 @@ function xtask(args) {
 
 async function waitFor(pred, what, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
-  while (!(await pred())) {
+  for (;;) {
+    const v = await pred();
+    if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }

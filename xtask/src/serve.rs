@@ -79,6 +79,8 @@ pub fn run(args: &[String]) -> Result<()> {
         .arg(format!("--directory-path=data={}", data.display()))
         .arg(format!("--socket-addr=http={}", o.listen))
         .envs(&vars)
+        // The server's log is one stream, stdout, for journald, docker logs or a file.
+        .stderr(std::io::stdout())
         .spawn()
         .map_err(|e| format!("cannot start workerd: {e}"))?;
     if let Err(e) = wait_ready(&mut child, &o.listen) {
