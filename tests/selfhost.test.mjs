@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { ROOT, crashWorker } from './support/worker.mjs';
 import { startServe, serveVars, envFile } from './support/selfhost.mjs';
@@ -169,6 +170,11 @@ async function restartMidRun(t, how) {
     assert.deepEqual(readdirSync(join(data, 'paydesk-MerchantDO')).filter((f) => f.endsWith('-wal')), [], 'SQLite checkpointed on the way out');
   }
   t.diagnostic(`acknowledged before the ${how}: ${acknowledged.length} of ${bodies.length}`);
+  // The retries' alarm is on disk, in workerd's alarm table beside the objects.
+  const meta = new DatabaseSync(join(data, 'paydesk-MerchantDO', 'metadata.sqlite'), { readOnly: true });
+  const alarms = meta.prepare('SELECT scheduled_time FROM _cf_ALARM').all();
+  meta.close();
+  assert.ok(alarms.length >= 1, 'an alarm is stored for the merchant waiting to retry');
 
   s = await startServe({ data, vars, gateway });
   try {
