@@ -172,9 +172,9 @@ async function restartMidRun(t, how) {
   t.diagnostic(`acknowledged before the ${how}: ${acknowledged.length} of ${bodies.length}`);
   // The retries' alarm is on disk, in workerd's alarm table beside the objects.
   const meta = new DatabaseSync(join(data, 'paydesk-MerchantDO', 'metadata.sqlite'), { readOnly: true });
-  const alarms = meta.prepare('SELECT scheduled_time FROM _cf_ALARM').all();
+  const [{ n: alarms }] = meta.prepare('SELECT count(*) AS n FROM _cf_ALARM WHERE scheduled_time > 0').all();
   meta.close();
-  assert.ok(alarms.length >= 1, 'an alarm is stored for the merchant waiting to retry');
+  assert.ok(alarms >= 1, 'an alarm is stored for the merchant waiting to retry');
 
   s = await startServe({ data, vars, gateway });
   try {
