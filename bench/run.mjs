@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startReceiver } from '../tests/support/receiver.mjs';
 import { devVars, ROOT, startWorker } from '../tests/support/worker.mjs';
+import { startServe } from '../tests/support/selfhost.mjs';
 import { benchMerchant, measureEdge } from './lib/edge_load.mjs';
 import { readCriterion } from './lib/micro.mjs';
 import { createSigned } from './lib/orders.mjs';
@@ -71,6 +72,7 @@ const report = {
     node: process.version,
     chromium: sh(process.env.PAYDESK_CHROMIUM ?? '/usr/bin/chromium', ['--version'])?.replace(/^Chromium\s*/, '').split(' ')[0],
     wrangler: pkgVersion('wrangler'),
+    workerd: pkgVersion('workerd'),
     autocannon: pkgVersion('autocannon'),
     rustc: sh('rustc', ['--version']),
   },
@@ -176,6 +178,26 @@ if (only.has('size') || only.has('page') || only.has('edge')) await section('siz
     await rx.close();
     await w.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+if (only.has('edge')) await section('edge (self-hosted)', async () => {
+  // The same loads against `cargo xtask serve` (workerd in production mode), after the wrangler
+  // dev worker has stopped. Production delivers only over https to public hosts: the bench
+  // merchants' notifications go through the egress gateway to the local receiver.
+  const rx = await startReceiver();
+  const s = await startServe({ gateway: new URL(rx.url).host });
+  try {
+    const t0 = performance.now();
+    await benchMerchant(s, 'https://bench-receiver.example/notify', 'Bench self-hosted first merchant');
+    report.selfhost_start = { ready_ms: s.ready_ms, first_merchant_ms: performance.now() - t0 };
+    log(`self-hosted edge load: concurrency ${levels.join(', ')}, ${seconds} s per run`);
+    report.edge_selfhost = await measureEdge({
+      worker: s, notifyUrl: 'https://bench-receiver.example/notify', levels, seconds, payOrders, log, dev: false,
+    });
+  } finally {
+    await s.stop();
+    await rx.close();
   }
 });
 

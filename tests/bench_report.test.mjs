@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { quantile, summary } from '../bench/lib/stats.mjs';
 import { staticSnapshot } from '../bench/lib/page_load.mjs';
-import { checkTargets, previousReport } from '../bench/lib/report.mjs';
+import { checkTargets, previousReport, selfhostSection } from '../bench/lib/report.mjs';
 
 test('quantiles_interpolate_between_ranks', () => {
   assert.equal(quantile([3, 1, 2], 0.5), 2);
@@ -62,4 +62,23 @@ test('a_missed_target_says_by_how_much', () => {
   assert.match(targets.find((t) => t.name.startsWith('request')).miss, /100 ns\/op more than 2x/);
   assert.equal(targets.find((t) => t.name.startsWith('checkout')).met, true);
   assert.equal(targets.length, 3, 'the state machine has no SHA-256 floor and no target');
+});
+
+test('the_self_hosted_edge_sits_beside_wrangler_dev_level_by_level', () => {
+  const run = (req_per_s, extra = {}) => ({ req_per_s, p50_ms: 2, p99_ms: 9, non2xx: 0, ...extra });
+  const level = (c, live, create) => ({
+    connections: c,
+    health: run(live),
+    runs: { create: run(create, { ratio_to_health: create / live }) },
+  });
+  const scenarios = [{ id: 'create', label: 'order create' }];
+  const lines = selfhostSection({
+    machine: { workerd: '1.2' },
+    selfhost_start: { ready_ms: 400, first_merchant_ms: 90 },
+    edge: { levels: [level(8, 600, 200)], scenarios },
+    edge_selfhost: { levels: [level(8, 900, 300)], scenarios },
+  }).join('\n');
+  assert.match(lines, /\| order create \| 200 \| 300 \| 1\.5x \| 0\.333x \|/);
+  assert.match(lines, /\| GET \/api\/live \(baseline\) \| 600 \| 900 \| 1\.5x \| 1x \|/);
+  assert.match(lines, /readiness line.*400/);
 });

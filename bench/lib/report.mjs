@@ -3,7 +3,7 @@
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { round } from './stats.mjs';
+import { ratio, round } from './stats.mjs';
 
 export const TARGETS = {
   // Issue 20: the whole first load (document, JS, wasm; the stylesheet is inline).
@@ -203,6 +203,28 @@ function edgeSection(r) {
   return L;
 }
 
+/** The self-hosted server beside `wrangler dev`: the same loads, each runtime's own floor. */
+export function selfhostSection(r) {
+  const e = r.edge_selfhost;
+  const L = ['## 3b. Edge, self-hosted (`cargo xtask serve`) beside `wrangler dev`', ''];
+  L.push(`The loads of section 3 against \`cargo xtask serve\` (workerd ${r.machine.workerd ?? ''} alone, production mode: no dev-only one-INSERT write), run after the \`wrangler dev\` worker stopped, on the same machine in the same bench run. *ratio* is self-hosted req/s over \`wrangler dev\` req/s; */ live* is each run over its own GET /api/live runs.`, '');
+  if (r.selfhost_start) {
+    L.push(`\`cargo xtask serve\` spawned to its readiness line (the build found up to date, staging, workerd, the first /api/health with its storage write): **${ms(r.selfhost_start.ready_ms)}**; its first merchant: ${ms(r.selfhost_start.first_merchant_ms)}.`, '');
+  }
+  for (const l of e.levels) {
+    const dev = r.edge?.levels.find((x) => x.connections === l.connections);
+    L.push(`### ${l.connections} connection${l.connections === 1 ? '' : 's'}`, '');
+    L.push('| endpoint | wrangler dev req/s | self-hosted req/s | ratio | self-hosted / live | p50 | p99 | non-2xx |', '|---|---:|---:|---:|---:|---:|---:|---:|');
+    const row = (label, x, d) => `| ${label} | ${d ? Math.round(d.req_per_s) : ''} | ${Math.round(x.req_per_s)} | ${d ? times(ratio(x.req_per_s, d.req_per_s)) : ''} | ${x.ratio_to_health != null ? times(x.ratio_to_health) : '1x'} | ${ms(x.p50_ms)} | ${ms(x.p99_ms)} | ${x.non2xx ?? 0}${x.errors ? ` (+${x.errors} errors)` : ''} |`;
+    L.push(row('GET /api/live (baseline)', l.health, dev?.health));
+    for (const sc of e.scenarios) {
+      if (l.runs[sc.id]) L.push(row(sc.label, l.runs[sc.id], dev?.runs[sc.id]));
+    }
+    L.push('');
+  }
+  return L;
+}
+
 function startSection(r) {
   const x = r.start;
   const wasm = r.size?.worker?.wasm;
@@ -304,6 +326,7 @@ export function renderMarkdown(r, prev) {
   if (r.page_load) L.push(...pageSection(r));
   if (r.contract_page_load) L.push(...contractSection(r));
   if (r.edge) L.push(...edgeSection(r));
+  if (r.edge_selfhost) L.push(...selfhostSection(r));
   if (r.start) L.push(...startSection(r));
   if (r.ledger) L.push(...ledgerSection(r));
   if (r.micro) L.push(...microSection(r));
