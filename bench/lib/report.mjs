@@ -326,8 +326,8 @@ export function renderMarkdown(r, prev) {
   if (r.page_load) L.push(...pageSection(r));
   if (r.contract_page_load) L.push(...contractSection(r));
   if (r.edge) L.push(...edgeSection(r));
-  if (r.edge_selfhost) L.push(...selfhostSection(r));
   if (r.start) L.push(...startSection(r));
+  if (r.edge_selfhost) L.push(...selfhostSection(r));
   if (r.ledger) L.push(...ledgerSection(r));
   if (r.micro) L.push(...microSection(r));
   if (r.notify) L.push(...notifySection(r));
