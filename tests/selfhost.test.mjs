@@ -250,6 +250,53 @@ test('a_backup_taken_while_orders_are_written_restores_every_object_consistent',
   assert.match(refused.out, /the backup is damaged/);
 });
 
+test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
+  const vars = serveVars();
+  const data = join(mkdtempSync(join(tmpdir(), 'paydesk-upgrade-')), 'data');
+  let s = await startServe({ data, vars });
+  const merchants = [await newMerchant(s), await newMerchant(s)];
+  const orders = [];
+  for (const m of merchants) orders.push(await createOrder(s, m));
+  await s.stop();
+  // Put every object back to the schema of the version before the storage probe (migration 31):
+  // its table gone, and 31 and every later step unrecorded, so each runs again when the object
+  // starts (each step is idempotent: `IF NOT EXISTS`).
+  const schema = readFileSync(join(ROOT, 'edge/src/merchant/schema.rs'), 'utf8');
+  const latest = Math.max(...[...schema.matchAll(/^ {8}(\d+),$/gm)].map((x) => Number(x[1])));
+  const files = readdirSync(join(data, 'paydesk-MerchantDO')).filter((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite');
+  assert.equal(files.length, 3, 'two merchants and the storage probe');
+  const versions = () => files.map((f) => {
+    const db = new DatabaseSync(join(data, 'paydesk-MerchantDO', f), { readOnly: true });
+    const [{ v }] = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').all();
+    db.close();
+    return v;
+  });
+  assert.deepEqual(versions(), files.map(() => latest));
+  for (const f of files) {
+    const db = new DatabaseSync(join(data, 'paydesk-MerchantDO', f));
+    db.exec('DROP TABLE storage_probe; DELETE FROM schema_migrations WHERE version >= 31;');
+    db.close();
+  }
+  assert.deepEqual(versions(), files.map(() => 30));
+  s = await startServe({ data, vars });
+  try {
+    for (const [i, m] of merchants.entries()) {
+      const r = await call(s, m, 'GET', `/v1/orders/${orders[i].out_trade_no}`);
+      assert.equal(r.status, 200, 'the order is there on the new version');
+    }
+  } finally {
+    await s.stop();
+  }
+  // Each object touched (the merchants by their requests, the probe by the readiness check)
+  // ran the missing migrations when it started.
+  assert.deepEqual(versions(), files.map(() => latest));
+  for (const f of files) {
+    const db = new DatabaseSync(join(data, 'paydesk-MerchantDO', f), { readOnly: true });
+    assert.equal(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'storage_probe'").all()[0].n, 1, f);
+    db.close();
+  }
+});
+
 /** `cargo xtask ARGS`, without blocking the event loop (the test's writers keep running). */
 function xtask(args) {
   return new Promise((resolve) => {
