@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { startWorker, waitForEmails, sentEmails } from './support/worker.mjs';
+import { startWorker, waitForEmails, sentEmails, waitUntil } from './support/worker.mjs';
 import { startReceiver } from './support/receiver.mjs';
 import { call, admin, newMerchant, createOrder, advance, otn } from './support/api.mjs';
 import { checkSchema } from './support/openapi.mjs';
@@ -16,15 +16,7 @@ let w;
 before(async () => { w = await startWorker({ logLevel: 'info' }); });
 after(async () => { await w?.stop(); });
 
-const settle = async (pred, what, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await pred();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+const settle = waitUntil;
 const messages = async (m, query = '') => (await call(w, m, 'GET', `/v1/messages${query}`)).json.messages;
 
 test('staff_alerts_go_where_routed_once_per_cause_and_say_when_resolved', async () => {

@@ -15,7 +15,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
-import { ROOT, crashWorker } from './support/worker.mjs';
+import { ROOT, crashWorker, waitUntil } from './support/worker.mjs';
 import { startServe, serveVars, envFile } from './support/selfhost.mjs';
 import { startReceiver } from './support/receiver.mjs';
 import { smokeTests } from './support/smoke.mjs';
@@ -97,7 +97,7 @@ test('emails_go_to_the_operators_mail_relay', async () => {
   assert.match(mail.event.from, /^Test Shop \d+ <notifications@shop\.example>$/);
   assert.match(mail.event.subject, /Alert: Requests wait for approval$/);
   assert.match(mail.event.text, /wait for approval/);
-  const sent = await waitFor(async () => {
+  const sent = await waitUntil(async () => {
     const l = (await call(ctx.w, m, 'GET', '/v1/messages?channel=email')).json.messages;
     return l.length === 1 && l[0].status === 'DELIVERED';
   }, 'the email recorded as delivered');
@@ -141,10 +141,10 @@ async function restartMidRun(t, how) {
     assert.equal((await pay(s, o, CARD('4242424242424242'))).status, 200);
     paid.push(o.out_trade_no);
   }
-  await waitFor(async () => {
+  await waitUntil(async () => {
     const l = (await call(s, m, 'GET', '/v1/notifications?status=PENDING')).json.notifications;
     return l.length === 3 && l.every((n) => n.attempts >= 1);
-  }, 'three notifications tried once and waiting');
+  }, 'three notifications tried once and waiting', 60_000);
 
   // Creates in flight, 8 at a time; the server is told to stop when the tenth is acknowledged.
   const bodies = Array.from({ length: 160 }, (_, i) => ({ out_trade_no: otn(`R${i}`), amount: { total: 100 + i, currency: 'CNY' }, description: `restart ${i}` }));
@@ -306,14 +306,4 @@ function xtask(args) {
     child.stderr.on('data', (d) => { out += d; });
     child.on('exit', (code) => resolve({ code, out }));
   });
-}
-
-async function waitFor(pred, what, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await pred();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

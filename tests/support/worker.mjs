@@ -35,6 +35,17 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => { killAll(); process.exit(130); });
 }
 
+/** Waits (polling every 100 ms, never a fixed sleep) until `pred()` answers something truthy. */
+export async function waitUntil(pred, what, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await pred();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Puts another server (tests/support/selfhost.mjs) under the same stop and exit handling. */
 export function track(worker) {
   live.add(worker);

@@ -122,7 +122,7 @@ fn ensure_npm(root: &Path) -> Result<()> {
         return Ok(());
     }
     step(
-        "installing Node 22, wrangler, binaryen and playwright-core with npm ci (a minute or two)",
+        "installing Node 22, wrangler, workerd, binaryen and playwright-core with npm ci (a minute or two)",
     );
     // npm itself runs under the system Node; what it installs (node@22) is what runs the tools.
     let mut c = Command::new("npm");
