@@ -2,7 +2,7 @@
 # (docs/self-host.md). `cargo xtask serve` stages this file beside the built worker in
 # target/serve/ and runs:
 #
-#   workerd serve paydesk.capnp config --experimental \
+#   workerd serve paydesk.capnp config \
 #     --directory-path www=<staged www> --directory-path data=<data dir> --socket-addr http=<addr>
 #
 # It is what edge/wrangler.toml declares, for workerd alone: the same worker, bindings and

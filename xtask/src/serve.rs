@@ -71,7 +71,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut child = cmd(&root(), "workerd")
         .arg("serve")
         .arg(stage.join("paydesk.capnp"))
-        .args(["config", "--experimental"])
+        .arg("config")
         .arg(format!(
             "--directory-path=www={}",
             stage.join("www").display()
