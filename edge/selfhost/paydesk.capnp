@@ -1,6 +1,6 @@
 # The paydesk worker self-hosted on workerd, the open-source runtime of Cloudflare Workers
 # (docs/self-host.md). `cargo xtask serve` stages this file beside the built worker in
-# target/serve/ and runs:
+# target/serve/<listen address>/ and runs:
 #
 #   workerd serve paydesk.capnp config \
 #     --directory-path www=<staged www> --directory-path data=<data dir> --socket-addr http=<addr>

@@ -4,7 +4,7 @@
 // smoke suite work against either.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, devVars, freePort, track, stopWorker } from './worker.mjs';
@@ -48,6 +48,9 @@ async function serveOnce({ data, vars, gateway, port }) {
   child.stdout.on('data', (d) => { server.log += d; });
   child.stderr.on('data', (d) => { server.log += d; });
   server.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  // Its staged files (`target/serve/<listen address>/`) go when it stops, crashed or not.
+  const stage = join(ROOT, 'target', 'serve', `127_0_0_1_${port}`);
+  server.exited.then(() => rmSync(stage, { recursive: true, force: true }));
   server.stop = () => stopWorker(server);
   let early = null;
   server.exited.then((x) => { early = x; });

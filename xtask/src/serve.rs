@@ -1,7 +1,7 @@
 //! `cargo xtask serve`: the worker self-hosted on workerd, in production mode, on the merchant's
 //! own machine (docs/self-host.md).
 //!
-//! It builds, stages under `target/serve/` the workerd configuration (`edge/selfhost/paydesk.capnp`)
+//! It builds, stages under `target/serve/<listen address>/` the workerd configuration (`edge/selfhost/paydesk.capnp`)
 //! beside the built worker, the front door (`front.js`: the static assets layer), the `EMAIL`
 //! binding (`mail.js`) and the production `www/` (as `cargo xtask deploy` stages it), then runs the
 //! `workerd` binary from the npm package with the secrets of an env file kept outside the
@@ -63,7 +63,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let tools = tools::ensure_all(tools::Need::Build)?;
     build::widget(&tools, false)?;
     build::edge(&tools, false)?;
-    let stage = stage(o.gateway.as_deref())?;
+    let stage = stage(&o.listen, o.gateway.as_deref())?;
     std::fs::create_dir_all(&o.data).map_err(|e| format!("{}: {e}", o.data.display()))?;
     let data = o.data.canonicalize().map_err(|e| e.to_string())?;
     catch_stop_signals();
@@ -259,11 +259,19 @@ fn outside_repository(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `target/serve/`: the configuration, the workers and the production `www/`.
-fn stage(gateway: Option<&str>) -> Result<PathBuf> {
+/// `target/serve/<listen>/`: the configuration, the workers and the production `www/`. One
+/// folder per address, so staging a second server never changes the files a first one serves.
+fn stage(listen: &str, gateway: Option<&str>) -> Result<PathBuf> {
     let root = root();
-    let stage = root.join("target/serve");
-    step("staging the self-hosted server in target/serve");
+    let name: String = listen
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let stage = root.join("target/serve").join(name);
+    step(&format!(
+        "staging the self-hosted server in {}",
+        stage.display()
+    ));
     let _ = std::fs::remove_dir_all(&stage);
     copy_assets(&root.join("www"), &stage.join("www"), true)?;
     for (from, to) in STAGED {
