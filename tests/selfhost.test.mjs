@@ -57,6 +57,17 @@ test('serve_is_production_no_demo_shop_no_dev_routes_no_listings', async () => {
   assert.equal(r.status, 200, asset);
   assert.match(r.headers.get('cache-control'), /immutable/);
   assert.match(r.headers.get('content-type'), /javascript|wasm/);
+  // Compressed as the client accepts, as Cloudflare's edge does: files and the worker's answers.
+  for (const [path, accept, want] of [[asset, 'br, gzip', 'br'], [asset, 'gzip', 'gzip'], ['/pay.css', 'gzip, br;q=0', 'gzip'], [asset, 'identity', null]]) {
+    const got = await rawGet(ctx.w.url + path, accept);
+    assert.equal(got.headers['content-encoding'], want ?? undefined, `${path} for ${accept}`);
+    if (want) assert.match(got.headers.vary, /Accept-Encoding/i);
+  }
+  const html = await rawGet(ctx.w.url + new URL((await createOrder(ctx.w, await newMerchant(ctx.w))).checkout_url).pathname, 'br');
+  assert.equal(html.headers['content-encoding'], 'br', 'the pay page itself');
+  const raw = await rawGet(ctx.w.url + asset, 'identity');
+  const br = await rawGet(ctx.w.url + asset, 'br');
+  assert.ok(br.bytes < raw.bytes / 2, `${asset}: ${br.bytes} B brotli of ${raw.bytes} B`);
   const embed = await fetch(`${ctx.w.url}/embed.js`);
   assert.equal(embed.headers.get('access-control-allow-origin'), '*');
   await embed.arrayBuffer();
@@ -296,6 +307,17 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
     db.close();
   }
 });
+
+/** A GET with exactly this Accept-Encoding, undecoded: its headers and how many bytes came. */
+function rawGet(url, acceptEncoding) {
+  return new Promise((resolve, reject) => {
+    httpRequest(url, { headers: { 'accept-encoding': acceptEncoding } }, (res) => {
+      let bytes = 0;
+      res.on('data', (d) => { bytes += d.length; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, bytes }));
+    }).on('error', reject).end();
+  });
+}
 
 /** `cargo xtask ARGS`, without blocking the event loop (the test's writers keep running). */
 function xtask(args) {

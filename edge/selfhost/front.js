@@ -5,6 +5,9 @@
 // its Content-Type and the headers that `www/_headers` gives its path (the same file Cloudflare
 // reads); `/` and `/dir/` are their `index.html`. Everything else, and every other method, goes to
 // the paydesk worker (`PAYDESK`), as on Cloudflare, where assets come first.
+//
+// Text and wasm go out compressed, brotli or gzip as the client accepts, as Cloudflare's edge
+// does: workerd compresses a body whose response names a Content-Encoding.
 
 const TYPES = {
   html: 'text/html; charset=utf-8',
@@ -74,6 +77,32 @@ export function fileOf(pathname) {
   return path;
 }
 
+const COMPRESSIBLE = /^(text\/|application\/(javascript|json|wasm|manifest\+json|xml)|image\/svg\+xml)/;
+
+/** `br` or `gzip`, the first the client accepts (a q of 0 refuses), or null. */
+export function encodingFor(acceptEncoding) {
+  const accepted = new Set();
+  for (const part of (acceptEncoding ?? '').toLowerCase().split(',')) {
+    const [name, ...params] = part.trim().split(';').map((x) => x.trim());
+    const q = params.find((x) => x.startsWith('q='));
+    if (name && !(q && Number(q.slice(2)) === 0)) accepted.add(name);
+  }
+  return ['br', 'gzip'].find((e) => accepted.has(e)) ?? null;
+}
+
+/** `response` compressed for `request` when it is worth it and not already encoded. */
+export function compressed(request, response) {
+  const type = response.headers.get('content-type') ?? '';
+  const encoding = encodingFor(request.headers.get('accept-encoding'));
+  if (response.status === 101 || !response.body || request.method === 'HEAD') return response;
+  if (!encoding || !COMPRESSIBLE.test(type) || response.headers.has('content-encoding')) return response;
+  const headers = new Headers(response.headers);
+  headers.set('content-encoding', encoding);
+  headers.delete('content-length');
+  headers.append('vary', 'Accept-Encoding');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
 let rules = null;
 
 async function headerRules(env) {
@@ -109,8 +138,8 @@ export default {
   async fetch(request, env) {
     if (request.method === 'GET' || request.method === 'HEAD') {
       const hit = await asset(request, env);
-      if (hit) return hit;
+      if (hit) return compressed(request, hit);
     }
-    return env.PAYDESK.fetch(request);
+    return compressed(request, await env.PAYDESK.fetch(request));
   },
 };

@@ -3,7 +3,8 @@
 // `cargo xtask serve` (workerd in production mode). Each test goes through the public surfaces
 // only: a merchant created with the admin token, an order made through the signed JSON API and
 // through the WeChat Pay v2 dialect, paid through the checkout API and through the pay page's
-// form with no JavaScript, and the signed notification the merchant's server receives.
+// form with no JavaScript, the pay page's live socket hearing the payment, and the signed
+// notification the merchant's server receives.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,6 +49,26 @@ export function smokeTests(ctx) {
     const event = verifyPaydesk(mm.webhook_secret, d.headers['paydesk-signature'], d.body);
     assert.equal(event.type, 'order.paid');
     assert.equal(event.data.amount.total, 1000);
+  });
+
+  test('smoke_the_pay_pages_live_socket_hears_the_payment', async () => {
+    const mm = await merchant();
+    const order = await createOrder(ctx.w, mm, { notify_url: ctx.notifyUrl });
+    const token = new URL(order.checkout_url).pathname.split('/').pop();
+    const ws = new WebSocket(`${ctx.w.url.replace(/^http/, 'ws')}/api/checkout/${token}/live`);
+    const heard = [];
+    const paidHeard = new Promise((resolve, reject) => {
+      ws.addEventListener('message', (e) => { heard.push(String(e.data)); if (/SUCCESS/.test(e.data)) resolve(); });
+      ws.addEventListener('error', () => reject(new Error('the live socket failed')));
+    });
+    await new Promise((resolve, reject) => {
+      ws.addEventListener('open', resolve, { once: true });
+      ws.addEventListener('error', () => reject(new Error('the live socket did not open')), { once: true });
+    });
+    assert.equal((await pay(ctx.w, order, CARD('4242424242424242'))).status, 200);
+    await paidHeard;
+    ws.close();
+    assert.deepEqual(JSON.parse(heard.find((h) => /SUCCESS/.test(h))), { status: 'SUCCESS' });
   });
 
   test('smoke_v2_unifiedorder_answers_a_signed_pay_link', async () => {
