@@ -19,6 +19,7 @@ import { ROOT, crashWorker, waitUntil } from './support/worker.mjs';
 import { startServe, serveVars, envFile } from './support/selfhost.mjs';
 import { startReceiver } from './support/receiver.mjs';
 import { smokeTests } from './support/smoke.mjs';
+import { parseHeaders, headersFor, fileOf, encodingFor } from '../edge/selfhost/front.js';
 import { call, newMerchant, createOrder, pay, advance, CARD, otn, sign, nonce } from './support/api.mjs';
 import { request as httpRequest } from 'node:http';
 
@@ -108,11 +109,27 @@ test('emails_go_to_the_operators_mail_relay', async () => {
   assert.match(mail.event.from, /^Test Shop \d+ <notifications@shop\.example>$/);
   assert.match(mail.event.subject, /Alert: Requests wait for approval$/);
   assert.match(mail.event.text, /wait for approval/);
+  // The log says what went where, the address masked: it is personal data.
+  assert.match(ctx.w.log, /email to o\*\*\*@shop\.example: ".*Alert: Requests wait for approval" handed to the relay/);
+  assert.doesNotMatch(ctx.w.log, /ops\.lead@shop\.example/);
   const sent = await waitUntil(async () => {
     const l = (await call(ctx.w, m, 'GET', '/v1/messages?channel=email')).json.messages;
     return l.length === 1 && l[0].status === 'DELIVERED';
   }, 'the email recorded as delivered');
   assert.ok(sent);
+});
+
+test('the_front_door_reads_www_headers_as_cloudflare_does', () => {
+  const rules = parseHeaders(readFileSync(join(ROOT, 'www/_headers'), 'utf8'));
+  const at = (path) => Object.fromEntries(headersFor(rules, path));
+  assert.equal(at('/pay.css')['x-content-type-options'], 'nosniff');
+  assert.equal(at('/a/x.wasm')['cache-control'], 'public, max-age=31536000, immutable');
+  // A header set by two rules is joined; `!` detaches what an earlier rule set.
+  assert.match(at('/shop/')['content-security-policy'], /frame-ancestors 'none'.*, default-src 'self'/);
+  assert.match(at('/bench-static/x.html')['content-security-policy'], /^default-src 'none'; style-src 'unsafe-inline'/);
+  assert.deepEqual([fileOf('/'), fileOf('/a/'), fileOf('/x/../_headers'), fileOf('/.git/config'), fileOf('/_headers'), fileOf('/%E0')],
+    ['/index.html', '/a/index.html', null, null, null, null]);
+  assert.deepEqual(['br;q=1.0, gzip', 'gzip, deflate', 'br;q=0, gzip;q=0', '', 'identity'].map(encodingFor), ['br', 'gzip', null, null, null]);
 });
 
 test('the_env_file_must_be_private_outside_the_repository_and_complete', () => {

@@ -9,7 +9,7 @@
 //
 // Any 2xx is sent. Anything else, or no relay configured, is an error the worker records on the
 // message (`last_error`) and tries again on its schedule (docs/messaging.md): nothing is dropped
-// silently. Each attempt is logged to stdout without the message's text.
+// silently. Each attempt is logged to stdout: the recipients masked, the subject, never the text.
 
 import { WorkerEntrypoint } from 'cloudflare:workers';
 
@@ -17,6 +17,12 @@ import { WorkerEntrypoint } from 'cloudflare:workers';
 export function address(from) {
   if (typeof from === 'string') return from;
   return from.name ? `${from.name.replace(/[<>"\r\n]/g, '')} <${from.email}>` : from.email;
+}
+
+/** `a***@example.com`: addresses are personal data, and logs show them masked. */
+export function masked(address) {
+  const at = String(address).lastIndexOf('@');
+  return at > 0 ? `${address[0]}***${address.slice(at)}` : '***';
 }
 
 /** The relay's JSON body for one message. */
@@ -29,7 +35,7 @@ export class Mail extends WorkerEntrypoint {
   async send(message) {
     const body = relayBody(message);
     const url = this.env.EMAIL_RELAY_URL;
-    const what = `email to ${body.to.join(', ')}: ${JSON.stringify(body.subject)}`;
+    const what = `email to ${body.to.map(masked).join(', ')}: ${JSON.stringify(body.subject)}`;
     if (!url) {
       console.log(`paydesk: ${what} not sent: no EMAIL_RELAY_URL is configured`);
       throw new Error('no EMAIL_RELAY_URL is configured');

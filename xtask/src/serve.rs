@@ -243,18 +243,20 @@ pub fn parse_env(text: &str) -> Result<BTreeMap<String, String>> {
     Ok(out)
 }
 
-/// Secrets never live in the repository, where a commit could take them along.
+/// Secrets never live in the repository, where a commit could take them along. The path is
+/// judged by its nearest folder that exists, so one still to be made counts too.
 fn outside_repository(path: &Path) -> Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    let dir = dir.unwrap_or(Path::new(".")).canonicalize();
-    let repo = root().canonicalize();
-    if let (Ok(dir), Ok(repo)) = (dir, repo) {
-        if dir.starts_with(&repo) {
-            return Err(format!(
-                "{} is inside the repository: keep the env file outside it",
-                path.display()
-            ));
-        }
+    let absolute = std::env::current_dir()
+        .map_err(|e| e.to_string())?
+        .join(path);
+    let existing = absolute.ancestors().skip(1).find(|d| d.exists());
+    let dir = existing.and_then(|d| d.canonicalize().ok());
+    let repo = root().canonicalize().map_err(|e| e.to_string())?;
+    if dir.is_some_and(|d| d.starts_with(&repo)) {
+        return Err(format!(
+            "{} is inside the repository: keep the env file outside it",
+            path.display()
+        ));
     }
     Ok(())
 }
@@ -398,6 +400,14 @@ mod tests {
         // Production is fixed by the configuration: the env file cannot turn dev routes on.
         assert!(!vars.contains_key("PAYDESK_ENV"));
         assert!(parse_env("ADMIN_TOKEN").is_err());
+    }
+
+    #[test]
+    fn an_env_file_in_the_repository_is_refused_even_in_a_folder_not_made_yet() {
+        let inside = root().join("target/not-made-yet/deeper/paydesk.env");
+        assert!(outside_repository(&inside).is_err());
+        assert!(outside_repository(&root().join("paydesk.env")).is_err());
+        assert!(outside_repository(Path::new("/tmp/paydesk-test/paydesk.env")).is_ok());
     }
 
     #[test]
