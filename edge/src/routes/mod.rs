@@ -15,6 +15,7 @@ mod health;
 mod merchant_api;
 mod pay;
 mod receipts;
+mod routing;
 mod statements;
 mod unsubscribe;
 mod upstream;
@@ -24,11 +25,12 @@ use crate::config::Deployment;
 use crate::error::AppError;
 pub use crate::merchant::protocol::Call;
 use crate::page::{problem_page, PayPageProblem, STRICT_CSP};
+use crate::route_table::Found;
 use crate::runtime;
+pub use routing::Ctx;
+use routing::{Handler, Routes};
 use serde::Serialize;
-use worker::{Env, Request, Response, Result, RouteContext, Router};
-
-pub type Ctx = RouteContext<()>;
+use worker::{Env, Request, Response, Result};
 
 /// Answers that are data, not documents: nothing may load from or frame them.
 pub const JSON_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
@@ -49,28 +51,39 @@ fn call_of(req: &Request, env: &Env) -> Call {
 }
 
 macro_rules! route {
-    ($handler:path) => {
-        |mut req, ctx| async move {
-            let call = call_of(&req, &ctx.env);
-            let result = $handler(&mut req, &ctx, &call).await;
-            respond(&call, result)
+    ($handler:path) => {{
+        fn handler(
+            mut req: Request,
+            ctx: Ctx,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response>>>> {
+            Box::pin(async move {
+                let call = call_of(&req, &ctx.env);
+                let result = $handler(&mut req, &ctx, &call).await;
+                respond(&call, result)
+            })
         }
-    };
+        handler as Handler
+    }};
+}
+
+thread_local! {
+    /// Built at the isolate's first request and kept (`routes/routing.rs`).
+    static ROUTES: Routes = routes();
 }
 
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let call = call_of(&req, &env);
-    let resp = router().run(req, env).await?;
-    // The router answers a known path with a wrong method itself, in plain text; give it the
-    // same JSON error shape as everything else.
-    if resp.status_code() == 405 {
-        let err = AppError::code(
-            paydesk_shared::api::ErrorCode::MethodNotAllowed,
-            "this method is not allowed on this path",
-        );
-        return respond(&call, Err(err));
-    }
-    Ok(resp)
+    Routes::run(&ROUTES, req, env, |found| {
+        let err = match found {
+            Found::WrongMethod => AppError::code(
+                paydesk_shared::api::ErrorCode::MethodNotAllowed,
+                "this method is not allowed on this path",
+            ),
+            _ => AppError::not_found(),
+        };
+        respond(&call, Err(err))
+    })
+    .await
 }
 
 /// A download's headers: its type, the file name to save it as, never cached, never run.
@@ -85,83 +98,80 @@ fn attachment(resp: &Response, content_type: &str, filename: &str) -> Result<()>
     h.set("Content-Security-Policy", JSON_CSP)
 }
 
-fn router() -> Router<'static, ()> {
-    Router::new()
-        .get_async("/api/health", route!(health::get))
-        .get_async("/api/live", route!(health::live))
-        .get_async("/.well-known/paydesk-receipt-keys", route!(receipts::keys))
-        .get_async("/pay/:token", route!(pay::get))
-        .post_async("/pay/:token", route!(pay::post))
-        .get_async("/contract/:token", route!(contract::get))
-        .post_async("/contract/:token", route!(contract::sign))
-        .get_async("/contract/:token/terminate", route!(contract::confirm_end))
-        .post_async("/contract/:token/terminate", route!(contract::end))
-        .get_async("/unsubscribe/:token", route!(unsubscribe::ask))
-        .post_async("/unsubscribe/:token", route!(unsubscribe::confirm))
-        .post_async("/pay/unifiedorder", route!(v2::handle))
-        .post_async("/pay/orderquery", route!(v2::handle))
-        .post_async("/pay/closeorder", route!(v2::handle))
-        .post_async("/pay/refundquery", route!(v2::handle))
-        .post_async("/pay/downloadbill", route!(v2::handle))
-        .post_async("/secapi/pay/refund", route!(v2::handle))
-        .get_async("/papay/entrustweb", route!(v2::entrust_web))
-        .post_async("/papay/querycontract", route!(v2::handle))
-        .post_async("/pay/pappayapply", route!(v2::handle))
-        .post_async("/pay/paporderquery", route!(v2::handle))
-        .post_async("/papay/deletecontract", route!(v2::handle))
-        .get_async("/secapi/pay/refund", route!(v2::wrong_method))
-        .get_async("/api/checkout/:token", route!(checkout::get))
-        .post_async("/api/checkout/:token/pay", route!(checkout::pay))
-        .get_async("/api/checkout/:token/live", route!(checkout::live))
-        .on_async("/v1/*path", route!(merchant_api::handle))
-        .post_async("/admin/merchants", route!(admin::create_merchant))
-        .get_async("/admin/merchants/:id", route!(admin::get_merchant))
-        .post_async("/admin/merchants/:id/rotate-key", route!(admin::rotate_key))
-        .post_async(
+fn routes() -> Routes {
+    let mut t = Routes::default();
+    t.get("/api/health", route!(health::get))
+        .get("/api/live", route!(health::live))
+        .get("/.well-known/paydesk-receipt-keys", route!(receipts::keys))
+        .get("/pay/:token", route!(pay::get))
+        .post("/pay/:token", route!(pay::post))
+        .get("/contract/:token", route!(contract::get))
+        .post("/contract/:token", route!(contract::sign))
+        .get("/contract/:token/terminate", route!(contract::confirm_end))
+        .post("/contract/:token/terminate", route!(contract::end))
+        .get("/unsubscribe/:token", route!(unsubscribe::ask))
+        .post("/unsubscribe/:token", route!(unsubscribe::confirm))
+        .post("/pay/unifiedorder", route!(v2::handle))
+        .post("/pay/orderquery", route!(v2::handle))
+        .post("/pay/closeorder", route!(v2::handle))
+        .post("/pay/refundquery", route!(v2::handle))
+        .post("/pay/downloadbill", route!(v2::handle))
+        .post("/secapi/pay/refund", route!(v2::handle))
+        .get("/papay/entrustweb", route!(v2::entrust_web))
+        .post("/papay/querycontract", route!(v2::handle))
+        .post("/pay/pappayapply", route!(v2::handle))
+        .post("/pay/paporderquery", route!(v2::handle))
+        .post("/papay/deletecontract", route!(v2::handle))
+        .get("/secapi/pay/refund", route!(v2::wrong_method))
+        .get("/api/checkout/:token", route!(checkout::get))
+        .post("/api/checkout/:token/pay", route!(checkout::pay))
+        .get("/api/checkout/:token/live", route!(checkout::live))
+        .any("/v1/*path", route!(merchant_api::handle))
+        .post("/admin/merchants", route!(admin::create_merchant))
+        .get("/admin/merchants/:id", route!(admin::get_merchant))
+        .post("/admin/merchants/:id/rotate-key", route!(admin::rotate_key))
+        .post(
             "/admin/merchants/:id/rotate-webhook-secret",
             route!(admin::rotate_webhook_secret),
         )
-        .post_async("/admin/merchants/:id/reactivate", route!(admin::reactivate))
-        .post_async("/admin/merchants/:id/unfreeze", route!(admin::unfreeze))
-        .post_async("/admin/merchants/:id/reseal", route!(admin::reseal))
-        .post_async(
+        .post("/admin/merchants/:id/reactivate", route!(admin::reactivate))
+        .post("/admin/merchants/:id/unfreeze", route!(admin::unfreeze))
+        .post("/admin/merchants/:id/reseal", route!(admin::reseal))
+        .post(
             "/admin/merchants/:id/console_users",
             route!(console::create_user),
         )
-        .get_async("/console", route!(console::page))
-        .get_async("/console/preview", route!(console_preview::preview))
-        .post_async("/console/api/sign-in", route!(console::sign_in))
-        .on_async("/console/api/*path", route!(console::handle))
-        .put_async("/admin/merchants/:id/risk", route!(admin::set_risk))
-        .put_async("/admin/merchants/:id/channel", route!(admin::set_channel))
-        .post_async("/pay/:token/cashier", route!(upstream::cashier))
-        .get_async("/pay/:token/cashier", route!(upstream::cashier))
-        .post_async("/channels/wechat_v2/notify/:id", route!(upstream::notify))
-        .get_async(
+        .get("/console", route!(console::page))
+        .get("/console/preview", route!(console_preview::preview))
+        .post("/console/api/sign-in", route!(console::sign_in))
+        .any("/console/api/*path", route!(console::handle))
+        .put("/admin/merchants/:id/risk", route!(admin::set_risk))
+        .put("/admin/merchants/:id/channel", route!(admin::set_channel))
+        .post("/pay/:token/cashier", route!(upstream::cashier))
+        .get("/pay/:token/cashier", route!(upstream::cashier))
+        .post("/channels/wechat_v2/notify/:id", route!(upstream::notify))
+        .get(
             "/admin/merchants/:id/application",
             route!(applications::get),
         )
-        .post_async(
+        .post(
             "/admin/merchants/:id/application/:decision",
             route!(applications::decide),
         )
-        .post_async(
+        .post(
             "/admin/merchants/:id/clock/advance",
             route!(admin::advance_clock),
         )
-        .get_async("/admin/merchants/:id/orders", route!(admin::list_orders))
-        .get_async(
+        .get("/admin/merchants/:id/orders", route!(admin::list_orders))
+        .get(
             "/admin/merchants/:id/audit/verify",
             route!(admin::verify_audit),
         )
-        .post_async("/admin/approvals/:id/:decision", route!(admin::decide))
-        .post_async("/dev/demo-order", route!(dev::create_demo_order))
-        .get_async("/dev/merchants/:id/sql-meter", route!(dev::sql_meter))
-        .post_async("/dev/merchants/:id/bench-write", route!(dev::bench_write))
-        .or_else_any_method_async("/*path", |req, ctx| async move {
-            let call = call_of(&req, &ctx.env);
-            respond(&call, Err(AppError::not_found()))
-        })
+        .post("/admin/approvals/:id/:decision", route!(admin::decide))
+        .post("/dev/demo-order", route!(dev::create_demo_order))
+        .get("/dev/merchants/:id/sql-meter", route!(dev::sql_meter))
+        .post("/dev/merchants/:id/bench-write", route!(dev::bench_write));
+    t
 }
 
 fn respond(call: &Call, result: std::result::Result<Response, AppError>) -> Result<Response> {
