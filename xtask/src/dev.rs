@@ -7,6 +7,7 @@ use crate::{build, root, step, Result};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 pub const PORT: u16 = 8787;
@@ -29,21 +30,9 @@ pub fn run() -> Result<()> {
         .spawn()
         .map_err(|e| format!("cannot start wrangler: {e}"))?;
 
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            return Err(format!(
-                "wrangler dev exited before it was ready ({status})"
-            ));
-        }
-        if http("GET", "/api/health", "").is_ok_and(|(s, _)| s == 200) {
-            break;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            return Err("wrangler dev did not answer /api/health within 120 s".into());
-        }
-        std::thread::sleep(Duration::from_millis(250));
+    if let Err(e) = wait_healthy(&mut child, &format!("127.0.0.1:{PORT}"), "wrangler dev") {
+        let _ = child.kill();
+        return Err(e);
     }
 
     let base = format!("http://127.0.0.1:{PORT}");
@@ -128,6 +117,28 @@ pub fn random_hex(n: usize) -> String {
     let mut s: String = buf.iter().map(|b| format!("{b:02x}")).collect();
     s.truncate(n);
     s
+}
+
+/// Until `/api/health` at `addr` answers 200 (storage included), or `child` (`what`) exits, or
+/// 120 s pass; polled every 200 ms.
+pub fn wait_healthy(child: &mut Child, addr: &str, what: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return Err(format!("{what} exited before it was ready ({status})"));
+        }
+        let last = match http_at(addr, "GET", "/api/health", "") {
+            Ok((200, _)) => return Ok(()),
+            Ok((code, body)) => format!("HTTP {code}: {body}"),
+            Err(e) => e.to_string(),
+        };
+        if Instant::now() > deadline {
+            return Err(format!(
+                "{what}: /api/health did not answer 200 within 120 s ({last})"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// A minimal HTTP/1.1 exchange with the local worker; returns (status, body).

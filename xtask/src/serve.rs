@@ -10,14 +10,14 @@
 //! checkpoints its SQLite files before it exits.
 
 use crate::deploy::copy_assets;
-use crate::dev::{http_at, random_hex};
+use crate::dev::{random_hex, wait_healthy};
 use crate::proc::cmd;
 use crate::{build, root, step, tools, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const USAGE: &str = "usage: cargo xtask serve [--listen HOST:PORT] [--data DIR] [--env-file FILE] \
                      [--egress-gateway HOST:PORT] | serve --init [--env-file FILE]";
@@ -83,7 +83,7 @@ pub fn run(args: &[String]) -> Result<()> {
         .stderr(std::io::stdout())
         .spawn()
         .map_err(|e| format!("cannot start workerd: {e}"))?;
-    if let Err(e) = wait_ready(&mut child, &o.listen) {
+    if let Err(e) = wait_healthy(&mut child, &o.listen, "workerd") {
         stop(&mut child);
         return Err(e);
     }
@@ -295,27 +295,6 @@ pub fn with_gateway(config: &str, gateway: Option<&str>) -> Result<String> {
     }
     let external = format!(r#"(name = "egress", external = (address = "{addr}", http = ())),"#);
     Ok(config.replace(EGRESS, &external))
-}
-
-/// Until `/api/health` answers 200 (storage included), or workerd exits, or 120 s pass.
-fn wait_ready(child: &mut Child, listen: &str) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            return Err(format!("workerd exited before it was ready ({status})"));
-        }
-        let last = match http_at(listen, "GET", "/api/health", "") {
-            Ok((200, _)) => return Ok(()),
-            Ok((code, body)) => format!("HTTP {code}: {body}"),
-            Err(e) => e.to_string(),
-        };
-        if Instant::now() > deadline {
-            return Err(format!(
-                "/api/health did not answer 200 within 120 s ({last})"
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 /// The signal that asked this process to stop, 0 until one did.

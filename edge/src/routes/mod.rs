@@ -72,8 +72,9 @@ thread_local! {
 }
 
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
-    let call = call_of(&req, &env);
-    Routes::run(&ROUTES, req, env, |found| {
+    // A routed request's call is made by its route (`route!`); only a miss needs one here.
+    Routes::run(&ROUTES, req, env, |found, req, env| {
+        let call = call_of(req, env);
         let err = match found {
             Found::WrongMethod => AppError::code(
                 paydesk_shared::api::ErrorCode::MethodNotAllowed,

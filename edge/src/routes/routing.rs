@@ -52,7 +52,7 @@ impl Routes {
         routes: &'static std::thread::LocalKey<Routes>,
         req: Request,
         env: Env,
-        otherwise: impl FnOnce(Found<Handler>) -> Result<Response>,
+        otherwise: impl FnOnce(Found<Handler>, &Request, &Env) -> Result<Response>,
     ) -> Result<Response> {
         // As workers-rs: a path another method routes is 405, HEAD, OPTIONS and TRACE aside.
         let others = [
@@ -66,7 +66,7 @@ impl Routes {
         ];
         match routes.with(|r| r.0.find(&req.method(), &req.path(), &others)) {
             Found::Route(handler, params) => handler(req, Ctx { env, params }).await,
-            other => otherwise(other),
+            other => otherwise(other, &req, &env),
         }
     }
 }
