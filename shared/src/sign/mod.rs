@@ -158,18 +158,17 @@ pub fn b64url_decode_into(s: &str, out: &mut [u8]) -> Option<usize> {
     // Whole groups first, through a table and with one validity check per group: this is what
     // most of a token is, and the crate is built for size (opt-level "z"), so the loop is plain.
     let mut bad = 0u8;
-    let mut i = 0;
-    while i < full {
-        let (g, o) = (&b[i * 4..i * 4 + 4], &mut out[i * 3..i * 3 + 3]);
-        let a = B64URL_VALUE[g[0] as usize];
-        let b = B64URL_VALUE[g[1] as usize];
-        let c = B64URL_VALUE[g[2] as usize];
-        let d = B64URL_VALUE[g[3] as usize];
-        bad |= (a | b | c | d) & 0x80;
-        o[0] = a << 2 | b >> 4;
-        o[1] = b << 4 | c >> 2;
-        o[2] = c << 6 | d;
-        i += 1;
+    let mut wrong = 0u32;
+    for (g, o) in b.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
+        let n = B64URL_SHIFTED[0][g[0] as usize]
+            | B64URL_SHIFTED[1][g[1] as usize]
+            | B64URL_SHIFTED[2][g[2] as usize]
+            | B64URL_SHIFTED[3][g[3] as usize];
+        wrong |= n;
+        o.copy_from_slice(&n.to_be_bytes()[1..]);
+    }
+    if wrong & INVALID != 0 {
+        return None;
     }
     if rest > 0 {
         let tail = &b[full * 4..];
@@ -188,6 +187,25 @@ pub fn b64url_decode_into(s: &str, out: &mut [u8]) -> Option<usize> {
     }
     (bad == 0).then_some(need)
 }
+
+/// A byte outside the alphabet, in [`B64URL_SHIFTED`].
+const INVALID: u32 = 1 << 31;
+
+/// Each byte's value in [`B64URL`] already shifted to its place in a group of four characters
+/// (18, 12, 6 and 0 bits), or [`INVALID`]: a group is then four lookups OR-ed together.
+const B64URL_SHIFTED: [[u32; 256]; 4] = {
+    let mut t = [[INVALID; 256]; 4];
+    let mut i = 0;
+    while i < 64 {
+        let mut at = 0;
+        while at < 4 {
+            t[at][B64URL[i] as usize] = (i as u32) << (18 - 6 * at);
+            at += 1;
+        }
+        i += 1;
+    }
+    t
+};
 
 /// Each byte's value in [`B64URL`], or 0x80 for bytes outside the alphabet.
 const B64URL_VALUE: [u8; 256] = {

@@ -188,16 +188,30 @@ fn verify(
     }
     let mut buf = [0u8; MAX_TOKEN * 3 / 4];
     let n = b64url_decode_into(p64, &mut buf).ok_or(TokenError::Invalid)?;
-    let payload = core::str::from_utf8(&buf[..n]).map_err(|_| TokenError::Invalid)?;
-    let mut parts = payload.splitn(3, '.');
-    let (Some(exp), Some(mch), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(TokenError::Invalid);
-    };
-    let expires_at: i64 = exp.parse().map_err(|_| TokenError::Invalid)?;
-    if now > expires_at {
+    let (exp, mch, id) = split_payload(&buf[..n]).ok_or(TokenError::Invalid)?;
+    if now > exp {
         return Err(TokenError::Expired);
     }
-    Ok((expires_at, mch.to_owned(), id.to_owned()))
+    let text = |b: &[u8]| core::str::from_utf8(b).map(str::to_owned);
+    let (Ok(mch), Ok(id)) = (text(mch), text(id)) else {
+        return Err(TokenError::Invalid);
+    };
+    Ok((exp, mch, id))
+}
+
+/// `<expires_at>.<merchant_id>.<id>`: the expiry as a number, and the two ids' bytes. The id is
+/// the rest, dots and all, as `splitn(3, '.')` reads it.
+fn split_payload(p: &[u8]) -> Option<(i64, &[u8], &[u8])> {
+    let first = p.iter().position(|&b| b == b'.')?;
+    let (digits, rest) = (&p[..first], &p[first + 1..]);
+    let second = rest.iter().position(|&b| b == b'.')?;
+    if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let exp = digits
+        .iter()
+        .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+    Some((exp, &rest[..second], &rest[second + 1..]))
 }
 
 /// Longer tokens are refused unread.
@@ -324,6 +338,24 @@ mod tests {
             UnsubscribeToken::verify(&pt, &key(), 0),
             Err(TokenError::Invalid)
         );
+    }
+
+    #[test]
+    fn payload_splits_at_the_first_two_dots_and_the_expiry_is_digits_only() {
+        assert_eq!(
+            split_payload(b"17.mch.a.b"),
+            Some((17, &b"mch"[..], &b"a.b"[..]))
+        );
+        for bad in [
+            &b"+17.m.i"[..],
+            b"-17.m.i",
+            b".m.i",
+            b"1x.m.i",
+            b"17.m",
+            b"9999999999999999999.m.i",
+        ] {
+            assert_eq!(split_payload(bad), None, "{:?}", core::str::from_utf8(bad));
+        }
     }
 
     #[test]
