@@ -172,12 +172,15 @@ test('contract_page_first_load_fits_the_pay_pages_budget', async () => {
   // Its own build of the widget: the pay page's budget holds for it too, and the pay page does
   // not grow by it (checked by the pay page's own budget test).
   const c = await contractOf(m);
-  const html = await (await fetch(c.sign_url)).text();
+  const resp = await fetch(c.sign_url);
+  const html = await resp.text();
   const linked = [
     html.match(/<link rel="modulepreload" href="([^"]+)">/)[1],
     html.match(/<link rel="preload" href="([^"]+)" as="fetch"/)[1],
   ];
   assert.match(linked[1], /paydesk_contract_bg\.[0-9a-f]+\.wasm$/);
+  // Its Link header preloads its own build, as the pay page's does the pay page's.
+  assert.match(resp.headers.get('link'), new RegExp(`^<${linked[0]}>; rel=modulepreload, <${linked[1]}>; rel=preload`));
   assert.equal(html.match(/<link rel="stylesheet"/g), null, 'the stylesheet is inline');
   const gz = (buf) => gzipSync(buf, { level: 9 }).length;
   const sizes = { html: gz(html) };

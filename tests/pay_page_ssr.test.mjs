@@ -177,6 +177,8 @@ for (const locale of ['zh-CN', 'en-US']) {
     let release;
     const gate = new Promise((r) => { release = r; });
     await page.route(/\.wasm$/, async (route) => { await gate; await route.continue(); });
+    const fetched = [];
+    page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
     await page.goto(order.checkout_url);
     const root = page.locator('#paydesk-root');
     const markup = async () => root.innerHTML();
@@ -186,6 +188,11 @@ for (const locale of ['zh-CN', 'en-US']) {
     assert.equal(await markup(), served);
     assert.match(served, locale === 'en-US' ? /Pay ¥10\.00/ : /确认付款 ¥10\.00/);
     assert.match(served, /<form id="pd-form" method="post"/);
+    // The preloads (the Link header's and the head's) are the fetches the page then uses: each
+    // file comes down once.
+    for (const ext of ['.js', '.wasm']) {
+      assert.equal(fetched.filter((p) => p.startsWith('/a/') && p.endsWith(ext)).length, 1, `${ext}: ${fetched}`);
+    }
     await ctx.close();
   });
 }
@@ -197,6 +204,12 @@ test('assets_are_hashed_immutable_and_compressed', async () => {
   const html = await resp.text();
   const js = html.match(/<link rel="modulepreload" href="([^"]+)">/)[1];
   const wasm = html.match(/<link rel="preload" href="([^"]+)" as="fetch"/)[1];
+  // The same preloads in the response's Link header, which the browser reads before the
+  // document (and a host may send as 103 Early Hints).
+  assert.equal(
+    resp.headers.get('link'),
+    `<${js}>; rel=modulepreload, <${wasm}>; rel=preload; as=fetch; type="application/wasm"; crossorigin`,
+  );
   // The stylesheet is inline: nothing but the document blocks the first paint.
   assert.equal(html.match(/<link rel="stylesheet"/g), null, 'no stylesheet to fetch');
   assert.match(html, /<style>[^<]*\.pd-card[^<]*<\/style>/);

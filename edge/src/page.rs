@@ -79,6 +79,18 @@ pub fn pay_page_csp(nonce: &str, ancestors: &[String]) -> String {
     )
 }
 
+/// The `Link` header of a page the widget hydrates: the same preloads as the document's head,
+/// seen by the browser with the response's headers, before the first byte of the document is
+/// parsed (and turned into 103 Early Hints where the host sends them). On a slow link the wasm
+/// is most of the wait for the page to hydrate, so its download starts as early as it can.
+pub fn preload_header(assets: WidgetAssets<'_>) -> String {
+    format!(
+        "<{js}>; rel=modulepreload, <{wasm}>; rel=preload; as=fetch; type=\"application/wasm\"; crossorigin",
+        js = assets.js,
+        wasm = assets.wasm,
+    )
+}
+
 /// For every other HTML answer of the worker.
 pub const STRICT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
@@ -155,9 +167,9 @@ fn document(d: &Document<'_>) -> String {
 <meta name="theme-color" content="{theme}">
 <meta name="robots" content="noindex">
 <title>{title}</title>
-<style>{css}</style>
 <link rel="modulepreload" href="{js}">
 <link rel="preload" href="{wasm}" as="fetch" type="application/wasm" crossorigin>
+<style>{css}</style>
 </head>
 <body style="--brand:{theme}">
 <main id="paydesk-root" class="paydesk">{markup}</main>
@@ -333,6 +345,14 @@ pub(crate) mod tests {
         assert!(html.contains(&format!(r#"<link rel="modulepreload" href="{}">"#, a.js)));
         assert!(html.contains(&format!(r#"href="{}" as="fetch""#, a.wasm)));
         assert!(html.contains(r#"id="paydesk-root""#));
+        // The preloads come before the inline stylesheet, for the parser to reach them first.
+        assert!(html.find("modulepreload").unwrap() < html.find("<style>").unwrap());
+        let link = preload_header(a);
+        assert!(link.starts_with(&format!(
+            "<{}>; rel=modulepreload, <{}>; rel=preload",
+            a.js, a.wasm
+        )));
+        assert!(link.ends_with("; as=fetch; type=\"application/wasm\"; crossorigin"));
     }
 
     #[test]

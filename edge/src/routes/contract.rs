@@ -193,6 +193,8 @@ impl Page {
         let resp = super::html(contract_page(&data, &markup, CONTRACT_ASSETS, &nonce), 200)?;
         resp.headers()
             .set("Content-Security-Policy", &pay_page_csp(&nonce, &[]))?;
+        resp.headers()
+            .set("Link", &crate::page::preload_header(CONTRACT_ASSETS))?;
         Ok(resp)
     }
 }

@@ -184,6 +184,8 @@ impl Page {
             "Content-Security-Policy",
             &pay_page_csp(&nonce, &self.ancestors),
         )?;
+        resp.headers()
+            .set("Link", &crate::page::preload_header(WIDGET_ASSETS))?;
         Ok(resp)
     }
 }
