@@ -219,9 +219,48 @@ pub fn is_dormant(last_activity_ms: i64, now_ms: i64) -> bool {
     now_ms - last_activity_ms >= DORMANT_AFTER_MS
 }
 
+/// Expired nonces are forgotten on the request path by one new nonce in this many (and by the
+/// alarm): the nonce table's rowids count new nonces, so the pruning is even and needs no state.
+pub const NONCE_PRUNE_EVERY: i64 = 16;
+
+/// Whether the new nonce stored under `rowid` forgets the expired ones.
+pub fn prunes_nonces(rowid: i64) -> bool {
+    rowid % NONCE_PRUNE_EVERY == 0
+}
+
+/// How finely a merchant's last activity is kept: dormancy is counted in days, so an order
+/// within a minute of the recorded activity does not write it again (a busy merchant's orders
+/// skip that statement).
+pub const ACTIVITY_RESOLUTION_MS: i64 = 60_000;
+
+/// Whether an order at `now_ms` moves the recorded last activity.
+pub fn activity_needs_recording(last_activity_ms: i64, now_ms: i64) -> bool {
+    now_ms - last_activity_ms >= ACTIVITY_RESOLUTION_MS || now_ms < last_activity_ms
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_new_nonce_in_sixteen_prunes() {
+        let pruning = (1..=64).filter(|&r| prunes_nonces(r)).count();
+        assert_eq!(pruning, 4);
+        assert!(prunes_nonces(16) && !prunes_nonces(17));
+    }
+
+    #[test]
+    fn activity_is_recorded_at_most_once_a_minute() {
+        let t = 1_000_000_000;
+        assert!(!activity_needs_recording(t, t));
+        assert!(!activity_needs_recording(t, t + ACTIVITY_RESOLUTION_MS - 1));
+        assert!(activity_needs_recording(t, t + ACTIVITY_RESOLUTION_MS));
+        // A clock that went back (a test clock rewound by a fresh merchant) records again.
+        assert!(activity_needs_recording(t, t - 1));
+        // Never stale enough to make an active merchant look dormant.
+        assert!(ACTIVITY_RESOLUTION_MS < DORMANT_AFTER_MS);
+        assert!(!is_dormant(t, t + ACTIVITY_RESOLUTION_MS - 1));
+    }
 
     #[test]
     fn rolling_minute() {

@@ -65,27 +65,31 @@ impl Ledger<'_> {
 
     /// Nonces are remembered for the replay window (real time, as authentication is). One
     /// statement records a new nonce, or one whose last use is out of the window, and returns
-    /// it; a nonce seen inside the window returns nothing. Expired ones are forgotten by the
-    /// index on their time, and by the alarm.
+    /// it; a nonce seen inside the window returns nothing. Expired ones are forgotten by every
+    /// [`limits::NONCE_PRUNE_EVERY`]th new nonce (through the index on their time), and by the
+    /// alarm: the table holds the window's nonces and a few more, and the other requests run
+    /// one statement fewer.
     fn remember_nonce(&self, nonce: &str, real_now: i64) -> Result<()> {
         let window_start = real_now - NONCE_WINDOW_SECS * 1000;
         #[derive(Deserialize)]
         struct Fresh {
-            #[allow(dead_code)]
-            nonce: String,
+            rowid: i64,
         }
-        let fresh: Vec<Fresh> = self.q(
+        let fresh: Option<Fresh> = self.first(
             "INSERT INTO nonces (nonce, seen_at_ms) VALUES (?, ?)
              ON CONFLICT (nonce) DO UPDATE SET seen_at_ms = excluded.seen_at_ms
              WHERE nonces.seen_at_ms < ?
-             RETURNING nonce",
+             RETURNING rowid",
             vec![nonce.into(), real_now.into(), window_start.into()],
         )?;
-        if fresh.is_empty() {
+        let Some(fresh) = fresh else {
             return Err(AppError::code(
                 ErrorCode::NonceReused,
                 "this Paydesk-Nonce was already used; send a fresh one",
             ));
+        };
+        if !limits::prunes_nonces(fresh.rowid) {
+            return Ok(());
         }
         self.x(
             "DELETE FROM nonces WHERE seen_at_ms < ?",

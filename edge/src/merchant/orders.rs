@@ -26,7 +26,7 @@ impl Ledger<'_> {
             return Ok((self.wire_order(&existing, m)?, false));
         }
         let o = self.insert_order(m, req, fingerprint, None)?;
-        Ok((self.wire_order(&o, m)?, true))
+        Ok((self.wire_new_order(&o, m)?, true))
     }
 
     /// What tells a repeated request from another one with the same number (the contact
@@ -126,10 +126,12 @@ impl Ledger<'_> {
             ],
         )?;
         let o = inserted.ok_or_else(|| AppError::internal("the order insert returned no row"))?;
-        self.x(
-            "UPDATE merchant SET last_activity_ms = ? WHERE merchant_id = ?",
-            vec![now.into(), m.id().into()],
-        )?;
+        if limits::activity_needs_recording(m.row.last_activity_ms, now) {
+            self.x(
+                "UPDATE merchant SET last_activity_ms = ? WHERE merchant_id = ?",
+                vec![now.into(), m.id().into()],
+            )?;
+        }
         let otn = v.out_trade_no.as_str();
         self.audit(
             now,

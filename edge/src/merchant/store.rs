@@ -790,6 +790,22 @@ impl<'a> Ledger<'a> {
     /// The order on the wire, with a checkout URL (on the merchant's origin) whose token
     /// expires a day after the deadline.
     pub fn wire_order(&self, o: &OrderRow, m: &Merchant) -> Result<Order> {
+        let review = self.review_of(&o.out_trade_no)?;
+        self.wire_order_with(o, m, review)
+    }
+
+    /// An order inserted in this transaction: no risk review can name it yet (reviews open when
+    /// a payment is tried), so none is looked up.
+    pub fn wire_new_order(&self, o: &OrderRow, m: &Merchant) -> Result<Order> {
+        self.wire_order_with(o, m, None)
+    }
+
+    fn wire_order_with(
+        &self,
+        o: &OrderRow,
+        m: &Merchant,
+        review: Option<super::protocol::Review>,
+    ) -> Result<Order> {
         let key = runtime::checkout_token_key(self.env)?;
         // The token is checked against real time; the deadline is business time.
         let expires_at = (o.time_expire_ms - m.row.clock_offset_ms) / 1000 + 86_400;
@@ -800,7 +816,6 @@ impl<'a> Ledger<'a> {
         }
         .encode(&crate::mac_keys::prepared(&key))
         .ok_or_else(|| AppError::internal("order number cannot be tokenised"))?;
-        let review = self.review_of(&o.out_trade_no)?;
         Ok(Order {
             out_trade_no: o.out_trade_no.clone(),
             transaction_id: o.transaction_id.clone(),
