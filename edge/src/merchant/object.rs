@@ -6,7 +6,7 @@
 use super::protocol::{Ask, Call, Command, Envelope};
 use super::schema::{CREATE_MIGRATIONS_TABLE, MIGRATIONS};
 use super::sql_meter::{SqlMeter, Tally};
-use super::store::{Ledger, Result};
+use super::store::{Ledger, MerchantCache, Result};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{
@@ -26,6 +26,8 @@ pub struct MerchantDO {
     /// The origin this object last recorded for its merchant, so a request from the same one
     /// (nearly all of them) does not write it again.
     origin_seen: std::cell::RefCell<String>,
+    /// Its merchant row, read once and kept until a statement writes it (`Ledger::merchant`).
+    merchant: MerchantCache,
 }
 
 impl DurableObject for MerchantDO {
@@ -39,6 +41,7 @@ impl DurableObject for MerchantDO {
             meter: SqlMeter::default(),
             alarm_at: Default::default(),
             origin_seen: Default::default(),
+            merchant: Default::default(),
         }
     }
 
@@ -68,10 +71,9 @@ impl DurableObject for MerchantDO {
             }
             command => {
                 let creates = matches!(command, Command::CreateMerchant(_));
-                let outcome = ledger.without_awaits(|| {
-                    self.remember_origin(&ledger)
-                        .and_then(|()| dispatch(&ledger, command))
-                });
+                let outcome = self
+                    .remember_origin(&ledger)
+                    .and_then(|()| dispatch(&ledger, command));
                 // A merchant created just now learns its origin too.
                 if creates {
                     let _ = ledger.remember_origin();
@@ -288,7 +290,14 @@ impl MerchantDO {
     }
 
     fn ledger<'a>(&'a self, call: Call, tally: &'a Tally) -> Ledger<'a> {
-        Ledger::new(&self.sql, &self.env, self.state.storage(), call, tally)
+        Ledger::new(
+            &self.sql,
+            &self.env,
+            self.state.storage(),
+            call,
+            tally,
+            &self.merchant,
+        )
     }
 
     /// A pay page's live status socket for one order (hibernatable, tagged by order), told the

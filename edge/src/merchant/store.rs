@@ -349,14 +349,16 @@ pub struct Ledger<'a> {
     pub upstream_due: std::cell::Cell<bool>,
     /// Where its statements are counted (`merchant/sql_meter.rs`).
     pub meter: &'a super::sql_meter::Tally,
-    /// The merchant row as last read (`Ledger::merchant`): read and parsed once per request, not
-    /// by every capability that needs it. Kept only while no other request can run: inside a
-    /// transaction or a [`Ledger::without_awaits`] section (an object runs one thing at a time
-    /// between awaits). Forgotten when a statement writes the row, on a rollback, and when the
-    /// outermost section ends.
-    merchant_seen: std::cell::RefCell<Option<Merchant>>,
-    sections: std::cell::Cell<u32>,
+    /// The merchant row as last read (`Ledger::merchant`), kept by the object across requests:
+    /// read and parsed once, not on every request nor by every capability that needs it. Only
+    /// this object writes its row, every such statement goes through [`Ledger::q`] or
+    /// [`Ledger::x`], which forget it, and a rolled-back transaction forgets it too, so what is
+    /// kept is what SQLite holds.
+    merchant_seen: &'a MerchantCache,
 }
+
+/// Where an object keeps its merchant row between requests (`Ledger::merchant`).
+pub type MerchantCache = std::cell::RefCell<Option<Merchant>>;
 
 impl<'a> Ledger<'a> {
     pub fn new(
@@ -365,11 +367,11 @@ impl<'a> Ledger<'a> {
         storage: Storage,
         call: Call,
         meter: &'a super::sql_meter::Tally,
+        merchant_seen: &'a MerchantCache,
     ) -> Self {
         Ledger {
             meter,
-            merchant_seen: Default::default(),
-            sections: Default::default(),
+            merchant_seen,
             sql,
             env,
             storage,
@@ -386,7 +388,6 @@ impl<'a> Ledger<'a> {
         let mut f = Some(f);
         let mut out: Option<Result<T>> = None;
         let changes_before = self.changed.borrow().len();
-        self.sections.set(self.sections.get() + 1);
         let mut body = || -> std::result::Result<JsValue, JsValue> {
             let r = (f.take().expect("transaction body runs once"))(self);
             let failed = r.is_err();
@@ -401,7 +402,10 @@ impl<'a> Ledger<'a> {
         let tx: &TxStorage = self.storage.as_raw().unchecked_ref();
         let res = tx.transaction_sync(&closure);
         drop(closure);
-        self.end_section();
+        if res.is_err() {
+            // Rolled back (or not committed): a row read inside may never have been stored.
+            self.merchant_seen.take();
+        }
         let out = out.unwrap_or_else(|| {
             Err(AppError::internal(format!(
                 "transaction did not run: {res:?}"
@@ -410,25 +414,8 @@ impl<'a> Ledger<'a> {
         if out.is_err() {
             // Rolled back: those changes never happened.
             self.changed.borrow_mut().truncate(changes_before);
-            self.merchant_seen.take();
         }
         out
-    }
-
-    /// Runs `f`, which must not await, with the merchant row read at most once (see
-    /// `merchant_seen`): the object's dispatch of a command.
-    pub fn without_awaits<T>(&self, f: impl FnOnce() -> T) -> T {
-        self.sections.set(self.sections.get() + 1);
-        let out = f();
-        self.end_section();
-        out
-    }
-
-    fn end_section(&self) {
-        self.sections.set(self.sections.get().saturating_sub(1));
-        if self.sections.get() == 0 {
-            self.merchant_seen.take();
-        }
     }
 
     pub fn q<T: DeserializeOwned>(&self, sql: &str, binds: Vec<SqlStorageValue>) -> Result<Vec<T>> {
@@ -488,9 +475,7 @@ impl<'a> Ledger<'a> {
             branding: serde_json::from_str(&row.branding_json)?,
             row,
         };
-        if self.sections.get() > 0 {
-            *self.merchant_seen.borrow_mut() = Some(m.clone());
-        }
+        *self.merchant_seen.borrow_mut() = Some(m.clone());
         Ok(Some(m))
     }
 
