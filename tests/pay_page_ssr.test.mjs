@@ -166,6 +166,23 @@ test('choice_and_digits_typed_before_the_wasm_arrives_survive_hydration', async 
   await ctx.close();
 });
 
+test('the_document_is_parsed_without_waiting_for_the_widget_script', async () => {
+  const order = await createOrder(w, m);
+  const ctx = await browser.newContext({ ...PHONE, locale: 'en-US' });
+  const page = await ctx.newPage();
+  let release;
+  const gate = new Promise((r) => { release = r; });
+  await page.route(/\/a\/[^/]+\.js$/, async (route) => { await gate; await route.continue(); });
+  // The starter is an async module: DOMContentLoaded (the bench's "pay button works") does not
+  // wait for the widget's JS, which a deferred module would.
+  await page.goto(order.checkout_url, { waitUntil: 'domcontentloaded' });
+  assert.notEqual(await page.evaluate(() => document.readyState), 'loading');
+  assert.equal(await page.locator('[data-paydesk-ready]').count(), 0, 'the JS is still held back');
+  release();
+  await page.locator('[data-paydesk-ready]').waitFor({ state: 'attached' });
+  await ctx.close();
+});
+
 for (const locale of ['zh-CN', 'en-US']) {
   test(`server_and_hydrated_markup_are_the_same_in_${locale}`, async () => {
     const order = await createOrder(w, m);

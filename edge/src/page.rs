@@ -156,6 +156,10 @@ struct Document<'a> {
     nonce: &'a str,
 }
 
+/// The starter script is an `async` module: it runs as soon as the widget's JS is in, and the
+/// document's parsing is not held for it (`DOMContentLoaded` fires without waiting for the JS to
+/// download), since the server-rendered form already pays. It is the body's last element, so
+/// everything it hydrates has been parsed when it runs.
 fn document(d: &Document<'_>) -> String {
     let theme = d.theme.filter(|c| is_hex_colour(c)).unwrap_or("#1a73e8");
     format!(
@@ -174,7 +178,7 @@ fn document(d: &Document<'_>) -> String {
 <body style="--brand:{theme}">
 <main id="paydesk-root" class="paydesk">{markup}</main>
 <script id="{data_id}" type="application/json">{data}</script>
-<script type="module" nonce="{nonce}">import init, {{ {mount} }} from "{js}"; init({{ module_or_path: "{wasm}" }}).then({mount});</script>
+<script type="module" async nonce="{nonce}">import init, {{ {mount} }} from "{js}"; init({{ module_or_path: "{wasm}" }}).then({mount});</script>
 </body>
 </html>
 "##,
@@ -362,7 +366,7 @@ pub(crate) mod tests {
         assert!(csp.contains("'nonce-abc'"));
         assert!(pay_page_csp("abc", &[]).contains("frame-ancestors 'none'"));
         let html = pay_page(&view("x", None), "", WIDGET_ASSETS, "abc");
-        assert!(html.contains(r#"<script type="module" nonce="abc">"#));
+        assert!(html.contains(r#"<script type="module" async nonce="abc">"#));
     }
 
     #[test]
