@@ -235,7 +235,7 @@ function startSection(r) {
 
 function ledgerSection(r) {
   const g = r.ledger;
-  const L = ['## 3b. Cost as the ledger grows', ''];
+  const L = ['## 3c. Cost as the ledger grows', ''];
   L.push(`One worker, two bench merchants: one filled with ${g.orders.toLocaleString('en-US')} orders through the signed API (at ${Math.round(g.fill_req_per_s)} req/s), one empty; then ${g.runs} alternating ${g.seconds_per_run} s runs of order creates at 8 connections on each, both rate windows emptied first. Statements and rows are the object's own SQL meter (dev-only \`GET /dev/merchants/{id}/sql-meter\`).`, '');
   L.push('| merchant | create req/s | p50 | p99 | statements / create | rows read / create | rows written / create | non-2xx |', '|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const [name, x] of [['empty', g.empty], [`${g.orders.toLocaleString('en-US')} orders`, g.full]]) {
