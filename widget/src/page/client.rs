@@ -57,12 +57,19 @@ pub fn start(
     }
     let mut frame = Frame::of(&data);
     frame.logo = crate::components::mark_logo(root);
+    // The worker rendered `data`'s first state into `root` (and the logo's mark is now set in
+    // the document too): when the page's own first rendering is the same, hydrating morphs
+    // nothing, so it need not walk the document to find that out.
+    let shown = match root.first_element_child() {
+        Some(_) => super::render(&super::first_state(&data), &frame),
+        None => String::new(),
+    };
     let page = Rc::new(RefCell::new(Page {
         state,
         frame,
         root: root.clone(),
         embed_origin: data.embed_origin.clone(),
-        shown: String::new(),
+        shown,
     }));
     show(&page);
     listen(&page);
