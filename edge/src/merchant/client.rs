@@ -25,9 +25,20 @@ impl Call {
         init.with_method(Method::Post)
             .with_body(Some(serde_json::to_string(&envelope)?.into()));
         let req = Request::new_with_init("https://merchant.internal/command", &init)?;
-        let mut resp = stub.fetch_with_request(req).await?;
+        let resp = stub.fetch_with_request(req).await?;
         let outcome: Result<serde_json::Value, AppError> =
-            serde_json::from_slice(&resp.bytes().await?)?;
+            serde_json::from_slice(&whole_body(resp).await?)?;
         Ok(serde_json::from_value(outcome?)?)
     }
+}
+
+/// The reply's body in one read: `worker::Response::bytes` reads a stream body chunk by chunk
+/// through a stream reader, a promise and a wake-up per chunk, on every command.
+async fn whole_body(resp: worker::Response) -> Result<Vec<u8>, AppError> {
+    let resp: worker::web_sys::Response = resp.into();
+    let read = resp.array_buffer().map_err(worker::Error::from)?;
+    let buf = wasm_bindgen_futures::JsFuture::from(read)
+        .await
+        .map_err(worker::Error::from)?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }
