@@ -175,44 +175,53 @@ fn verify(
     key: &MacKey,
     now: i64,
 ) -> Result<(i64, String, String), TokenError> {
-    if token.len() > MAX_TOKEN {
+    // The signature is the last 43 characters (32 bytes, unpadded), after the token's one dot:
+    // found by its place, not searched for.
+    let len = token.len();
+    if len > MAX_TOKEN || len <= MAC_B64 + 1 || token.as_bytes()[len - MAC_B64 - 1] != b'.' {
         return Err(TokenError::Invalid);
     }
-    let (p64, m64) = token.split_once('.').ok_or(TokenError::Invalid)?;
-    let mut mac = [0u8; 33];
+    let (p64, m64) = (&token[..len - MAC_B64 - 1], &token[len - MAC_B64..]);
+    let mut mac = [0u8; 32];
     if b64url_decode_into(m64, &mut mac) != Some(32) {
         return Err(TokenError::Invalid);
     }
-    if !key.verify(&[domain, p64.as_bytes()], &mac[..32]) {
+    if !key.verify(&[domain, p64.as_bytes()], &mac) {
         return Err(TokenError::Invalid);
     }
     let mut buf = [0u8; MAX_TOKEN * 3 / 4];
     let n = b64url_decode_into(p64, &mut buf).ok_or(TokenError::Invalid)?;
-    let (exp, mch, id) = split_payload(&buf[..n]).ok_or(TokenError::Invalid)?;
+    // One UTF-8 check of the whole payload: it splits at ASCII dots, so both ids are text too.
+    let payload = core::str::from_utf8(&buf[..n]).map_err(|_| TokenError::Invalid)?;
+    let (exp, mch, id) = split_payload(payload).ok_or(TokenError::Invalid)?;
     if now > exp {
         return Err(TokenError::Expired);
     }
-    let text = |b: &[u8]| core::str::from_utf8(b).map(str::to_owned);
-    let (Ok(mch), Ok(id)) = (text(mch), text(id)) else {
-        return Err(TokenError::Invalid);
-    };
-    Ok((exp, mch, id))
+    Ok((exp, mch.to_owned(), id.to_owned()))
 }
 
-/// `<expires_at>.<merchant_id>.<id>`: the expiry as a number, and the two ids' bytes. The id is
-/// the rest, dots and all, as `splitn(3, '.')` reads it.
-fn split_payload(p: &[u8]) -> Option<(i64, &[u8], &[u8])> {
-    let first = p.iter().position(|&b| b == b'.')?;
-    let (digits, rest) = (&p[..first], &p[first + 1..]);
-    let second = rest.iter().position(|&b| b == b'.')?;
-    if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
+/// `<expires_at>.<merchant_id>.<id>`: the expiry as a number, and the two ids. The id is the
+/// rest, dots and all, as `splitn(3, '.')` reads it.
+fn split_payload(p: &str) -> Option<(i64, &str, &str)> {
+    let (digits, rest) = split_at_dot(p)?;
+    let (mch, id) = split_at_dot(rest)?;
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let exp = digits
-        .iter()
+        .bytes()
         .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
-    Some((exp, &rest[..second], &rest[second + 1..]))
+    Some((exp, mch, id))
 }
+
+/// `s.split_once('.')` by byte: the char search compares the char's encoding at each hit.
+fn split_at_dot(s: &str) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == b'.')?;
+    Some((&s[..i], &s[i + 1..]))
+}
+
+/// A signature's length in unpadded base64url.
+const MAC_B64: usize = 43;
 
 /// Longer tokens are refused unread.
 const MAX_TOKEN: usize = 512;
@@ -342,19 +351,16 @@ mod tests {
 
     #[test]
     fn payload_splits_at_the_first_two_dots_and_the_expiry_is_digits_only() {
-        assert_eq!(
-            split_payload(b"17.mch.a.b"),
-            Some((17, &b"mch"[..], &b"a.b"[..]))
-        );
+        assert_eq!(split_payload("17.mch.a.b"), Some((17, "mch", "a.b")));
         for bad in [
-            &b"+17.m.i"[..],
-            b"-17.m.i",
-            b".m.i",
-            b"1x.m.i",
-            b"17.m",
-            b"9999999999999999999.m.i",
+            "+17.m.i",
+            "-17.m.i",
+            ".m.i",
+            "1x.m.i",
+            "17.m",
+            "9999999999999999999.m.i",
         ] {
-            assert_eq!(split_payload(bad), None, "{:?}", core::str::from_utf8(bad));
+            assert_eq!(split_payload(bad), None, "{bad:?}");
         }
     }
 
