@@ -3,7 +3,10 @@
 
 use super::protocol::{Ask, Call, Envelope};
 use crate::error::AppError;
-use worker::{Env, Method, Request, RequestInit};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use worker::worker_sys::DurableObject;
+use worker::{web_sys, Env, Method, Request, RequestInit};
 
 impl Call {
     /// Sends `command` to the object of `merchant_id` and reads its typed reply.
@@ -13,10 +16,14 @@ impl Call {
         merchant_id: &str,
         command: A,
     ) -> Result<A::Reply, AppError> {
-        let stub = env
+        // The object's raw stub: worker-rs would wrap its reply in a `worker::Response`, whose
+        // body it reads chunk by chunk through a stream reader (a promise and a wake-up per
+        // chunk), and turning that back into the runtime's `Response` builds a new one.
+        let stub: DurableObject = env
             .durable_object("MERCHANT")?
             .id_from_name(merchant_id)?
-            .get_stub()?;
+            .get_stub()?
+            .into_rpc();
         let envelope = Envelope {
             call: self.clone(),
             command: command.into(),
@@ -25,20 +32,16 @@ impl Call {
         init.with_method(Method::Post)
             .with_body(Some(serde_json::to_string(&envelope)?.into()));
         let req = Request::new_with_init("https://merchant.internal/command", &init)?;
-        let resp = stub.fetch_with_request(req).await?;
         let outcome: Result<serde_json::Value, AppError> =
-            serde_json::from_slice(&whole_body(resp).await?)?;
+            serde_json::from_slice(&reply_body(&stub, &req).await?)?;
         Ok(serde_json::from_value(outcome?)?)
     }
 }
 
-/// The reply's body in one read: `worker::Response::bytes` reads a stream body chunk by chunk
-/// through a stream reader, a promise and a wake-up per chunk, on every command.
-async fn whole_body(resp: worker::Response) -> Result<Vec<u8>, AppError> {
-    let resp: worker::web_sys::Response = resp.into();
-    let read = resp.array_buffer().map_err(worker::Error::from)?;
-    let buf = wasm_bindgen_futures::JsFuture::from(read)
-        .await
-        .map_err(worker::Error::from)?;
-    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+/// The object's reply to `req`, its body read whole in one `arrayBuffer()`.
+async fn reply_body(stub: &DurableObject, req: &Request) -> worker::Result<Vec<u8>> {
+    let sent = stub.fetch_with_request(req.inner())?;
+    let resp: web_sys::Response = JsFuture::from(sent).await?.unchecked_into();
+    let body = JsFuture::from(resp.array_buffer()?).await?;
+    Ok(js_sys::Uint8Array::new(&body).to_vec())
 }
