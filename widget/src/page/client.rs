@@ -27,7 +27,8 @@ struct Page {
     frame: Frame,
     root: Element,
     embed_origin: Option<String>,
-    /// The markup last put in the document: nothing to do when a change renders the same.
+    /// The markup the document holds (at first the worker's, if it rendered the page; then
+    /// the last put in): nothing to do when a change renders the same.
     shown: String,
 }
 
