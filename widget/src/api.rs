@@ -86,15 +86,19 @@ pub fn live(
     Some(ws)
 }
 
+/// Where this browser keeps the method it last paid with (`localStorage`). The pay page's
+/// starter script reads it once too (`edge/src/page.rs`), while the wasm is still downloading.
+pub const LAST_METHOD_KEY: &str = "paydesk:last_method";
+
 /// The method this browser last paid with successfully.
 pub fn remembered_method() -> Option<paydesk_shared::api::PayMethod> {
     let s = web_sys::window()?.local_storage().ok()??;
-    paydesk_shared::api::PayMethod::parse(&s.get_item("paydesk:last_method").ok()??)
+    paydesk_shared::api::PayMethod::parse(&s.get_item(LAST_METHOD_KEY).ok()??)
 }
 
 pub fn remember_method(m: paydesk_shared::api::PayMethod) {
     if let Some(Ok(Some(s))) = web_sys::window().map(|w| w.local_storage()) {
-        let _ = s.set_item("paydesk:last_method", m.as_str());
+        let _ = s.set_item(LAST_METHOD_KEY, m.as_str());
     }
 }
 
