@@ -101,14 +101,7 @@ pub const STRICT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'sel
 pub fn pay_page(data: &PayPageData, markup: &str, assets: WidgetAssets<'_>, nonce: &str) -> String {
     let view = &data.view;
     let title = format!("{} · {}", view.merchant.display_name, view.amount);
-    // Chromium loads a page's `localStorage` on its first read, a few milliseconds of the main
-    // thread; `mount` reads the remembered method, so the starter reads it first, while the
-    // wasm is still on its way (5-8 ms less between its last byte and `paydesk:interactive` on
-    // the bench's throttled phone).
-    let warm = format!(
-        r#"try {{ localStorage.getItem("{}"); }} catch {{}} "#,
-        paydesk_widget::api::LAST_METHOD_KEY
-    );
+    let warm = read_remembered_method();
     document(&Document {
         title: &title,
         theme: view.merchant.theme_color.as_deref(),
@@ -121,6 +114,17 @@ pub fn pay_page(data: &PayPageData, markup: &str, assets: WidgetAssets<'_>, nonc
         assets,
         nonce,
     })
+}
+
+/// The pay page starter's first statement. Chromium loads a page's `localStorage` on its first
+/// read, a few milliseconds of the main thread; `mount` reads the remembered method, so the
+/// starter reads it first, while the wasm is still on its way (5-8 ms less between its last
+/// byte and `paydesk:interactive` on the bench's throttled phone).
+fn read_remembered_method() -> String {
+    format!(
+        r#"try {{ localStorage.getItem("{}"); }} catch {{}} "#,
+        paydesk_widget::api::LAST_METHOD_KEY
+    )
 }
 
 /// The contract page: the same host as the pay page, its data under `#paydesk-contract-data`,
@@ -375,10 +379,11 @@ pub(crate) mod tests {
     #[test]
     fn pay_page_starter_reads_the_remembered_method_before_the_wasm() {
         let html = pay_page(&view("x", None), "", WIDGET_ASSETS, "n0nce");
-        let read = format!(
-            r#"try {{ localStorage.getItem("{}"); }} catch {{}}"#,
+        let read = read_remembered_method();
+        assert!(read.contains(&format!(
+            r#"localStorage.getItem("{}")"#,
             paydesk_widget::api::LAST_METHOD_KEY
-        );
+        )));
         let at = html
             .find(&read)
             .expect("the starter reads the remembered method");
