@@ -3,23 +3,52 @@
 //! handed to a payer's browser: it reveals no secret, and changing any part of it (another order,
 //! another merchant, a later expiry) breaks the signature.
 //!
-//! Form: `base64url(payload) "." base64url(HMAC-SHA256(key, "paydesk-checkout-v1." payload_b64))`
-//! with `payload = "<expires_at>.<merchant_id>.<out_trade_no>"`. Neither ids nor order numbers may
-//! contain `.`, so the payload splits unambiguously.
+//! Form: `base64url(payload) "." base64url(HMAC-SHA256(key, tag payload))` with
+//! `payload = "<expires_at>.<merchant_id>.<out_trade_no>"` and `tag` one byte naming the kind of
+//! token. Neither ids nor order numbers may contain `.`, so the payload splits unambiguously.
 //!
 //! Contract tokens (`/contract/<token>`, the payer's signing and management page of one
-//! contract) have the same form under the domain `paydesk-contract-v1.`.
+//! contract), unsubscribe links and console sessions have the same form under their own tags.
+//!
+//! The MAC covers the payload's bytes, not its base64, behind a one-byte tag: a typical checkout
+//! token's MAC is then one SHA-256 block and the outer block, where the first form (below) took
+//! three compressions. Tokens of the first form, `HMAC-SHA256(key, "paydesk-checkout-v1."
+//! base64url(payload))` and likewise per kind, still open until they expire: links already sent
+//! keep working.
 
 use super::{b64url_decode_into, b64url_encode, MacKey};
 
-const DOMAIN: &[u8] = b"paydesk-checkout-v1.";
-/// Contract links are signed under another domain: a checkout token never opens a contract
-/// page, nor the other way round.
-const CONTRACT_DOMAIN: &[u8] = b"paydesk-contract-v1.";
-/// Unsubscribe links (`/unsubscribe/<token>`, in every message to a payer) under their own.
-const UNSUBSCRIBE_DOMAIN: &[u8] = b"paydesk-unsubscribe-v1.";
-/// Console session cookies under theirs.
-const CONSOLE_DOMAIN: &[u8] = b"paydesk-console-v1.";
+/// What a kind of token is signed under: the tag its MAC starts with, and the domain of the
+/// first form.
+///
+/// The tags are control bytes. Everything else the edge MACs under the same key starts with a
+/// printable label (`order-contact`, `risk-fingerprint`, `console-salt`, `paydesk-address`, and
+/// the first form's domains), so no token's MAC can stand for anything else, nor one kind's for
+/// another's.
+struct Domain {
+    tag: u8,
+    first_form: &'static [u8],
+}
+
+const CHECKOUT: Domain = Domain {
+    tag: 0x01,
+    first_form: b"paydesk-checkout-v1.",
+};
+/// Contract links: a checkout token never opens a contract page, nor the other way round.
+const CONTRACT: Domain = Domain {
+    tag: 0x02,
+    first_form: b"paydesk-contract-v1.",
+};
+/// Unsubscribe links (`/unsubscribe/<token>`, in every message to a payer).
+const UNSUBSCRIBE: Domain = Domain {
+    tag: 0x03,
+    first_form: b"paydesk-unsubscribe-v1.",
+};
+/// Console session cookies.
+const CONSOLE: Domain = Domain {
+    tag: 0x04,
+    first_form: b"paydesk-console-v1.",
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutToken {
@@ -59,7 +88,7 @@ pub struct ConsoleToken {
 impl ConsoleToken {
     pub fn encode(&self, key: &MacKey) -> Option<String> {
         encode(
-            CONSOLE_DOMAIN,
+            &CONSOLE,
             self.expires_at,
             &self.merchant_id,
             &self.session_id,
@@ -68,12 +97,38 @@ impl ConsoleToken {
     }
 
     pub fn verify(token: &str, key: &MacKey, now: i64) -> Result<ConsoleToken, TokenError> {
-        let (expires_at, merchant_id, session_id) = verify(CONSOLE_DOMAIN, token, key, now)?;
+        let (expires_at, merchant_id, session_id) = verify(&CONSOLE, token, key, now)?;
         Ok(ConsoleToken {
             merchant_id,
             session_id,
             expires_at,
         })
+    }
+}
+
+/// What a genuine, unexpired token says, borrowed from the [`TokenBuf`] its payload was decoded
+/// into: reading a token allocates nothing, and a caller copies out only what it keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claims<'b> {
+    pub expires_at: i64,
+    pub merchant_id: &'b str,
+    /// The token's own id: a checkout token's `out_trade_no`.
+    pub id: &'b str,
+}
+
+/// Room for a token's decoded payload (and the tag its MAC starts with), on the caller's stack:
+/// sized for the longest token that is read ([`MAX_TOKEN`]).
+pub struct TokenBuf([u8; 1 + MAX_PAYLOAD]);
+
+impl TokenBuf {
+    pub fn new() -> TokenBuf {
+        TokenBuf([0; 1 + MAX_PAYLOAD])
+    }
+}
+
+impl Default for TokenBuf {
+    fn default() -> TokenBuf {
+        TokenBuf::new()
     }
 }
 
@@ -89,7 +144,7 @@ impl CheckoutToken {
     /// `None` if a part contains `.` or is empty: such a token could be read two ways.
     pub fn encode(&self, key: &MacKey) -> Option<String> {
         encode(
-            DOMAIN,
+            &CHECKOUT,
             self.expires_at,
             &self.merchant_id,
             &self.out_trade_no,
@@ -99,19 +154,31 @@ impl CheckoutToken {
 
     /// Verifies the signature first, then the expiry against `now` (unix seconds).
     pub fn verify(token: &str, key: &MacKey, now: i64) -> Result<CheckoutToken, TokenError> {
-        let (expires_at, merchant_id, out_trade_no) = verify(DOMAIN, token, key, now)?;
+        let (expires_at, merchant_id, out_trade_no) = verify(&CHECKOUT, token, key, now)?;
         Ok(CheckoutToken {
             merchant_id,
             out_trade_no,
             expires_at,
         })
     }
+
+    /// [`CheckoutToken::verify`] without allocating: the merchant id and the order number
+    /// ([`Claims::id`]) are read in place from `buf`. Every payer request reads its token this
+    /// way (the pay page, the checkout API, the status socket, receipts).
+    pub fn read<'b>(
+        token: &str,
+        key: &MacKey,
+        now: i64,
+        buf: &'b mut TokenBuf,
+    ) -> Result<Claims<'b>, TokenError> {
+        read(&CHECKOUT, token, key, now, buf)
+    }
 }
 
 impl ContractToken {
     pub fn encode(&self, key: &MacKey) -> Option<String> {
         encode(
-            CONTRACT_DOMAIN,
+            &CONTRACT,
             self.expires_at,
             &self.merchant_id,
             &self.contract_code,
@@ -120,7 +187,7 @@ impl ContractToken {
     }
 
     pub fn verify(token: &str, key: &MacKey, now: i64) -> Result<ContractToken, TokenError> {
-        let (expires_at, merchant_id, contract_code) = verify(CONTRACT_DOMAIN, token, key, now)?;
+        let (expires_at, merchant_id, contract_code) = verify(&CONTRACT, token, key, now)?;
         Ok(ContractToken {
             merchant_id,
             contract_code,
@@ -132,7 +199,7 @@ impl ContractToken {
 impl UnsubscribeToken {
     pub fn encode(&self, key: &MacKey) -> Option<String> {
         encode(
-            UNSUBSCRIBE_DOMAIN,
+            &UNSUBSCRIBE,
             self.expires_at,
             &self.merchant_id,
             &self.message_id,
@@ -141,7 +208,7 @@ impl UnsubscribeToken {
     }
 
     pub fn verify(token: &str, key: &MacKey, now: i64) -> Result<UnsubscribeToken, TokenError> {
-        let (expires_at, merchant_id, message_id) = verify(UNSUBSCRIBE_DOMAIN, token, key, now)?;
+        let (expires_at, merchant_id, message_id) = verify(&UNSUBSCRIBE, token, key, now)?;
         Ok(UnsubscribeToken {
             merchant_id,
             message_id,
@@ -150,8 +217,10 @@ impl UnsubscribeToken {
     }
 }
 
+/// `None` if a part contains `.` or is empty (such a token could be read two ways), or if the
+/// token would be longer than [`MAX_TOKEN`] (it could not be read back).
 fn encode(
-    domain: &[u8],
+    domain: &Domain,
     expires_at: i64,
     merchant_id: &str,
     id: &str,
@@ -162,19 +231,35 @@ fn encode(
         return None;
     }
     let payload = format!("{expires_at}.{merchant_id}.{id}");
-    let p64 = b64url_encode(payload.as_bytes());
-    let mac = key.mac(&[domain, p64.as_bytes()]);
-    Some(format!("{p64}.{}", b64url_encode(&mac)))
+    let mac = key.mac(&[&[domain.tag], payload.as_bytes()]);
+    let token = format!(
+        "{}.{}",
+        b64url_encode(payload.as_bytes()),
+        b64url_encode(&mac)
+    );
+    (token.len() <= MAX_TOKEN).then_some(token)
 }
 
-/// Checks the signature, then reads the payload and the expiry. Decodes onto the stack: the only
-/// allocations are the two ids it returns.
+/// [`read`], with the ids copied out for callers that keep them.
 fn verify(
-    domain: &[u8],
+    domain: &Domain,
     token: &str,
     key: &MacKey,
     now: i64,
 ) -> Result<(i64, String, String), TokenError> {
+    let mut buf = TokenBuf::new();
+    let c = read(domain, token, key, now, &mut buf)?;
+    Ok((c.expires_at, c.merchant_id.to_owned(), c.id.to_owned()))
+}
+
+/// Checks the signature, then reads the payload and the expiry, decoding into `buf`.
+fn read<'b>(
+    domain: &Domain,
+    token: &str,
+    key: &MacKey,
+    now: i64,
+    buf: &'b mut TokenBuf,
+) -> Result<Claims<'b>, TokenError> {
     // The signature is the last 43 characters (32 bytes, unpadded), after the token's one dot:
     // found by its place, not searched for.
     let len = token.len();
@@ -186,45 +271,57 @@ fn verify(
     if b64url_decode_into(m64, &mut mac) != Some(32) {
         return Err(TokenError::Invalid);
     }
-    if !key.verify(&[domain, p64.as_bytes()], &mac) {
+    // The tag, then the payload decoded right behind it: what the MAC covers, in one piece.
+    let signed = &mut buf.0;
+    signed[0] = domain.tag;
+    let n = b64url_decode_into(p64, &mut signed[1..]).ok_or(TokenError::Invalid)?;
+    if !key.verify(&[&signed[..=n]], &mac)
+        && !key.verify(&[domain.first_form, p64.as_bytes()], &mac)
+    {
         return Err(TokenError::Invalid);
     }
-    let mut buf = [0u8; MAX_TOKEN * 3 / 4];
-    let n = b64url_decode_into(p64, &mut buf).ok_or(TokenError::Invalid)?;
-    // One UTF-8 check of the whole payload: it splits at ASCII dots, so both ids are text too.
-    let payload = core::str::from_utf8(&buf[..n]).map_err(|_| TokenError::Invalid)?;
-    let (exp, mch, id) = split_payload(payload).ok_or(TokenError::Invalid)?;
+    let (exp, ids) = split_expiry(&buf.0[1..=n]).ok_or(TokenError::Invalid)?;
+    // One UTF-8 check of both ids: they split at an ASCII dot, so each is text too.
+    let ids = core::str::from_utf8(ids).map_err(|_| TokenError::Invalid)?;
+    let dot = ids
+        .bytes()
+        .position(|b| b == b'.')
+        .ok_or(TokenError::Invalid)?;
     if now > exp {
         return Err(TokenError::Expired);
     }
-    Ok((exp, mch.to_owned(), id.to_owned()))
+    Ok(Claims {
+        expires_at: exp,
+        merchant_id: &ids[..dot],
+        id: &ids[dot + 1..],
+    })
 }
 
-/// `<expires_at>.<merchant_id>.<id>`: the expiry as a number, and the two ids. The id is the
-/// rest, dots and all, as `splitn(3, '.')` reads it.
-fn split_payload(p: &str) -> Option<(i64, &str, &str)> {
-    let (digits, rest) = split_at_dot(p)?;
-    let (mch, id) = split_at_dot(rest)?;
-    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+/// `<expires_at>.<rest>`: the expiry, 1 to 18 digits read in the pass that finds its dot, and
+/// the rest. The rest is `<merchant_id>.<id>`, the id being everything after the first dot, as
+/// `splitn(3, '.')` reads it.
+fn split_expiry(p: &[u8]) -> Option<(i64, &[u8])> {
+    let mut exp = 0i64;
+    for (i, &b) in p.iter().enumerate() {
+        match b {
+            b'0'..=b'9' if i < 18 => exp = exp * 10 + i64::from(b - b'0'),
+            b'.' if i > 0 => return Some((exp, &p[i + 1..])),
+            _ => return None,
+        }
     }
-    let exp = digits
-        .bytes()
-        .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
-    Some((exp, mch, id))
-}
-
-/// `s.split_once('.')` by byte: the char search compares the char's encoding at each hit.
-fn split_at_dot(s: &str) -> Option<(&str, &str)> {
-    let i = s.bytes().position(|b| b == b'.')?;
-    Some((&s[..i], &s[i + 1..]))
+    None
 }
 
 /// A signature's length in unpadded base64url.
 const MAC_B64: usize = 43;
 
-/// Longer tokens are refused unread.
-const MAX_TOKEN: usize = 512;
+/// The longest token: longer ones are refused unread, and none longer is issued. A checkout
+/// token with the longest `out_trade_no` (32 characters) is 130; this leaves room for ids twice
+/// that long while keeping [`TokenBuf`] small enough to zero on every request.
+pub const MAX_TOKEN: usize = 256;
+
+/// The longest payload a token of [`MAX_TOKEN`] characters carries.
+const MAX_PAYLOAD: usize = (MAX_TOKEN - MAC_B64 - 1) * 3 / 4;
 
 #[cfg(test)]
 mod tests {
@@ -266,12 +363,50 @@ mod tests {
     }
 
     /// Cross-checked with Python: p64 = urlsafe_b64encode(payload) unpadded, then
-    /// hmac.new(KEY, b"paydesk-checkout-v1." + p64, sha256), unpadded base64url.
+    /// hmac.new(KEY, b"\x01" + payload, sha256), unpadded base64url.
     #[test]
     fn known_token() {
-        let want = "MTc5NTc3ODU2MC5tY2hfZGVtby5ERU1PLTAwMDF8YSpi.ux6pB_5IxPobF6KIQ8pzxcyzxIGiM685GqH_8dxMTOM";
+        let want = "MTc5NTc3ODU2MC5tY2hfZGVtby5ERU1PLTAwMDF8YSpi.9jTty32qdHUdqUjNWgvmchBcEANTEQXzTczIfdsgfFk";
         assert_eq!(token().encode(&key()).unwrap(), want);
         assert_eq!(CheckoutToken::verify(want, &key(), 0), Ok(token()));
+    }
+
+    /// A link sent before the tagged form: hmac.new(KEY, b"paydesk-checkout-v1." + p64, sha256).
+    /// It still opens its page, and only its page.
+    #[test]
+    fn first_form_tokens_still_open_until_they_expire() {
+        let sent = "MTc5NTc3ODU2MC5tY2hfZGVtby5ERU1PLTAwMDF8YSpi.ux6pB_5IxPobF6KIQ8pzxcyzxIGiM685GqH_8dxMTOM";
+        assert_eq!(CheckoutToken::verify(sent, &key(), 0), Ok(token()));
+        assert_eq!(
+            CheckoutToken::verify(sent, &key(), 1_795_778_561),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(
+            CheckoutToken::verify(sent, &MacKey::new(b"another key"), 0),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            ContractToken::verify(sent, &key(), 0),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            UnsubscribeToken::verify(sent, &key(), 0),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            ConsoleToken::verify(sent, &key(), 0),
+            Err(TokenError::Invalid)
+        );
+    }
+
+    /// Each kind's tag is its own, and below every printable label MACed under the same key.
+    #[test]
+    fn tags_are_distinct_control_bytes() {
+        let tags = [CHECKOUT.tag, CONTRACT.tag, UNSUBSCRIBE.tag, CONSOLE.tag];
+        for (i, t) in tags.iter().enumerate() {
+            assert!(*t < 0x20);
+            assert!(!tags[i + 1..].contains(t));
+        }
     }
 
     #[test]
@@ -351,17 +486,77 @@ mod tests {
 
     #[test]
     fn payload_splits_at_the_first_two_dots_and_the_expiry_is_digits_only() {
-        assert_eq!(split_payload("17.mch.a.b"), Some((17, "mch", "a.b")));
+        let key = key();
+        let sign = |payload: &str| {
+            let mac = key.mac(&[&[CHECKOUT.tag], payload.as_bytes()]);
+            format!(
+                "{}.{}",
+                b64url_encode(payload.as_bytes()),
+                b64url_encode(&mac)
+            )
+        };
+        let t = CheckoutToken::verify(&sign("17.mch.a.b"), &key, 0).unwrap();
+        assert_eq!(
+            (t.expires_at, &*t.merchant_id, &*t.out_trade_no),
+            (17, "mch", "a.b")
+        );
+        assert_eq!(split_expiry(b"017.x"), Some((17, &b"x"[..])));
+        assert_eq!(
+            split_expiry(b"999999999999999999.x").map(|e| e.0),
+            Some(999_999_999_999_999_999)
+        );
         for bad in [
             "+17.m.i",
             "-17.m.i",
             ".m.i",
             "1x.m.i",
             "17.m",
+            "17",
             "9999999999999999999.m.i",
         ] {
-            assert_eq!(split_payload(bad), None, "{bad:?}");
+            assert_eq!(
+                CheckoutToken::verify(&sign(bad), &key, 0),
+                Err(TokenError::Invalid),
+                "{bad:?}"
+            );
         }
+    }
+
+    #[test]
+    fn read_borrows_what_verify_copies() {
+        let t = token().encode(&key()).unwrap();
+        let mut buf = TokenBuf::new();
+        let c = CheckoutToken::read(&t, &key(), 0, &mut buf).unwrap();
+        assert_eq!(
+            c,
+            Claims {
+                expires_at: 1_795_778_560,
+                merchant_id: "mch_demo",
+                id: "DEMO-0001|a*b",
+            }
+        );
+        let mut buf = TokenBuf::new();
+        assert_eq!(
+            CheckoutToken::read(&t, &key(), 1_795_778_561, &mut buf),
+            Err(TokenError::Expired)
+        );
+    }
+
+    /// Every token issued can be read back: the longest fits [`TokenBuf`], and one longer is not
+    /// issued at all.
+    #[test]
+    fn the_longest_token_round_trips_and_no_longer_one_is_issued() {
+        let mut t = token();
+        t.merchant_id = "m".repeat(100);
+        // 10 digits, two dots and the ids in base64 (4 characters per 3 bytes), a dot and the MAC.
+        let room = (MAX_TOKEN - MAC_B64 - 1) / 4 * 3 - 10 - 2 - 100;
+        t.out_trade_no = "o".repeat(room);
+        let longest = t.encode(&key()).unwrap();
+        assert!(longest.len() <= MAX_TOKEN && longest.len() > MAX_TOKEN - 4);
+        assert_eq!(CheckoutToken::verify(&longest, &key(), 0), Ok(t.clone()));
+        t.out_trade_no.push('o');
+        t.out_trade_no.push('o');
+        assert_eq!(t.encode(&key()), None);
     }
 
     #[test]
