@@ -6,18 +6,20 @@ use crate::error::AppError;
 use crate::merchant::protocol::{Checkout, Pay};
 use crate::runtime;
 use paydesk_shared::api::{ErrorCode, PayRequest};
-use paydesk_shared::sign::token::CheckoutToken;
+use paydesk_shared::sign::token::{CheckoutToken, Claims, TokenBuf};
 use paydesk_shared::OrderStatus;
 use worker::{Request, RequestInit, Response};
 
-/// The order a checkout token names, or NOT_FOUND for a forged or expired one.
-pub fn verify_token(ctx: &Ctx) -> Result<CheckoutToken, AppError> {
+/// The order a checkout token names (its merchant, and its `out_trade_no` as the claims' `id`),
+/// read into `buf` without allocating; NOT_FOUND for a forged or expired one.
+pub fn verify_token<'b>(ctx: &Ctx, buf: &'b mut TokenBuf) -> Result<Claims<'b>, AppError> {
     let token = ctx.param("token").map(String::as_str).unwrap_or_default();
     let key = runtime::checkout_token_key(&ctx.env)?;
-    CheckoutToken::verify(
+    CheckoutToken::read(
         token,
         &crate::mac_keys::prepared(&key),
         runtime::now_ms() / 1000,
+        buf,
     )
     .map_err(|_| {
         AppError::code(
@@ -28,25 +30,27 @@ pub fn verify_token(ctx: &Ctx) -> Result<CheckoutToken, AppError> {
 }
 
 pub async fn get(_req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
-    let t = verify_token(ctx)?;
+    let mut buf = TokenBuf::new();
+    let t = verify_token(ctx, &mut buf)?;
     let ask = Checkout {
-        out_trade_no: t.out_trade_no,
+        out_trade_no: t.id.to_owned(),
     };
-    let reply = call.ask(&ctx.env, &t.merchant_id, ask).await?;
+    let reply = call.ask(&ctx.env, t.merchant_id, ask).await?;
     Ok(json(200, &reply.view)?)
 }
 
 pub async fn pay(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
-    let t = verify_token(ctx)?;
+    let mut buf = TokenBuf::new();
+    let t = verify_token(ctx, &mut buf)?;
     let body = read_body(req, 8 * 1024).await?;
     let pay: PayRequest = serde_json::from_str(&body)
         .map_err(|e| AppError::param("body", format!("invalid pay request: {e}")))?;
     let ask = Pay {
-        out_trade_no: t.out_trade_no,
+        out_trade_no: t.id.to_owned(),
         pay,
         client_ip: req.headers().get("cf-connecting-ip").ok().flatten(),
     };
-    let result = call.ask(&ctx.env, &t.merchant_id, ask).await?;
+    let result = call.ask(&ctx.env, t.merchant_id, ask).await?;
     // A declined payment is 402 with what to do next.
     let status = if result.status == OrderStatus::PayError {
         402
@@ -59,7 +63,8 @@ pub async fn pay(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, 
 /// `GET /api/checkout/{token}/live`: a WebSocket of the order's status, served by the merchant's
 /// object (hibernatable, tagged by order).
 pub async fn live(req: &mut Request, ctx: &Ctx, _call: &Call) -> Result<Response, AppError> {
-    let t = verify_token(ctx)?;
+    let mut buf = TokenBuf::new();
+    let t = verify_token(ctx, &mut buf)?;
     let upgrade = req
         .headers()
         .get("upgrade")
@@ -72,9 +77,9 @@ pub async fn live(req: &mut Request, ctx: &Ctx, _call: &Call) -> Result<Response
     let stub = ctx
         .env
         .durable_object("MERCHANT")?
-        .id_from_name(&t.merchant_id)?
+        .id_from_name(t.merchant_id)?
         .get_stub()?;
-    let url = format!("https://merchant.internal/live?otn={}", t.out_trade_no);
+    let url = format!("https://merchant.internal/live?otn={}", t.id);
     let mut init = RequestInit::new();
     init.with_headers(req.headers().clone());
     let fwd = Request::new_with_init(&url, &init)?;

@@ -9,6 +9,7 @@ use crate::page::{
 };
 use crate::runtime;
 use paydesk_shared::api::{NextStep, PayResult};
+use paydesk_shared::sign::token::TokenBuf;
 use paydesk_shared::urlenc::query_param;
 use paydesk_shared::{OrderStatus, PayOutcome, PayPageData, RenderSeed};
 use paydesk_widget::form::FormPost;
@@ -124,15 +125,16 @@ pub struct Page {
 /// unknown token.
 pub async fn load(req: &Request, ctx: &Ctx, call: &Call) -> Result<Option<Page>, AppError> {
     let token = ctx.param("token").cloned().unwrap_or_default();
-    let t = match super::checkout::verify_token(ctx) {
+    let mut buf = TokenBuf::new();
+    let t = match super::checkout::verify_token(ctx, &mut buf) {
         Ok(t) => t,
         Err(AppError::Refused(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
     let ask = Checkout {
-        out_trade_no: t.out_trade_no.clone(),
+        out_trade_no: t.id.to_owned(),
     };
-    let c = match call.ask(&ctx.env, &t.merchant_id, ask).await {
+    let c = match call.ask(&ctx.env, t.merchant_id, ask).await {
         Ok(c) => c,
         // No such order or merchant: the same page as a forged link.
         Err(AppError::Refused(r)) if matches!(r.code.http_status(), 401 | 404) => return Ok(None),
@@ -159,8 +161,8 @@ pub async fn load(req: &Request, ctx: &Ctx, call: &Call) -> Result<Option<Page>,
             seed: RenderSeed::default(),
         },
         lang,
-        merchant_id: t.merchant_id,
-        out_trade_no: t.out_trade_no,
+        merchant_id: t.merchant_id.to_owned(),
+        out_trade_no: t.id.to_owned(),
         ancestors,
         cashier: c.cashier,
     }))

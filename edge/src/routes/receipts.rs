@@ -8,17 +8,19 @@ use crate::merchant::protocol::PayerReceipts;
 use crate::page::STRICT_CSP;
 use crate::receipt_page::{receipt_page, ReceiptView};
 use crate::runtime;
+use paydesk_shared::sign::token::TokenBuf;
 use worker::{Request, Response};
 
 /// The receipt page of the order a verified pay link names (the friendly 404 page otherwise).
 pub async fn payer(ctx: &Ctx, call: &Call, as_json: bool) -> Result<Response, AppError> {
-    let Ok(t) = super::checkout::verify_token(ctx) else {
+    let mut buf = TokenBuf::new();
+    let Ok(t) = super::checkout::verify_token(ctx, &mut buf) else {
         return super::not_valid();
     };
     let ask = PayerReceipts {
-        out_trade_no: t.out_trade_no,
+        out_trade_no: t.id.to_owned(),
     };
-    let r = match call.ask(&ctx.env, &t.merchant_id, ask).await {
+    let r = match call.ask(&ctx.env, t.merchant_id, ask).await {
         Ok(r) => r,
         Err(AppError::Refused(r)) if matches!(r.code.http_status(), 401 | 404) => {
             return super::not_valid()
