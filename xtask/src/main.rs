@@ -12,6 +12,7 @@ mod dev;
 mod fuzz;
 mod proc;
 mod serve;
+mod short_names;
 mod test;
 mod tools;
 
