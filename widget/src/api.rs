@@ -22,7 +22,11 @@ async fn fetch(url: &str, init: &RequestInit) -> Result<(u16, String), JsValue> 
 pub async fn pay(token: &str, req: &PayRequest) -> PayOutcome {
     let init = RequestInit::new();
     init.set_method("POST");
-    let headers = web_sys::Headers::new().expect("headers");
+    // Not `expect`: its message would format the JsValue, which links wasm-bindgen's
+    // debug printer into the page (about 1 KB of glue and wasm) for an error that cannot happen.
+    let Ok(headers) = web_sys::Headers::new() else {
+        return PayOutcome::Unavailable;
+    };
     let _ = headers.set("Content-Type", "application/json");
     init.set_headers(&headers);
     init.set_body(&JsValue::from_str(&crate::page::json::pay_request(req)));
