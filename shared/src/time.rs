@@ -47,6 +47,8 @@ pub fn year_month(unix_ms: i64) -> (u16, u8) {
 
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]` into unix milliseconds.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    // Read as bytes, with `get` and no string slicing: a slice's boundary panic would link
+    // core's string formatting into the pay page's wasm, which parses the order's times.
     let b = s.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') {
         return None;
@@ -54,13 +56,7 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     if b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let num = |r: core::ops::Range<usize>| -> Option<u32> {
-        let part = s.get(r)?;
-        if !part.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        part.parse().ok()
-    };
+    let num = |r: core::ops::Range<usize>| decimal(b.get(r)?);
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
     if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 {
@@ -69,41 +65,44 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     if sec > 59 {
         return None;
     }
-    let mut rest = &s[19..];
+    let mut rest = b.get(19..)?;
     let mut millis = 0i64;
-    if let Some(frac) = rest.strip_prefix('.') {
-        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+    if let Some(frac) = rest.strip_prefix(b".") {
+        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
         if n == 0 || n > 9 {
             return None;
         }
-        let digits = &frac[..n];
-        let ms_digits = &digits[..n.min(3)];
-        millis = ms_digits.parse::<i64>().ok()? * 10i64.pow(3 - ms_digits.len() as u32);
-        rest = &frac[n..];
+        let ms_digits = frac.get(..n.min(3))?;
+        millis = i64::from(decimal(ms_digits)?) * 10i64.pow(3 - ms_digits.len() as u32);
+        rest = frac.get(n..)?;
     }
     let offset_secs: i64 = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let ob = rest.as_bytes();
-            if ob.len() != 6 || !matches!(ob[0], b'+' | b'-') || ob[3] != b':' {
-                return None;
-            }
-            let oh: i64 = rest[1..3].parse().ok()?;
-            let om: i64 = rest[4..6].parse().ok()?;
+        b"Z" | b"z" => 0,
+        [sign @ (b'+' | b'-'), oh @ .., b':', m1, m2] if oh.len() == 2 => {
+            let (oh, om) = (i64::from(decimal(oh)?), i64::from(decimal(&[*m1, *m2])?));
             if oh > 23 || om > 59 {
                 return None;
             }
             let v = oh * 3600 + om * 60;
-            if ob[0] == b'-' {
+            if *sign == b'-' {
                 -v
             } else {
                 v
             }
         }
+        _ => return None,
     };
     let days = days_from_civil(i64::from(y), mo, d);
     let secs = days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(sec);
     Some((secs - offset_secs) * 1000 + millis)
+}
+
+/// The number `b` spells in ASCII digits (1 to 9 of them, nothing else).
+fn decimal(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 9 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
 }
 
 /// China Standard Time, the zone of the v2 protocol's times.
@@ -202,12 +201,40 @@ mod tests {
             "2026-11-27T11:22:40+0800",
             "2026-11-27T11:22:40.Z",
             "２０２６-11-27T11:22:40Z",
+            "2026-11-27T11:22:40++8:00",
+            "2026-11-27T11:22:40+é:00",
+            "2026-11-27T11:22:40+08:é",
+            "2026-11-27T11:22:40é",
+            "2026-11-27T11:22:40.1234567890Z",
+            "2026-11-27T11:22:40+24:00",
         ] {
             assert_eq!(parse_rfc3339(s), None, "{s:?}");
         }
     }
 
+    #[test]
+    fn offsets_and_fractions() {
+        assert_eq!(
+            parse_rfc3339("2026-11-27T03:22:40-08:00"),
+            Some(1_795_778_560_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-11-27T11:22:40.123456789z"),
+            Some(1_795_778_560_123)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-11-27T11:22:40.07+00:00"),
+            Some(1_795_778_560_070)
+        );
+    }
+
     proptest! {
+        /// Any text, multi-byte characters included, is read or refused: never a panic.
+        #[test]
+        fn any_text_is_read_or_refused(s in "2026-11-27T11:22:40[.0-9+:Zz\\-é２]{0,12}") {
+            let _ = parse_rfc3339(&s);
+        }
+
         #[test]
         fn format_parse_round_trip(secs in 0i64..253_402_300_799) {
             let ms = secs * 1000;

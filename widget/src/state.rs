@@ -436,7 +436,18 @@ pub fn format_expiry(input: &str, previous: &str) -> String {
         1 => digits,
         2 if deleting => digits,
         2 => format!("{digits}/"),
-        _ => format!("{}/{}", &digits[..2], &digits[2..]),
+        _ => {
+            // The slash goes in by position rather than by slicing the string, whose
+            // out-of-bounds panic would bring core's string formatting into the page.
+            let mut out = String::with_capacity(5);
+            for (i, d) in digits.chars().enumerate() {
+                if i == 2 {
+                    out.push('/');
+                }
+                out.push(d);
+            }
+            out
+        }
     }
 }
 
