@@ -30,25 +30,19 @@ struct Domain {
     first_form: &'static [u8],
 }
 
-const CHECKOUT: Domain = Domain {
-    tag: 0x01,
-    first_form: b"paydesk-checkout-v1.",
-};
+impl Domain {
+    const fn new(tag: u8, first_form: &'static [u8]) -> Domain {
+        Domain { tag, first_form }
+    }
+}
+
+const CHECKOUT: Domain = Domain::new(0x01, b"paydesk-checkout-v1.");
 /// Contract links: a checkout token never opens a contract page, nor the other way round.
-const CONTRACT: Domain = Domain {
-    tag: 0x02,
-    first_form: b"paydesk-contract-v1.",
-};
+const CONTRACT: Domain = Domain::new(0x02, b"paydesk-contract-v1.");
 /// Unsubscribe links (`/unsubscribe/<token>`, in every message to a payer).
-const UNSUBSCRIBE: Domain = Domain {
-    tag: 0x03,
-    first_form: b"paydesk-unsubscribe-v1.",
-};
+const UNSUBSCRIBE: Domain = Domain::new(0x03, b"paydesk-unsubscribe-v1.");
 /// Console session cookies.
-const CONSOLE: Domain = Domain {
-    tag: 0x04,
-    first_form: b"paydesk-console-v1.",
-};
+const CONSOLE: Domain = Domain::new(0x04, b"paydesk-console-v1.");
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutToken {
