@@ -15,6 +15,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
+import { brotliDecompressSync } from 'node:zlib';
 import { ROOT, crashWorker, waitUntil } from './support/worker.mjs';
 import { startServe, serveVars, envFile } from './support/selfhost.mjs';
 import { startReceiver } from './support/receiver.mjs';
@@ -69,6 +70,12 @@ test('serve_is_production_no_demo_shop_no_dev_routes_no_listings', async () => {
   const raw = await rawGet(ctx.w.url + asset, 'identity');
   const br = await rawGet(ctx.w.url + asset, 'br');
   assert.ok(br.bytes < raw.bytes / 2, `${asset}: ${br.bytes} B brotli of ${raw.bytes} B`);
+  // The hashed assets go out as the build's brotli-11 copies, byte for byte, and decode to the file.
+  const wasm = page.match(/\/a\/[\w.-]+\.wasm/)[0];
+  const sent = await rawGet(ctx.w.url + wasm, 'gzip, deflate, br, zstd', true);
+  assert.equal(sent.headers['content-encoding'], 'br');
+  assert.deepEqual(sent.body, readFileSync(join(ROOT, 'www', `${wasm}.br`)));
+  assert.deepEqual(brotliDecompressSync(sent.body), readFileSync(join(ROOT, 'www', wasm)));
   const embed = await fetch(`${ctx.w.url}/embed.js`);
   assert.equal(embed.headers.get('access-control-allow-origin'), '*');
   await embed.arrayBuffer();
@@ -326,12 +333,13 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
 });
 
 /** A GET with exactly this Accept-Encoding, undecoded: its headers and how many bytes came. */
-function rawGet(url, acceptEncoding) {
+function rawGet(url, acceptEncoding, keepBody = false) {
   return new Promise((resolve, reject) => {
     httpRequest(url, { headers: { 'accept-encoding': acceptEncoding } }, (res) => {
       let bytes = 0;
-      res.on('data', (d) => { bytes += d.length; });
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, bytes }));
+      const chunks = [];
+      res.on('data', (d) => { bytes += d.length; if (keepBody) chunks.push(d); });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, bytes, body: keepBody ? Buffer.concat(chunks) : undefined }));
     }).on('error', reject).end();
   });
 }
