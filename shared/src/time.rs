@@ -78,8 +78,9 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     }
     let offset_secs: i64 = match rest {
         b"Z" | b"z" => 0,
-        [sign @ (b'+' | b'-'), oh @ .., b':', m1, m2] if oh.len() == 2 => {
-            let (oh, om) = (i64::from(decimal(oh)?), i64::from(decimal(&[*m1, *m2])?));
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let (oh, om) = (decimal(&[*h1, *h2])?, decimal(&[*m1, *m2])?);
+            let (oh, om) = (i64::from(oh), i64::from(om));
             if oh > 23 || om > 59 {
                 return None;
             }

@@ -10,7 +10,6 @@
 //! each other changes.
 
 use crate::Result;
-use std::collections::HashMap;
 use std::path::Path;
 
 /// Renames the imports and exports of `wasm` and what `js`, its glue, calls them, in place.
@@ -65,23 +64,26 @@ fn imports(body: &[u8], module: &str, map: &mut Vec<(String, String)>) -> Result
     let mut out = Vec::new();
     let count = r.u32()?;
     put_u32(&mut out, count as usize);
-    let mut seen = HashMap::new();
     for _ in 0..count {
         let (m, field) = (r.name()?, r.name()?);
         let start = r.at;
         r.skip_import_type()?;
-        let (m, field) = if m == module {
-            let next = short(seen.len());
-            let new = seen.entry(field.to_owned()).or_insert(next).clone();
-            if !map.iter().any(|(old, _)| old == field) {
-                map.push((field.to_owned(), new.clone()));
-            }
-            ("a".to_owned(), new)
+        if m == module {
+            let known = map.iter().find(|(old, _)| old == field).map(|(_, new)| new);
+            let new = match known {
+                Some(new) => new.clone(),
+                None => {
+                    let new = short(map.len());
+                    map.push((field.to_owned(), new.clone()));
+                    new
+                }
+            };
+            put_name(&mut out, "a");
+            put_name(&mut out, &new);
         } else {
-            (m.to_owned(), field.to_owned())
-        };
-        put_name(&mut out, &m);
-        put_name(&mut out, &field);
+            put_name(&mut out, m);
+            put_name(&mut out, field);
+        }
         out.extend_from_slice(&body[start..r.at]);
     }
     if r.at != body.len() {
