@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { quantile, summary } from '../bench/lib/stats.mjs';
+import { medianRatioInterval, quantile, summary } from '../bench/lib/stats.mjs';
 import { staticSnapshot } from '../bench/lib/page_load.mjs';
 import { checkTargets, previousReport, selfhostSection } from '../bench/lib/report.mjs';
 
@@ -16,6 +16,21 @@ test('quantiles_interpolate_between_ranks', () => {
   assert.equal(quantile([10], 0.99), 10);
   const s = summary([5, 1, 4, 2, 3]);
   assert.deepEqual([s.n, s.median, s.min, s.max, s.p25, s.p75], [5, 3, 1, 5, 2, 4]);
+});
+
+test('a_ratio_interval_holds_the_ratio_narrows_with_agreement_and_repeats', () => {
+  // Two wide samples whose medians are 500 and 470: the interval holds 500/470 and is wide.
+  const wide = (mid) => Array.from({ length: 31 }, (_, i) => mid + (i - 15) * 12);
+  const iv = medianRatioInterval(wide(500), wide(470));
+  assert.ok(iv.low < 500 / 470 && 500 / 470 < iv.high, JSON.stringify(iv));
+  assert.ok(iv.low < 1.0 && iv.high > 1.1, `a spread of ±180 ms cannot place the ratio closely: ${JSON.stringify(iv)}`);
+  // Tight samples: the same medians, a narrow interval.
+  const tight = (mid) => Array.from({ length: 31 }, (_, i) => mid + (i - 15) * 0.5);
+  const t = medianRatioInterval(tight(500), tight(470));
+  assert.ok(t.high - t.low < 0.02 && t.low > 1.05, JSON.stringify(t));
+  // Seeded: the same samples, the same interval; nothing to compare, no interval.
+  assert.deepEqual(medianRatioInterval(wide(500), wide(470)), iv);
+  assert.equal(medianRatioInterval([], [1]), null);
 });
 
 test('static_snapshot_keeps_the_markup_and_drops_every_script', () => {

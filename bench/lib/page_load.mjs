@@ -7,7 +7,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, PHONE } from '../../tests/support/browser.mjs';
 import { ROOT } from '../../tests/support/worker.mjs';
-import { summary, ratio } from './stats.mjs';
+import { summary, ratio, medianRatioInterval } from './stats.mjs';
 
 /** Slow mobile: Lighthouse's "slow 4G" figures (1.6 Mbit/s down, 750 kbit/s up, 150 ms RTT). */
 export const NETWORK = { latency_ms: 150, down_kbit: 1600, up_kbit: 750 };
@@ -177,6 +177,10 @@ export async function measurePageLoad({ worker, payPath, baseline, runs, log = (
       ratio_interactive: ratio(result.widget.interactive_ms.median, result.static.interactive_ms.median),
       ratio_fcp: ratio(result.widget.first_contentful_paint_ms.median, result.static.first_contentful_paint_ms.median),
       ratio_working: ratio(result.widget.working_button_ms.median, result.static.working_button_ms.median),
+      // Loads on a shared 2-core machine spread widely: how far each ratio could move by chance.
+      interval_interactive: medianRatioInterval(pick(samples.widget, 'interactive'), pick(samples.static, 'interactive')),
+      interval_fcp: medianRatioInterval(pick(samples.widget, 'fcp'), pick(samples.static, 'fcp')),
+      interval_working: medianRatioInterval(pick(samples.widget, 'working'), pick(samples.static, 'working')),
     };
   } finally {
     await browser.close();

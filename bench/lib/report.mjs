@@ -57,7 +57,7 @@ export function previousReport(historyDir, { key, head, parent, dirty }) {
 /** Each target: measured, goal, met, and by how much it is missed. */
 export function checkTargets(r) {
   const out = [];
-  const add = (name, measured, goal, met, miss, unit = '') => out.push({ name, measured, goal, met, miss, unit });
+  const add = (name, measured, goal, met, miss, unit = '', interval = null) => out.push({ name, measured, goal, met, miss, unit, interval });
   if (r.size) {
     const gz = r.size.first_load.total.gzip;
     const g = TARGETS.first_load_gzip_bytes;
@@ -66,15 +66,15 @@ export function checkTargets(r) {
   if (r.page_load) {
     const x = r.page_load.ratio_interactive;
     const g = TARGETS.interactive_ratio;
-    add('time to interactive (hydrated) / static page', x, g, x <= g, x > g ? `${round(x - g)}x over: ${Math.round(r.page_load.widget.interactive_ms.median - g * r.page_load.static.interactive_ms.median)} ms slower than ${g}x the static page` : null, 'x');
-    for (const [name, k, gk, key] of [
-      ['first content / static page', 'ratio_fcp', 'first_content_ratio', 'first_contentful_paint_ms'],
-      ['working pay button / static page', 'ratio_working', 'working_button_ratio', 'working_button_ms'],
+    add('time to interactive (hydrated) / static page', x, g, x <= g, x > g ? `${round(x - g)}x over: ${Math.round(r.page_load.widget.interactive_ms.median - g * r.page_load.static.interactive_ms.median)} ms slower than ${g}x the static page` : null, 'x', r.page_load.interval_interactive);
+    for (const [name, k, gk, key, ik] of [
+      ['first content / static page', 'ratio_fcp', 'first_content_ratio', 'first_contentful_paint_ms', 'interval_fcp'],
+      ['working pay button / static page', 'ratio_working', 'working_button_ratio', 'working_button_ms', 'interval_working'],
     ]) {
       const v = r.page_load[k];
       const goal = TARGETS[gk];
       if (v == null) continue;
-      add(name, v, goal, v <= goal, v > goal ? `${round(v - goal)}x over: ${Math.round(r.page_load.widget[key].median - goal * r.page_load.static[key].median)} ms slower than ${goal}x the static page` : null, 'x');
+      add(name, v, goal, v <= goal, v > goal ? `${round(v - goal)}x over: ${Math.round(r.page_load.widget[key].median - goal * r.page_load.static[key].median)} ms slower than ${goal}x the static page` : null, 'x', r.page_load[ik]);
     }
   }
   if (r.edge) {
@@ -110,6 +110,8 @@ const pct = (x) => `${(x * 100).toFixed(0)}%`;
 const ms = (x) => (x == null ? '—' : x >= 100 ? `${Math.round(x)} ms` : `${round(x)} ms`);
 const ns = (x) => (x == null ? '—' : x >= 1000 ? `${(x / 1000).toFixed(2)} µs` : `${round(x)} ns`);
 const times = (x) => (x == null ? '—' : `${round(x)}x`);
+/** A ratio's bootstrap interval (`medianRatioInterval`), for beside the ratio. */
+const interval = (iv) => (iv ? ` (${Math.round(iv.level * 100)}%: ${round(iv.low)}–${round(iv.high)}x)` : '');
 const signed = (d) => (d == null ? '' : d === 0 ? '±0' : d > 0 ? `+${d.toLocaleString('en-US')}` : d.toLocaleString('en-US'));
 
 function sizeSection(r, prev) {
@@ -163,7 +165,7 @@ function pageSection(r, key = 'page_load', title = '## 2. Pay page load on a pho
       : ['—', '—', '—'];
     L.push(`| ${label} | ${ms(x.first_contentful_paint_ms.median)} | ${ms(wb.median)} | ${ms(wb.p25)}–${ms(wb.p75)} | ${hydrated.join(' | ')} | ${fmtBytes(x.transferred_bytes.median)} |`);
   }
-  L.push('', `Ratio ${name} / static page: first content **${times(pl.ratio_fcp)}**, ${button} **${times(pl.ratio_working ?? pl.ratio_interactive)}**, hydrated **${times(pl.ratio_interactive)}**.`, '');
+  L.push('', `Ratio ${name} / static page: first content **${times(pl.ratio_fcp)}**${interval(pl.interval_fcp)}, ${button} **${times(pl.ratio_working ?? pl.ratio_interactive)}**${interval(pl.interval_working)}, hydrated **${times(pl.ratio_interactive)}**${interval(pl.interval_interactive)}. The intervals are where the ratio of medians lands in 95% of bootstrap resamples of these loads: how far it could move by chance in this run.`, '');
   return L;
 }
 
@@ -315,7 +317,7 @@ export function renderMarkdown(r, prev) {
   if (targets.length) {
     L.push('## Targets (aims, not assertions)', '', '| target | measured | goal | |', '|---|---:|---:|---|');
     for (const t of targets) {
-      const v = t.unit === 'B' ? fmtBytes(t.measured) : t.unit === 'x' ? times(t.measured) : round(t.measured);
+      const v = (t.unit === 'B' ? fmtBytes(t.measured) : t.unit === 'x' ? times(t.measured) : round(t.measured)) + interval(t.interval);
       const atLeast = t.name.startsWith('order create') || t.name.startsWith('create ');
       const g = t.unit === 'B' ? `≤ ${fmtBytes(t.goal)}` : atLeast ? `≥ ${t.goal}x` : `≤ ${t.goal}x`;
       L.push(`| ${t.name} | ${v} | ${g} | ${t.met ? 'met' : `**missed**: ${t.miss}`} |`);

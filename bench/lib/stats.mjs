@@ -34,3 +34,32 @@ export function round(x, digits = 3) {
   if (Number.isInteger(x) || Math.abs(x) >= 10 ** digits) return Math.round(x);
   return Number(x.toPrecision(digits));
 }
+
+/** A small seeded generator (mulberry32), so the same samples always give the same interval. */
+function seeded(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * How far the ratio of two medians could move by chance: the central `level` share of
+ * median(a') / median(b') over `iterations` bootstrap resamples (each sample drawn again with
+ * replacement). A ratio whose interval straddles its goal is not told apart from it by this run.
+ */
+export function medianRatioInterval(a, b, { level = 0.95, iterations = 2000, seed = 1 } = {}) {
+  if (a.length === 0 || b.length === 0) return null;
+  const next = seeded(seed);
+  const resample = (xs) => Array.from(xs, () => xs[Math.floor(next() * xs.length)]);
+  const ratios = [];
+  for (let i = 0; i < iterations; i++) {
+    const below = quantile(resample(b), 0.5);
+    if (below > 0) ratios.push(quantile(resample(a), 0.5) / below);
+  }
+  const tail = (1 - level) / 2;
+  return { level, low: quantile(ratios, tail), high: quantile(ratios, 1 - tail) };
+}
