@@ -133,7 +133,7 @@ test('the_server_rendering_and_the_hydrated_page_are_the_same', async () => {
   const c = await contractOf(m);
   const served = await (await fetch(c.sign_url, { headers: { 'Accept-Language': 'en-US' } })).text();
   const markup = served.match(/<main id="paydesk-root" class="paydesk">([\s\S]*?)<\/main>/)[1];
-  assert.match(served, /import init, \{ mount_contract \} from "\/a\/paydesk_contract\.[0-9a-f]+\.js"/);
+  assert.match(served, /import\("\/a\/paydesk_contract\.[0-9a-f]+\.js"\)[^<]*\.then\(w\.mount_contract\)/);
   assert.doesNotMatch(served, /paydesk_widget/, 'the contract page does not load the pay page wasm');
   const { ctx, page, errors } = await open(c.sign_url);
   const hydrated = await page.evaluate(() => document.getElementById('paydesk-root').innerHTML);

@@ -116,10 +116,10 @@ pub fn pay_page(data: &PayPageData, markup: &str, assets: WidgetAssets<'_>, nonc
     })
 }
 
-/// The pay page starter's first statement. Chromium loads a page's `localStorage` on its first
-/// read, a few milliseconds of the main thread; `mount` reads the remembered method, so the
-/// starter reads it first, while the wasm is still on its way (5-8 ms less between its last
-/// byte and `paydesk:interactive` on the bench's throttled phone).
+/// What the pay page starter does first once the widget's JS is in. Chromium loads a page's
+/// `localStorage` on its first read, a few milliseconds of the main thread; `mount` reads the
+/// remembered method, so the starter reads it first, while the wasm is still on its way (5-8 ms
+/// less between its last byte and `paydesk:interactive` on the bench's throttled phone).
 fn read_remembered_method() -> String {
     format!(
         r#"try {{ localStorage.getItem("{}"); }} catch {{}} "#,
@@ -172,10 +172,14 @@ struct Document<'a> {
     nonce: &'a str,
 }
 
-/// The starter script is an `async` module: it runs as soon as the widget's JS is in, and the
-/// document's parsing is not held for it (`DOMContentLoaded` fires without waiting for the JS to
-/// download), since the server-rendered form already pays. It is the body's last element, so
-/// everything it hydrates has been parsed when it runs.
+/// The starter is the body's last element, so everything it hydrates has been parsed when it
+/// runs, and a classic script of a few statements: it only schedules the widget's start for
+/// after the first frame (a `requestAnimationFrame` callback runs as that frame begins; a task it
+/// queues, once the frame is painted), with a timer in case no frame comes (a hidden tab). The
+/// JS and wasm download meanwhile from the preloads, and the server-rendered form already pays.
+/// As an `async` module it ran as soon as the JS was in, often in the middle of the first layout
+/// on a slow phone, and its compiling and `init` then came before the first paint:
+/// `cargo xtask bench --only page` put the first content 5-10% behind the static page that way.
 fn document(d: &Document<'_>) -> String {
     let theme = d.theme.filter(|c| is_hex_colour(c)).unwrap_or("#1a73e8");
     format!(
@@ -194,7 +198,7 @@ fn document(d: &Document<'_>) -> String {
 <body style="--brand:{theme}">
 <main id="paydesk-root" class="paydesk">{markup}</main>
 <script id="{data_id}" type="application/json">{data}</script>
-<script type="module" async nonce="{nonce}">import init, {{ {mount} }} from "{js}"; {warm}init({{ module_or_path: "{wasm}" }}).then({mount});</script>
+<script nonce="{nonce}">let go = () => {{ go = () => {{}}; import("{js}").then((w) => {{ {warm}return w.default({{ module_or_path: "{wasm}" }}).then(w.{mount}); }}); }}; requestAnimationFrame(() => setTimeout(go)); setTimeout(go, 1000);</script>
 </body>
 </html>
 "##,
@@ -387,7 +391,7 @@ pub(crate) mod tests {
         let at = html
             .find(&read)
             .expect("the starter reads the remembered method");
-        assert!(at < html.find("init({ module_or_path").unwrap());
+        assert!(at < html.find("w.default({ module_or_path").unwrap());
     }
 
     #[test]
@@ -397,7 +401,7 @@ pub(crate) mod tests {
         assert!(csp.contains("'nonce-abc'"));
         assert!(pay_page_csp("abc", &[]).contains("frame-ancestors 'none'"));
         let html = pay_page(&view("x", None), "", WIDGET_ASSETS, "abc");
-        assert!(html.contains(r#"<script type="module" async nonce="abc">"#));
+        assert!(html.contains(r#"<script nonce="abc">let go = "#));
     }
 
     #[test]
