@@ -177,9 +177,9 @@ struct Document<'a> {
 /// after the first frame (a `requestAnimationFrame` callback runs as that frame begins; a task it
 /// queues, once the frame is painted), with a timer in case no frame comes (a hidden tab). The
 /// JS and wasm download meanwhile from the preloads, and the server-rendered form already pays.
-/// As an `async` module it ran as soon as the JS was in, often in the middle of the first layout
-/// on a slow phone, and its compiling and `init` then came before the first paint:
-/// `cargo xtask bench --only page` put the first content 5-10% behind the static page that way.
+/// (As an `async` module it ran as soon as the JS was in, often in the middle of a slow phone's
+/// first layout, and its compiling and `init` could then come before the first paint.) Its one
+/// binding lives in a block, not in the page's global scope.
 fn document(d: &Document<'_>) -> String {
     let theme = d.theme.filter(|c| is_hex_colour(c)).unwrap_or("#1a73e8");
     format!(
@@ -198,7 +198,7 @@ fn document(d: &Document<'_>) -> String {
 <body style="--brand:{theme}">
 <main id="paydesk-root" class="paydesk">{markup}</main>
 <script id="{data_id}" type="application/json">{data}</script>
-<script nonce="{nonce}">let go = () => {{ go = () => {{}}; import("{js}").then((w) => {{ {warm}return w.default({{ module_or_path: "{wasm}" }}).then(w.{mount}); }}); }}; requestAnimationFrame(() => setTimeout(go)); setTimeout(go, 1000);</script>
+<script nonce="{nonce}">{{ let go = () => {{ go = () => {{}}; import("{js}").then((w) => {{ {warm}return w.default({{ module_or_path: "{wasm}" }}).then(w.{mount}); }}); }}; requestAnimationFrame(() => setTimeout(go)); setTimeout(go, 1000); }}</script>
 </body>
 </html>
 "##,
@@ -401,7 +401,7 @@ pub(crate) mod tests {
         assert!(csp.contains("'nonce-abc'"));
         assert!(pay_page_csp("abc", &[]).contains("frame-ancestors 'none'"));
         let html = pay_page(&view("x", None), "", WIDGET_ASSETS, "abc");
-        assert!(html.contains(r#"<script nonce="abc">let go = "#));
+        assert!(html.contains(r#"<script nonce="abc">{ let go = "#));
     }
 
     #[test]
