@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { medianRatioInterval, quantile, summary } from '../bench/lib/stats.mjs';
 import { staticSnapshot } from '../bench/lib/page_load.mjs';
-import { checkTargets, previousReport, selfhostSection } from '../bench/lib/report.mjs';
+import { checkTargets, previousReport, selfhostPageSection, selfhostSection } from '../bench/lib/report.mjs';
 
 test('quantiles_interpolate_between_ranks', () => {
   assert.equal(quantile([3, 1, 2], 0.5), 2);
@@ -96,4 +96,30 @@ test('the_self_hosted_edge_sits_beside_wrangler_dev_level_by_level', () => {
   assert.match(lines, /\| order create \| 200 \| 300 \| 1\.5x \| 0\.333x \|/);
   assert.match(lines, /\| GET \/api\/live \(baseline\) \| 600 \| 900 \| 1\.5x \| 1x \|/);
   assert.match(lines, /readiness line.*400/);
+});
+
+test('the_self_hosted_pay_page_has_its_own_targets_and_says_how_it_was_encoded', () => {
+  const t = (median) => ({ median, p25: median, p75: median, min: median, max: median });
+  const load = (fcp, hydrated, encoding) => ({
+    runs: 10, network: { down_kbit: 1600, up_kbit: 750, latency_ms: 150 }, cpu_slowdown: 4,
+    viewport: { width: 390, height: 844 }, static_page: { path: '/bench-static/pay.html' },
+    widget: { first_contentful_paint_ms: t(fcp), working_button_ms: t(fcp), interactive_ms: t(hydrated), transferred_bytes: t(42_000) },
+    static: { first_contentful_paint_ms: t(400), working_button_ms: t(400), interactive_ms: t(400), transferred_bytes: t(4_500) },
+    ratio_fcp: fcp / 400, ratio_working: fcp / 400, ratio_interactive: hydrated / 400,
+    first_load_paths: ['/pay/tok', '/a/w.js', '/a/w_bg.wasm'], first_load_encodings: [encoding, encoding, encoding],
+  });
+  const r = { machine: {}, page_load: load(420, 640, 'gzip'), page_load_selfhost: load(410, 580, 'br') };
+  const targets = checkTargets(r);
+  const hydrated = targets.filter((x) => x.name.startsWith('time to interactive'));
+  assert.deepEqual(hydrated.map((x) => [x.name, x.met]), [
+    ['time to interactive (hydrated) / static page', false],
+    ['time to interactive (hydrated) / static page, self-hosted (brotli)', true],
+  ]);
+  assert.match(hydrated[0].miss, /40 ms slower than 1.5x/);
+  assert.equal(targets.length, 6, 'three page targets for each runtime');
+  const lines = selfhostPageSection(r).join('\n');
+  assert.match(lines, /^## 2c\. Pay page load, self-hosted/);
+  assert.match(lines, /served by the same front door at `\/bench-static\/pay\.html`/);
+  assert.match(lines, /hydrated \*\*1\.45x\*\*/);
+  assert.match(lines, /Chromium got its first load as: the page br, `\/a\/w\.js` br, `\/a\/w_bg\.wasm` br\./);
 });

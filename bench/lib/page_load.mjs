@@ -97,7 +97,8 @@ async function throttledLoad(browser, url, variant, buttonSelector) {
 
 /**
  * Opens the pay page once without throttling: the same-origin paths its first load fetches (the
- * document first) and its rendered DOM once the widget is interactive.
+ * document first), the Content-Encoding Chromium got each in, and its rendered DOM once the
+ * widget is interactive.
  */
 export async function discoverPayPage({ worker, checkoutUrl }) {
   const browser = await launch();
@@ -106,16 +107,21 @@ export async function discoverPayPage({ worker, checkoutUrl }) {
     const page = await ctx.newPage();
     const origin = new URL(worker.url).origin;
     const paths = [];
+    const encodings = {};
     page.on('request', (r) => {
       const u = new URL(r.url());
       if (u.origin === origin && !paths.includes(u.pathname) && r.resourceType() !== 'websocket') paths.push(u.pathname);
+    });
+    page.on('response', (r) => {
+      const u = new URL(r.url());
+      if (u.origin === origin) encodings[u.pathname] = r.headers()['content-encoding'] ?? 'identity';
     });
     await page.goto(checkoutUrl);
     await page.locator('[data-paydesk-ready]').waitFor({ state: 'attached', timeout: 60_000 });
     await page.waitForLoadState('load');
     const html = await page.content();
     await ctx.close();
-    return { paths, html };
+    return { paths, html, encodings: paths.map((p) => encodings[p] ?? null) };
   } finally {
     await browser.close();
   }
@@ -123,13 +129,17 @@ export async function discoverPayPage({ worker, checkoutUrl }) {
 
 /**
  * Writes the static baseline into the worker's static assets folder. The worker serves it from
- * its next start (wrangler dev does not pick up new asset files while running).
+ * its next start (wrangler dev does not pick up new asset files while running). `www`: another
+ * served folder instead, such as the self-hosted front door's (edge/selfhost/front.js), which
+ * reads its files as they are asked for and, unlike Cloudflare's assets, wants the `.html`.
  */
-export function writeStaticBaseline(renderedHtml, name = 'pay') {
+export function writeStaticBaseline(renderedHtml, name = 'pay', www = null) {
   const snap = staticSnapshot(renderedHtml.replace(/^<!DOCTYPE html>\s*/i, ''));
-  mkdirSync(STATIC_DIR, { recursive: true });
-  writeFileSync(join(STATIC_DIR, `${name}.html`), snap.html);
-  return { path: `/bench-static/${name}`, inline_style_attributes_dropped: snap.styleAttrs, bytes: snap.html.length };
+  const dir = www ? join(www, 'bench-static') : STATIC_DIR;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.html`), snap.html);
+  const path = `/bench-static/${name}${www ? '.html' : ''}`;
+  return { path, inline_style_attributes_dropped: snap.styleAttrs, bytes: snap.html.length };
 }
 
 export const removeStaticBaseline = () => rmSync(STATIC_DIR, { recursive: true, force: true });

@@ -63,20 +63,8 @@ export function checkTargets(r) {
     const g = TARGETS.first_load_gzip_bytes;
     add('first load gzip', gz, g, gz <= g, gz > g ? `${fmtBytes(gz - g)} over (${pct(gz / g - 1)})` : null, 'B');
   }
-  if (r.page_load) {
-    const x = r.page_load.ratio_interactive;
-    const g = TARGETS.interactive_ratio;
-    add('time to interactive (hydrated) / static page', x, g, x <= g, x > g ? `${round(x - g)}x over: ${Math.round(r.page_load.widget.interactive_ms.median - g * r.page_load.static.interactive_ms.median)} ms slower than ${g}x the static page` : null, 'x', r.page_load.interval_interactive);
-    for (const [name, k, gk, key, ik] of [
-      ['first content / static page', 'ratio_fcp', 'first_content_ratio', 'first_contentful_paint_ms', 'interval_fcp'],
-      ['working pay button / static page', 'ratio_working', 'working_button_ratio', 'working_button_ms', 'interval_working'],
-    ]) {
-      const v = r.page_load[k];
-      const goal = TARGETS[gk];
-      if (v == null) continue;
-      add(name, v, goal, v <= goal, v > goal ? `${round(v - goal)}x over: ${Math.round(r.page_load.widget[key].median - goal * r.page_load.static[key].median)} ms slower than ${goal}x the static page` : null, 'x', r.page_load[ik]);
-    }
-  }
+  if (r.page_load) pageTargets(add, r.page_load, '');
+  if (r.page_load_selfhost) pageTargets(add, r.page_load_selfhost, ', self-hosted (brotli)');
   if (r.edge) {
     for (const l of r.edge.levels) {
       const x = l.runs.create.ratio_to_health;
@@ -102,6 +90,20 @@ export function checkTargets(r) {
     }
   }
   return out;
+}
+
+/** The page-load targets of one page section; `where` names the runtime when it is not wrangler dev. */
+function pageTargets(add, pl, where) {
+  for (const [name, k, gk, key, ik] of [
+    ['time to interactive (hydrated) / static page', 'ratio_interactive', 'interactive_ratio', 'interactive_ms', 'interval_interactive'],
+    ['first content / static page', 'ratio_fcp', 'first_content_ratio', 'first_contentful_paint_ms', 'interval_fcp'],
+    ['working pay button / static page', 'ratio_working', 'working_button_ratio', 'working_button_ms', 'interval_working'],
+  ]) {
+    const v = pl[k];
+    const goal = TARGETS[gk];
+    if (v == null) continue;
+    add(`${name}${where}`, v, goal, v <= goal, v > goal ? `${round(v - goal)}x over: ${Math.round(pl.widget[key].median - goal * pl.static[key].median)} ms slower than ${goal}x the static page` : null, 'x', pl[ik]);
+  }
 }
 
 export const fmtBytes = (n) => (n == null ? '—' : `${Math.round(n).toLocaleString('en-US')} B`);
@@ -166,6 +168,21 @@ function pageSection(r, key = 'page_load', title = '## 2. Pay page load on a pho
     L.push(`| ${label} | ${ms(x.first_contentful_paint_ms.median)} | ${ms(wb.median)} | ${ms(wb.p25)}–${ms(wb.p75)} | ${hydrated.join(' | ')} | ${fmtBytes(x.transferred_bytes.median)} |`);
   }
   L.push('', `Ratio ${name} / static page: first content **${times(pl.ratio_fcp)}**${interval(pl.interval_fcp)}, ${button} **${times(pl.ratio_working ?? pl.ratio_interactive)}**${interval(pl.interval_working)}, hydrated **${times(pl.ratio_interactive)}**${interval(pl.interval_interactive)}. The intervals are where the ratio of medians lands in 95% of bootstrap resamples of these loads: how far it could move by chance in this run.`, '');
+  if (pl.first_load_encodings) L.push(encodingLine(pl), '');
+  return L;
+}
+
+/** The Content-Encoding Chromium got each first-load file in; the page's own path is its token. */
+export function encodingLine(pl) {
+  const files = pl.first_load_paths.map((p, i) => `${i === 0 ? 'the page' : `\`${p}\``} ${pl.first_load_encodings[i] ?? '?'}`);
+  return `Chromium got its first load as: ${files.join(', ')}.`;
+}
+
+/** The pay page served by `cargo xtask serve`: the same loads; brotli instead of gzip. */
+export function selfhostPageSection(r) {
+  const L = pageSection(r, 'page_load_selfhost', '## 2c. Pay page load, self-hosted (`cargo xtask serve`, brotli)', 'pay page');
+  const pl = r.page_load_selfhost;
+  L[2] = `The same loads as section 2, ${pl.runs} of each page, against \`cargo xtask serve\` (workerd alone, production mode) after the \`wrangler dev\` worker stopped: its front door answers Chromium in brotli, as Cloudflare's edge does, where \`wrangler dev\` answers in gzip (the first coding in Chromium's \`Accept-Encoding\` that it takes). The static page is the pay page's rendered DOM without scripts, served by the same front door at \`${pl.static_page.path}\`.`;
   return L;
 }
 
@@ -327,6 +344,7 @@ export function renderMarkdown(r, prev) {
   if (r.size) L.push(...sizeSection(r, prev));
   if (r.page_load) L.push(...pageSection(r));
   if (r.contract_page_load) L.push(...contractSection(r));
+  if (r.page_load_selfhost) L.push(...selfhostPageSection(r));
   if (r.edge) L.push(...edgeSection(r));
   if (r.start) L.push(...startSection(r));
   if (r.edge_selfhost) L.push(...selfhostSection(r));

@@ -1,7 +1,7 @@
 // Starts the self-hosted server exactly as an operator does, `cargo xtask serve` (workerd in
 // production mode, docs/self-host.md), on a free port with its own env file and data folder, and
 // gives back the same handle as startWorker (tests/support/worker.mjs), so every helper and the
-// smoke suite work against either.
+// smoke suite work against either. `www` is the folder its front door serves files from.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,6 +50,7 @@ async function serveOnce({ data, vars, gateway, port }) {
   server.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   // Its staged files (`target/serve/<listen address>/`) go when it stops, crashed or not.
   const stage = join(ROOT, 'target', 'serve', `127_0_0_1_${port}`);
+  server.www = join(stage, 'www');
   server.exited.then(() => rmSync(stage, { recursive: true, force: true }));
   server.stop = () => stopWorker(server);
   let early = null;
