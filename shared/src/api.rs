@@ -207,8 +207,9 @@ impl ErrorCode {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
-        // The serde name is the wire name; this avoids a JSON round trip at run time.
+    pub const fn as_str(self) -> &'static str {
+        // The serde name is the wire name; this avoids a JSON round trip at run time. `const`,
+        // so the pay page names the few codes it acts on without carrying every name.
         use ErrorCode::*;
         match self {
             ParamError => "PARAM_ERROR",

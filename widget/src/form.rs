@@ -4,12 +4,13 @@
 
 use crate::i18n::Lang;
 use crate::state::{Action, State};
-use paydesk_shared::api::{ApiError, NextStep, PayMethod, PayRequest, PayResult};
+use paydesk_shared::api::{NextStep, PayMethod, PayRequest, PayResult};
 use paydesk_shared::{CheckoutView, OrderStatus, PayOutcome, RenderSeed};
 use std::rc::Rc;
 
 /// Reads the checkout API's answer to `POST /api/checkout/{token}/pay`, as the page does
-/// ([`crate::page::json`]): 200/402 carry a [`PayResult`], other 4xx an [`ApiError`]; anything
+/// ([`crate::page::json`]): 200/402 carry a [`PayResult`], other 4xx an error body
+/// ([`crate::page::json::Refusal`]); anything
 /// else is as good as no answer ([`PayOutcome::Unavailable`]: the page keeps what was typed and
 /// offers to retry).
 pub fn pay_outcome(status: u16, body: &str) -> PayOutcome {
@@ -27,7 +28,7 @@ pub fn pay_outcome(status: u16, body: &str) -> PayOutcome {
             None => PayOutcome::Unavailable,
         };
     }
-    match from_str::<ApiError>(body) {
+    match from_str::<crate::page::json::Refusal>(body) {
         Some(e) if status < 500 => PayOutcome::Refused {
             code: e.code,
             message: e.message,
@@ -134,7 +135,6 @@ mod tests {
     use super::*;
     // The form is read with the shared decoder; its behaviour is pinned here too.
     use crate::state::tests::NOW;
-    use paydesk_shared::api::ErrorCode;
     use paydesk_shared::urlenc::form_component as percent_decode;
 
     /// The state tests' order, with credit card offered first.
@@ -354,7 +354,7 @@ mod tests {
         assert_eq!(
             pay_outcome(409, r#"{"code":"ORDER_PAID","message":"m"}"#),
             PayOutcome::Refused {
-                code: ErrorCode::OrderPaid,
+                code: "ORDER_PAID".into(),
                 message: "m".into()
             }
         );

@@ -90,8 +90,9 @@ pub enum Action {
         next_step: NextStep,
     },
     /// Refused for the order's state (closed, paid, awaiting approval...) or the request.
+    /// `code` is the wire name: the reducer acts on three, and any other is a failure.
     Refused {
-        code: ErrorCode,
+        code: String,
         message: String,
     },
     NetworkFailed,
@@ -363,15 +364,18 @@ impl State {
                 s.submission_key.clear();
             }
             Action::Refused { code, message } => {
-                s.view.status = match code {
-                    ErrorCode::OrderPaid => OrderStatus::Success,
-                    ErrorCode::OrderClosed => OrderStatus::Closed,
-                    ErrorCode::PendingApproval => OrderStatus::PendingApproval,
+                const PAID: &str = ErrorCode::OrderPaid.as_str();
+                const CLOSED: &str = ErrorCode::OrderClosed.as_str();
+                const AWAITING: &str = ErrorCode::PendingApproval.as_str();
+                s.view.status = match code.as_str() {
+                    PAID => OrderStatus::Success,
+                    CLOSED => OrderStatus::Closed,
+                    AWAITING => OrderStatus::PendingApproval,
                     _ => s.view.status,
                 };
                 s.phase = phase_for_status(s.view.status, s.deadline_ms, s.now_ms).unwrap_or(
                     Phase::Failed {
-                        code: code.as_str().into(),
+                        code,
                         message,
                         next_step: NextStep::None,
                     },
@@ -591,12 +595,12 @@ pub(crate) mod tests {
             .reduce(Action::Submit { key: "k".into() })
             .reduce(
                 PayOutcome::Refused {
-                    code: ErrorCode::Unknown,
+                    code: "SOMETHING_NEWER".into(),
                     message: "m".into(),
                 }
                 .into(),
             );
-        assert!(matches!(&s.phase, Phase::Failed { code, .. } if code == "UNKNOWN"));
+        assert!(matches!(&s.phase, Phase::Failed { code, .. } if code == "SOMETHING_NEWER"));
         assert_eq!(s.view.status, OrderStatus::NotPay);
         assert!(s.can_pay());
     }
@@ -712,7 +716,7 @@ pub(crate) mod tests {
     fn refusals_move_to_the_orders_state() {
         let s = card(state(), "4242424242424242").reduce(Action::Submit { key: "k".into() });
         let s = s.reduce(Action::Refused {
-            code: ErrorCode::OrderClosed,
+            code: "ORDER_CLOSED".into(),
             message: "closed".into(),
         });
         assert_eq!(s.phase, Phase::Blocked);

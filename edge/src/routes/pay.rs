@@ -103,7 +103,7 @@ fn outcome(sent: Result<PayResult, AppError>) -> PayOutcome {
             },
         },
         Err(AppError::Refused(r)) if r.code.http_status() < 500 => PayOutcome::Refused {
-            code: r.code,
+            code: r.code.as_str().into(),
             message: r.message,
         },
         Err(_) => PayOutcome::Unavailable,
