@@ -108,11 +108,17 @@ pub fn remember_method(m: paydesk_shared::api::PayMethod) {
 
 /// 16 random bytes as hex, from the browser's CSPRNG: a one-time submission key.
 pub fn submission_key() -> String {
+    use crate::page::json::HEX_DIGITS;
     let mut buf = [0u8; 16];
     if let Some(c) = web_sys::window().and_then(|w| w.crypto().ok()) {
         let _ = c.get_random_values_with_u8_array(&mut buf);
     }
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    let mut key = String::with_capacity(32);
+    for b in buf {
+        key.push(HEX_DIGITS[usize::from(b >> 4)].into());
+        key.push(HEX_DIGITS[usize::from(b & 15)].into());
+    }
+    key
 }
 
 /// Resolves after `ms` milliseconds (the live status's backoff).

@@ -439,6 +439,10 @@ pub fn pay_request(req: &PayRequest) -> String {
     out
 }
 
+/// Lower-case hex digits, for the page's hex written by hand: `{:x}` would link core's hex
+/// formatting into the wasm.
+pub const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 /// A JSON string literal.
 fn string(out: &mut String, s: &str) {
     out.push('"');
@@ -446,7 +450,14 @@ fn string(out: &mut String, s: &str) {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 => {
+                out.push_str(if (c as u32) < 0x10 {
+                    "\\u000"
+                } else {
+                    "\\u001"
+                });
+                out.push(HEX_DIGITS[c as usize & 15].into());
+            }
             c => out.push(c),
         }
     }
@@ -622,7 +633,7 @@ mod tests {
                 number: "4242424242424242".into(),
                 exp_month: 12,
                 exp_year: 2035,
-                cvc: "1\"\\\u{1}".into(),
+                cvc: "1\"\\\u{1}\u{1f}".into(),
             }),
             submission_key: Some("k".into()),
         };
