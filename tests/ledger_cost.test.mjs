@@ -49,6 +49,11 @@ test('a_create_costs_the_same_statements_and_rows_after_a_long_history', async (
     assert.equal(late.statements, early.statements, `statements per create: ${early.statements} -> ${late.statements}`);
     assert.ok(late.rows_read <= early.rows_read + 1, `rows read per create: ${early.rows_read} -> ${late.rows_read}`);
     assert.equal(late.rows_written, early.rows_written);
+    // Cloudflare bills each table row and each index entry written. The indexes on what a new
+    // order lacks (a contract, a subscription period, an instalment, a payment, a charge time, a
+    // pending payment) are partial (edge/src/merchant/schema.rs, migration 32), so a create adds
+    // no entry to them: 15 rows, where it wrote 21 while they indexed NULLs too.
+    assert.ok(early.rows_written < 16, `rows written per create: ${early.rows_written}`);
   } finally {
     await w.stop();
   }

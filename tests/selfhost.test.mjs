@@ -294,8 +294,9 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
   for (const m of merchants) orders.push(await createOrder(s, m));
   await s.stop();
   // Put every object back to the schema of the version before the storage probe (migration 31):
-  // its table gone, and 31 and every later step unrecorded, so each runs again when the object
-  // starts (each step is idempotent: `IF NOT EXISTS`).
+  // its table gone, an order index as it was before migration 32 made it partial, and 31 and
+  // every later step unrecorded, so each runs again when the object starts (each step is
+  // idempotent: `IF NOT EXISTS`, or a drop before the create).
   const schema = readFileSync(join(ROOT, 'edge/src/merchant/schema.rs'), 'utf8');
   const latest = Math.max(...[...schema.matchAll(/^ {8}(\d+),$/gm)].map((x) => Number(x[1])));
   const files = readdirSync(join(data, 'paydesk-MerchantDO')).filter((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite');
@@ -309,7 +310,8 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
   assert.deepEqual(versions(), files.map(() => latest));
   for (const f of files) {
     const db = new DatabaseSync(join(data, 'paydesk-MerchantDO', f));
-    db.exec('DROP TABLE storage_probe; DELETE FROM schema_migrations WHERE version >= 31;');
+    db.exec(`DROP TABLE storage_probe; DELETE FROM schema_migrations WHERE version >= 31;
+      DROP INDEX orders_by_charge; CREATE INDEX orders_by_charge ON orders (status, charge_at_ms);`);
     db.close();
   }
   assert.deepEqual(versions(), files.map(() => 30));
@@ -328,6 +330,8 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
   for (const f of files) {
     const db = new DatabaseSync(join(data, 'paydesk-MerchantDO', f), { readOnly: true });
     assert.equal(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'storage_probe'").all()[0].n, 1, f);
+    // Migration 32 rebuilt the sparse order indexes as partial ones over the existing rows.
+    assert.match(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'orders_by_charge'").all()[0].sql, /WHERE charge_at_ms IS NOT NULL/, f);
     db.close();
   }
 });

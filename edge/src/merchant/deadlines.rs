@@ -194,13 +194,16 @@ impl Ledger<'_> {
     }
 }
 
-/// What falls due when: orders (deadline, pending payment, charge time), in business time.
+/// What falls due when: orders (deadline, pending payment, charge time), in business time. The
+/// `IS NOT NULL`s let SQLite use the partial indexes `orders_by_pending` and `orders_by_charge`
+/// (`merchant/schema.rs`, migration 32); without them it would walk every unpaid order.
 const ORDERS_DUE: &str = "SELECT MIN(t) FROM (
     SELECT MIN(time_expire_ms) AS t FROM orders WHERE status IN ('NOTPAY', 'PAYERROR', 'PENDING_APPROVAL')
     UNION ALL
-    SELECT MIN(pending_until_ms) AS t FROM orders WHERE status = 'USERPAYING'
+    SELECT MIN(pending_until_ms) AS t FROM orders
+     WHERE status = 'USERPAYING' AND pending_until_ms IS NOT NULL
     UNION ALL
-    SELECT MIN(charge_at_ms) AS t FROM orders WHERE status = 'NOTPAY'
+    SELECT MIN(charge_at_ms) AS t FROM orders WHERE status = 'NOTPAY' AND charge_at_ms IS NOT NULL
 )";
 
 /// The earliest time of each kind of due work (`Ledger::dues`).

@@ -701,6 +701,31 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         at_ms INTEGER NOT NULL
     );",
     ),
+    (
+        32,
+        // The indexes on what a new order does not have yet (a contract, a subscription period,
+        // an instalment, a payment, a charge time, a pending payment) keep only the orders that
+        // have it. An order create no longer writes six index entries for NULLs (Cloudflare
+        // bills each index entry as a row written), and each index is the size of what it
+        // finds. SQLite uses a partial index only for a query that implies its condition: every
+        // query through these names the column with `=`, a range or `IS NOT NULL` (the dues in
+        // `merchant/deadlines.rs` say `IS NOT NULL` for that reason).
+        "DROP INDEX IF EXISTS orders_by_contract;
+    CREATE INDEX orders_by_contract ON orders (contract_code, created_at_ms)
+         WHERE contract_code IS NOT NULL;
+    DROP INDEX IF EXISTS invoices_by_period;
+    CREATE UNIQUE INDEX invoices_by_period ON orders (subscription_id, period_index)
+         WHERE subscription_id IS NOT NULL;
+    DROP INDEX IF EXISTS parts_by_plan;
+    CREATE UNIQUE INDEX parts_by_plan ON orders (plan_no, part_index) WHERE plan_no IS NOT NULL;
+    DROP INDEX IF EXISTS orders_by_paid_at;
+    CREATE INDEX orders_by_paid_at ON orders (paid_at_ms) WHERE paid_at_ms IS NOT NULL;
+    DROP INDEX IF EXISTS orders_by_charge;
+    CREATE INDEX orders_by_charge ON orders (status, charge_at_ms) WHERE charge_at_ms IS NOT NULL;
+    DROP INDEX IF EXISTS orders_by_pending;
+    CREATE INDEX orders_by_pending ON orders (status, pending_until_ms)
+         WHERE pending_until_ms IS NOT NULL;",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
