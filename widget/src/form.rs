@@ -10,9 +10,8 @@ use std::rc::Rc;
 
 /// Reads the checkout API's answer to `POST /api/checkout/{token}/pay`, as the page does
 /// ([`crate::page::json`]): 200/402 carry a [`PayResult`], other 4xx an error body
-/// ([`crate::page::json::Refusal`]); anything
-/// else is as good as no answer ([`PayOutcome::Unavailable`]: the page keeps what was typed and
-/// offers to retry).
+/// ([`crate::page::json::Refusal`]); anything else is as good as no answer
+/// ([`PayOutcome::Unavailable`]: the page keeps what was typed and offers to retry).
 pub fn pay_outcome(status: u16, body: &str) -> PayOutcome {
     use crate::page::json::from_str;
     if status == 200 || status == 402 {

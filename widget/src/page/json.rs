@@ -451,11 +451,8 @@ fn string(out: &mut String, s: &str) {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             c if (c as u32) < 0x20 => {
-                out.push_str(if (c as u32) < 0x10 {
-                    "\\u000"
-                } else {
-                    "\\u001"
-                });
+                out.push_str("\\u00");
+                out.push(HEX_DIGITS[c as usize >> 4].into());
                 out.push(HEX_DIGITS[c as usize & 15].into());
             }
             c => out.push(c),
