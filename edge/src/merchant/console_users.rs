@@ -337,6 +337,7 @@ fn api_read(c: &ConsoleCall) -> ApiRequest {
         signature: String::new(),
         body: String::new(),
         client_ip: None,
+        render: false,
     }
 }
 

@@ -3,10 +3,11 @@
 //! that owns it; writes happen inside `Ledger::atomically`, so a command's state change, audit
 //! entry and event commit together or not at all.
 
-use super::protocol::{Ask, Call, Command, Envelope};
+use super::protocol::{ApiReply, ApiRequest, Ask, Call, Command, Envelope, RENDERED};
 use super::schema::{CREATE_MIGRATIONS_TABLE, MIGRATIONS};
 use super::sql_meter::{SqlMeter, Tally};
 use super::store::{Ledger, MerchantCache, Result};
+use crate::error::AppError;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{
@@ -54,26 +55,25 @@ impl DurableObject for MerchantDO {
         let ledger = self.ledger(call, &self.meter.requests);
         let outcome = match command {
             // Dev only (the route checks): what this object has asked of its SQLite so far.
-            Command::ReadSqlMeter(_) => {
-                let reading: Result<_> = Ok(self.meter.reading());
-                return Response::from_json(&reading);
+            Command::ReadSqlMeter(r) => {
+                return answer(&r, Ok(self.meter.reading())).into_response();
             }
             // The one command that awaits the network: the upstream's cashier.
-            Command::Cashier(c) => super::upstream::cashier(&ledger, &c)
-                .await
-                .and_then(|r| Ok(serde_json::to_value(r)?)),
+            Command::Cashier(c) => answer(&c, super::upstream::cashier(&ledger, &c).await),
             // The test clock's walk closes what falls due: the upstream is asked first.
             Command::AdvanceClock(a) => {
                 let ahead = i64::try_from(a.seconds).unwrap_or(i64::MAX / 2000) * 1000;
-                super::upstream::settle_expiring(&ledger, ahead)
-                    .await
-                    .and_then(|()| dispatch(&ledger, Command::AdvanceClock(a)))
+                match super::upstream::settle_expiring(&ledger, ahead).await {
+                    Ok(()) => dispatch(&ledger, Command::AdvanceClock(a)),
+                    Err(e) => failed(e),
+                }
             }
             command => {
                 let creates = matches!(command, Command::CreateMerchant(_));
-                let outcome = self
-                    .remember_origin(&ledger)
-                    .and_then(|()| dispatch(&ledger, command));
+                let outcome = match self.remember_origin(&ledger) {
+                    Ok(()) => dispatch(&ledger, command),
+                    Err(e) => failed(e),
+                };
                 // A merchant created just now learns its origin too.
                 if creates {
                     let _ = ledger.remember_origin();
@@ -88,7 +88,7 @@ impl DurableObject for MerchantDO {
         }
         self.broadcast(&ledger);
         self.schedule_alarm(&self.meter.requests).await?;
-        Response::from_json(&outcome)
+        outcome.into_response()
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
@@ -157,10 +157,10 @@ impl DurableObject for MerchantDO {
 
 /// The one dispatch: every command to the capability that answers it, with the reply type its
 /// [`Ask`] names.
-fn dispatch(l: &Ledger<'_>, command: Command) -> Result<serde_json::Value> {
+fn dispatch(l: &Ledger<'_>, command: Command) -> Answer {
     match command {
         Command::CreateMerchant(c) => answer(&c, l.atomically(|l| l.create_merchant(&c))),
-        Command::Api(r) => answer(&r, l.api(&r)),
+        Command::Api(r) => api_answer(&r, l.api(&r)),
         Command::V2(r) => answer(&r, l.v2(&r)),
         Command::Checkout(c) => answer(&c, l.atomically(|l| l.checkout(&c.out_trade_no))),
         Command::Pay(p) => answer(&p, l.atomically(|l| l.pay(&p))),
@@ -176,7 +176,7 @@ fn dispatch(l: &Ledger<'_>, command: Command) -> Result<serde_json::Value> {
         Command::SetRisk(s) => answer(&s, with_merchant(l, |l, m| l.set_risk(m, &s))),
         Command::SetChannel(s) => answer(&s, with_merchant(l, |l, m| l.set_channel(m, &s))),
         Command::UpstreamNotify(n) => answer(&n, l.atomically(|l| l.upstream_notify(&n))),
-        Command::Cashier(_) => Err(crate::error::AppError::internal(
+        Command::Cashier(_) => failed(AppError::internal(
             "the cashier is answered before the dispatch",
         )),
         Command::AdvanceClock(a) => answer(&a, with_merchant(l, |l, m| l.advance_clock(m, &a))),
@@ -186,7 +186,7 @@ fn dispatch(l: &Ledger<'_>, command: Command) -> Result<serde_json::Value> {
         Command::BenchWrite(b) => answer(&b, l.atomically(|l| l.bench_write())),
         Command::ProbeStorage(p) => answer(&p, l.atomically(|l| l.probe_storage())),
         // Answered by the object itself, before any ledger work (`fetch`).
-        Command::ReadSqlMeter(_) => Err(crate::error::AppError::not_found()),
+        Command::ReadSqlMeter(_) => failed(AppError::not_found()),
         Command::ContractPage(c) => answer(&c, l.atomically(|l| l.contract_page(&c.contract_code))),
         Command::SignContract(s) => answer(&s, l.atomically(|l| l.sign_contract(&s))),
         Command::EndContract(e) => answer(&e, l.atomically(|l| l.end_by_payer(&e.contract_code))),
@@ -212,10 +212,59 @@ fn dispatch(l: &Ledger<'_>, command: Command) -> Result<serde_json::Value> {
     }
 }
 
+/// What the object sends back to the worker.
+enum Answer {
+    /// A command's `Result` of its reply or an error, as JSON (`Call::ask` reads it).
+    Outcome(Vec<u8>),
+    /// The merchant API's answer as its client gets it (`ApiRequest::render`): the status and
+    /// the JSON body, which the worker passes on unread.
+    Rendered { status: u16, json: Vec<u8> },
+}
+
+impl Answer {
+    fn into_response(self) -> worker::Result<Response> {
+        let resp = match self {
+            Answer::Outcome(json) => Response::from_bytes(json)?,
+            Answer::Rendered { status, json } => {
+                let resp = Response::from_bytes(json)?.with_status(status);
+                resp.headers().set(RENDERED, "json")?;
+                resp
+            }
+        };
+        resp.headers().set("Content-Type", "application/json")?;
+        Ok(resp)
+    }
+}
+
 /// A command's reply as it travels back; typed by the command so the dispatch cannot answer
 /// with the wrong shape.
-fn answer<A: Ask>(_: &A, reply: Result<A::Reply>) -> Result<serde_json::Value> {
-    Ok(serde_json::to_value(reply?)?)
+fn answer<A: Ask>(_: &A, reply: Result<A::Reply>) -> Answer {
+    match reply.map(|r| serde_json::to_vec(&Ok::<_, AppError>(r))) {
+        Ok(Ok(json)) => Answer::Outcome(json),
+        Ok(Err(e)) => failed(e.into()),
+        Err(e) => failed(e),
+    }
+}
+
+/// A command that failed, or whose reply could not be written.
+fn failed(e: AppError) -> Answer {
+    // An error always serialises (strings and numbers only).
+    Answer::Outcome(serde_json::to_vec(&Err::<(), _>(e)).unwrap_or_default())
+}
+
+/// A merchant API answer: rendered for the client when the worker passes JSON on as it is.
+fn api_answer(req: &ApiRequest, reply: Result<ApiReply>) -> Answer {
+    match reply {
+        Ok(reply) if req.render => match reply.body.to_json() {
+            Some(Ok(json)) => Answer::Rendered {
+                status: reply.status,
+                json,
+            },
+            Some(Err(e)) => failed(e.into()),
+            None => answer(req, Ok(reply)),
+        },
+        reply => answer(req, reply),
+    }
 }
 
 /// Runs `f` in one transaction with the merchant this object holds.

@@ -270,7 +270,15 @@ pub struct ApiRequest {
     pub signature: String,
     pub body: String,
     pub client_ip: Option<String>,
+    /// The worker will pass a JSON answer on as it is (the client asked for neither XML nor
+    /// CSV): the object may then answer with the rendered body itself ([`RENDERED`]).
+    #[serde(default)]
+    pub render: bool,
 }
+
+/// The header on an object's reply to a [`ApiRequest::render`] request when the reply is the
+/// API's answer itself: its status is the answer's, its body the JSON the client gets.
+pub const RENDERED: &str = "paydesk-rendered";
 
 /// The JSON API's answer: the HTTP status and what the body holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -324,6 +332,51 @@ pub enum ApiBody {
     Subscriptions(SubscriptionList),
     InstallmentPlans(InstallmentPlanList),
     Daily(Box<DailyReport>),
+}
+
+impl ApiBody {
+    /// The body as the API's JSON, or `None` for what is not sent as JSON: no body (204), and
+    /// the bills and exports the worker streams.
+    pub fn to_json(&self) -> Option<serde_json::Result<Vec<u8>>> {
+        use serde_json::to_vec;
+        Some(match self {
+            ApiBody::Nothing | ApiBody::Bill(_) | ApiBody::Export(_) => return None,
+            ApiBody::Order(o) => to_vec(o),
+            ApiBody::Refund(r) => to_vec(r),
+            ApiBody::Audit(a) => to_vec(a),
+            ApiBody::Notifications(n) => to_vec(n),
+            ApiBody::Notification(n) => to_vec(n),
+            ApiBody::Resent(n) => to_vec(n),
+            ApiBody::Alerts(a) => to_vec(a),
+            ApiBody::Plan(p) => to_vec(p),
+            ApiBody::Contract(c) => to_vec(c),
+            ApiBody::Subscription(s) => to_vec(s),
+            ApiBody::Usage(u) => to_vec(u),
+            ApiBody::InstallmentPlan(p) => to_vec(p),
+            ApiBody::Entitlements(e) => to_vec(e),
+            ApiBody::FeeReport(f) => to_vec(f),
+            ApiBody::Settlements(s) => to_vec(s),
+            ApiBody::Balance(b) => to_vec(b),
+            ApiBody::Receiver(r) => to_vec(r),
+            ApiBody::Receivers(r) => to_vec(r),
+            ApiBody::Pool(p) => to_vec(p),
+            ApiBody::Receipts(r) => to_vec(r),
+            ApiBody::AuditLog(a) => to_vec(a),
+            ApiBody::Statement(s) => to_vec(s),
+            ApiBody::Reviews(r) => to_vec(r),
+            ApiBody::Review(r) => to_vec(r),
+            ApiBody::Application(a) => to_vec(a),
+            ApiBody::Channels(c) => to_vec(c),
+            ApiBody::Messaging(m) => to_vec(m),
+            ApiBody::Inbox(i) => to_vec(i),
+            ApiBody::Messages(m) => to_vec(m),
+            ApiBody::Message(m) => to_vec(m),
+            ApiBody::Contracts(c) => to_vec(c),
+            ApiBody::Subscriptions(s) => to_vec(s),
+            ApiBody::InstallmentPlans(p) => to_vec(p),
+            ApiBody::Daily(d) => to_vec(d),
+        })
+    }
 }
 
 /// `GET /v1/contracts`: newest first; `next_after` to read the next page.
@@ -1381,6 +1434,25 @@ mod tests {
         let empty: Command = GetMerchant {}.into();
         let json = serde_json::to_string(&empty).unwrap();
         assert_eq!(serde_json::from_str::<Command>(&json).unwrap(), empty);
+    }
+
+    #[test]
+    fn api_bodies_render_as_their_value_alone() {
+        // What the object renders for the client is the value without its `kind` tag.
+        let alerts = ApiBody::Alerts(AlertList { alerts: vec![] });
+        let json = alerts.to_json().unwrap().unwrap();
+        assert_eq!(String::from_utf8(json).unwrap(), r#"{"alerts":[]}"#);
+        let tagged = serde_json::to_value(&alerts).unwrap();
+        assert_eq!(tagged["value"], serde_json::json!({"alerts": []}));
+        // No body, and what the worker streams, are never rendered as JSON.
+        assert!(ApiBody::Nothing.to_json().is_none());
+        // A request from before `render` existed is answered as typed.
+        let req: ApiRequest = serde_json::from_value(serde_json::json!({
+            "method": "GET", "path": "/v1/alerts", "query": "", "timestamp": "1",
+            "nonce": "n", "signature": "s", "body": "", "client_ip": null
+        }))
+        .unwrap();
+        assert!(!req.render);
     }
 
     #[test]

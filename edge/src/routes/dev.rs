@@ -111,6 +111,7 @@ pub async fn create_demo_order(
         signature,
         body,
         client_ip: None,
+        render: false,
     };
     let reply = call.ask(&ctx.env, &demo.merchant_id, api).await?;
     if reply.status != 201 {

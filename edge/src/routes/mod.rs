@@ -199,9 +199,15 @@ pub fn json(status: u16, body: &impl Serialize) -> Result<Response> {
     } else {
         Response::from_json(body)?.with_status(status)
     };
-    resp.headers().set("Cache-Control", "no-store")?;
-    resp.headers().set("Content-Security-Policy", JSON_CSP)?;
+    data_headers(&resp)?;
     Ok(resp)
+}
+
+/// An answer that is data: never cached, never loads or frames anything.
+pub fn data_headers(resp: &Response) -> Result<()> {
+    let h = resp.headers();
+    h.set("Cache-Control", "no-store")?;
+    h.set("Content-Security-Policy", JSON_CSP)
 }
 
 /// Reads a body of at most `max` bytes as UTF-8.
