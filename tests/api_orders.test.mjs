@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker } from './support/worker.mjs';
-import { call, admin, newMerchant, otn, createOrder, advance } from './support/api.mjs';
+import { call, admin, newMerchant, otn, createOrder, advance, nonce } from './support/api.mjs';
 
 let w;
 let m;
@@ -113,7 +113,20 @@ test('bad_input_gets_a_stable_code_and_changes_nothing', async () => {
   // A body that is not JSON at all.
   const form = await call(w, m, 'POST', '/v1/orders', undefined, { rawBody: 'a=1', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
   assert.equal(form.status, 415);
+  // Bodies with no declared length reach the merchant's object unread, which refuses them
+  // before they spend their nonce: too large, then not UTF-8.
+  const reused = nonce();
+  const chunked = await call(w, m, 'POST', '/v1/orders', undefined, { rawBody: JSON.stringify({ ...good(), description: 'x'.repeat(70_000) }), chunked: true, nonce: reused });
+  assert.equal(chunked.status, 413, chunked.text);
+  assert.equal(chunked.json.code, 'BODY_TOO_LARGE');
+  const latin1 = await call(w, m, 'POST', '/v1/orders', undefined, { rawBody: '{}', rawBytes: Buffer.from([0x7b, 0xe9, 0x7d]), chunked: true, nonce: reused });
+  assert.equal(latin1.status, 400, latin1.text);
+  assert.deepEqual([latin1.json.code, latin1.json.param], ['PARAM_ERROR', 'body']);
+  const untyped = await call(w, m, 'POST', '/v1/orders', undefined, { rawBody: JSON.stringify(good()), chunked: true, nonce: reused, headers: { 'Content-Type': 'text/plain' } });
+  assert.equal(untyped.status, 415, untyped.text);
   assert.equal((await orders()).length, before, 'the ledger is unchanged');
+  const streamed = await call(w, m, 'POST', '/v1/orders', good(), { chunked: true, nonce: reused });
+  assert.equal(streamed.status, 201, `the refused bodies left the nonce unspent: ${streamed.text}`);
 });
 
 test('fixed_price_items_set_the_amount', async () => {

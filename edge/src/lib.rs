@@ -10,6 +10,7 @@ pub mod mac_keys;
 pub mod merchant;
 pub mod page;
 pub mod receipt_page;
+pub mod request_body;
 pub mod route_table;
 pub mod xml;
 

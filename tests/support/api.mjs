@@ -76,7 +76,13 @@ export async function call(worker, merchant, method, pathAndQuery, bodyObj, opts
     ...(body ? { 'Content-Type': 'application/json' } : {}),
     ...(opts.headers ?? {}),
   };
-  const r = await fetch(`${worker.url}${pathAndQuery}`, { method, headers, body: body || undefined });
+  // `rawBytes`: a body sent as these bytes (signed as `body`); `chunked`: with no declared length.
+  let sent = opts.rawBytes ?? (body || undefined);
+  if (opts.chunked) {
+    const bytes = typeof sent === 'string' ? new TextEncoder().encode(sent) : sent;
+    sent = new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } });
+  }
+  const r = await fetch(`${worker.url}${pathAndQuery}`, { method, headers, body: sent, ...(opts.chunked ? { duplex: 'half' } : {}) });
   const text = await r.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { /* XML or empty */ }

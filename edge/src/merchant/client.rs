@@ -1,7 +1,7 @@
 //! The worker's side of the merchant object: one call that sends a command to a merchant's
 //! object and reads the reply its [`Ask`] names, or the error the object answered with.
 
-use super::protocol::{ApiReply, ApiRequest, Ask, Call, Command, Envelope, RENDERED};
+use super::protocol::{ApiReply, ApiRequest, Ask, Call, Command, Envelope, ENVELOPE, RENDERED};
 use crate::error::AppError;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -26,53 +26,78 @@ impl Call {
         merchant_id: &str,
         command: A,
     ) -> Result<A::Reply, AppError> {
-        let resp = self.send(env, merchant_id, command.into()).await?;
-        outcome::<A>(&resp).await
+        let init = carrying(&self.envelope(command.into()))?;
+        outcome::<A>(&send(env, merchant_id, &init).await?).await
     }
 
-    /// Sends a merchant API request; the answer comes back rendered when `api.render` is set
-    /// and the object could render it.
+    /// Sends a merchant API request, its body either read already (`api.body`) or streamed to
+    /// the object unread (`body`, with `api.body` empty); the answer comes back rendered when
+    /// `api.render` is set and the object could render it.
     pub async fn ask_api(
         &self,
         env: &Env,
         merchant_id: &str,
         api: ApiRequest,
+        body: Option<web_sys::ReadableStream>,
     ) -> Result<ApiAnswer, AppError> {
-        let resp = self.send(env, merchant_id, api.into()).await?;
+        let envelope = self.envelope(api.into());
+        let init = match body {
+            // Reading a client's body in the worker costs more than the object's reading it
+            // from a stream the runtime pumps.
+            Some(stream) => {
+                let headers = worker::Headers::new();
+                headers.set(ENVELOPE, &envelope.to_header()?)?;
+                let mut init = RequestInit::new();
+                init.with_method(Method::Post)
+                    .with_headers(headers)
+                    .with_body(Some(stream.into()));
+                init
+            }
+            None => carrying(&envelope)?,
+        };
+        let resp = send(env, merchant_id, &init).await?;
         if resp.headers().has(RENDERED).map_err(worker::Error::from)? {
             return Ok(ApiAnswer::Rendered(resp));
         }
         Ok(ApiAnswer::Reply(outcome::<ApiRequest>(&resp).await?))
     }
 
-    async fn send(
-        &self,
-        env: &Env,
-        merchant_id: &str,
-        command: Command,
-    ) -> Result<web_sys::Response, AppError> {
-        // The object's raw stub: worker-rs would wrap its reply in a `worker::Response`, whose
-        // body it reads chunk by chunk through a stream reader (a promise and a wake-up per
-        // chunk), and turning that back into the runtime's `Response` builds a new one.
-        let stub: DurableObject = env
-            .durable_object("MERCHANT")?
-            .id_from_name(merchant_id)?
-            .get_stub()?
-            .into_rpc();
-        let envelope = Envelope {
+    fn envelope(&self, command: Command) -> Envelope {
+        Envelope {
             call: self.clone(),
             command,
-        };
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_body(Some(serde_json::to_string(&envelope)?.into()));
-        let req = Request::new_with_init("https://merchant.internal/command", &init)?;
-        let sent = stub
-            .fetch_with_request(req.inner())
-            .map_err(worker::Error::from)?;
-        let resp = JsFuture::from(sent).await.map_err(worker::Error::from)?;
-        Ok(resp.unchecked_into())
+        }
     }
+}
+
+/// A request to the object with `envelope` as its body.
+fn carrying(envelope: &Envelope) -> Result<RequestInit, AppError> {
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(serde_json::to_string(envelope)?.into()));
+    Ok(init)
+}
+
+/// Sends `init` to the object of `merchant_id`.
+async fn send(
+    env: &Env,
+    merchant_id: &str,
+    init: &RequestInit,
+) -> Result<web_sys::Response, AppError> {
+    // The object's raw stub: worker-rs would wrap its reply in a `worker::Response`, whose
+    // body it reads chunk by chunk through a stream reader (a promise and a wake-up per
+    // chunk), and turning that back into the runtime's `Response` builds a new one.
+    let stub: DurableObject = env
+        .durable_object("MERCHANT")?
+        .id_from_name(merchant_id)?
+        .get_stub()?
+        .into_rpc();
+    let req = Request::new_with_init("https://merchant.internal/command", init)?;
+    let sent = stub
+        .fetch_with_request(req.inner())
+        .map_err(worker::Error::from)?;
+    let resp = JsFuture::from(sent).await.map_err(worker::Error::from)?;
+    Ok(resp.unchecked_into())
 }
 
 /// The reply to `A`, or the error the object answered with, read whole in one `arrayBuffer()`.

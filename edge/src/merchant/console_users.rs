@@ -338,6 +338,7 @@ fn api_read(c: &ConsoleCall) -> ApiRequest {
         body: String::new(),
         client_ip: None,
         render: false,
+        declared_json: false,
     }
 }
 

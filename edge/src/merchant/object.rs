@@ -3,7 +3,7 @@
 //! that owns it; writes happen inside `Ledger::atomically`, so a command's state change, audit
 //! entry and event commit together or not at all.
 
-use super::protocol::{ApiReply, ApiRequest, Ask, Call, Command, Envelope, RENDERED};
+use super::protocol::{ApiReply, ApiRequest, Ask, Call, Command, Envelope, ENVELOPE, RENDERED};
 use super::schema::{CREATE_MIGRATIONS_TABLE, MIGRATIONS};
 use super::sql_meter::{SqlMeter, Tally};
 use super::store::{Ledger, MerchantCache, Result};
@@ -50,7 +50,10 @@ impl DurableObject for MerchantDO {
         if req.path() == "/live" {
             return self.accept_live(&req);
         }
-        let Envelope { call, command } = serde_json::from_slice(&req.bytes().await?)?;
+        let Envelope { call, command } = match received(&mut req).await {
+            Ok(envelope) => envelope,
+            Err(e) => return failed(e).into_response(),
+        };
         self.meter.requests.run();
         let ledger = self.ledger(call, &self.meter.requests);
         let outcome = match command {
@@ -210,6 +213,19 @@ fn dispatch(l: &Ledger<'_>, command: Command) -> Answer {
             with_merchant(l, |l, m| l.receipts(m, &l.order_or_fail(&r.out_trade_no)?)),
         ),
     }
+}
+
+/// The command a request carries: in its body, or (a merchant API request whose body the
+/// worker streamed on unread) in the [`ENVELOPE`] header, the API body being the request's.
+async fn received(req: &mut Request) -> Result<Envelope> {
+    let Some(head) = req.headers().get(ENVELOPE)? else {
+        return Ok(serde_json::from_slice(&req.bytes().await?)?);
+    };
+    let mut envelope: Envelope = serde_json::from_str(&head)?;
+    if let Command::Api(api) = &mut envelope.command {
+        api.body = crate::request_body::api_body(req.bytes().await?, api.declared_json)?;
+    }
+    Ok(envelope)
 }
 
 /// What the object sends back to the worker.

@@ -244,6 +244,37 @@ pub struct Envelope {
     pub command: Command,
 }
 
+/// The header a merchant API request's envelope travels in when the worker streams the API
+/// body to the object unread, as the object request's own body (`ApiRequest::body` is then
+/// empty in the envelope, and filled by the object). The envelope holds the request's URL and
+/// header values, so it stays within what one header may hold.
+pub const ENVELOPE: &str = "paydesk-envelope";
+
+impl Envelope {
+    /// The envelope as a header value: JSON with every character outside ASCII escaped, so
+    /// the runtime's `Headers` takes it whatever the strings hold.
+    pub fn to_header(&self) -> serde_json::Result<String> {
+        let json = serde_json::to_string(self)?;
+        if json.is_ascii() {
+            return Ok(json);
+        }
+        let mut out = String::with_capacity(json.len() + 16);
+        for c in json.chars() {
+            if c.is_ascii() {
+                out.push(c);
+                continue;
+            }
+            // serde_json writes non-ASCII only inside strings, where `\u` escapes mean the
+            // same characters (as UTF-16 units).
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        }
+        Ok(out)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateMerchant {
     pub setup: Box<MerchantSetup>,
@@ -274,6 +305,10 @@ pub struct ApiRequest {
     /// CSV): the object may then answer with the rendered body itself ([`RENDERED`]).
     #[serde(default)]
     pub render: bool,
+    /// The client declared its body `application/json`. A body the worker streams on unread
+    /// ([`ENVELOPE`]) is checked by the object: its size, UTF-8, and this type if not empty.
+    #[serde(default)]
+    pub declared_json: bool,
 }
 
 /// The header on an object's reply to a [`ApiRequest::render`] request when the reply is the
@@ -1434,6 +1469,30 @@ mod tests {
         let empty: Command = GetMerchant {}.into();
         let json = serde_json::to_string(&empty).unwrap();
         assert_eq!(serde_json::from_str::<Command>(&json).unwrap(), empty);
+    }
+
+    #[test]
+    fn envelopes_travel_in_a_header_as_ascii() {
+        let api = ApiRequest {
+            method: "POST".into(),
+            path: "/v1/orders".into(),
+            query: String::new(),
+            timestamp: "1700000000".into(),
+            nonce: "n\u{e9}".into(),
+            signature: "s\u{1f600}".into(),
+            body: String::new(),
+            client_ip: None,
+            render: true,
+            declared_json: true,
+        };
+        let envelope = Envelope {
+            call: call(),
+            command: api.into(),
+        };
+        let header = envelope.to_header().unwrap();
+        assert!(header.is_ascii(), "{header}");
+        assert!(header.contains(r"n\u00e9") && header.contains(r"s\ud83d\ude00"));
+        assert_eq!(serde_json::from_str::<Envelope>(&header).unwrap(), envelope);
     }
 
     #[test]

@@ -112,6 +112,7 @@ pub async fn create_demo_order(
         body,
         client_ip: None,
         render: false,
+        declared_json: false,
     };
     let reply = call.ask(&ctx.env, &demo.merchant_id, api).await?;
     if reply.status != 201 {

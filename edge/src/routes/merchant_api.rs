@@ -2,15 +2,14 @@
 //! it to the merchant's object, which authenticates and answers.
 
 use super::bills::Layout;
-use super::{data_headers, json, read_body, Call, Ctx};
+use super::{data_headers, declared_length, json, Call, Ctx};
 use crate::domain::ids::is_merchant_id;
 use crate::error::AppError;
 use crate::merchant::client::ApiAnswer;
 use crate::merchant::protocol::{ApiBody, ApiReply, ApiRequest};
+use crate::request_body::{too_large, MAX_API_BODY};
 use paydesk_shared::api::ErrorCode;
 use worker::{web_sys, Request, Response, ResponseBody};
-
-pub const MAX_BODY: usize = 64 * 1024;
 
 pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
     // The runtime's own headers object: worker-rs's `Headers::clone` would copy every header.
@@ -24,13 +23,11 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
         ));
     }
     let (path, query) = crate::runtime::path_and_query(req);
-    let body = read_body(req, MAX_BODY).await?;
-    if !body.is_empty() && !header("content-type").starts_with("application/json") {
-        return Err(AppError::code(
-            ErrorCode::UnsupportedMediaType,
-            "send the body as application/json",
-        ));
+    if declared_length(req).is_some_and(|n| n > MAX_API_BODY) {
+        return Err(too_large(MAX_API_BODY));
     }
+    // The body goes to the object unread, which checks it (`request_body::api_body`).
+    let stream = req.inner().body();
     let method = req.method().to_string();
     // An order query may ask for the flat XML rendering; statements for CSV.
     let wants_xml = method == "GET" && header("accept").contains("application/xml");
@@ -42,11 +39,12 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
         timestamp: header("paydesk-timestamp"),
         nonce: header("paydesk-nonce"),
         signature: header("paydesk-signature"),
-        body,
+        body: String::new(),
         client_ip: headers.get("cf-connecting-ip").ok().flatten(),
         render: !wants_xml && !wants_csv,
+        declared_json: header("content-type").starts_with("application/json"),
     };
-    match call.ask_api(&ctx.env, &merchant_id, api).await? {
+    match call.ask_api(&ctx.env, &merchant_id, api, stream).await? {
         ApiAnswer::Rendered(resp) => passed_on(&resp),
         ApiAnswer::Reply(reply) => respond(reply, ctx, call, wants_xml, wants_csv),
     }

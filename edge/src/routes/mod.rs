@@ -212,27 +212,16 @@ pub fn data_headers(resp: &Response) -> Result<()> {
 
 /// Reads a body of at most `max` bytes as UTF-8.
 pub async fn read_body(req: &mut Request, max: usize) -> std::result::Result<String, AppError> {
-    use paydesk_shared::api::ErrorCode;
-    let declared = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > max) {
-        return Err(AppError::code(
-            ErrorCode::BodyTooLarge,
-            format!("the body must be at most {max} bytes"),
-        ));
+    if declared_length(req).is_some_and(|n| n > max) {
+        return Err(crate::request_body::too_large(max));
     }
-    let bytes = req.bytes().await?;
-    if bytes.len() > max {
-        return Err(AppError::code(
-            ErrorCode::BodyTooLarge,
-            format!("the body must be at most {max} bytes"),
-        ));
-    }
-    String::from_utf8(bytes).map_err(|_| AppError::param("body", "the body must be UTF-8"))
+    crate::request_body::body_text(req.bytes().await?, max)
+}
+
+/// The body's length as its client declared it (`Content-Length`), if it did.
+pub fn declared_length(req: &Request) -> Option<usize> {
+    let length = req.headers().get("content-length").ok().flatten()?;
+    length.parse().ok()
 }
 
 /// An HTML page: never cached, no referrer, no sniffing.
