@@ -1,5 +1,7 @@
-//! The worker's side of the merchant object: one call that sends a command to a merchant's
-//! object and reads the reply its [`Ask`] names, or the error the object answered with.
+//! The worker's side of the merchant object: a command sent to a merchant's object, and the
+//! reply its [`Ask`] names or the error the object answered with. The merchant API has a call of
+//! its own (`Call::ask_api`): its body goes to the object unread, and a JSON answer comes back
+//! rendered for the client.
 
 use super::protocol::{ApiReply, ApiRequest, Ask, Call, Command, Envelope, ENVELOPE, RENDERED};
 use crate::error::AppError;
@@ -13,8 +15,8 @@ pub enum ApiAnswer {
     /// Rendered by the object (`ApiRequest::render`): the client's status and JSON body, for
     /// the worker to pass on unread.
     Rendered(web_sys::Response),
-    /// For the worker to render: XML, CSV, a streamed bill or export, no body, or an error's
-    /// reply as typed.
+    /// For the worker to render: the XML order, a CSV statement, a streamed bill or export, or
+    /// no body (an error comes back as the call's `Err`).
     Reply(ApiReply),
 }
 

@@ -1,7 +1,8 @@
 //! The typed protocol between the worker and a merchant's Durable Object: one command type per
 //! operation, each bound by [`Ask`] to the one reply type the object answers it with. Plain
 //! serde types, shared by both sides of the stub call and tested natively. A refusal or failure
-//! travels back as the edge's one [`AppError`], so the worker renders every answer itself.
+//! travels back as the edge's one [`AppError`], which the worker renders; so does every reply,
+//! except a merchant API answer in JSON, which the object renders ([`RENDERED`]).
 
 use crate::config::Secret;
 use crate::domain::approval::{ApprovalLevel, ApprovalStatus};

@@ -95,8 +95,7 @@ fn attachment(resp: &Response, content_type: &str, filename: &str) -> Result<()>
         "Content-Disposition",
         &format!("attachment; filename=\"{filename}\""),
     )?;
-    h.set("Cache-Control", "no-store")?;
-    h.set("Content-Security-Policy", JSON_CSP)
+    data_headers(resp)
 }
 
 fn routes() -> Routes {
