@@ -127,6 +127,13 @@ test('bad_input_gets_a_stable_code_and_changes_nothing', async () => {
   assert.equal((await orders()).length, before, 'the ledger is unchanged');
   const streamed = await call(w, m, 'POST', '/v1/orders', good(), { chunked: true, nonce: reused });
   assert.equal(streamed.status, 201, `the refused bodies left the nonce unspent: ${streamed.text}`);
+  // Beside a URL too long to travel in the envelope's header, the worker reads the body itself,
+  // with the same rules.
+  const long = `/v1/orders?pad=${'p'.repeat(5000)}`;
+  const typed = await call(w, m, 'POST', long, undefined, { rawBody: JSON.stringify(good()), headers: { 'Content-Type': 'text/plain' } });
+  assert.equal(typed.status, 415, typed.text);
+  const read = await call(w, m, 'POST', long, good());
+  assert.equal(read.status, 201, read.text);
 });
 
 test('fixed_price_items_set_the_amount', async () => {

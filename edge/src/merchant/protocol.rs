@@ -247,8 +247,9 @@ pub struct Envelope {
 
 /// The header a merchant API request's envelope travels in when the worker streams the API
 /// body to the object unread, as the object request's own body (`ApiRequest::body` is then
-/// empty in the envelope, and filled by the object). The envelope holds the request's URL and
-/// header values, so it stays within what one header may hold.
+/// empty in the envelope, and filled by the object). The worker streams only beside a path and
+/// query of at most 4 KiB (`routes/merchant_api.rs`), so the envelope stays well within what
+/// one header may hold.
 pub const ENVELOPE: &str = "paydesk-envelope";
 
 impl Envelope {

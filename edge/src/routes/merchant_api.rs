@@ -7,9 +7,13 @@ use crate::domain::ids::is_merchant_id;
 use crate::error::AppError;
 use crate::merchant::client::ApiAnswer;
 use crate::merchant::protocol::{ApiBody, ApiReply, ApiRequest};
-use crate::request_body::{too_large, MAX_API_BODY};
+use crate::request_body::{api_body, too_large, MAX_API_BODY};
 use paydesk_shared::api::ErrorCode;
 use worker::{web_sys, Request, Response, ResponseBody};
+
+/// The longest path and query whose request body is streamed to the object: the envelope header
+/// carries them, and Cloudflare has allowed as little as 16 KB for one header.
+const MAX_URL_BESIDE_STREAM: usize = 4096;
 
 pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
     // The runtime's own headers object: worker-rs's `Headers::clone` would copy every header.
@@ -26,8 +30,14 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
     if declared_length(req).is_some_and(|n| n > MAX_API_BODY) {
         return Err(too_large(MAX_API_BODY));
     }
-    // The body goes to the object unread, which checks it (`request_body::api_body`).
-    let stream = req.inner().body();
+    let declared_json = header("content-type").starts_with("application/json");
+    // The body goes to the object unread, which checks it (`request_body::api_body`), unless the
+    // URL would make the envelope's header long: then it is read and checked here.
+    let (body, stream) = if path.len() + query.len() <= MAX_URL_BESIDE_STREAM {
+        (String::new(), req.inner().body())
+    } else {
+        (api_body(req.bytes().await?, declared_json)?, None)
+    };
     let method = req.method().to_string();
     // An order query may ask for the flat XML rendering; statements for CSV.
     let wants_xml = method == "GET" && header("accept").contains("application/xml");
@@ -39,10 +49,10 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
         timestamp: header("paydesk-timestamp"),
         nonce: header("paydesk-nonce"),
         signature: header("paydesk-signature"),
-        body: String::new(),
+        body,
         client_ip: headers.get("cf-connecting-ip").ok().flatten(),
         render: !wants_xml && !wants_csv,
-        declared_json: header("content-type").starts_with("application/json"),
+        declared_json,
     };
     match call.ask_api(&ctx.env, &merchant_id, api, stream).await? {
         ApiAnswer::Rendered(resp) => passed_on(&resp),
