@@ -2,7 +2,7 @@
 //! it to the merchant's object, which authenticates and answers.
 
 use super::bills::Layout;
-use super::{data_headers, declared_length, json, Call, Ctx};
+use super::{declared_length, json, json_body, Call, Ctx};
 use crate::domain::ids::is_merchant_id;
 use crate::error::AppError;
 use crate::merchant::client::ApiAnswer;
@@ -65,10 +65,7 @@ fn passed_on(resp: &web_sys::Response) -> Result<Response, AppError> {
     let body = resp
         .body()
         .map_or(ResponseBody::Empty, ResponseBody::Stream);
-    let out = Response::from_body(body)?.with_status(resp.status());
-    out.headers().set("Content-Type", "application/json")?;
-    data_headers(&out)?;
-    Ok(out)
+    Ok(json_body(resp.status(), body)?)
 }
 
 /// An answer of the API as HTTP: bills and exports streamed, statements as CSV when asked.
@@ -107,10 +104,7 @@ pub fn render(reply: ApiReply, wants_xml: bool) -> Result<Response, AppError> {
                     "a bill or an export is streamed, not rendered",
                 ));
             };
-            let resp = Response::from_bytes(bytes?)?.with_status(reply.status);
-            resp.headers().set("Content-Type", "application/json")?;
-            data_headers(&resp)?;
-            Ok(resp)
+            Ok(json_body(reply.status, ResponseBody::Body(bytes?))?)
         }
     }
 }

@@ -202,6 +202,14 @@ pub fn json(status: u16, body: &impl Serialize) -> Result<Response> {
     Ok(resp)
 }
 
+/// A JSON answer whose body is already written (or streamed): `json` without serialising.
+pub fn json_body(status: u16, body: worker::ResponseBody) -> Result<Response> {
+    let resp = Response::from_body(body)?.with_status(status);
+    resp.headers().set("Content-Type", "application/json")?;
+    data_headers(&resp)?;
+    Ok(resp)
+}
+
 /// An answer that is data: never cached, never loads or frames anything.
 pub fn data_headers(resp: &Response) -> Result<()> {
     let h = resp.headers();
