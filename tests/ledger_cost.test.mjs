@@ -12,8 +12,9 @@ const LIMITS = { create: 100_000, query: 100_000, refund: 100_000 };
 
 /**
  * `n` creates, one at a time, on a rate window emptied by a minute of the test clock. One new
- * nonce in 16 forgets the expired ones (edge/src/domain/limits.rs, NONCE_PRUNE_EVERY), so 16
- * consecutive creates run that statement exactly once, wherever the count starts.
+ * nonce in 16 forgets the expired ones, and one new rate window entry in 16 likewise
+ * (edge/src/domain/limits.rs, NONCE_PRUNE_EVERY and RATE_PRUNE_EVERY), so 16 consecutive
+ * creates run each of those statements exactly once, wherever the counts start.
  */
 async function perCreate(w, m, n) {
   await advance(w, m, 61);

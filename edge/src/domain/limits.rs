@@ -228,6 +228,17 @@ pub fn prunes_nonces(rowid: i64) -> bool {
     rowid % NONCE_PRUNE_EVERY == 0
 }
 
+/// A request's entry in the rate window forgets the window's expired entries of its kind in one
+/// entry in this many (and the alarm forgets them all): until then the kept count may include a
+/// few that left the minute, which only ever sends a request the longer way round
+/// (`merchant/auth.rs`, `rate`), never refuses it.
+pub const RATE_PRUNE_EVERY: i64 = 16;
+
+/// Whether the rate window entry stored under `rowid` forgets the expired ones.
+pub fn prunes_rate_window(rowid: i64) -> bool {
+    rowid % RATE_PRUNE_EVERY == 0
+}
+
 /// How finely a merchant's last activity is kept: dormancy is counted in days, so an order
 /// within a minute of the recorded activity does not write it again (a busy merchant's orders
 /// skip that statement).
@@ -247,6 +258,13 @@ mod tests {
         let pruning = (1..=64).filter(|&r| prunes_nonces(r)).count();
         assert_eq!(pruning, 4);
         assert!(prunes_nonces(16) && !prunes_nonces(17));
+    }
+
+    #[test]
+    fn one_rate_entry_in_sixteen_prunes() {
+        let pruning = (1..=64).filter(|&r| prunes_rate_window(r)).count();
+        assert_eq!(pruning, 4);
+        assert!(prunes_rate_window(32) && !prunes_rate_window(33));
     }
 
     #[test]

@@ -128,16 +128,60 @@ impl Ledger<'_> {
         ))
     }
 
-    /// Counts one request of `kind` in the merchant's rolling minute (business time). Reads a
-    /// count, not the window's rows: at a high limit the window holds thousands of them.
+    /// Counts one request of `kind` in the merchant's rolling minute (business time), or
+    /// refuses it when the minute is full. Most requests run one statement: the entry goes in
+    /// only while the kept count (`rate_counts`, migration 30) is under the limit. That count
+    /// may still hold entries that have left the minute: the expired ones are forgotten by one
+    /// new entry in [`limits::RATE_PRUNE_EVERY`], by the alarm, and before any refusal, so a
+    /// request is refused only when the minute itself is full.
     pub fn rate(&self, m: &Merchant, kind: RateKind) -> Result<()> {
         let now = self.now(m);
         let since = now - limits::MINUTE_MS;
-        // By (kind, at_ms), the index: only this kind's expired entries are touched.
+        let limit = m.config.rate_limits.of(kind);
+        if let Some(rowid) = self.count_request(kind, now, limit)? {
+            if limits::prunes_rate_window(rowid) {
+                self.forget_expired_requests(kind, since)?;
+            }
+            return Ok(());
+        }
+        self.forget_expired_requests(kind, since)?;
+        if self.count_request(kind, now, limit)?.is_some() {
+            return Ok(());
+        }
+        self.refuse_rate(kind, now, since, limit)
+    }
+
+    /// Records a request of `kind` at `now` if fewer than `limit` are counted: its rowid, or
+    /// `None` when the count is at the limit.
+    fn count_request(&self, kind: RateKind, now: i64, limit: u32) -> Result<Option<i64>> {
+        #[derive(Deserialize)]
+        struct Counted {
+            rowid: i64,
+        }
+        let counted: Option<Counted> = self.first(
+            "INSERT INTO rate_events (kind, at_ms)
+             SELECT ?, ? WHERE COALESCE((SELECT n FROM rate_counts WHERE kind = ?), 0) < ?
+             RETURNING rowid",
+            vec![
+                kind.as_str().into(),
+                now.into(),
+                kind.as_str().into(),
+                i64::from(limit).into(),
+            ],
+        )?;
+        Ok(counted.map(|c| c.rowid))
+    }
+
+    /// Forgets the entries of `kind` that left the minute (by the index on `(kind, at_ms)`).
+    fn forget_expired_requests(&self, kind: RateKind, since: i64) -> Result<()> {
         self.x(
             "DELETE FROM rate_events WHERE kind = ? AND at_ms <= ?",
             vec![kind.as_str().into(), since.into()],
-        )?;
+        )
+    }
+
+    /// The minute is full: the one entry whose expiry frees a slot decides the wait.
+    fn refuse_rate(&self, kind: RateKind, now: i64, since: i64, limit: u32) -> Result<()> {
         #[derive(Deserialize)]
         struct N {
             n: i64,
@@ -146,26 +190,18 @@ impl Ledger<'_> {
         struct T {
             at_ms: i64,
         }
-        // What is left after the delete above is the window: its count, kept by triggers
-        // (migration 30), is one row however busy the minute was.
         let count: Option<N> = self.first(
             "SELECT n FROM rate_counts WHERE kind = ?",
             vec![kind.as_str().into()],
         )?;
         let count = count.map_or(0, |c| c.n.max(0) as u64);
-        if let Some(offset) = limits::rate_slot(count, m.config.rate_limits.of(kind)) {
-            // Full: the one entry whose expiry frees a slot decides the wait.
-            let t: Option<T> = self.first(
-                "SELECT at_ms FROM rate_events WHERE kind = ? AND at_ms > ?
-                 ORDER BY at_ms LIMIT 1 OFFSET ?",
-                vec![kind.as_str().into(), since.into(), (offset as i64).into()],
-            )?;
-            let retry = limits::retry_after(t.map_or(now, |t| t.at_ms), now);
-            return Err(limits::rate_refusal(kind, retry).into());
-        }
-        self.x(
-            "INSERT INTO rate_events (kind, at_ms) VALUES (?, ?)",
-            vec![kind.as_str().into(), now.into()],
-        )
+        let offset = limits::rate_slot(count, limit).unwrap_or(0);
+        let t: Option<T> = self.first(
+            "SELECT at_ms FROM rate_events WHERE kind = ? AND at_ms > ?
+             ORDER BY at_ms LIMIT 1 OFFSET ?",
+            vec![kind.as_str().into(), since.into(), (offset as i64).into()],
+        )?;
+        let retry = limits::retry_after(t.map_or(now, |t| t.at_ms), now);
+        Err(limits::rate_refusal(kind, retry).into())
     }
 }
