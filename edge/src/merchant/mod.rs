@@ -6,7 +6,8 @@
 //! One file per capability; `docs/architecture.md` shows how a command flows through them:
 //! - `protocol` (the typed commands and replies) and `client` (the worker's one call);
 //! - `object` (the Durable Object: dispatch, alarm, live sockets) and `store` (rows, finders,
-//!   the transaction helper, audit entries, events as data), `schema` (migrations);
+//!   the transaction helper, audit entries, events as data), `kept` (the merchant row and the
+//!   audit chain's head, kept between requests), `schema` (migrations);
 //! - `auth`, `api` (+ `api_route`), `v2_dialect`, `orders`, `payments`, `refunds`,
 //!   `approvals`, `deadlines`, `outbox` (delivery), `notifications` (the merchant's view),
 //!   `admin`, `contracts` (plans, contracts, their page), `deductions` (charging them),
@@ -76,6 +77,8 @@ mod exports;
 mod fees;
 #[cfg(target_arch = "wasm32")]
 mod installments;
+#[cfg(target_arch = "wasm32")]
+mod kept;
 #[cfg(target_arch = "wasm32")]
 mod message_delivery;
 #[cfg(target_arch = "wasm32")]

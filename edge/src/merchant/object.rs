@@ -3,10 +3,11 @@
 //! that owns it; writes happen inside `Ledger::atomically`, so a command's state change, audit
 //! entry and event commit together or not at all.
 
+use super::kept::Kept;
 use super::protocol::{ApiReply, ApiRequest, Ask, Call, Command, Envelope, ENVELOPE, RENDERED};
 use super::schema::{CREATE_MIGRATIONS_TABLE, MIGRATIONS};
 use super::sql_meter::{SqlMeter, Tally};
-use super::store::{Ledger, MerchantCache, Result};
+use super::store::{Ledger, Result};
 use crate::error::AppError;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -27,8 +28,8 @@ pub struct MerchantDO {
     /// The origin this object last recorded for its merchant, so a request from the same one
     /// (nearly all of them) does not write it again.
     origin_seen: std::cell::RefCell<String>,
-    /// Its merchant row, read once and kept until a statement writes it (`Ledger::merchant`).
-    merchant: MerchantCache,
+    /// Its merchant row and its audit chain's head, kept between requests (`merchant/kept.rs`).
+    kept: Kept,
 }
 
 impl DurableObject for MerchantDO {
@@ -42,7 +43,7 @@ impl DurableObject for MerchantDO {
             meter: SqlMeter::default(),
             alarm_at: Default::default(),
             origin_seen: Default::default(),
-            merchant: Default::default(),
+            kept: Default::default(),
         }
     }
 
@@ -361,7 +362,7 @@ impl MerchantDO {
             self.state.storage(),
             call,
             tally,
-            &self.merchant,
+            &self.kept,
         )
     }
 

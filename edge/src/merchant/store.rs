@@ -3,10 +3,12 @@
 //! change leaves behind (an audit entry chained to the last, an event written as data). Nothing
 //! here decides anything: capabilities ask `domain/` and write through this.
 
+use super::kept::Kept;
 use super::protocol::{Call, MerchantConfig};
 use crate::config::Secret;
 use crate::domain::audit;
 use crate::domain::events::{DeliveryStatus, EventKind, Format};
+use crate::domain::export_rules::AuditRef;
 use crate::domain::keys;
 use crate::domain::limits::{self, Tier};
 use crate::domain::refusal::Refusal;
@@ -349,16 +351,14 @@ pub struct Ledger<'a> {
     pub upstream_due: std::cell::Cell<bool>,
     /// Where its statements are counted (`merchant/sql_meter.rs`).
     pub meter: &'a super::sql_meter::Tally,
-    /// The merchant row as last read (`Ledger::merchant`), kept by the object across requests:
-    /// read and parsed once, not on every request nor by every capability that needs it. Only
-    /// this object writes its row, every such statement goes through [`Ledger::q`] or
-    /// [`Ledger::x`], which forget it, and a rolled-back transaction forgets it too, so what is
-    /// kept is what SQLite holds.
-    merchant_seen: &'a MerchantCache,
+    /// The merchant row and the audit chain's head as last read or written, kept by the object
+    /// across requests (`merchant/kept.rs`): read once, not on every request nor by every
+    /// capability that needs them. Only this object writes its row, every such statement goes
+    /// through [`Ledger::q`] or [`Ledger::x`], which forget it; [`Ledger::audit`] keeps the
+    /// head it appends; a rolled-back transaction forgets both, so what is kept is what SQLite
+    /// holds.
+    kept: &'a Kept,
 }
-
-/// Where an object keeps its merchant row between requests (`Ledger::merchant`).
-pub type MerchantCache = std::cell::RefCell<Option<Merchant>>;
 
 impl<'a> Ledger<'a> {
     pub fn new(
@@ -367,11 +367,11 @@ impl<'a> Ledger<'a> {
         storage: Storage,
         call: Call,
         meter: &'a super::sql_meter::Tally,
-        merchant_seen: &'a MerchantCache,
+        kept: &'a Kept,
     ) -> Self {
         Ledger {
             meter,
-            merchant_seen,
+            kept,
             sql,
             env,
             storage,
@@ -403,8 +403,9 @@ impl<'a> Ledger<'a> {
         let res = tx.transaction_sync(&closure);
         drop(closure);
         if res.is_err() {
-            // Rolled back (or not committed): a row read inside may never have been stored.
-            self.merchant_seen.take();
+            // Rolled back (or not committed): a row read or written inside may never have been
+            // stored.
+            self.kept.forget();
         }
         let out = out.unwrap_or_else(|| {
             Err(AppError::internal(format!(
@@ -440,7 +441,7 @@ impl<'a> Ledger<'a> {
     fn forget_merchant_if_written(&self, sql: &str) {
         let s = sql.trim_start();
         if s.starts_with("UPDATE merchant") || s.starts_with("INSERT INTO merchant") {
-            self.merchant_seen.take();
+            self.kept.forget_merchant();
         }
     }
 
@@ -464,8 +465,8 @@ impl<'a> Ledger<'a> {
     }
 
     pub fn merchant(&self) -> Result<Option<Merchant>> {
-        if let Some(m) = self.merchant_seen.borrow().as_ref() {
-            return Ok(Some(m.clone()));
+        if let Some(m) = self.kept.merchant() {
+            return Ok(Some(m));
         }
         let Some(row) = self.first::<MerchantRow>("SELECT * FROM merchant LIMIT 1", vec![])? else {
             return Ok(None);
@@ -475,7 +476,7 @@ impl<'a> Ledger<'a> {
             branding: serde_json::from_str(&row.branding_json)?,
             row,
         };
-        *self.merchant_seen.borrow_mut() = Some(m.clone());
+        self.kept.keep_merchant(&m);
         Ok(Some(m))
     }
 
@@ -581,11 +582,18 @@ impl<'a> Ledger<'a> {
     }
 
     /// The chain's last entry (its head), if it has any.
-    pub fn audit_head(&self) -> Result<Option<crate::domain::export_rules::AuditRef>> {
-        self.first(
+    /// The audit chain's last entry (`None` while the chain is empty), read once and then kept
+    /// by the object (`merchant/kept.rs`).
+    pub fn audit_head(&self) -> Result<Option<AuditRef>> {
+        if let Some(head) = self.kept.audit_head() {
+            return Ok(head);
+        }
+        let head: Option<AuditRef> = self.first(
             "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
             vec![],
-        )
+        )?;
+        self.kept.keep_audit_head(head.clone());
+        Ok(head)
     }
 
     /// Appends an audit entry chained to the last one.
@@ -626,9 +634,11 @@ impl<'a> Ledger<'a> {
                 before.into(),
                 after.into(),
                 prev.into(),
-                hash.into(),
+                hash.as_str().into(),
             ],
-        )
+        )?;
+        self.kept.keep_audit_head(Some(AuditRef { seq, hash }));
+        Ok(())
     }
 
     /// Moves an order to the status `event` leads to (audited), or refuses with the reason it

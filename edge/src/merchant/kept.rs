@@ -1,0 +1,48 @@
+//! What a merchant's object keeps between requests instead of reading it from SQLite each
+//! time: its merchant row, read and parsed once, and the head of its audit chain, which every
+//! audited change needs to chain the next entry to. Each is kept only while it is what SQLite
+//! holds: the merchant row is forgotten by every statement that writes it
+//! (`Ledger::q`, `Ledger::x` in `merchant/store.rs`), the head is replaced by every entry
+//! appended (`Ledger::audit`, the only writer of a new head; retention lets go of old entries
+//! but never the head), and a transaction that rolls back forgets both (`Ledger::atomically`).
+
+use super::store::Merchant;
+use crate::domain::export_rules::AuditRef;
+use std::cell::RefCell;
+
+#[derive(Default)]
+pub struct Kept {
+    merchant: RefCell<Option<Merchant>>,
+    /// `Some(None)`: the chain is known to be empty.
+    audit_head: RefCell<Option<Option<AuditRef>>>,
+}
+
+impl Kept {
+    pub fn merchant(&self) -> Option<Merchant> {
+        self.merchant.borrow().clone()
+    }
+
+    pub fn keep_merchant(&self, m: &Merchant) {
+        *self.merchant.borrow_mut() = Some(m.clone());
+    }
+
+    pub fn forget_merchant(&self) {
+        self.merchant.take();
+    }
+
+    /// The chain's head as last read or written: `None` when it is not known.
+    pub fn audit_head(&self) -> Option<Option<AuditRef>> {
+        self.audit_head.borrow().clone()
+    }
+
+    pub fn keep_audit_head(&self, head: Option<AuditRef>) {
+        *self.audit_head.borrow_mut() = Some(head);
+    }
+
+    /// A transaction rolled back: what was read or written inside it may never have been
+    /// stored.
+    pub fn forget(&self) {
+        self.merchant.take();
+        self.audit_head.take();
+    }
+}
