@@ -140,11 +140,11 @@ impl Ledger<'_> {
         let limit = m.config.rate_limits.of(kind);
         if let Some(rowid) = self.count_request(kind, now, limit)? {
             if limits::prunes_rate_window(rowid) {
-                self.forget_expired_requests(kind, since)?;
+                self.prune_rate_window(kind, since)?;
             }
             return Ok(());
         }
-        self.forget_expired_requests(kind, since)?;
+        self.prune_rate_window(kind, since)?;
         if self.count_request(kind, now, limit)?.is_some() {
             return Ok(());
         }
@@ -173,7 +173,7 @@ impl Ledger<'_> {
     }
 
     /// Forgets the entries of `kind` that left the minute (by the index on `(kind, at_ms)`).
-    fn forget_expired_requests(&self, kind: RateKind, since: i64) -> Result<()> {
+    fn prune_rate_window(&self, kind: RateKind, since: i64) -> Result<()> {
         self.x(
             "DELETE FROM rate_events WHERE kind = ? AND at_ms <= ?",
             vec![kind.as_str().into(), since.into()],

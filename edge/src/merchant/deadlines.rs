@@ -11,8 +11,7 @@ use crate::domain::order_rules::{self, CloseReason, Due};
 use paydesk_shared::sign::request::NONCE_WINDOW_SECS;
 
 impl Ledger<'_> {
-    /// Everything due at the merchant's business time. Also forgets expired nonces and rate
-    /// window entries.
+    /// Everything due at the merchant's business time.
     pub fn run_due(&self) -> Result<()> {
         let Some(m) = self.merchant()? else {
             return Ok(());
@@ -42,10 +41,20 @@ impl Ledger<'_> {
         self.run_due_escrow(&m, now)?;
         self.run_due_settlements(&m, now)?;
         self.run_due_retention(&m, now)?;
-        self.forget_old_attempts(now)?;
+        self.forget_old_attempts(now)
+    }
+
+    /// The alarm's housekeeping: forgets the nonces that left the replay window and the rate
+    /// window entries that left the minute. Requests forget them too, a few at a time
+    /// (`merchant/auth.rs`), so this only keeps an idle merchant's tables small; reads that
+    /// run what is due (`run_due`) do not pay for it.
+    pub fn forget_expired_requests(&self) -> Result<()> {
+        let Some(m) = self.merchant()? else {
+            return Ok(());
+        };
         self.x(
             "DELETE FROM rate_events WHERE at_ms <= ?",
-            vec![(now - limits::MINUTE_MS).into()],
+            vec![(self.now(&m) - limits::MINUTE_MS).into()],
         )?;
         self.x(
             "DELETE FROM nonces WHERE seen_at_ms < ?",

@@ -5,6 +5,8 @@
 //! (`Ledger::q`, `Ledger::x` in `merchant/store.rs`), the head is replaced by every entry
 //! appended (`Ledger::audit`, the only writer of a new head; retention lets go of old entries
 //! but never the head), and a transaction that rolls back forgets both (`Ledger::atomically`).
+//! An entry is appended only if the head it chains to is still the last one (`Ledger::chain`),
+//! so a head kept wrongly costs a read, never a forked chain.
 
 use super::store::Merchant;
 use crate::domain::export_rules::AuditRef;
@@ -33,6 +35,10 @@ impl Kept {
     /// The chain's head as last read or written: `None` when it is not known.
     pub fn audit_head(&self) -> Option<Option<AuditRef>> {
         self.audit_head.borrow().clone()
+    }
+
+    pub fn forget_audit_head(&self) {
+        self.audit_head.take();
     }
 
     pub fn keep_audit_head(&self, head: Option<AuditRef>) {

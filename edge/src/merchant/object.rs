@@ -112,7 +112,10 @@ impl DurableObject for MerchantDO {
         if let Err(e) = super::upstream::settle_expiring(&ledger, 0).await {
             worker::console_error!("merchant upstream expiries: {e:?}");
         }
-        if let Err(e) = ledger.atomically(|l| l.run_due()) {
+        if let Err(e) = ledger.atomically(|l| {
+            l.run_due()?;
+            l.forget_expired_requests()
+        }) {
             worker::console_error!("merchant alarm: {e:?}");
         }
         self.broadcast(&ledger);

@@ -606,39 +606,62 @@ impl<'a> Ledger<'a> {
         before: &str,
         after: &str,
     ) -> Result<()> {
-        let (seq, prev) = match self.audit_head()? {
-            Some(l) => (l.seq + 1, l.hash),
-            None => (1, audit::GENESIS.to_owned()),
-        };
         let named = self.actor_name(actor);
-        let actor = named.as_str();
         let record = audit::Record {
-            seq,
+            seq: 0,
             at_ms,
-            actor,
+            actor: named.as_str(),
             action,
             target,
             before,
             after,
         };
-        let hash = audit::entry_hash(&prev, &record);
-        self.x(
+        if self.chain(record)? {
+            return Ok(());
+        }
+        // The kept head was not the chain's (only a rollback the object did not see could do
+        // that): read it from SQLite and chain again.
+        self.kept.forget_audit_head();
+        if self.chain(record)? {
+            return Ok(());
+        }
+        Err(AppError::internal(
+            "the audit chain's head moved while appending",
+        ))
+    }
+
+    /// Appends `r` after the head as the object knows it (`Ledger::audit_head`), only if that
+    /// is still the chain's last entry: `false`, and nothing written, when it is not. The guard
+    /// reads one entry of the primary key, so a stale head can never fork the chain.
+    fn chain(&self, r: audit::Record<'_>) -> Result<bool> {
+        let (seq, prev) = match self.audit_head()? {
+            Some(l) => (l.seq + 1, l.hash),
+            None => (1, audit::GENESIS.to_owned()),
+        };
+        let hash = audit::entry_hash(&prev, &audit::Record { seq, ..r });
+        let appended = self.number(
             "INSERT INTO audit (seq, at_ms, actor, action, target, before, after, prev_hash, hash)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
+              WHERE COALESCE((SELECT MAX(seq) FROM audit), 0) = ?
+             RETURNING seq AS v",
             vec![
                 seq.into(),
-                at_ms.into(),
-                actor.into(),
-                action.into(),
-                target.into(),
-                before.into(),
-                after.into(),
+                r.at_ms.into(),
+                r.actor.into(),
+                r.action.into(),
+                r.target.into(),
+                r.before.into(),
+                r.after.into(),
                 prev.into(),
                 hash.as_str().into(),
+                (seq - 1).into(),
             ],
         )?;
+        if appended.is_none() {
+            return Ok(false);
+        }
         self.kept.keep_audit_head(Some(AuditRef { seq, hash }));
-        Ok(())
+        Ok(true)
     }
 
     /// Moves an order to the status `event` leads to (audited), or refuses with the reason it
