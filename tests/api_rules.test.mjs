@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker } from './support/worker.mjs';
-import { call, admin, newMerchant, createOrder, pay, CARD, advance, otn, approveLive } from './support/api.mjs';
+import { call, admin, newMerchant, createOrder, pay, CARD, advance, otn, approveLive, alarmAt } from './support/api.mjs';
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -36,6 +36,30 @@ test('deadline_remind_extends_once_by_the_grace_then_closes', async () => {
   await advance(w, m, 3600);
   assert.equal((await get(m, o)).status, 'CLOSED');
   assert.equal((await get(m, o2)).status, 'SUCCESS');
+});
+
+test('the_alarm_waits_for_the_earliest_deadline_as_orders_come_and_go', async () => {
+  // A created order moves the object's alarm only to a sooner deadline, without reading every
+  // due time (edge/src/merchant/object.rs, schedule_alarm); anything else reads them all. The
+  // runtime's own alarm, read through the dev-only meter, must be the earliest deadline in real
+  // time throughout, the test clock's offset included.
+  const m = await newMerchant(w);
+  const at = (min) => new Date(Math.ceil(Date.now() / 1000 + min * 60) * 1000).toISOString();
+  const due = (o, offsetMs = 0) => Date.parse(o.time_expire) - offsetMs;
+  assert.equal(await alarmAt(w, m), null, 'a new merchant waits for nothing');
+  const a = await createOrder(w, m, { time_expire: at(30) });
+  assert.equal(await alarmAt(w, m), due(a));
+  const b = await createOrder(w, m, { time_expire: at(10) });
+  assert.equal(await alarmAt(w, m), due(b), 'a sooner deadline moves it');
+  const c = await createOrder(w, m, { time_expire: at(20) });
+  assert.equal(await alarmAt(w, m), due(b), 'a later one does not');
+  assert.equal((await call(w, m, 'POST', `/v1/orders/${b.out_trade_no}/close`)).status, 204);
+  assert.equal(await alarmAt(w, m), due(c), 'closing the earliest moves it to the next');
+  await advance(w, m, 60);
+  assert.equal(await alarmAt(w, m), due(c, 60_000), 'business time runs a minute ahead');
+  // at(5) of real time is four minutes ahead of business time: still the soonest.
+  const e = await createOrder(w, m, { time_expire: at(5) });
+  assert.equal(await alarmAt(w, m), due(e, 60_000));
 });
 
 test('the_alarm_closes_orders_with_nobody_asking', async () => {

@@ -148,6 +148,13 @@ export async function sqlMeter(worker, merchant) {
   return (await r.json()).requests;
 }
 
+/** When the merchant object's alarm is set (real ms), or null: the runtime's own answer. */
+export async function alarmAt(worker, merchant) {
+  const r = await fetch(`${worker.url}/dev/merchants/${merchant.merchant_id}/sql-meter`);
+  if (r.status !== 200) throw new Error(`sql meter: ${r.status} ${await r.text()}`);
+  return (await r.json()).alarm_ms ?? null;
+}
+
 export async function advance(worker, merchant, seconds) {
   const r = await admin(worker, 'POST', `/admin/merchants/${merchant.merchant_id}/clock/advance`, { seconds });
   if (r.status !== 200) throw new Error(`advance: ${r.status} ${JSON.stringify(r.json)}`);

@@ -22,9 +22,13 @@ pub struct MerchantDO {
     env: Env,
     sql: SqlStorage,
     meter: SqlMeter,
-    /// The alarm as this object last set or read it (`None`: not known yet), so rescheduling
-    /// after every request asks storage only when the time changes.
+    /// The alarm as this object last set or read it (`None`: not known), so rescheduling
+    /// after every request asks storage only when the time changes. Known only between
+    /// reschedulings: one that fails, or overlaps another (`alarm_epoch`), leaves it unknown.
     alarm_at: std::cell::Cell<Option<Option<i64>>>,
+    /// Counts reschedulings and alarm runs, so one that awaited storage while another began
+    /// does not record a time the other may have replaced.
+    alarm_epoch: std::cell::Cell<u64>,
     /// The origin this object last recorded for its merchant, so a request from the same one
     /// (nearly all of them) does not write it again.
     origin_seen: std::cell::RefCell<String>,
@@ -42,6 +46,7 @@ impl DurableObject for MerchantDO {
             sql,
             meter: SqlMeter::default(),
             alarm_at: Default::default(),
+            alarm_epoch: Default::default(),
             origin_seen: Default::default(),
             kept: Default::default(),
         }
@@ -60,7 +65,9 @@ impl DurableObject for MerchantDO {
         let outcome = match command {
             // Dev only (the route checks): what this object has asked of its SQLite so far.
             Command::ReadSqlMeter(r) => {
-                return answer(&r, Ok(self.meter.reading())).into_response();
+                let mut reading = self.meter.reading();
+                reading.alarm_ms = self.state.storage().get_alarm().await?;
+                return answer(&r, Ok(reading)).into_response();
             }
             // The one command that awaits the network: the upstream's cashier.
             Command::Cashier(c) => answer(&c, super::upstream::cashier(&ledger, &c).await),
@@ -91,15 +98,18 @@ impl DurableObject for MerchantDO {
             }
         }
         self.broadcast(&ledger);
-        self.schedule_alarm(&self.meter.requests).await?;
+        let added = ledger.added_due.get();
+        self.schedule_alarm(&self.meter.requests, added).await?;
         outcome.into_response()
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
         let tally = &self.meter.alarms;
         tally.run();
-        // A fired alarm is no longer set.
-        self.alarm_at.set(Some(None));
+        // A fired alarm is no longer set, and what it runs moves what falls due: until it has
+        // rescheduled, the object does not know its alarm.
+        self.alarm_at.set(None);
+        self.alarm_epoch.set(self.alarm_epoch.get() + 1);
         let origin = self
             .ledger(alarm_call(String::new()), tally)
             .merchant()
@@ -132,7 +142,7 @@ impl DurableObject for MerchantDO {
         if let Err(e) = super::upstream::push_refunds(&ledger).await {
             worker::console_error!("merchant upstream refunds: {e:?}");
         }
-        self.schedule_alarm(tally).await?;
+        self.schedule_alarm(tally, None).await?;
         Response::empty()
     }
 
@@ -406,16 +416,25 @@ impl MerchantDO {
 
     /// The alarm fires at the earliest pending deadline (order expiry, reminder, pending
     /// payment, notification retry), converted from the merchant's business time to real time.
-    async fn schedule_alarm(&self, tally: &Tally) -> worker::Result<()> {
-        let next = self
-            .ledger(alarm_call(String::new()), tally)
-            .next_due_real_ms()
-            .map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
+    /// `added`: the one due time the request added, having moved no other
+    /// (`Ledger::added_due`); with the alarm known, the sooner of the two is the earliest, and
+    /// nothing needs reading.
+    async fn schedule_alarm(&self, tally: &Tally, added: Option<i64>) -> worker::Result<()> {
+        let known = self.alarm_at.take();
+        let epoch = self.alarm_epoch.get() + 1;
+        self.alarm_epoch.set(epoch);
+        let next = match (added, known) {
+            (Some(at), Some(set)) => Some(set.map_or(at, |s| s.min(at))),
+            _ => self
+                .ledger(alarm_call(String::new()), tally)
+                .next_due_real_ms()
+                .map_err(|e| worker::Error::RustError(format!("{e:?}")))?,
+        };
         let storage = self.state.storage();
         let now = worker::Date::now().as_millis() as i64;
         let want = next.map(|at| at.max(now + 1));
-        let current = match self.alarm_at.get() {
-            Some(known) => known,
+        let current = match known {
+            Some(set) => set,
             None => storage.get_alarm().await?,
         };
         if current != want {
@@ -430,7 +449,9 @@ impl MerchantDO {
                 None => storage.delete_alarm().await?,
             }
         }
-        self.alarm_at.set(Some(want));
+        if self.alarm_epoch.get() == epoch {
+            self.alarm_at.set(Some(want));
+        }
         Ok(())
     }
 }

@@ -26,6 +26,12 @@ impl Ledger<'_> {
             return Ok((self.wire_order(&existing, m)?, false));
         }
         let o = self.insert_order(m, req, fingerprint, None)?;
+        // Awaiting payment by its deadline is all that falls due for it: one awaiting approval
+        // also has an event to deliver.
+        if o.status == OrderStatus::NotPay {
+            self.added_due
+                .set(Some(o.time_expire_ms - m.row.clock_offset_ms));
+        }
         Ok((self.wire_new_order(&o, m)?, true))
     }
 

@@ -64,6 +64,10 @@ pub struct SqlMeter {
 pub struct MeterReading {
     pub requests: Reading,
     pub alarms: Reading,
+    /// When the object's alarm is set (real ms, the runtime's own answer), if it is: what the
+    /// object waits for, seen from outside (`merchant/object.rs`, `schedule_alarm`).
+    #[serde(default)]
+    pub alarm_ms: Option<i64>,
 }
 
 impl SqlMeter {
@@ -71,6 +75,7 @@ impl SqlMeter {
         MeterReading {
             requests: self.requests.reading(),
             alarms: self.alarms.reading(),
+            alarm_ms: None,
         }
     }
 }

@@ -349,6 +349,11 @@ pub struct Ledger<'a> {
     pub pinned_now: std::cell::Cell<Option<i64>>,
     /// A committed change left work for the upstream channel (a refund to push).
     pub upstream_due: std::cell::Cell<bool>,
+    /// Set by a command whose only change to what falls due is one new time (real ms): an
+    /// order created through the API, which adds its deadline and nothing else. The object then
+    /// moves its alarm to that time if it is sooner, without reading every due time
+    /// (`MerchantDO::schedule_alarm`). Any other command leaves it `None`: everything is read.
+    pub added_due: std::cell::Cell<Option<i64>>,
     /// Where its statements are counted (`merchant/sql_meter.rs`).
     pub meter: &'a super::sql_meter::Tally,
     /// The merchant row and the audit chain's head as last read or written, kept by the object
@@ -380,6 +385,7 @@ impl<'a> Ledger<'a> {
             acting_key: Default::default(),
             pinned_now: Default::default(),
             upstream_due: Default::default(),
+            added_due: Default::default(),
         }
     }
 
