@@ -8,23 +8,31 @@
 //! An entry is appended only if the head it chains to is still the last one (`Ledger::chain`),
 //! so a head kept wrongly costs a read, never a forked chain.
 
-use super::store::Merchant;
 use crate::domain::export_rules::AuditRef;
 use std::cell::RefCell;
 
-#[derive(Default)]
-pub struct Kept {
-    merchant: RefCell<Option<Merchant>>,
+/// `M` is the merchant row as the ledger reads it (`merchant/store.rs`, `Merchant`).
+pub struct Kept<M> {
+    merchant: RefCell<Option<M>>,
     /// `Some(None)`: the chain is known to be empty.
     audit_head: RefCell<Option<Option<AuditRef>>>,
 }
 
-impl Kept {
-    pub fn merchant(&self) -> Option<Merchant> {
+impl<M> Default for Kept<M> {
+    fn default() -> Self {
+        Kept {
+            merchant: RefCell::new(None),
+            audit_head: RefCell::new(None),
+        }
+    }
+}
+
+impl<M: Clone> Kept<M> {
+    pub fn merchant(&self) -> Option<M> {
         self.merchant.borrow().clone()
     }
 
-    pub fn keep_merchant(&self, m: &Merchant) {
+    pub fn keep_merchant(&self, m: &M) {
         *self.merchant.borrow_mut() = Some(m.clone());
     }
 

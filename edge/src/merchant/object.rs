@@ -7,7 +7,7 @@ use super::kept::Kept;
 use super::protocol::{ApiReply, ApiRequest, Ask, Call, Command, Envelope, ENVELOPE, RENDERED};
 use super::schema::{CREATE_MIGRATIONS_TABLE, MIGRATIONS};
 use super::sql_meter::{SqlMeter, Tally};
-use super::store::{Ledger, Result};
+use super::store::{Ledger, Merchant, Result};
 use crate::error::AppError;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -33,7 +33,7 @@ pub struct MerchantDO {
     /// (nearly all of them) does not write it again.
     origin_seen: std::cell::RefCell<String>,
     /// Its merchant row and its audit chain's head, kept between requests (`merchant/kept.rs`).
-    kept: Kept,
+    kept: Kept<Merchant>,
 }
 
 impl DurableObject for MerchantDO {

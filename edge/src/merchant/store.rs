@@ -362,7 +362,7 @@ pub struct Ledger<'a> {
     /// through [`Ledger::q`] or [`Ledger::x`], which forget it; [`Ledger::audit`] keeps the
     /// head it appends; a rolled-back transaction forgets both, so what is kept is what SQLite
     /// holds.
-    kept: &'a Kept,
+    kept: &'a Kept<Merchant>,
 }
 
 impl<'a> Ledger<'a> {
@@ -372,7 +372,7 @@ impl<'a> Ledger<'a> {
         storage: Storage,
         call: Call,
         meter: &'a super::sql_meter::Tally,
-        kept: &'a Kept,
+        kept: &'a Kept<Merchant>,
     ) -> Self {
         Ledger {
             meter,
