@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker } from './support/worker.mjs';
-import { advance, CARD, createOrder, newMerchant, pay, sqlMeter as meter } from './support/api.mjs';
+import { advance, alarmAt, CARD, createOrder, newMerchant, pay, sqlMeter as meter } from './support/api.mjs';
 
 const LIMITS = { create: 100_000, query: 100_000, refund: 100_000 };
 
@@ -61,6 +61,29 @@ test('a_create_costs_the_same_statements_and_rows_after_a_long_history', async (
     // pending payment) are partial (edge/src/merchant/schema.rs, migration 32), so a create adds
     // no entry to them: 15 rows, where it wrote 21 while they indexed NULLs too.
     assert.ok(early.rows_written < 16, `rows written per create: ${early.rows_written}`);
+  } finally {
+    await w.stop();
+  }
+});
+
+test('the_benchs_one_insert_write_is_one_statement_and_leaves_the_alarm', async () => {
+  // The floor order create is measured against (bench/lib/edge_load.mjs) must be what it says:
+  // one INSERT, with no look at what falls due (edge/src/merchant/object.rs, bench_write).
+  const w = await startWorker();
+  try {
+    const m = await newMerchant(w, { rate_limits: LIMITS });
+    const o = await createOrder(w, m);
+    const before = await meter(w, m);
+    for (let i = 0; i < 4; i++) {
+      const r = await fetch(`${w.url}/dev/merchants/${m.merchant_id}/bench-write`, { method: 'POST' });
+      assert.equal(r.status, 200, await r.text());
+    }
+    const after = await meter(w, m);
+    assert.equal(after.statements - before.statements, 4, 'one statement per write');
+    assert.equal(after.rows_written - before.rows_written, 4, 'one row per write');
+    // The default deadline keeps its milliseconds; the answer shows whole seconds.
+    const alarm = await alarmAt(w, m);
+    assert.equal(alarm - (alarm % 1000), Date.parse(o.time_expire), 'the alarm still waits for the order');
   } finally {
     await w.stop();
   }

@@ -7,7 +7,7 @@ use super::kept::Kept;
 use super::protocol::{ApiReply, ApiRequest, Ask, Call, Command, Envelope, ENVELOPE, RENDERED};
 use super::schema::{CREATE_MIGRATIONS_TABLE, MIGRATIONS};
 use super::sql_meter::{SqlMeter, Tally};
-use super::store::{Ledger, Merchant, Result};
+use super::store::{DueChange, Ledger, Merchant, Result};
 use crate::error::AppError;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -98,8 +98,8 @@ impl DurableObject for MerchantDO {
             }
         }
         self.broadcast(&ledger);
-        let added = ledger.added_due.get();
-        self.schedule_alarm(&self.meter.requests, added).await?;
+        let change = ledger.due_change.get();
+        self.schedule_alarm(&self.meter.requests, change).await?;
         outcome.into_response()
     }
 
@@ -142,7 +142,7 @@ impl DurableObject for MerchantDO {
         if let Err(e) = super::upstream::push_refunds(&ledger).await {
             worker::console_error!("merchant upstream refunds: {e:?}");
         }
-        self.schedule_alarm(tally, None).await?;
+        self.schedule_alarm(tally, DueChange::Unknown).await?;
         Response::empty()
     }
 
@@ -317,8 +317,10 @@ fn alarm_call(origin: String) -> Call {
 }
 
 impl Ledger<'_> {
-    /// The bench's floor for a write (dev only: the route checks): one row, one statement.
+    /// The bench's floor for a write (dev only: the route checks): one row, one statement,
+    /// and nothing that falls due touched, so the alarm is not looked at.
     fn bench_write(&self) -> Result<super::protocol::BenchWritten> {
+        self.due_change.set(DueChange::Untouched);
         #[derive(Deserialize)]
         struct Id {
             id: i64,
@@ -416,15 +418,16 @@ impl MerchantDO {
 
     /// The alarm fires at the earliest pending deadline (order expiry, reminder, pending
     /// payment, notification retry), converted from the merchant's business time to real time.
-    /// `added`: the one due time the request added, having moved no other
-    /// (`Ledger::added_due`); with the alarm known, the sooner of the two is the earliest, and
-    /// nothing needs reading.
-    async fn schedule_alarm(&self, tally: &Tally, added: Option<i64>) -> worker::Result<()> {
+    /// With the alarm known and the request's change to what falls due known too
+    /// (`Ledger::due_change`), nothing needs reading: untouched, the alarm stays; one time
+    /// added, the sooner of the two is the earliest.
+    async fn schedule_alarm(&self, tally: &Tally, change: DueChange) -> worker::Result<()> {
         let known = self.alarm_at.take();
         let epoch = self.alarm_epoch.get() + 1;
         self.alarm_epoch.set(epoch);
-        let next = match (added, known) {
-            (Some(at), Some(set)) => Some(set.map_or(at, |s| s.min(at))),
+        let next = match (change, known) {
+            (DueChange::Untouched, Some(set)) => set,
+            (DueChange::Added(at), Some(set)) => Some(set.map_or(at, |s| s.min(at))),
             _ => self
                 .ledger(alarm_call(String::new()), tally)
                 .next_due_real_ms()

@@ -3,7 +3,7 @@
 //! deadline, a rejected approval), and the operator's listing.
 
 use super::protocol::{ListOrders, OrderPage};
-use super::store::{Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
+use super::store::{DueChange, Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
 use crate::domain::approval::{self, ApprovalKind, ApprovalStatus};
 use crate::domain::events::EventKind;
 use crate::domain::order_rules::{self, CloseReason};
@@ -29,8 +29,8 @@ impl Ledger<'_> {
         // Awaiting payment by its deadline is all that falls due for it: one awaiting approval
         // also has an event to deliver.
         if o.status == OrderStatus::NotPay {
-            self.added_due
-                .set(Some(o.time_expire_ms - m.row.clock_offset_ms));
+            let deadline = o.time_expire_ms - m.row.clock_offset_ms;
+            self.due_change.set(DueChange::Added(deadline));
         }
         Ok((self.wire_new_order(&o, m)?, true))
     }

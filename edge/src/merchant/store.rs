@@ -349,11 +349,9 @@ pub struct Ledger<'a> {
     pub pinned_now: std::cell::Cell<Option<i64>>,
     /// A committed change left work for the upstream channel (a refund to push).
     pub upstream_due: std::cell::Cell<bool>,
-    /// Set by a command whose only change to what falls due is one new time (real ms): an
-    /// order created through the API, which adds its deadline and nothing else. The object then
-    /// moves its alarm to that time if it is sooner, without reading every due time
-    /// (`MerchantDO::schedule_alarm`). Any other command leaves it `None`: everything is read.
-    pub added_due: std::cell::Cell<Option<i64>>,
+    /// What the command did to the times things fall due, when it knows exactly: the object
+    /// then reschedules its alarm without reading every due time (`MerchantDO::schedule_alarm`).
+    pub due_change: std::cell::Cell<DueChange>,
     /// Where its statements are counted (`merchant/sql_meter.rs`).
     pub meter: &'a super::sql_meter::Tally,
     /// The merchant row and the audit chain's head as last read or written, kept by the object
@@ -363,6 +361,19 @@ pub struct Ledger<'a> {
     /// head it appends; a rolled-back transaction forgets both, so what is kept is what SQLite
     /// holds.
     kept: &'a Kept<Merchant>,
+}
+
+/// What a command did to the times things fall due (`Ledger::due_change`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DueChange {
+    /// Anything may have moved (every command but those below): every due time is read.
+    #[default]
+    Unknown,
+    /// Nothing that falls due was touched (the dev-only bench write).
+    Untouched,
+    /// One new time (real ms) and nothing else: an order created through the API, awaiting
+    /// payment by its deadline.
+    Added(i64),
 }
 
 impl<'a> Ledger<'a> {
@@ -385,7 +396,7 @@ impl<'a> Ledger<'a> {
             acting_key: Default::default(),
             pinned_now: Default::default(),
             upstream_due: Default::default(),
-            added_due: Default::default(),
+            due_change: Default::default(),
         }
     }
 
