@@ -45,9 +45,9 @@ impl Ledger<'_> {
     }
 
     /// The alarm's housekeeping: forgets the nonces that left the replay window and the rate
-    /// window entries that left the minute. Requests forget them too, a few at a time
-    /// (`merchant/auth.rs`), so this only keeps an idle merchant's tables small; reads that
-    /// run what is due (`run_due`) do not pay for it.
+    /// window entries that left the minute. One new nonce in 16, and one new rate window entry
+    /// in 16, forget them too (`merchant/auth.rs`), so this only keeps an idle merchant's
+    /// tables small; reads that run what is due (`run_due`) do not pay for it.
     pub fn forget_expired_requests(&self) -> Result<()> {
         let Some(m) = self.merchant()? else {
             return Ok(());
