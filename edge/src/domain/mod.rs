@@ -3,6 +3,7 @@
 //! with a [`refusal::Refusal`].
 
 pub mod admin_rules;
+pub mod alarm_rules;
 pub mod approval;
 pub mod audit;
 pub mod bill_rules;

@@ -56,7 +56,7 @@ impl<M: Clone> Kept<M> {
     /// A transaction rolled back: what was read or written inside it may never have been
     /// stored.
     pub fn forget(&self) {
-        self.merchant.take();
-        self.audit_head.take();
+        self.forget_merchant();
+        self.forget_audit_head();
     }
 }

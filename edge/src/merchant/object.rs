@@ -7,7 +7,8 @@ use super::kept::Kept;
 use super::protocol::{ApiReply, ApiRequest, Ask, Call, Command, Envelope, ENVELOPE, RENDERED};
 use super::schema::{CREATE_MIGRATIONS_TABLE, MIGRATIONS};
 use super::sql_meter::{SqlMeter, Tally};
-use super::store::{DueChange, Ledger, Merchant, Result};
+use super::store::{Ledger, Merchant, Result};
+use crate::domain::alarm_rules::{self, DueChange};
 use crate::error::AppError;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -425,17 +426,16 @@ impl MerchantDO {
         let known = self.alarm_at.take();
         let epoch = self.alarm_epoch.get() + 1;
         self.alarm_epoch.set(epoch);
-        let next = match (change, known) {
-            (DueChange::Untouched, Some(set)) => set,
-            (DueChange::Added(at), Some(set)) => Some(set.map_or(at, |s| s.min(at))),
-            _ => self
+        let next = match alarm_rules::next_without_reading(change, known) {
+            Some(next) => next,
+            None => self
                 .ledger(alarm_call(String::new()), tally)
                 .next_due_real_ms()
                 .map_err(|e| worker::Error::RustError(format!("{e:?}")))?,
         };
         let storage = self.state.storage();
         let now = worker::Date::now().as_millis() as i64;
-        let want = next.map(|at| at.max(now + 1));
+        let want = alarm_rules::alarm_time(next, now);
         let current = match known {
             Some(set) => set,
             None => storage.get_alarm().await?,

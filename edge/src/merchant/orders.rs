@@ -3,7 +3,8 @@
 //! deadline, a rejected approval), and the operator's listing.
 
 use super::protocol::{ListOrders, OrderPage};
-use super::store::{DueChange, Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
+use super::store::{Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
+use crate::domain::alarm_rules::DueChange;
 use crate::domain::approval::{self, ApprovalKind, ApprovalStatus};
 use crate::domain::events::EventKind;
 use crate::domain::order_rules::{self, CloseReason};

@@ -6,6 +6,7 @@
 use super::kept::Kept;
 use super::protocol::{Call, MerchantConfig};
 use crate::config::Secret;
+use crate::domain::alarm_rules::DueChange;
 use crate::domain::audit;
 use crate::domain::events::{DeliveryStatus, EventKind, Format};
 use crate::domain::export_rules::AuditRef;
@@ -363,19 +364,6 @@ pub struct Ledger<'a> {
     kept: &'a Kept<Merchant>,
 }
 
-/// What a command did to the times things fall due (`Ledger::due_change`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum DueChange {
-    /// Anything may have moved (every command but those below): every due time is read.
-    #[default]
-    Unknown,
-    /// Nothing that falls due was touched (the dev-only bench write).
-    Untouched,
-    /// One new time (real ms) and nothing else: an order created through the API, awaiting
-    /// payment by its deadline.
-    Added(i64),
-}
-
 impl<'a> Ledger<'a> {
     pub fn new(
         sql: &'a SqlStorage,
@@ -598,7 +586,6 @@ impl<'a> Ledger<'a> {
         }
     }
 
-    /// The chain's last entry (its head), if it has any.
     /// The audit chain's last entry (`None` while the chain is empty), read once and then kept
     /// by the object (`merchant/kept.rs`).
     pub fn audit_head(&self) -> Result<Option<AuditRef>> {
