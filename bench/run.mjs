@@ -238,7 +238,7 @@ if (only.has('ledger')) await section('ledger', async () => {
   const rx = await startReceiver();
   const w = await startWorker();
   try {
-    report.ledger = await measureLedger({ worker: w, notifyUrl: rx.url, orders: ledgerOrders, seconds, runs: q ? 1 : 3, log });
+    report.ledger = await measureLedger({ worker: w, notifyUrl: rx.url, orders: ledgerOrders, seconds, runs: q ? 1 : 5, log });
   } finally {
     await rx.close();
     await w.stop();

@@ -54,6 +54,9 @@ export async function measureLedger({ worker, notifyUrl, orders, seconds, runs =
   const out = { orders: fill.ok, fill_req_per_s: fill.req_per_s, runs, seconds_per_run: seconds, empty: pool(e), full: pool(f) };
   out.ratio_req_per_s = ratio(out.full.req_per_s, out.empty.req_per_s);
   out.ratio_p99 = ratio(out.full.p99_ms, out.empty.p99_ms);
+  // Each pair of runs back to back (empty, then full): how far the ratio moves from pair to pair.
+  const rate = (x) => x.ok / x.seconds;
+  out.pair_ratios_req_per_s = e.map((x, i) => ratio(rate(f[i]), rate(x)));
   log(`ledger: create ${out.empty.req_per_s.toFixed(0)} req/s empty, ${out.full.req_per_s.toFixed(0)} with ${out.orders} orders (${out.ratio_req_per_s?.toFixed(2)}x); p99 ${out.empty.p99_ms} -> ${out.full.p99_ms} ms; rows read per create ${out.empty.rows_read_per_create.toFixed(1)} -> ${out.full.rows_read_per_create.toFixed(1)}`);
   return out;
 }

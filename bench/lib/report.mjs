@@ -261,6 +261,8 @@ function ledgerSection(r) {
     L.push(`| ${name} | ${Math.round(x.req_per_s)} | ${ms(x.p50_ms)} | ${ms(x.p99_ms)} | ${round(x.statements_per_create)} | ${round(x.rows_read_per_create)} | ${round(x.rows_written_per_create)} | ${x.non2xx} |`);
   }
   L.push('', `Rate with history / empty: **${times(g.ratio_req_per_s)}**; p99 with history / empty: **${times(g.ratio_p99)}**.`, '');
+  const pairs = g.pair_ratios_req_per_s;
+  if (pairs?.length > 1) L.push(`Rate with history / empty in each pair of runs (empty, then full, back to back): ${pairs.map(times).join(', ')}; the spread is how far one pair moves by chance.`, '');
   return L;
 }
 
