@@ -434,7 +434,7 @@ impl MerchantDO {
                 .map_err(|e| worker::Error::RustError(format!("{e:?}")))?,
         };
         let storage = self.state.storage();
-        let now = worker::Date::now().as_millis() as i64;
+        let now = crate::runtime::now_ms();
         let want = alarm_rules::alarm_time(next, now);
         let current = match known {
             Some(set) => set,
@@ -476,10 +476,7 @@ fn migrate(sql: &SqlStorage) -> worker::Result<()> {
             sql.exec(ddl, None)?;
             sql.exec(
                 "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?, ?)",
-                vec![
-                    i64::from(*version).into(),
-                    (worker::Date::now().as_millis() as i64).into(),
-                ],
+                vec![i64::from(*version).into(), crate::runtime::now_ms().into()],
             )?;
         }
     }
