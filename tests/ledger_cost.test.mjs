@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker } from './support/worker.mjs';
-import { advance, alarmAt, CARD, createOrder, newMerchant, pay, sqlMeter as meter } from './support/api.mjs';
+import { advance, alarmAt, call, CARD, createOrder, newMerchant, pay, sqlMeter as meter } from './support/api.mjs';
 
 const LIMITS = { create: 100_000, query: 100_000, refund: 100_000 };
 
@@ -82,6 +82,31 @@ test('the_benchs_one_insert_write_is_one_statement_and_leaves_the_alarm', async 
     assert.equal(after.statements - before.statements, 4, 'one statement per write');
     assert.equal(after.rows_written - before.rows_written, 4, 'one row per write');
     // The default deadline keeps its milliseconds; the answer shows whole seconds.
+    const alarm = await alarmAt(w, m);
+    assert.equal(alarm - (alarm % 1000), Date.parse(o.time_expire), 'the alarm still waits for the order');
+  } finally {
+    await w.stop();
+  }
+});
+
+test('an_order_query_reads_its_order_once_and_leaves_the_alarm', async () => {
+  // A query that finds nothing due on its order changes no due time, so the object neither
+  // reads the order a second time nor every due time afterwards (edge/src/merchant/orders.rs,
+  // queried_order): its nonce, its rate window entry, the order and the order's risk review.
+  const w = await startWorker();
+  try {
+    const m = await newMerchant(w, { rate_limits: LIMITS });
+    const o = await createOrder(w, m);
+    const before = await meter(w, m);
+    // 16 queries: each of the two prunes runs exactly once (see perCreate above).
+    for (let i = 0; i < 16; i++) {
+      const r = await call(w, m, 'GET', `/v1/orders/${o.out_trade_no}`);
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.status, 'NOTPAY');
+    }
+    const after = await meter(w, m);
+    const per = (after.statements - before.statements) / 16;
+    assert.equal(per, 4 + 2 / 16, `statements per query: ${per}`);
     const alarm = await alarmAt(w, m);
     assert.equal(alarm - (alarm % 1000), Date.parse(o.time_expire), 'the alarm still waits for the order');
   } finally {

@@ -45,7 +45,7 @@ impl Ledger<'_> {
                 ))
             }
             ApiRoute::QueryOrder(id) => {
-                let o = self.current_order(m, id)?;
+                let o = self.queried_order(m, id)?;
                 ok(ApiBody::Order(Box::new(self.wire_order(&o, m)?)))
             }
             ApiRoute::CloseOrder(id) => {

@@ -62,15 +62,17 @@ impl Ledger<'_> {
         )
     }
 
-    /// The same for one order, before it is read or changed.
-    pub fn run_due_for(&self, m: &Merchant, out_trade_no: &str) -> Result<()> {
-        if let Some(o) = self.order(out_trade_no)? {
-            self.process_due(m, o, self.now(m))?;
+    /// The same for one order, before it is read or changed: the order as it stands after
+    /// whatever fell due, read again only if something did.
+    pub fn run_due_for(&self, m: &Merchant, out_trade_no: &str) -> Result<Option<OrderRow>> {
+        match self.order(out_trade_no)? {
+            Some(o) => self.process_due(m, o, self.now(m)),
+            None => Ok(None),
         }
-        Ok(())
     }
 
-    fn process_due(&self, m: &Merchant, mut o: OrderRow, now: i64) -> Result<()> {
+    /// Runs what fell due on `o`; answers the order as it now stands (`None` if it is gone).
+    fn process_due(&self, m: &Merchant, mut o: OrderRow, now: i64) -> Result<Option<OrderRow>> {
         // A reminder extends the deadline once; a test clock may have moved past both.
         for _ in 0..2 {
             match order_rules::due(&o.deadlines(), now) {
@@ -80,14 +82,14 @@ impl Ledger<'_> {
                 }
                 Some(Due::QueryPending) => self.settle_pending(m, &o, now)?,
                 Some(Due::Charge) => self.charge_due_deduction(m, &o, now)?,
-                None => return Ok(()),
+                None => return Ok(Some(o)),
             }
             match self.order(&o.out_trade_no)? {
                 Some(next) => o = next,
-                None => return Ok(()),
+                None => return Ok(None),
             }
         }
-        Ok(())
+        Ok(Some(o))
     }
 
     /// A `remind` order's deadline passed: the merchant is told once, and the order stays open

@@ -3,7 +3,7 @@
 //! deadline, a rejected approval), and the operator's listing.
 
 use super::protocol::{ListOrders, OrderPage};
-use super::store::{Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
+use super::store::{no_such_order, Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
 use crate::domain::alarm_rules::DueChange;
 use crate::domain::approval::{self, ApprovalKind, ApprovalStatus};
 use crate::domain::events::EventKind;
@@ -196,9 +196,20 @@ impl Ledger<'_> {
     }
 
     /// An order as it stands now: deadlines that fell due are applied before anyone is told.
+    /// An order as a query answers it, brought up to date. When nothing on it has fallen due,
+    /// the query changes no due time, and the object leaves its alarm as it was instead of
+    /// reading every due time again.
+    pub fn queried_order(&self, m: &Merchant, out_trade_no: &str) -> Result<OrderRow> {
+        let o = self.order_or_fail(out_trade_no)?;
+        if order_rules::due(&o.deadlines(), self.now(m)).is_some() {
+            return self.current_order(m, out_trade_no);
+        }
+        self.due_change.set(DueChange::Untouched);
+        Ok(o)
+    }
+
     pub fn current_order(&self, m: &Merchant, out_trade_no: &str) -> Result<OrderRow> {
-        self.run_due_for(m, out_trade_no)?;
-        self.order_or_fail(out_trade_no)
+        self.run_due_for(m, out_trade_no)?.ok_or_else(no_such_order)
     }
 
     /// Closes an order for `why`: the one rule (`order_rules::close`), the state machine, its

@@ -207,6 +207,11 @@ pub struct OrderRow {
     pub contact_masked: Option<String>,
 }
 
+/// The answer about an order number this merchant never used.
+pub fn no_such_order() -> AppError {
+    AppError::code(ErrorCode::OrderNotExist, "no order with this out_trade_no")
+}
+
 pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_total, currency, \
     description, item_id, attach, tags_json, limit_pay, notify_url, timeout_action, reminded, \
     created_at_ms, time_expire_ms, paid_at_ms, method, card_last4, refunded_total, opened, \
@@ -508,9 +513,7 @@ impl<'a> Ledger<'a> {
     }
 
     pub fn order_or_fail(&self, out_trade_no: &str) -> Result<OrderRow> {
-        self.order(out_trade_no)?.ok_or_else(|| {
-            AppError::code(ErrorCode::OrderNotExist, "no order with this out_trade_no")
-        })
+        self.order(out_trade_no)?.ok_or_else(no_such_order)
     }
 
     pub fn order_by_transaction_id(&self, transaction_id: &str) -> Result<OrderRow> {
