@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker } from './support/worker.mjs';
-import { advance, alarmAt, call, CARD, createOrder, newMerchant, pay, sqlMeter as meter } from './support/api.mjs';
+import { advance, alarmAt, call, CARD, createOrder, newMerchant, pay, sqlMeter as meter, tokenOf } from './support/api.mjs';
 
 const LIMITS = { create: 100_000, query: 100_000, refund: 100_000 };
 
@@ -107,6 +107,31 @@ test('an_order_query_reads_its_order_once_and_leaves_the_alarm', async () => {
     const after = await meter(w, m);
     const per = (after.statements - before.statements) / 16;
     assert.equal(per, 4 + 2 / 16, `statements per query: ${per}`);
+    const alarm = await alarmAt(w, m);
+    assert.equal(alarm - (alarm % 1000), Date.parse(o.time_expire), 'the alarm still waits for the order');
+  } finally {
+    await w.stop();
+  }
+});
+
+test('the_pay_page_reads_its_order_once_and_leaves_the_alarm', async () => {
+  // The payer's checkout read, which the pay page renders (edge/src/merchant/payments.rs,
+  // checkout): like a query, it reads the order once and moves no due time. After the first view
+  // (which marks the order opened), each reads the order and the merchant's upstream channel (an
+  // order outside an instalment plan reads no plan).
+  const w = await startWorker();
+  try {
+    const m = await newMerchant(w, { rate_limits: LIMITS });
+    const o = await createOrder(w, m);
+    const view = () => fetch(`${w.url}/api/checkout/${tokenOf(o)}`);
+    assert.equal((await view()).status, 200);
+    const before = await meter(w, m);
+    for (let i = 0; i < 4; i++) {
+      const r = await view();
+      assert.equal(r.status, 200, await r.text());
+    }
+    const after = await meter(w, m);
+    assert.equal((after.statements - before.statements) / 4, 2, 'statements per view');
     const alarm = await alarmAt(w, m);
     assert.equal(alarm - (alarm % 1000), Date.parse(o.time_expire), 'the alarm still waits for the order');
   } finally {

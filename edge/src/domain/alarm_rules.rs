@@ -10,8 +10,8 @@ pub enum DueChange {
     /// Anything may have moved (every command but those below): every due time is read.
     #[default]
     Unknown,
-    /// Nothing that falls due was touched: the dev-only bench write, and an order query that
-    /// found nothing due on its order.
+    /// Nothing that falls due was touched: the dev-only bench write, and an order query or pay
+    /// page that found nothing due on its order.
     Untouched,
     /// One new time (real ms) and nothing else: an order created through the API, awaiting
     /// payment by its deadline.

@@ -196,9 +196,10 @@ impl Ledger<'_> {
     }
 
     /// An order as it stands now: deadlines that fell due are applied before anyone is told.
-    /// An order as a query answers it, brought up to date. When nothing on it has fallen due,
-    /// the query changes no due time, and the object leaves its alarm as it was instead of
-    /// reading every due time again.
+    /// An order as a read answers it (a merchant's query, the payer's pay page), brought up to
+    /// date. When nothing on it has fallen due, the read changes no due time, and the object
+    /// leaves its alarm as it was instead of reading every due time again: a caller may only
+    /// go on to write what no due time depends on.
     pub fn queried_order(&self, m: &Merchant, out_trade_no: &str) -> Result<OrderRow> {
         let o = self.order_or_fail(out_trade_no)?;
         if order_rules::due(&o.deadlines(), self.now(m)).is_some() {

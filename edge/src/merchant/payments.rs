@@ -25,10 +25,10 @@ pub const IN_REVIEW: &str = "IN_REVIEW";
 
 impl Ledger<'_> {
     /// What the pay page shows; the order is marked as opened by a payer (which delays how
-    /// soon the merchant may close it).
+    /// soon the merchant may close it, and moves no due time).
     pub fn checkout(&self, out_trade_no: &str) -> Result<CheckoutReply> {
         let m = self.merchant_or_fail()?;
-        let o = self.current_order(&m, out_trade_no)?;
+        let o = self.queried_order(&m, out_trade_no)?;
         if o.opened == 0 {
             self.x(
                 "UPDATE orders SET opened = 1 WHERE out_trade_no = ?",
