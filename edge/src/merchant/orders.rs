@@ -195,7 +195,6 @@ impl Ledger<'_> {
         self.order_or_fail(&out_trade_no)
     }
 
-    /// An order as it stands now: deadlines that fell due are applied before anyone is told.
     /// An order as a read answers it (a merchant's query, the payer's pay page), brought up to
     /// date. When nothing on it has fallen due, the read changes no due time, and the object
     /// leaves its alarm as it was instead of reading every due time again: a caller may only
@@ -209,6 +208,7 @@ impl Ledger<'_> {
         Ok(o)
     }
 
+    /// An order as it stands now: deadlines that fell due are applied before anyone is told.
     pub fn current_order(&self, m: &Merchant, out_trade_no: &str) -> Result<OrderRow> {
         self.run_due_for(m, out_trade_no)?.ok_or_else(no_such_order)
     }
