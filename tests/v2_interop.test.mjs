@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import tenpay from 'tenpay';
 import { startWorker, ROOT } from './support/worker.mjs';
 import { startReceiver } from './support/receiver.mjs';
-import { admin, call, newMerchant, pay, CARD, advance, otn } from './support/api.mjs';
+import { admin, alarmAt, call, newMerchant, pay, CARD, advance, otn, sqlMeter } from './support/api.mjs';
 
 const ACK = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>';
 const APPID = 'wx2421b1c4370ec43b';
@@ -287,6 +287,29 @@ for (const signType of ['MD5', 'HMAC-SHA256']) {
 }
 
 // ---- the protocol's edges, raw ----
+
+test('an orderquery reads its order once and leaves the alarm as it was', async () => {
+  // As the JSON API's query does (tests/ledger_cost.test.mjs): the order named is read once, and
+  // when nothing on it fell due the object's alarm is left as it was, not read again
+  // (edge/src/merchant/v2_dialect.rs, order_queried_by_v2_keys). A merchant of its own, so
+  // that nothing else runs on it between the two readings of its meter.
+  const own = await newMerchant(w, { rate_limits: { create: 1000, query: 1000, refund: 200 } });
+  const as = { key: own.api_key };
+  const o = nativeOrder({ mch_id: own.merchant_id });
+  assert.equal((await signed('/pay/unifiedorder', o, as)).f.result_code, 'SUCCESS');
+  const alarm = await alarmAt(w, own);
+  assert.ok(alarm > Date.now(), 'the alarm waits for the order');
+  const a = await sqlMeter(w, own);
+  // Each runs its rate window entry and reads the order; 16 queries run the rate window's prune
+  // exactly once (edge/src/domain/limits.rs). v2 requests carry no nonce to remember.
+  for (let i = 0; i < 16; i++) {
+    const q = await signed('/pay/orderquery', { mch_id: own.merchant_id, out_trade_no: o.out_trade_no }, as);
+    assert.equal(q.f.trade_state, 'NOTPAY', q.text);
+  }
+  const b = await sqlMeter(w, own);
+  assert.equal((b.statements - a.statements) / 16, 2 + 1 / 16, 'statements per orderquery');
+  assert.equal(await alarmAt(w, own), alarm);
+});
 
 test('a bad signature is return_code FAIL and changes nothing', async () => {
   const o = nativeOrder();

@@ -200,9 +200,13 @@ impl Ledger<'_> {
     /// leaves its alarm as it was instead of reading every due time again: a caller may only
     /// go on to write what no due time depends on.
     pub fn queried_order(&self, m: &Merchant, out_trade_no: &str) -> Result<OrderRow> {
-        let o = self.order_or_fail(out_trade_no)?;
+        self.read_as_it_stands(m, self.order_or_fail(out_trade_no)?)
+    }
+
+    /// [`Self::queried_order`] for an order already read.
+    pub fn read_as_it_stands(&self, m: &Merchant, o: OrderRow) -> Result<OrderRow> {
         if order_rules::due(&o.deadlines(), self.now(m)).is_some() {
-            return self.current_order(m, out_trade_no);
+            return self.current_order(m, &o.out_trade_no);
         }
         self.due_change.set(DueChange::Untouched);
         Ok(o)

@@ -92,7 +92,7 @@ impl Ledger<'_> {
 
     /// `paporderquery`: any order, a deduction's state in the family's words.
     pub fn papay_order_query(&self, m: &Merchant, p: &Params) -> Result<Fields> {
-        let o = self.order_by_v2_keys(m, p)?;
+        let o = self.order_queried_by_v2_keys(m, p)?;
         let meta = o.v2()?;
         let mut out = v2::order_fields(&super::v2_dialect::facts(&o, meta.as_ref()));
         let awaiting = o.charge_at_ms.is_some();

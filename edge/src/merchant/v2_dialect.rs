@@ -85,7 +85,7 @@ impl Ledger<'_> {
         match op {
             Op::UnifiedOrder => self.v2_unified_order(m, p, st),
             Op::OrderQuery => {
-                let o = self.order_by_v2_keys(m, p)?;
+                let o = self.order_queried_by_v2_keys(m, p)?;
                 let meta = o.v2()?;
                 Ok(v2::order_fields(&facts(&o, meta.as_ref())))
             }
@@ -186,17 +186,27 @@ impl Ledger<'_> {
 
     /// The order a request names by `transaction_id` or `out_trade_no`, as it stands now.
     pub fn order_by_v2_keys(&self, m: &Merchant, p: &Params) -> Result<OrderRow> {
-        let o = if let Some(tid) = p.get("transaction_id") {
-            self.order_by_transaction_id(tid)?
+        let o = self.order_named_by_v2_keys(p)?;
+        self.current_order(m, &o.out_trade_no)
+    }
+
+    /// The same for a query, which writes nothing: read once, and the alarm left as it was when
+    /// nothing on the order fell due (`orders.rs`, `queried_order`).
+    pub fn order_queried_by_v2_keys(&self, m: &Merchant, p: &Params) -> Result<OrderRow> {
+        self.read_as_it_stands(m, self.order_named_by_v2_keys(p)?)
+    }
+
+    fn order_named_by_v2_keys(&self, p: &Params) -> Result<OrderRow> {
+        if let Some(tid) = p.get("transaction_id") {
+            self.order_by_transaction_id(tid)
         } else if let Some(otn) = p.get("out_trade_no") {
-            self.order_or_fail(otn)?
+            self.order_or_fail(otn)
         } else {
-            return Err(AppError::param(
+            Err(AppError::param(
                 "out_trade_no",
                 "out_trade_no or transaction_id is required",
-            ));
-        };
-        self.current_order(m, &o.out_trade_no)
+            ))
+        }
     }
 
     fn v2_refund(&self, m: &Merchant, p: &Params) -> Result<Fields> {
