@@ -3,6 +3,8 @@
 //! (`merchant/object.rs`, `schedule_alarm`; `merchant/deadlines.rs`, `next_due_real_ms`, reads
 //! them all).
 
+use paydesk_shared::OrderStatus;
+
 /// What a command did to the times things fall due (`Ledger::due_change` in
 /// `merchant/store.rs`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -16,6 +18,16 @@ pub enum DueChange {
     /// One new time (real ms) and nothing else: an order created through the API, awaiting
     /// payment by its deadline.
     Added(i64),
+}
+
+/// What creating an order did to the due times: one awaiting payment adds its deadline, given in
+/// the merchant's business time and converted to real time by the test clock's offset; one
+/// awaiting approval also has an event to deliver, so everything is read.
+pub fn order_created(status: OrderStatus, time_expire_ms: i64, clock_offset_ms: i64) -> DueChange {
+    match status {
+        OrderStatus::NotPay => DueChange::Added(time_expire_ms - clock_offset_ms),
+        _ => DueChange::Unknown,
+    }
 }
 
 /// The next time (real ms; `None`: nothing is due) given `known`, the alarm as last set
@@ -72,6 +84,18 @@ mod tests {
         assert_eq!(
             next_without_reading(DueChange::Unknown, Some(Some(900))),
             None
+        );
+    }
+
+    #[test]
+    fn a_created_order_adds_its_deadline_in_real_time_only_while_it_awaits_payment() {
+        assert_eq!(
+            order_created(OrderStatus::NotPay, 90_000, 60_000),
+            DueChange::Added(30_000)
+        );
+        assert_eq!(
+            order_created(OrderStatus::PendingApproval, 90_000, 0),
+            DueChange::Unknown
         );
     }
 

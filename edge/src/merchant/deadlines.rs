@@ -62,17 +62,10 @@ impl Ledger<'_> {
         )
     }
 
-    /// The same for one order, before it is read or changed: the order as it stands after
-    /// whatever fell due, read again only if something did.
-    pub fn run_due_for(&self, m: &Merchant, out_trade_no: &str) -> Result<Option<OrderRow>> {
-        match self.order(out_trade_no)? {
-            Some(o) => self.process_due(m, o, self.now(m)),
-            None => Ok(None),
-        }
-    }
-
-    /// Runs what fell due on `o`; answers the order as it now stands (`None` if it is gone).
-    fn process_due(&self, m: &Merchant, mut o: OrderRow, now: i64) -> Result<Option<OrderRow>> {
+    /// The same for one order, before it is read or changed (`orders.rs`, `up_to_date`): runs
+    /// what fell due on `o`, and answers the order as it now stands, read again only if
+    /// something did (`None` if it is gone).
+    pub fn process_due(&self, m: &Merchant, mut o: OrderRow, now: i64) -> Result<Option<OrderRow>> {
         // A reminder extends the deadline once; a test clock may have moved past both.
         for _ in 0..2 {
             match order_rules::due(&o.deadlines(), now) {

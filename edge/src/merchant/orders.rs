@@ -4,7 +4,7 @@
 
 use super::protocol::{ListOrders, OrderPage};
 use super::store::{no_such_order, Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
-use crate::domain::alarm_rules::DueChange;
+use crate::domain::alarm_rules::{self, DueChange};
 use crate::domain::approval::{self, ApprovalKind, ApprovalStatus};
 use crate::domain::events::EventKind;
 use crate::domain::order_rules::{self, CloseReason};
@@ -27,12 +27,11 @@ impl Ledger<'_> {
             return Ok((self.wire_order(&existing, m)?, false));
         }
         let o = self.insert_order(m, req, fingerprint, None)?;
-        // Awaiting payment by its deadline is all that falls due for it: one awaiting approval
-        // also has an event to deliver.
-        if o.status == OrderStatus::NotPay {
-            let deadline = o.time_expire_ms - m.row.clock_offset_ms;
-            self.due_change.set(DueChange::Added(deadline));
-        }
+        self.due_change.set(alarm_rules::order_created(
+            o.status,
+            o.time_expire_ms,
+            m.row.clock_offset_ms,
+        ));
         Ok((self.wire_new_order(&o, m)?, true))
     }
 
@@ -206,7 +205,7 @@ impl Ledger<'_> {
     /// [`Self::queried_order`] for an order already read.
     pub fn read_as_it_stands(&self, m: &Merchant, o: OrderRow) -> Result<OrderRow> {
         if order_rules::due(&o.deadlines(), self.now(m)).is_some() {
-            return self.current_order(m, &o.out_trade_no);
+            return self.up_to_date(m, o);
         }
         self.due_change.set(DueChange::Untouched);
         Ok(o)
@@ -214,7 +213,13 @@ impl Ledger<'_> {
 
     /// An order as it stands now: deadlines that fell due are applied before anyone is told.
     pub fn current_order(&self, m: &Merchant, out_trade_no: &str) -> Result<OrderRow> {
-        self.run_due_for(m, out_trade_no)?.ok_or_else(no_such_order)
+        self.up_to_date(m, self.order_or_fail(out_trade_no)?)
+    }
+
+    /// [`Self::current_order`] for an order already read: read again only if something fell due.
+    pub fn up_to_date(&self, m: &Merchant, o: OrderRow) -> Result<OrderRow> {
+        self.process_due(m, o, self.now(m))?
+            .ok_or_else(no_such_order)
     }
 
     /// Closes an order for `why`: the one rule (`order_rules::close`), the state machine, its

@@ -186,8 +186,7 @@ impl Ledger<'_> {
 
     /// The order a request names by `transaction_id` or `out_trade_no`, as it stands now.
     pub fn order_by_v2_keys(&self, m: &Merchant, p: &Params) -> Result<OrderRow> {
-        let o = self.order_named_by_v2_keys(p)?;
-        self.current_order(m, &o.out_trade_no)
+        self.up_to_date(m, self.order_named_by_v2_keys(p)?)
     }
 
     /// The same for a query, which writes nothing: read once, and the alarm left as it was when
