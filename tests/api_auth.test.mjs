@@ -73,6 +73,27 @@ test('a_replayed_nonce_is_refused', async () => {
   assert.equal(await orderCount(m), 1);
 });
 
+// The object keeps the window's nonces in memory (edge/src/domain/replay_window.rs) and records
+// one only when the transaction that logged it commits: a request refused before it was
+// accepted (here by the allowlist, whose refusal rolls back the nonce's entry in the log) did not
+// use its nonce, while one that fails on its merits after authentication did.
+test('a_nonce_is_used_only_by_a_request_that_got_past_authentication', async () => {
+  const m = await newMerchant(w, { ip_allowlist: ['203.0.113.0/24'] });
+  const n = nonce();
+  const outside = await call(w, m, 'POST', '/v1/orders', order(), { nonce: n, headers: { 'CF-Connecting-IP': '198.51.100.9' } });
+  assert.equal(outside.json.code, 'IP_NOT_ALLOWED');
+  const inside = await call(w, m, 'POST', '/v1/orders', order(), { nonce: n, headers: { 'CF-Connecting-IP': '203.0.113.77' } });
+  assert.equal(inside.status, 201, inside.text);
+  const again = await call(w, m, 'POST', '/v1/orders', order(), { nonce: n, headers: { 'CF-Connecting-IP': '203.0.113.77' } });
+  assert.equal(again.json.code, 'NONCE_REUSED');
+  const n2 = nonce();
+  const bad = await call(w, m, 'POST', '/v1/orders', { ...order(), amount: { total: 0, currency: 'CNY' } }, { nonce: n2, headers: { 'CF-Connecting-IP': '203.0.113.77' } });
+  assert.equal(bad.status, 400, bad.text);
+  const retried = await call(w, m, 'POST', '/v1/orders', order(), { nonce: n2, headers: { 'CF-Connecting-IP': '203.0.113.77' } });
+  assert.equal(retried.json.code, 'NONCE_REUSED');
+  assert.equal(await orderCount(m), 1);
+});
+
 test('the_ip_allowlist_is_enforced', async () => {
   const m = await newMerchant(w, { ip_allowlist: ['203.0.113.0/24'] });
   const outside = await call(w, m, 'POST', '/v1/orders', order(), { headers: { 'CF-Connecting-IP': '198.51.100.9' } });

@@ -220,10 +220,10 @@ pub fn is_dormant(last_activity_ms: i64, now_ms: i64) -> bool {
 }
 
 /// Expired nonces are forgotten on the request path by one new nonce in this many (and by the
-/// alarm): the nonce table's rowids count new nonces, so the pruning is even and needs no state.
+/// alarm): the nonce log's ids count new nonces, so the pruning is even and needs no state.
 pub const NONCE_PRUNE_EVERY: i64 = 16;
 
-/// Whether the new nonce stored under `rowid` forgets the expired ones.
+/// Whether the new nonce logged under `rowid` forgets the expired ones.
 pub fn prunes_nonces(rowid: i64) -> bool {
     rowid % NONCE_PRUNE_EVERY == 0
 }

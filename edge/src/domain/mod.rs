@@ -33,6 +33,7 @@ pub mod payment;
 pub mod receipt_rules;
 pub mod refund_rules;
 pub mod refusal;
+pub mod replay_window;
 pub mod report_rules;
 pub mod risk_rules;
 pub mod schedule_rules;

@@ -21,7 +21,8 @@ impl Ledger<'_> {
             }
             _ => AppError::code(ErrorCode::NotFound, "no such API operation"),
         })?;
-        self.atomically(|l| l.authenticate(req, route.rate_kind()))?;
+        let used = self.atomically(|l| l.authenticate(req, route.rate_kind()))?;
+        self.kept().record_nonce(used.key, used.at_ms);
         self.atomically(|l| {
             let m = l.merchant_or_fail()?;
             l.answer_api(&m, &route, req)

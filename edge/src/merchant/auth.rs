@@ -8,18 +8,25 @@ use super::store::{Ledger, Merchant, Result};
 use crate::config::Secret;
 use crate::domain::ip::cidr_contains;
 use crate::domain::limits::{self, RateKind};
+use crate::domain::replay_window::{self, NonceKey, ReplayWindow};
 use crate::domain::v2::Params;
 use crate::error::AppError;
 use paydesk_shared::api::ErrorCode;
 use paydesk_shared::sign::params::{self as v2sign, SignType};
-use paydesk_shared::sign::request::{
-    check_timestamp, nonce_is_well_formed, SignedRequest, NONCE_WINDOW_SECS,
-};
+use paydesk_shared::sign::request::{check_timestamp, nonce_is_well_formed, SignedRequest};
 use serde::Deserialize;
+
+/// A nonce an authenticated request used: recorded in the object's window
+/// (`Kept::record_nonce`) once the transaction that logged it has committed.
+pub struct NonceUse {
+    pub key: NonceKey,
+    pub at_ms: i64,
+}
 
 impl Ledger<'_> {
     /// A JSON API request: timestamp, nonce shape, signature, replay, allowlist, rate window.
-    pub fn authenticate(&self, req: &ApiRequest, kind: RateKind) -> Result<()> {
+    /// Answers the nonce's use, for the caller to record once the transaction commits.
+    pub fn authenticate(&self, req: &ApiRequest, kind: RateKind) -> Result<NonceUse> {
         let m = self.merchant_or_fail()?;
         let real_now = self.real_now();
         check_timestamp(&req.timestamp, real_now / 1000).map_err(|_| {
@@ -58,42 +65,73 @@ impl Ledger<'_> {
             "api_key:{}",
             crate::domain::keys::key_id(key.peek())
         ));
-        self.remember_nonce(&req.nonce, real_now)?;
+        let used = self.log_nonce(&req.nonce, real_now)?;
         self.check_ip(&m, req.client_ip.as_deref())?;
-        self.rate(&m, kind)
+        self.rate(&m, kind)?;
+        Ok(used)
     }
 
-    /// Nonces are remembered for the replay window (real time, as authentication is). One
-    /// statement records a new nonce, or one whose last use is out of the window, and returns
-    /// it; a nonce seen inside the window returns nothing. Expired ones are forgotten by every
-    /// [`limits::NONCE_PRUNE_EVERY`]th new nonce (through the index on their time), and by the
-    /// alarm: the table holds the window's nonces and a few more, and the other requests run
-    /// one statement fewer.
-    fn remember_nonce(&self, nonce: &str, real_now: i64) -> Result<()> {
-        let window_start = real_now - NONCE_WINDOW_SECS * 1000;
-        #[derive(Deserialize)]
-        struct Fresh {
-            rowid: i64,
-        }
-        let fresh: Option<Fresh> = self.first(
-            "INSERT INTO nonces (nonce, seen_at_ms) VALUES (?, ?)
-             ON CONFLICT (nonce) DO UPDATE SET seen_at_ms = excluded.seen_at_ms
-             WHERE nonces.seen_at_ms < ?
-             RETURNING rowid",
-            vec![nonce.into(), real_now.into(), window_start.into()],
-        )?;
-        let Some(fresh) = fresh else {
+    /// Nonces are remembered for the replay window (real time, as authentication is). The
+    /// object looks a nonce up in the window it keeps in memory (`domain/replay_window.rs`,
+    /// read from the log when the object starts), and a fresh one is appended to the log: one
+    /// statement, at the end of one B-tree, however many nonces the window holds. The caller
+    /// records the use in the window once the transaction has committed. Expired ones are
+    /// forgotten by every [`limits::NONCE_PRUNE_EVERY`]th new nonce and by the alarm.
+    fn log_nonce(&self, nonce: &str, real_now: i64) -> Result<NonceUse> {
+        let key = replay_window::key_of(nonce);
+        if !self.nonce_is_fresh(&key, real_now)? {
             return Err(AppError::code(
                 ErrorCode::NonceReused,
                 "this Paydesk-Nonce was already used; send a fresh one",
             ));
-        };
-        if !limits::prunes_nonces(fresh.rowid) {
-            return Ok(());
         }
+        #[derive(Deserialize)]
+        struct Logged {
+            id: i64,
+        }
+        let logged: Option<Logged> = self.first(
+            "INSERT INTO nonce_log (nonce, seen_at_ms) VALUES (?, ?) RETURNING id",
+            vec![nonce.into(), real_now.into()],
+        )?;
+        if logged.is_some_and(|l| limits::prunes_nonces(l.id)) {
+            self.forget_expired_nonces(real_now)?;
+        }
+        Ok(NonceUse {
+            key,
+            at_ms: real_now,
+        })
+    }
+
+    /// Whether a nonce may be used now, from the window the object keeps; the first request
+    /// after the object starts reads it from the log (the window's rows and the few expired
+    /// ones not yet forgotten).
+    fn nonce_is_fresh(&self, key: &NonceKey, real_now: i64) -> Result<bool> {
+        if let Some(fresh) = self.kept().nonce_is_fresh(key, real_now) {
+            return Ok(fresh);
+        }
+        #[derive(Deserialize)]
+        struct Logged {
+            nonce: String,
+            seen_at_ms: i64,
+        }
+        let rows: Vec<Logged> = self.q(
+            "SELECT nonce, seen_at_ms FROM nonce_log WHERE seen_at_ms >= ? ORDER BY id",
+            vec![replay_window::window_start(real_now).into()],
+        )?;
+        let window = ReplayWindow::from_log(rows.iter().map(|r| (r.nonce.as_str(), r.seen_at_ms)));
+        let fresh = window.is_fresh(key, real_now);
+        self.kept().keep_replay_window(window);
+        Ok(fresh)
+    }
+
+    /// Forgets the logged nonces before the first one still inside the window: the log is in
+    /// the order nonces came, so this reads only the rows it deletes and one more.
+    pub fn forget_expired_nonces(&self, real_now: i64) -> Result<()> {
         self.x(
-            "DELETE FROM nonces WHERE seen_at_ms < ?",
-            vec![window_start.into()],
+            "DELETE FROM nonce_log WHERE id < COALESCE(
+                (SELECT id FROM nonce_log WHERE seen_at_ms >= ? ORDER BY id LIMIT 1),
+                (SELECT MAX(id) FROM nonce_log) + 1)",
+            vec![replay_window::window_start(real_now).into()],
         )
     }
 

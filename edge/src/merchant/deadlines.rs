@@ -8,7 +8,6 @@ use crate::channel::{Channel, ChannelId, Outcome};
 use crate::domain::events::EventKind;
 use crate::domain::limits;
 use crate::domain::order_rules::{self, CloseReason, Due};
-use paydesk_shared::sign::request::NONCE_WINDOW_SECS;
 
 impl Ledger<'_> {
     /// Everything due at the merchant's business time.
@@ -56,10 +55,7 @@ impl Ledger<'_> {
             "DELETE FROM rate_events WHERE at_ms <= ?",
             vec![(self.now(&m) - limits::MINUTE_MS).into()],
         )?;
-        self.x(
-            "DELETE FROM nonces WHERE seen_at_ms < ?",
-            vec![(self.real_now() - NONCE_WINDOW_SECS * 1000).into()],
-        )
+        self.forget_expired_nonces(self.real_now())
     }
 
     /// The same for one order, before it is read or changed (`orders.rs`, `up_to_date`): runs

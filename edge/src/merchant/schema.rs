@@ -726,6 +726,21 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     CREATE INDEX orders_by_pending ON orders (status, pending_until_ms)
          WHERE pending_until_ms IS NOT NULL;",
     ),
+    (
+        33,
+        // The replay window's nonces become a log in the order they came, with no index on the
+        // nonce: the object looks nonces up in memory (`domain/replay_window.rs`), reading the
+        // log once when it starts. Keyed by the nonce, each new one went to a random page of an
+        // index as large as the last 10 minutes' traffic (plus the index on its time), and a
+        // busy merchant's commits wrote that many more pages. The window's nonces move over.
+        "CREATE TABLE nonce_log (
+        id INTEGER PRIMARY KEY,
+        nonce TEXT NOT NULL,
+        seen_at_ms INTEGER NOT NULL
+    );
+    INSERT INTO nonce_log (nonce, seen_at_ms) SELECT nonce, seen_at_ms FROM nonces ORDER BY seen_at_ms;
+    DROP TABLE nonces;",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -393,6 +393,11 @@ impl<'a> Ledger<'a> {
         }
     }
 
+    /// What the object keeps between requests (`merchant/kept.rs`).
+    pub fn kept(&self) -> &'a Kept<Merchant> {
+        self.kept
+    }
+
     /// Runs `f` inside one storage transaction; an `Err` rolls every write back. Never nested.
     pub fn atomically<T>(&self, f: impl FnOnce(&Ledger<'a>) -> Result<T>) -> Result<T> {
         let mut f = Some(f);
