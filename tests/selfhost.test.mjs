@@ -287,6 +287,8 @@ test('a_backup_taken_while_orders_are_written_restores_every_object_consistent',
   assert.match(refused.out, /the backup is damaged/);
 });
 
+const USED_BEFORE = 'nonce-used-before-the-upgrade';
+
 test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
   const vars = serveVars();
   const data = join(mkdtempSync(join(tmpdir(), 'paydesk-upgrade-')), 'data');
@@ -296,9 +298,10 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
   for (const m of merchants) orders.push(await createOrder(s, m));
   await s.stop();
   // Put every object back to the schema of the version before the storage probe (migration 31):
-  // its table gone, an order index as it was before migration 32 made it partial, and 31 and
-  // every later step unrecorded, so each runs again when the object starts (each step is
-  // idempotent: `IF NOT EXISTS`, or a drop before the create).
+  // its table gone, an order index as it was before migration 32 made it partial, the nonces
+  // in the table keyed by nonce that migration 33 turned into a log (with one nonce used a
+  // minute ago), and 31 and every later step unrecorded, so each runs again when the object
+  // starts (each step is idempotent: `IF NOT EXISTS`, or a drop before the create).
   const schema = readFileSync(join(ROOT, 'edge/src/merchant/schema.rs'), 'utf8');
   const latest = Math.max(...[...schema.matchAll(/^ {8}(\d+),$/gm)].map((x) => Number(x[1])));
   const files = readdirSync(join(data, 'paydesk-MerchantDO')).filter((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite');
@@ -313,7 +316,10 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
   for (const f of files) {
     const db = new DatabaseSync(join(data, 'paydesk-MerchantDO', f));
     db.exec(`DROP TABLE storage_probe; DELETE FROM schema_migrations WHERE version >= 31;
-      DROP INDEX orders_by_charge; CREATE INDEX orders_by_charge ON orders (status, charge_at_ms);`);
+      DROP INDEX orders_by_charge; CREATE INDEX orders_by_charge ON orders (status, charge_at_ms);
+      DROP TABLE nonce_log; CREATE TABLE nonces (nonce TEXT PRIMARY KEY, seen_at_ms INTEGER NOT NULL);
+      CREATE INDEX nonces_by_time ON nonces (seen_at_ms);
+      INSERT INTO nonces VALUES ('${USED_BEFORE}', ${Date.now() - 60_000});`);
     db.close();
   }
   assert.deepEqual(versions(), files.map(() => 30));
@@ -322,6 +328,9 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
     for (const [i, m] of merchants.entries()) {
       const r = await call(s, m, 'GET', `/v1/orders/${orders[i].out_trade_no}`);
       assert.equal(r.status, 200, 'the order is there on the new version');
+      // The nonce the old version kept is still refused inside its window.
+      const replay = await call(s, m, 'GET', `/v1/orders/${orders[i].out_trade_no}`, undefined, { nonce: USED_BEFORE });
+      assert.equal(replay.json?.code, 'NONCE_REUSED', replay.text);
     }
   } finally {
     await s.stop();
@@ -334,6 +343,7 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
     assert.equal(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'storage_probe'").all()[0].n, 1, f);
     // Migration 32 rebuilt the sparse order indexes as partial ones over the existing rows.
     assert.match(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'orders_by_charge'").all()[0].sql, /WHERE charge_at_ms IS NOT NULL/, f);
+    assert.equal(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('nonces', 'nonces_by_time')").all()[0].n, 0, f);
     db.close();
   }
 });

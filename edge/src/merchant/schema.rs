@@ -732,8 +732,10 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         // nonce: the object looks nonces up in memory (`domain/replay_window.rs`), reading the
         // log once when it starts. Keyed by the nonce, each new one went to a random page of an
         // index as large as the last 10 minutes' traffic (plus the index on its time), and a
-        // busy merchant's commits wrote that many more pages. The window's nonces move over.
-        "CREATE TABLE nonce_log (
+        // busy merchant's commits wrote that many more pages. The window's nonces move over
+        // (run again, it finds none: `nonces` is created empty only to be dropped).
+        "CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, seen_at_ms INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS nonce_log (
         id INTEGER PRIMARY KEY,
         nonce TEXT NOT NULL,
         seen_at_ms INTEGER NOT NULL
