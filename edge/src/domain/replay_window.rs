@@ -48,6 +48,15 @@ impl ReplayWindow {
         w
     }
 
+    /// A window from the log read as one text: `nonce seen_at_ms` pairs separated by spaces,
+    /// in the order they were stored (a nonce is letters, digits, `_` and `-`). A pair that
+    /// does not parse is skipped.
+    pub fn from_log_text(text: &str) -> Self {
+        let mut words = text.split_ascii_whitespace();
+        let pairs = std::iter::from_fn(|| Some((words.next()?, words.next()?)));
+        Self::from_log(pairs.filter_map(|(n, at)| Some((n, at.parse().ok()?))))
+    }
+
     /// Whether `key` may be used at `real_now_ms`: not used inside the window before.
     pub fn is_fresh(&self, key: &NonceKey, real_now_ms: i64) -> bool {
         self.last_use
@@ -144,6 +153,16 @@ mod tests {
         assert!(w.is_fresh(&older, 901 + W));
         w.record(key_of("nonce-fourt-0000000000"), 1_001 + W);
         assert_eq!(w.len(), 2);
+    }
+
+    #[test]
+    fn the_log_read_as_one_text_rebuilds_the_window() {
+        let w = ReplayWindow::from_log_text("nonce-aaaaaaaaaaaaaaaa 10 nonce-bbbbbbbbbbbbbbbb 20");
+        assert_eq!(w.len(), 2);
+        assert!(!w.is_fresh(&key_of("nonce-aaaaaaaaaaaaaaaa"), 20));
+        assert!(!w.is_fresh(&key_of("nonce-bbbbbbbbbbbbbbbb"), 20));
+        assert!(w.is_fresh(&key_of("nonce-cccccccccccccccc"), 20));
+        assert!(ReplayWindow::from_log_text("").is_empty());
     }
 
     #[test]

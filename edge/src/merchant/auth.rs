@@ -104,21 +104,23 @@ impl Ledger<'_> {
 
     /// Whether a nonce may be used now, from the window the object keeps; the first request
     /// after the object starts reads it from the log (the window's rows and the few expired
-    /// ones not yet forgotten).
+    /// ones not yet forgotten) as one string of `nonce seen_at_ms` pairs in the order they came:
+    /// one crossing from the runtime however many the window holds.
     fn nonce_is_fresh(&self, key: &NonceKey, real_now: i64) -> Result<bool> {
         if let Some(fresh) = self.kept().nonce_is_fresh(key, real_now) {
             return Ok(fresh);
         }
         #[derive(Deserialize)]
         struct Logged {
-            nonce: String,
-            seen_at_ms: i64,
+            window: Option<String>,
         }
-        let rows: Vec<Logged> = self.q(
-            "SELECT nonce, seen_at_ms FROM nonce_log WHERE seen_at_ms >= ? ORDER BY id",
+        let logged: Option<Logged> = self.first(
+            "SELECT group_concat(nonce || ' ' || seen_at_ms, ' ' ORDER BY id) AS window
+             FROM nonce_log WHERE seen_at_ms >= ?",
             vec![replay_window::window_start(real_now).into()],
         )?;
-        let window = ReplayWindow::from_log(rows.iter().map(|r| (r.nonce.as_str(), r.seen_at_ms)));
+        let text = logged.and_then(|l| l.window).unwrap_or_default();
+        let window = ReplayWindow::from_log_text(&text);
         let fresh = window.is_fresh(key, real_now);
         self.kept().keep_replay_window(window);
         Ok(fresh)
