@@ -40,7 +40,7 @@ pub struct ReplayWindow {
 
 impl ReplayWindow {
     /// A window from the log's rows (`(nonce, seen_at_ms)`, in the order they were stored).
-    pub fn from_log<'a>(rows: impl IntoIterator<Item = (&'a str, i64)>) -> Self {
+    fn from_log<'a>(rows: impl IntoIterator<Item = (&'a str, i64)>) -> Self {
         let mut w = ReplayWindow::default();
         for (nonce, at) in rows {
             w.record(key_of(nonce), at);
