@@ -132,11 +132,20 @@ test('default_rate_limits_are_100_creates_300_queries_50_refunds_a_minute', asyn
 
 test('dormant_accounts_sleep_until_reactivated', async () => {
   const m = await newMerchant(w);
-  await createOrder(w, m);
+  const earlier = { out_trade_no: otn(), amount: { total: 1, currency: 'CNY' }, description: 'earlier' };
+  const first = await call(w, m, 'POST', '/v1/orders', earlier);
+  assert.equal(first.status, 201);
   await advance(w, m, 30 * 86_400);
   const r = await call(w, m, 'POST', '/v1/orders', { out_trade_no: otn(), amount: { total: 1, currency: 'CNY' }, description: 'x' });
   assert.equal(r.status, 403);
   assert.equal(r.json.code, 'ACCOUNT_DORMANT');
+  // A number used before answers as it always did, asleep or not: the same request gets its
+  // order back, another one is told the number is taken.
+  const again = await call(w, m, 'POST', '/v1/orders', earlier);
+  assert.equal(again.status, 200);
+  assert.equal(again.json.transaction_id, first.json.transaction_id);
+  const other = await call(w, m, 'POST', '/v1/orders', { ...earlier, description: 'other' });
+  assert.equal(other.json.code, 'OUT_TRADE_NO_USED');
   const bad = await admin(w, 'POST', `/admin/merchants/${m.merchant_id}/reactivate`, { document_ref: '' });
   assert.equal(bad.status, 400);
   const ok = await admin(w, 'POST', `/admin/merchants/${m.merchant_id}/reactivate`, { document_ref: 'KYC-2026-0042' });
@@ -148,8 +157,13 @@ test('approvals_need_distinct_approvers_and_a_rejection_closes', async () => {
   const m = await newMerchant(w, { approval_levels: [{ above: 1_000_000, approvers: 1 }, { above: 10_000_000, approvers: 2 }] });
   const small = await createOrder(w, m, { amount: { total: 1_000_000, currency: 'CNY' } });
   assert.equal(small.status, 'NOTPAY', 'at the threshold: no approval');
-  const big = await createOrder(w, m, { amount: { total: 10_000_001, currency: 'CNY' } });
+  const bigBody = { out_trade_no: otn(), amount: { total: 10_000_001, currency: 'CNY' }, description: 'big' };
+  const big = (await call(w, m, 'POST', '/v1/orders', bigBody)).json;
   assert.equal(big.status, 'PENDING_APPROVAL');
+  // The same request again is the same order, awaiting the same approval.
+  const again = await call(w, m, 'POST', '/v1/orders', bigBody);
+  assert.equal(again.status, 200);
+  assert.deepEqual(again.json, big);
   const orders = (await admin(w, 'GET', `/admin/merchants/${m.merchant_id}/orders?status=PENDING_APPROVAL`)).json.orders;
   assert.equal(orders.length, 1);
   // The approval id is announced in the order.approval_required event; here from the audit-free

@@ -37,10 +37,23 @@ impl Ledger<'_> {
         now: i64,
     ) -> Result<String> {
         let id = ids::approval_id(m.id(), runtime::random_bytes());
+        self.open_approval_as(&id, kind, target, need, now)?;
+        Ok(id)
+    }
+
+    /// Opens the approval `id` (chosen by the caller, who may store it before the approval).
+    pub fn open_approval_as(
+        &self,
+        id: &str,
+        kind: ApprovalKind,
+        target: &str,
+        need: u32,
+        now: i64,
+    ) -> Result<()> {
         self.x(
             "INSERT INTO approvals (approval_id, kind, target, need, status, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
             vec![
-                id.as_str().into(),
+                id.into(),
                 kind.as_str().into(),
                 target.into(),
                 i64::from(need).into(),
@@ -49,7 +62,7 @@ impl Ledger<'_> {
             ],
         )?;
         self.queue_changed(WaitingQueue::Approvals, true, now)?;
-        Ok(id)
+        Ok(())
     }
 
     pub fn decide(&self, m: &Merchant, d: &Decide) -> Result<Decision> {

@@ -20,19 +20,39 @@ impl Ledger<'_> {
     pub fn create_order(&self, m: &Merchant, req: &CreateOrder) -> Result<(Order, bool)> {
         m.may_collect()?;
         let fingerprint = self.order_fingerprint(req)?;
-        if let Some(existing) = self.order(&req.out_trade_no)? {
-            if existing.fingerprint != fingerprint {
-                return Err(order_rules::reused_number().into());
-            }
-            return Ok((self.wire_order(&existing, m)?, false));
-        }
-        let o = self.insert_order(m, req, fingerprint, None)?;
+        // A new number is the usual case, so the insert finds out whether it is taken: nothing
+        // is written before it, and a taken number inserts nothing. Whatever refused the order
+        // (its rules, a dormant or frozen account, the number), a number used before answers
+        // as it always has: the same request gets its order back, another one OUT_TRADE_NO_USED.
+        let new = match self.checked_new_order(m, req, fingerprint.clone(), None) {
+            Ok(new) => new,
+            Err(refused) => return self.earlier_order(m, req, &fingerprint, refused),
+        };
+        let Some(o) = self.write_order(m, new)? else {
+            return self.earlier_order(m, req, &fingerprint, order_rules::reused_number().into());
+        };
         self.due_change.set(alarm_rules::order_created(
             o.status,
             o.time_expire_ms,
             m.row.clock_offset_ms,
         ));
         Ok((self.wire_new_order(&o, m)?, true))
+    }
+
+    /// The order already stored under the request's number, when the request is the same one
+    /// again; `refused` when the number is new; OUT_TRADE_NO_USED when it names another order.
+    fn earlier_order(
+        &self,
+        m: &Merchant,
+        req: &CreateOrder,
+        fingerprint: &str,
+        refused: AppError,
+    ) -> Result<(Order, bool)> {
+        match self.order(&req.out_trade_no)? {
+            None => Err(refused),
+            Some(o) if o.fingerprint == fingerprint => Ok((self.wire_order(&o, m)?, false)),
+            Some(_) => Err(order_rules::reused_number().into()),
+        }
     }
 
     /// What tells a repeated request from another one with the same number (the contact
@@ -54,11 +74,25 @@ impl Ledger<'_> {
         fingerprint: String,
         v2_json: Option<String>,
     ) -> Result<OrderRow> {
+        let new = self.checked_new_order(m, req, fingerprint, v2_json)?;
+        self.write_order(m, new)?
+            .ok_or_else(|| order_rules::reused_number().into())
+    }
+
+    /// A new order the merchant asks for, checked and not yet written: a dormant or frozen
+    /// account starts nothing new.
+    fn checked_new_order(
+        &self,
+        m: &Merchant,
+        req: &CreateOrder,
+        fingerprint: String,
+        v2_json: Option<String>,
+    ) -> Result<NewOrder> {
         if m.is_dormant(self.now(m)) {
             return Err(limits::dormant_refusal().into());
         }
         self.refuse_if_frozen()?;
-        self.store_order(m, req, fingerprint, v2_json)
+        self.new_order(m, req, fingerprint, v2_json)
     }
 
     /// Validates and stores a new order: the ledger's rules, approval levels, the audit entry
@@ -71,6 +105,20 @@ impl Ledger<'_> {
         fingerprint: String,
         v2_json: Option<String>,
     ) -> Result<OrderRow> {
+        let new = self.new_order(m, req, fingerprint, v2_json)?;
+        self.write_order(m, new)?
+            .ok_or_else(|| order_rules::reused_number().into())
+    }
+
+    /// The order `req` asks for under the ledger's rules and approval levels, with everything
+    /// its row needs; nothing is written yet.
+    fn new_order(
+        &self,
+        m: &Merchant,
+        req: &CreateOrder,
+        fingerprint: String,
+        v2_json: Option<String>,
+    ) -> Result<NewOrder> {
         let now = self.now(m);
         let v = order_rules::validate(req, &m.config.items, now, self.call.dev)?;
         let splits = self.order_splits(m, req.splits.as_deref(), v.amount.total)?;
@@ -80,14 +128,39 @@ impl Ledger<'_> {
             .map(|c| self.seal_contact(m, &v.out_trade_no, c));
         let (contact_sealed, contact_masked) = contact.transpose()?.unzip();
         let need = approval::required_approvers(&m.config.approval_levels, v.amount.total);
+        let approval_id = (need > 0).then(|| ids::approval_id(m.id(), runtime::random_bytes()));
+        Ok(NewOrder {
+            v,
+            now,
+            need,
+            approval_id,
+            splits,
+            contact_sealed,
+            contact_masked,
+            fingerprint,
+            v2_json,
+        })
+    }
+
+    /// Stores `new` unless its number is taken (`None`: nothing written), with its audit
+    /// entry, and its approval and the approval event when it awaits one.
+    fn write_order(&self, m: &Merchant, new: NewOrder) -> Result<Option<OrderRow>> {
+        let NewOrder {
+            v,
+            now,
+            need,
+            approval_id,
+            splits,
+            contact_sealed,
+            contact_masked,
+            fingerprint,
+            v2_json,
+        } = new;
         let status = if need > 0 {
             OrderStatus::PendingApproval
         } else {
             OrderStatus::NotPay
         };
-        let approval_id = (need > 0)
-            .then(|| self.open_approval(m, ApprovalKind::Order, &v.out_trade_no, need, now))
-            .transpose()?;
         let limit_pay: Vec<&str> = v.limit_pay.iter().map(|p| p.as_str()).collect();
         // The stored row comes back with the insert: no second statement to read it.
         let inserted: Option<OrderRow> = self.first(
@@ -97,6 +170,7 @@ impl Ledger<'_> {
                     created_at_ms, time_expire_ms, fingerprint, approval_id, v2_json, payer_ref,
                     splits_json, contact_sealed, contact_masked)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (out_trade_no) DO NOTHING
                  RETURNING {ORDER_COLUMNS}"
             ),
             vec![
@@ -131,7 +205,9 @@ impl Ledger<'_> {
                 contact_masked.into(),
             ],
         )?;
-        let o = inserted.ok_or_else(|| AppError::internal("the order insert returned no row"))?;
+        let Some(o) = inserted else {
+            return Ok(None);
+        };
         if limits::activity_needs_recording(m.row.last_activity_ms, now) {
             self.x(
                 "UPDATE merchant SET last_activity_ms = ? WHERE merchant_id = ?",
@@ -148,11 +224,12 @@ impl Ledger<'_> {
             status.as_str(),
         )?;
         if let Some(id) = &approval_id {
+            self.open_approval_as(id, ApprovalKind::Order, otn, need, now)?;
             let wire = self.wire_order(&o, m)?;
             let extra = serde_json::json!({"order": &wire, "approval_id": id});
             self.order_event(m, now, EventKind::OrderApprovalRequired, otn, extra)?;
         }
-        Ok(o)
+        Ok(Some(o))
     }
 
     /// An order the ledger schedules itself (a subscription's invoice, an installment part):
@@ -352,4 +429,19 @@ pub struct Scheduled<'a> {
     pub expires_at: i64,
     pub fingerprint: String,
     pub payer_ref: Option<String>,
+}
+
+/// A new order checked against the ledger's rules, with what its row needs, before anything
+/// is written: its approval's id is chosen here and the approval opened once the order is in.
+struct NewOrder {
+    v: order_rules::ValidOrder,
+    now: i64,
+    /// Approvers the order awaits (0: none).
+    need: u32,
+    approval_id: Option<String>,
+    splits: Option<String>,
+    contact_sealed: Option<String>,
+    contact_masked: Option<String>,
+    fingerprint: String,
+    v2_json: Option<String>,
 }
