@@ -24,7 +24,8 @@ impl Ledger<'_> {
         // is written before it, and a taken number inserts nothing. Whatever refused the order
         // (its rules, a dormant or frozen account, the number), a number used before answers
         // as it always has: the same request gets its order back, another one OUT_TRADE_NO_USED.
-        let new = match self.checked_new_order(m, req, fingerprint.clone(), None) {
+        let checked = self.refuse_new_orders(m);
+        let new = match checked.and_then(|()| self.new_order(m, req, fingerprint.clone(), None)) {
             Ok(new) => new,
             Err(refused) => return self.earlier_order(m, req, &fingerprint, refused),
         };
@@ -74,25 +75,16 @@ impl Ledger<'_> {
         fingerprint: String,
         v2_json: Option<String>,
     ) -> Result<OrderRow> {
-        let new = self.checked_new_order(m, req, fingerprint, v2_json)?;
-        self.write_order(m, new)?
-            .ok_or_else(|| order_rules::reused_number().into())
+        self.refuse_new_orders(m)?;
+        self.store_order(m, req, fingerprint, v2_json)
     }
 
-    /// A new order the merchant asks for, checked and not yet written: a dormant or frozen
-    /// account starts nothing new.
-    fn checked_new_order(
-        &self,
-        m: &Merchant,
-        req: &CreateOrder,
-        fingerprint: String,
-        v2_json: Option<String>,
-    ) -> Result<NewOrder> {
+    /// A dormant or frozen account starts nothing new.
+    fn refuse_new_orders(&self, m: &Merchant) -> Result<()> {
         if m.is_dormant(self.now(m)) {
             return Err(limits::dormant_refusal().into());
         }
-        self.refuse_if_frozen()?;
-        self.new_order(m, req, fingerprint, v2_json)
+        self.refuse_if_frozen()
     }
 
     /// Validates and stores a new order: the ledger's rules, approval levels, the audit entry
