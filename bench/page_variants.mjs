@@ -22,10 +22,10 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { startReceiver } from '../tests/support/receiver.mjs';
 import { devVars, ROOT, startWorker } from '../tests/support/worker.mjs';
-import { launch, PHONE } from '../tests/support/browser.mjs';
+import { launch } from '../tests/support/browser.mjs';
 import { benchMerchant } from './lib/edge_load.mjs';
 import { createSigned } from './lib/orders.mjs';
-import { CPU_SLOWDOWN, discoverPayPage, NETWORK, staticSnapshot } from './lib/page_load.mjs';
+import { discoverPayPage, phonePage, staticSnapshot } from './lib/page_load.mjs';
 import { summary } from './lib/stats.mjs';
 
 const runs = Number(process.argv[2] ?? 100);
@@ -86,17 +86,8 @@ function serve(all) {
 
 /** One throttled load: first content, and when the document's last byte came. */
 async function load(browser, url) {
-  const ctx = await browser.newContext({ ...PHONE, locale: 'zh-CN' });
+  const { ctx, page } = await phonePage(browser);
   try {
-    const page = await ctx.newPage();
-    const cdp = await ctx.newCDPSession(page);
-    await cdp.send('Network.enable');
-    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-    await cdp.send('Network.emulateNetworkConditions', {
-      offline: false, latency: NETWORK.latency_ms, connectionType: 'cellular4g',
-      downloadThroughput: (NETWORK.down_kbit * 1000) / 8, uploadThroughput: (NETWORK.up_kbit * 1000) / 8,
-    });
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN });
     await page.goto(url, { waitUntil: 'commit', timeout: 60_000 });
     return await page.evaluate(() => new Promise((resolve) => {
       new PerformanceObserver((list) => {

@@ -66,21 +66,30 @@ function pageMetrics([variant, buttonSelector]) {
   })();
 }
 
-async function throttledLoad(browser, url, variant, buttonSelector) {
+/**
+ * A page in a fresh browser context (close the context when done), on the phone: its viewport,
+ * no cache, the slow mobile network and the CPU slowdown.
+ */
+export async function phonePage(browser) {
   const ctx = await browser.newContext({ ...PHONE, locale: 'zh-CN' });
+  const page = await ctx.newPage();
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: NETWORK.latency_ms,
+    downloadThroughput: (NETWORK.down_kbit * 1000) / 8,
+    uploadThroughput: (NETWORK.up_kbit * 1000) / 8,
+    connectionType: 'cellular4g',
+  });
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN });
+  return { ctx, page };
+}
+
+async function throttledLoad(browser, url, variant, buttonSelector) {
+  const { ctx, page } = await phonePage(browser);
   try {
-    const page = await ctx.newPage();
-    const cdp = await ctx.newCDPSession(page);
-    await cdp.send('Network.enable');
-    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-    await cdp.send('Network.emulateNetworkConditions', {
-      offline: false,
-      latency: NETWORK.latency_ms,
-      downloadThroughput: (NETWORK.down_kbit * 1000) / 8,
-      uploadThroughput: (NETWORK.up_kbit * 1000) / 8,
-      connectionType: 'cellular4g',
-    });
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN });
     await page.goto(url, { waitUntil: 'commit', timeout: 60_000 });
     let timer;
     const m = await Promise.race([

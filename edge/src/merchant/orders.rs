@@ -137,17 +137,7 @@ impl Ledger<'_> {
     /// Stores `new` unless its number is taken (`None`: nothing written), with its audit
     /// entry, and its approval and the approval event when it awaits one.
     fn write_order(&self, m: &Merchant, new: NewOrder) -> Result<Option<OrderRow>> {
-        let NewOrder {
-            v,
-            now,
-            need,
-            approval_id,
-            splits,
-            contact_sealed,
-            contact_masked,
-            fingerprint,
-            v2_json,
-        } = new;
+        let (v, now, need) = (&new.v, new.now, new.need);
         let status = if need > 0 {
             OrderStatus::PendingApproval
         } else {
@@ -188,13 +178,13 @@ impl Ledger<'_> {
                 .into(),
                 now.into(),
                 v.time_expire_ms.into(),
-                fingerprint.into(),
-                approval_id.clone().into(),
-                v2_json.into(),
+                new.fingerprint.into(),
+                new.approval_id.clone().into(),
+                new.v2_json.into(),
                 v.payer_ref.clone().into(),
-                splits.into(),
-                contact_sealed.into(),
-                contact_masked.into(),
+                new.splits.into(),
+                new.contact_sealed.into(),
+                new.contact_masked.into(),
             ],
         )?;
         let Some(o) = inserted else {
@@ -215,7 +205,7 @@ impl Ledger<'_> {
             "",
             status.as_str(),
         )?;
-        if let Some(id) = &approval_id {
+        if let Some(id) = &new.approval_id {
             self.open_approval_as(id, ApprovalKind::Order, otn, need, now)?;
             let wire = self.wire_order(&o, m)?;
             let extra = serde_json::json!({"order": &wire, "approval_id": id});
