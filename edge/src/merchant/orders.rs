@@ -120,12 +120,12 @@ impl Ledger<'_> {
             .map(|c| self.seal_contact(m, &v.out_trade_no, c));
         let (contact_sealed, contact_masked) = contact.transpose()?.unzip();
         let need = approval::required_approvers(&m.config.approval_levels, v.amount.total);
-        let approval_id = (need > 0).then(|| ids::approval_id(m.id(), runtime::random_bytes()));
+        let approval =
+            (need > 0).then(|| (ids::approval_id(m.id(), runtime::random_bytes()), need));
         Ok(NewOrder {
             v,
             now,
-            need,
-            approval_id,
+            approval,
             splits,
             contact_sealed,
             contact_masked,
@@ -137,8 +137,8 @@ impl Ledger<'_> {
     /// Stores `new` unless its number is taken (`None`: nothing written), with its audit
     /// entry, and its approval and the approval event when it awaits one.
     fn write_order(&self, m: &Merchant, new: NewOrder) -> Result<Option<OrderRow>> {
-        let (v, now, need) = (&new.v, new.now, new.need);
-        let status = if need > 0 {
+        let (v, now) = (&new.v, new.now);
+        let status = if new.approval.is_some() {
             OrderStatus::PendingApproval
         } else {
             OrderStatus::NotPay
@@ -179,7 +179,7 @@ impl Ledger<'_> {
                 now.into(),
                 v.time_expire_ms.into(),
                 new.fingerprint.into(),
-                new.approval_id.clone().into(),
+                new.approval.as_ref().map(|(id, _)| id.clone()).into(),
                 new.v2_json.into(),
                 v.payer_ref.clone().into(),
                 new.splits.into(),
@@ -205,8 +205,8 @@ impl Ledger<'_> {
             "",
             status.as_str(),
         )?;
-        if let Some(id) = &new.approval_id {
-            self.open_approval_as(id, ApprovalKind::Order, otn, need, now)?;
+        if let Some((id, need)) = &new.approval {
+            self.open_approval_as(id, ApprovalKind::Order, otn, *need, now)?;
             let wire = self.wire_order(&o, m)?;
             let extra = serde_json::json!({"order": &wire, "approval_id": id});
             self.order_event(m, now, EventKind::OrderApprovalRequired, otn, extra)?;
@@ -418,9 +418,8 @@ pub struct Scheduled<'a> {
 struct NewOrder {
     v: order_rules::ValidOrder,
     now: i64,
-    /// Approvers the order awaits (0: none).
-    need: u32,
-    approval_id: Option<String>,
+    /// The approval the order awaits (its id and how many approvers it needs), if any.
+    approval: Option<(String, u32)>,
     splits: Option<String>,
     contact_sealed: Option<String>,
     contact_masked: Option<String>,
