@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { startWorker, ARTIFACTS } from './support/worker.mjs';
-import { launch, PHONE } from './support/browser.mjs';
+import { launch, outlastTheStarter, PHONE } from './support/browser.mjs';
 import { call, newMerchant, createOrder, otn } from './support/api.mjs';
 
 let w;
@@ -98,6 +98,22 @@ for (const width of [320, 390]) {
     await ctx.close();
   });
 }
+
+test('a_contract_page_left_open_hydrates_once', async () => {
+  const c = await contractOf(m);
+  const ctx = await browser.newContext({ ...PHONE, locale: 'en-US' });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.clock.install();
+  await page.goto(c.sign_url);
+  await outlastTheStarter(page);
+  assert.deepEqual(errors, []);
+  // And it still checks entries in the browser.
+  await page.locator('[data-testid=sign]').click();
+  await page.locator('[data-testid=problem]').waitFor();
+  await ctx.close();
+});
 
 test('without_javascript_in_chinese_sign_with_the_wallet_then_end_it', async () => {
   const c = await contractOf(m);

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startWorker, ARTIFACTS } from './support/worker.mjs';
-import { launch, PHONE } from './support/browser.mjs';
+import { launch, outlastTheStarter, PHONE } from './support/browser.mjs';
 import { call, newMerchant, createOrder } from './support/api.mjs';
 
 let w;
@@ -162,6 +162,22 @@ test('choice_and_digits_typed_before_the_wasm_arrives_survive_hydration', async 
   await page.locator('[data-testid=pay]').click();
   await page.locator('[data-testid=success]').waitFor();
   assert.equal(navigations, 0);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('a_page_left_open_starts_the_widget_once', async () => {
+  const order = await createOrder(w, m);
+  const ctx = await browser.newContext({ ...PHONE, locale: 'en-US' });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  let sockets = 0;
+  page.on('websocket', () => sockets++);
+  await page.clock.install();
+  await page.goto(order.checkout_url);
+  await outlastTheStarter(page);
+  assert.equal(sockets, 1, 'one live status connection');
   assert.deepEqual(errors, []);
   await ctx.close();
 });

@@ -178,8 +178,10 @@ struct Document<'a> {
 /// queues, once the frame is painted), with a timer in case no frame comes (a hidden tab). The
 /// JS and wasm download meanwhile from the preloads, and the server-rendered form already pays.
 /// (As an `async` module it ran as soon as the JS was in, often in the middle of a slow phone's
-/// first layout, and its compiling and `init` could then come before the first paint.) Its one
-/// binding lives in a block, not in the page's global scope.
+/// first layout, and its compiling and `init` could then come before the first paint.) Whichever
+/// of the frame and the timer comes second finds `started` set and does nothing (a timer holds
+/// the function it was given, so replacing `go` would not stop it: a page left open for a second
+/// would start the widget twice). Its bindings live in a block, not in the page's global scope.
 fn document(d: &Document<'_>) -> String {
     let theme = d.theme.filter(|c| is_hex_colour(c)).unwrap_or("#1a73e8");
     format!(
@@ -198,7 +200,7 @@ fn document(d: &Document<'_>) -> String {
 <body style="--brand:{theme}">
 <main id="paydesk-root" class="paydesk">{markup}</main>
 <script id="{data_id}" type="application/json">{data}</script>
-<script nonce="{nonce}">{{ let go = () => {{ go = () => {{}}; import("{js}").then((w) => {{ {warm}return w.default({{ module_or_path: "{wasm}" }}).then(w.{mount}); }}); }}; requestAnimationFrame(() => setTimeout(go)); setTimeout(go, 1000); }}</script>
+<script nonce="{nonce}">{{ let started = false; const go = () => {{ if (started) return; started = true; import("{js}").then((w) => {{ {warm}return w.default({{ module_or_path: "{wasm}" }}).then(w.{mount}); }}); }}; requestAnimationFrame(() => setTimeout(go)); setTimeout(go, 1000); }}</script>
 </body>
 </html>
 "##,
@@ -401,7 +403,7 @@ pub(crate) mod tests {
         assert!(csp.contains("'nonce-abc'"));
         assert!(pay_page_csp("abc", &[]).contains("frame-ancestors 'none'"));
         let html = pay_page(&view("x", None), "", WIDGET_ASSETS, "abc");
-        assert!(html.contains(r#"<script nonce="abc">{ let go = "#));
+        assert!(html.contains(r#"<script nonce="abc">{ let started = false; "#));
     }
 
     #[test]

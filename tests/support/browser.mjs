@@ -19,3 +19,21 @@ export async function launch() {
     ],
   });
 }
+
+// The page's starter (see `document` in edge/src/page.rs) starts the widget after the first
+// frame, with a 1 s timer in case no frame comes. For a page opened with its clock installed
+// (`page.clock.install()` before `goto`), this lets the first frame come, waits until the widget
+// has taken the page over, then runs the fallback timer out as a page left open would, and
+// returns once whatever that timer began has finished: it imports the widget and awaits its
+// init after the timer did, so the same queues settle the timer's work first.
+export async function outlastTheStarter(page) {
+  await page.clock.runFor(50);
+  await page.locator('#paydesk-root[data-paydesk-ready]').waitFor({ state: 'attached' });
+  await page.clock.runFor(2000);
+  const js = await page.locator('link[rel=modulepreload]').getAttribute('href');
+  const wasm = await page.locator('link[rel=preload][as=fetch]').getAttribute('href');
+  await page.evaluate(async ([j, m]) => {
+    const w = await import(j);
+    await w.default({ module_or_path: m });
+  }, [js, wasm]);
+}
