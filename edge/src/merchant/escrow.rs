@@ -13,8 +13,8 @@ use paydesk_shared::api::{ErrorCode, Order};
 use paydesk_shared::OrderStatus;
 
 /// The earliest business time held money falls due: a release, or an automatic refund. Each
-/// through its partial index (migration 29), named: the planner would rather take
-/// `orders_held`, whose NULL `released_at_ms` holds every unpaid order too. One of the subqueries the alarm's schedule reads together
+/// through its partial index (migration 29), named, so the planner cannot take an index that
+/// holds more orders than those. One of the subqueries the alarm's schedule reads together
 /// (`merchant/deadlines.rs`, `dues`).
 pub(super) const ESCROW_DUE: &str = "SELECT MIN(t) FROM (
     SELECT MIN(held_until_ms) AS t FROM orders INDEXED BY orders_holding
@@ -66,12 +66,19 @@ impl Ledger<'_> {
 
     /// Held money that fell due: automatic refunds first, then releases.
     pub fn run_due_escrow(&self, m: &Merchant, now: i64) -> Result<()> {
+        // The orders due through each partial index of `ESCROW_DUE` (one order due both ways
+        // comes once): the rows read are the ones due, however many orders are paid.
         let due: Vec<OrderRow> = self.q(
             &format!(
-                "SELECT {ORDER_COLUMNS} FROM orders
-                 WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
-                   AND (held_until_ms <= ? OR (auto_refund_at_ms <= ? AND auto_refunded = 0
-                        AND fulfilled_at_ms IS NULL))
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE rowid IN (
+                   SELECT rowid FROM orders INDEXED BY orders_holding
+                    WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL
+                      AND in_review = 0 AND held_until_ms <= ?
+                   UNION ALL
+                   SELECT rowid FROM orders INDEXED BY orders_auto_refunding
+                    WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL
+                      AND in_review = 0 AND auto_refunded = 0 AND fulfilled_at_ms IS NULL
+                      AND auto_refund_at_ms <= ?)
                  ORDER BY MIN(held_until_ms, COALESCE(auto_refund_at_ms, held_until_ms)), out_trade_no"
             ),
             vec![now.into(), now.into()],

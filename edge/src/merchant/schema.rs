@@ -743,6 +743,17 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     INSERT INTO nonce_log (nonce, seen_at_ms) SELECT nonce, seen_at_ms FROM nonces ORDER BY seen_at_ms;
     DROP TABLE nonces;",
     ),
+    (
+        34,
+        // Held money, indexed only while it is held: `orders_held` was on `(released_at_ms,
+        // held_until_ms)`, so every order had an entry (a new order's two NULLs among them) and
+        // a create wrote it. What reads it (the balance's held money, `merchant/settlements.rs`)
+        // names it; the alarm's due escrow goes through the partial indexes of migration 29
+        // (`merchant/escrow.rs`, `run_due_escrow`).
+        "DROP INDEX IF EXISTS orders_held;
+    CREATE INDEX orders_held ON orders (held_until_ms)
+         WHERE held_until_ms IS NOT NULL AND released_at_ms IS NULL;",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -304,7 +304,8 @@ impl Ledger<'_> {
             business_time: format_rfc3339(self.now(m)),
             held: n(
                 "SELECT SUM(amount_total - refunded_total - COALESCE(fee, 0) + fee_refunded)
-                     AS v FROM orders WHERE held_until_ms IS NOT NULL AND released_at_ms IS NULL
+                     AS v FROM orders INDEXED BY orders_held
+                     WHERE held_until_ms IS NOT NULL AND released_at_ms IS NULL
                      AND status IN ('SUCCESS', 'REFUND')",
             )?,
             releasable: n("SELECT SUM(amount) AS v FROM money_moves WHERE settlement_id IS NULL")?,
