@@ -234,9 +234,9 @@ pub fn prunes_nonces(rowid: i64) -> bool {
 /// (`merchant/auth.rs`, `rate`), never refuses it.
 pub const RATE_PRUNE_EVERY: i64 = 16;
 
-/// Whether the rate window entry stored under `rowid` forgets the expired ones.
-pub fn prunes_rate_window(rowid: i64) -> bool {
-    rowid % RATE_PRUNE_EVERY == 0
+/// Whether the rate window entry numbered `id` among its kind's forgets the expired ones.
+pub fn prunes_rate_window(id: i64) -> bool {
+    id % RATE_PRUNE_EVERY == 0
 }
 
 /// How finely a merchant's last activity is kept: dormancy is counted in days, so an order

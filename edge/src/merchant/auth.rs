@@ -178,8 +178,8 @@ impl Ledger<'_> {
         let now = self.now(m);
         let since = now - limits::MINUTE_MS;
         let limit = m.config.rate_limits.of(kind);
-        if let Some(rowid) = self.count_request(kind, now, limit)? {
-            if limits::prunes_rate_window(rowid) {
+        if let Some(id) = self.count_request(kind, now, limit)? {
+            if limits::prunes_rate_window(id) {
                 self.prune_rate_window(kind, since)?;
             }
             return Ok(());
@@ -191,17 +191,21 @@ impl Ledger<'_> {
         self.refuse_rate(kind, now, since, limit)
     }
 
-    /// Records a request of `kind` at `now` if fewer than `limit` are counted: its rowid, or
-    /// `None` when the count is at the limit.
+    /// Records a request of `kind` at `now` if fewer than `limit` are counted: its entry's
+    /// number among its kind's (migration 35), or `None` when the count is at the limit. The
+    /// count and the last number are one row of `rate_counts`, read once.
     fn count_request(&self, kind: RateKind, now: i64, limit: u32) -> Result<Option<i64>> {
         #[derive(Deserialize)]
         struct Counted {
-            rowid: i64,
+            id: i64,
         }
         let counted: Option<Counted> = self.first(
-            "INSERT INTO rate_events (kind, at_ms)
-             SELECT ?, ? WHERE COALESCE((SELECT n FROM rate_counts WHERE kind = ?), 0) < ?
-             RETURNING rowid",
+            "INSERT INTO rate_events (kind, at_ms, id)
+             SELECT ?, ?, c.seq + 1
+             FROM (SELECT COALESCE(MAX(n), 0) AS n, COALESCE(MAX(seq), 0) AS seq
+                   FROM rate_counts WHERE kind = ?) AS c
+             WHERE c.n < ?
+             RETURNING id",
             vec![
                 kind.as_str().into(),
                 now.into(),
@@ -209,10 +213,11 @@ impl Ledger<'_> {
                 i64::from(limit).into(),
             ],
         )?;
-        Ok(counted.map(|c| c.rowid))
+        Ok(counted.map(|c| c.id))
     }
 
-    /// Forgets the entries of `kind` that left the minute (by the index on `(kind, at_ms)`).
+    /// Forgets the entries of `kind` that left the minute (the table is keyed by `(kind, at_ms)`
+    /// first).
     fn prune_rate_window(&self, kind: RateKind, since: i64) -> Result<()> {
         self.x(
             "DELETE FROM rate_events WHERE kind = ? AND at_ms <= ?",

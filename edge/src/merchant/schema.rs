@@ -754,6 +754,38 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     CREATE INDEX orders_held ON orders (held_until_ms)
          WHERE held_until_ms IS NOT NULL AND released_at_ms IS NULL;",
     ),
+    (
+        35,
+        // The rate window's entries are kept in the order they are read, `(kind, at_ms)`, with
+        // nothing else beside them: a table keyed by rowid needed the index on `(kind, at_ms)`
+        // as well, and each request wrote to both. An entry's `id` numbers its kind's entries
+        // (`rate_counts.seq`, the last one given), so entries of the same instant differ, and
+        // one in `limits::RATE_PRUNE_EVERY` forgets the expired ones (`merchant/auth.rs`).
+        "DROP TRIGGER IF EXISTS rate_events_counted;
+    DROP TRIGGER IF EXISTS rate_events_uncounted;
+    CREATE TABLE rate_window (
+        kind TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        id INTEGER NOT NULL,
+        PRIMARY KEY (kind, at_ms, id)
+    ) WITHOUT ROWID;
+    INSERT INTO rate_window (kind, at_ms, id)
+         SELECT kind, at_ms, ROW_NUMBER() OVER (PARTITION BY kind ORDER BY at_ms, rowid)
+         FROM rate_events;
+    DROP TABLE rate_events;
+    ALTER TABLE rate_window RENAME TO rate_events;
+    ALTER TABLE rate_counts ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+    DELETE FROM rate_counts;
+    INSERT INTO rate_counts (kind, n, seq)
+         SELECT kind, COUNT(*), MAX(id) FROM rate_events GROUP BY kind;
+    CREATE TRIGGER rate_events_counted AFTER INSERT ON rate_events BEGIN
+        INSERT INTO rate_counts (kind, n, seq) VALUES (NEW.kind, 1, NEW.id)
+            ON CONFLICT (kind) DO UPDATE SET n = n + 1, seq = NEW.id;
+    END;
+    CREATE TRIGGER rate_events_uncounted AFTER DELETE ON rate_events BEGIN
+        UPDATE rate_counts SET n = n - 1 WHERE kind = OLD.kind;
+    END;",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
