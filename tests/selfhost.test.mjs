@@ -300,8 +300,12 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
   // Put every object back to the schema of the version before the storage probe (migration 31):
   // its table gone, an order index as it was before migration 32 made it partial, the nonces
   // in the table keyed by nonce that migration 33 turned into a log (with one nonce used a
-  // minute ago), and 31 and every later step unrecorded, so each runs again when the object
-  // starts (each step is idempotent: `IF NOT EXISTS`, or a drop before the create).
+  // minute ago), held money indexed as before migration 34, the rate window keyed by rowid
+  // with its index beside it as before migration 35 (two entries of one instant in it), and 31
+  // and every later step unrecorded, so each runs again when the object starts (each step is
+  // idempotent: `IF NOT EXISTS`, or a drop before the create).
+  const KEPT_KIND = 'upgrade_probe';
+  const KEPT_AT = Date.now() + 3_600_000;
   const schema = readFileSync(join(ROOT, 'edge/src/merchant/schema.rs'), 'utf8');
   const latest = Math.max(...[...schema.matchAll(/^ {8}(\d+),$/gm)].map((x) => Number(x[1])));
   const files = readdirSync(join(data, 'paydesk-MerchantDO')).filter((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite');
@@ -319,7 +323,19 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
       DROP INDEX orders_by_charge; CREATE INDEX orders_by_charge ON orders (status, charge_at_ms);
       DROP TABLE nonce_log; CREATE TABLE nonces (nonce TEXT PRIMARY KEY, seen_at_ms INTEGER NOT NULL);
       CREATE INDEX nonces_by_time ON nonces (seen_at_ms);
-      INSERT INTO nonces VALUES ('${USED_BEFORE}', ${Date.now() - 60_000});`);
+      INSERT INTO nonces VALUES ('${USED_BEFORE}', ${Date.now() - 60_000});
+      DROP INDEX orders_held; CREATE INDEX orders_held ON orders (released_at_ms, held_until_ms);
+      DROP TRIGGER rate_events_counted; DROP TRIGGER rate_events_uncounted;
+      DROP TABLE rate_events; CREATE TABLE rate_events (kind TEXT NOT NULL, at_ms INTEGER NOT NULL);
+      CREATE INDEX rate_events_by_kind ON rate_events (kind, at_ms);
+      DROP TABLE rate_counts; CREATE TABLE rate_counts (kind TEXT PRIMARY KEY, n INTEGER NOT NULL);
+      CREATE TRIGGER rate_events_counted AFTER INSERT ON rate_events BEGIN
+        INSERT INTO rate_counts (kind, n) VALUES (NEW.kind, 1) ON CONFLICT (kind) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER rate_events_uncounted AFTER DELETE ON rate_events BEGIN
+        UPDATE rate_counts SET n = n - 1 WHERE kind = OLD.kind;
+      END;
+      INSERT INTO rate_events VALUES ('${KEPT_KIND}', ${KEPT_AT}), ('${KEPT_KIND}', ${KEPT_AT});`);
     db.close();
   }
   assert.deepEqual(versions(), files.map(() => 30));
@@ -344,6 +360,12 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
     // Migration 32 rebuilt the sparse order indexes as partial ones over the existing rows.
     assert.match(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'orders_by_charge'").all()[0].sql, /WHERE charge_at_ms IS NOT NULL/, f);
     assert.equal(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('nonces', 'nonces_by_time')").all()[0].n, 0, f);
+    // Migration 34: held money only; 35: the window keyed as it is read, its entries carried.
+    assert.match(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'orders_held'").all()[0].sql, /WHERE held_until_ms IS NOT NULL AND released_at_ms IS NULL/, f);
+    assert.match(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'rate_events'").all()[0].sql, /WITHOUT ROWID/, f);
+    assert.equal(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'rate_events_by_kind'").all()[0].n, 0, f);
+    assert.deepEqual(db.prepare('SELECT id FROM rate_events WHERE kind = ? ORDER BY id').all(KEPT_KIND).map((r) => r.id), [1, 2], f);
+    assert.deepEqual({ ...db.prepare('SELECT n, seq FROM rate_counts WHERE kind = ?').all(KEPT_KIND)[0] }, { n: 2, seq: 2 }, f);
     db.close();
   }
 });

@@ -761,8 +761,11 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         // as well, and each request wrote to both. An entry's `id` numbers its kind's entries
         // (`rate_counts.seq`, the last one given), so entries of the same instant differ, and
         // one in `limits::RATE_PRUNE_EVERY` forgets the expired ones (`merchant/auth.rs`).
+        // Run again over its own result it gives the same tables (it reads only `kind` and
+        // `at_ms` of the window, and builds the counts afresh).
         "DROP TRIGGER IF EXISTS rate_events_counted;
     DROP TRIGGER IF EXISTS rate_events_uncounted;
+    DROP TABLE IF EXISTS rate_window;
     CREATE TABLE rate_window (
         kind TEXT NOT NULL,
         at_ms INTEGER NOT NULL,
@@ -770,12 +773,16 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         PRIMARY KEY (kind, at_ms, id)
     ) WITHOUT ROWID;
     INSERT INTO rate_window (kind, at_ms, id)
-         SELECT kind, at_ms, ROW_NUMBER() OVER (PARTITION BY kind ORDER BY at_ms, rowid)
+         SELECT kind, at_ms, ROW_NUMBER() OVER (PARTITION BY kind ORDER BY at_ms)
          FROM rate_events;
     DROP TABLE rate_events;
     ALTER TABLE rate_window RENAME TO rate_events;
-    ALTER TABLE rate_counts ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
-    DELETE FROM rate_counts;
+    DROP TABLE IF EXISTS rate_counts;
+    CREATE TABLE rate_counts (
+        kind TEXT PRIMARY KEY,
+        n INTEGER NOT NULL,
+        seq INTEGER NOT NULL DEFAULT 0
+    );
     INSERT INTO rate_counts (kind, n, seq)
          SELECT kind, COUNT(*), MAX(id) FROM rate_events GROUP BY kind;
     CREATE TRIGGER rate_events_counted AFTER INSERT ON rate_events BEGIN
