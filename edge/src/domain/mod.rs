@@ -17,6 +17,7 @@ pub mod delivery;
 pub mod escrow_rules;
 pub mod events;
 pub mod export_rules;
+pub mod idempotency;
 pub mod ids;
 pub mod installment_rules;
 pub mod ip;

@@ -10,6 +10,7 @@ use crate::channel::sandbox::Sandbox;
 use crate::channel::{Channel, Instrument};
 use crate::domain::contract_rules::{self as rules, ContractDue, ContractEvent};
 use crate::domain::events::{EventKind, Format};
+use crate::domain::idempotency::{self, Repeat};
 use crate::domain::order_rules::CloseReason;
 use crate::domain::refusal::Refusal;
 use crate::domain::{ids, limits, payment};
@@ -123,11 +124,10 @@ impl Ledger<'_> {
     pub fn create_plan(&self, req: &CreatePlan) -> Result<(Plan, bool)> {
         rules::validate_plan(req)?;
         let fingerprint = rules::fingerprint(req);
-        if let Some(existing) = self.plan(&req.plan_id)? {
-            if existing.fingerprint != fingerprint {
-                return Err(rules::plan_id_used().into());
-            }
-            return Ok((existing.wire()?, false));
+        match idempotency::repeat(self.plan(&req.plan_id)?, |p| &p.fingerprint, &fingerprint) {
+            Repeat::Same(existing) => return Ok((existing.wire()?, false)),
+            Repeat::Other => return Err(rules::plan_id_used().into()),
+            Repeat::New => {}
         }
         let m = self.merchant_or_fail()?;
         let now = self.now(&m);
@@ -193,11 +193,11 @@ impl Ledger<'_> {
         };
         let fingerprint =
             self.fingerprint_with_contact(rules::fingerprint(&plain), req.contact.as_ref())?;
-        if let Some(existing) = self.contract(&req.contract_code)? {
-            if existing.fingerprint != fingerprint {
-                return Err(rules::code_used().into());
-            }
-            return Ok((self.current_contract(m, &req.contract_code)?, false));
+        let stored = self.contract(&req.contract_code)?;
+        match idempotency::repeat(stored, |c| &c.fingerprint, &fingerprint) {
+            Repeat::Same(_) => return Ok((self.current_contract(m, &req.contract_code)?, false)),
+            Repeat::Other => return Err(rules::code_used().into()),
+            Repeat::New => {}
         }
         let now = self.now(m);
         self.refuse_if_frozen()?;

@@ -10,6 +10,7 @@ use super::payments::Charge;
 use super::store::{Ledger, Merchant, OrderRow, Result};
 use crate::domain::contract_rules as rules;
 use crate::domain::events::EventKind;
+use crate::domain::idempotency::{self, Repeat};
 use crate::domain::order_rules::{self, CloseReason};
 use crate::domain::refusal::Refusal;
 use crate::error::AppError;
@@ -34,12 +35,17 @@ impl Ledger<'_> {
     ) -> Result<(Order, bool)> {
         rules::validate_deduction(req)?;
         let fingerprint = rules::fingerprint(&(contract_code, req));
-        if let Some(existing) = self.order(&req.out_trade_no)? {
-            if existing.fingerprint != fingerprint {
-                return Err(order_rules::reused_number().into());
+        match idempotency::repeat(
+            self.order(&req.out_trade_no)?,
+            |o| &o.fingerprint,
+            &fingerprint,
+        ) {
+            Repeat::Same(_) => {
+                let o = self.current_order(m, &req.out_trade_no)?;
+                return Ok((self.wire_order(&o, m)?, false));
             }
-            let o = self.current_order(m, &req.out_trade_no)?;
-            return Ok((self.wire_order(&o, m)?, false));
+            Repeat::Other => return Err(order_rules::reused_number().into()),
+            Repeat::New => {}
         }
         self.refuse_if_frozen()?;
         let c = self.current_contract(m, contract_code)?;

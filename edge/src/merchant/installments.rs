@@ -7,6 +7,7 @@
 use super::store::{Ledger, Merchant, NewEvent, OrderRow, Result, ORDER_COLUMNS};
 use crate::domain::contract_rules;
 use crate::domain::events::{EventKind, Format};
+use crate::domain::idempotency::{self, Repeat};
 use crate::domain::installment_rules::{self as rules, Facts, Step};
 use crate::domain::order_rules::CloseReason;
 use crate::domain::refusal::Refusal;
@@ -81,16 +82,18 @@ impl Ledger<'_> {
         };
         let fingerprint = self
             .fingerprint_with_contact(contract_rules::fingerprint(&plain), req.contact.as_ref())?;
-        if let Some(existing) = self.installment_plan(&req.plan_no)? {
-            if existing.fingerprint != fingerprint {
+        let stored = self.installment_plan(&req.plan_no)?;
+        match idempotency::repeat(stored, |p| &p.fingerprint, &fingerprint) {
+            Repeat::Same(existing) => return Ok((self.wire_installment_plan(&existing)?, false)),
+            Repeat::Other => {
                 return Err(Refusal::new(
                     ErrorCode::InstallmentPlanNoUsed,
                     "this plan_no was used for a different installment plan",
                 )
                 .at("plan_no")
-                .into());
+                .into())
             }
-            return Ok((self.wire_installment_plan(&existing)?, false));
+            Repeat::New => {}
         }
         m.may_collect()?;
         self.refuse_if_frozen()?;

@@ -7,6 +7,7 @@ use super::store::{no_such_order, Ledger, Merchant, OrderRow, Result, ORDER_COLU
 use crate::domain::alarm_rules::{self, DueChange};
 use crate::domain::approval::{self, ApprovalKind, ApprovalStatus};
 use crate::domain::events::EventKind;
+use crate::domain::idempotency::{self, Repeat};
 use crate::domain::order_rules::{self, CloseReason};
 use crate::domain::{admin_rules, cursor, ids, limits};
 use crate::error::AppError;
@@ -49,10 +50,14 @@ impl Ledger<'_> {
         fingerprint: &str,
         refused: AppError,
     ) -> Result<(Order, bool)> {
-        match self.order(&req.out_trade_no)? {
-            None => Err(refused),
-            Some(o) if o.fingerprint == fingerprint => Ok((self.wire_order(&o, m)?, false)),
-            Some(_) => Err(order_rules::reused_number().into()),
+        match idempotency::repeat(
+            self.order(&req.out_trade_no)?,
+            |o| &o.fingerprint,
+            fingerprint,
+        ) {
+            Repeat::New => Err(refused),
+            Repeat::Same(o) => Ok((self.wire_order(&o, m)?, false)),
+            Repeat::Other => Err(order_rules::reused_number().into()),
         }
     }
 

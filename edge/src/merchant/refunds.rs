@@ -5,6 +5,7 @@
 use super::store::{Ledger, Merchant, OrderRow, RefundRow, Result};
 use crate::domain::approval::{self, ApprovalKind};
 use crate::domain::events::EventKind;
+use crate::domain::idempotency::{self, Repeat};
 use crate::domain::refund_rules::{self, RefundContext};
 use crate::domain::state::Event;
 use crate::error::AppError;
@@ -24,11 +25,14 @@ impl Ledger<'_> {
     ) -> Result<(RefundRow, bool)> {
         refund_rules::check_request(req)?;
         let fingerprint = refund_rules::fingerprint(req);
-        if let Some(existing) = self.refund(&req.out_refund_no)? {
-            if existing.fingerprint != fingerprint {
-                return Err(refund_rules::reused_number().into());
-            }
-            return Ok((existing, false));
+        match idempotency::repeat(
+            self.refund(&req.out_refund_no)?,
+            |r| &r.fingerprint,
+            &fingerprint,
+        ) {
+            Repeat::Same(existing) => return Ok((existing, false)),
+            Repeat::Other => return Err(refund_rules::reused_number().into()),
+            Repeat::New => {}
         }
         let o = self.order_or_fail(&req.out_trade_no)?;
         refund_rules::check_refundable(o.status)?;

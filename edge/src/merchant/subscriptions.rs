@@ -7,6 +7,7 @@
 use super::store::{Ledger, Merchant, NewEvent, OrderRow, Result, ORDER_COLUMNS};
 use crate::domain::contract_rules;
 use crate::domain::events::{EventKind, Format};
+use crate::domain::idempotency::{self, Repeat};
 use crate::domain::order_rules::CloseReason;
 use crate::domain::refusal::Refusal;
 use crate::domain::schedule_rules::{self as schedule, SubscriptionEvent};
@@ -120,16 +121,18 @@ impl Ledger<'_> {
         };
         let fingerprint = self
             .fingerprint_with_contact(contract_rules::fingerprint(&plain), req.contact.as_ref())?;
-        if let Some(existing) = self.subscription(&req.subscription_id)? {
-            if existing.fingerprint != fingerprint {
+        let stored = self.subscription(&req.subscription_id)?;
+        match idempotency::repeat(stored, |s| &s.fingerprint, &fingerprint) {
+            Repeat::Same(existing) => return Ok((self.wire_subscription(m, &existing)?, false)),
+            Repeat::Other => {
                 return Err(Refusal::new(
                     ErrorCode::SubscriptionIdUsed,
                     "this subscription_id was used for a different subscription",
                 )
                 .at("subscription_id")
-                .into());
+                .into())
             }
-            return Ok((self.wire_subscription(m, &existing)?, false));
+            Repeat::New => {}
         }
         if let Some(code) = &req.contract_code {
             let c = self.current_contract(m, code)?;

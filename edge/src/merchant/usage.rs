@@ -5,6 +5,7 @@
 
 use super::store::{Ledger, Merchant, Result};
 use crate::domain::contract_rules;
+use crate::domain::idempotency::{self, Repeat};
 use crate::domain::refusal::Refusal;
 use crate::domain::subscription_rules as rules;
 use paydesk_shared::api::ErrorCode;
@@ -39,16 +40,20 @@ impl Ledger<'_> {
         rules::validate_usage(req.quantity, &req.idempotency_key)?;
         let s = self.current_subscription(m, id)?;
         let fingerprint = contract_rules::fingerprint(req);
-        if let Some(existing) = self.usage_row(id, &req.idempotency_key)? {
-            if existing.fingerprint != fingerprint {
+        let stored = self.usage_row(id, &req.idempotency_key)?;
+        match idempotency::repeat(stored, |u| &u.fingerprint, &fingerprint) {
+            Repeat::Same(existing) => {
+                return Ok((self.wire_usage(&existing, s.next_period), false))
+            }
+            Repeat::Other => {
                 return Err(Refusal::new(
                     ErrorCode::UsageKeyUsed,
                     "this idempotency_key was used for a different usage report",
                 )
                 .at("idempotency_key")
-                .into());
+                .into())
             }
-            return Ok((self.wire_usage(&existing, s.next_period), false));
+            Repeat::New => {}
         }
         if s.usage_unit.is_none() || s.status.is_final() {
             return Err(Refusal::new(
