@@ -59,7 +59,11 @@ test('console_users_sign_in_with_sessions_csrf_lockout_and_roles_enforced_on_the
   checkSchema('ConsoleSession', viewer.json);
   assert.match(viewer.setCookie, /^pd_console=[^;]+; Path=\/console; Max-Age=43200; HttpOnly; Secure; SameSite=Strict$/);
   assert.deepEqual([viewer.json.email, viewer.json.role], ['viewer@shop.example', 'viewer']);
-  assert.equal((await consoleCall(viewer, 'GET', '/me')).json.role, 'viewer');
+  // `me` is the object's view passed on by the worker, with the session's CSRF token added (a
+  // reloaded console page learns it there).
+  const me = await consoleCall(viewer, 'GET', '/me');
+  assert.deepEqual([me.status, me.json.email, me.json.role, me.json.csrf_token], [200, 'viewer@shop.example', 'viewer', viewer.csrf]);
+  assert.match(me.json.csrf_token, /^[0-9a-f]{32}$/);
   assert.equal((await consoleCall({ cookie: '' }, 'GET', '/me')).status, 401, 'no cookie, no session');
   const forged = viewer.cookie.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
   assert.equal((await consoleCall({ cookie: forged }, 'GET', '/me')).status, 401, 'a changed cookie');

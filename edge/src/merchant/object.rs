@@ -4,7 +4,9 @@
 //! entry and event commit together or not at all.
 
 use super::kept::Kept;
-use super::protocol::{ApiReply, ApiRequest, Ask, Call, Command, Envelope, ENVELOPE, RENDERED};
+use super::protocol::{
+    ApiReply, ApiRequest, Ask, Call, Command, ConsoleAnswer, Envelope, ENVELOPE, RENDERED,
+};
 use super::schema::{CREATE_MIGRATIONS_TABLE, MIGRATIONS};
 use super::sql_meter::{SqlMeter, Tally};
 use super::store::{Ledger, Merchant, Result};
@@ -222,7 +224,11 @@ fn dispatch(l: &Ledger<'_>, command: Command) -> Answer {
         }
         Command::ConsoleSalt(s) => answer(&s, l.atomically(|l| l.console_salt(&s))),
         Command::ConsoleSignIn(s) => answer(&s, with_merchant(l, |l, m| l.console_sign_in(m, &s))),
-        Command::ConsoleCall(c) => answer(&c, with_merchant(l, |l, m| l.console(m, &c))),
+        Command::ConsoleCall(c) => answer(
+            &c,
+            with_merchant(l, |l, m| l.console(m, &c))
+                .and_then(|r| ConsoleAnswer::of(r).map_err(AppError::from)),
+        ),
         Command::PayerReceipts(r) => answer(
             &r,
             with_merchant(l, |l, m| l.receipts(m, &l.order_or_fail(&r.out_trade_no)?)),

@@ -235,7 +235,7 @@ commands! {
     /// A console user signs in with their password's hash.
     ConsoleSignIn(ConsoleSignIn) -> SignInReply;
     /// A console request, its session cookie and CSRF token checked by the worker.
-    ConsoleCall(ConsoleCall) -> ConsoleReply;
+    ConsoleCall(ConsoleCall) -> ConsoleAnswer;
 }
 
 /// Every command travels with the context the object needs to answer it.
@@ -573,11 +573,11 @@ pub struct ConsoleRefund {
     pub reason: Option<String>,
 }
 
-/// What a console request is answered with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What a console request is answered with, in the object; it travels as a [`ConsoleAnswer`].
+/// Untagged: each view is written as its own JSON, which is what the console reads.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ConsoleReply {
-    // First: untagged, the first variant whose fields fit is taken, and these have their own.
     Settings(Box<SettingsView>),
     SettingsChanged(SettingsOutcome),
     Rotated(RotatedSecret),
@@ -595,6 +595,40 @@ pub enum ConsoleReply {
     Review(Box<Review>),
     /// A read of the merchant API, rendered by the worker as the API renders it.
     Api(ApiReply),
+}
+
+/// A console reply as it travels to the worker: a view the object has already written as the
+/// JSON the console gets, which the worker passes on unread, or a read of the merchant API,
+/// which the worker renders as the API does (JSON or CSV). The worker does not decode views:
+/// reading the untagged `ConsoleReply` back took the first variant whose fields fitted, and
+/// decoding every view that way cost the worker's wasm 84 KB gzip (docs/architecture.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ConsoleAnswer {
+    View { kind: ViewKind, json: String },
+    Api(Box<ApiReply>),
+}
+
+/// What the worker does besides passing a view on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ViewKind {
+    Plain,
+    /// The signed-in user: the worker adds the session's CSRF token.
+    Me,
+    /// Signed out: the worker clears the session cookie.
+    SignedOut,
+}
+
+impl ConsoleAnswer {
+    pub fn of(reply: ConsoleReply) -> serde_json::Result<Self> {
+        let kind = match reply {
+            ConsoleReply::Api(r) => return Ok(Self::Api(Box::new(r))),
+            ConsoleReply::Me(_) => ViewKind::Me,
+            ConsoleReply::SignedOut => ViewKind::SignedOut,
+            _ => ViewKind::Plain,
+        };
+        let json = serde_json::to_string(&reply)?;
+        Ok(Self::View { kind, json })
+    }
 }
 
 /// `POST /console/api/webhook-secret/rotate`: the new secret, shown this once.
@@ -1471,6 +1505,48 @@ mod tests {
         let empty: Command = GetMerchant {}.into();
         let json = serde_json::to_string(&empty).unwrap();
         assert_eq!(serde_json::from_str::<Command>(&json).unwrap(), empty);
+    }
+
+    #[test]
+    fn console_views_travel_written_and_api_reads_typed() {
+        let me = ConsoleReply::Me(SessionView {
+            email: "ops@example.com".into(),
+            role: "admin".into(),
+            expires_at_ms: Some(1),
+            session_id: None,
+        });
+        let travelled: ConsoleAnswer =
+            serde_json::from_str(&serde_json::to_string(&ConsoleAnswer::of(me).unwrap()).unwrap())
+                .unwrap();
+        assert_eq!(
+            travelled,
+            ConsoleAnswer::View {
+                kind: ViewKind::Me,
+                json: r#"{"email":"ops@example.com","role":"admin","expires_at_ms":1}"#.into(),
+            }
+        );
+        let out = ConsoleAnswer::of(ConsoleReply::SignedOut).unwrap();
+        assert_eq!(
+            out,
+            ConsoleAnswer::View {
+                kind: ViewKind::SignedOut,
+                json: "null".into(),
+            }
+        );
+        let secret = ConsoleReply::Rotated(RotatedSecret {
+            webhook_secret: "whsec".into(),
+            previous_valid_until: "2026-12-07T00:00:00Z".into(),
+        });
+        let ConsoleAnswer::View { kind, json } = ConsoleAnswer::of(secret).unwrap() else {
+            panic!("a view travels written");
+        };
+        assert_eq!(kind, ViewKind::Plain);
+        assert!(json.starts_with(r#"{"webhook_secret":"whsec""#), "{json}");
+        let api = ApiReply::new(204, ApiBody::Nothing);
+        assert_eq!(
+            ConsoleAnswer::of(ConsoleReply::Api(api.clone())).unwrap(),
+            ConsoleAnswer::Api(Box::new(api))
+        );
     }
 
     #[test]

@@ -5,13 +5,13 @@
 //! merchant's object checks the session is live and its role allows the operation
 //! (`merchant/console_users.rs`). Users are created through the admin API.
 
-use super::{json, read_body, Call, Ctx};
+use super::{json, json_body, read_body, Call, Ctx};
 use crate::domain::console_rules::{self as rules, PBKDF2_ITERATIONS};
 use crate::domain::ids::is_merchant_id;
 use crate::domain::refusal::Refusal;
 use crate::error::AppError;
 use crate::merchant::protocol::{
-    ConsoleCall, ConsoleSalt, ConsoleSignIn, NewConsoleUser, SignInReply,
+    ConsoleAnswer, ConsoleCall, ConsoleSalt, ConsoleSignIn, NewConsoleUser, SignInReply, ViewKind,
 };
 use crate::runtime;
 use paydesk_shared::api::ErrorCode;
@@ -164,17 +164,23 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
         query,
         body,
     };
-    let reply = call.ask(&ctx.env, &session.merchant_id, ask).await?;
-    if let crate::merchant::protocol::ConsoleReply::Api(r) = reply {
-        return super::merchant_api::respond(r, ctx, call, false, wants_csv);
-    }
-    let mut body = serde_json::to_value(&reply)?;
-    // The page learns its CSRF token again from `me` after a reload.
-    if let crate::merchant::protocol::ConsoleReply::Me(_) = &reply {
-        body["csrf_token"] = csrf(key.peek().as_bytes(), &session_id).into();
-    }
-    let resp = json(200, &body)?;
-    if matches!(reply, crate::merchant::protocol::ConsoleReply::SignedOut) {
+    let (kind, view) = match call.ask(&ctx.env, &session.merchant_id, ask).await? {
+        ConsoleAnswer::Api(r) => {
+            return super::merchant_api::respond(*r, ctx, call, false, wants_csv)
+        }
+        ConsoleAnswer::View { kind, json } => (kind, json),
+    };
+    let view = match kind {
+        // The page learns its CSRF token again from `me` after a reload.
+        ViewKind::Me => {
+            let mut me: serde_json::Value = serde_json::from_str(&view)?;
+            me["csrf_token"] = csrf(key.peek().as_bytes(), &session_id).into();
+            me.to_string()
+        }
+        ViewKind::Plain | ViewKind::SignedOut => view,
+    };
+    let resp = json_body(200, worker::ResponseBody::Body(view.into_bytes()))?;
+    if kind == ViewKind::SignedOut {
         resp.headers().set(
             "Set-Cookie",
             &format!("{COOKIE}=; Path=/console; Max-Age=0; HttpOnly; Secure; SameSite=Strict"),
