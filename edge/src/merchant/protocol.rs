@@ -324,8 +324,11 @@ pub struct ApiReply {
     pub body: ApiBody,
 }
 
+/// Externally tagged between the object and the worker (`{"order": {...}}`): serde reads an
+/// adjacently or internally tagged enum through a buffered copy of its input, which compiled a
+/// second decoder of every body type into the worker (75 KB of its wasm, gzip).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ApiBody {
     Order(Box<Order>),
     Refund(Refund),
@@ -1575,12 +1578,20 @@ mod tests {
 
     #[test]
     fn api_bodies_render_as_their_value_alone() {
-        // What the object renders for the client is the value without its `kind` tag.
+        // What the object renders for the client is the value without its variant's name.
         let alerts = ApiBody::Alerts(AlertList { alerts: vec![] });
         let json = alerts.to_json().unwrap().unwrap();
         assert_eq!(String::from_utf8(json).unwrap(), r#"{"alerts":[]}"#);
-        let tagged = serde_json::to_value(&alerts).unwrap();
-        assert_eq!(tagged["value"], serde_json::json!({"alerts": []}));
+        // Between the object and the worker the body travels externally tagged, read back as
+        // it was written.
+        let tagged = serde_json::to_string(&alerts).unwrap();
+        assert_eq!(tagged, r#"{"alerts":{"alerts":[]}}"#);
+        assert_eq!(serde_json::from_str::<ApiBody>(&tagged).unwrap(), alerts);
+        let nothing = serde_json::to_string(&ApiBody::Nothing).unwrap();
+        assert_eq!(
+            serde_json::from_str::<ApiBody>(&nothing).unwrap(),
+            ApiBody::Nothing
+        );
         // No body, and what the worker streams, are never rendered as JSON.
         assert!(ApiBody::Nothing.to_json().is_none());
         // A request from before `render` existed is answered as typed.
