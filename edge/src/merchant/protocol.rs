@@ -146,8 +146,10 @@ pub trait Ask: Into<Command> {
 /// type its variant and its reply type.
 macro_rules! commands {
     ($($(#[$doc:meta])* $variant:ident($ty:ty) -> $reply:ty;)*) => {
+        /// Externally tagged (`{"checkout": {...}}`): an internally tagged enum is read
+        /// through a buffered copy of its input (see `ApiBody`).
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-        #[serde(tag = "op", rename_all = "snake_case")]
+        #[serde(rename_all = "snake_case")]
         pub enum Command {
             $($(#[$doc])* $variant($ty),)*
         }
@@ -761,8 +763,6 @@ impl ApiReply {
 /// A v2 XML dialect request, parsed by the worker (which refused anything malformed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct V2Request {
-    /// Not `op`: that is the tag of [`Command`], which carries this struct's fields inline.
-    #[serde(rename = "v2_op")]
     pub op: crate::domain::v2::Op,
     pub params: crate::domain::v2::Params,
     pub client_ip: Option<String>,
@@ -1503,7 +1503,10 @@ mod tests {
             .into(),
         };
         let json = serde_json::to_string(&c).unwrap();
-        assert!(json.contains(r#""op":"checkout""#));
+        assert!(
+            json.contains(r#""command":{"checkout":{"out_trade_no":"DEMO-1"}}"#),
+            "{json}"
+        );
         assert_eq!(serde_json::from_str::<Envelope>(&json).unwrap(), c);
         let empty: Command = GetMerchant {}.into();
         let json = serde_json::to_string(&empty).unwrap();
@@ -1605,8 +1608,8 @@ mod tests {
 
     #[test]
     fn inline_commands_round_trip() {
-        // Newtype variants carry their struct's fields beside the `op` tag: a field of the same
-        // name would make the envelope unreadable.
+        // A command travels under its variant's name, its struct's fields inside: a field may
+        // be named like anything else (the v2 request's `op`).
         let v2: Command = V2Request {
             op: crate::domain::v2::Op::OrderQuery,
             params: crate::domain::v2::Params(vec![("out_trade_no".into(), "A1".into())]),
@@ -1614,7 +1617,7 @@ mod tests {
         }
         .into();
         let json = serde_json::to_string(&v2).unwrap();
-        assert!(json.contains(r#""op":"v2""#), "{json}");
+        assert!(json.starts_with(r#"{"v2":{"op":"#), "{json}");
         assert_eq!(serde_json::from_str::<Command>(&json).unwrap(), v2);
     }
 
