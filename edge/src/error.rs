@@ -8,8 +8,10 @@ use crate::domain::refusal::Refusal;
 use paydesk_shared::api::ErrorCode;
 use serde::{Deserialize, Serialize};
 
+/// Externally tagged where it crosses the object's stub, as the protocol's enums are
+/// (`merchant/protocol.rs`, `ApiBody`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "error", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum AppError {
     /// A rule said no: a stable code, the message for the client, the offending parameter.
     Refused(Refusal),
