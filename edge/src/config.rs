@@ -68,7 +68,7 @@ mod tests {
         // Stored and sent as the plain value, where it must be.
         let json = serde_json::to_string(&s).unwrap();
         assert_eq!(json, r#""sk_live_very_secret""#);
-        assert_eq!(serde_json::from_str::<Secret>(&json).unwrap(), s);
+        assert_eq!(crate::json_text::from_text::<Secret>(&json).unwrap(), s);
     }
 
     #[test]

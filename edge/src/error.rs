@@ -145,7 +145,7 @@ mod tests {
             AppError::internal("x"),
         ] {
             let json = serde_json::to_string(&e).unwrap();
-            assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), e);
+            assert_eq!(crate::json_text::from_text::<AppError>(&json).unwrap(), e);
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod channel;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod json_text;
 pub mod mac_keys;
 pub mod merchant;
 pub mod page;

@@ -28,7 +28,7 @@ fn when(r: &Receipt, offset: i32) -> String {
 }
 
 fn section(s: &SignedReceipt, offset: i32) -> String {
-    let Ok(r) = serde_json::from_str::<Receipt>(&s.payload) else {
+    let Ok(r) = crate::json_text::from_text::<Receipt>(&s.payload) else {
         return String::new();
     };
     let refund = r.kind == "refund";

@@ -94,7 +94,7 @@ fn text(v: &serde_json::Value) -> String {
 /// What an entry changed, field by field: the keys that differ when before and after are JSON
 /// objects (a configuration), else the one field the action is about.
 pub fn changes(action: &str, before: &str, after: &str) -> Vec<Change> {
-    let object = |s: &str| match serde_json::from_str::<serde_json::Value>(s) {
+    let object = |s: &str| match crate::json_text::from_text::<serde_json::Value>(s) {
         Ok(serde_json::Value::Object(m)) => Some(m),
         _ if s.is_empty() => Some(serde_json::Map::new()),
         _ => None,

@@ -246,7 +246,7 @@ mod tests {
             Some(&a),
         );
         assert!(l.ends_with('\n') && l.matches('\n').count() == 1);
-        let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+        let v: serde_json::Value = crate::json_text::from_text(&l).unwrap();
         assert_eq!(v["type"], "order");
         assert_eq!(v["audit"]["seq"], 7);
         assert_eq!(v["record"]["out_trade_no"], "T\n1");

@@ -345,7 +345,7 @@ mod tests {
     const NOW: i64 = 1_795_778_560_000;
 
     fn req() -> CreateOrder {
-        serde_json::from_str(
+        crate::json_text::from_text(
             r#"{"out_trade_no":"ORDER_0001","amount":{"total":1234,"currency":"CNY"},"description":"Tea"}"#,
         )
         .unwrap()
@@ -504,7 +504,7 @@ mod tests {
 
     #[test]
     fn fingerprint_ignores_layout_but_not_content() {
-        let a: CreateOrder = serde_json::from_str(
+        let a: CreateOrder = crate::json_text::from_text(
             r#"{"description":"Tea","amount":{"currency":"CNY","total":1234},"out_trade_no":"ORDER_0001"}"#,
         )
         .unwrap();

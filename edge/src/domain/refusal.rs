@@ -79,7 +79,7 @@ mod tests {
             (ErrorCode::ParamError, Some("amount"))
         );
         let json = serde_json::to_string(&p).unwrap();
-        assert_eq!(serde_json::from_str::<Refusal>(&json).unwrap(), p);
+        assert_eq!(crate::json_text::from_text::<Refusal>(&json).unwrap(), p);
         assert!(
             !json.contains("retry_after"),
             "absent fields stay absent: {json}"

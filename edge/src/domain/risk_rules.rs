@@ -342,7 +342,7 @@ mod tests {
         };
         assert_eq!(evaluate(&c, &s), None);
         assert!(c.freeze.is_some());
-        let parsed: RiskConfig = serde_json::from_str("{}").unwrap();
+        let parsed: RiskConfig = crate::json_text::from_text("{}").unwrap();
         assert_eq!(parsed, c);
     }
 
@@ -510,7 +510,7 @@ mod tests {
     #[test]
     fn a_config_that_cannot_work_is_refused_by_field() {
         let field = |json: &str| {
-            let c: RiskConfig = serde_json::from_str(json).unwrap();
+            let c: RiskConfig = crate::json_text::from_text(json).unwrap();
             check(&c).err().and_then(|r| r.param)
         };
         assert_eq!(
@@ -539,9 +539,9 @@ mod tests {
             Some("risk.freeze")
         );
         let unknown: Result<RiskConfig, _> =
-            serde_json::from_str(r#"{"payer":{"max_per_minute":5,"action":"maybe"}}"#);
+            crate::json_text::from_text(r#"{"payer":{"max_per_minute":5,"action":"maybe"}}"#);
         assert!(unknown.is_err());
-        let extra: Result<RiskConfig, _> = serde_json::from_str(r#"{"velocity":{}}"#);
+        let extra: Result<RiskConfig, _> = crate::json_text::from_text(r#"{"velocity":{}}"#);
         assert!(extra.is_err());
     }
 }

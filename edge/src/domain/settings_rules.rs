@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn audited_flat() {
-        let flat: serde_json::Value = serde_json::from_str(&rules().audit_text()).unwrap();
+        let flat: serde_json::Value = crate::json_text::from_text(&rules().audit_text()).unwrap();
         assert_eq!(flat["branding.display_name"], "Tea House");
         assert!(flat.get("branding").is_none());
         assert_eq!(flat["daily_limit"], 1_000_000);

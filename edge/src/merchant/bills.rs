@@ -55,7 +55,7 @@ impl MoveRow {
             description: self.description.clone(),
             attach: self.attach.clone(),
             tags: match &self.tags_json {
-                Some(j) => serde_json::from_str(j)?,
+                Some(j) => crate::json_text::from_text(j)?,
                 None => BTreeMap::new(),
             },
         })

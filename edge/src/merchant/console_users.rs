@@ -343,7 +343,7 @@ fn api_read(c: &ConsoleCall) -> ApiRequest {
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(body: &str) -> Result<T> {
-    serde_json::from_str(body)
+    crate::json_text::from_text(body)
         .map_err(|e| AppError::param("body", format!("invalid request body: {e}")))
 }
 

@@ -65,7 +65,8 @@ impl Ledger<'_> {
             "SELECT masked FROM contacts WHERE subject = ?",
             vec![subject.into()],
         )?;
-        Ok(c.map(|c| serde_json::from_str(&c.masked)).transpose()?)
+        Ok(c.map(|c| crate::json_text::from_text(&c.masked))
+            .transpose()?)
     }
 
     /// The contact of whatever an event is about (its `order_key`), opened to reach the payer.

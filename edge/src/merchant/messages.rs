@@ -110,7 +110,7 @@ impl Ledger<'_> {
             masked_json: String,
         }
         let s = self.first::<S>("SELECT masked_json FROM messaging", vec![])?;
-        Ok(s.map(|s| serde_json::from_str(&s.masked_json))
+        Ok(s.map(|s| crate::json_text::from_text(&s.masked_json))
             .transpose()?
             .unwrap_or_default())
     }

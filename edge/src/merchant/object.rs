@@ -242,7 +242,7 @@ async fn received(req: &mut Request) -> Result<Envelope> {
     let Some(head) = req.headers().get(ENVELOPE)? else {
         return Ok(serde_json::from_slice(&req.bytes().await?)?);
     };
-    let mut envelope: Envelope = serde_json::from_str(&head)?;
+    let mut envelope: Envelope = crate::json_text::from_text(&head)?;
     if let Command::Api(api) = &mut envelope.command {
         api.body = crate::request_body::api_body(req.bytes().await?, api.declared_json)?;
     }

@@ -104,7 +104,7 @@ impl Ledger<'_> {
                 corporate_account: a.corporate_account,
             }
         } else {
-            serde_json::from_str(&r.masked_json)?
+            crate::json_text::from_text(&r.masked_json)?
         };
         Ok(ApplicationView {
             application_id: r.application_id,

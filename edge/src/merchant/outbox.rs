@@ -48,7 +48,7 @@ impl Ledger<'_> {
         }
         match e.format {
             Format::Json => {
-                let data: serde_json::Value = serde_json::from_str(&e.data_json)?;
+                let data: serde_json::Value = crate::json_text::from_text(&e.data_json)?;
                 let doc = serde_json::json!({
                     "id": e.event_id,
                     "type": e.kind.as_str(),

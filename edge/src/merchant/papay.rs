@@ -145,7 +145,10 @@ impl Ledger<'_> {
 }
 
 fn contract_meta(c: &ContractRow) -> Result<Option<ContractMeta>> {
-    Ok(c.v2_json.as_deref().map(serde_json::from_str).transpose()?)
+    Ok(c.v2_json
+        .as_deref()
+        .map(crate::json_text::from_text)
+        .transpose()?)
 }
 
 fn facts<'a>(c: &'a ContractRow, meta: Option<&'a ContractMeta>) -> ContractFacts<'a> {

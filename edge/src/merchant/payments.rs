@@ -327,7 +327,7 @@ impl Submission {
             Result(PayResult),
             Http { body: PayResult },
         }
-        Ok(match serde_json::from_str(&self.reply_json)? {
+        Ok(match crate::json_text::from_text(&self.reply_json)? {
             Stored::Result(r) | Stored::Http { body: r } => r,
         })
     }

@@ -1507,10 +1507,13 @@ mod tests {
             json.contains(r#""command":{"checkout":{"out_trade_no":"DEMO-1"}}"#),
             "{json}"
         );
-        assert_eq!(serde_json::from_str::<Envelope>(&json).unwrap(), c);
+        assert_eq!(crate::json_text::from_text::<Envelope>(&json).unwrap(), c);
         let empty: Command = GetMerchant {}.into();
         let json = serde_json::to_string(&empty).unwrap();
-        assert_eq!(serde_json::from_str::<Command>(&json).unwrap(), empty);
+        assert_eq!(
+            crate::json_text::from_text::<Command>(&json).unwrap(),
+            empty
+        );
     }
 
     #[test]
@@ -1521,9 +1524,10 @@ mod tests {
             expires_at_ms: Some(1),
             session_id: None,
         });
-        let travelled: ConsoleAnswer =
-            serde_json::from_str(&serde_json::to_string(&ConsoleAnswer::of(me).unwrap()).unwrap())
-                .unwrap();
+        let travelled: ConsoleAnswer = crate::json_text::from_text(
+            &serde_json::to_string(&ConsoleAnswer::of(me).unwrap()).unwrap(),
+        )
+        .unwrap();
         assert_eq!(
             travelled,
             ConsoleAnswer::View {
@@ -1576,7 +1580,10 @@ mod tests {
         let header = envelope.to_header().unwrap();
         assert!(header.is_ascii(), "{header}");
         assert!(header.contains(r"n\u00e9") && header.contains(r"s\ud83d\ude00"));
-        assert_eq!(serde_json::from_str::<Envelope>(&header).unwrap(), envelope);
+        assert_eq!(
+            crate::json_text::from_text::<Envelope>(&header).unwrap(),
+            envelope
+        );
     }
 
     #[test]
@@ -1589,10 +1596,13 @@ mod tests {
         // it was written.
         let tagged = serde_json::to_string(&alerts).unwrap();
         assert_eq!(tagged, r#"{"alerts":{"alerts":[]}}"#);
-        assert_eq!(serde_json::from_str::<ApiBody>(&tagged).unwrap(), alerts);
+        assert_eq!(
+            crate::json_text::from_text::<ApiBody>(&tagged).unwrap(),
+            alerts
+        );
         let nothing = serde_json::to_string(&ApiBody::Nothing).unwrap();
         assert_eq!(
-            serde_json::from_str::<ApiBody>(&nothing).unwrap(),
+            crate::json_text::from_text::<ApiBody>(&nothing).unwrap(),
             ApiBody::Nothing
         );
         // No body, and what the worker streams, are never rendered as JSON.
@@ -1618,7 +1628,7 @@ mod tests {
         .into();
         let json = serde_json::to_string(&v2).unwrap();
         assert!(json.starts_with(r#"{"v2":{"op":"#), "{json}");
-        assert_eq!(serde_json::from_str::<Command>(&json).unwrap(), v2);
+        assert_eq!(crate::json_text::from_text::<Command>(&json).unwrap(), v2);
     }
 
     #[test]
@@ -1633,20 +1643,23 @@ mod tests {
             }),
         );
         let json = serde_json::to_string(&r).unwrap();
-        assert_eq!(serde_json::from_str::<ApiReply>(&json).unwrap(), r);
+        assert_eq!(crate::json_text::from_text::<ApiReply>(&json).unwrap(), r);
         let nothing = ApiReply::new(204, ApiBody::Nothing);
         let json = serde_json::to_string(&nothing).unwrap();
-        assert_eq!(serde_json::from_str::<ApiReply>(&json).unwrap(), nothing);
+        assert_eq!(
+            crate::json_text::from_text::<ApiReply>(&json).unwrap(),
+            nothing
+        );
     }
 
     #[test]
     fn config_defaults() {
-        let c: MerchantConfig = serde_json::from_str("{}").unwrap();
+        let c: MerchantConfig = crate::json_text::from_text("{}").unwrap();
         assert_eq!(c, MerchantConfig::default());
         assert_eq!(c.utc_offset_minutes, 480);
         assert_eq!(c.remind_grace_seconds, 86_400);
         assert_eq!(c.rate_limits, RateLimits::default());
-        assert!(serde_json::from_str::<MerchantConfig>(r#"{"nope":1}"#).is_err());
+        assert!(crate::json_text::from_text::<MerchantConfig>(r#"{"nope":1}"#).is_err());
     }
 
     #[test]
@@ -1656,7 +1669,7 @@ mod tests {
             name: "Shop".into(),
             tier: Tier::Enterprise,
             sandbox: true,
-            branding: serde_json::from_str(r#"{"display_name":"Shop"}"#).unwrap(),
+            branding: crate::json_text::from_text(r#"{"display_name":"Shop"}"#).unwrap(),
             config: MerchantConfig::default(),
             api_key: Secret::new("sk_do_not_print".into()),
             group_id: None,

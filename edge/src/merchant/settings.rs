@@ -98,7 +98,7 @@ const CHANGE_COLUMNS: &str =
     "change_id, approval_id, base_json, rules_json, proposed_by, created_at_ms";
 
 fn parse_rules(json: &str) -> Result<Rules> {
-    serde_json::from_str(json).map_err(|e| AppError::internal(format!("stored rules: {e}")))
+    crate::json_text::from_text(json).map_err(|e| AppError::internal(format!("stored rules: {e}")))
 }
 
 impl Ledger<'_> {
@@ -139,7 +139,7 @@ impl Ledger<'_> {
         email: &str,
         admin: bool,
     ) -> Result<SettingsOutcome> {
-        let after: Rules = serde_json::from_str(body)
+        let after: Rules = crate::json_text::from_text(body)
             .map_err(|e| AppError::param("body", format!("invalid settings: {e}")))?;
         check(&after, m, self.call.dev)?;
         if self.pending_change()?.is_some() {

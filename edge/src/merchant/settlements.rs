@@ -58,7 +58,7 @@ impl OrderRow {
     /// Its profit-sharing splits (none for most orders).
     pub fn splits(&self) -> Result<Vec<Split>> {
         Ok(match &self.splits_json {
-            Some(j) => serde_json::from_str(j)?,
+            Some(j) => crate::json_text::from_text(j)?,
             None => vec![],
         })
     }

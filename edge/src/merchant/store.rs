@@ -239,7 +239,7 @@ impl OrderRow {
         Ok(self
             .v2_json
             .as_deref()
-            .map(serde_json::from_str)
+            .map(crate::json_text::from_text)
             .transpose()?)
     }
 
@@ -487,8 +487,8 @@ impl<'a> Ledger<'a> {
             return Ok(None);
         };
         let m = Merchant {
-            config: serde_json::from_str(&row.config_json)?,
-            branding: serde_json::from_str(&row.branding_json)?,
+            config: crate::json_text::from_text(&row.config_json)?,
+            branding: crate::json_text::from_text(&row.branding_json)?,
             row,
         };
         self.kept.keep_merchant(&m);
@@ -862,7 +862,7 @@ impl<'a> Ledger<'a> {
             tags: o
                 .tags_json
                 .as_deref()
-                .map(serde_json::from_str)
+                .map(crate::json_text::from_text)
                 .transpose()?,
             item_id: o.item_id.clone(),
             timeout_action: o.timeout_action,
@@ -901,7 +901,7 @@ impl<'a> Ledger<'a> {
             splits: o
                 .splits_json
                 .as_deref()
-                .map(serde_json::from_str)
+                .map(crate::json_text::from_text)
                 .transpose()?,
             plan_no: o.plan_no.clone(),
             part_index: o.part_index.map(|n| n as u32),
@@ -911,7 +911,7 @@ impl<'a> Ledger<'a> {
             contact: o
                 .contact_masked
                 .as_deref()
-                .map(serde_json::from_str)
+                .map(crate::json_text::from_text)
                 .transpose()?,
         })
     }
@@ -920,7 +920,7 @@ impl<'a> Ledger<'a> {
 /// Parses a JSON body into a request type; malformed JSON, wrong types and unknown fields are
 /// `PARAM_ERROR` naming what serde found (never internal detail).
 pub fn parse_body<T: DeserializeOwned>(body: &str) -> Result<T> {
-    serde_json::from_str(body).map_err(|e| {
+    crate::json_text::from_text(body).map_err(|e| {
         let msg = e.to_string();
         let param = msg
             .split('`')

@@ -256,7 +256,7 @@ impl Ledger<'_> {
             vec![otn.into()],
         )?;
         match r.and_then(|r| r.review_json) {
-            Some(j) => Ok(Some(serde_json::from_str(&j)?)),
+            Some(j) => Ok(Some(crate::json_text::from_text(&j)?)),
             None => Ok(None),
         }
     }

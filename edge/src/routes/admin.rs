@@ -55,7 +55,7 @@ pub(super) fn merchant_param(ctx: &Ctx) -> Result<String, AppError> {
 
 pub(super) async fn body<T: for<'de> Deserialize<'de>>(req: &mut Request) -> Result<T, AppError> {
     let text = read_body(req, 64 * 1024).await?;
-    serde_json::from_str(&text)
+    crate::json_text::from_text(&text)
         .map_err(|e| AppError::param("body", format!("invalid request body: {e}")))
 }
 

@@ -43,7 +43,7 @@ pub async fn pay(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, 
     let mut buf = TokenBuf::new();
     let t = verify_token(ctx, &mut buf)?;
     let body = read_body(req, 8 * 1024).await?;
-    let pay: PayRequest = serde_json::from_str(&body)
+    let pay: PayRequest = crate::json_text::from_text(&body)
         .map_err(|e| AppError::param("body", format!("invalid pay request: {e}")))?;
     let ask = Pay {
         out_trade_no: t.id.to_owned(),

@@ -60,7 +60,7 @@ pub async fn create_user(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Re
 /// `POST /console/api/sign-in`: a session cookie, and the CSRF token to send with changes.
 pub async fn sign_in(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
     let body = read_body(req, 4 * 1024).await?;
-    let s: SignIn = serde_json::from_str(&body)
+    let s: SignIn = crate::json_text::from_text(&body)
         .map_err(|e| AppError::param("body", format!("invalid request body: {e}")))?;
     if !is_merchant_id(&s.merchant_id) {
         return Err(AppError::code(
@@ -173,7 +173,7 @@ pub async fn handle(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
     let view = match kind {
         // The page learns its CSRF token again from `me` after a reload.
         ViewKind::Me => {
-            let mut me: serde_json::Value = serde_json::from_str(&view)?;
+            let mut me: serde_json::Value = crate::json_text::from_text(&view)?;
             me["csrf_token"] = csrf(key.peek().as_bytes(), &session_id).into();
             me.to_string()
         }

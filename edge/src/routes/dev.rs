@@ -72,7 +72,7 @@ pub async fn create_demo_order(
     let input: DemoOrderRequest = if text.is_empty() {
         DemoOrderRequest::default()
     } else {
-        serde_json::from_str(&text)
+        crate::json_text::from_text(&text)
             .map_err(|e| AppError::param("body", format!("not a demo order request: {e}")))?
     };
     let demo = runtime::demo_merchant(&ctx.env)?;
