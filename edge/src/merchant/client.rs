@@ -3,7 +3,10 @@
 //! its own (`Call::ask_api`): its body goes to the object unread, and a JSON answer comes back
 //! rendered for the client.
 
-use super::protocol::{ApiReply, ApiRequest, Ask, Call, Command, Envelope, ENVELOPE, RENDERED};
+use super::protocol::{
+    self, ApiReply, ApiRequest, Ask, Call, Command, Envelope, ENVELOPE, PROTOCOL, PROTOCOL_HEADER,
+    RENDERED,
+};
 use crate::error::AppError;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -48,6 +51,7 @@ impl Call {
             // from a stream the runtime pumps.
             Some(stream) => {
                 let headers = worker::Headers::new();
+                headers.set(PROTOCOL_HEADER, PROTOCOL)?;
                 headers.set(ENVELOPE, &envelope.to_header()?)?;
                 let mut init = RequestInit::new();
                 init.with_method(Method::Post)
@@ -74,8 +78,11 @@ impl Call {
 
 /// A request to the object with `envelope` as its body.
 fn carrying(envelope: &Envelope) -> Result<RequestInit, AppError> {
+    let headers = worker::Headers::new();
+    headers.set(PROTOCOL_HEADER, PROTOCOL)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
+        .with_headers(headers)
         .with_body(Some(serde_json::to_string(envelope)?.into()));
     Ok(init)
 }
@@ -98,8 +105,15 @@ async fn send(
     let sent = stub
         .fetch_with_request(req.inner())
         .map_err(worker::Error::from)?;
-    let resp = JsFuture::from(sent).await.map_err(worker::Error::from)?;
-    Ok(resp.unchecked_into())
+    let resp: web_sys::Response = JsFuture::from(sent)
+        .await
+        .map_err(worker::Error::from)?
+        .unchecked_into();
+    let version = resp.headers().get(PROTOCOL_HEADER).ok().flatten();
+    if !protocol::speaks(version.as_deref()) {
+        return Err(protocol::other_version());
+    }
+    Ok(resp)
 }
 
 /// The reply to `A`, or the error the object answered with, read whole in one `arrayBuffer()`.

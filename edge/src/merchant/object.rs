@@ -5,7 +5,8 @@
 
 use super::kept::Kept;
 use super::protocol::{
-    ApiReply, ApiRequest, Ask, Call, Command, ConsoleAnswer, Envelope, ENVELOPE, RENDERED,
+    ApiReply, ApiRequest, Ask, Call, Command, ConsoleAnswer, Envelope, ENVELOPE, PROTOCOL,
+    PROTOCOL_HEADER, RENDERED,
 };
 use super::schema::{CREATE_MIGRATIONS_TABLE, MIGRATIONS};
 use super::sql_meter::{SqlMeter, Tally};
@@ -58,6 +59,9 @@ impl DurableObject for MerchantDO {
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         if req.path() == "/live" {
             return self.accept_live(&req);
+        }
+        if !super::protocol::speaks(req.headers().get(PROTOCOL_HEADER)?.as_deref()) {
+            return failed(super::protocol::other_version()).into_response();
         }
         let Envelope { call, command } = match received(&mut req).await {
             Ok(envelope) => envelope,
@@ -269,6 +273,7 @@ impl Answer {
             }
         };
         resp.headers().set("Content-Type", "application/json")?;
+        resp.headers().set(PROTOCOL_HEADER, PROTOCOL)?;
         Ok(resp)
     }
 }

@@ -315,6 +315,32 @@ pub struct ApiRequest {
     pub declared_json: bool,
 }
 
+/// The header both sides of the stub put on every command and every answer: the version of
+/// this protocol they speak. The worker and its objects are one script, but after a deploy an
+/// active object may keep its old code for minutes (Cloudflare defers an object's update) while
+/// the worker already runs the new. A command or an answer from another version is refused
+/// before anything is done, as a retryable SYSTEM_ERROR, instead of being misread. Raise
+/// [`PROTOCOL`] with any change to a command's or an answer's JSON that the other version could
+/// not read (docs/deploy.md).
+pub const PROTOCOL_HEADER: &str = "paydesk-protocol";
+pub const PROTOCOL: &str = "2";
+
+/// Whether the other side's [`PROTOCOL_HEADER`] says it speaks this version.
+pub fn speaks(header: Option<&str>) -> bool {
+    header == Some(PROTOCOL)
+}
+
+/// The refusal of a command or answer from another version of the protocol: nothing was done,
+/// and it will work again once both sides run the same code.
+pub fn other_version() -> crate::error::AppError {
+    crate::domain::refusal::Refusal::new(
+        paydesk_shared::api::ErrorCode::SystemError,
+        "paydesk is being updated; try again in a few seconds",
+    )
+    .retry_after(5)
+    .into()
+}
+
 /// The header on an object's reply to a [`ApiRequest::render`] request when the reply is the
 /// API's answer itself: its status is the answer's, its body the JSON the client gets.
 pub const RENDERED: &str = "paydesk-rendered";
@@ -1514,6 +1540,17 @@ mod tests {
             crate::json_text::from_text::<Command>(&json).unwrap(),
             empty
         );
+    }
+
+    #[test]
+    fn another_protocol_version_is_refused_as_retryable() {
+        assert!(speaks(Some(PROTOCOL)));
+        assert!(!speaks(None), "an object or worker from before the header");
+        assert!(!speaks(Some("1")));
+        let refused = other_version();
+        let r = refused.refusal().unwrap();
+        assert_eq!(r.code, paydesk_shared::api::ErrorCode::SystemError);
+        assert_eq!(r.retry_after, Some(5));
     }
 
     #[test]
