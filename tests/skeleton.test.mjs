@@ -125,7 +125,7 @@ test('dev_routes_do_not_exist_in_production', async () => {
     assert.equal((await r.json()).code, 'NOT_FOUND');
     // The bench's SQL meter and its floor write (edge/src/routes/dev.rs) are dev routes too.
     const m = await newMerchant(prod);
-    for (const [method, what] of [['GET', 'sql-meter'], ['POST', 'bench-write']]) {
+    for (const [method, what] of [['GET', 'sql-meter'], ['POST', 'bench-write'], ['POST', 'protocol-probe']]) {
       const d = await fetch(`${prod.url}/dev/merchants/${m.merchant_id}/${what}`, { method });
       assert.equal(d.status, 404, what);
       assert.equal((await d.json()).code, 'NOT_FOUND');
@@ -134,4 +134,25 @@ test('dev_routes_do_not_exist_in_production', async () => {
   } finally {
     await prod.stop();
   }
+});
+
+// The worker and its objects name the version of their protocol on every command and answer
+// (edge/src/merchant/protocol.rs, PROTOCOL): after a deploy a busy object may still run the old
+// code while the worker runs the new. A command of another version is refused before the object
+// does anything, as a retryable SYSTEM_ERROR. The dev-only probe sends the bench write as
+// another version would; the object's SQL meter shows it ran no statement.
+test('an_object_refuses_a_command_of_another_protocol_version_before_doing_anything', async () => {
+  const m = await newMerchant(w);
+  const meter = async () => (await fetch(`${w.url}/dev/merchants/${m.merchant_id}/sql-meter`)).json();
+  const before = await meter();
+  const r = await fetch(`${w.url}/dev/merchants/${m.merchant_id}/protocol-probe`, { method: 'POST' });
+  const body = await r.json();
+  assert.deepEqual([r.status, body.code, r.headers.get('retry-after')], [500, 'SYSTEM_ERROR', '5'], JSON.stringify(body));
+  const after = await meter();
+  assert.equal(after.requests.statements, before.requests.statements, 'the refused command ran no statement');
+  assert.equal(after.requests.runs, before.requests.runs + 1, 'only the second meter reading ran');
+  // The same write under this version is done.
+  const done = await fetch(`${w.url}/dev/merchants/${m.merchant_id}/bench-write`, { method: 'POST' });
+  assert.equal(done.status, 200);
+  assert.ok((await meter()).requests.statements > after.requests.statements, 'the write ran');
 });

@@ -68,6 +68,22 @@ impl Call {
         Ok(ApiAnswer::Reply(outcome::<ApiRequest>(&resp).await?))
     }
 
+    /// Dev only (`POST /dev/merchants/{id}/protocol-probe`): the one-`INSERT` bench write as a
+    /// worker of another protocol version sends it; the object's answer, read as this version
+    /// reads answers. The tests check that the object refuses it before doing anything.
+    pub async fn ask_as_another_version(
+        &self,
+        env: &Env,
+        merchant_id: &str,
+    ) -> Result<super::protocol::BenchWritten, AppError> {
+        let mut init = carrying(&self.envelope(super::protocol::BenchWrite {}.into()))?;
+        let headers = worker::Headers::new();
+        headers.set(PROTOCOL_HEADER, "1")?;
+        init.with_headers(headers);
+        let resp = deliver(env, merchant_id, &init).await?;
+        outcome::<super::protocol::BenchWrite>(&resp).await
+    }
+
     fn envelope(&self, command: Command) -> Envelope {
         Envelope {
             call: self.clone(),
@@ -87,8 +103,22 @@ fn carrying(envelope: &Envelope) -> Result<RequestInit, AppError> {
     Ok(init)
 }
 
-/// Sends `init` to the object of `merchant_id`.
+/// Sends `init` to the object of `merchant_id`; an answer from another version of the
+/// protocol is refused unread.
 async fn send(
+    env: &Env,
+    merchant_id: &str,
+    init: &RequestInit,
+) -> Result<web_sys::Response, AppError> {
+    let resp = deliver(env, merchant_id, init).await?;
+    let version = resp.headers().get(PROTOCOL_HEADER).ok().flatten();
+    if !protocol::speaks(version.as_deref()) {
+        return Err(protocol::other_version());
+    }
+    Ok(resp)
+}
+
+async fn deliver(
     env: &Env,
     merchant_id: &str,
     init: &RequestInit,
@@ -105,15 +135,8 @@ async fn send(
     let sent = stub
         .fetch_with_request(req.inner())
         .map_err(worker::Error::from)?;
-    let resp: web_sys::Response = JsFuture::from(sent)
-        .await
-        .map_err(worker::Error::from)?
-        .unchecked_into();
-    let version = resp.headers().get(PROTOCOL_HEADER).ok().flatten();
-    if !protocol::speaks(version.as_deref()) {
-        return Err(protocol::other_version());
-    }
-    Ok(resp)
+    let resp = JsFuture::from(sent).await.map_err(worker::Error::from)?;
+    Ok(resp.unchecked_into())
 }
 
 /// The reply to `A`, or the error the object answered with, read whole in one `arrayBuffer()`.

@@ -147,3 +147,19 @@ pub async fn bench_write(_req: &mut Request, ctx: &Ctx, call: &Call) -> Result<R
     }
     super::admin::act(ctx, call, crate::merchant::protocol::BenchWrite {}).await
 }
+
+/// `POST /dev/merchants/{id}/protocol-probe`: the bench write sent as a worker of another
+/// protocol version would send it (`merchant/protocol.rs`, `PROTOCOL`); answered with the
+/// object's refusal as a client would get it.
+pub async fn protocol_probe(
+    _req: &mut Request,
+    ctx: &Ctx,
+    call: &Call,
+) -> Result<Response, AppError> {
+    if !call.dev {
+        return Err(AppError::DevOnly);
+    }
+    let id = super::admin::merchant_param(ctx)?;
+    let written = call.ask_as_another_version(&ctx.env, &id).await?;
+    super::json(200, &written).map_err(AppError::from)
+}

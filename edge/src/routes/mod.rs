@@ -170,7 +170,11 @@ fn routes() -> Routes {
         .post("/admin/approvals/:id/:decision", route!(admin::decide))
         .post("/dev/demo-order", route!(dev::create_demo_order))
         .get("/dev/merchants/:id/sql-meter", route!(dev::sql_meter))
-        .post("/dev/merchants/:id/bench-write", route!(dev::bench_write));
+        .post("/dev/merchants/:id/bench-write", route!(dev::bench_write))
+        .post(
+            "/dev/merchants/:id/protocol-probe",
+            route!(dev::protocol_probe),
+        );
     t
 }
 
