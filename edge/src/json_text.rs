@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-/// `crate::json_text::from_text`, through the byte reader.
+/// `serde_json::from_str`, through the byte reader.
 pub fn from_text<'a, T: Deserialize<'a>>(text: &'a str) -> serde_json::Result<T> {
     serde_json::from_slice(text.as_bytes())
 }

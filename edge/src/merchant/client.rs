@@ -76,11 +76,8 @@ impl Call {
         env: &Env,
         merchant_id: &str,
     ) -> Result<super::protocol::BenchWritten, AppError> {
-        let mut init = carrying(&self.envelope(super::protocol::BenchWrite {}.into()))?;
-        let headers = worker::Headers::new();
-        headers.set(PROTOCOL_HEADER, "1")?;
-        init.with_headers(headers);
-        let resp = deliver(env, merchant_id, &init).await?;
+        let envelope = self.envelope(super::protocol::BenchWrite {}.into());
+        let resp = deliver(env, merchant_id, &carrying_as(&envelope, "1")?).await?;
         outcome::<super::protocol::BenchWrite>(&resp).await
     }
 
@@ -94,8 +91,13 @@ impl Call {
 
 /// A request to the object with `envelope` as its body.
 fn carrying(envelope: &Envelope) -> Result<RequestInit, AppError> {
+    carrying_as(envelope, PROTOCOL)
+}
+
+/// The same, saying it speaks `version` of the protocol.
+fn carrying_as(envelope: &Envelope, version: &str) -> Result<RequestInit, AppError> {
     let headers = worker::Headers::new();
-    headers.set(PROTOCOL_HEADER, PROTOCOL)?;
+    headers.set(PROTOCOL_HEADER, version)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_headers(headers)
