@@ -166,6 +166,34 @@ test('choice_and_digits_typed_before_the_wasm_arrives_survive_hydration', async 
   await ctx.close();
 });
 
+test('an_answer_to_a_form_post_keeps_its_method_and_error_over_the_remembered_method', async () => {
+  // This browser paid an earlier order by balance; on this one the payer posts the card form
+  // before the wasm arrives, and the answer names the field to fix. Hydrating that answer must
+  // keep the posted method and its error, not switch to the remembered method.
+  const order = await createOrder(w, m);
+  const ctx = await browser.newContext({ ...PHONE, locale: 'en-US' });
+  await ctx.addInitScript(() => localStorage.setItem('paydesk:last_method', 'balance'));
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  let release;
+  const gate = new Promise((r) => { release = r; });
+  await page.route(/\.wasm$/, async (route) => { await gate; await route.continue(); });
+  await page.goto(order.checkout_url);
+  await fillCard(page, '4242 4242 4242 4241');
+  await page.locator('[data-testid=pay]').click();
+  await page.locator('#pd-card-number-error').waitFor();
+  assert.equal(await page.locator('[data-paydesk-ready]').count(), 0, 'not hydrated yet');
+  release();
+  await page.locator('[data-paydesk-ready]').waitFor({ state: 'attached' });
+  assert.ok(await page.locator('#pd-method-credit_card').isChecked(), 'the posted method is kept');
+  assert.equal(await page.locator('#pd-card-number').getAttribute('aria-invalid'), 'true');
+  assert.ok(await page.locator('#pd-card-number-error').isVisible(), 'the error is still shown');
+  assert.equal((await status(order.out_trade_no)).status, 'NOTPAY');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
 test('a_page_left_open_starts_the_widget_once', async () => {
   const order = await createOrder(w, m);
   const ctx = await browser.newContext({ ...PHONE, locale: 'en-US' });

@@ -320,6 +320,19 @@ mod tests {
             vec![Action::SelectMethod(PayMethod::Balance)]
         );
         assert_eq!(untouched.actions(&s, false), vec![]);
+        // A page answering a post, with an outcome or a field to fix, is not fresh.
+        use crate::page::is_fresh;
+        assert!(is_fresh(&RenderSeed::default()));
+        let to_fix = RenderSeed {
+            field_error: Some(("number".into(), "card_number_invalid".into())),
+            ..RenderSeed::default()
+        };
+        assert!(!is_fresh(&to_fix));
+        let answered = RenderSeed {
+            outcome: Some(PayOutcome::Paid),
+            ..RenderSeed::default()
+        };
+        assert!(!is_fresh(&answered));
     }
 
     #[test]

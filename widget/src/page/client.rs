@@ -45,7 +45,7 @@ pub fn start(
     restore: Restore,
     live: bool,
 ) {
-    let fresh = data.seed.outcome.is_none();
+    let fresh = super::is_fresh(&data.seed);
     // The phase depends on the clock: seed the state with the page's own clock, not patch it.
     let lang = lang.unwrap_or_else(|| Lang::from_tag(&data.seed.lang));
     let mut state = Rc::new(State::seeded(

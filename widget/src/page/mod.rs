@@ -26,7 +26,7 @@ use crate::i18n::Lang;
 use crate::state::{Phase, State};
 use markup::Markup;
 use paydesk_shared::{OrderStatus, PayPageData};
-pub use restore::Restore;
+pub use restore::{is_fresh, Restore};
 
 /// What the page shows besides the state: fixed for the page's life, except the logo's mark.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,6 +3,13 @@
 
 use crate::state::{Action, State};
 use paydesk_shared::api::PayMethod;
+use paydesk_shared::RenderSeed;
+
+/// Whether the page shows the order afresh rather than answering a form post (with an outcome,
+/// or an entry to fix): only a fresh page gives the method shown way to the remembered one.
+pub fn is_fresh(seed: &RenderSeed) -> bool {
+    seed.outcome.is_none() && seed.field_error.is_none()
+}
 
 /// The form as found in the document just before hydration, and the method this browser last
 /// paid with.
