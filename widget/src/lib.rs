@@ -32,8 +32,8 @@ mod browser {
     #[wasm_bindgen]
     pub fn mount_contract() -> Result<(), JsValue> {
         let (data, root) = api::inlined("paydesk-contract-data")?;
-        let data: paydesk_shared::contract::ContractPageData = serde_json::from_str(&data)
-            .map_err(|e| JsValue::from_str(&format!("bad #paydesk-contract-data: {e}")))?;
+        let data: paydesk_shared::contract::ContractPageData = page::json::from_str(&data)
+            .ok_or_else(|| JsValue::from_str("bad #paydesk-contract-data"))?;
         let props = contract::ContractAppProps::for_page(data);
         let handle =
             yew::Renderer::<contract::ContractApp>::with_root_and_props(root.clone(), props)

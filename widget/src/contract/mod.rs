@@ -4,6 +4,7 @@
 //! [`ContractPageData`]; the browser hydrates it with the same data. [`SignPost`] is what the
 //! worker does with the form when there is no JavaScript.
 
+mod data;
 mod page;
 pub mod text;
 

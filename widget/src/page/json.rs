@@ -185,40 +185,40 @@ impl Parser<'_> {
 }
 
 impl Json {
-    fn get(&self, key: &str) -> Option<&Json> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Json> {
         match self {
             Json::Obj(fields) => fields.iter().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
         }
     }
 
-    fn object(&self) -> Option<&Json> {
+    pub(crate) fn object(&self) -> Option<&Json> {
         matches!(self, Json::Obj(_)).then_some(self)
     }
 
-    fn str(&self) -> Option<&str> {
+    pub(crate) fn str(&self) -> Option<&str> {
         match self {
             Json::Str(s) => Some(s),
             _ => None,
         }
     }
 
-    fn string(&self) -> Option<String> {
+    pub(crate) fn string(&self) -> Option<String> {
         self.str().map(str::to_owned)
     }
 
-    fn int(&self) -> Option<i64> {
+    pub(crate) fn int(&self) -> Option<i64> {
         match self {
             Json::Int(i) => Some(*i),
             _ => None,
         }
     }
 
-    fn u32(&self) -> Option<u32> {
+    pub(crate) fn u32(&self) -> Option<u32> {
         self.int()?.try_into().ok()
     }
 
-    fn bool(&self) -> Option<bool> {
+    pub(crate) fn bool(&self) -> Option<bool> {
         match self {
             Json::Bool(b) => Some(*b),
             _ => None,
@@ -226,12 +226,12 @@ impl Json {
     }
 
     /// A field serde requires.
-    fn req<T>(&self, key: &str, read: impl Fn(&Json) -> Option<T>) -> Option<T> {
+    pub(crate) fn req<T>(&self, key: &str, read: impl Fn(&Json) -> Option<T>) -> Option<T> {
         read(self.get(key)?)
     }
 
     /// An `Option` field with `#[serde(default)]`: missing or `null` is `None`.
-    fn opt<T>(&self, key: &str, read: impl Fn(&Json) -> Option<T>) -> Option<Option<T>> {
+    pub(crate) fn opt<T>(&self, key: &str, read: impl Fn(&Json) -> Option<T>) -> Option<Option<T>> {
         match self.get(key) {
             None | Some(Json::Null) => Some(None),
             Some(v) => read(v).map(Some),
@@ -239,7 +239,12 @@ impl Json {
     }
 
     /// A field with a serde default: missing is `default`.
-    fn or<T>(&self, key: &str, default: T, read: impl Fn(&Json) -> Option<T>) -> Option<T> {
+    pub(crate) fn or<T>(
+        &self,
+        key: &str,
+        default: T,
+        read: impl Fn(&Json) -> Option<T>,
+    ) -> Option<T> {
         match self.get(key) {
             None => Some(default),
             Some(v) => read(v),
@@ -288,7 +293,7 @@ impl Decode for CheckoutView {
     }
 }
 
-fn branding(j: &Json) -> Option<Branding> {
+pub(crate) fn branding(j: &Json) -> Option<Branding> {
     let j = j.object()?;
     Some(Branding {
         display_name: j.req("display_name", Json::string)?,
@@ -299,7 +304,7 @@ fn branding(j: &Json) -> Option<Branding> {
     })
 }
 
-fn money(j: &Json) -> Option<Money> {
+pub(crate) fn money(j: &Json) -> Option<Money> {
     let j = j.object()?;
     Some(Money {
         total: j.req("total", |v| v.int()?.try_into().ok())?,
@@ -321,7 +326,7 @@ fn status(j: &Json) -> Option<OrderStatus> {
     OrderStatus::parse(j.str()?)
 }
 
-fn method(j: &Json) -> Option<PayMethod> {
+pub(crate) fn method(j: &Json) -> Option<PayMethod> {
     PayMethod::parse(j.str()?)
 }
 
