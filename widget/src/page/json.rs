@@ -1,5 +1,6 @@
 //! JSON for the pay page's wasm without serde: a small parser into [`Json`], the decoding of
-//! the few shared types the page reads ([`Decode`]), and the one request body it sends.
+//! the few shared types the page reads ([`Decode`]), and the one request body it sends. The
+//! contract page reads its inlined data with the same parser (`contract/data.rs`).
 //! serde_json's parser, serde's derived visitors and the error messages (with their float
 //! formatting) that come with them were most of the page's wasm. The decoders follow the shared
 //! types' serde attributes field by field (a default where serde has one, `null` as `None`), and
