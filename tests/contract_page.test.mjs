@@ -115,6 +115,45 @@ test('a_contract_page_left_open_hydrates_once', async () => {
   await ctx.close();
 });
 
+test('entries_made_before_the_wasm_arrives_survive_hydration_and_a_language_switch', async () => {
+  const c = await contractOf(m);
+  const ctx = await browser.newContext({ ...PHONE, locale: 'en-US' });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  let release;
+  const gate = new Promise((r) => { release = r; });
+  await page.route(/\.wasm$/, async (route) => { await gate; await route.continue(); });
+  await page.goto(c.sign_url);
+  // The server-rendered form is usable while the wasm is held back.
+  await page.locator('#pd-method-credit_card').check();
+  await page.locator('#pd-card-number').pressSequentially('4242424242424242');
+  await page.locator('[data-testid=consent]').check();
+  assert.equal(await page.locator('[data-paydesk-ready]').count(), 0, 'not hydrated yet');
+  release();
+  await page.locator('[data-paydesk-ready]').waitFor({ state: 'attached' });
+  assert.ok(await page.locator('#pd-method-credit_card').isChecked(), 'the choice is kept');
+  assert.equal(await page.locator('#pd-card-number').inputValue(), '4242 4242 4242 4242', 'digits kept (and now grouped)');
+  assert.ok(await page.locator('[data-testid=consent]').isChecked(), 'the consent is kept');
+  // The language switches in place, keeping every entry.
+  let navigations = 0;
+  page.on('framenavigated', () => navigations++);
+  await page.locator('[data-testid=lang]').click();
+  await page.locator('.pd-contract[lang=zh-CN]').waitFor();
+  assert.match(await page.locator('h2').first().textContent(), /授权自动扣款/);
+  assert.equal(navigations, 0, 'no reload');
+  assert.equal(await page.locator('#pd-card-number').inputValue(), '4242 4242 4242 4242');
+  assert.ok(await page.locator('[data-testid=consent]').isChecked());
+  await page.locator('#pd-card-exp').fill('12/35');
+  await page.locator('#pd-card-cvc').fill('123');
+  await page.locator('[data-testid=sign]').click();
+  await page.locator('[data-testid=signed]').waitFor();
+  assert.match(await page.locator('[data-testid=signed]').textContent(), /已开通自动扣款/);
+  assert.equal((await contractStatus(m, c)).status, 'ACTIVE');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
 test('without_javascript_in_chinese_sign_with_the_wallet_then_end_it', async () => {
   const c = await contractOf(m);
   const { ctx, page } = await open(c.sign_url, { locale: 'zh-CN', js: false, width: 320 });
@@ -185,8 +224,9 @@ test('pay_page_groups_thousands_and_falls_back_to_the_initial_when_the_logo_fail
 });
 
 test('contract_page_first_load_fits_the_pay_pages_budget', async () => {
-  // Its own build of the widget: the pay page's budget holds for it too, and the pay page does
-  // not grow by it (checked by the pay page's own budget test).
+  // Its own build of the widget: the pay page's budget (the whole first load within 70 KB gzip,
+  // the issue 20 figure) holds for it too, and the pay page does not grow by it (checked by the
+  // pay page's own budget test).
   const c = await contractOf(m);
   const resp = await fetch(c.sign_url);
   const html = await resp.text();
@@ -202,7 +242,8 @@ test('contract_page_first_load_fits_the_pay_pages_budget', async () => {
   const sizes = { html: gz(html) };
   for (const path of linked) sizes[path] = gz(Buffer.from(await (await fetch(w.url + path)).arrayBuffer()));
   const [js, wasm] = linked.map((p) => sizes[p]);
-  console.log(`contract page first load gzip bytes: ${JSON.stringify(sizes)} enhancement ${js + wasm}`);
+  const whole = sizes.html + js + wasm;
+  console.log(`contract page first load gzip bytes: ${JSON.stringify(sizes)} whole ${whole}`);
   assert.ok(sizes.html <= 16 * 1024, `the document ${sizes.html} B gzip exceeds 16 KB`);
-  assert.ok(js + wasm <= 185 * 1024, `JS + wasm ${js + wasm} B gzip exceeds the 185 KB budget`);
+  assert.ok(whole <= 70 * 1024, `the first load ${whole} B gzip exceeds the 70 KB budget`);
 });

@@ -169,6 +169,25 @@ pub fn inlined(data_id: &str) -> Result<(String, web_sys::Element), JsValue> {
     Ok((data, root))
 }
 
+/// A logo under `root` that loaded or failed before the page's script ran did so unheard: mark
+/// it now. The mark set, if any.
+#[cfg(feature = "browser")]
+pub fn mark_logo(root: &web_sys::Element) -> Option<&'static str> {
+    let img = root
+        .query_selector("img.pd-logo")
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlImageElement>().ok())
+        .filter(|i| i.complete())?;
+    let mark = if img.natural_width() > 0 {
+        "data-loaded"
+    } else {
+        "data-failed"
+    };
+    let _ = img.set_attribute(mark, "");
+    Some(mark)
+}
+
 /// The page has taken over: load can be measured from outside (the bench and the black-box
 /// tests wait for these).
 #[cfg(feature = "browser")]

@@ -152,6 +152,16 @@ pub fn decline_reason(lang: Lang, code: &str) -> &'static str {
     t(lang, text)
 }
 
+/// A payment method's name.
+pub fn method_label(lang: Lang, m: paydesk_shared::api::PayMethod) -> &'static str {
+    use paydesk_shared::api::PayMethod;
+    match m {
+        PayMethod::Balance => t(lang, Text::Balance),
+        PayMethod::BankCard => t(lang, Text::BankCard),
+        PayMethod::CreditCard => t(lang, Text::CreditCard),
+    }
+}
+
 /// The field error keys of `State::field_error`.
 pub fn field_error(lang: Lang, key: &str) -> &'static str {
     match key {

@@ -6,11 +6,12 @@
 //!   payable (a real HTML form) before the wasm arrives. Behaviour lives in the pure reducer of
 //!   [`state`]; [`api`] is the only module that talks to the edge; [`form`] is what the worker
 //!   does with the form when there is no JavaScript.
-//! - The contract page ([`contract`], feature `contract-page`) and the merchant console
-//!   (`console`, feature `console-page`): Yew components, each built into its own wasm.
+//! - The contract page ([`contract`]): built the same way, its browser half (feature
+//!   `contract-page`) in its own wasm.
+//! - The merchant console (`console`, feature `console-page`): Yew components, in a wasm of its
+//!   own.
 
 pub mod api;
-pub mod components;
 #[cfg(feature = "console-page")]
 pub mod console;
 pub mod contract;
@@ -21,35 +22,22 @@ pub mod state;
 
 pub use page::{render_page, Restore};
 
-#[cfg(feature = "contract-page")]
-mod browser {
-    use super::*;
-    use wasm_bindgen::prelude::*;
+// The pay and contract pages' allocator: a free list of a few hundred bytes of code where
+// dlmalloc is 7 KB. The pages allocate little and briefly; the console keeps the default.
+// SAFETY: the page's wasm runs on the browser's one thread: nothing allocates concurrently.
+#[cfg(all(
+    target_arch = "wasm32",
+    feature = "browser",
+    not(feature = "console-page")
+))]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
-    /// Hydrates the server-rendered contract page from its inlined data. Called by the contract
-    /// page's module script. Built into its own wasm (feature `contract-page`), so the pay page
-    /// does not carry the contract page.
-    #[wasm_bindgen]
-    pub fn mount_contract() -> Result<(), JsValue> {
-        let (data, root) = api::inlined("paydesk-contract-data")?;
-        let data: paydesk_shared::contract::ContractPageData = page::json::from_str(&data)
-            .ok_or_else(|| JsValue::from_str("bad #paydesk-contract-data"))?;
-        let props = contract::ContractAppProps::for_page(data);
-        let handle =
-            yew::Renderer::<contract::ContractApp>::with_root_and_props(root.clone(), props)
-                .hydrate();
-        // The app lives as long as the document.
-        std::mem::forget(handle);
-        components::mark_logo(&root);
-        api::mark_ready(&root);
-        Ok(())
-    }
-}
-
-#[cfg(feature = "contract-page")]
-pub use browser::mount_contract;
 #[cfg(feature = "console-page")]
 pub use console::mount_console;
+#[cfg(feature = "contract-page")]
+pub use contract::client::mount_contract;
 #[cfg(all(
     feature = "browser",
     not(any(feature = "contract-page", feature = "console-page"))

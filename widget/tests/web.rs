@@ -8,7 +8,6 @@ use paydesk_shared::{Branding, CheckoutView, Money, OrderStatus, PayPageData};
 use paydesk_widget::i18n::Lang;
 use paydesk_widget::page::client::start;
 use paydesk_widget::Restore;
-use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlInputElement};
@@ -69,7 +68,7 @@ async fn wait_for(root: &Element, what: &str, cond: impl Fn(&Element) -> bool) {
         if cond(root) {
             return;
         }
-        yew::platform::time::sleep(Duration::from_millis(10)).await;
+        paydesk_widget::api::sleep_ms(10).await;
     }
     panic!("timed out waiting for {what}; DOM: {}", root.inner_html());
 }

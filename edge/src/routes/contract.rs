@@ -188,7 +188,7 @@ impl Page {
             sandbox: reply.sandbox,
             seed,
         };
-        let markup = paydesk_widget::contract::render_contract_page(data.clone()).await;
+        let markup = paydesk_widget::contract::render_contract_page(&data);
         let nonce = runtime::random_hex(16);
         let resp = super::html(contract_page(&data, &markup, CONTRACT_ASSETS, &nonce), 200)?;
         resp.headers()

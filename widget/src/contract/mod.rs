@@ -1,36 +1,28 @@
 //! The contract page (`/contract/{token}`): where a payer reads the terms of a withhold
-//! contract and authorises it, sees it once signed, and ends it. The worker renders
-//! [`ContractApp`] on the server (feature `ssr`, [`render_contract_page`]) from the inlined
-//! [`ContractPageData`]; the browser hydrates it with the same data. [`SignPost`] is what the
-//! worker does with the form when there is no JavaScript.
+//! contract and authorises it, sees it once signed, and ends it. Built like the pay page,
+//! without a framework: the worker renders it ([`render_contract_page`], `page.rs`) and inlines
+//! the [`ContractPageData`]; in the browser (`client.rs`, feature `contract-page`) the same
+//! renderer runs again on every change of the pure signing form ([`sign::Signing`]) and the
+//! document is morphed into it. [`SignPost`] is what the worker does with the form when there
+//! is no JavaScript.
 
+#[cfg(feature = "contract-page")]
+pub mod client;
 mod data;
 mod page;
+pub mod sign;
 pub mod text;
 
-pub use page::{ContractApp, ContractAppProps};
+pub use page::render;
 
 use crate::i18n::Lang;
 use crate::state::{instrument_request, CardFields};
 use paydesk_shared::api::{PayMethod, PayRequest};
 use paydesk_shared::contract::{ContractPageData, ContractProblem, ContractSeed};
 
-impl ContractAppProps {
-    pub fn for_page(data: ContractPageData) -> ContractAppProps {
-        ContractAppProps {
-            lang: Lang::from_tag(&data.seed.lang),
-            data,
-        }
-    }
-}
-
-/// The contract page's markup for `data`.
-#[cfg(feature = "ssr")]
-pub async fn render_contract_page(data: ContractPageData) -> String {
-    yew::LocalServerRenderer::<ContractApp>::with_props(ContractAppProps::for_page(data))
-        .hydratable(true)
-        .render()
-        .await
+/// The contract page's markup for `data`, as the worker sends it.
+pub fn render_contract_page(data: &ContractPageData) -> String {
+    page::render(data, &sign::Signing::seeded(&data.seed), None)
 }
 
 /// The signing form as posted (`application/x-www-form-urlencoded`).

@@ -15,12 +15,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, HtmlInputElement};
 
-// SAFETY: the page's wasm runs on the browser's one thread: nothing allocates concurrently.
-#[cfg(target_arch = "wasm32")]
-#[global_allocator]
-static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
-    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
-
 /// One pay page: its state, where it is shown, and what it was given.
 struct Page {
     state: Rc<State>,
@@ -57,7 +51,7 @@ pub fn start(
         state = state.reduce(a);
     }
     let mut frame = Frame::of(&data);
-    frame.logo = crate::components::mark_logo(root);
+    frame.logo = api::mark_logo(root);
     // The worker rendered `data`'s first state into `root` (and the logo's mark is now set in
     // the document too): when the page's own first rendering is the same, hydrating morphs
     // nothing, so it need not walk the document to find that out.

@@ -3,10 +3,30 @@
 
 use super::markup::Markup;
 use super::order::guarantee;
-use crate::components::method_label;
-use crate::i18n::{field_error, t, Text};
-use crate::state::{Phase, State};
+use crate::i18n::{field_error, method_label, t, Lang, Text};
+use crate::state::{CardFields, Phase, State};
 use paydesk_shared::api::PayMethod;
+
+/// The instrument part of a form, as the pay and the contract pages both show it: the method,
+/// the sandbox wallet and the card fields.
+pub struct Entry<'a> {
+    pub lang: Lang,
+    pub methods: &'a [PayMethod],
+    pub method: PayMethod,
+    pub wallet: &'a str,
+    pub card: &'a CardFields,
+    /// The card field to fix and the reason key.
+    pub field_error: Option<(&'static str, &'static str)>,
+    /// While a submission is out: nothing can be changed.
+    pub busy: bool,
+}
+
+/// The method choice, the wallet choice and the card fields for `e`.
+pub fn instrument(m: &mut Markup, e: &Entry) {
+    methods(m, e);
+    wallets(m, e);
+    card_fields(m, e);
+}
 
 /// The form for `state`, posting to `/pay/{token}`.
 pub fn pay_form(m: &mut Markup, s: &State, token: &str) {
@@ -17,9 +37,18 @@ pub fn pay_form(m: &mut Markup, s: &State, token: &str) {
         .raw(" novalidate=\"novalidate\" class=\"pd-form\"><input")
         .attr("value", &s.form_key)
         .raw(" type=\"hidden\" name=\"submission_key\">");
-    methods(m, s, busy);
-    wallets(m, s, busy);
-    card_fields(m, s, busy);
+    instrument(
+        m,
+        &Entry {
+            lang,
+            methods: &s.methods(),
+            method: s.method,
+            wallet: &s.wallet,
+            card: &s.card,
+            field_error: s.field_error,
+            busy,
+        },
+    );
     guarantee(m, lang, v.escrow(), v.merchant.guarantee_text.as_deref());
     m.raw("<button type=\"submit\" data-testid=\"pay\"")
         .flag("disabled", !s.can_pay())
@@ -37,13 +66,13 @@ pub fn pay_form(m: &mut Markup, s: &State, token: &str) {
 }
 
 /// The allowed methods as a radio group.
-fn methods(m: &mut Markup, s: &State, busy: bool) {
+fn methods(m: &mut Markup, s: &Entry) {
     m.raw("<fieldset")
-        .flag("disabled", busy)
+        .flag("disabled", s.busy)
         .raw(" class=\"pd-methods\"><legend>")
         .text(t(s.lang, Text::ChooseMethod))
         .raw("</legend>");
-    for method in s.methods() {
+    for &method in s.methods {
         let on = method == s.method;
         let id = format!("pd-method-{}", method.as_str());
         m.raw("<label")
@@ -67,10 +96,10 @@ fn methods(m: &mut Markup, s: &State, busy: bool) {
 /// The sandbox wallet choice for `balance`. It and the card fields are both always in the
 /// document, so the form works without JavaScript; the stylesheet shows the one the checked
 /// method needs (`data-active`).
-fn wallets(m: &mut Markup, s: &State, busy: bool) {
+fn wallets(m: &mut Markup, s: &Entry) {
     let active = s.method == PayMethod::Balance;
     m.raw("<fieldset")
-        .flag("disabled", busy)
+        .flag("disabled", s.busy)
         .attr("data-active", if active { "true" } else { "false" })
         .raw(" class=\"pd-wallets\"><legend>")
         .text(t(s.lang, Text::SandboxWallet))
@@ -130,9 +159,9 @@ const CVC: Field = Field {
 
 /// Card entry: number grouped as typed, MM/YY, CVC, with the numeric keyboard and autofill
 /// hints; the field to fix says why.
-fn card_fields(m: &mut Markup, s: &State, busy: bool) {
+fn card_fields(m: &mut Markup, s: &Entry) {
     m.raw("<fieldset")
-        .flag("disabled", busy)
+        .flag("disabled", s.busy)
         .attr(
             "data-active",
             if s.method != PayMethod::Balance {
@@ -149,7 +178,7 @@ fn card_fields(m: &mut Markup, s: &State, busy: bool) {
     m.raw("</div></fieldset>");
 }
 
-fn field(m: &mut Markup, s: &State, f: &Field, value: &str) {
+fn field(m: &mut Markup, s: &Entry, f: &Field, value: &str) {
     let error = s
         .field_error
         .filter(|(name, _)| *name == f.error)

@@ -10,15 +10,12 @@
     not(any(feature = "contract-page", feature = "console-page"))
 ))]
 pub mod client;
-mod entry;
+pub(crate) mod entry;
 pub mod json;
 pub mod markup;
-#[cfg(all(
-    feature = "browser",
-    not(any(feature = "contract-page", feature = "console-page"))
-))]
-mod morph;
-mod order;
+#[cfg(all(feature = "browser", not(feature = "console-page")))]
+pub(crate) mod morph;
+pub(crate) mod order;
 mod outcome;
 mod restore;
 

@@ -2,7 +2,6 @@
 //! next to the pay button. Pure: markup from the state, in the page's language.
 
 use super::markup::Markup;
-use crate::components::initial;
 use crate::i18n::{t, Lang, Text};
 use crate::state::format_countdown;
 use paydesk_shared::checkout::EscrowTerms;
@@ -53,6 +52,16 @@ pub fn header(m: &mut Markup, lang: Lang, b: &Branding, logo: Option<&str>) {
         m.raw("<p class=\"pd-filing\">").text(filing).raw("</p>");
     }
     m.raw("</div></header>");
+}
+
+/// The first letter of the merchant's name, capitalised (`演`, `D`). ASCII case only: the full
+/// Unicode case tables would cost the page's wasm 6 KB gzip for letters that have none (CJK).
+pub fn initial(name: &str) -> String {
+    name.trim()
+        .chars()
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string())
+        .unwrap_or_default()
 }
 
 /// The order: the amount large, the description, the part of a plan, the order number.
@@ -166,5 +175,17 @@ fn promise(lang: Lang, e: EscrowTerms) -> String {
     match e.auto_refund_hours {
         Some(h) => format!("{held}{}{h}{}", after[0], after[1]),
         None => held + after[2],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::initial;
+
+    #[test]
+    fn initials() {
+        assert_eq!(initial("演示茶馆 Demo Tea House"), "演");
+        assert_eq!(initial("  demo shop"), "D");
+        assert_eq!(initial(""), "");
     }
 }
