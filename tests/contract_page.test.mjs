@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { startWorker, ARTIFACTS } from './support/worker.mjs';
-import { launch, outlastTheStarter, PHONE } from './support/browser.mjs';
+import { launch, outlastTheStarter, withWasmHeld, PHONE } from './support/browser.mjs';
 import { call, newMerchant, createOrder, otn } from './support/api.mjs';
 
 let w;
@@ -117,13 +117,7 @@ test('a_contract_page_left_open_hydrates_once', async () => {
 
 test('entries_made_before_the_wasm_arrives_survive_hydration_and_a_language_switch', async () => {
   const c = await contractOf(m);
-  const ctx = await browser.newContext({ ...PHONE, locale: 'en-US' });
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  let release;
-  const gate = new Promise((r) => { release = r; });
-  await page.route(/\.wasm$/, async (route) => { await gate; await route.continue(); });
+  const { ctx, page, errors, release } = await withWasmHeld(browser);
   await page.goto(c.sign_url);
   // The server-rendered form is usable while the wasm is held back.
   await page.locator('#pd-method-credit_card').check();

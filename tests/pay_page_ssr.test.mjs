@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startWorker, ARTIFACTS } from './support/worker.mjs';
-import { launch, outlastTheStarter, PHONE } from './support/browser.mjs';
+import { launch, outlastTheStarter, withWasmHeld, PHONE } from './support/browser.mjs';
 import { call, newMerchant, createOrder } from './support/api.mjs';
 
 let w;
@@ -134,25 +134,9 @@ test('posting_the_same_form_twice_pays_once', async () => {
   assert.equal((await status(other.out_trade_no)).status, 'NOTPAY');
 });
 
-/**
- * A page whose wasm is held back until `release()`, so the payer can use the server-rendered
- * form first; `remembered` is the method this browser last paid with, if any.
- */
-async function withWasmHeld({ remembered } = {}) {
-  const ctx = await browser.newContext({ ...PHONE, locale: 'en-US' });
-  if (remembered) await ctx.addInitScript((m) => localStorage.setItem('paydesk:last_method', m), remembered);
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  let release;
-  const gate = new Promise((r) => { release = r; });
-  await page.route(/\.wasm$/, async (route) => { await gate; await route.continue(); });
-  return { ctx, page, errors, release };
-}
-
 test('choice_and_digits_typed_before_the_wasm_arrives_survive_hydration', async () => {
   const order = await createOrder(w, m);
-  const { ctx, page, errors, release } = await withWasmHeld();
+  const { ctx, page, errors, release } = await withWasmHeld(browser);
   await page.goto(order.checkout_url);
   // The server-rendered form is usable while the wasm is held back.
   await page.locator('#pd-method-credit_card').check();
@@ -181,7 +165,7 @@ test('an_answer_to_a_form_post_keeps_its_method_and_error_over_the_remembered_me
   // before the wasm arrives, and the answer names the field to fix. Hydrating that answer must
   // keep the posted method and its error, not switch to the remembered method.
   const order = await createOrder(w, m);
-  const { ctx, page, errors, release } = await withWasmHeld({ remembered: 'balance' });
+  const { ctx, page, errors, release } = await withWasmHeld(browser, { remembered: 'balance' });
   await page.goto(order.checkout_url);
   await fillCard(page, '4242 4242 4242 4241');
   await page.locator('[data-testid=pay]').click();

@@ -37,3 +37,19 @@ export async function outlastTheStarter(page) {
     await w.default({ module_or_path: m });
   }, [js, wasm]);
 }
+
+/**
+ * A page in a new phone context whose wasm is held back until `release()`, so the payer can use
+ * the server-rendered form first; `remembered` is the method this browser last paid with, if any.
+ */
+export async function withWasmHeld(browser, { remembered } = {}) {
+  const ctx = await browser.newContext({ ...PHONE, locale: 'en-US' });
+  if (remembered) await ctx.addInitScript((m) => localStorage.setItem('paydesk:last_method', m), remembered);
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  let release;
+  const gate = new Promise((r) => { release = r; });
+  await page.route(/\.wasm$/, async (route) => { await gate; await route.continue(); });
+  return { ctx, page, errors, release };
+}

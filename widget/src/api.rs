@@ -169,6 +169,27 @@ pub fn inlined(data_id: &str) -> Result<(String, web_sys::Element), JsValue> {
     Ok((data, root))
 }
 
+/// Calls `f` with `page`, the event and its target element for every `kind` event under
+/// `root`. Heard on the way down (capture), so an event that does not bubble (an image's load
+/// and error, a synthetic input) reaches the root too. The listener lives as long as the page.
+#[cfg(feature = "browser")]
+pub fn listen<P: Clone + 'static>(
+    root: &web_sys::Element,
+    page: &P,
+    kind: &str,
+    f: fn(&P, &web_sys::Event, &web_sys::Element),
+) {
+    let page = page.clone();
+    let handler = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
+        if let Some(target) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+            f(&page, &e, &target);
+        }
+    });
+    let _ =
+        root.add_event_listener_with_callback_and_bool(kind, handler.as_ref().unchecked_ref(), true);
+    handler.forget();
+}
+
 /// A logo under `root` that loaded or failed before the page's script ran did so unheard: mark
 /// it now. The mark set, if any.
 #[cfg(feature = "browser")]

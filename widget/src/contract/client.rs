@@ -73,25 +73,10 @@ fn edit(page: &Shared, e: Edit) {
     show(page);
 }
 
-/// Every event of the page, heard once at its root, on the way down (an image's load and
-/// error do not bubble).
+/// Every event of the page, heard once at its root (`api::listen`).
 fn listen(page: &Shared) {
     let root = page.borrow().root.clone();
-    let on = |kind: &str, f: fn(&Shared, &Event, &Element)| {
-        let page = page.clone();
-        let handler = Closure::<dyn Fn(Event)>::new(move |e: Event| {
-            if let Some(target) = e.target().and_then(|t| t.dyn_into::<Element>().ok()) {
-                f(&page, &e, &target);
-            }
-        });
-        let _ = root.add_event_listener_with_callback_and_bool(
-            kind,
-            handler.as_ref().unchecked_ref(),
-            true,
-        );
-        // The listeners live as long as the page.
-        handler.forget();
-    };
+    let on = |kind: &str, f: fn(&Shared, &Event, &Element)| api::listen(&root, page, kind, f);
     on("input", |page, _, el| {
         if let Some(e) = field_edit(el) {
             edit(page, e);

@@ -163,23 +163,7 @@ fn embed_event(page: &Shared) {
 /// Every event of the page, heard once at its root.
 fn listen(page: &Shared) {
     let root = page.borrow().root.clone();
-    // Heard on the way down (capture), so an event that does not bubble (an image's load and
-    // error, a synthetic input) reaches the root too.
-    let on = |kind: &str, f: fn(&Shared, &Event, &Element)| {
-        let page = page.clone();
-        let handler = Closure::<dyn Fn(Event)>::new(move |e: Event| {
-            if let Some(target) = e.target().and_then(|t| t.dyn_into::<Element>().ok()) {
-                f(&page, &e, &target);
-            }
-        });
-        let _ = root.add_event_listener_with_callback_and_bool(
-            kind,
-            handler.as_ref().unchecked_ref(),
-            true,
-        );
-        // The listeners live as long as the page.
-        handler.forget();
-    };
+    let on = |kind: &str, f: fn(&Shared, &Event, &Element)| api::listen(&root, page, kind, f);
     on("input", on_input);
     on("change", on_change);
     on("click", on_click);
