@@ -181,12 +181,18 @@ pub fn listen<P: Clone + 'static>(
 ) {
     let page = page.clone();
     let handler = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
-        if let Some(target) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+        if let Some(target) = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        {
             f(&page, &e, &target);
         }
     });
-    let _ =
-        root.add_event_listener_with_callback_and_bool(kind, handler.as_ref().unchecked_ref(), true);
+    let _ = root.add_event_listener_with_callback_and_bool(
+        kind,
+        handler.as_ref().unchecked_ref(),
+        true,
+    );
     handler.forget();
 }
 
