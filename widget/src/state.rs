@@ -68,6 +68,16 @@ pub const FIELD_ERRORS: [(&str, &str); 3] = [
     ("cvc", "card_cvc_invalid"),
 ];
 
+/// `(field, reason)` as a post's answer carries it, if the page knows how to explain it.
+pub fn known_field_error(field: &str, reason: &str) -> Option<(&'static str, &'static str)> {
+    FIELD_ERRORS
+        .into_iter()
+        .find(|(f, r)| *f == field && *r == reason)
+}
+
+/// The sandbox wallet a form starts on for `balance`.
+pub const DEFAULT_WALLET: &str = "wallet_ok";
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     SelectMethod(PayMethod),
@@ -151,7 +161,7 @@ impl State {
             view,
             lang,
             method,
-            wallet: "wallet_ok".into(),
+            wallet: DEFAULT_WALLET.into(),
             card: CardFields {
                 number: String::new(),
                 expiry: String::new(),
@@ -179,7 +189,7 @@ impl State {
         s.field_error = seed
             .field_error
             .as_ref()
-            .and_then(|(f, r)| FIELD_ERRORS.into_iter().find(|(kf, kr)| kf == f && kr == r));
+            .and_then(|(f, r)| known_field_error(f, r));
         match seed.outcome.clone() {
             None => s,
             // No request is in flight for the answer to fail: the page offers the retry at once.

@@ -8,6 +8,7 @@ use super::page::render;
 use super::sign::{Edit, Signing};
 use crate::api;
 use crate::page::morph::morph_into;
+use crate::page::snapshot::input;
 use paydesk_shared::api::PayMethod;
 use paydesk_shared::contract::{ContractPageData, ContractStatus};
 use std::cell::RefCell;
@@ -152,25 +153,13 @@ fn logo(page: &Shared, el: &Element, mark: &'static str) {
 
 /// What the payer did to the worker's form before the wasm came, as edits.
 fn snapshot(root: &Element) -> Vec<Edit> {
-    let input = |sel: &str| {
-        root.query_selector(sel)
-            .ok()
-            .flatten()
-            .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
-    };
-    let mut edits = Vec::new();
-    if let Some(m) = input("input[name=method]:checked").and_then(|i| PayMethod::parse(&i.value()))
-    {
-        edits.push(Edit::Method(m));
-    }
-    if let Some(w) = input("input[name=wallet]:checked") {
-        edits.push(Edit::Wallet(w.value()));
-    }
-    let value = |sel: &str| input(sel).map(|i| i.value()).unwrap_or_default();
-    edits.push(Edit::Number(value("#pd-card-number")));
-    edits.push(Edit::Expiry(value("#pd-card-exp")));
-    edits.push(Edit::Cvc(value("#pd-card-cvc")));
-    let consent = input("input[name=consent]").is_some_and(|i| i.checked());
+    let found = crate::page::snapshot::snapshot(root, "#pd-contract-form");
+    let mut edits: Vec<Edit> = found.method.map(Edit::Method).into_iter().collect();
+    edits.extend(found.wallet.map(Edit::Wallet));
+    edits.push(Edit::Number(found.number));
+    edits.push(Edit::Expiry(found.expiry));
+    edits.push(Edit::Cvc(found.cvc));
+    let consent = input(root, "input[name=consent]").is_some_and(|i| i.checked());
     edits.push(Edit::Consent(consent));
     edits
 }

@@ -16,7 +16,7 @@ pub mod text;
 pub use page::render;
 
 use crate::i18n::Lang;
-use crate::state::{instrument_request, CardFields};
+use crate::state::{CardFields, DEFAULT_WALLET};
 use paydesk_shared::api::{PayMethod, PayRequest};
 use paydesk_shared::contract::{ContractPageData, ContractProblem, ContractSeed};
 
@@ -59,18 +59,13 @@ impl SignPost {
     /// The instrument to sign with, or what the page must say (the same checks as in the
     /// browser, at the worker's clock).
     pub fn instrument(&self, now_ms: i64) -> Result<PayRequest, ContractProblem> {
-        let method = self.method.unwrap_or(PayMethod::Balance);
-        let wallet = self.wallet.as_deref().unwrap_or("wallet_ok");
-        let req = instrument_request(method, wallet, &self.card, now_ms).map_err(|(f, r)| {
-            ContractProblem::Field {
-                field: f.into(),
-                reason: r.into(),
-            }
-        })?;
-        if !self.consent {
-            return Err(ContractProblem::Consent);
-        }
-        Ok(req)
+        sign::check(
+            self.method.unwrap_or(PayMethod::Balance),
+            self.wallet.as_deref().unwrap_or(DEFAULT_WALLET),
+            &self.card,
+            self.consent,
+            now_ms,
+        )
     }
 
     /// The seed of the page that answers this post: the choice kept, card data never echoed.

@@ -3,9 +3,32 @@
 //! (`contract/client.rs`) feeds it events; the renderer (`contract/page.rs`) shows it.
 
 use crate::i18n::Lang;
-use crate::state::{format_card_number, instrument_request, CardFields, FIELD_ERRORS};
-use paydesk_shared::api::PayMethod;
+use crate::state::{
+    format_card_number, instrument_request, known_field_error, CardFields, DEFAULT_WALLET,
+};
+use paydesk_shared::api::{PayMethod, PayRequest};
 use paydesk_shared::contract::{ContractProblem, ContractSeed};
+
+/// What signing with this entry at `now_ms` would use, or what must change first: the card,
+/// then the consent. The browser checks a submit with it and the worker a post (`SignPost`).
+pub fn check(
+    method: PayMethod,
+    wallet: &str,
+    card: &CardFields,
+    consent: bool,
+    now_ms: i64,
+) -> Result<PayRequest, ContractProblem> {
+    let req = instrument_request(method, wallet, card, now_ms).map_err(|(field, reason)| {
+        ContractProblem::Field {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    })?;
+    if !consent {
+        return Err(ContractProblem::Consent);
+    }
+    Ok(req)
+}
 
 /// The signing form as the payer has it.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,7 +63,7 @@ impl Signing {
         Signing {
             lang: Lang::from_tag(&seed.lang),
             method: seed.method.unwrap_or(PayMethod::Balance),
-            wallet: seed.wallet.clone().unwrap_or_else(|| "wallet_ok".into()),
+            wallet: seed.wallet.clone().unwrap_or_else(|| DEFAULT_WALLET.into()),
             card: CardFields::default(),
             consent: false,
             problem: seed.problem.clone(),
@@ -62,24 +85,14 @@ impl Signing {
     /// A submit at `now_ms`: `true` when the form may post (the worker checks it again);
     /// otherwise the problem to show, and nothing is sent.
     pub fn submit(&mut self, now_ms: i64) -> bool {
-        self.problem = match instrument_request(self.method, &self.wallet, &self.card, now_ms) {
-            Err((field, reason)) => Some(ContractProblem::Field {
-                field: field.into(),
-                reason: reason.into(),
-            }),
-            Ok(_) if !self.consent => Some(ContractProblem::Consent),
-            Ok(_) => None,
-        };
+        self.problem = check(self.method, &self.wallet, &self.card, self.consent, now_ms).err();
         self.problem.is_none()
     }
 
     /// The card field to fix and its reason key, when the problem is one the page explains.
     pub fn field_error(&self) -> Option<(&'static str, &'static str)> {
         match &self.problem {
-            Some(ContractProblem::Field { field, reason }) => FIELD_ERRORS
-                .iter()
-                .find(|(f, r)| f == field && r == reason)
-                .copied(),
+            Some(ContractProblem::Field { field, reason }) => known_field_error(field, reason),
             _ => None,
         }
     }

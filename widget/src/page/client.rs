@@ -3,7 +3,7 @@
 //! page renders again and morphs the document into it. Side effects (the pay request, the live
 //! status, the ticking clock, the embedding page's events) start here and come back as actions.
 
-use super::{morph::morph_into, render, Frame, Restore};
+use super::{morph::morph_into, render, snapshot::snapshot, Frame, Restore};
 use crate::api;
 use crate::i18n::Lang;
 use crate::state::{Action, Phase, State};
@@ -82,7 +82,7 @@ pub fn mount() -> Result<(), JsValue> {
     let data: PayPageData =
         api::parse(&data).ok_or_else(|| JsValue::from_str("bad #paydesk-data"))?;
     let mut restore = if root.first_element_child().is_some() {
-        snapshot(&root)
+        snapshot(&root, "#pd-form")
     } else {
         Restore::default()
     };
@@ -301,24 +301,4 @@ fn live_status(page: &Shared, attempt: u32) {
     );
     // The socket lives as long as the page; its handlers hold what they need.
     std::mem::forget(socket);
-}
-
-/// What the server-rendered form holds right now: the payer may have used it already.
-fn snapshot(root: &Element) -> Restore {
-    let input = |sel: &str| {
-        root.query_selector(sel)
-            .ok()
-            .flatten()
-            .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
-    };
-    let value = |sel: &str| input(sel).map(|i| i.value()).unwrap_or_default();
-    Restore {
-        method: input("#pd-form input[name=method]:checked")
-            .and_then(|i| PayMethod::parse(&i.value())),
-        wallet: input("#pd-form input[name=wallet]:checked").map(|i| i.value()),
-        number: value("#pd-card-number"),
-        expiry: value("#pd-card-exp"),
-        cvc: value("#pd-card-cvc"),
-        remembered: None,
-    }
 }

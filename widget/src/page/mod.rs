@@ -18,6 +18,8 @@ pub(crate) mod morph;
 pub(crate) mod order;
 mod outcome;
 mod restore;
+#[cfg(all(feature = "browser", not(feature = "console-page")))]
+pub(crate) mod snapshot;
 
 use crate::i18n::Lang;
 use crate::state::{Phase, State};
