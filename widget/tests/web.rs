@@ -1,6 +1,10 @@
 //! Widget tests in a real browser (headless Chromium through wasm-bindgen-test): mount the pay
-//! page, interact with it, then read the DOM.
-#![cfg(target_arch = "wasm32")]
+//! page, interact with it, then read the DOM. Built with the pay page's client only: the contract
+//! page's and the console's builds (features `contract-page`, `console-page`) leave it out.
+#![cfg(all(
+    target_arch = "wasm32",
+    not(any(feature = "contract-page", feature = "console-page"))
+))]
 
 use paydesk_shared::api::PayMethod;
 use paydesk_shared::installment::PartOfPlan;

@@ -103,7 +103,8 @@ pub fn run(args: &[String]) -> Result<()> {
                 "-D",
                 "warnings",
             ],
-            // The contract page's build of the widget (only the widget crate is checked again).
+            // The contract page's build of the widget (only the widget crate is checked again; its
+            // browser tests are the pay page's, left out of this build: widget/tests/web.rs).
             &[
                 "clippy",
                 "-p",
@@ -112,6 +113,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 "contract-page",
                 "--target",
                 "wasm32-unknown-unknown",
+                "--all-targets",
                 "--",
                 "-D",
                 "warnings",
@@ -125,6 +127,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 "console-page",
                 "--target",
                 "wasm32-unknown-unknown",
+                "--all-targets",
                 "--",
                 "-D",
                 "warnings",
