@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { medianRatioInterval, quantile, summary } from '../bench/lib/stats.mjs';
 import { staticSnapshot } from '../bench/lib/page_load.mjs';
-import { checkTargets, previousReport, selfhostPageSection, selfhostSection } from '../bench/lib/report.mjs';
+import { checkTargets, previousReport, selfhostPageSection, selfhostSection, verdict } from '../bench/lib/report.mjs';
 
 test('quantiles_interpolate_between_ranks', () => {
   assert.equal(quantile([3, 1, 2], 0.5), 2);
@@ -77,6 +77,20 @@ test('a_missed_target_says_by_how_much', () => {
   assert.match(targets.find((t) => t.name.startsWith('request')).miss, /100 ns\/op more than 2x/);
   assert.equal(targets.find((t) => t.name.startsWith('checkout')).met, true);
   assert.equal(targets.length, 3, 'the state machine has no SHA-256 floor and no target');
+});
+
+test('a_verdict_says_when_the_interval_crosses_the_goal', () => {
+  const at = (measured, low, high) => ({
+    measured, goal: 1.05, met: measured <= 1.05, miss: measured <= 1.05 ? null : 'over', interval: { level: 0.95, low, high },
+  });
+  assert.equal(verdict(at(1.01, 0.95, 1.04), false), 'met');
+  assert.equal(verdict(at(1.01, 0.93, 1.08), false), 'met (its 95% interval crosses the goal)');
+  assert.equal(verdict(at(1.17, 1.08, 1.24), false), '**missed**: over');
+  assert.equal(verdict(at(1.08, 0.99, 1.22), false), '**missed**: over (its 95% interval crosses the goal)');
+  // An at-least goal (create / health) crosses the other way; no interval, no remark.
+  const least = { measured: 0.52, goal: 0.5, met: true, miss: null, interval: { level: 0.95, low: 0.47, high: 0.58 } };
+  assert.equal(verdict(least, true), 'met (its 95% interval crosses the goal)');
+  assert.equal(verdict({ ...least, interval: null }, true), 'met');
 });
 
 test('the_self_hosted_edge_sits_beside_wrangler_dev_level_by_level', () => {

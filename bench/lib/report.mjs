@@ -328,6 +328,18 @@ function billSection(r) {
   return L;
 }
 
+/**
+ * Met or missed, and, for a ratio measured with its interval, whether the interval crosses the
+ * goal: then another run of the same code could land on the other side of it.
+ */
+export function verdict(t, atLeast) {
+  const word = t.met ? 'met' : `**missed**: ${t.miss}`;
+  const iv = t.interval;
+  if (!iv) return word;
+  const crosses = atLeast ? iv.low < t.goal && iv.high >= t.goal : iv.low <= t.goal && iv.high > t.goal;
+  return crosses ? `${word} (its ${Math.round(iv.level * 100)}% interval crosses the goal)` : word;
+}
+
 export function renderMarkdown(r, prev) {
   const L = [];
   L.push('# paydesk bench report', '');
@@ -339,7 +351,7 @@ export function renderMarkdown(r, prev) {
       const v = (t.unit === 'B' ? fmtBytes(t.measured) : t.unit === 'x' ? times(t.measured) : round(t.measured)) + interval(t.interval);
       const atLeast = t.name.startsWith('order create') || t.name.startsWith('create ');
       const g = t.unit === 'B' ? `≤ ${fmtBytes(t.goal)}` : atLeast ? `≥ ${t.goal}x` : `≤ ${t.goal}x`;
-      L.push(`| ${t.name} | ${v} | ${g} | ${t.met ? 'met' : `**missed**: ${t.miss}`} |`);
+      L.push(`| ${t.name} | ${v} | ${g} | ${verdict(t, atLeast)} |`);
     }
     L.push('');
   }
