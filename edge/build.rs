@@ -1,6 +1,10 @@
-//! Stamps the git commit into the build for `GET /api/health`, and links the pay page to the
-//! widget's content-hashed assets named by `www/a/assets.txt` (written by `cargo xtask build`).
+//! Stamps the git commit into the build for `GET /api/health`, links the pay page to the
+//! widget's content-hashed assets named by `www/a/assets.txt` (written by `cargo xtask build`),
+//! and writes the stylesheet the pages inline, minified (`src/css_min.rs`), to `OUT_DIR`.
 use std::process::Command;
+
+#[path = "src/css_min.rs"]
+mod css_min;
 
 fn main() {
     let git = |args: &[&str]| {
@@ -46,5 +50,15 @@ fn main() {
         );
     }
     println!("cargo:rerun-if-changed=../www/a/assets.txt");
+    inline_stylesheet();
     println!("cargo:rerun-if-changed=build.rs");
+}
+
+/// `www/pay.css` as the pay and contract pages inline it (`src/page.rs`).
+fn inline_stylesheet() {
+    let css = std::fs::read_to_string("../www/pay.css").expect("www/pay.css");
+    let out = std::path::Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("pay.min.css");
+    std::fs::write(out, css_min::minify(&css)).expect("writing pay.min.css");
+    println!("cargo:rerun-if-changed=../www/pay.css");
+    println!("cargo:rerun-if-changed=src/css_min.rs");
 }

@@ -4,6 +4,9 @@
 pub mod cashier_page;
 pub mod channel;
 pub mod config;
+// Compiled by `build.rs`, which minifies the pages' stylesheet with it; here for its tests.
+#[cfg(test)]
+mod css_min;
 pub mod domain;
 pub mod error;
 pub mod json_text;

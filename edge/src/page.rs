@@ -47,8 +47,9 @@ pub struct WidgetAssets<'a> {
 }
 
 /// The pay and contract pages' stylesheet, inlined in their documents: a separate file would
-/// cost the first paint a round trip. The pages without scripts still link `/pay.css`.
-const PAY_CSS: &str = include_str!("../../www/pay.css");
+/// cost the first paint a round trip. It is `www/pay.css` minified by `edge/build.rs`
+/// (`css_min.rs`). The pages without scripts still link `/pay.css`.
+const PAY_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/pay.min.css"));
 
 /// The widget build's content-hashed files (`www/a/assets.txt`, read by `edge/build.rs`),
 /// cached immutably by browsers (`www/_headers`).
