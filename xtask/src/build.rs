@@ -232,6 +232,8 @@ pub fn edge(_tools: &Tools, force: bool) -> Result<()> {
         "widget/Cargo.toml",
         "edge/build.rs",
         "www/a/assets.txt",
+        // Inlined in the pay and contract pages, minified by edge/build.rs.
+        "www/pay.css",
     ] {
         sources.push(root.join(f));
     }
