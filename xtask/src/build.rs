@@ -19,11 +19,11 @@ const WASM_FEATURES: &[&str] = &[
 
 /// The widget, three times from the same crate: the pay page's wasm, the contract page's
 /// (feature `contract-page`) and the merchant console's (feature `console-page`), so no page
-/// downloads another's. Each: cargo (release,
-/// wasm32) → wasm-bindgen (`--target web`) → `wasm-opt -Oz --converge` → short names between the
-/// wasm and its glue (`short_names.rs`) → esbuild (the JS glue), into `www/pkg/` where the worker
-/// serves it. The two builds share every dependency; only the widget crate itself is built
-/// twice.
+/// downloads another's. Each: cargo (release, wasm32; the payer's pages with their own standard
+/// library, [`WidgetBuild`]) → wasm-bindgen (`--target web`) → `wasm-opt -Oz --converge` →
+/// short names between the wasm and its glue (`short_names.rs`) → esbuild (the JS glue), into
+/// `www/pkg/` where the worker serves it. The builds of one kind share every dependency; only
+/// the widget crate itself is built again for each page.
 pub fn widget(tools: &Tools, force: bool) -> Result<()> {
     let root = root();
     let _ = tools; // the version check happened when the tools were ensured
@@ -32,26 +32,28 @@ pub fn widget(tools: &Tools, force: bool) -> Result<()> {
         eprintln!("xtask: widget build is up to date");
         return Ok(());
     }
-    for (features, name) in [
-        (None, "paydesk_widget"),
-        (Some("contract-page"), "paydesk_contract"),
-        (Some("console-page"), "paydesk_console"),
+    for (features, name, build) in [
+        (None, "paydesk_widget", WidgetBuild::AbortOnPanic),
+        (
+            Some("contract-page"),
+            "paydesk_contract",
+            WidgetBuild::AbortOnPanic,
+        ),
+        (
+            Some("console-page"),
+            "paydesk_console",
+            WidgetBuild::Standard,
+        ),
     ] {
         step(&format!("building the widget: {name} (wasm, release)"));
-        let mut cargo = cmd(&root, "cargo");
-        cargo.args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            "paydesk-widget",
-        ]);
+        let mut cargo = widget_cargo(&root, build);
         if let Some(f) = features {
             cargo.args(["--features", f]);
         }
         run(cargo.current_dir(&root))?;
-        let wasm = root.join("target/wasm32-unknown-unknown/release/paydesk_widget.wasm");
+        let wasm = root
+            .join(build.target_dir())
+            .join("wasm32-unknown-unknown/release/paydesk_widget.wasm");
         // Both builds leave their wasm at the same path: keep a copy of what each output was
         // made from, and redo wasm-bindgen and wasm-opt only when it changed.
         let made_from = root.join(format!("target/{name}.source.wasm"));
@@ -65,6 +67,53 @@ pub fn widget(tools: &Tools, force: bool) -> Result<()> {
     }
     hash_assets(&root)?;
     std::fs::write(root.join(WIDGET_STAMP), "").map_err(|e| format!("{WIDGET_STAMP}: {e}"))
+}
+
+/// How a page's wasm is built.
+#[derive(Clone, Copy)]
+enum WidgetBuild {
+    /// The payer's pages: the standard library compiled from source (`-Zbuild-std`, the
+    /// `rust-src` component) so that a panic aborts on the spot (`-Cpanic=immediate-abort`,
+    /// `-Zlocation-detail=none`): no panic handler, message or source location, and none of
+    /// `core::fmt` that only they used. A panic ended these pages' wasm before too (`panic =
+    /// "abort"` in Cargo.toml) and no hook showed its message, so they behave the same, in
+    /// 2.8 KB (pay page) and 2.0 KB (contract page) less gzip (docs/architecture.md). Both
+    /// flags are unstable: `RUSTC_BOOTSTRAP=1` lets the stable toolchain every other build
+    /// uses accept them, for this build only, in its own target directory.
+    AbortOnPanic,
+    /// The console: Yew prints a panic's message to the browser's console, which staff and
+    /// whoever supports them read.
+    Standard,
+}
+
+impl WidgetBuild {
+    fn target_dir(self) -> &'static str {
+        match self {
+            WidgetBuild::AbortOnPanic => "target/widget-abort",
+            WidgetBuild::Standard => "target",
+        }
+    }
+}
+
+/// `cargo build --release` of the widget for the browser, as `build` says.
+fn widget_cargo(root: &Path, build: WidgetBuild) -> std::process::Command {
+    let mut cargo = cmd(root, "cargo");
+    cargo.args(["build", "--release"]);
+    if let WidgetBuild::AbortOnPanic = build {
+        cargo
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env(
+                "RUSTFLAGS",
+                "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none",
+            )
+            .arg("-Zbuild-std=std,panic_abort");
+    }
+    cargo
+        .args(["--target", "wasm32-unknown-unknown", "--target-dir"])
+        .arg(build.target_dir())
+        .args(["-p", "paydesk-widget"]);
+    cargo
 }
 
 /// The code that turns a cargo-built wasm into what the pages load: when it changes, the

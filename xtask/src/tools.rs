@@ -1,6 +1,7 @@
 //! Installs what is missing, and only that: a second run reinstalls nothing.
 //!
-//! - the wasm32 target (rustup);
+//! - the wasm32 target and the standard library's source (rustup: the pages' wasm is built
+//!   with its own `std`, `build.rs`);
 //! - wasm-bindgen-cli pinned to the wasm-bindgen in Cargo.lock, worker-build pinned to the worker
 //!   crate, wasm-pack (cargo install, from the crate registry);
 //! - Node 22, wrangler (with workerd), binaryen's wasm-opt and playwright-core from the committed
@@ -57,6 +58,7 @@ pub fn ensure_all(need: Need) -> Result<Tools> {
     let root = root();
     let tools = Tools::from_installed()?;
     ensure_wasm_target()?;
+    ensure_rust_src()?;
     ensure_cargo_tool(
         &root,
         "wasm-bindgen",
@@ -81,6 +83,17 @@ fn ensure_wasm_target() -> Result<()> {
     }
     step("installing the Rust wasm32-unknown-unknown target (rustup, under a minute)");
     run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// The standard library's source, which the pages' wasm is built from (`build.rs`,
+/// `widget_cargo`).
+fn ensure_rust_src() -> Result<()> {
+    let installed = output(Command::new("rustup").args(["component", "list", "--installed"]));
+    if installed.is_some_and(|s| s.lines().any(|l| l.trim().starts_with("rust-src"))) {
+        return Ok(());
+    }
+    step("installing the Rust standard library's source (rustup component rust-src, 3 MB)");
+    run(Command::new("rustup").args(["component", "add", "rust-src"]))
 }
 
 /// `cargo install <krate> --version <version>` unless `<bin> --version` already says `version`.
