@@ -29,3 +29,16 @@ test('the_budget_names_the_files_that_are_loaded', () => {
   }
   assert.equal(budget.tolerance, 0.05);
 });
+
+test('the_payers_pages_wasm_carry_no_panic_messages_or_source_paths', () => {
+  // xtask/src/build.rs builds them so that a panic aborts on the spot (`WidgetBuild`): no
+  // message, no file and line, none of core::fmt for them. Were the flags lost, the strings
+  // below would come back with about 2.8 KB gzip of code.
+  const markers = ['.rs', 'panicked', 'already borrowed', 'out of range for slice', 'called `Option::unwrap()`'];
+  for (const file of ['www/pkg/paydesk_widget_bg.wasm', 'www/pkg/paydesk_contract_bg.wasm']) {
+    const text = readFileSync(join(ROOT, file)).toString('latin1');
+    for (const m of markers) assert.ok(!text.includes(m), `${file} holds "${m}"`);
+  }
+  // The console keeps them: Yew prints a panic's message to the browser's console.
+  assert.ok(readFileSync(join(ROOT, 'www/pkg/paydesk_console_bg.wasm')).toString('latin1').includes('.rs'));
+});
