@@ -106,11 +106,11 @@ fn widget_cargo(root: &Path, build: WidgetBuild) -> std::process::Command {
         // Cargo.toml gives the shared crate `opt-level = 3` for the worker's request signing,
         // which no page does: at "z" the pay page's wasm is 0.7 KB gzip smaller. (The
         // console's grew 0.3 KB at "z", so it keeps 3.)
-        cargo.args([
-            "--config",
-            "profile.release.package.paydesk-shared.opt-level=\"z\"",
-        ]);
         cargo
+            .args([
+                "--config",
+                "profile.release.package.paydesk-shared.opt-level=\"z\"",
+            ])
             .env("RUSTC_BOOTSTRAP", "1")
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
             .env(

@@ -57,8 +57,16 @@ pub fn lock_version(lock: &str, name: &str) -> Result<String> {
 pub fn ensure_all(need: Need) -> Result<Tools> {
     let root = root();
     let tools = Tools::from_installed()?;
-    ensure_wasm_target()?;
-    ensure_rust_src()?;
+    ensure_rustup(
+        "target",
+        "wasm32-unknown-unknown",
+        "the Rust wasm32 target, under a minute",
+    )?;
+    ensure_rustup(
+        "component",
+        "rust-src",
+        "the Rust standard library's source, 3 MB",
+    )?;
     ensure_cargo_tool(
         &root,
         "wasm-bindgen",
@@ -76,24 +84,16 @@ pub fn ensure_all(need: Need) -> Result<Tools> {
     Ok(tools)
 }
 
-fn ensure_wasm_target() -> Result<()> {
-    let installed = output(Command::new("rustup").args(["target", "list", "--installed"]));
-    if installed.is_some_and(|s| s.lines().any(|l| l.trim() == "wasm32-unknown-unknown")) {
+/// `rustup <kind> add <name>` (`kind`: `target` or `component`) unless `rustup <kind> list
+/// --installed` names it already. The pages' wasm needs both the wasm32 target and the standard
+/// library's source, which it is built from (`build.rs`, `widget_cargo`).
+fn ensure_rustup(kind: &str, name: &str, what: &str) -> Result<()> {
+    let installed = output(Command::new("rustup").args([kind, "list", "--installed"]));
+    if installed.is_some_and(|s| s.lines().any(|l| l.trim() == name)) {
         return Ok(());
     }
-    step("installing the Rust wasm32-unknown-unknown target (rustup, under a minute)");
-    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
-}
-
-/// The standard library's source, which the pages' wasm is built from (`build.rs`,
-/// `widget_cargo`).
-fn ensure_rust_src() -> Result<()> {
-    let installed = output(Command::new("rustup").args(["component", "list", "--installed"]));
-    if installed.is_some_and(|s| s.lines().any(|l| l.trim().starts_with("rust-src"))) {
-        return Ok(());
-    }
-    step("installing the Rust standard library's source (rustup component rust-src, 3 MB)");
-    run(Command::new("rustup").args(["component", "add", "rust-src"]))
+    step(&format!("installing {what} (rustup {kind} {name})"));
+    run(Command::new("rustup").args([kind, "add", name]))
 }
 
 /// `cargo install <krate> --version <version>` unless `<bin> --version` already says `version`.
