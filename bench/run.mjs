@@ -4,7 +4,7 @@
 //
 // By hand, after `cargo xtask build` (node_modules/.bin first on PATH):
 //   node bench/run.mjs [--only size,page,edge,ledger,micro,notify,storage,bill,risk] [--runs 10]
-//                      [--seconds 4] [--levels 1,8,32] [--orders 300] [--pay-orders 300]
+//                      [--seconds 4] [--levels 1,8,32] [--edge-rounds 8] [--orders 300] [--pay-orders 300]
 //                      [--bill-orders 10000] [--ledger-orders 100000]
 //                      [--quick]
 
@@ -32,6 +32,7 @@ const { values: a } = parseArgs({
     runs: { type: 'string' },
     seconds: { type: 'string' },
     levels: { type: 'string' },
+    'edge-rounds': { type: 'string' },
     orders: { type: 'string' },
     'pay-orders': { type: 'string' },
     'bill-orders': { type: 'string' },
@@ -47,6 +48,7 @@ const q = a.quick;
 const runs = Number(a.runs ?? (q ? 3 : 10));
 const seconds = Number(a.seconds ?? (q ? 1 : 4));
 const levels = (a.levels ?? (q ? '8' : '1,8,32')).split(',').map(Number);
+const edgeRounds = Number(a['edge-rounds'] ?? (q ? 2 : 8));
 const orders = Number(a.orders ?? (q ? 30 : 300));
 const payOrders = Number(a['pay-orders'] ?? (q ? 50 : 300));
 const billOrders = Number(a['bill-orders'] ?? (q ? 1000 : 10_000));
@@ -76,7 +78,7 @@ const report = {
     autocannon: pkgVersion('autocannon'),
     rustc: sh('rustc', ['--version']),
   },
-  settings: { runs, seconds, levels, orders, pay_orders: payOrders, bill_orders: billOrders, ledger_orders: ledgerOrders, quick: q },
+  settings: { runs, seconds, levels, edge_rounds: edgeRounds, orders, pay_orders: payOrders, bill_orders: billOrders, ledger_orders: ledgerOrders, quick: q },
   skipped: SECTIONS.filter((s) => !only.has(s)),
   errors: [],
 };
@@ -177,7 +179,7 @@ if (only.has('size') || only.has('page') || only.has('edge')) await section('siz
     if (only.has('edge')) {
       await section('edge', async () => {
         log(`edge load: concurrency ${levels.join(', ')}, ${seconds} s per run`);
-        report.edge = await measureEdge({ worker: w, notifyUrl: rx.url, levels, seconds, payOrders, log });
+        report.edge = await measureEdge({ worker: w, notifyUrl: rx.url, levels, seconds, payOrders, rounds: edgeRounds, log });
       });
     }
   } finally {

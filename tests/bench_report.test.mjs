@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { medianRatioInterval, quantile, summary } from '../bench/lib/stats.mjs';
+import { medianInterval, medianRatioInterval, quantile, summary } from '../bench/lib/stats.mjs';
 import { staticSnapshot } from '../bench/lib/page_load.mjs';
 import { checkTargets, previousReport, selfhostPageSection, selfhostSection, verdict } from '../bench/lib/report.mjs';
 
@@ -92,6 +92,35 @@ test('a_verdict_says_when_the_interval_crosses_the_goal', () => {
   assert.equal(verdict(least, true), 'met (its 95% interval crosses the goal)');
   assert.equal(verdict({ ...least, interval: null }, true), 'met');
 });
+
+test('the_edge_goals_are_judged_by_the_paired_rounds_median_when_there_are_rounds', () => {
+  // One run each says create / health 0.44x (missed) and create / write 0.95x (met); eight
+  // paired rounds say 0.55x and 0.85x: the rounds decide, with their interval beside them.
+  const create = { req_per_s: 132, health_req_per_s: 300, ratio_to_health: 0.44, ratio_to_write: 0.95 };
+  const spread = (mid) => [-0.06, -0.04, -0.02, -0.01, 0.01, 0.02, 0.04, 0.06].map((d) => mid + d);
+  const of = (xs) => ({ median: quantile(xs, 0.5), min: Math.min(...xs), max: Math.max(...xs), interval: medianInterval(xs) });
+  const paired = { rounds: 8, seconds_per_run: 2, create_to_health: of(spread(0.55)), create_to_write: of(spread(0.85)) };
+  const judged = (level) => checkTargets({ edge: { levels: [level] } });
+  const single = judged({ connections: 1, runs: { create } });
+  assert.deepEqual(single.map((t) => [t.name, t.met, t.interval]), [
+    ['order create / health throughput at c=1', false, null],
+    ['order create / one-INSERT write at c=1', true, null],
+  ]);
+  const rounds = judged({ connections: 1, runs: { create }, paired });
+  assert.deepEqual(rounds.map((t) => [t.name, round3(t.measured), t.met]), [
+    ['order create / health throughput at c=1, median of 8 paired rounds', 0.55, true],
+    ['order create / one-INSERT write at c=1, median of 8 paired rounds', 0.85, false],
+  ]);
+  const iv = rounds[1].interval;
+  assert.ok(iv.low < 0.85 && 0.85 < iv.high && iv.high < 0.9, JSON.stringify(iv));
+  assert.match(rounds[1].miss, /5% of the write rate short/);
+  // The interval of a median: seeded, inside the sample's range, nothing for no samples.
+  assert.deepEqual(medianInterval(spread(0.55)), paired.create_to_health.interval);
+  assert.ok(iv.low >= 0.79 && iv.high <= 0.91);
+  assert.equal(medianInterval([]), null);
+});
+
+const round3 = (x) => Math.round(x * 1000) / 1000;
 
 test('the_self_hosted_edge_sits_beside_wrangler_dev_level_by_level', () => {
   const run = (req_per_s, extra = {}) => ({ req_per_s, p50_ms: 2, p99_ms: 9, non2xx: 0, ...extra });

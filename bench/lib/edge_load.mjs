@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { admin, sqlMeter } from '../../tests/support/api.mjs';
 import { ROOT } from '../../tests/support/worker.mjs';
 import { signedCreate } from './orders.mjs';
-import { ratio } from './stats.mjs';
+import { medianInterval, quantile, ratio } from './stats.mjs';
 
 const CHILD = join(ROOT, 'bench', 'lib', 'load_child.mjs');
 
@@ -75,7 +75,7 @@ async function stillServing(worker, what) {
  * `dev`: the worker has the dev-only routes (the one-INSERT write, the SQL meter); a production
  * server (`cargo xtask serve`) has not, and is measured without them.
  */
-export async function measureEdge({ worker, notifyUrl, levels, seconds, payOrders, log = () => {}, dev = true }) {
+export async function measureEdge({ worker, notifyUrl, levels, seconds, payOrders, rounds = 0, log = () => {}, dev = true }) {
   const base = { url: worker.url };
   const scenarios = SCENARIOS.filter((s) => dev || s.id !== 'write');
   const results = [];
@@ -114,6 +114,7 @@ export async function measureEdge({ worker, notifyUrl, levels, seconds, payOrder
       before = after;
     }
     if (dev) level.runs.create.ratio_to_write = ratio(level.runs.create.req_per_s, level.runs.write.req_per_s);
+    if (dev && rounds > 0) level.paired = await pairedRounds({ spec, rounds, seconds: seconds / 2, log });
     const hs = level.health_runs;
     const mean = (k) => hs.reduce((a, h) => a + h[k], 0) / hs.length;
     level.health = {
@@ -126,5 +127,30 @@ export async function measureEdge({ worker, notifyUrl, levels, seconds, payOrder
     };
     results.push(level);
   }
-  return { seconds_per_run: seconds, pay_orders_per_level: payOrders, levels: results, scenarios };
+  return { seconds_per_run: seconds, pay_orders_per_level: payOrders, rounds, levels: results, scenarios };
+}
+
+/**
+ * The two goal ratios again, from `rounds` short rounds of health, create and write run back to
+ * back, each round in another order (the three rotate, so none always runs first or after the
+ * same one). One run per endpoint, as above, is one draw: on a shared 2-core machine the load
+ * from elsewhere moves a run's rate by 10-20% from one run to the next. Each round's ratio
+ * compares runs seconds apart; their median, with its bootstrap interval, is what the goal is
+ * judged by.
+ */
+async function pairedRounds({ spec, rounds, seconds, log }) {
+  const order = ['health', 'create', 'write'];
+  const per = [];
+  for (let i = 0; i < rounds; i++) {
+    const turn = [...order.slice(i % 3), ...order.slice(0, i % 3)];
+    const rps = {};
+    for (const scenario of turn) rps[scenario] = (await loadRun({ ...spec, scenario, duration: seconds })).req_per_s;
+    per.push({ ...rps, create_to_health: ratio(rps.create, rps.health), create_to_write: ratio(rps.create, rps.write) });
+    log(`edge c=${spec.connections} round ${i + 1}/${rounds}: create / health ${per.at(-1).create_to_health?.toFixed(3)}x, create / write ${per.at(-1).create_to_write?.toFixed(3)}x`);
+  }
+  const of = (k) => {
+    const xs = per.map((r) => r[k]).filter((x) => x != null);
+    return { median: quantile(xs, 0.5), min: Math.min(...xs), max: Math.max(...xs), interval: medianInterval(xs) };
+  };
+  return { rounds, seconds_per_run: seconds, create_to_health: of('create_to_health'), create_to_write: of('create_to_write'), per_round: per };
 }

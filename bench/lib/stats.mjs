@@ -63,3 +63,17 @@ export function medianRatioInterval(a, b, { level = 0.95, iterations = 2000, see
   const tail = (1 - level) / 2;
   return { level, low: quantile(ratios, tail), high: quantile(ratios, 1 - tail) };
 }
+
+/**
+ * How far the median of `xs` could move by chance: the central `level` share of the medians of
+ * `iterations` bootstrap resamples. For the edge's paired rounds, whose per-round ratios are the
+ * samples.
+ */
+export function medianInterval(xs, { level = 0.95, iterations = 2000, seed = 1 } = {}) {
+  if (xs.length === 0) return null;
+  const next = seeded(seed);
+  const medians = [];
+  for (let i = 0; i < iterations; i++) medians.push(quantile(Array.from(xs, () => xs[Math.floor(next() * xs.length)]), 0.5));
+  const tail = (1 - level) / 2;
+  return { level, low: quantile(medians, tail), high: quantile(medians, 1 - tail) };
+}
