@@ -111,7 +111,7 @@ function pageTargets(add, pl, where) {
 
 export const fmtBytes = (n) => (n == null ? '—' : `${Math.round(n).toLocaleString('en-US')} B`);
 const kb = (n) => (n == null ? '—' : `${(n / 1024).toFixed(1)} KB`);
-const pct = (x) => `${(x * 100).toFixed(0)}%`;
+const pct = (x) => `${(x * 100).toFixed(Math.abs(x) < 0.01 ? 1 : 0)}%`;
 const ms = (x) => (x == null ? '—' : x >= 100 ? `${Math.round(x)} ms` : `${round(x)} ms`);
 const ns = (x) => (x == null ? '—' : x >= 1000 ? `${(x / 1000).toFixed(2)} µs` : `${round(x)} ns`);
 const times = (x) => (x == null ? '—' : `${round(x)}x`);
