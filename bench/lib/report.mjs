@@ -72,7 +72,8 @@ export function checkTargets(r) {
       const x = p ? p.create_to_health.median : l.runs.create.ratio_to_health;
       const g = TARGETS.create_to_health;
       const by = p ? `, median of ${p.rounds} paired rounds` : '';
-      add(`order create / health throughput at c=${l.connections}${by}`, x, g, x >= g, x < g ? `${pct(g - x)} of the health rate short` : null, 'x', p?.create_to_health.interval);
+      const rates = p ? '' : ` (${Math.round(l.runs.create.req_per_s)} req/s, goal ${Math.round(g * l.runs.create.health_req_per_s)})`;
+      add(`order create / health throughput at c=${l.connections}${by}`, x, g, x >= g, x < g ? `${pct(g - x)} of the health rate short${rates}` : null, 'x', p?.create_to_health.interval);
       const w = p ? p.create_to_write.median : l.runs.create.ratio_to_write;
       const gw = TARGETS.create_to_write;
       if (w != null) add(`order create / one-INSERT write at c=${l.connections}${by}`, w, gw, w >= gw, w < gw ? `${pct(gw - w)} of the write rate short` : null, 'x', p?.create_to_write.interval);
