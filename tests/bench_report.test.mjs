@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { medianInterval, medianRatioInterval, quantile, summary } from '../bench/lib/stats.mjs';
 import { staticSnapshot } from '../bench/lib/page_load.mjs';
-import { checkTargets, previousReport, selfhostPageSection, selfhostSection, verdict } from '../bench/lib/report.mjs';
+import { checkTargets, pairedLine, previousReport, selfhostPageSection, selfhostSection, verdict } from '../bench/lib/report.mjs';
 
 test('quantiles_interpolate_between_ranks', () => {
   assert.equal(quantile([3, 1, 2], 0.5), 2);
@@ -119,6 +119,12 @@ test('the_edge_goals_are_judged_by_the_paired_rounds_median_when_there_are_round
   assert.deepEqual(medianInterval(spread(0.55)), paired.create_to_health.interval);
   assert.ok(iv.low >= 0.79 && iv.high <= 0.91);
   assert.equal(medianInterval([]), null);
+  // The report's line: both ratios with their intervals; the runtime's CPU when /proc was read.
+  assert.match(pairedLine(paired), /create \/ health \*\*0\.55x\*\* \(95%: [0-9.]+–[0-9.]+x\), rounds 0\.49–0\.61x; create \/ write \*\*0\.85x\*\*/);
+  assert.doesNotMatch(pairedLine(paired), /CPU/);
+  const cpu = { health: of([1.8, 1.9]), create: of([3.6, 3.7]), write: of([3.0, 3.1]) };
+  const withCpu = pairedLine({ ...paired, cpu_ms: cpu, cpu_create_to_write: of([1.19, 1.2, 1.21]) });
+  assert.match(withCpu, /live 1\.85 ms, create 3\.65 ms, write 3\.05 ms; create \/ write \*\*1\.2x\*\*/);
 });
 
 const round3 = (x) => Math.round(x * 1000) / 1000;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { admin, sqlMeter } from '../../tests/support/api.mjs';
 import { ROOT } from '../../tests/support/worker.mjs';
 import { signedCreate } from './orders.mjs';
+import { workerdCpuMs } from './proc_cpu.mjs';
 import { medianInterval, quantile, ratio } from './stats.mjs';
 
 const CHILD = join(ROOT, 'bench', 'lib', 'load_child.mjs');
@@ -114,7 +115,7 @@ export async function measureEdge({ worker, notifyUrl, levels, seconds, payOrder
       before = after;
     }
     if (dev) level.runs.create.ratio_to_write = ratio(level.runs.create.req_per_s, level.runs.write.req_per_s);
-    if (dev && rounds > 0) level.paired = await pairedRounds({ spec, rounds, seconds: seconds / 2, log });
+    if (dev && rounds > 0) level.paired = await pairedRounds({ spec, rounds, seconds: seconds / 2, pgid: worker.pid, log });
     const hs = level.health_runs;
     const mean = (k) => hs.reduce((a, h) => a + h[k], 0) / hs.length;
     level.health = {
@@ -136,21 +137,45 @@ export async function measureEdge({ worker, notifyUrl, levels, seconds, payOrder
  * same one). One run per endpoint, as above, is one draw: on a shared 2-core machine the load
  * from elsewhere moves a run's rate by 10-20% from one run to the next. Each round's ratio
  * compares runs seconds apart; their median, with its bootstrap interval, is what the goal is
- * judged by.
+ * judged by. Each run also reads the CPU the runtime spent per answered request (workerd's
+ * processes in the group `pgid`), which moves far less than a rate between runs and says what
+ * a create costs beside a write, whatever the machine's other load.
  */
-async function pairedRounds({ spec, rounds, seconds, log }) {
+async function pairedRounds({ spec, rounds, seconds, pgid, log }) {
   const order = ['health', 'create', 'write'];
   const per = [];
   for (let i = 0; i < rounds; i++) {
     const turn = [...order.slice(i % 3), ...order.slice(0, i % 3)];
     const rps = {};
-    for (const scenario of turn) rps[scenario] = (await loadRun({ ...spec, scenario, duration: seconds })).req_per_s;
-    per.push({ ...rps, create_to_health: ratio(rps.create, rps.health), create_to_write: ratio(rps.create, rps.write) });
-    log(`edge c=${spec.connections} round ${i + 1}/${rounds}: create / health ${per.at(-1).create_to_health?.toFixed(3)}x, create / write ${per.at(-1).create_to_write?.toFixed(3)}x`);
+    const cpu = {};
+    for (const scenario of turn) {
+      const before = workerdCpuMs(pgid);
+      const run = await loadRun({ ...spec, scenario, duration: seconds });
+      const after = workerdCpuMs(pgid);
+      rps[scenario] = run.req_per_s;
+      cpu[scenario] = before != null && after != null && run.ok > 0 ? (after - before) / run.ok : null;
+    }
+    per.push({
+      ...rps,
+      cpu_ms: cpu,
+      create_to_health: ratio(rps.create, rps.health),
+      create_to_write: ratio(rps.create, rps.write),
+      cpu_create_to_write: ratio(cpu.create, cpu.write),
+    });
+    log(`edge c=${spec.connections} round ${i + 1}/${rounds}: create / health ${per.at(-1).create_to_health?.toFixed(3)}x, create / write ${per.at(-1).create_to_write?.toFixed(3)}x (CPU ${per.at(-1).cpu_create_to_write?.toFixed(3)}x)`);
   }
-  const of = (k) => {
-    const xs = per.map((r) => r[k]).filter((x) => x != null);
+  const of = (pick) => {
+    const xs = per.map(pick).filter((x) => x != null);
+    if (xs.length === 0) return null;
     return { median: quantile(xs, 0.5), min: Math.min(...xs), max: Math.max(...xs), interval: medianInterval(xs) };
   };
-  return { rounds, seconds_per_run: seconds, create_to_health: of('create_to_health'), create_to_write: of('create_to_write'), per_round: per };
+  return {
+    rounds,
+    seconds_per_run: seconds,
+    create_to_health: of((r) => r.create_to_health),
+    create_to_write: of((r) => r.create_to_write),
+    cpu_ms: Object.fromEntries(order.map((k) => [k, of((r) => r.cpu_ms[k])])),
+    cpu_create_to_write: of((r) => r.cpu_create_to_write),
+    per_round: per,
+  };
 }

@@ -228,9 +228,12 @@ function edgeSection(r) {
 }
 
 /** The goal ratios from the level's paired rounds (`pairedRounds` in `edge_load.mjs`). */
-function pairedLine(p) {
+export function pairedLine(p) {
   const one = (name, x) => `${name} **${times(x.median)}**${interval(x.interval)}, rounds ${round(x.min)}–${round(x.max)}x`;
-  return `Paired rounds (${p.rounds} × GET /api/live, create and write, ${p.seconds_per_run} s each, back to back in a rotating order; each round's ratios, then their median): ${one('create / health', p.create_to_health)}; ${one('create / write', p.create_to_write)}. The goals are judged by these medians.`;
+  const line = `Paired rounds (${p.rounds} × GET /api/live, create and write, ${p.seconds_per_run} s each, back to back in a rotating order; each round's ratios, then their median): ${one('create / health', p.create_to_health)}; ${one('create / write', p.create_to_write)}. The goals are judged by these medians.`;
+  const c = p.cpu_ms;
+  if (!p.cpu_create_to_write || !c?.create || !c?.write || !c?.health) return line;
+  return `${line} CPU of the runtime (workerd's processes, from /proc) per answered request, medians of the same runs: live ${ms(c.health.median)}, create ${ms(c.create.median)}, write ${ms(c.write.median)}; create / write **${times(p.cpu_create_to_write.median)}**${interval(p.cpu_create_to_write.interval)}, rounds ${round(p.cpu_create_to_write.min)}–${round(p.cpu_create_to_write.max)}x (the throughput goal of 0.9x asks for about 1.11x when the runtime's CPU is what limits).`;
 }
 
 /** The self-hosted server beside `wrangler dev`: the same loads, each runtime's own floor. */
