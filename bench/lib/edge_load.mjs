@@ -138,8 +138,8 @@ export async function measureEdge({ worker, notifyUrl, levels, seconds, payOrder
  * from elsewhere moves a run's rate by 10-20% from one run to the next. Each round's ratio
  * compares runs seconds apart; their median, with its bootstrap interval, is what the goal is
  * judged by. Each run also reads the CPU the runtime spent per answered request (workerd's
- * processes in the group `pgid`), which moves far less than a rate between runs and says what
- * a create costs beside a write, whatever the machine's other load.
+ * processes in the group `pgid`): what a create costs beside a write, measured directly rather
+ * than through throughput (at one connection, latency bounds throughput, not CPU).
  */
 async function pairedRounds({ spec, rounds, seconds, pgid, log }) {
   const order = ['health', 'create', 'write'];
