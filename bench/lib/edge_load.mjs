@@ -9,7 +9,7 @@ import { admin, sqlMeter } from '../../tests/support/api.mjs';
 import { ROOT } from '../../tests/support/worker.mjs';
 import { signedCreate } from './orders.mjs';
 import { workerdCpuMs } from './proc_cpu.mjs';
-import { medianInterval, quantile, ratio } from './stats.mjs';
+import { medianInterval, ratio, summary } from './stats.mjs';
 
 const CHILD = join(ROOT, 'bench', 'lib', 'load_child.mjs');
 
@@ -167,7 +167,8 @@ async function pairedRounds({ spec, rounds, seconds, pgid, log }) {
   const of = (pick) => {
     const xs = per.map(pick).filter((x) => x != null);
     if (xs.length === 0) return null;
-    return { median: quantile(xs, 0.5), min: Math.min(...xs), max: Math.max(...xs), interval: medianInterval(xs) };
+    const { median, min, max } = summary(xs);
+    return { median, min, max, interval: medianInterval(xs) };
   };
   return {
     rounds,

@@ -47,21 +47,33 @@ function seeded(seed) {
 }
 
 /**
+ * The central `level` share of `statistic` over `iterations` bootstrap resamples: `statistic`
+ * gets `resample`, which draws a sample again with replacement, and answers a value or null
+ * (left out). Seeded, so the same samples always give the same interval.
+ */
+function bootstrapInterval(statistic, { level = 0.95, iterations = 2000, seed = 1 } = {}) {
+  const next = seeded(seed);
+  const resample = (xs) => Array.from(xs, () => xs[Math.floor(next() * xs.length)]);
+  const values = [];
+  for (let i = 0; i < iterations; i++) {
+    const v = statistic(resample);
+    if (v != null) values.push(v);
+  }
+  const tail = (1 - level) / 2;
+  return { level, low: quantile(values, tail), high: quantile(values, 1 - tail) };
+}
+
+/**
  * How far the ratio of two medians could move by chance: the central `level` share of
  * median(a') / median(b') over `iterations` bootstrap resamples (each sample drawn again with
  * replacement). A ratio whose interval straddles its goal is not told apart from it by this run.
  */
-export function medianRatioInterval(a, b, { level = 0.95, iterations = 2000, seed = 1 } = {}) {
+export function medianRatioInterval(a, b, options) {
   if (a.length === 0 || b.length === 0) return null;
-  const next = seeded(seed);
-  const resample = (xs) => Array.from(xs, () => xs[Math.floor(next() * xs.length)]);
-  const ratios = [];
-  for (let i = 0; i < iterations; i++) {
+  return bootstrapInterval((resample) => {
     const below = quantile(resample(b), 0.5);
-    if (below > 0) ratios.push(quantile(resample(a), 0.5) / below);
-  }
-  const tail = (1 - level) / 2;
-  return { level, low: quantile(ratios, tail), high: quantile(ratios, 1 - tail) };
+    return below > 0 ? quantile(resample(a), 0.5) / below : null;
+  }, options);
 }
 
 /**
@@ -69,11 +81,7 @@ export function medianRatioInterval(a, b, { level = 0.95, iterations = 2000, see
  * `iterations` bootstrap resamples. For the edge's paired rounds, whose per-round ratios are the
  * samples.
  */
-export function medianInterval(xs, { level = 0.95, iterations = 2000, seed = 1 } = {}) {
+export function medianInterval(xs, options) {
   if (xs.length === 0) return null;
-  const next = seeded(seed);
-  const medians = [];
-  for (let i = 0; i < iterations; i++) medians.push(quantile(Array.from(xs, () => xs[Math.floor(next() * xs.length)]), 0.5));
-  const tail = (1 - level) / 2;
-  return { level, low: quantile(medians, tail), high: quantile(medians, 1 - tail) };
+  return bootstrapInterval((resample) => quantile(resample(xs), 0.5), options);
 }
