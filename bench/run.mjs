@@ -6,7 +6,11 @@
 //   node bench/run.mjs [--only size,page,edge,ledger,micro,notify,storage,bill,risk] [--runs 10]
 //                      [--seconds 4] [--levels 1,8,32] [--edge-rounds 8] [--orders 300] [--pay-orders 300]
 //                      [--bill-orders 10000] [--ledger-orders 100000]
-//                      [--quick]
+//                      [--quick] [--save-worker DIR] [--against DIR]
+//
+// A/B of two builds: `--save-worker DIR` keeps the worker as built now in DIR; after a change,
+// `--only ab --against DIR` runs the new build and the saved one side by side
+// (bench/lib/worker_ab.mjs).
 
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +29,8 @@ import { measureSizes } from './lib/sizes.mjs';
 import { call } from '../tests/support/api.mjs';
 
 const SECTIONS = ['size', 'page', 'edge', 'ledger', 'micro', 'notify', 'storage', 'bill', 'risk'];
+/** Run only when asked for: the A/B needs a saved build (`--against`). */
+const ON_REQUEST = ['ab'];
 const { values: a } = parseArgs({
   options: {
     only: { type: 'string' },
@@ -40,10 +46,14 @@ const { values: a } = parseArgs({
     'criterion-since': { type: 'string', default: '0' },
     command: { type: 'string', default: 'node bench/run.mjs' },
     quick: { type: 'boolean', default: false },
+    'save-worker': { type: 'string' },
+    against: { type: 'string' },
+    'ab-rounds': { type: 'string' },
   },
 });
-const only = new Set(a.only ? a.only.split(',') : SECTIONS);
-for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; one of ${SECTIONS.join(', ')}`);
+const only = new Set(a.only ? a.only.split(',') : [...SECTIONS, ...(a.against ? ['ab'] : [])]);
+for (const s of only) if (![...SECTIONS, ...ON_REQUEST].includes(s)) throw new Error(`unknown section ${s}; one of ${[...SECTIONS, ...ON_REQUEST].join(', ')}`);
+if (only.has('ab') && !a.against) throw new Error('--only ab compares with a saved build: give it --against DIR (saved by --save-worker DIR)');
 const q = a.quick;
 const runs = Number(a.runs ?? (q ? 3 : 10));
 const seconds = Number(a.seconds ?? (q ? 1 : 4));
@@ -53,6 +63,7 @@ const orders = Number(a.orders ?? (q ? 30 : 300));
 const payOrders = Number(a['pay-orders'] ?? (q ? 50 : 300));
 const billOrders = Number(a['bill-orders'] ?? (q ? 1000 : 10_000));
 const ledgerOrders = Number(a['ledger-orders'] ?? (q ? 2_000 : 100_000));
+const abRounds = Number(a['ab-rounds'] ?? (q ? 2 : 8));
 
 const log = (m) => console.error(`bench: ${m}`);
 const sh = (cmd, args) => { try { return execFileSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return null; } };
@@ -78,10 +89,15 @@ const report = {
     autocannon: pkgVersion('autocannon'),
     rustc: sh('rustc', ['--version']),
   },
-  settings: { runs, seconds, levels, edge_rounds: edgeRounds, orders, pay_orders: payOrders, bill_orders: billOrders, ledger_orders: ledgerOrders, quick: q },
+  settings: { runs, seconds, levels, edge_rounds: edgeRounds, ab_rounds: only.has('ab') ? abRounds : undefined, orders, pay_orders: payOrders, bill_orders: billOrders, ledger_orders: ledgerOrders, quick: q },
   skipped: SECTIONS.filter((s) => !only.has(s)),
   errors: [],
 };
+
+if (a['save-worker']) {
+  const { saveWorker } = await import('./lib/worker_ab.mjs');
+  log(`saved the worker as built now (${saveWorker(a['save-worker'])}) in ${a['save-worker']}`);
+}
 
 /** A new order's pay page for `m` (its path, with the token): the page the page sections load. */
 async function payPagePath(w, m) {
@@ -244,6 +260,24 @@ if (only.has('ledger')) await section('ledger', async () => {
   } finally {
     await rx.close();
     await w.stop();
+  }
+});
+
+if (only.has('ab')) await section('ab', async () => {
+  // The build under test and the saved one, both under `wrangler dev` at once: a create and a
+  // write on each in turn, at 8 connections, `seconds` per run (2 s runs moved by ±13% A/A).
+  const { measureAb, savedLabel, savedWorkerConfig } = await import('./lib/worker_ab.mjs');
+  const config = savedWorkerConfig(a.against);
+  const rx = await startReceiver();
+  const workers = [];
+  try {
+    workers.push(await startWorker(), await startWorker({ config }));
+    const sides = [{ name: 'this build', worker: workers[0] }, { name: 'saved build', worker: workers[1] }];
+    log(`A/B against ${a.against}: ${abRounds} rounds`);
+    report.ab = { saved: savedLabel(a.against), ...await measureAb({ sides, notifyUrl: rx.url, rounds: abRounds, seconds, connections: 8, log }) };
+  } finally {
+    for (const w of workers) await w.stop();
+    await rx.close();
   }
 });
 

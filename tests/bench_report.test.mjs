@@ -1,14 +1,16 @@
 // The pure parts of `cargo xtask bench` (bench/lib): statistics, the static baseline snapshot,
-// which earlier report sizes are compared with, and how targets are judged. No worker, no browser.
+// which earlier report sizes are compared with, how targets are judged, and how an A/B of two
+// builds is set up and summed up. No worker, no browser.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { medianInterval, medianRatioInterval, quantile, summary } from '../bench/lib/stats.mjs';
 import { staticSnapshot } from '../bench/lib/page_load.mjs';
-import { checkTargets, pairedLine, previousReport, selfhostPageSection, selfhostSection, verdict } from '../bench/lib/report.mjs';
+import { abSection, checkTargets, pairedLine, previousReport, selfhostPageSection, selfhostSection, verdict } from '../bench/lib/report.mjs';
+import { savedConfig, summarizeAb } from '../bench/lib/worker_ab.mjs';
 
 test('quantiles_interpolate_between_ranks', () => {
   assert.equal(quantile([3, 1, 2], 0.5), 2);
@@ -172,4 +174,39 @@ test('the_self_hosted_pay_page_has_its_own_targets_and_says_how_it_was_encoded',
   assert.match(lines, /served by the same front door at `\/bench-static\/pay\.html`/);
   assert.match(lines, /hydrated \*\*1\.45x\*\*/);
   assert.match(lines, /Chromium got its first load as: the page br, `\/a\/w\.js` br, `\/a\/w_bg\.wasm` br\./);
+});
+
+test('a_saved_build_runs_as_it_is_with_the_checkouts_assets', () => {
+  const toml = readFileSync(join(import.meta.dirname, '..', 'edge', 'wrangler.toml'), 'utf8');
+  const saved = savedConfig(toml, '/src/paydesk/www');
+  // The build step would rebuild from the checkout's sources: gone, and only it.
+  assert.match(toml, /^\[build\]$/m);
+  assert.doesNotMatch(saved, /^\[build\]|^command\s*=|^watch_dir\s*=/m);
+  assert.match(saved, /^directory = "\/src\/paydesk\/www"$/m);
+  for (const kept of ['main = "build/index.js"', '[[durable_objects.bindings]]', 'new_sqlite_classes = ["MerchantDO"]', '[[send_email]]', '[observability]']) {
+    assert.ok(saved.includes(kept), kept);
+  }
+  assert.throws(() => savedConfig('name = "x"\n', '/www'), /directory = "\.\.\/www"/);
+});
+
+test('an_ab_compares_the_builds_round_by_round', () => {
+  // Round by round, this build's create costs 0.9x the saved one's; the machine slows down in
+  // the last rounds, both builds alike, which the per-round ratio does not see.
+  const slow = [1, 1, 1, 1.3, 1.3];
+  const per = slow.map((f, i) => ({
+    'this build': { create: { cpu_ms: 3.6 * f, req_per_s: 400 / f }, write: { cpu_ms: 3.0 * f, req_per_s: 500 / f } },
+    'saved build': { create: { cpu_ms: 4.0 * f + i * 0.001, req_per_s: 360 / f }, write: { cpu_ms: 3.0 * f, req_per_s: 500 / f } },
+  }));
+  const x = summarizeAb(per, ['this build', 'saved build']);
+  const near = (v, want) => assert.ok(Math.abs(v - want) < 0.002, `${v} vs ${want}`);
+  near(x.first_over_second.cpu_ms.create.median, 0.9);
+  near(x.first_over_second.cpu_ms.write.median, 1);
+  near(x.builds['this build'].cpu_create_to_write.median, 1.2);
+  near(x.builds['saved build'].cpu_create_to_write.median, 4.002 / 3);
+  assert.equal(x.builds['this build'].cpu_ms.create.median, 3.6);
+  assert.ok(x.first_over_second.cpu_ms.create.interval.high < 0.91);
+  const md = abSection({ commit: { key: 'abc123' }, ab: { saved: 'def456', connections: 8, rounds: 5, seconds_per_run: 2, ...x } }).join('\n');
+  assert.match(md, /This build \(`abc123`\) and the saved build \(`def456`\)/);
+  assert.match(md, /\| this build \| 3\.6 ms \([0-9.]+ ms–[0-9.]+ ms\) \| 3 ms /);
+  assert.match(md, /\| this build \/ saved build \| 0\.9x /);
 });

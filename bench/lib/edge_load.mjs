@@ -9,7 +9,7 @@ import { admin, sqlMeter } from '../../tests/support/api.mjs';
 import { ROOT } from '../../tests/support/worker.mjs';
 import { signedCreate } from './orders.mjs';
 import { workerdCpuMs } from './proc_cpu.mjs';
-import { medianInterval, ratio, summary } from './stats.mjs';
+import { ratio, roundsMedian } from './stats.mjs';
 
 const CHILD = join(ROOT, 'bench', 'lib', 'load_child.mjs');
 
@@ -164,12 +164,7 @@ async function pairedRounds({ spec, rounds, seconds, pgid, log }) {
     });
     log(`edge c=${spec.connections} round ${i + 1}/${rounds}: create / health ${per.at(-1).create_to_health?.toFixed(3)}x, create / write ${per.at(-1).create_to_write?.toFixed(3)}x (CPU ${per.at(-1).cpu_create_to_write?.toFixed(3)}x)`);
   }
-  const of = (pick) => {
-    const xs = per.map(pick).filter((x) => x != null);
-    if (xs.length === 0) return null;
-    const { median, min, max } = summary(xs);
-    return { median, min, max, interval: medianInterval(xs) };
-  };
+  const of = (pick) => roundsMedian(per.map(pick));
   return {
     rounds,
     seconds_per_run: seconds,

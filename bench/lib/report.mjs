@@ -236,6 +236,24 @@ export function pairedLine(p) {
   return `${line} CPU of the runtime (workerd's processes, from /proc) per answered request, medians of the same runs: live ${ms(c.health.median)}, create ${ms(c.create.median)}, write ${ms(c.write.median)}; create / write **${times(p.cpu_create_to_write.median)}**${interval(p.cpu_create_to_write.interval)}, rounds ${round(p.cpu_create_to_write.min)}–${round(p.cpu_create_to_write.max)}x (the throughput goal of 0.9x asks for about 1.11x when the runtime's CPU is what limits).`;
 }
 
+/** Two builds side by side (`--against`, bench/lib/worker_ab.mjs): the one built now and a saved one. */
+export function abSection(r) {
+  const x = r.ab;
+  const [first, second] = x.names;
+  const L = ['## 3c. This build beside a saved one (A/B)', ''];
+  L.push(`This build (\`${r.commit.key}\`) and the saved build (\`${x.saved}\`), both under \`wrangler dev\` at once, each with its own bench merchant. ${x.rounds} rounds at ${x.connections} connections; in each, both builds run the order create and the one-INSERT write for ${x.seconds_per_run} s each, builds and endpoints in an order that alternates from round to round. CPU is the runtime's (each build's workerd processes, from /proc) per answered request. Each figure is the median over the rounds, with its 95% bootstrap interval; *${first} / ${second}* compares the two builds round by round.`, '');
+  const med = (v, f) => (v ? `${f(v.median)}${v.interval ? ` (${f(v.interval.low)}–${f(v.interval.high)})` : ''}` : '—');
+  const req = (v) => String(Math.round(v));
+  L.push('| | CPU per create | CPU per write | create / write CPU | create req/s | write req/s | create / write req/s |', '|---|---:|---:|---:|---:|---:|---:|');
+  for (const name of x.names) {
+    const b = x.builds[name];
+    L.push(`| ${name} | ${med(b.cpu_ms.create, ms)} | ${med(b.cpu_ms.write, ms)} | ${med(b.cpu_create_to_write, times)} | ${med(b.req_per_s.create, req)} | ${med(b.req_per_s.write, req)} | ${med(b.create_to_write, times)} |`);
+  }
+  const o = x.first_over_second;
+  L.push(`| ${first} / ${second} | ${med(o.cpu_ms.create, times)} | ${med(o.cpu_ms.write, times)} | | ${med(o.req_per_s.create, times)} | ${med(o.req_per_s.write, times)} | |`, '');
+  return L;
+}
+
 /** The self-hosted server beside `wrangler dev`: the same loads, each runtime's own floor. */
 export function selfhostSection(r) {
   const e = r.edge_selfhost;
@@ -376,6 +394,7 @@ export function renderMarkdown(r, prev) {
   if (r.edge) L.push(...edgeSection(r));
   if (r.start) L.push(...startSection(r));
   if (r.edge_selfhost) L.push(...selfhostSection(r));
+  if (r.ab) L.push(...abSection(r));
   if (r.ledger) L.push(...ledgerSection(r));
   if (r.micro) L.push(...microSection(r));
   if (r.notify) L.push(...notifySection(r));

@@ -85,3 +85,15 @@ export function medianInterval(xs, options) {
   if (xs.length === 0) return null;
   return bootstrapInterval((resample) => quantile(resample(xs), 0.5), options);
 }
+
+/**
+ * Per-round values summed up (the edge's paired rounds, the A/B's rounds): their median with its
+ * bootstrap interval and the rounds' range, rounds without a value (`null`) left out; `null`
+ * when no round has one.
+ */
+export function roundsMedian(values) {
+  const xs = values.filter((x) => x != null);
+  if (xs.length === 0) return null;
+  const { median, min, max } = summary(xs);
+  return { median, min, max, interval: medianInterval(xs) };
+}

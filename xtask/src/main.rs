@@ -42,8 +42,9 @@ usage: cargo xtask <command>
                put a backup into a new or empty data directory, then `serve --data DIR`
   fuzz [SECS]  run the cargo-fuzz targets (v2 XML parser, v2 signer) for SECS each (default 60)
   bench [ARGS] install what is missing, build, measure size and speed beside baselines, write
-               target/bench/report.md and report.json (ARGS: --only size,page,edge,micro,notify,
-               storage,bill; --quick; see bench/run.mjs)
+               target/bench/report.md and report.json (ARGS: --only size,page,edge,ledger,micro,
+               notify,storage,bill,risk; --quick; --save-worker DIR keeps the build, and a later
+               --only ab --against DIR runs the new build beside it; see bench/run.mjs)
 ";
 
 fn main() -> ExitCode {
