@@ -68,8 +68,8 @@ export function savedLabel(dir) {
 }
 
 /**
- * `rounds` rounds at `connections`: in each, both builds run each scenario for `seconds`, the
- * builds and the scenarios in an order that alternates from round to round. Every run reads the
+ * `rounds` rounds at `connections`: in each, both builds run each scenario for `seconds`, one
+ * build right after the other. Every run reads the
  * CPU the build's runtime spent per answered request (its workerd processes, from /proc).
  * `sides`: `[{ name, worker }]`, the build under test first.
  */
@@ -83,12 +83,14 @@ export async function measureAb({ sides, notifyUrl, rounds, seconds, connections
   }
   const per = [];
   for (let i = 0; i < rounds; i++) {
+    // Each endpoint on both builds back to back, the builds in A B B A order within the round
+    // (a machine slowing down through the round weighs on both alike) and every order turned
+    // round from one round to the next.
     const builds = i % 2 ? [...ready].reverse() : ready;
     const scenarios = i % 2 ? [...AB_SCENARIOS].reverse() : AB_SCENARIOS;
-    const round = {};
-    for (const s of builds) {
-      round[s.name] = {};
-      for (const scenario of scenarios) round[s.name][scenario] = await measuredRun(s, scenario, connections, seconds);
+    const round = Object.fromEntries(ready.map((s) => [s.name, {}]));
+    for (const [k, scenario] of scenarios.entries()) {
+      for (const s of k % 2 ? [...builds].reverse() : builds) round[s.name][scenario] = await measuredRun(s, scenario, connections, seconds);
     }
     per.push(round);
     log(`A/B round ${i + 1}/${rounds}: ${ready.map((s) => `${s.name} create ${round[s.name].create.cpu_ms?.toFixed(2)} ms, write ${round[s.name].write.cpu_ms?.toFixed(2)} ms`).join('; ')}`);
