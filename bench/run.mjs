@@ -271,7 +271,8 @@ if (only.has('ab')) await section('ab', async () => {
   const rx = await startReceiver();
   const workers = [];
   try {
-    workers.push(await startWorker(), await startWorker({ config }));
+    workers.push(await startWorker());
+    workers.push(await startWorker({ config }));
     const sides = [{ name: 'this build', worker: workers[0] }, { name: 'saved build', worker: workers[1] }];
     log(`A/B against ${a.against}: ${abRounds} rounds`);
     report.ab = { saved: savedLabel(a.against), ...await measureAb({ sides, notifyUrl: rx.url, rounds: abRounds, seconds, connections: 8, log }) };

@@ -4,13 +4,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { medianInterval, medianRatioInterval, quantile, summary } from '../bench/lib/stats.mjs';
 import { staticSnapshot } from '../bench/lib/page_load.mjs';
 import { abSection, checkTargets, pairedLine, previousReport, selfhostPageSection, selfhostSection, verdict } from '../bench/lib/report.mjs';
-import { savedConfig, summarizeAb } from '../bench/lib/worker_ab.mjs';
+import { emptySaveFolder, savedConfig, summarizeAb } from '../bench/lib/worker_ab.mjs';
 
 test('quantiles_interpolate_between_ranks', () => {
   assert.equal(quantile([3, 1, 2], 0.5), 2);
@@ -187,6 +187,26 @@ test('a_saved_build_runs_as_it_is_with_the_checkouts_assets', () => {
     assert.ok(saved.includes(kept), kept);
   }
   assert.throws(() => savedConfig('name = "x"\n', '/www'), /directory = "\.\.\/www"/);
+});
+
+test('saving_a_build_replaces_only_an_earlier_saved_build', () => {
+  const root = mkdtempSync(join(tmpdir(), 'paydesk-save-'));
+  // New, then empty: made ready.
+  assert.equal(emptySaveFolder(join(root, 'new')), join(root, 'new'));
+  assert.equal(emptySaveFolder(join(root, 'new')), join(root, 'new'));
+  // An earlier saved build: emptied.
+  const saved = join(root, 'saved');
+  mkdirSync(join(saved, 'build'), { recursive: true });
+  writeFileSync(join(saved, 'wrangler.toml'), savedConfig('[assets]\ndirectory = "../www"\n', '/www'));
+  writeFileSync(join(saved, 'build', 'index_bg.wasm'), 'old');
+  emptySaveFolder(saved);
+  assert.deepEqual(readdirSync(saved), []);
+  // Anything else: refused, and left as it was.
+  const other = join(root, 'other');
+  mkdirSync(other);
+  writeFileSync(join(other, 'notes.txt'), 'keep me');
+  assert.throws(() => emptySaveFolder(other), /holds something other than a saved build/);
+  assert.equal(readFileSync(join(other, 'notes.txt'), 'utf8'), 'keep me');
 });
 
 test('an_ab_compares_the_builds_round_by_round', () => {

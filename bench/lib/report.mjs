@@ -241,7 +241,7 @@ export function abSection(r) {
   const x = r.ab;
   const [first, second] = x.names;
   const L = ['## 3c. This build beside a saved one (A/B)', ''];
-  L.push(`This build (\`${r.commit.key}\`) and the saved build (\`${x.saved}\`), both under \`wrangler dev\` at once, each with its own bench merchant. ${x.rounds} rounds at ${x.connections} connections; in each, both builds run the order create and the one-INSERT write for ${x.seconds_per_run} s each, builds and endpoints in an order that alternates from round to round. CPU is the runtime's (each build's workerd processes, from /proc) per answered request. Each figure is the median over the rounds, with its 95% bootstrap interval; *${first} / ${second}* compares the two builds round by round.`, '');
+  L.push(`This build (\`${r.commit.key}\`) and the saved build (\`${x.saved}\`), both under \`wrangler dev\` at once, each with its own bench merchant. ${x.rounds} rounds at ${x.connections} connections; in each, both builds run the order create and the one-INSERT write for ${x.seconds_per_run} s each, each endpoint on both builds back to back (A B B A within a round, every order turned round from one round to the next). CPU is the runtime's (each build's workerd processes, from /proc) per answered request. Each figure is the median over the rounds, with its 95% bootstrap interval; *${first} / ${second}* compares the two builds round by round.`, '');
   const med = (v, f) => (v ? `${f(v.median)}${v.interval ? ` (${f(v.interval.low)}–${f(v.interval.high)})` : ''}` : '—');
   const req = (v) => String(Math.round(v));
   L.push('| | CPU per create | CPU per write | create / write CPU | create req/s | write req/s | create / write req/s |', '|---|---:|---:|---:|---:|---:|---:|');

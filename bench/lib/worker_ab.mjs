@@ -5,7 +5,7 @@
 // in alternating turns, the two builds see the same machine, and each round compares them
 // seconds apart.
 
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ROOT } from '../../tests/support/worker.mjs';
 import { benchMerchant, loadRun } from './edge_load.mjs';
@@ -14,6 +14,9 @@ import { ratio, roundsMedian } from './stats.mjs';
 
 /** What each round runs on each build: the order create and the one-`INSERT` write. */
 export const AB_SCENARIOS = ['create', 'write'];
+
+/** The first line of a saved build's config: what tells a folder `--save-worker` may replace. */
+const SAVED_MARK = '# A build saved by `cargo xtask bench --save-worker`';
 
 /**
  * The wrangler config of a saved build, from edge/wrangler.toml: without its `[build]` step (a
@@ -34,19 +37,33 @@ export function savedConfig(toml, www) {
     out.push(moved);
   }
   if (assets !== 1) throw new Error('edge/wrangler.toml: expected one `directory = "../www"` line for the static assets');
-  return `# A build saved by \`cargo xtask bench --save-worker\` (bench/lib/worker_ab.mjs): run as it is,\n# with no build step.\n${out.join('\n')}`;
+  return `${SAVED_MARK} (bench/lib/worker_ab.mjs): run as it is,\n# with no build step.\n${out.join('\n')}`;
 }
 
 /** Copies the worker as built now (edge/build) into `dir`, with its config; returns its label. */
 export function saveWorker(dir) {
   const build = join(ROOT, 'edge', 'build');
   if (!existsSync(join(build, 'index_bg.wasm'))) throw new Error('no worker build in edge/build: run `cargo xtask bench` (it builds first)');
-  const to = resolve(dir);
-  rmSync(to, { recursive: true, force: true });
-  mkdirSync(to, { recursive: true });
+  const to = emptySaveFolder(dir);
   cpSync(build, join(to, 'build'), { recursive: true });
   writeFileSync(join(to, 'wrangler.toml'), savedConfig(readFileSync(join(ROOT, 'edge', 'wrangler.toml'), 'utf8'), join(ROOT, 'www')));
   return savedLabel(to);
+}
+
+/**
+ * `dir`, made ready to hold a saved build: created if new, emptied if it holds an earlier saved
+ * build. A folder that holds anything else is refused, never deleted.
+ */
+export function emptySaveFolder(dir) {
+  const to = resolve(dir);
+  if (existsSync(to) && readdirSync(to).length > 0) {
+    let config = '';
+    try { config = readFileSync(join(to, 'wrangler.toml'), 'utf8'); } catch { /* not a saved build */ }
+    if (!config.startsWith(SAVED_MARK)) throw new Error(`--save-worker ${dir}: the folder holds something other than a saved build; give a new or empty one`);
+    rmSync(to, { recursive: true });
+  }
+  mkdirSync(to, { recursive: true });
+  return to;
 }
 
 /** The config of the build saved in `dir`, for `startWorker({ config })`. */
@@ -69,9 +86,9 @@ export function savedLabel(dir) {
 
 /**
  * `rounds` rounds at `connections`: in each, both builds run each scenario for `seconds`, one
- * build right after the other. Every run reads the
- * CPU the build's runtime spent per answered request (its workerd processes, from /proc).
- * `sides`: `[{ name, worker }]`, the build under test first.
+ * build right after the other. Every run reads the CPU the build's runtime spent per answered
+ * request (its workerd processes, from /proc). `sides`: `[{ name, worker }]`, the build under
+ * test first.
  */
 export async function measureAb({ sides, notifyUrl, rounds, seconds, connections, log = () => {} }) {
   const ready = [];
