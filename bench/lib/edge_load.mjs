@@ -38,6 +38,18 @@ export function loadRun(spec) {
 }
 
 /**
+ * One load run, with the CPU the runtime spent per answered request (`cpu_ms`): workerd's
+ * processes in the process group `pgid`, read from /proc before and after; `null` where /proc
+ * cannot be read or nothing was answered.
+ */
+export async function loadRunWithCpu(spec, pgid) {
+  const before = workerdCpuMs(pgid);
+  const run = await loadRun(spec);
+  const after = workerdCpuMs(pgid);
+  return { ...run, cpu_ms: before != null && after != null && run.ok > 0 ? (after - before) / run.ok : null };
+}
+
+/**
  * A bench-only merchant: an ordinary sandbox merchant created through the admin API, with its
  * per-minute limits raised to the maximum the admin API accepts. No code path is switched off.
  */
@@ -149,11 +161,9 @@ async function pairedRounds({ spec, rounds, seconds, pgid, log }) {
     const rps = {};
     const cpu = {};
     for (const scenario of turn) {
-      const before = workerdCpuMs(pgid);
-      const run = await loadRun({ ...spec, scenario, duration: seconds });
-      const after = workerdCpuMs(pgid);
+      const run = await loadRunWithCpu({ ...spec, scenario, duration: seconds }, pgid);
       rps[scenario] = run.req_per_s;
-      cpu[scenario] = before != null && after != null && run.ok > 0 ? (after - before) / run.ok : null;
+      cpu[scenario] = run.cpu_ms;
     }
     per.push({
       ...rps,

@@ -8,8 +8,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ROOT } from '../../tests/support/worker.mjs';
-import { benchMerchant, loadRun } from './edge_load.mjs';
-import { workerdCpuMs } from './proc_cpu.mjs';
+import { benchMerchant, loadRun, loadRunWithCpu } from './edge_load.mjs';
 import { ratio, roundsMedian } from './stats.mjs';
 
 /** What each round runs on each build: the order create and the one-`INSERT` write. */
@@ -117,14 +116,12 @@ export async function measureAb({ sides, notifyUrl, rounds, seconds, connections
 
 /** One run of `scenario` on one build: its rate and the runtime's CPU per answered request. */
 async function measuredRun({ name, worker, merchant }, scenario, connections, seconds) {
-  const before = workerdCpuMs(worker.pid);
-  const run = await loadRun({ url: worker.url, scenario, connections, duration: seconds, merchant });
-  const after = workerdCpuMs(worker.pid);
+  const run = await loadRunWithCpu({ url: worker.url, scenario, connections, duration: seconds, merchant }, worker.pid);
   // A build that refuses requests is not measured beside one that answers them.
   if (run.ok === 0 || run.non2xx > 0 || run.errors > 0) {
     throw new Error(`A/B: ${name} ${scenario} answered ${run.ok} of its requests (${run.non2xx} non-2xx, ${run.errors} errors); its log ends:\n${worker.log.slice(-2000)}`);
   }
-  return { req_per_s: run.req_per_s, cpu_ms: before != null && after != null ? (after - before) / run.ok : null };
+  return { req_per_s: run.req_per_s, cpu_ms: run.cpu_ms };
 }
 
 /**
