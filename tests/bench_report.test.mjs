@@ -127,6 +127,10 @@ test('the_edge_goals_are_judged_by_the_paired_rounds_median_when_there_are_round
   const cpu = { health: of([1.8, 1.9]), create: of([3.6, 3.7]), write: of([3.0, 3.1]) };
   const withCpu = pairedLine({ ...paired, cpu_ms: cpu, cpu_create_to_write: of([1.19, 1.2, 1.21]) });
   assert.match(withCpu, /live 1\.85 ms, create 3\.65 ms, write 3\.05 ms; create \/ write \*\*1\.2x\*\*/);
+  assert.doesNotMatch(withCpu, /load generator/);
+  const client = { health: of([0.2, 0.2]), create: of([0.34, 0.36]), write: of([0.23, 0.25]) };
+  const withClient = pairedLine({ ...paired, cpu_ms: cpu, client_cpu_ms: client, cpu_create_to_write: of([1.19, 1.2, 1.21]) });
+  assert.match(withClient, /load generator, on the same cores, spent live 0\.2 ms, create 0\.35 ms, write 0\.24 ms/);
 });
 
 const round3 = (x) => Math.round(x * 1000) / 1000;

@@ -151,7 +151,8 @@ export async function measureEdge({ worker, notifyUrl, levels, seconds, payOrder
  * compares runs seconds apart; their median, with its bootstrap interval, is what the goal is
  * judged by. Each run also reads the CPU the runtime spent per answered request (workerd's
  * processes in the group `pgid`): what a create costs beside a write, measured directly rather
- * than through throughput (at one connection, latency bounds throughput, not CPU).
+ * than through throughput (at one connection, latency bounds throughput, not CPU). The load
+ * generator's own CPU per answered request is kept beside it: it runs on the same cores.
  */
 async function pairedRounds({ spec, rounds, seconds, pgid, log }) {
   const order = ['health', 'create', 'write'];
@@ -160,14 +161,17 @@ async function pairedRounds({ spec, rounds, seconds, pgid, log }) {
     const turn = [...order.slice(i % 3), ...order.slice(0, i % 3)];
     const rps = {};
     const cpu = {};
+    const client = {};
     for (const scenario of turn) {
       const run = await loadRunWithCpu({ ...spec, scenario, duration: seconds }, pgid);
       rps[scenario] = run.req_per_s;
       cpu[scenario] = run.cpu_ms;
+      client[scenario] = run.client_cpu_ms;
     }
     per.push({
       ...rps,
       cpu_ms: cpu,
+      client_cpu_ms: client,
       create_to_health: ratio(rps.create, rps.health),
       create_to_write: ratio(rps.create, rps.write),
       cpu_create_to_write: ratio(cpu.create, cpu.write),
@@ -181,6 +185,7 @@ async function pairedRounds({ spec, rounds, seconds, pgid, log }) {
     create_to_health: of((r) => r.create_to_health),
     create_to_write: of((r) => r.create_to_write),
     cpu_ms: Object.fromEntries(order.map((k) => [k, of((r) => r.cpu_ms[k])])),
+    client_cpu_ms: Object.fromEntries(order.map((k) => [k, of((r) => r.client_cpu_ms[k])])),
     cpu_create_to_write: of((r) => r.cpu_create_to_write),
     per_round: per,
   };

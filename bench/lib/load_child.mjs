@@ -72,6 +72,9 @@ if (spec.amount) opts.amount = spec.amount;
 else opts.duration = duration;
 
 const t0 = performance.now();
+// This process's own CPU from here on (not its start-up): the load generator shares the machine's
+// cores with the runtime it measures, and a signed create costs it more than the bench's write.
+const cpu0 = process.cpuUsage();
 const instance = autocannon(opts);
 let lastAnswer = 0;
 instance.on('response', (_client, status, _bytes, responseTime) => {
@@ -82,6 +85,7 @@ const result = await instance;
 // Our own clock, from the start to the last answer: autocannon notices the end of a run only on
 // its next one-second tick, too coarse for short `amount` runs.
 const seconds = ((lastAnswer || performance.now()) - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
 latencies.sort((a, b) => a - b);
 const q = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : null);
 const statuses = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([k, v]) => [k, v.count]));
@@ -91,6 +95,7 @@ process.stdout.write(`${JSON.stringify({
   seconds,
   ok: latencies.length,
   req_per_s: latencies.length / seconds,
+  client_cpu_ms: latencies.length ? (cpu.user + cpu.system) / 1000 / latencies.length : null,
   p50_ms: q(0.5),
   p99_ms: q(0.99),
   max_ms: latencies.at(-1) ?? null,

@@ -233,7 +233,10 @@ export function pairedLine(p) {
   const line = `Paired rounds (${p.rounds} × GET /api/live, create and write, ${p.seconds_per_run} s each, back to back in a rotating order; each round's ratios, then their median): ${one('create / health', p.create_to_health)}; ${one('create / write', p.create_to_write)}. The goals are judged by these medians.`;
   const c = p.cpu_ms;
   if (!p.cpu_create_to_write || !c?.create || !c?.write || !c?.health) return line;
-  return `${line} CPU of the runtime (workerd's processes, from /proc) per answered request, medians of the same runs: live ${ms(c.health.median)}, create ${ms(c.create.median)}, write ${ms(c.write.median)}; create / write **${times(p.cpu_create_to_write.median)}**${interval(p.cpu_create_to_write.interval)}, rounds ${round(p.cpu_create_to_write.min)}–${round(p.cpu_create_to_write.max)}x (the throughput goal of 0.9x asks for about 1.11x when the runtime's CPU is what limits).`;
+  const runtime = `${line} CPU of the runtime (workerd's processes, from /proc) per answered request, medians of the same runs: live ${ms(c.health.median)}, create ${ms(c.create.median)}, write ${ms(c.write.median)}; create / write **${times(p.cpu_create_to_write.median)}**${interval(p.cpu_create_to_write.interval)}, rounds ${round(p.cpu_create_to_write.min)}–${round(p.cpu_create_to_write.max)}x (the throughput goal of 0.9x asks for about 1.11x when the runtime's CPU is what limits).`;
+  const g = p.client_cpu_ms;
+  if (!g?.create?.median || !g?.write?.median || !g?.health?.median) return runtime;
+  return `${runtime} The load generator, on the same cores, spent live ${ms(g.health.median)}, create ${ms(g.create.median)}, write ${ms(g.write.median)} of its own CPU per answered request (a create is signed and its answer is longer).`;
 }
 
 /** Two builds side by side (`--against`, bench/lib/worker_ab.mjs): the one built now and a saved one. */
