@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker } from './support/worker.mjs';
-import { call, newMerchant, createOrder, pay, advance, otn, CARD } from './support/api.mjs';
+import { call, admin, newMerchant, createOrder, pay, advance, otn, CARD } from './support/api.mjs';
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -78,6 +78,35 @@ test('not_fulfilled_in_time_is_refunded_in_full_once_and_a_fulfilled_order_never
   assert.equal(data.released_amount, 0);
   const audit = await call(w, m, 'GET', '/v1/audit/verify');
   assert.equal(audit.json.intact, true);
+});
+
+test('the_automatic_refund_returns_everything_whatever_refunds_came_before_it', async () => {
+  const m = await newMerchant(w, { release_days: 7, auto_refund_hours: 48, refund_approval_above: 1000 });
+  const recent = await paid(m, 3000);
+  const waiting = await paid(m, 5000);
+  const big = await paid(m, 9000);
+  const refund = (o, amount) => call(w, m, 'POST', '/v1/refunds', { out_trade_no: o.out_trade_no, out_refund_no: otn('R'), amount });
+  const held = await refund(waiting, 2000);
+  assert.equal(held.json.status, 'PROCESSING', 'above the threshold: it waits for approval');
+  await advance(w, m, 48 * HOUR - 30);
+  // Refunded by the merchant a moment before: the minute between two refunds paces the
+  // merchant's requests, not what the rule owes.
+  assert.equal((await refund(recent, 500)).json.status, 'SUCCESS');
+  await advance(w, m, 60);
+  assert.equal((await get(m, recent)).refunded_total, 3000);
+  assert.equal((await get(m, big)).refunded_total, 9000, 'an owed refund waits for no approval');
+  // The refund waiting for approval keeps its money; the rest comes back now, and all of it once
+  // the approver says no.
+  assert.equal((await get(m, waiting)).refunded_total, 3000);
+  assert.equal((await admin(w, 'POST', `/admin/approvals/${held.json.approval_id}/reject`, { approver: 'finance-lead' })).status, 200);
+  assert.equal((await get(m, waiting)).refunded_total, 5000);
+  await advance(w, m, 6 * DAY);
+  for (const o of [recent, waiting, big]) {
+    const ev = await released(m, o);
+    assert.equal(ev.length, 1);
+    assert.equal(JSON.parse((await call(w, m, 'GET', `/v1/notifications/${ev[0].id}`)).json.body).data.released_amount, 0, 'nothing of it goes to the merchant');
+  }
+  assert.equal((await call(w, m, 'GET', '/v1/audit/verify')).json.intact, true);
 });
 
 test('a_fulfilment_racing_the_automatic_refund_never_pays_out_the_same_money_twice', async () => {

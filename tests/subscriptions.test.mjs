@@ -371,6 +371,20 @@ test('an_invoice_held_for_approval_is_deducted_once_approved_and_a_rejected_one_
   assert.deepEqual(after.invoices.map((i) => [i.period_index, i.status]).reverse(), [[0, 'SUCCESS'], [1, 'CLOSED'], [2, 'PENDING_APPROVAL']]);
 });
 
+test('an_invoice_held_for_approval_until_it_expires_does_not_stop_the_subscription', async () => {
+  const m = await newMerchant(w, { approval_levels: [{ above: 5000, approvers: 1 }] });
+  const r = await subscribe(w, m, { price: { amount: 9900, interval: 'week' }, trial_days: 3 });
+  assert.equal(r.json.status, 'trialing');
+  // The first invoice waits for an approval nobody gives, and expires (the dunning's last retry
+  // plus two days after its period starts); the next period is reminded and invoiced all the same.
+  // Only the notifications are read: they run nothing due.
+  await advance(w, m, 12 * DAY);
+  const reminders = (await events(w, m, r.json.subscription_id)).filter((e) => e.type === 'subscription.renewal_upcoming');
+  assert.equal(reminders.length, 2, 'both periods reminded');
+  const s = await getSub(w, m, r.json.subscription_id);
+  assert.deepEqual(s.invoices.map((i) => [i.period_index, i.status]).reverse(), [[0, 'CLOSED'], [1, 'PENDING_APPROVAL']]);
+});
+
 test('a_payment_in_flight_when_canceled_is_refunded_and_a_payers_declines_do_not_use_up_the_retries', async () => {
   const m = await newMerchant(w);
   // The sandbox card ending 3220 stays USERPAYING for a while, then succeeds.

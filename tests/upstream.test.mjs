@@ -14,10 +14,12 @@ import { checkSchema } from './support/openapi.mjs';
 
 /**
  * Forwards to `target`, recording each path. `hold`: the next request to that path is forwarded
- * but answered late (after L gave up); `fail`: the next N requests answer 502 unforwarded.
+ * but answered late (after L gave up); `fail`: the next N requests answer 502 unforwarded;
+ * `pair`: the answer to the next request to that path waits (within L's timeout) until a second
+ * request to it arrives, so two sends overlap.
  */
 async function startProxy(target) {
-  const p = { paths: [], hold: null, fail: 0, loseNotifications: null, lost: [] };
+  const p = { paths: [], hold: null, fail: 0, loseNotifications: null, lost: [], pair: null, paired: null };
   const server = createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -29,6 +31,9 @@ async function startProxy(target) {
       if (p.loseNotifications && req.url === '/pay/unifiedorder') body = redirectNotifications(body, p);
       const upstream = await fetch(`${target}${req.url}`, { method: 'POST', body, headers: { 'content-type': 'text/xml' } });
       const text = await upstream.text();
+      if (p.pair === req.url) {
+        if (p.paired) { p.paired(); p.pair = null; } else await new Promise((r) => { p.paired = r; setTimeout(r, 4_000); });
+      }
       if (p.hold === req.url) {
         p.hold = null;
         // The upstream did its work; its answer is lost to L's 5-second timeout.
@@ -149,6 +154,43 @@ test('a_live_merchant_is_paid_through_the_upstream_cashier_and_refunds_go_back_t
   assert.deepEqual(proxy.paths, ['/secapi/pay/refund']);
   assert.equal((await order(U, o.out_trade_no)).refunded_total, 345, 'the upstream refunded it');
   assert.equal((await order(L, o.out_trade_no)).refunded_total, 345);
+});
+
+/** An order of L paid at the upstream's cashier, and known paid at L. */
+async function paidThroughUpstream(total) {
+  const o = await createOrder(w, L, { amount: { total, currency: 'CNY' } });
+  const token = new URL((await press(o)).headers.get('location')).pathname.split('/').pop();
+  const paid = await fetch(`${w.url}/api/checkout/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CARD('4242424242424242')) });
+  assert.equal((await paid.json()).status, 'SUCCESS');
+  await until('the order paid at L', async () => (await order(L, o.out_trade_no)).status === 'SUCCESS');
+  return o;
+}
+
+test('a_refund_sent_twice_at_once_is_settled_once', async () => {
+  const a = await paidThroughUpstream(2_000);
+  const b = await paidThroughUpstream(1_000);
+  const no = (o) => `R${o.out_trade_no}`.slice(0, 32);
+  const refund = (o, amount) => call(w, L, 'POST', '/v1/refunds', { out_trade_no: o.out_trade_no, out_refund_no: no(o), amount });
+  proxy.paths = [];
+  proxy.paired = null;
+  proxy.pair = '/secapi/pay/refund';
+  // A's refund is sent; while its answer is on the way, B's request sends every refund due:
+  // A's again, then B's. Both answers for A say it was accepted.
+  const first = refund(a, 400);
+  await until('A sent to the upstream', async () => proxy.paths.includes('/secapi/pay/refund'));
+  const second = refund(b, 100);
+  assert.deepEqual([(await first).status, (await second).status], [201, 201]);
+  // A was sent at least twice and B at least once (the alarm may send what is due again).
+  assert.ok(proxy.paths.filter((x) => x === '/secapi/pay/refund').length >= 3, proxy.paths.join(' '));
+  await until('both refunds', async () => {
+    const all = await Promise.all([a, b].map(async (o) => (await call(w, L, 'GET', `/v1/refunds/${no(o)}`)).json.status));
+    return all.every((x) => x === 'SUCCESS');
+  });
+  assert.equal((await order(U, a.out_trade_no)).refunded_total, 400, 'the upstream took it once');
+  assert.equal((await order(L, a.out_trade_no)).refunded_total, 400, 'and it counts once here');
+  assert.equal((await order(L, b.out_trade_no)).refunded_total, 100);
+  const told = (await call(w, L, 'GET', `/v1/notifications?out_trade_no=${a.out_trade_no}&type=refund.succeeded`)).json.notifications;
+  assert.equal(told.length, 1, 'one refund.succeeded');
 });
 
 test('a_notification_of_the_wrong_amount_pays_nothing_and_raises_an_alert', async () => {

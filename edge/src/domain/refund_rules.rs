@@ -75,8 +75,25 @@ pub struct RefundContext {
     pub last_refund_at_ms: Option<i64>,
 }
 
-/// Whether the order allows refunding `amount` more at `now_ms`.
+/// Whether the order allows the merchant to refund `amount` more at `now_ms`.
 pub fn check(ctx: &RefundContext, amount: u64, now_ms: i64) -> Result<(), Refusal> {
+    check_owed(ctx, amount, now_ms)?;
+    if let Some(last) = ctx.last_refund_at_ms {
+        if now_ms - last < MIN_GAP_MS {
+            return Err(Refusal::new(
+                ErrorCode::FrequencyLimited,
+                "wait a minute between two refunds of one order",
+            )
+            .retry_after(60));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the order allows a refund the ledger owes by its own rules (an automatic refund, a
+/// rejected review, a payment it can no longer use): every rule but the minute between two
+/// refunds, which paces the merchant's requests, not what is owed.
+pub fn check_owed(ctx: &RefundContext, amount: u64, now_ms: i64) -> Result<(), Refusal> {
     let not_allowed = |msg: &str| Refusal::new(ErrorCode::RefundNotAllowed, msg);
     if amount == 0 {
         return Err(Refusal::param("amount", "amount must be at least 1"));
@@ -97,15 +114,6 @@ pub fn check(ctx: &RefundContext, amount: u64, now_ms: i64) -> Result<(), Refusa
         .ok_or_else(exceeds)?;
     if after > ctx.paid_total {
         return Err(exceeds());
-    }
-    if let Some(last) = ctx.last_refund_at_ms {
-        if now_ms - last < MIN_GAP_MS {
-            return Err(Refusal::new(
-                ErrorCode::FrequencyLimited,
-                "wait a minute between two refunds of one order",
-            )
-            .retry_after(60));
-        }
     }
     Ok(())
 }
@@ -175,6 +183,16 @@ mod tests {
         assert_eq!(
             check(&c, 1, NOW).unwrap_err().code,
             ErrorCode::FrequencyLimited
+        );
+        assert!(check_owed(&c, 1, NOW).is_ok(), "what is owed is not paced");
+        let over = RefundContext {
+            refunded_or_pending: 1,
+            ..c
+        };
+        assert_eq!(
+            check_owed(&over, c.paid_total, NOW).unwrap_err().code,
+            ErrorCode::RefundNotAllowed,
+            "nor more than was paid"
         );
     }
 

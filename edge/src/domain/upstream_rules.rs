@@ -340,9 +340,53 @@ pub fn paid_report(status: OrderStatus, amount: u64, total_fee: u64) -> PaidRepo
     }
 }
 
+/// What the upstream's answer to a refund means for the refund here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundAnswer {
+    /// Accepted: the refund succeeds here.
+    Accepted,
+    /// Refused for good: the refund closes and the money stays paid.
+    Refused,
+    /// Not taken this time (`SYSTEMERROR`, `BIZERR_NEED_RETRY`, `FREQUENCY_LIMITED`): the v2 API
+    /// asks for the same `out_refund_no` again later, so the refund stays pending.
+    AskAgain,
+}
+
+/// Reads a verified answer to `secapi/pay/refund`.
+pub fn refund_answer(p: &Params) -> RefundAnswer {
+    if p.get("result_code") == Some("SUCCESS") {
+        return RefundAnswer::Accepted;
+    }
+    match p.get("err_code") {
+        Some("SYSTEMERROR" | "BIZERR_NEED_RETRY" | "FREQUENCY_LIMITED") => RefundAnswer::AskAgain,
+        _ => RefundAnswer::Refused,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refund_answer_is_accepted_refused_or_asked_again() {
+        let answer = |fields: &[(&str, &str)]| {
+            let pairs = fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+            refund_answer(&Params(pairs.collect()))
+        };
+        assert_eq!(
+            answer(&[("result_code", "SUCCESS")]),
+            RefundAnswer::Accepted
+        );
+        for code in ["SYSTEMERROR", "BIZERR_NEED_RETRY", "FREQUENCY_LIMITED"] {
+            let fail = [("result_code", "FAIL"), ("err_code", code)];
+            assert_eq!(answer(&fail), RefundAnswer::AskAgain, "{code}");
+        }
+        let refused = [("result_code", "FAIL"), ("err_code", "NOTENOUGH")];
+        assert_eq!(answer(&refused), RefundAnswer::Refused);
+        assert_eq!(answer(&[("result_code", "FAIL")]), RefundAnswer::Refused);
+    }
 
     fn up() -> Upstream {
         Upstream {

@@ -177,12 +177,25 @@ impl Ledger<'_> {
                     "PROCESSING",
                     "CLOSED",
                 )?;
-                self.refund_event(m, now, EventKind::RefundFailed, &a.target)
+                self.refund_event(m, now, EventKind::RefundFailed, &a.target)?;
+                self.refund_owed_again(m, &a.target)
             }
             ApprovalKind::Settings => self
                 .settings_decided(m, &a.target, false, now, actor)
                 .map(|_| ()),
         }
+    }
+
+    /// A refund given up while the order's automatic refund had left its money to it: the
+    /// payer was promised the whole payment back, so the rest is refunded now.
+    fn refund_owed_again(&self, m: &Merchant, out_refund_no: &str) -> Result<()> {
+        let r = self.refund_known(out_refund_no)?;
+        let o = self.order_or_fail(&r.out_trade_no)?;
+        if o.auto_refunded != 0 {
+            let why = "not fulfilled in time: refunded automatically";
+            self.refund_rest(m, &o, why)?;
+        }
+        Ok(())
     }
 
     fn vote(&self, approval_id: &str, approver: &str, now: i64) -> Result<()> {

@@ -111,7 +111,8 @@ impl Ledger<'_> {
                 let why = "not fulfilled in time: refunded automatically";
                 self.refund_rest(m, o, why)?;
                 let o = self.order_or_fail(&o.out_trade_no)?;
-                // Anything left (a refund held for approval) is released at its time.
+                // A refund still in progress keeps its money; if an approver rejects it, the
+                // rest is refunded then (`merchant/approvals.rs`).
                 self.escrow_due(m, &o, now)
             }
             Some(Due::Release) => self.release(m, o, now, "system:escrow"),

@@ -287,7 +287,9 @@ impl Ledger<'_> {
     }
 
     /// Closes an order for `why`: the one rule (`order_rules::close`), the state machine, its
-    /// pending approval closed, and the `order.closed` event.
+    /// pending approval closed, the `order.closed` event, and the schedule it belongs to moved on
+    /// (an invoice or instalment part held for approval until it expired must not stop the
+    /// schedule: nothing else would look at it again).
     pub fn close_order(
         &self,
         m: &Merchant,
@@ -314,7 +316,8 @@ impl Ledger<'_> {
         if let Some(reason) = why.label() {
             extra["reason"] = reason.into();
         }
-        self.order_event(m, now, EventKind::OrderClosed, &o.out_trade_no, extra)
+        self.order_event(m, now, EventKind::OrderClosed, &o.out_trade_no, extra)?;
+        self.schedule_of_order_moved(m, o)
     }
 
     /// The merchant closes an order (JSON API, v2 `closeorder`).

@@ -14,6 +14,13 @@ use paydesk_shared::api::{CreateRefund, ErrorCode};
 use paydesk_shared::RefundStatus;
 use serde::Deserialize;
 
+/// Who a refund is for: the merchant's request, or a rule of the ledger's own.
+#[derive(Clone, Copy)]
+enum By {
+    Merchant,
+    Rule,
+}
+
 impl Ledger<'_> {
     /// Creates a refund, or finds the same one again (`false`): every refund rule, the
     /// approval threshold, and settlement in the sandbox. `notify_url` is the v2 dialect's.
@@ -22,6 +29,19 @@ impl Ledger<'_> {
         m: &Merchant,
         req: &CreateRefund,
         notify_url: Option<&str>,
+    ) -> Result<(RefundRow, bool)> {
+        self.open_refund(m, req, notify_url, By::Merchant)
+    }
+
+    /// A refund the merchant asks for (every rule, approval above the threshold) or one the
+    /// ledger owes by its own rules (`refund_rules::check_owed`; no approval: the merchant
+    /// agreed to the rule in advance, and the payer was promised it).
+    fn open_refund(
+        &self,
+        m: &Merchant,
+        req: &CreateRefund,
+        notify_url: Option<&str>,
+        by: By,
     ) -> Result<(RefundRow, bool)> {
         refund_rules::check_request(req)?;
         let fingerprint = refund_rules::fingerprint(req);
@@ -42,11 +62,19 @@ impl Ledger<'_> {
             o.amount_total,
             o.paid_at_ms.unwrap_or(o.created_at_ms),
         )?;
-        refund_rules::check(&ctx, req.amount, now)?;
-        let approval_id =
-            approval::refund_needs_approval(m.config.refund_approval_above, req.amount)
-                .then(|| self.open_approval(m, ApprovalKind::Refund, &req.out_refund_no, 1, now))
-                .transpose()?;
+        let needs_approval = match by {
+            By::Merchant => {
+                refund_rules::check(&ctx, req.amount, now)?;
+                approval::refund_needs_approval(m.config.refund_approval_above, req.amount)
+            }
+            By::Rule => {
+                refund_rules::check_owed(&ctx, req.amount, now)?;
+                false
+            }
+        };
+        let approval_id = needs_approval
+            .then(|| self.open_approval(m, ApprovalKind::Refund, &req.out_refund_no, 1, now))
+            .transpose()?;
         self.x(
             "INSERT INTO refunds (out_refund_no, out_trade_no, amount, reason, status, created_at_ms, fingerprint, approval_id,
                                   refund_id, notify_url)
@@ -80,20 +108,23 @@ impl Ledger<'_> {
         self.refund_rest(m, o, why).map(|_| ())
     }
 
-    /// Refunds what is left of an order's payment; the amount refunded (0 when nothing was
-    /// left or the refund rules refused, which is audited).
+    /// Refunds what is left of an order's payment, less the refunds still in progress (they
+    /// hold their money already); the amount refunded (0 when nothing was left or the refund
+    /// rules refused, which is audited).
     pub fn refund_rest(&self, m: &Merchant, o: &OrderRow, why: &str) -> Result<u64> {
         let paid = self.order_or_fail(&o.out_trade_no)?;
+        let paid_at = paid.paid_at_ms.unwrap_or(paid.created_at_ms);
+        let ctx = self.refund_context(&paid.out_trade_no, paid.amount_total, paid_at)?;
         let ask = CreateRefund {
             out_trade_no: paid.out_trade_no.clone(),
             out_refund_no: format!("RA{}", runtime::random_hex(10)),
-            amount: (paid.amount_total - paid.refunded_total).max(0) as u64,
+            amount: ctx.paid_total.saturating_sub(ctx.refunded_or_pending),
             reason: Some(why.to_owned()),
         };
         if ask.amount == 0 {
             return Ok(0);
         }
-        match self.create_refund(m, &ask, None) {
+        match self.open_refund(m, &ask, None, By::Rule) {
             Ok(_) => Ok(ask.amount),
             Err(AppError::Refused(r)) => {
                 let now = self.now(m);
@@ -160,7 +191,8 @@ impl Ledger<'_> {
         self.settle_refund(m, out_refund_no, now, actor)
     }
 
-    /// The refund succeeds and the order shows it.
+    /// The refund succeeds and the order shows it; once: a refund that is no longer in progress
+    /// is left as it is.
     pub fn settle_refund(
         &self,
         m: &Merchant,
@@ -169,6 +201,9 @@ impl Ledger<'_> {
         actor: &str,
     ) -> Result<()> {
         let r = self.refund_known(out_refund_no)?;
+        if r.status != RefundStatus::Processing {
+            return Ok(());
+        }
         let o = self.order_or_fail(&r.out_trade_no)?;
         self.x(
             "UPDATE refunds SET status = ?, settled_at_ms = ? WHERE out_refund_no = ?",

@@ -17,7 +17,7 @@ use crate::domain::risk_rules::{Action, Decision};
 use crate::domain::sealing;
 use crate::domain::state::Event;
 use crate::domain::upstream_rules::{
-    self as rules, AfterQuery, PaidReport, Trade, Unusable, Upstream, UpstreamOrder,
+    self as rules, AfterQuery, PaidReport, RefundAnswer, Trade, Unusable, Upstream, UpstreamOrder,
 };
 use crate::error::AppError;
 use crate::runtime;
@@ -339,37 +339,64 @@ impl Ledger<'_> {
     }
 
     /// The upstream's answer to a refund: accepted (the refund succeeds here), refused (it
-    /// closes, the money stays paid) or not known (asked again in a minute).
+    /// closes, the money stays paid) or not known or not taken yet (asked again in a minute).
+    /// Only a refund still waiting takes an answer: two sends of one refund can overlap (the
+    /// request that created it and the alarm, or two requests, each send what is due), and the
+    /// second answer must not settle it twice.
     fn upstream_refund_answered(
         &self,
         no: &str,
         answer: Result<crate::domain::v2::Params>,
     ) -> Result<()> {
+        if !self.refund_awaits_upstream(no)? {
+            return Ok(());
+        }
         let m = self.merchant_or_fail()?;
         let now = self.now(&m);
-        let retry = |l: &Ledger<'_>| {
-            l.x(
-                "UPDATE refunds SET upstream_retry_at_ms = ? WHERE out_refund_no = ?",
-                vec![(l.real_now() + 60_000).into(), no.into()],
-            )
-        };
         let p = match answer {
             Ok(p) => p,
-            Err(AppError::Refused(r)) => return self.refund_refused(&m, no, &r.message, now),
-            Err(_) => return retry(self),
+            Err(AppError::Refused(r)) => return self.refund_closed_upstream(&m, no, &r.message),
+            Err(_) => return self.refund_asked_again(no),
         };
+        match rules::refund_answer(&p) {
+            RefundAnswer::Accepted => {
+                self.refund_closed_upstream(&m, no, "")?;
+                self.settle_refund(&m, no, now, "channel:refund")
+            }
+            RefundAnswer::AskAgain => self.refund_asked_again(no),
+            RefundAnswer::Refused => {
+                let why = p.get("err_code_des").or(p.get("err_code"));
+                self.refund_closed_upstream(&m, no, why.unwrap_or("refused"))
+            }
+        }
+    }
+
+    fn refund_awaits_upstream(&self, no: &str) -> Result<bool> {
+        Ok(self
+            .number(
+                "SELECT 1 AS v FROM refunds WHERE out_refund_no = ? AND upstream_state = 'pending'",
+                vec![no.into()],
+            )?
+            .is_some())
+    }
+
+    fn refund_asked_again(&self, no: &str) -> Result<()> {
+        self.x(
+            "UPDATE refunds SET upstream_retry_at_ms = ? WHERE out_refund_no = ?",
+            vec![(self.real_now() + 60_000).into(), no.into()],
+        )
+    }
+
+    /// The upstream has answered for good; `why` non-empty: it refused, and the refund closes.
+    fn refund_closed_upstream(&self, m: &Merchant, no: &str, why: &str) -> Result<()> {
         self.x(
             "UPDATE refunds SET upstream_state = 'done' WHERE out_refund_no = ?",
             vec![no.into()],
         )?;
-        if p.get("result_code") == Some("SUCCESS") {
-            return self.settle_refund(&m, no, now, "channel:refund");
+        if why.is_empty() {
+            return Ok(());
         }
-        let why = p
-            .get("err_code_des")
-            .or(p.get("err_code"))
-            .unwrap_or("refused");
-        self.refund_refused(&m, no, why, now)
+        self.refund_refused(m, no, why, self.now(m))
     }
 }
 
