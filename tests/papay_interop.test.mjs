@@ -152,6 +152,11 @@ test('wechatpy WeChatWithhold: sign, query, deduct, query the deduction, cancel'
     const delFields = await sdk.send({ op: 'check_signed', xml: del.body });
     assert.ok(delFields.ok, 'wechatpy verifies the DELETE notification');
     assert.equal(delFields.ok.contract_termination_mode, '3');
+    // The ADD notice, read back after the ending, is still the bytes first delivered (a retry
+    // sends what the record shows).
+    const signedEvents = (await call(w, m, 'GET', '/v1/notifications?type=contract.signed&limit=100')).json.notifications;
+    const bodies = await Promise.all(signedEvents.map(async (n) => (await call(w, m, 'GET', `/v1/notifications/${n.id}`)).json.body));
+    assert.deepEqual(bodies.filter((b) => b.includes(`<contract_code><![CDATA[${code}]]>`)), [add.body]);
     q = await sdk.call('query_signing', { contract_id: contractId });
     assert.equal(q.ok.contract_state, '1');
     assert.equal(q.ok.contract_termination_mode, '3');

@@ -193,7 +193,10 @@ pub fn contract_fields(f: &ContractFacts) -> Fields {
 }
 
 /// The signing (`ADD`) or ending (`DELETE`) notification of a contract requested through the
-/// dialect, signed as it was requested.
+/// dialect, signed as it was requested. It is rendered again for each attempt (and for
+/// `GET /v1/notifications/{id}`), so `ADD` leaves out what only an ending sets (its time, mode
+/// and remark, which WeChat sends with `DELETE` only): a contract ended while its signing was still
+/// being retried must not change the signing notice's bytes.
 pub fn contract_notification(
     f: &ContractFacts,
     signed: bool,
@@ -215,9 +218,14 @@ pub fn contract_notification(
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     fields.push(("operate_time".into(), time(Some(operate_time_ms))));
+    let ending = |k: &str| k.starts_with("contract_termin");
     fields.extend(contract_fields(f).into_iter().filter(|(k, _)| {
         !matches!(k.as_str(), "contract_state" | "contract_display_account")
-            && (signed || k != "contract_signed_time")
+            && if signed {
+                !ending(k)
+            } else {
+                k != "contract_signed_time"
+            }
     }));
     Some(super::v2::signed_document(fields, key, st))
 }
@@ -363,6 +371,17 @@ mod tests {
             paydesk_shared::sign::params::SignType::Md5,
         );
         assert_eq!(get("sign"), Some(sign.as_str()));
+        // The signing notice of the same contract, rendered after it ended (a retry): the same
+        // bytes as while it was active.
+        let active = ContractFacts {
+            status: ContractStatus::Active,
+            terminated_at_ms: None,
+            termination_mode: None,
+            ..facts
+        };
+        let add = |f: &ContractFacts| contract_notification(f, true, NOW * 1000, "mch_1", "key");
+        assert_eq!(add(&facts), add(&active));
+        assert!(!add(&facts).unwrap().contains("contract_termin"));
         let no_meta = ContractFacts {
             meta: None,
             ..facts
