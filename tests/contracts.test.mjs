@@ -393,10 +393,14 @@ test('terms_end_by_themselves_and_unsigned_requests_expire', async () => {
 test('with_a_pre_deduction_notice_the_charge_waits_a_day_and_ending_it_cancels_the_charge', async () => {
   const m = await newMerchant(w);
   const { c } = await signed(m, { pre_deduction_notice: true, max_deductions_per_period: 5 });
-  // Within 12 hours of signing: charged at once.
+  // The first charge within 12 hours of signing: charged at once; the next is announced, as the
+  // contract page says.
   const first = await deduct(m, c, 100);
   assert.equal(first.json.status, 'SUCCESS');
   assert.equal(first.json.charge_at, undefined);
+  const second = await deduct(m, c, 150);
+  assert.equal(second.json.status, 'NOTPAY');
+  assert.equal(Date.parse(second.json.charge_at) - Date.parse(second.json.created_at), DAY * 1000);
   await advance(w, m, 13 * 3600);
   const announced = await deduct(m, c, 200);
   assert.equal(announced.status, 201);

@@ -248,10 +248,12 @@ pub fn check_limits(
 }
 
 /// When a deduction requested at `now_ms` is charged: at once, or, under a plan with a
-/// pre-deduction notice, a day after the payer is notified (now), unless the contract was
-/// signed within the last 12 hours.
-pub fn charge_at(notice_required: bool, signed_at_ms: i64, now_ms: i64) -> i64 {
-    if notice_required && now_ms - signed_at_ms >= NOTICE_EXEMPT_AFTER_SIGNING_MS {
+/// pre-deduction notice, a day after the payer is notified (now), unless it is the contract's
+/// first charge (`earlier`: its deductions charged or waiting to be) and the contract was signed
+/// within the last 12 hours, as the contract page tells the payer.
+pub fn charge_at(notice_required: bool, earlier: u32, signed_at_ms: i64, now_ms: i64) -> i64 {
+    let exempt = earlier == 0 && now_ms - signed_at_ms < NOTICE_EXEMPT_AFTER_SIGNING_MS;
+    if notice_required && !exempt {
         now_ms + NOTICE_LEAD_MS
     } else {
         now_ms
@@ -529,15 +531,16 @@ mod tests {
         let signed = at("2026-12-01T00:00:00Z");
         // No notice required: charged at once.
         assert_eq!(
-            charge_at(false, signed, signed + 30 * DAY_MS),
+            charge_at(false, 3, signed, signed + 30 * DAY_MS),
             signed + 30 * DAY_MS
         );
-        // Within 12 hours of signing: exempt.
+        // The first charge within 12 hours of signing: exempt; a second one is not.
         let soon = signed + 12 * HOUR_MS - 1;
-        assert_eq!(charge_at(true, signed, soon), soon);
+        assert_eq!(charge_at(true, 0, signed, soon), soon);
+        assert_eq!(charge_at(true, 1, signed, soon), soon + DAY_MS);
         // From then on: a day after the notice.
         let later = signed + 12 * HOUR_MS;
-        assert_eq!(charge_at(true, signed, later), later + DAY_MS);
+        assert_eq!(charge_at(true, 0, signed, later), later + DAY_MS);
     }
 
     #[test]

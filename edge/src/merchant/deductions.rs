@@ -70,7 +70,11 @@ impl Ledger<'_> {
             plan.period,
         )?;
         let signed_at = c.signed_at_ms.unwrap_or(c.created_at_ms);
-        let charge_at = rules::charge_at(plan.notice != 0, signed_at, now);
+        let earlier = match plan.notice {
+            0 => 0,
+            _ => self.deductions_since(contract_code, i64::MIN)?,
+        };
+        let charge_at = rules::charge_at(plan.notice != 0, earlier, signed_at, now);
         let order = CreateOrder {
             out_trade_no: req.out_trade_no.clone(),
             amount: Some(Money::cny(req.amount)),
