@@ -385,6 +385,20 @@ test('an_invoice_held_for_approval_until_it_expires_does_not_stop_the_subscripti
   assert.deepEqual(s.invoices.map((i) => [i.period_index, i.status]).reverse(), [[0, 'CLOSED'], [1, 'PENDING_APPROVAL']]);
 });
 
+test('a_contract_ended_before_the_next_period_announces_no_charge_and_cancels_the_subscription', async () => {
+  const m = await newMerchant(w);
+  const c = await signedContract(w, m);
+  const r = await subscribe(w, m, { contract_code: c.contract_code, price: { amount: 700, interval: 'week' } });
+  assert.deepEqual([r.json.status, r.json.invoices[0].status], ['active', 'SUCCESS']);
+  assert.equal((await call(w, m, 'POST', `/v1/contracts/${c.contract_code}/terminate`, { remark: 'moved away' })).status, 200);
+  await advance(w, m, 7 * DAY + HOUR);
+  const ev = await events(w, m, r.json.subscription_id);
+  assert.equal(ev.filter((e) => e.type === 'subscription.renewal_upcoming').length, 0, 'no charge is announced that cannot be made');
+  const s = await getSub(w, m, r.json.subscription_id);
+  assert.deepEqual([s.status, s.cancel_reason], ['canceled', 'contract_ended']);
+  assert.ok(s.invoices.every((i) => i.status !== 'NOTPAY' && (i.period_index === 0 || i.status !== 'SUCCESS')), JSON.stringify(s.invoices));
+});
+
 test('a_payment_in_flight_when_canceled_is_refunded_and_a_payers_declines_do_not_use_up_the_retries', async () => {
   const m = await newMerchant(w);
   // The sandbox card ending 3220 stays USERPAYING for a while, then succeeds.

@@ -12,6 +12,7 @@ use crate::domain::events::EventKind;
 use crate::domain::schedule_rules::{self as schedule, SubscriptionEvent};
 use crate::domain::subscription_rules::{self as rules, Step};
 use crate::error::AppError;
+use paydesk_shared::contract::ContractStatus;
 use paydesk_shared::subscription::SubscriptionStatus;
 use paydesk_shared::time::format_rfc3339;
 
@@ -145,7 +146,8 @@ impl Ledger<'_> {
     }
 
     /// The reminder of the next period's charge; without a contract, its invoice is created
-    /// now and its link is in the reminder.
+    /// now and its link is in the reminder. With a contract that has ended, no charge is coming
+    /// (the subscription is canceled at the period's start): nothing is announced.
     fn remind_renewal(&self, m: &Merchant, s: &SubscriptionRow, at: i64) -> Result<()> {
         let n = s.next_period;
         let f = s.facts(m, None);
@@ -154,6 +156,12 @@ impl Ledger<'_> {
             "UPDATE subscriptions SET reminded_period = ? WHERE subscription_id = ?",
             vec![n.into(), s.subscription_id.as_str().into()],
         )?;
+        if let Some(code) = &s.contract_code {
+            let active = self.contract(code)?.map(|c| c.status);
+            if active != Some(ContractStatus::Active) {
+                return Ok(());
+            }
+        }
         let mut extra = serde_json::json!({
             "period_index": n,
             "charge_at": format_rfc3339(charge_at),
