@@ -36,8 +36,8 @@ const getPlan = async (m, no) => {
 const order = async (m, no) => (await call(w, m, 'GET', `/v1/orders/${no}`)).json;
 const types = async (m, no) => (await call(w, m, 'GET', `/v1/notifications?plan_no=${no}&limit=100`)).json.notifications.map((n) => n.type).reverse();
 
-async function signedContract(m, instrument) {
-  const plan = { plan_id: String(Date.now()) + String(randomBytes(2).readUInt16BE()), name: 'Piano', max_amount_per_deduction: 1_000_000, period: 'month', max_deductions_per_period: 2 };
+async function signedContract(m, instrument, planFields = {}) {
+  const plan = { plan_id: String(Date.now()) + String(randomBytes(2).readUInt16BE()), name: 'Piano', max_amount_per_deduction: 1_000_000, period: 'month', max_deductions_per_period: 2, ...planFields };
   assert.equal((await call(w, m, 'POST', '/v1/contract_plans', plan)).status, 201);
   const c = await call(w, m, 'POST', '/v1/contracts', { plan_id: plan.plan_id, contract_code: otn('C'), display_account: 'bob' });
   const page = await fetch(c.json.sign_url, {
@@ -193,6 +193,27 @@ test('with_a_contract_a_year_of_monthly_parts_is_deducted_on_the_due_dates_in_on
   const t = await types(m, r.json.plan_no);
   assert.equal(t.filter((x) => x === 'installment.due_upcoming').length, 11);
   assert.equal(t.at(-1), 'installment_plan.completed');
+});
+
+test('on_a_contract_that_announces_each_charge_a_day_ahead_no_part_is_charged_sooner', async () => {
+  const m = await newMerchant(w);
+  const code = await signedContract(m, { method: 'balance', wallet: 'wallet_ok', consent: 'yes' }, { pre_deduction_notice: true, max_deductions_per_period: 5 });
+  const now = await businessNow(m);
+  const soon = [{ amount: 1000 }, { amount: 1000, due_at: iso(now + 12 * HOUR * 1000) }];
+  const a = await create(m, { contract_code: code, parts: soon });
+  assert.deepEqual([a.status, a.json.code, a.json.param], [400, 'PARAM_ERROR', 'parts']);
+  const parts = [{ amount: 1000 }, { amount: 1000, due_at: iso(now + 2 * DAY * 1000) }];
+  const b = await create(m, { contract_code: code, parts, reminder_hours: 12 });
+  assert.deepEqual([b.status, b.json.param], [400, 'reminder_hours']);
+  // The contract's first deduction within 12 hours of signing is charged at once; a second
+  // plan's first part, due at once too, would be charged unannounced.
+  const c = await create(m, { contract_code: code, parts });
+  assert.deepEqual([c.status, c.json.parts[0].status], [201, 'SUCCESS']);
+  const d = await create(m, { contract_code: code, parts });
+  assert.deepEqual([d.status, d.json.param], [400, 'parts']);
+  await advance(w, m, 60);
+  const t = await types(m, c.json.plan_no);
+  assert.ok(t.includes('installment.due_upcoming'), 'the second part is announced');
 });
 
 test('a_failed_deduction_is_reminded_and_paid_through_its_link_within_the_grace', async () => {

@@ -399,6 +399,28 @@ test('a_contract_ended_before_the_next_period_announces_no_charge_and_cancels_th
   assert.ok(s.invoices.every((i) => i.status !== 'NOTPAY' && (i.period_index === 0 || i.status !== 'SUCCESS')), JSON.stringify(s.invoices));
 });
 
+test('on_a_contract_that_announces_each_charge_a_day_ahead_no_subscription_charges_sooner', async () => {
+  const m = await newMerchant(w);
+  const c = await signedContract(w, m, undefined, { pre_deduction_notice: true });
+  const price = { amount: 700, interval: 'week' };
+  const short = await subscribe(w, m, { contract_code: c.contract_code, price, reminder_hours: 12 });
+  assert.deepEqual([short.status, short.json.code, short.json.param], [400, 'PARAM_ERROR', 'reminder_hours']);
+  // The contract's first deduction, within 12 hours of signing, may be charged at once.
+  const first = await subscribe(w, m, { contract_code: c.contract_code, price });
+  assert.deepEqual([first.status, first.json.invoices[0].status], [201, 'SUCCESS']);
+  // Another one is not: it needs a trial that puts its first charge a day or more away.
+  const now = await subscribe(w, m, { contract_code: c.contract_code, price });
+  assert.deepEqual([now.status, now.json.code, now.json.param], [400, 'PARAM_ERROR', 'trial_days']);
+  const later = await subscribe(w, m, { contract_code: c.contract_code, price, trial_days: 1 });
+  assert.equal(later.status, 201, later.text);
+  await advance(w, m, 60);
+  const ev = await events(w, m, later.json.subscription_id);
+  const reminder = ev.find((e) => e.type === 'subscription.renewal_upcoming');
+  assert.ok(Date.parse(later.json.trial_end) - Date.parse(reminder.at) >= DAY * 1000, 'announced a day ahead');
+  const list = (await call(w, m, 'GET', '/v1/subscriptions')).json.subscriptions;
+  assert.equal(list.length, 2, 'the refused ones left nothing');
+});
+
 test('a_payment_in_flight_when_canceled_is_refunded_and_a_payers_declines_do_not_use_up_the_retries', async () => {
   const m = await newMerchant(w);
   // The sandbox card ending 3220 stays USERPAYING for a while, then succeeds.

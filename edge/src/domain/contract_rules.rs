@@ -260,6 +260,41 @@ pub fn charge_at(notice_required: bool, earlier: u32, signed_at_ms: i64, now_ms:
     }
 }
 
+/// Whether a schedule charged from a contract (a subscription, an instalment plan) keeps its
+/// plan's pre-deduction notice, which the contract page promises the payer: each charge
+/// announced (`reminder_hours`) at least a day before it is made, except the contract's first
+/// deduction within 12 hours of signing (`charge_at`). `charges`: the first charges' times, in
+/// order (later ones are a period or a part further on, and announced `reminder_hours` ahead);
+/// `first`: the request's field that sets the first.
+pub fn check_schedule_notice(
+    reminder_hours: u32,
+    charges: &[i64],
+    earlier: u32,
+    signed_at_ms: i64,
+    now_ms: i64,
+    first: &'static str,
+) -> Result<(), Refusal> {
+    if i64::from(reminder_hours) * HOUR_MS < NOTICE_LEAD_MS {
+        return Err(Refusal::param(
+            "reminder_hours",
+            "the contract's plan announces each charge a day ahead: reminder_hours must be at least 24",
+        ));
+    }
+    let exempt = charge_at(true, earlier, signed_at_ms, now_ms) == now_ms;
+    let unannounced = charges
+        .iter()
+        .enumerate()
+        .any(|(i, at)| at - now_ms < NOTICE_LEAD_MS && !(i == 0 && exempt));
+    if unannounced {
+        return Err(Refusal::param(
+            first,
+            "the contract's plan announces each charge a day ahead: only its first deduction, \
+             within 12 hours of signing, may be charged sooner than 24 hours from now",
+        ));
+    }
+    Ok(())
+}
+
 /// The same `contract_code` (or `plan_id`) asked again: the same answer if the request is the
 /// same, else this refusal.
 pub fn code_used() -> Refusal {
@@ -541,6 +576,31 @@ mod tests {
         // From then on: a day after the notice.
         let later = signed + 12 * HOUR_MS;
         assert_eq!(charge_at(true, 0, signed, later), later + DAY_MS);
+    }
+
+    #[test]
+    fn schedules_keep_the_notice() {
+        let signed = at("2026-12-01T00:00:00Z");
+        let soon = signed + HOUR_MS;
+        let check = |hours, charges: &[i64], earlier, now| {
+            check_schedule_notice(hours, charges, earlier, signed, now, "starts_at")
+                .map_err(|r| r.param)
+        };
+        // The contract's first charge, within 12 hours of signing: at once; the next a day on.
+        assert_eq!(check(24, &[soon, soon + DAY_MS], 0, soon), Ok(()));
+        assert_eq!(
+            check(23, &[soon, soon + DAY_MS], 0, soon),
+            Err(Some("reminder_hours".into()))
+        );
+        // A second charge as soon, or a first one later than 12 hours after signing: refused.
+        assert_eq!(
+            check(48, &[soon, soon + HOUR_MS], 0, soon),
+            Err(Some("starts_at".into()))
+        );
+        assert_eq!(check(48, &[soon], 1, soon), Err(Some("starts_at".into())));
+        let later = signed + 12 * HOUR_MS;
+        assert_eq!(check(48, &[later], 0, later), Err(Some("starts_at".into())));
+        assert_eq!(check(48, &[later + DAY_MS], 3, later), Ok(()));
     }
 
     #[test]

@@ -110,6 +110,25 @@ impl Ledger<'_> {
         Ok((self.wire_order(&o, m)?, true))
     }
 
+    /// A schedule on contract `c` created at `now` keeps its plan's pre-deduction notice, if it
+    /// has one (`contract_rules::check_schedule_notice`).
+    pub fn keeps_notice(
+        &self,
+        c: &ContractRow,
+        reminder_hours: u32,
+        charges: &[i64],
+        now: i64,
+        first: &'static str,
+    ) -> Result<()> {
+        if self.plan_or_fail(&c.plan_id)?.notice == 0 {
+            return Ok(());
+        }
+        let earlier = self.deductions_since(&c.contract_code, i64::MIN)?;
+        let signed_at = c.signed_at_ms.unwrap_or(c.created_at_ms);
+        rules::check_schedule_notice(reminder_hours, charges, earlier, signed_at, now, first)?;
+        Ok(())
+    }
+
     /// Deductions of a contract that count against its plan's period: requested since
     /// `since_ms` and not declined or closed.
     pub fn deductions_since(&self, contract_code: &str, since_ms: i64) -> Result<u32> {

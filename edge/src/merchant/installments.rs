@@ -101,7 +101,8 @@ impl Ledger<'_> {
             return Err(crate::domain::limits::dormant_refusal().into());
         }
         if let Some(code) = &req.contract_code {
-            if self.current_contract(m, code)?.status != ContractStatus::Active {
+            let c = self.current_contract(m, code)?;
+            if c.status != ContractStatus::Active {
                 return Err(Refusal::new(
                     ErrorCode::ContractNotActive,
                     "an installment plan is deducted from a signed (ACTIVE) contract",
@@ -109,6 +110,9 @@ impl Ledger<'_> {
                 .at("contract_code")
                 .into());
             }
+            let hours = req.reminder_hours.unwrap_or(rules::DEFAULT_REMINDER_HOURS);
+            let dues: Vec<i64> = parts.iter().map(|p| p.due_at_ms).collect();
+            self.keeps_notice(&c, hours, &dues, now, "parts")?;
         }
         self.insert_installment_plan(req, &parts, now, fingerprint)?;
         let no = req.plan_no.as_str();

@@ -134,6 +134,7 @@ impl Ledger<'_> {
             }
             Repeat::New => {}
         }
+        let now = self.now(m);
         if let Some(code) = &req.contract_code {
             let c = self.current_contract(m, code)?;
             if c.status != ContractStatus::Active {
@@ -144,8 +145,12 @@ impl Ledger<'_> {
                 .at("contract_code")
                 .into());
             }
+            let first = now + i64::from(req.trial_days.unwrap_or(0)) * 86_400_000;
+            let hours = req
+                .reminder_hours
+                .unwrap_or(schedule::DEFAULT_REMINDER_HOURS);
+            self.keeps_notice(&c, hours, &[first], now, "trial_days")?;
         }
-        let now = self.now(m);
         self.insert_subscription(req, now, fingerprint)?;
         let id = req.subscription_id.as_str();
         self.keep_contact(m, &format!("subscription:{id}"), req.contact.as_ref())?;
