@@ -355,20 +355,22 @@ impl Ledger<'_> {
         let now = self.now(&m);
         let p = match answer {
             Ok(p) => p,
-            Err(AppError::Refused(r)) => return self.refund_closed_upstream(&m, no, &r.message),
+            Err(AppError::Refused(r)) => {
+                self.upstream_answered_for_good(no)?;
+                return self.refund_refused(&m, no, &r.message, now);
+            }
             Err(_) => return self.refund_asked_again(no),
         };
-        match rules::refund_answer(&p) {
-            RefundAnswer::Accepted => {
-                self.refund_closed_upstream(&m, no, "")?;
-                self.settle_refund(&m, no, now, "channel:refund")
-            }
-            RefundAnswer::AskAgain => self.refund_asked_again(no),
-            RefundAnswer::Refused => {
-                let why = p.get("err_code_des").or(p.get("err_code"));
-                self.refund_closed_upstream(&m, no, why.unwrap_or("refused"))
-            }
+        let answer = rules::refund_answer(&p);
+        if answer == RefundAnswer::AskAgain {
+            return self.refund_asked_again(no);
         }
+        self.upstream_answered_for_good(no)?;
+        if answer == RefundAnswer::Accepted {
+            return self.settle_refund(&m, no, now, "channel:refund");
+        }
+        let why = p.get("err_code_des").or(p.get("err_code"));
+        self.refund_refused(&m, no, why.unwrap_or("refused"), now)
     }
 
     fn refund_awaits_upstream(&self, no: &str) -> Result<bool> {
@@ -387,16 +389,12 @@ impl Ledger<'_> {
         )
     }
 
-    /// The upstream has answered for good; `why` non-empty: it refused, and the refund closes.
-    fn refund_closed_upstream(&self, m: &Merchant, no: &str, why: &str) -> Result<()> {
+    /// The upstream accepted or refused the refund: it is not sent again.
+    fn upstream_answered_for_good(&self, no: &str) -> Result<()> {
         self.x(
             "UPDATE refunds SET upstream_state = 'done' WHERE out_refund_no = ?",
             vec![no.into()],
-        )?;
-        if why.is_empty() {
-            return Ok(());
-        }
-        self.refund_refused(m, no, why, self.now(m))
+        )
     }
 }
 
