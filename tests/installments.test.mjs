@@ -216,6 +216,36 @@ test('on_a_contract_that_announces_each_charge_a_day_ahead_no_part_is_charged_so
   assert.ok(t.includes('installment.due_upcoming'), 'the second part is announced');
 });
 
+test('after_the_payer_ends_the_contract_each_part_is_announced_and_paid_through_its_link', async () => {
+  const m = await newMerchant(w);
+  const code = await signedContract(m, { method: 'balance', wallet: 'wallet_ok', consent: 'yes' });
+  const now = await businessNow(m);
+  const parts = [{ amount: 1000 }, { amount: 2000, due_at: iso(now + 3 * DAY * 1000) }, { amount: 3000, due_at: iso(now + 10 * DAY * 1000) }];
+  const r = await create(m, { contract_code: code, parts });
+  assert.equal(r.json.parts[0].status, 'SUCCESS');
+  // Part 1 is open (announced 48 hours ahead) when the contract ends: it stays payable.
+  await advance(w, m, DAY + HOUR);
+  assert.equal((await call(w, m, 'POST', `/v1/contracts/${code}/terminate`, { remark: 'payer asked' })).status, 200);
+  await advance(w, m, 2 * DAY);
+  let p = await getPlan(m, r.json.plan_no);
+  assert.deepEqual([p.status, p.parts[1].status], ['ACTIVE', 'PAYERROR'], 'nothing deducted, nothing closed');
+  const failed = (await call(w, m, 'GET', `/v1/notifications?plan_no=${r.json.plan_no}&type=installment.payment_failed`)).json.notifications;
+  const data = JSON.parse((await call(w, m, 'GET', `/v1/notifications/${failed[0].id}`)).json.body).data;
+  assert.deepEqual([data.code, data.part_index], ['CONTRACT_NOT_ACTIVE', 1]);
+  assert.equal((await pay(w, await order(m, p.parts[1].out_trade_no), { method: 'balance', wallet: 'wallet_ok' })).json.status, 'SUCCESS');
+  // Part 2 is announced with its link, not as a deduction, and paid through it.
+  await advance(w, m, 6 * DAY);
+  const upcoming = (await call(w, m, 'GET', `/v1/notifications?plan_no=${r.json.plan_no}&type=installment.due_upcoming`)).json.notifications;
+  const last = JSON.parse((await call(w, m, 'GET', `/v1/notifications/${upcoming[0].id}`)).json.body).data;
+  assert.equal(last.part_index, 2);
+  assert.equal(last.charge_at, undefined, 'no deduction is promised');
+  assert.match(last.checkout_url, /\/pay\//);
+  assert.equal((await pay(w, await order(m, last.out_trade_no), { method: 'balance', wallet: 'wallet_ok' })).json.status, 'SUCCESS');
+  await advance(w, m, 2 * DAY);
+  p = await getPlan(m, r.json.plan_no);
+  assert.equal(p.status, 'COMPLETED');
+});
+
 test('a_failed_deduction_is_reminded_and_paid_through_its_link_within_the_grace', async () => {
   const m = await newMerchant(w);
   const code = await signedContract(m, { method: 'balance', wallet: 'wallet_low', consent: 'yes' });

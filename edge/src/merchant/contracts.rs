@@ -377,10 +377,12 @@ impl Ledger<'_> {
             c.status.as_str(),
             to.as_str(),
         )?;
+        // An instalment part stays open: the payer still owes it, and pays it through its link
+        // (`merchant/installments.rs`).
         let open: Vec<OrderRow> = self.q(
             &format!(
                 "SELECT {ORDER_COLUMNS} FROM orders WHERE contract_code = ?
-                 AND status IN ('NOTPAY', 'PENDING_APPROVAL', 'PAYERROR')"
+                 AND status IN ('NOTPAY', 'PENDING_APPROVAL', 'PAYERROR') AND plan_no IS NULL"
             ),
             vec![c.contract_code.as_str().into()],
         )?;

@@ -339,7 +339,7 @@ impl Ledger<'_> {
             "pay_by": format_rfc3339(lapse),
             "out_trade_no": wire.out_trade_no,
         });
-        if p.contract_code.is_some() {
+        if self.deducts(p)? {
             extra["charge_at"] = format_rfc3339(part.due_at_ms).into();
         } else if o.status == OrderStatus::PendingApproval {
             // Held for the merchant's approval, it cannot be paid yet: no link until then.
@@ -350,11 +350,30 @@ impl Ledger<'_> {
         self.plan_event(m, at, EventKind::InstallmentDueUpcoming, p, extra)
     }
 
+    /// A part due: deducted from the plan's contract; if the payer ended the contract, nothing
+    /// can be, and the part is theirs to pay through its link within the grace, as a failed
+    /// deduction's is (`installment.payment_failed` says so).
     fn charge_part(&self, m: &Merchant, p: &PlanRow, at: i64) -> Result<()> {
-        match self.part_order(&p.plan_no, p.next_part)? {
-            Some(o) => self.charge_scheduled(m, &o, at),
-            None => Ok(()),
+        let Some(o) = self.part_order(&p.plan_no, p.next_part)? else {
+            return Ok(());
+        };
+        if self.deducts(p)? {
+            return self.charge_scheduled(m, &o, at);
         }
+        if o.status != OrderStatus::NotPay {
+            return Ok(());
+        }
+        self.apply(&o, crate::domain::state::Event::StartPay, at, "contract")?;
+        let o = self.order_or_fail(&o.out_trade_no)?;
+        self.payment_failed(m, &o, ErrorCode::ContractNotActive.as_str(), true, at)
+    }
+
+    /// Whether the plan's parts are deducted: it has a contract, still active.
+    fn deducts(&self, p: &PlanRow) -> Result<bool> {
+        let Some(code) = &p.contract_code else {
+            return Ok(false);
+        };
+        Ok(self.contract(code)?.is_some_and(|c| c.status.is_active()))
     }
 
     /// A part unpaid past its grace: the plan defaults; its open orders close; what was paid
