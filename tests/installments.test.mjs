@@ -246,6 +246,20 @@ test('after_the_payer_ends_the_contract_each_part_is_announced_and_paid_through_
   assert.equal(p.status, 'COMPLETED');
 });
 
+test('a_part_deducted_after_a_period_boundary_counts_in_the_period_it_is_charged_in', async () => {
+  const m = await newMerchant(w, { utc_offset_minutes: 0 });
+  const code = await signedContract(m, { method: 'balance', wallet: 'wallet_ok', consent: 'yes' }, { period: 'day', max_deductions_per_period: 1 });
+  const now = await businessNow(m);
+  const tomorrow = (Math.floor(now / (DAY * 1000)) + 1) * DAY * 1000;
+  const r = await create(m, { contract_code: code, parts: [{ amount: 1000 }, { amount: 1000, due_at: iso(tomorrow + 2 * HOUR * 1000) }] });
+  assert.equal(r.json.parts[0].status, 'SUCCESS');
+  // Part 1 is opened today (48 hours ahead) and deducted tomorrow: tomorrow's one deduction.
+  await advance(w, m, Math.ceil((tomorrow + 2 * HOUR * 1000 - now) / 1000) + 60);
+  assert.equal((await getPlan(m, r.json.plan_no)).parts[1].status, 'SUCCESS');
+  const more = await call(w, m, 'POST', `/v1/contracts/${code}/deductions`, { out_trade_no: otn('P'), amount: 100, description: 'extra' });
+  assert.deepEqual([more.status, more.json.code], [403, 'CONTRACT_PERIOD_LIMIT_EXCEEDED']);
+});
+
 test('a_failed_deduction_is_reminded_and_paid_through_its_link_within_the_grace', async () => {
   const m = await newMerchant(w);
   const code = await signedContract(m, { method: 'balance', wallet: 'wallet_low', consent: 'yes' });

@@ -208,16 +208,21 @@ pub fn period_start(at_ms: i64, period: Period, utc_offset_minutes: i32) -> i64 
 
 /// The plan's limits for one more deduction of `amount`, with `counted` deductions already
 /// in this period (those not declined or closed).
-/// A period's deductions other than `order` itself: the period's count (requested in it, not
-/// declined or closed) includes the order only while it is unpaid and was created in the
-/// period (an order opened before the period began, such as an installment part, is not).
+/// The longest a deduction waits between being made and being charged: an instalment part
+/// opened 30 days ahead with 30 days' grace, an invoice retried for 60 days, a notice's day.
+pub const CHARGED_WITHIN_MS: i64 = 90 * DAY_MS;
+
+/// A period's deductions other than `order` itself: the period's count (charged in it, or
+/// unpaid and counted by when it is to be charged or was asked for; not declined or closed)
+/// includes the order only while it is unpaid and counted in the period (an order opened
+/// before the period began, such as an installment part, is not).
 pub fn others_in_period(
     counted: u32,
     order_unpaid: bool,
-    order_created_at_ms: i64,
+    order_counted_at_ms: i64,
     period_start_ms: i64,
 ) -> u32 {
-    let counts_itself = order_unpaid && order_created_at_ms >= period_start_ms;
+    let counts_itself = order_unpaid && order_counted_at_ms >= period_start_ms;
     counted.saturating_sub(u32::from(counts_itself))
 }
 

@@ -61,7 +61,14 @@ impl Ledger<'_> {
         }
         let plan = self.plan_or_fail(&c.plan_id)?;
         let now = self.now(m);
-        let since = rules::period_start(now, plan.period, m.config.utc_offset_minutes);
+        let signed_at = c.signed_at_ms.unwrap_or(c.created_at_ms);
+        let earlier = match plan.notice {
+            0 => 0,
+            _ => self.deductions_since(contract_code, i64::MIN)?,
+        };
+        let charge_at = rules::charge_at(plan.notice != 0, earlier, signed_at, now);
+        // Counted in the period it is charged in, as every deduction is.
+        let since = rules::period_start(charge_at, plan.period, m.config.utc_offset_minutes);
         rules::check_limits(
             req.amount,
             plan.max_amount as u64,
@@ -69,12 +76,6 @@ impl Ledger<'_> {
             plan.max_per_period as u32,
             plan.period,
         )?;
-        let signed_at = c.signed_at_ms.unwrap_or(c.created_at_ms);
-        let earlier = match plan.notice {
-            0 => 0,
-            _ => self.deductions_since(contract_code, i64::MIN)?,
-        };
-        let charge_at = rules::charge_at(plan.notice != 0, earlier, signed_at, now);
         let order = CreateOrder {
             out_trade_no: req.out_trade_no.clone(),
             amount: Some(Money::cny(req.amount)),
@@ -129,17 +130,23 @@ impl Ledger<'_> {
         Ok(())
     }
 
-    /// Deductions of a contract that count against its plan's period: requested since
-    /// `since_ms` and not declined or closed.
+    /// Deductions of a contract that count against its plan's period: charged since
+    /// `since_ms` (paid then, or to be charged then, or asked for then and not charged yet), and
+    /// not declined or closed. By when it is charged, so an instalment part opened in one period
+    /// and deducted in the next, or an invoice retried into the next, counts in the period the
+    /// payer pays it; none is charged later than `rules::CHARGED_WITHIN_MS` after it was made,
+    /// which bounds the rows read.
     pub fn deductions_since(&self, contract_code: &str, since_ms: i64) -> Result<u32> {
         #[derive(Deserialize)]
         struct N {
             n: i64,
         }
+        let made_after = since_ms.saturating_sub(rules::CHARGED_WITHIN_MS);
         let n: Option<N> = self.first(
             "SELECT COUNT(*) AS n FROM orders WHERE contract_code = ? AND created_at_ms >= ?
+             AND COALESCE(paid_at_ms, charge_at_ms, created_at_ms) >= ?
              AND status NOT IN ('PAYERROR', 'CLOSED')",
-            vec![contract_code.into(), since_ms.into()],
+            vec![contract_code.into(), made_after.into(), since_ms.into()],
         )?;
         Ok(n.map_or(0, |n| n.n as u32))
     }
@@ -259,7 +266,7 @@ impl Ledger<'_> {
         let others = rules::others_in_period(
             self.deductions_since(code, since)?,
             o.status == OrderStatus::NotPay,
-            o.created_at_ms,
+            o.charge_at_ms.unwrap_or(o.created_at_ms),
             since,
         );
         rules::check_limits(
