@@ -202,6 +202,22 @@ test('an_approval_racing_a_rejection_decides_once_and_refunds_at_most_once', asy
   assert.equal(refunds.filter((e) => e.target.startsWith('RA')).length, won[0] === 'rejected' ? 1 : 0);
 });
 
+test('a_rejected_review_refunds_everything_even_what_a_refund_held_for_approval_kept', async () => {
+  const m = await newMerchant(w, { refund_approval_above: 1_000, rate_limits: { create: 1000, query: 1000, refund: 1000 } });
+  assert.equal((await setRisk(m, { card: { max_per_minute: 1, action: 'review' } })).status, 200);
+  assert.equal((await pay(w, await order(m, 1_000), CARD_OK)).json.status, 'SUCCESS');
+  const o = await order(m, 4_000);
+  assert.equal((await pay(w, o, CARD_OK)).json.code, 'IN_REVIEW');
+  const held = await call(w, m, 'POST', '/v1/refunds', { out_trade_no: o.out_trade_no, out_refund_no: otn('R'), amount: 1_500 });
+  assert.equal(held.json.status, 'PROCESSING', 'above the threshold: it waits for approval');
+  const [rv] = (await call(w, m, 'GET', '/v1/reviews?status=pending')).json.reviews;
+  assert.equal((await call(w, m, 'POST', `/v1/reviews/${rv.review_id}/reject`)).json.status, 'rejected');
+  const get = async () => (await call(w, m, 'GET', `/v1/orders/${o.out_trade_no}`)).json.refunded_total;
+  assert.equal(await get(), 2_500, 'the rest, without waiting for approval');
+  assert.equal((await admin(w, 'POST', `/admin/approvals/${held.json.approval_id}/reject`, { approver: 'finance-lead' })).status, 200);
+  assert.equal(await get(), 4_000, 'and what the rejected refund had kept');
+});
+
 test('a_decline_rate_over_the_limit_freezes_the_merchant_and_the_review_queue_pages', async () => {
   const m = await newMerchant(w, { rate_limits: { create: 1000, query: 1000, refund: 1000 } });
   const freeze = { refund_rate_pct: 90, decline_rate_pct: 50, window_days: 1, min_payments: 4 };

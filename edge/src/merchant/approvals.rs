@@ -186,16 +186,23 @@ impl Ledger<'_> {
         }
     }
 
-    /// A refund given up while the order's automatic refund had left its money to it: the
-    /// payer was promised the whole payment back, so the rest is refunded now.
+    /// A refund given up while the order's automatic refund, or its rejected risk review, had
+    /// left its money to it: the payer was promised the whole payment back, so the rest is
+    /// refunded now.
     fn refund_owed_again(&self, m: &Merchant, out_refund_no: &str) -> Result<()> {
         let r = self.refund_known(out_refund_no)?;
         let o = self.order_or_fail(&r.out_trade_no)?;
-        if o.auto_refunded != 0 {
-            let why = "not fulfilled in time: refunded automatically";
-            self.refund_rest(m, &o, why)?;
-        }
-        Ok(())
+        let why = if o.auto_refunded != 0 {
+            "not fulfilled in time: refunded automatically"
+        } else if self
+            .review_of(&o.out_trade_no)?
+            .is_some_and(|r| r.status == "rejected")
+        {
+            "rejected in risk review"
+        } else {
+            return Ok(());
+        };
+        self.refund_rest(m, &o, why).map(|_| ())
     }
 
     fn vote(&self, approval_id: &str, approver: &str, now: i64) -> Result<()> {
