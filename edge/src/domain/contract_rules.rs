@@ -206,8 +206,6 @@ pub fn period_start(at_ms: i64, period: Period, utc_offset_minutes: i32) -> i64 
     start_day * DAY_MS - offset_ms
 }
 
-/// The plan's limits for one more deduction of `amount`, with `counted` deductions already
-/// in this period (those not declined or closed).
 /// The longest a deduction waits between being made and being charged: an instalment part
 /// opened 30 days ahead with 30 days' grace, an invoice retried for 60 days, a notice's day.
 pub const CHARGED_WITHIN_MS: i64 = 90 * DAY_MS;
@@ -226,6 +224,8 @@ pub fn others_in_period(
     counted.saturating_sub(u32::from(counts_itself))
 }
 
+/// The plan's limits for one more deduction of `amount`, with `counted` deductions already
+/// in this period (those not declined or closed).
 pub fn check_limits(
     amount: u64,
     max_amount: u64,
