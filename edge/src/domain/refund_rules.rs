@@ -75,6 +75,37 @@ pub struct RefundContext {
     pub last_refund_at_ms: Option<i64>,
 }
 
+/// Who a refund is for: the merchant's request, or a rule of the ledger's own (an automatic
+/// refund, a rejected review, a payment it can no longer use).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requester {
+    Merchant,
+    Rule,
+}
+
+/// Whether `who` may refund `amount` more now, and whether it waits for an approver: the
+/// merchant's refund meets every rule and the approval threshold; one the ledger owes meets
+/// `check_owed` and waits for nobody (the merchant agreed to the rule in advance, and the payer
+/// was promised it).
+pub fn admit(
+    who: Requester,
+    ctx: &RefundContext,
+    amount: u64,
+    now_ms: i64,
+    approval_above: Option<u64>,
+) -> Result<bool, Refusal> {
+    match who {
+        Requester::Merchant => {
+            check(ctx, amount, now_ms)?;
+            Ok(super::approval::refund_needs_approval(
+                approval_above,
+                amount,
+            ))
+        }
+        Requester::Rule => check_owed(ctx, amount, now_ms).map(|()| false),
+    }
+}
+
 /// Whether the order allows the merchant to refund `amount` more at `now_ms`.
 pub fn check(ctx: &RefundContext, amount: u64, now_ms: i64) -> Result<(), Refusal> {
     check_owed(ctx, amount, now_ms)?;
@@ -185,6 +216,17 @@ mod tests {
             ErrorCode::FrequencyLimited
         );
         assert!(check_owed(&c, 1, NOW).is_ok(), "what is owed is not paced");
+        let paced = admit(Requester::Merchant, &c, 600, NOW, Some(500));
+        assert_eq!(paced.unwrap_err().code, ErrorCode::FrequencyLimited);
+        let fresh = RefundContext {
+            last_refund_at_ms: None,
+            ..c
+        };
+        assert_eq!(
+            admit(Requester::Merchant, &fresh, 600, NOW, Some(500)),
+            Ok(true)
+        );
+        assert_eq!(admit(Requester::Rule, &c, 600, NOW, Some(500)), Ok(false));
         let over = RefundContext {
             refunded_or_pending: 1,
             ..c

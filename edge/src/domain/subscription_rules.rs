@@ -269,6 +269,11 @@ fn period_step(f: &Facts) -> Option<(i64, Step)> {
     }
 }
 
+/// When a subscription created at `now_ms` ends its trial, if it has one: its first charge.
+pub fn trial_end(req: &CreateSubscription, now_ms: i64) -> Option<i64> {
+    req.trial_days.map(|d| now_ms + i64::from(d) * DAY_MS)
+}
+
 /// When the first invoice's 23 hours to be paid run out.
 pub fn first_invoice_window(created_at_ms: i64) -> i64 {
     created_at_ms + schedule::INCOMPLETE_WINDOW_MS

@@ -3,23 +3,16 @@
 //! and finding one.
 
 use super::store::{Ledger, Merchant, OrderRow, RefundRow, Result};
-use crate::domain::approval::{self, ApprovalKind};
+use crate::domain::approval::ApprovalKind;
 use crate::domain::events::EventKind;
 use crate::domain::idempotency::{self, Repeat};
-use crate::domain::refund_rules::{self, RefundContext};
+use crate::domain::refund_rules::{self, RefundContext, Requester};
 use crate::domain::state::Event;
 use crate::error::AppError;
 use crate::runtime;
 use paydesk_shared::api::{CreateRefund, ErrorCode};
 use paydesk_shared::RefundStatus;
 use serde::Deserialize;
-
-/// Who a refund is for: the merchant's request, or a rule of the ledger's own.
-#[derive(Clone, Copy)]
-enum By {
-    Merchant,
-    Rule,
-}
 
 impl Ledger<'_> {
     /// Creates a refund, or finds the same one again (`false`): every refund rule, the
@@ -30,18 +23,17 @@ impl Ledger<'_> {
         req: &CreateRefund,
         notify_url: Option<&str>,
     ) -> Result<(RefundRow, bool)> {
-        self.open_refund(m, req, notify_url, By::Merchant)
+        self.open_refund(m, req, notify_url, Requester::Merchant)
     }
 
-    /// A refund the merchant asks for (every rule, approval above the threshold) or one the
-    /// ledger owes by its own rules (`refund_rules::check_owed`; no approval: the merchant
-    /// agreed to the rule in advance, and the payer was promised it).
+    /// A refund the merchant asks for, or one the ledger owes by its own rules
+    /// (`refund_rules::admit` tells them apart).
     fn open_refund(
         &self,
         m: &Merchant,
         req: &CreateRefund,
         notify_url: Option<&str>,
-        by: By,
+        who: Requester,
     ) -> Result<(RefundRow, bool)> {
         refund_rules::check_request(req)?;
         let fingerprint = refund_rules::fingerprint(req);
@@ -62,16 +54,8 @@ impl Ledger<'_> {
             o.amount_total,
             o.paid_at_ms.unwrap_or(o.created_at_ms),
         )?;
-        let needs_approval = match by {
-            By::Merchant => {
-                refund_rules::check(&ctx, req.amount, now)?;
-                approval::refund_needs_approval(m.config.refund_approval_above, req.amount)
-            }
-            By::Rule => {
-                refund_rules::check_owed(&ctx, req.amount, now)?;
-                false
-            }
-        };
+        let above = m.config.refund_approval_above;
+        let needs_approval = refund_rules::admit(who, &ctx, req.amount, now, above)?;
         let approval_id = needs_approval
             .then(|| self.open_approval(m, ApprovalKind::Refund, &req.out_refund_no, 1, now))
             .transpose()?;
@@ -124,7 +108,7 @@ impl Ledger<'_> {
         if ask.amount == 0 {
             return Ok(0);
         }
-        match self.open_refund(m, &ask, None, By::Rule) {
+        match self.open_refund(m, &ask, None, Requester::Rule) {
             Ok(_) => Ok(ask.amount),
             Err(AppError::Refused(r)) => {
                 let now = self.now(m);

@@ -145,7 +145,7 @@ impl Ledger<'_> {
                 .at("contract_code")
                 .into());
             }
-            let first = now + i64::from(req.trial_days.unwrap_or(0)) * 86_400_000;
+            let first = rules::trial_end(req, now).unwrap_or(now);
             let hours = req
                 .reminder_hours
                 .unwrap_or(schedule::DEFAULT_REMINDER_HOURS);
@@ -172,7 +172,7 @@ impl Ledger<'_> {
     }
 
     fn insert_subscription(&self, req: &CreateSubscription, now: i64, fp: String) -> Result<()> {
-        let trial_end = req.trial_days.map(|d| now + i64::from(d) * 86_400_000);
+        let trial_end = rules::trial_end(req, now);
         let status = schedule::started(trial_end.is_some(), false);
         let reminder = req
             .reminder_hours
