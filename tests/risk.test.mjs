@@ -158,6 +158,10 @@ test('a_refund_rate_over_the_limit_freezes_the_merchant_until_an_operator_unfree
   assert.deepEqual((await frozenAlerts()).map((a) => [a.open, a.resolution]), [[false, 'unfrozen by the operator: refunds were a product recall, ticket 4411']]);
   const [unfreeze] = await audit(m, 'merchant.unfreeze');
   assert.deepEqual([unfreeze.actor, unfreeze.after], ['admin', 'refunds were a product recall, ticket 4411']);
+  // `"freeze": null` switches the rule off, and it stays off once stored (absent would mean the defaults).
+  assert.equal((await setRisk(m, { freeze: null })).json.freeze, null);
+  const { config } = (await admin(w, 'GET', `/admin/merchants/${m.merchant_id}`)).json;
+  assert.equal(config.risk.freeze, null, JSON.stringify(config.risk));
 });
 
 test('malformed_risk_rules_are_refused_and_change_nothing', async () => {

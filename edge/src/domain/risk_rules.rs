@@ -100,7 +100,9 @@ pub struct RiskConfig {
     pub amount: Option<Outlier>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declines: Option<Declines>,
-    #[serde(default = "default_freeze", skip_serializing_if = "Option::is_none")]
+    /// On by default: absent means the defaults, `null` means off. It is therefore always
+    /// written, `null` included, so that switching it off survives being stored and read back.
+    #[serde(default = "default_freeze")]
     pub freeze: Option<Freeze>,
     /// Hours the merchant has to decide a review; undecided, the payment is refunded in full.
     #[serde(default = "default_review_hours")]
@@ -505,6 +507,17 @@ mod tests {
             review_due(&RiskConfig::default(), 1_000),
             1_000 + 24 * 3_600_000
         );
+    }
+
+    #[test]
+    fn a_freeze_switched_off_stays_off_once_stored_and_a_missing_one_is_on() {
+        let off: RiskConfig = crate::json_text::from_text(r#"{"freeze":null}"#).unwrap();
+        assert_eq!(off.freeze, None);
+        let stored = serde_json::to_string(&off).unwrap();
+        let read: RiskConfig = crate::json_text::from_text(&stored).unwrap();
+        assert_eq!(read.freeze, None, "{stored}");
+        let missing: RiskConfig = crate::json_text::from_text("{}").unwrap();
+        assert_eq!(missing.freeze, default_freeze());
     }
 
     #[test]
