@@ -87,6 +87,9 @@ test('bad_input_gets_a_stable_code_and_changes_nothing', async () => {
     ['overflowing amount', { rawBody: JSON.stringify(good()).replace('"total":100', '"total":18446744073709551616') }, 400, 'PARAM_ERROR', 'body'],
     ['amount above 2^53', { body: { ...good(), amount: { total: 2 ** 53, currency: 'CNY' } } }, 400, 'PARAM_ERROR', 'amount'],
     ['unknown currency', { body: { ...good(), amount: { total: 1, currency: 'EUR' } } }, 400, 'PARAM_ERROR', 'body'],
+    // The ledger's fees, limits, settlements and bills are in fen: another currency would be
+    // counted as if it were CNY.
+    ['a currency other than CNY', { body: { ...good(), amount: { total: 100, currency: 'USD' } } }, 400, 'PARAM_ERROR', 'amount.currency'],
     ['non-ASCII out_trade_no', { body: { ...good(), out_trade_no: '订单订单订单订单' } }, 400, 'PARAM_ERROR', 'out_trade_no'],
     ['short out_trade_no', { body: { ...good(), out_trade_no: 'abc' } }, 400, 'PARAM_ERROR', 'out_trade_no'],
     ['empty description', { body: { ...good(), description: '' } }, 400, 'PARAM_ERROR', 'description'],

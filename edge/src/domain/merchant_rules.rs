@@ -140,7 +140,8 @@ pub fn check_branding(b: &Branding) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// Fixed-price items: at most 200, ids of `[A-Za-z0-9_-]`, positive prices.
+/// Fixed-price items: at most 200, ids of `[A-Za-z0-9_-]`, positive prices in CNY (the only
+/// currency the ledger keeps its books in).
 fn check_items(items: &BTreeMap<String, Money>) -> Result<(), Refusal> {
     let err = Refusal::param;
     if items.len() > 200 {
@@ -151,10 +152,12 @@ fn check_items(items: &BTreeMap<String, Money>) -> Result<(), Refusal> {
             && id
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if !id_ok || price.total == 0 || price.total > paydesk_shared::money::MAX_MINOR {
+        let price_ok = price.currency == paydesk_shared::Currency::Cny
+            && (1..=paydesk_shared::money::MAX_MINOR).contains(&price.total);
+        if !id_ok || !price_ok {
             return Err(err(
                 "items",
-                "item ids are 1-32 of [A-Za-z0-9_-] with a positive price",
+                "item ids are 1-32 of [A-Za-z0-9_-] with a positive price in CNY",
             ));
         }
     }
@@ -342,6 +345,13 @@ mod tests {
             ),
             (
                 Box::new(|m| m.items = BTreeMap::from([("tea".into(), Money::cny(0))])),
+                "items",
+            ),
+            (
+                Box::new(|m| {
+                    let usd = Money::new(100, paydesk_shared::Currency::Usd).unwrap();
+                    m.items = BTreeMap::from([("tea".into(), usd)])
+                }),
                 "items",
             ),
             (

@@ -4,8 +4,8 @@
 use super::refusal::Refusal;
 use super::state::Event;
 use paydesk_shared::api::{CreateOrder, ErrorCode, PayMethod, TimeoutAction};
-use paydesk_shared::Money;
 use paydesk_shared::OrderStatus;
+use paydesk_shared::{Currency, Money};
 use std::collections::BTreeMap;
 
 pub const DEFAULT_EXPIRE_MS: i64 = 24 * 3600 * 1000;
@@ -157,6 +157,10 @@ fn amount_of(
     match (&req.amount, &req.item_id) {
         (Some(_), Some(_)) => Err(err("item_id", "give either amount or item_id, not both")),
         (None, None) => Err(err("amount", "amount (or item_id) is required")),
+        (Some(a), None) if a.currency != Currency::Cny => Err(err(
+            "amount.currency",
+            "amount.currency must be CNY: fees, limits, settlements and bills are kept in fen",
+        )),
         (Some(a), None) if a.total == 0 => Err(err("amount", "amount.total must be at least 1")),
         (Some(a), None) if a.total > paydesk_shared::money::MAX_MINOR => {
             Err(err("amount", "amount.total is too large"))
@@ -340,7 +344,6 @@ mod tests {
     use super::*;
 
     type Mutation = Box<dyn Fn(&mut CreateOrder)>;
-    use paydesk_shared::Currency;
 
     const NOW: i64 = 1_795_778_560_000;
 
@@ -420,6 +423,15 @@ mod tests {
                     })
                 }),
                 "amount",
+            ),
+            (
+                Box::new(|r| {
+                    r.amount = Some(Money {
+                        total: 100,
+                        currency: Currency::Usd,
+                    })
+                }),
+                "amount.currency",
             ),
             (Box::new(|r| r.description = String::new()), "description"),
             (Box::new(|r| r.description = "x".repeat(128)), "description"),

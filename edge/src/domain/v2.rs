@@ -211,7 +211,9 @@ pub fn unified_order(
     let device_info = p.short("device_info", 32)?;
     let total = fen(p.required("total_fee")?, "total_fee")?;
     let fee_type = p.get("fee_type").unwrap_or("CNY");
-    let currency = Currency::parse(fee_type).ok_or_else(|| bad("fee_type must be CNY"))?;
+    let currency = Currency::parse(fee_type)
+        .filter(|c| *c == Currency::Cny)
+        .ok_or_else(|| bad("fee_type must be CNY"))?;
     let amount = Money::new(total, currency).map_err(|_| bad("total_fee is too large"))?;
     if let Some(t) = p.get("time_start") {
         paydesk_shared::time::parse_v2(t)
@@ -754,6 +756,7 @@ mod tests {
                 "total_fee",
             ),
             (with(native(), "fee_type", "XXX"), "fee_type"),
+            (with(native(), "fee_type", "USD"), "fee_type"),
             (with(native(), "trade_type", "APP"), "trade_type"),
             (with(native(), "product_id", ""), "product_id"),
             (with(native(), "trade_type", "JSAPI"), "openid"),
