@@ -222,6 +222,38 @@ test('a_rejected_review_refunds_everything_even_what_a_refund_held_for_approval_
   assert.equal(await get(), 4_000, 'and what the rejected refund had kept');
 });
 
+test('a_payment_the_channel_leaves_pending_keeps_its_review_and_is_refunded_if_rejected_before_it_completes', async () => {
+  const m = await newMerchant(w, { rate_limits: { create: 1000, query: 1000, refund: 1000 } });
+  assert.equal((await setRisk(m, { card: { max_per_minute: 1, action: 'review' } })).status, 200);
+  // This sandbox card leaves each charge pending; the channel confirms it 3 seconds later.
+  const SLOW = CARD('4000 0000 0000 3220');
+  const get = async (o) => (await call(w, m, 'GET', `/v1/orders/${o.out_trade_no}`)).json;
+  const first = await order(m, 1_000);
+  assert.equal((await pay(w, first, SLOW)).json.status, 'USERPAYING');
+  await advance(w, m, 5);
+  assert.equal((await get(first)).status, 'SUCCESS');
+
+  // The card's second attempt in a minute goes to review; the channel still has it pending.
+  const o = await order(m, 4_000);
+  assert.equal((await pay(w, o, SLOW)).json.status, 'USERPAYING');
+  const queue = (await call(w, m, 'GET', '/v1/reviews')).json.reviews;
+  assert.deepEqual(queue.map((r) => r.out_trade_no), [o.out_trade_no], 'the review stays while the payment is pending');
+  await advance(w, m, 5);
+  const paid = await get(o);
+  assert.deepEqual([paid.status, paid.review, paid.funds], ['SUCCESS', 'pending', 'held']);
+  const fulfil = await call(w, m, 'POST', `/v1/orders/${o.out_trade_no}/fulfil`);
+  assert.deepEqual([fulfil.status, fulfil.json.code], [409, 'ORDER_IN_REVIEW']);
+
+  // Rejected while still pending: the payment is refunded in full once the channel confirms it.
+  const o2 = await order(m, 6_000);
+  assert.equal((await pay(w, o2, SLOW)).json.status, 'USERPAYING');
+  const rv = (await call(w, m, 'GET', '/v1/reviews')).json.reviews.find((r) => r.out_trade_no === o2.out_trade_no);
+  assert.equal((await call(w, m, 'POST', `/v1/reviews/${rv.review_id}/reject`, { reason: 'stolen card report' })).json.status, 'rejected');
+  await advance(w, m, 5);
+  const refunded = await get(o2);
+  assert.deepEqual([refunded.status, refunded.refunded_total, refunded.review, refunded.released_at], ['REFUND', 6_000, 'rejected', undefined]);
+});
+
 test('a_decline_rate_over_the_limit_freezes_the_merchant_and_the_review_queue_pages', async () => {
   const m = await newMerchant(w, { rate_limits: { create: 1000, query: 1000, refund: 1000 } });
   const freeze = { refund_rate_pct: 90, decline_rate_pct: 50, window_days: 1, min_payments: 4 };

@@ -125,6 +125,7 @@ impl Ledger<'_> {
             failed => {
                 let d = failed.decline();
                 self.release_daily(m, o)?;
+                self.drop_review(o, now)?;
                 self.x(
                     "UPDATE orders SET pending_until_ms = NULL WHERE out_trade_no = ?",
                     vec![o.out_trade_no.as_str().into()],

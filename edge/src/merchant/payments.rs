@@ -120,7 +120,9 @@ impl Ledger<'_> {
             actor: "payer",
         };
         let result = self.charge(m, &o, how)?;
-        if review && result.status != OrderStatus::Success {
+        // A charge the channel left pending keeps its review: it may still be paid
+        // (`deadlines.rs` settles it, and drops the review if it fails).
+        if review && result.status == OrderStatus::PayError {
             self.drop_review(&o, now)?;
         }
         if result.status == OrderStatus::PayError {
@@ -289,7 +291,8 @@ impl Ledger<'_> {
         self.order_event(m, now, EventKind::OrderPaid, &o.out_trade_no, extra)?;
         self.grant_entitlement(m, o, now)?;
         self.invoice_paid(m, o, now)?;
-        self.part_paid(m, o, now)
+        self.part_paid(m, o, now)?;
+        self.refund_if_rejected_in_review(m, o)
     }
 }
 

@@ -82,6 +82,23 @@ impl Ledger<'_> {
         self.audit_decision(now, "order.review", &o.out_trade_no, d)
     }
 
+    /// A payment the channel confirmed after its review was rejected (the review was opened
+    /// when the charge started, and decided while the channel still had it pending): the
+    /// rejection stands, so the payment is refunded in full now that the money is in.
+    pub fn refund_if_rejected_in_review(&self, m: &Merchant, o: &OrderRow) -> Result<()> {
+        let rejected = self
+            .review_of(&o.out_trade_no)?
+            .is_some_and(|r| r.status == "rejected");
+        if rejected {
+            self.refund_rest(
+                m,
+                o,
+                "rejected in risk review while the payment was pending",
+            )?;
+        }
+        Ok(())
+    }
+
     /// The charge did not succeed: there is nothing to review.
     pub fn drop_review(&self, o: &OrderRow, now: i64) -> Result<()> {
         self.x(
