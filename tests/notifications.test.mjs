@@ -139,6 +139,40 @@ test('a_failing_receiver_gets_it_on_the_fourth_attempt_at_the_scheduled_times', 
   await rx.close();
 });
 
+// One order's events arrive in order, so an event waits while an earlier one of its order is
+// being retried. It is not due on its own time meanwhile: if it were, the merchant's alarm would
+// fire at once, find nothing it may send and fire again, every millisecond, until the earlier
+// event was delivered (up to a day). The alarm waits for the earlier event's retry instead.
+test('an_event_behind_an_undelivered_one_of_its_order_waits_without_keeping_the_alarm_firing', async (t) => {
+  const rx = await startReceiver({ failFirst: 1 });
+  t.after(() => rx.close());
+  const m = await newMerchant(w, { notify_url: rx.url });
+  const meter = async () => (await fetch(`${w.url}/dev/merchants/${m.merchant_id}/sql-meter`)).json();
+  const o = await createOrder(w, m);
+  assert.equal((await pay(w, o, CARD('4000 0000 0000 0002'))).status, 402);
+  await rx.waitFor((ds) => ds.length === 1, 'order.failed, attempt 1');
+  const failed = await waitNotification(m, rx.deliveries[0].event.id, (x) => x.attempt_log.length === 1 && x.next_attempt_at, 'its retry scheduled');
+  // `next_attempt_at` is given to the second; the merchant's clock is not moved yet.
+  const retry = Date.parse(failed.next_attempt_at);
+  const before = (await meter()).alarms.runs;
+  assert.equal((await pay(w, o, CARD('4242424242424242'))).status, 200);
+  // The alarm is set for the retry, well before it comes, having run a few times at most.
+  let now;
+  for (;;) {
+    const { alarm_ms: at, alarms } = await meter();
+    now = Date.now();
+    if (at >= retry && at < retry + 1000) {
+      assert.ok(alarms.runs - before <= 3, `${alarms.runs - before} alarm runs while order.paid waited`);
+      break;
+    }
+    assert.ok(now < retry - 2000, `the alarm is set for ${at}, not for the retry at ${retry} (${alarms.runs - before} runs)`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await advance(w, m, 17);
+  await rx.waitFor((ds) => ds.length === 3, 'the retry, then order.paid');
+  assert.deepEqual(rx.deliveries.map((d) => d.event.type), ['order.failed', 'order.failed', 'order.paid']);
+});
+
 test('a_receiver_down_for_the_whole_schedule_ends_failed_and_a_resend_succeeds', async () => {
   const rx = await startReceiver({ status: 503 });
   const m = await newMerchant(w, { notify_url: rx.url });

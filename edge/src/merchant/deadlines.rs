@@ -165,7 +165,9 @@ impl Ledger<'_> {
     /// owns its subquery; each is a `MIN` over an index, so none grows with history. The two
     /// merchant settings it needs come with it, without reading and parsing the whole row.
     fn dues(&self) -> Result<Dues> {
-        use super::{contracts, escrow, installments, pool, renewals, reviews, settlements};
+        use super::{
+            contracts, escrow, installments, outbox, pool, renewals, reviews, settlements,
+        };
         let sql = format!(
             "SELECT (SELECT clock_offset_ms FROM merchant) AS clock_offset_ms,
                     (SELECT json_extract(config_json, '$.utc_offset_minutes') FROM merchant)
@@ -177,7 +179,7 @@ impl Ledger<'_> {
                     ({}) AS escrow,
                     ({}) AS reviews,
                     ({}) AS open_day,
-                    (SELECT MIN(next_attempt_at_ms) FROM events WHERE status = 'PENDING') AS delivery,
+                    ({}) AS delivery,
                     (SELECT MIN(next_attempt_at_ms) FROM messages WHERE status = 'PENDING') AS messages,
                     ({}) AS sweep,
                     (SELECT MIN(upstream_retry_at_ms) FROM refunds WHERE upstream_state = 'pending')
@@ -188,6 +190,7 @@ impl Ledger<'_> {
             escrow::ESCROW_DUE,
             reviews::REVIEW_DUE,
             settlements::OPEN_DAY,
+            outbox::DELIVERY_DUE,
             pool::SWEEP_DUE,
         );
         let row: Option<Dues> = self.first(&sql, vec![])?;

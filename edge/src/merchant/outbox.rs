@@ -14,6 +14,17 @@ use paydesk_shared::sign::webhook::signature_header;
 use paydesk_shared::time::format_rfc3339;
 use worker::{Headers, Method, Request, RequestInit};
 
+/// When the next delivery is due: the earliest attempt of an event that is the first
+/// undelivered one of its order, as `due_deliveries` sends them. An event waiting behind an
+/// earlier one of its order is not due on its own time, or the alarm would fire at once, send
+/// nothing and fire again until the earlier one is delivered or given up. Read in index order
+/// (`events_due`, then `events_by_order` for each event passed over), so it stops at the first
+/// head: one row while no order has two events waiting.
+pub(super) const DELIVERY_DUE: &str = "SELECT e.next_attempt_at_ms FROM events e
+    WHERE e.status = 'PENDING' AND NOT EXISTS (SELECT 1 FROM events f
+        WHERE f.order_key = e.order_key AND f.seq < e.seq AND f.status = 'PENDING')
+    ORDER BY e.next_attempt_at_ms LIMIT 1";
+
 /// An event due for delivery, rendered.
 pub struct Due {
     pub event_id: String,
