@@ -159,4 +159,18 @@ test('operators_search_and_refund_from_the_console_and_a_refund_above_the_thresh
   assert.equal(resent.status, 200, JSON.stringify(resent.json));
   await rx.waitFor((ds) => ds.filter((d) => d.event?.id === paidEvent.id).length >= 2, 'the resent notification');
   await rx.close();
+
+  // An admin both refunds and approves, but never the same refund: who asked for it may not
+  // approve it, so a refund above the threshold always takes two people.
+  assert.equal((await admin(w, 'POST', `/admin/merchants/${m.merchant_id}/console_users`, { email: 'boss@shop.example', role: 'admin', password: PASSWORD })).status, 201);
+  const boss = await signIn(m, 'boss@shop.example');
+  const desk = await createOrder(w, m);
+  assert.equal((await pay(w, desk, CARD('4242424242424242'))).json.status, 'SUCCESS');
+  const own = await consoleCall(boss, 'POST', `/orders/${desk.out_trade_no}/refund`, { body: { amount: 700 } });
+  assert.equal(own.json.status, 'PROCESSING');
+  const selfApproved = await consoleCall(boss, 'POST', `/approvals/${own.json.approval_id}/approve`);
+  assert.deepEqual([selfApproved.status, selfApproved.json.code], [403, 'FORBIDDEN']);
+  assert.equal((await call(w, m, 'GET', `/v1/orders/${desk.out_trade_no}`)).json.refunded_total, 0, 'nothing refunded by it');
+  assert.equal((await consoleCall(ap, 'POST', `/approvals/${own.json.approval_id}/approve`)).json.status, 'approved');
+  assert.equal((await call(w, m, 'GET', `/v1/orders/${desk.out_trade_no}`)).json.refunded_total, 700);
 });

@@ -65,6 +65,27 @@ impl Ledger<'_> {
         Ok(())
     }
 
+    /// The console user who asked for what waits, if one did: a settings change's proposer,
+    /// or whoever asked for a refund from the console (its `refund.create` in the audit chain).
+    /// They may not approve it themselves, so a threshold is never one person's decision.
+    fn asked_by(&self, a: &ApprovalRow) -> Result<Option<String>> {
+        #[derive(Deserialize)]
+        struct Actor {
+            actor: String,
+        }
+        Ok(match a.kind {
+            ApprovalKind::Settings => self.settings_proposer(&a.target)?,
+            ApprovalKind::Refund => self
+                .first::<Actor>(
+                    "SELECT actor FROM audit WHERE target = ? AND action = 'refund.create'
+                     ORDER BY seq LIMIT 1",
+                    vec![a.target.as_str().into()],
+                )?
+                .and_then(|r| r.actor.strip_prefix("console:").map(str::to_owned)),
+            ApprovalKind::Order => None,
+        })
+    }
+
     pub fn decide(&self, m: &Merchant, d: &Decide) -> Result<Decision> {
         let now = self.now(m);
         let approver = admin_rules::approver(&d.approver)?;
@@ -85,12 +106,10 @@ impl Ledger<'_> {
             self.reject(m, &d.approval_id, &a, now, &actor)?;
             return Ok(decision(&d.approval_id, ApprovalStatus::Rejected, None));
         }
-        if a.kind == ApprovalKind::Settings
-            && self.settings_proposer(&a.target)?.as_deref() == Some(approver)
-        {
+        if self.asked_by(&a)?.as_deref() == Some(approver) {
             return Err(AppError::code(
                 ErrorCode::Forbidden,
-                "who proposed a settings change may not approve it",
+                "who asked for this may not approve it: another person must",
             ));
         }
         #[derive(Deserialize)]
