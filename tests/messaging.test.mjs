@@ -238,7 +238,8 @@ test('a_subscription_payer_is_reminded_48_hours_ahead_and_again_when_the_charge_
   await waitForEmails(w, () => mine().length >= 2, 'the second reminder');
   const failed = mine()[1];
   assert.match(failed.subject, / · 扣款失败$/);
-  assert.match(failed.text, /「Tea club」¥7\.00 扣款未成功。请通过下方链接支付。\n支付链接: \S+\/pay\//);
+  // It says when the contract is deducted again, and that the link pays it before then.
+  assert.match(failed.text, /「Tea club」¥7\.00 扣款未成功。我们将于 \d{4}-\d\d-\d\d \d\d:\d\d \(UTC\+8\) 再次扣款，您也可以在此之前通过下方链接支付。\n支付链接: \S+\/pay\//);
   // Each once, whatever runs again.
   await advance(w, m, HOUR);
   const sent = await settle(async () => {

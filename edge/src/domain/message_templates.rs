@@ -80,6 +80,8 @@ pub struct Facts {
     pub part: Option<(u64, u64)>,
     /// A failed charge that will not be tried again.
     pub final_attempt: bool,
+    /// A failed charge that will be tried again at `when` (`next_attempt_at`).
+    pub retried: bool,
     pub unsubscribe_link: String,
 }
 
@@ -105,7 +107,7 @@ pub fn facts_of(data: &Value, merchant: &str, offset_minutes: i32) -> Facts {
         .or_else(|| data.get("price").and_then(|p| p.get("amount")))
         .and_then(|a| serde_json::from_value::<Money>(a.clone()).ok())
         .map(|m| m.to_string());
-    let when = ["charge_at", "pay_by", "time_expire"]
+    let when = ["charge_at", "pay_by", "time_expire", "next_attempt_at"]
         .iter()
         .find_map(|k| text(k))
         .and_then(|t| local_time(&t, offset_minutes));
@@ -128,6 +130,7 @@ pub fn facts_of(data: &Value, merchant: &str, offset_minutes: i32) -> Facts {
         final_attempt: data.get("attempt").is_some()
             && data.get("next_attempt_at").is_some_and(Value::is_null)
             && data.get("pay_by").is_none(),
+        retried: data.get("next_attempt_at").is_some_and(Value::is_string),
         unsubscribe_link: String::new(),
     }
 }
@@ -234,8 +237,17 @@ fn failed(
     amount: &str,
     when: &str,
 ) -> (String, String) {
+    let deducted_again = f.retried && f.under_contract && !when.is_empty();
     let then = match (zh, f.final_attempt, f.pay_link.is_some()) {
         (true, true, _) => "不会再次扣款，相关服务将结束。".to_owned(),
+        (true, false, true) if deducted_again => {
+            format!("我们将于 {when} 再次扣款，您也可以在此之前通过下方链接支付。")
+        }
+        (false, false, true) if deducted_again => {
+            format!(
+                "We will try again on {when}; you can also pay through the link below before then."
+            )
+        }
         (true, false, true) if when.is_empty() => "请通过下方链接支付。".to_owned(),
         (true, false, true) => format!("请在 {when} 前通过下方链接支付。"),
         (true, false, false) => "我们会稍后再试，请确保账户余额充足。".to_owned(),
@@ -402,9 +414,19 @@ mod tests {
         );
         let zh = render_payer(PayerTemplate::RenewalFailed, Locale::ZhCn, &retry);
         assert!(
-            zh.text.contains("扣款未成功。请通过下方链接支付。"),
+            zh.text
+                .contains("扣款未成功。请在 2026-12-07 10:00 (UTC+8) 前通过下方链接支付。"),
             "{}",
             zh.text
+        );
+        // Under a contract, the payer is told it is deducted again then, and may pay before.
+        let mut contract = retry.clone();
+        contract.under_contract = true;
+        let en = render_payer(PayerTemplate::RenewalFailed, Locale::En, &contract);
+        assert!(
+            en.text.contains("We will try again on 2026-12-07 10:00 (UTC+8); you can also pay through the link below before then."),
+            "{}",
+            en.text
         );
         let last = facts(json!({"description": "Pro", "attempt": 4, "next_attempt_at": null}));
         let en = render_payer(PayerTemplate::RenewalFailed, Locale::En, &last);
