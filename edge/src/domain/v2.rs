@@ -4,7 +4,7 @@
 
 use super::limits::RateKind;
 use super::refusal::{Reason, Refusal};
-use paydesk_shared::api::{CreateOrder, ErrorCode};
+use paydesk_shared::api::{CreateOrder, ErrorCode, PayMethod};
 use paydesk_shared::money::MAX_MINOR;
 use paydesk_shared::sign::params::SignType;
 use paydesk_shared::{Currency, Money, OrderStatus, RefundStatus};
@@ -484,8 +484,9 @@ pub fn order_fields(f: &OrderFacts) -> Vec<(String, String)> {
         out.push(("is_subscribe", "N".into()));
         out.push(("cash_fee", f.total_fee.to_string()));
         out.push(("cash_fee_type", f.fee_type.to_owned()));
-        // The wallet pays from balance (WeChat Pay's CFT); cards are "another bank".
-        let bank = if f.method == Some("wallet") {
+        // The wallet pays from balance (WeChat Pay's CFT); cards are "another bank". `method`
+        // is what the ledger stores: `PayMethod::as_str`.
+        let bank = if f.method == Some(PayMethod::Balance.as_str()) {
             "CFT"
         } else {
             "OTHERS"
@@ -843,7 +844,7 @@ mod tests {
             fee_type: "CNY",
             attach: None,
             paid_at_ms: Some(0),
-            method: Some("wallet"),
+            method: Some(PayMethod::Balance.as_str()),
         };
         let xml = payment_notification(&facts, "mch_1", "n1", "KEY").unwrap();
         let fields = paydesk_shared::v2xml::parse(&xml).unwrap();
