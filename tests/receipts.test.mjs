@@ -12,7 +12,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWorker, readmeBlock, ROOT } from './support/worker.mjs';
-import { call, newMerchant, createOrder, pay, otn, CARD, tokenOf } from './support/api.mjs';
+import { call, newMerchant, createOrder, pay, otn, CARD, tokenOf, advance } from './support/api.mjs';
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -91,4 +91,19 @@ test('the_payer_opens_a_printable_receipt_from_the_success_state', async () => {
   assert.deepEqual(json, [merchantView.payment], 'the payer holds the same signed receipt as the merchant');
   const forged = await fetch(`${w.url}/pay/not-a-token?receipt`);
   assert.equal(forged.status, 404);
+
+  // Days later, the pay link no longer opens the pay page, but its receipt still opens: what it
+  // attests does not expire. (A link is checked against real time, and lasts a day past the
+  // order's deadline: the one the order answers once the merchant's clock moved three days on
+  // expired a day ago.)
+  await advance(w, m, 3 * 86_400);
+  const old = (await call(w, m, 'GET', `/v1/orders/${o.out_trade_no}`)).json;
+  const expired = new URL(old.checkout_url).pathname;
+  const closedPage = await fetch(`${w.url}${expired}`);
+  assert.equal(closedPage.status, 404);
+  assert.match(await closedPage.text(), /If you already paid, check with the merchant before paying again/);
+  const kept = await fetch(`${w.url}${expired}?receipt`);
+  assert.equal(kept.status, 200);
+  assert.match(await kept.text(), /CNY ¥12\.34/);
+  assert.deepEqual(await (await fetch(`${w.url}${expired}?receipt=json`)).json(), [merchantView.payment]);
 });

@@ -233,10 +233,12 @@ pub fn problem_page(problem: PayPageProblem) -> String {
     let (zh_title, zh_body, en_title, en_body) = match problem {
         PayPageProblem::LinkNotValid => (
             "付款链接无效或已过期",
-            "此链接无法打开订单。请返回商家页面重新发起付款，未付款不会扣费。",
+            "此链接无法打开订单。如尚未付款，请返回商家页面重新发起付款，未付款不会扣费；\
+             如已付款，请先向商家核实，不要重复付款。",
             "This payment link is not valid or has expired",
-            "This link does not open an order. Go back to the merchant and start the payment \
-             again; you have not been charged.",
+            "This link does not open an order. If you have not paid, go back to the merchant and \
+             start the payment again: nothing is charged unless you pay. If you already paid, check \
+             with the merchant before paying again.",
         ),
         PayPageProblem::ContractLinkNotValid => (
             "授权链接无效",

@@ -13,15 +13,23 @@ use worker::{Request, RequestInit, Response};
 /// The order a checkout token names (its merchant, and its `out_trade_no` as the claims' `id`),
 /// read into `buf` without allocating; NOT_FOUND for a forged or expired one.
 pub fn verify_token<'b>(ctx: &Ctx, buf: &'b mut TokenBuf) -> Result<Claims<'b>, AppError> {
+    read_token(ctx, buf, runtime::now_ms() / 1000)
+}
+
+/// The order a pay link names, for its receipts: the link's signature is checked, not its age.
+/// A receipt attests money that moved, which does not expire, and the payer keeps the link to
+/// it (the pay page's success state links there); an order not paid shows no receipt.
+pub fn verify_token_of_receipt<'b>(
+    ctx: &Ctx,
+    buf: &'b mut TokenBuf,
+) -> Result<Claims<'b>, AppError> {
+    read_token(ctx, buf, i64::MIN)
+}
+
+fn read_token<'b>(ctx: &Ctx, buf: &'b mut TokenBuf, now: i64) -> Result<Claims<'b>, AppError> {
     let token = ctx.param("token").map(String::as_str).unwrap_or_default();
     let key = runtime::checkout_token_key(&ctx.env)?;
-    CheckoutToken::read(
-        token,
-        &crate::mac_keys::prepared(&key),
-        runtime::now_ms() / 1000,
-        buf,
-    )
-    .map_err(|_| {
+    CheckoutToken::read(token, &crate::mac_keys::prepared(&key), now, buf).map_err(|_| {
         AppError::code(
             ErrorCode::NotFound,
             "this payment link is not valid or has expired",

@@ -11,10 +11,11 @@ use crate::runtime;
 use paydesk_shared::sign::token::TokenBuf;
 use worker::{Request, Response};
 
-/// The receipt page of the order a verified pay link names (the friendly 404 page otherwise).
+/// The receipt page of the order a genuine pay link names, however old the link (the friendly
+/// 404 page otherwise).
 pub async fn payer(ctx: &Ctx, call: &Call, as_json: bool) -> Result<Response, AppError> {
     let mut buf = TokenBuf::new();
-    let Ok(t) = super::checkout::verify_token(ctx, &mut buf) else {
+    let Ok(t) = super::checkout::verify_token_of_receipt(ctx, &mut buf) else {
         return super::not_valid();
     };
     let ask = PayerReceipts {
