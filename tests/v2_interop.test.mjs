@@ -463,6 +463,35 @@ test('a notification the merchant does not acknowledge is delivered again, ident
   }
 });
 
+test('a notification retried after a key rotation is the first attempt again, signed with the key it was first sent under', async () => {
+  const r = await newMerchant(w, {});
+  const nack = await startReceiver({
+    answer: (n) => (n === 0
+      ? { body: '<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[busy]]></return_msg></xml>' }
+      : { body: ACK }),
+  });
+  try {
+    const o = nativeOrder({ notify_url: nack.url });
+    const c = await signed('/pay/unifiedorder', { mch_id: r.merchant_id, ...o }, { key: r.api_key });
+    assert.equal(c.f.result_code, 'SUCCESS', c.text);
+    await pay(w, payToken(c.f.code_url), CARD('4242424242424242'));
+    await nack.waitFor((d) => d.length === 1, 'first attempt');
+    const id = (await call(w, r, 'GET', `/v1/notifications?out_trade_no=${o.out_trade_no}`)).json.notifications[0].id;
+    await waitFor(async () => (await call(w, r, 'GET', `/v1/notifications/${id}`)).json.attempt_log.length === 1, 'attempt 1 recorded');
+    // The merchant rotates its key; its server still verifies with the previous one (600 s of grace).
+    const rotated = await admin(w, 'POST', `/admin/merchants/${r.merchant_id}/rotate-key`, { grace_seconds: 600 });
+    assert.equal(rotated.status, 200);
+    await advance(w, r, 40);
+    await nack.waitFor((d) => d.length === 2, 'the retry');
+    const [first, retry] = nack.deliveries.map((d) => d.body);
+    assert.equal(retry, first, 'the same bytes');
+    const f = fromXml(retry);
+    assert.equal(f.sign, v2sign(f, r.api_key), 'signed with the key it was first sent under');
+  } finally {
+    await nack.close();
+  }
+});
+
 test('concurrent identical creates make one order; concurrent refunds never exceed the payment', async () => {
   const o = nativeOrder({ total_fee: '1000' });
   const creates = await Promise.all(Array.from({ length: 12 }, () => signed('/pay/unifiedorder', o)));

@@ -73,6 +73,19 @@ impl Ledger<'_> {
         }
     }
 
+    /// A v2 body is signed with the merchant's API key: kept as first sent, so every retry is
+    /// the same bytes under the same signature, even after the key is rotated (a merchant still
+    /// on the previous key through its grace period verifies each attempt alike).
+    fn keep_signed_body(&self, e: &EventRow, body: &str) -> Result<()> {
+        if e.format != Format::V2 || !e.body.is_empty() {
+            return Ok(());
+        }
+        self.x(
+            "UPDATE events SET body = ? WHERE event_id = ? AND body = ''",
+            vec![body.into(), e.event_id.as_str().into()],
+        )
+    }
+
     /// The v2 payment notification: what the protocol says of a paid order never changes
     /// after it is paid, so it is rendered from the order as it is.
     fn render_v2_payment(&self, m: &Merchant, e: &EventRow) -> Result<Option<String>> {
@@ -116,6 +129,7 @@ impl Ledger<'_> {
             let (Some(body), Some(url)) = (self.render_event(&m, &e)?, e.notify_url.clone()) else {
                 continue;
             };
+            self.keep_signed_body(&e, &body)?;
             due.push(Due {
                 notify_url: backup.clone().unwrap_or(url),
                 event_id: e.event_id,
