@@ -116,6 +116,9 @@ test('an_outlier_is_charged_into_review_and_held_until_approved_rejected_or_refu
     const { data } = JSON.parse(detail.body);
     assert.deepEqual([data.out_trade_no, data.review, data.review_id.startsWith('rv_')], [no, review, true]);
   }
+  // The refunds the rejections owed are the rule's, not the API key's of whoever's request ran them.
+  const owed = (await audit(m, 'refund.create')).filter((e) => e.target.startsWith('RA'));
+  assert.deepEqual(owed.map((e) => e.actor), ['system:refund', 'system:refund']);
   const decisions = await audit(m, 'order.review');
   assert.deepEqual(decisions.map((e) => e.actor), Array(3).fill('system:risk.amount_outlier'));
   const bad = await call(w, m, 'GET', '/v1/reviews?status=maybe');

@@ -77,9 +77,14 @@ impl Ledger<'_> {
             ],
         )?;
         let no = req.out_refund_no.as_str();
-        self.audit(now, "merchant_api", "refund.create", no, "", "PROCESSING")?;
+        // An owed refund is the rule's doing, whichever request or alarm ran it.
+        let actor = match who {
+            Requester::Merchant => "merchant_api",
+            Requester::Rule => "system:refund",
+        };
+        self.audit(now, actor, "refund.create", no, "", "PROCESSING")?;
         match approval_id {
-            None => self.complete_refund(m, no, now, "merchant_api")?,
+            None => self.complete_refund(m, no, now, actor)?,
             Some(_) => self.refund_event(m, now, EventKind::RefundApprovalRequired, no)?,
         }
         Ok((self.refund_known(no)?, true))
