@@ -312,6 +312,29 @@ test('before_a_handed_over_order_expires_the_upstream_is_asked_paid_is_kept_and_
   assert.deepEqual([...proxy.paths].sort(), ['/pay/closeorder', '/pay/orderquery', '/pay/orderquery']);
 });
 
+test('orders_handed_to_the_upstream_and_not_yet_paid_count_against_the_daily_limit', async () => {
+  // The upstream takes a payment without asking: what was handed off counts until it settles,
+  // or two orders handed off together could both be paid past the limit.
+  const m = await newMerchant(w, { name: 'Capped shop', daily_limit: 5_000 });
+  assert.equal((await admin(w, 'PUT', `/admin/merchants/${m.merchant_id}/channel`, CHANNEL())).status, 200);
+  const [a, b, c] = [await createOrder(w, m, { amount: { total: 3_000, currency: 'CNY' } }),
+    await createOrder(w, m, { amount: { total: 3_000, currency: 'CNY' } }),
+    await createOrder(w, m, { amount: { total: 2_000, currency: 'CNY' } })];
+  const handed = await press(a);
+  assert.equal(handed.status, 303);
+  proxy.paths = [];
+  const over = await press(b);
+  assert.equal(over.status, 200);
+  assert.match(await over.text(), /cannot be paid with WeChat Pay now/);
+  assert.deepEqual(proxy.paths, [], 'the upstream never saw it');
+  const token = new URL(handed.headers.get('location')).pathname.split('/').pop();
+  const paid = await fetch(`${w.url}/api/checkout/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CARD('4242424242424242')) });
+  assert.equal((await paid.json()).status, 'SUCCESS');
+  await until('the order paid', async () => (await order(m, a.out_trade_no)).status === 'SUCCESS');
+  assert.equal((await press(b)).status, 200, 'paid, it counts as paid: still over the limit');
+  assert.equal((await press(c)).status, 303, 'what fits beside it is handed off');
+});
+
 test('the_risk_rules_judge_the_first_hand_off_a_block_never_reaches_the_upstream_and_a_review_holds_the_payment', async () => {
   const withRule = async (name, action) => {
     const m = await newMerchant(w, { name, risk: { payer: { max_per_minute: 1, action } } });

@@ -145,7 +145,8 @@ impl Ledger<'_> {
         };
         let now = self.now(&m);
         let day = limits::merchant_day(now, m.config.utc_offset_minutes);
-        limits::check_daily(m.daily_limit(), self.paid_on(&day)?, o.amount_total as u64)?;
+        let counted = self.paid_on(&day)? + self.handed_off_unpaid(&o.out_trade_no, now)?;
+        limits::check_daily(m.daily_limit(), counted, o.amount_total as u64)?;
         let earlier: Option<Attempt> = self.first(
             "SELECT trade_type, cashier_url FROM upstream_payments WHERE out_trade_no = ?",
             vec![o.out_trade_no.as_str().into()],
@@ -169,6 +170,27 @@ impl Ledger<'_> {
             },
             earlier,
         })
+    }
+
+    /// What the orders handed to the upstream and still open (not paid, closed or past their
+    /// deadline) could yet bring in, besides `except`. The upstream takes a payment without
+    /// asking the ledger, so each hand-off counts against the daily limit until it settles:
+    /// otherwise several orders handed off together could all be paid past the limit. Read
+    /// through `orders_by_deadline`: the open orders, not the history.
+    fn handed_off_unpaid(&self, except: &str, now: i64) -> Result<u64> {
+        #[derive(Deserialize)]
+        struct V {
+            v: i64,
+        }
+        let v: Option<V> = self.first(
+            "SELECT COALESCE(SUM(o.amount_total), 0) AS v FROM orders o
+             WHERE o.status IN ('NOTPAY', 'USERPAYING') AND o.time_expire_ms > ?
+               AND o.out_trade_no != ?
+               AND EXISTS (SELECT 1 FROM upstream_payments u
+                           WHERE u.out_trade_no = o.out_trade_no AND u.closed_at_ms IS NULL)",
+            vec![now.into(), except.into()],
+        )?;
+        Ok(v.map_or(0, |v| v.v as u64))
     }
 
     /// A first hand-off is an attempt to pay, judged by the merchant's risk rules like a card's
