@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { startWorker } from './support/worker.mjs';
-import { call, newMerchant, advance, otn, pay, tokenOf } from './support/api.mjs';
+import { call, admin, newMerchant, advance, otn, pay, tokenOf } from './support/api.mjs';
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -153,6 +153,29 @@ async function defaulted(refundable, partial = false) {
   await advance(w, m, HOUR + 60);
   return { m, p: await getPlan(m, r.json.plan_no) };
 }
+
+test('a_part_held_for_approval_is_announced_without_a_link_and_again_with_it_once_approved', async () => {
+  const m = await newMerchant(w, { approval_levels: [{ above: 5000, approvers: 1 }] });
+  const now = await businessNow(m);
+  const r = await create(m, { parts: [{ amount: 2000 }, { amount: 8000, due_at: iso(now + 30 * DAY * 1000) }] });
+  assert.equal(r.status, 201, r.text);
+  assert.equal((await pay(w, await order(m, r.json.parts[0].out_trade_no), CARD)).json.status, 'SUCCESS');
+  await advance(w, m, 28 * DAY);
+  const balance = await order(m, (await getPlan(m, r.json.plan_no)).parts[1].out_trade_no);
+  assert.equal(balance.status, 'PENDING_APPROVAL', 'above the merchant\'s approval level');
+  const announced = async () => {
+    const list = (await call(w, m, 'GET', `/v1/notifications?plan_no=${r.json.plan_no}&type=installment.due_upcoming`)).json.notifications.reverse();
+    return Promise.all(list.map(async (n) => JSON.parse((await call(w, m, 'GET', `/v1/notifications/${n.id}`)).json.body).data));
+  };
+  const [held] = await announced();
+  assert.deepEqual([held.awaiting_approval, held.checkout_url], [true, undefined], 'it cannot be paid yet: no link');
+  assert.equal((await admin(w, 'POST', `/admin/approvals/${balance.approval_id}/approve`, { approver: 'finance-lead' })).status, 200);
+  const [, approved] = await announced();
+  assert.equal(approved?.awaiting_approval, undefined);
+  assert.equal(linkTarget(approved.checkout_url), `${m.merchant_id}.${balance.out_trade_no}`, 'announced again, with its link');
+  assert.equal((await pay(w, await order(m, balance.out_trade_no), CARD)).json.status, 'SUCCESS');
+  assert.equal((await getPlan(m, r.json.plan_no)).status, 'COMPLETED');
+});
 
 test('a_default_refunds_what_was_paid_but_keeps_a_non_refundable_deposit', async () => {
   const { m, p } = await defaulted(false);

@@ -82,6 +82,8 @@ pub struct Facts {
     pub final_attempt: bool,
     /// A failed charge that will be tried again at `when` (`next_attempt_at`).
     pub retried: bool,
+    /// Held for the merchant's approval: it cannot be paid yet, and its link comes once approved.
+    pub awaiting_approval: bool,
     pub unsubscribe_link: String,
 }
 
@@ -131,6 +133,7 @@ pub fn facts_of(data: &Value, merchant: &str, offset_minutes: i32) -> Facts {
             && data.get("next_attempt_at").is_some_and(Value::is_null)
             && data.get("pay_by").is_none(),
         retried: data.get("next_attempt_at").is_some_and(Value::is_string),
+        awaiting_approval: data.get("awaiting_approval") == Some(&Value::Bool(true)),
         unsubscribe_link: String::new(),
     }
 }
@@ -209,6 +212,21 @@ fn upcoming(
     when: &str,
 ) -> (String, String) {
     let by_contract = f.under_contract && f.pay_link.is_none();
+    if f.awaiting_approval && f.pay_link.is_none() && !by_contract {
+        return if zh {
+            (
+                "付款提醒".into(),
+                format!(
+                    "{part}「{what}」{amount} 请于 {when} 前支付；商家确认后，您会收到支付链接。"
+                ),
+            )
+        } else {
+            (
+                "Payment due".into(),
+                format!("{part}\"{what}\" ({amount}) is due by {when}; the merchant is confirming it, and you will be sent its pay link."),
+            )
+        };
+    }
     match (zh, by_contract) {
         (true, true) => (
             "扣款提醒".into(),
@@ -404,6 +422,28 @@ mod tests {
             .text
             .contains("See or end it: https://pay.example/contract/C"));
         assert!(!en.text.contains("Pay:"));
+    }
+
+    #[test]
+    fn a_part_awaiting_approval_says_its_link_comes_once_approved() {
+        let held = facts(
+            json!({"description": "Course", "part_index": 1, "parts": [{}, {}],
+            "pay_by": "2026-12-06T02:00:00Z", "awaiting_approval": true,
+            "amount": {"total": 800000, "currency": "CNY"}}),
+        );
+        let zh = render_payer(PayerTemplate::InstalmentUpcoming, Locale::ZhCn, &held);
+        assert!(
+            zh.text
+                .contains("请于 2026-12-06 10:00 (UTC+8) 前支付；商家确认后，您会收到支付链接。"),
+            "{}",
+            zh.text
+        );
+        let en = render_payer(PayerTemplate::InstalmentUpcoming, Locale::En, &held);
+        assert!(
+            en.text.contains("you will be sent its pay link"),
+            "{}",
+            en.text
+        );
     }
 
     #[test]

@@ -148,6 +148,7 @@ impl Ledger<'_> {
                         let o = self.order_or_fail(&a.target)?;
                         self.apply(&o, Event::Approve, now, &actor)?;
                         self.schedule_of_order_moved(m, &o)?;
+                        self.part_approved(m, &o, now)?;
                     }
                     ApprovalKind::Refund => self.complete_refund(m, &a.target, now, &actor)?,
                     ApprovalKind::Settings => {

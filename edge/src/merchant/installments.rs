@@ -331,7 +331,22 @@ impl Ledger<'_> {
             }
             return Ok(());
         }
-        let wire = self.wire_order(&o, m)?;
+        self.announce_part(m, p, part, &o, at)
+    }
+
+    /// `installment.due_upcoming`: when the part is deducted, or its link to pay it by the end
+    /// of its grace; a part held for the merchant's approval cannot be paid yet, so it has no
+    /// link until approved (`part_approved` announces it again, with it).
+    fn announce_part(
+        &self,
+        m: &Merchant,
+        p: &PlanRow,
+        part: &PartRow,
+        o: &OrderRow,
+        at: i64,
+    ) -> Result<()> {
+        let lapse = part.due_at_ms + p.grace_hours * 3_600_000;
+        let wire = self.wire_order(o, m)?;
         let mut extra = serde_json::json!({
             "part_index": part.idx,
             "amount": wire.amount,
@@ -342,12 +357,29 @@ impl Ledger<'_> {
         if self.deducts(p)? {
             extra["charge_at"] = format_rfc3339(part.due_at_ms).into();
         } else if o.status == OrderStatus::PendingApproval {
-            // Held for the merchant's approval, it cannot be paid yet: no link until then.
             extra["awaiting_approval"] = true.into();
         } else {
             extra["checkout_url"] = wire.checkout_url.into();
         }
         self.plan_event(m, at, EventKind::InstallmentDueUpcoming, p, extra)
+    }
+
+    /// A later part held for the merchant's approval was approved: the payer, told it awaited
+    /// the merchant, is sent its announcement again, now with the link to pay it.
+    pub fn part_approved(&self, m: &Merchant, o: &OrderRow, at: i64) -> Result<()> {
+        let (Some(no), Some(idx)) = (&o.plan_no, o.part_index) else {
+            return Ok(());
+        };
+        let p = self.installment_plan_known(no)?;
+        let parts = self.parts_of(no)?;
+        let (Some(part), true) = (parts.get(idx as usize), idx > 0) else {
+            return Ok(());
+        };
+        let o = self.order_or_fail(&o.out_trade_no)?;
+        if o.status != OrderStatus::NotPay || self.deducts(&p)? {
+            return Ok(());
+        }
+        self.announce_part(m, &p, part, &o, at)
     }
 
     /// A part due: deducted from the plan's contract; if the payer ended the contract, nothing
