@@ -213,17 +213,28 @@ fn upcoming(
 ) -> (String, String) {
     let by_contract = f.under_contract && f.pay_link.is_none();
     if f.awaiting_approval && f.pay_link.is_none() && !by_contract {
+        // An instalment part is announced again with its link once approved
+        // (`merchant/installments.rs`, `part_approved`); an invoice only becomes payable.
+        let (zh_then, en_then) = if f.part.is_some() {
+            (
+                "商家确认后，您会收到支付链接",
+                "the merchant is confirming it, and you will be sent its pay link",
+            )
+        } else {
+            (
+                "商家确认后即可支付",
+                "it can be paid once the merchant confirms it",
+            )
+        };
         return if zh {
             (
                 "付款提醒".into(),
-                format!(
-                    "{part}「{what}」{amount} 请于 {when} 前支付；商家确认后，您会收到支付链接。"
-                ),
+                format!("{part}「{what}」{amount} 请于 {when} 前支付；{zh_then}。"),
             )
         } else {
             (
                 "Payment due".into(),
-                format!("{part}\"{what}\" ({amount}) is due by {when}; the merchant is confirming it, and you will be sent its pay link."),
+                format!("{part}\"{what}\" ({amount}) is due by {when}; {en_then}."),
             )
         };
     }
