@@ -455,6 +455,18 @@ mod tests {
             "{}",
             en.text
         );
+        // An invoice is not announced again: it only says it becomes payable.
+        let invoice = facts(
+            json!({"description": "Pro", "pay_by": "2026-12-06T02:00:00Z",
+            "awaiting_approval": true, "amount": {"total": 9900, "currency": "CNY"}}),
+        );
+        let en = render_payer(PayerTemplate::RenewalUpcoming, Locale::En, &invoice);
+        assert!(
+            en.text
+                .contains("it can be paid once the merchant confirms it."),
+            "{}",
+            en.text
+        );
     }
 
     #[test]
