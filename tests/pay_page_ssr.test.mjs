@@ -78,6 +78,20 @@ test('without_javascript_declined_then_retry_prompt_then_wallet_success', async 
   await ctx.close();
 });
 
+test('without_javascript_a_merchant_past_its_daily_limit_says_try_tomorrow', async () => {
+  const capped = await newMerchant(w, { daily_limit: 1_000 });
+  const order = await createOrder(w, capped, { amount: { total: 2_000, currency: 'CNY' } });
+  const { ctx, page } = await noScript();
+  await page.goto(order.checkout_url);
+  await fillCard(page, '4242 4242 4242 4242');
+  await page.locator('[data-testid=pay]').click();
+  const prompt = page.locator('[data-testid=retry-prompt]');
+  await prompt.waitFor();
+  assert.equal(await prompt.getAttribute('data-code'), 'DAILY_LIMIT_EXCEEDED');
+  assert.match(await prompt.textContent(), /cannot take more payments today; try again tomorrow or contact them\. You have not been charged\./);
+  await ctx.close();
+});
+
 test('without_javascript_a_bad_card_number_names_the_field_and_sends_nothing', async () => {
   const order = await createOrder(w, m);
   const { ctx, page } = await noScript('zh-CN');

@@ -128,6 +128,8 @@ texts! {
     // A risk rule's block, a frozen merchant, a live one without a channel: nothing the payer
     // can fix by retrying.
     CannotCollect => "商户无法接受这笔付款，请联系商户。", "The merchant cannot accept this payment; please contact them.";
+    LimitToday => "商户今日收款已达上限，请明天再试或联系商户。", "The merchant cannot take more payments today; try again tomorrow or contact them.";
+    NotCompleted => "这笔付款现在无法完成，请稍后再试或联系商户。", "This payment cannot be completed just now; try again later or contact the merchant.";
     CardDeclined => "银行拒绝了这张卡。", "The bank declined this card.";
     InsufficientFunds => "余额不足。", "There are not enough funds.";
     ExpiredCard => "这张卡已过期。", "This card has expired.";
@@ -146,8 +148,14 @@ pub fn decline_reason(lang: Lang, code: &str) -> &'static str {
         "ORDER_CLOSED" => Text::Closed,
         "ORDER_PAID" => Text::AlreadyPaid,
         "PENDING_APPROVAL" => Text::AwaitingApproval,
-        "RISK_BLOCKED" | "MERCHANT_FROZEN" | "CHANNEL_NOT_CONFIGURED" => Text::CannotCollect,
-        _ => Text::FailedTitle,
+        "RISK_BLOCKED"
+        | "MERCHANT_FROZEN"
+        | "CHANNEL_NOT_CONFIGURED"
+        | "ACCOUNT_NOT_ALLOWED"
+        | "ACCOUNT_DORMANT" => Text::CannotCollect,
+        "DAILY_LIMIT_EXCEEDED" => Text::LimitToday,
+        // Not the failure title again beneath itself: a reason, and what to do.
+        _ => Text::NotCompleted,
     };
     t(lang, text)
 }
@@ -221,6 +229,10 @@ mod tests {
             "RISK_BLOCKED",
             "MERCHANT_FROZEN",
             "CHANNEL_NOT_CONFIGURED",
+            "ACCOUNT_NOT_ALLOWED",
+            "ACCOUNT_DORMANT",
+            "DAILY_LIMIT_EXCEEDED",
+            "SOMETHING_NEW",
         ] {
             assert_ne!(
                 decline_reason(Lang::En, code),
