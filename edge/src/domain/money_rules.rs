@@ -86,6 +86,25 @@ pub fn given_back(whole: u64, paid: u64, refunded_before: u64, refund: u64) -> u
     proportion(whole, after, paid) - proportion(whole, refunded_before.min(paid), paid)
 }
 
+/// The part of a receiver's share given back by a refund: as [`given_back`], but each
+/// running total rounded up, so what the shares keep is never more than their proportion of
+/// what is left. Rounded to the nearest like the fee, several shares could keep more than the
+/// merchant has: a 1 fen refund of a 1000 fen order with a 6 fen fee, split 497 + 497, gave
+/// back nothing of either share and left the merchant −1.
+pub fn share_given_back(whole: u64, paid: u64, refunded_before: u64, refund: u64) -> u64 {
+    if paid == 0 {
+        return 0;
+    }
+    let up = |n: u64| {
+        let (p, d) = (
+            u128::from(whole) * u128::from(n.min(paid)),
+            u128::from(paid),
+        );
+        p.div_ceil(d) as u64
+    };
+    up(refunded_before + refund) - up(refunded_before)
+}
+
 /// One receiver's share of an order (分账).
 pub use paydesk_shared::api::Split;
 
@@ -183,6 +202,18 @@ mod tests {
         assert_eq!(fee(250, 60), 2);
         assert_eq!(fee(1_000_000, 60), 6_000);
         assert_eq!(fee(u64::from(u32::MAX), 100), 42_949_673);
+    }
+
+    #[test]
+    fn shares_given_back_round_up_and_add_up() {
+        assert_eq!(share_given_back(497, 1_000, 0, 1), 1);
+        let pieces = [
+            share_given_back(497, 1_000, 0, 333),
+            share_given_back(497, 1_000, 333, 333),
+            share_given_back(497, 1_000, 666, 334),
+        ];
+        assert_eq!(pieces.iter().sum::<u64>(), 497);
+        assert_eq!(share_given_back(497, 1_000, 1_000, 1), 0);
     }
 
     #[test]

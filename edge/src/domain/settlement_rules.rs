@@ -9,7 +9,7 @@
 //! a fee, a receiver's share). A refund of money still held books nothing: it comes out of the
 //! held funds, so there is never anything to claw back from a settlement.
 
-use super::money_rules::{given_back, Split};
+use super::money_rules::{share_given_back, Split};
 
 pub const DAY_MS: i64 = 86_400_000;
 
@@ -80,7 +80,7 @@ fn mv(kind: MoveKind, amount: i64, receiver_id: Option<&str>) -> Option<Move> {
 
 /// What releasing a held order books: what is left of the payment, less what is left of its
 /// fee, less each receiver's share of what is left (a share shrinks with the refunds made
-/// while the money was held, by the same rule as the fee).
+/// while the money was held, rounded up: `share_given_back`).
 pub fn on_release(o: Paid<'_>) -> Vec<Move> {
     let left = o.paid.saturating_sub(o.refunded);
     let fee_left = o.fee.saturating_sub(o.fee_refunded);
@@ -89,7 +89,7 @@ pub fn on_release(o: Paid<'_>) -> Vec<Move> {
         mv(MoveKind::Fee, -(fee_left as i64), None),
     ];
     for s in o.splits {
-        let share = s.amount - given_back(s.amount, o.paid, 0, o.refunded);
+        let share = s.amount - share_given_back(s.amount, o.paid, 0, o.refunded);
         moves.push(mv(MoveKind::Split, -(share as i64), Some(&s.receiver_id)));
     }
     moves.into_iter().flatten().collect()
@@ -104,7 +104,7 @@ pub fn on_refund_of_released(o: Paid<'_>, amount: u64, fee_back: u64) -> Vec<Mov
         mv(MoveKind::FeeBack, fee_back as i64, None),
     ];
     for s in o.splits {
-        let back = given_back(s.amount, o.paid, o.refunded, amount);
+        let back = share_given_back(s.amount, o.paid, o.refunded, amount);
         moves.push(mv(MoveKind::SplitBack, back as i64, Some(&s.receiver_id)));
     }
     moves.into_iter().flatten().collect()
@@ -182,6 +182,67 @@ mod tests {
         }
     }
 
+    /// Shares that take all the merchant keeps, refunded a fen at a time before or after the
+    /// release: what the order books never goes below zero, and is zero once all is refunded.
+    #[test]
+    fn shares_never_take_more_than_the_merchant_keeps() {
+        use crate::domain::money_rules::{fee, given_back};
+        for (paid, receivers) in [(1_000u64, 2u64), (999, 3), (1_234, 5), (77, 2)] {
+            let f = fee(paid, 60);
+            let each = (paid - f) / receivers;
+            let mut splits: Vec<Split> = (0..receivers)
+                .map(|i| split(&format!("r{i}"), each))
+                .collect();
+            splits[0].amount += (paid - f) - each * receivers;
+            for released_after in [0, 1, paid / 2, paid] {
+                let (mut refunded, mut fee_refunded, mut booked) = (0u64, 0u64, 0i64);
+                let money = |refunded, fee_refunded| Paid {
+                    paid,
+                    refunded,
+                    fee: f,
+                    fee_refunded,
+                    splits: &splits,
+                };
+                for step in 0..=paid {
+                    if step == released_after {
+                        booked += on_release(money(refunded, fee_refunded))
+                            .iter()
+                            .map(|m| m.amount)
+                            .sum::<i64>();
+                    }
+                    if refunded == paid {
+                        break;
+                    }
+                    let back = given_back(f, paid, refunded, 1);
+                    if step >= released_after {
+                        booked += on_refund_of_released(money(refunded, fee_refunded), 1, back)
+                            .iter()
+                            .map(|m| m.amount)
+                            .sum::<i64>();
+                    }
+                    refunded += 1;
+                    fee_refunded += back;
+                    if step >= released_after {
+                        assert!(
+                            booked >= 0,
+                            "paid {paid}, {receivers} receivers, {refunded} refunded: {booked}"
+                        );
+                    }
+                }
+                if released_after == paid {
+                    booked += on_release(money(refunded, fee_refunded))
+                        .iter()
+                        .map(|m| m.amount)
+                        .sum::<i64>();
+                }
+                assert_eq!(
+                    booked, 0,
+                    "paid {paid}, all refunded, released after {released_after}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_release_books_what_is_left_after_refunds_while_held() {
         let splits = [split("rcv_a", 300)];
@@ -220,9 +281,19 @@ mod tests {
         let all = on_refund_of_released(paid, 1_000, 6);
         let b = batch(all.iter().map(|m| (m.kind, m.amount)));
         assert_eq!((b.refunds, b.fees, b.splits), (1_000, -6, -334));
-        // A refund too small to move a share books no zero line.
+        // Each share's part of a refund is rounded up (a share keeps less than a fen more than
+        // its proportion, never more): a 1 fen refund claws a fen back from each, and books no
+        // zero line for the fee it gives back none of.
         let small = on_refund_of_released(paid, 1, 0);
-        assert_eq!(small.len(), 1);
+        let kinds: Vec<(MoveKind, i64)> = small.iter().map(|m| (m.kind, m.amount)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (MoveKind::Refund, -1),
+                (MoveKind::SplitBack, 1),
+                (MoveKind::SplitBack, 1)
+            ]
+        );
     }
 
     #[test]
@@ -240,7 +311,7 @@ mod tests {
     #[cfg(not(target_arch = "wasm32"))]
     mod invariant {
         use super::*;
-        use crate::domain::money_rules::{fee, rate_bp, Industry};
+        use crate::domain::money_rules::{fee, given_back, rate_bp, Industry};
         use proptest::prelude::*;
 
         #[derive(Debug, Clone)]
