@@ -95,8 +95,9 @@ async function clockToLocal(m, hour, minute = 0) {
   return target;
 }
 
-test('payer_reminders_carry_the_link_wait_out_quiet_hours_and_stop_when_unsubscribed', async () => {
+test('payer_reminders_carry_the_link_wait_out_quiet_hours_and_stop_when_unsubscribed', async (t) => {
   const sms = await startReceiver();
+  t.after(() => sms.close());
   const m = await newMerchant(w, { remind_grace_seconds: 3600 });
   assert.equal((await call(w, m, 'PUT', '/v1/messaging', { sms_url: sms.url })).status, 200);
   const contact = { phone: '13912345678', email: 'payer.one@example.com', locale: 'en' };
@@ -148,7 +149,19 @@ test('payer_reminders_carry_the_link_wait_out_quiet_hours_and_stop_when_unsubscr
   }, 'the second reminder');
   assert.deepEqual(rows.map((x) => [x.channel, x.status]).sort(), [['email', 'SUPPRESSED'], ['sms', 'DELIVERED']]);
   assert.equal(sentEmails(w).filter((e) => e.to === contact.email).length, 1);
-  await sms.close();
+
+  // Unsubscribed from SMS, the number gets none, written with its country code or without.
+  await sms.waitFor((d) => d.length >= 2, 'the second SMS');
+  const smsUnsubscribe = /Unsubscribe: (\S+)/.exec(sms.deliveries[1].event.text)[1];
+  assert.equal((await fetch(smsUnsubscribe, { method: 'POST' })).status, 200);
+  const third = await createOrder(w, m, { contact: { phone: '+8613912345678', locale: 'en' }, timeout_action: 'remind', time_expire: new Date(at + 20 * 3_600_000).toISOString() });
+  await advance(w, m, 10 * 3600);
+  const [kept] = await settle(async () => {
+    const all = (await messages(m)).filter((x) => x.subject === third.out_trade_no);
+    return all.length === 1 && all[0].status !== 'PENDING' && all;
+  }, 'the third reminder');
+  assert.deepEqual([kept.channel, kept.status], ['sms', 'SUPPRESSED']);
+  assert.equal(sms.deliveries.length, 2);
 });
 
 test('a_contract_confirmation_links_its_termination_and_a_failing_provider_fails_alone', async () => {

@@ -4,6 +4,17 @@
 use super::refusal::Refusal;
 use paydesk_shared::api::Contact;
 
+/// An address as one person is known by it, whichever way it was written: trimmed, lowercase,
+/// and a mainland number without its `+86` (`+8613812345678` is `13812345678`). An unsubscribe
+/// is by address, so both forms must be the same one.
+pub fn address_key(to: &str) -> String {
+    let t = to.trim().to_lowercase();
+    match t.strip_prefix("+86") {
+        Some(rest) if rest.len() == 11 && is_phone(rest) => rest.to_owned(),
+        _ => t,
+    }
+}
+
 /// A mainland mobile number (11 digits from `1[3-9]`), or an international one in E.164
 /// (`+` and 8-15 digits).
 pub fn is_phone(s: &str) -> bool {
@@ -105,6 +116,15 @@ mod tests {
             email: email.map(Into::into),
             locale: None,
         }
+    }
+
+    #[test]
+    fn a_mainland_number_is_one_address_with_or_without_its_country_code() {
+        assert_eq!(address_key(" +8613812345678 "), "13812345678");
+        assert_eq!(address_key("13812345678"), "13812345678");
+        assert_eq!(address_key("+85291234567"), "+85291234567");
+        assert_eq!(address_key("+86123"), "+86123");
+        assert_eq!(address_key(" Alice@Example.COM"), "alice@example.com");
     }
 
     #[test]

@@ -286,8 +286,13 @@ impl Ledger<'_> {
             }
             None => (None, None, None),
         };
-        let unsubscribed = match (&digest, msg.payer) {
-            (Some(d), true) => self.unsubscribed(d)?,
+        let unsubscribed = match (&digest, msg.to, msg.payer) {
+            (Some(d), Some(to), true) => {
+                // An unsubscribe kept before addresses were read as one (`address_key`) is
+                // under the address as it was written then.
+                let written = self.digest_of(msg.channel, &to.trim().to_lowercase())?;
+                self.unsubscribed(d)? || (written != *d && self.unsubscribed(&written)?)
+            }
             _ => false,
         };
         let payer_sms = msg.payer && msg.channel == Channel::Sms;
@@ -333,8 +338,13 @@ impl Ledger<'_> {
             .is_some())
     }
 
-    /// Who an address is, without keeping it: a keyed digest (an unsubscribe is by address).
+    /// Who an address is, without keeping it: a keyed digest of it however it was written
+    /// (`contact_rules::address_key`; an unsubscribe is by address).
     fn address_digest(&self, channel: Channel, to: &str) -> Result<String> {
+        self.digest_of(channel, &crate::domain::contact_rules::address_key(to))
+    }
+
+    fn digest_of(&self, channel: Channel, to: &str) -> Result<String> {
         let key = runtime::checkout_token_key(self.env)?;
         let mac = paydesk_shared::sign::hmac_sha256(
             key.peek().as_bytes(),
@@ -342,7 +352,7 @@ impl Ledger<'_> {
                 b"paydesk-address\n",
                 channel.as_str().as_bytes(),
                 b":",
-                to.trim().to_lowercase().as_bytes(),
+                to.as_bytes(),
             ],
         );
         Ok(paydesk_shared::sign::hex_lower(&mac[..16]))
