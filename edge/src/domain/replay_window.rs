@@ -102,6 +102,21 @@ mod tests {
 
     const W: i64 = NONCE_WINDOW_SECS * 1000;
 
+    /// A request is accepted while the server's second is within `MAX_SKEW_SECS` of its
+    /// timestamp: from `(ts - skew) * 1000` to just before `(ts + skew + 1) * 1000`. A nonce
+    /// first used at the start of that span is still remembered at its end.
+    #[test]
+    fn a_nonce_outlives_every_instant_its_timestamp_is_accepted_at() {
+        use paydesk_shared::sign::request::MAX_SKEW_SECS;
+        let ts = 1_800_000_000;
+        let first = (ts - MAX_SKEW_SECS) * 1000;
+        let last = (ts + MAX_SKEW_SECS + 1) * 1000 - 1;
+        let mut w = ReplayWindow::default();
+        let k = key_of("nonce-at-the-edge-0001");
+        w.record(k, first);
+        assert!(!w.is_fresh(&k, last), "replayed {} ms later", last - first);
+    }
+
     #[test]
     fn a_nonce_is_refused_inside_the_window_and_fresh_after_it() {
         let mut w = ReplayWindow::default();

@@ -7,8 +7,11 @@ use super::{hex_decode_mac, hex_lower, hmac_sha256, MacKey};
 
 /// Requests whose timestamp is further than this from the server's clock are refused.
 pub const MAX_SKEW_SECS: i64 = 300;
-/// A nonce may not be seen twice within this window.
-pub const NONCE_WINDOW_SECS: i64 = 600;
+/// A nonce may not be seen twice within this window: longer than the span a timestamp is
+/// accepted over. That span is nearly 601 s (the server's whole second may be anywhere from
+/// 300 s before the timestamp to 300 s after it), so a 600 s window let a request first used
+/// early in the span be replayed late in its last second.
+pub const NONCE_WINDOW_SECS: i64 = 2 * MAX_SKEW_SECS + 2;
 
 /// What is signed. `body` is the raw request body (empty for GET).
 #[derive(Debug, Clone, Copy)]
