@@ -244,9 +244,11 @@ impl DeliveryStatus {
         }
     }
 
-    /// A resend starts a failed event's schedule over; a pending one keeps its count.
+    /// A resend starts a failed or delivered event's schedule over (one delivered on its last
+    /// scheduled attempt would otherwise fail for good after one more try); a pending one, in
+    /// the middle of its schedule, keeps its count.
     pub fn attempts_after_resend(self, attempts: i64) -> i64 {
-        if self == DeliveryStatus::Failed {
+        if matches!(self, DeliveryStatus::Failed | DeliveryStatus::Delivered) {
             0
         } else {
             attempts
@@ -301,6 +303,7 @@ mod tests {
             Recorded
         );
         assert_eq!(DeliveryStatus::Failed.attempts_after_resend(15), 0);
+        assert_eq!(DeliveryStatus::Delivered.attempts_after_resend(15), 0);
         assert_eq!(DeliveryStatus::Pending.attempts_after_resend(3), 3);
     }
 }
