@@ -164,6 +164,21 @@ test('payer_reminders_carry_the_link_wait_out_quiet_hours_and_stop_when_unsubscr
   assert.equal(sms.deliveries.length, 2);
 });
 
+test('an_order_awaiting_approval_past_its_deadline_sends_the_payer_no_link_that_cannot_pay_it', async () => {
+  const m = await newMerchant(w, { approval_levels: [{ above: 500, approvers: 1 }], remind_grace_seconds: 3600 });
+  const contact = { email: 'waiting.payer@example.com', locale: 'en' };
+  const o = await createOrder(w, m, { contact, timeout_action: 'remind', time_expire: new Date(Date.now() + 120_000).toISOString() });
+  assert.equal(o.status, 'PENDING_APPROVAL');
+  await advance(w, m, 180);
+  // The merchant hears of the deadline; the payer, who could not pay yet, is not told to.
+  const sent = await settle(async () => {
+    const n = (await call(w, m, 'GET', `/v1/notifications?out_trade_no=${o.out_trade_no}&type=order.reminder`)).json.notifications;
+    return n.length === 1 && n;
+  }, 'the reminder to the merchant');
+  assert.equal(sent.length, 1);
+  assert.deepEqual((await messages(m)).filter((x) => x.subject === o.out_trade_no), []);
+});
+
 test('a_contract_confirmation_links_its_termination_and_a_failing_provider_fails_alone', async () => {
   const sms = await startReceiver({ status: 500 });
   const m = await newMerchant(w);

@@ -35,8 +35,15 @@ pub enum PayerTemplate {
 }
 
 impl PayerTemplate {
-    pub fn of_event(kind: &str) -> Option<PayerTemplate> {
+    /// The payer's message of an event, if it has one. An order still awaiting the merchant's
+    /// approval has none when its deadline passes: its link cannot pay it yet.
+    pub fn of_event(kind: &str, data: &Value) -> Option<PayerTemplate> {
         Some(match kind {
+            "order.reminder"
+                if data.get("status").and_then(Value::as_str) == Some("PENDING_APPROVAL") =>
+            {
+                return None
+            }
             "order.reminder" => PayerTemplate::OrderUnpaid,
             "subscription.renewal_upcoming" => PayerTemplate::RenewalUpcoming,
             "subscription.payment_failed" => PayerTemplate::RenewalFailed,
@@ -534,9 +541,15 @@ mod tests {
 
     #[test]
     fn events_that_prompt_payer_messages() {
-        assert_eq!(PayerTemplate::of_event("order.paid"), None);
+        assert_eq!(PayerTemplate::of_event("order.paid", &json!({})), None);
+        let waiting = json!({"status": "PENDING_APPROVAL"});
+        assert_eq!(PayerTemplate::of_event("order.reminder", &waiting), None);
         assert_eq!(
-            PayerTemplate::of_event("installment.payment_failed"),
+            PayerTemplate::of_event("order.reminder", &json!({"status": "NOTPAY"})),
+            Some(PayerTemplate::OrderUnpaid)
+        );
+        assert_eq!(
+            PayerTemplate::of_event("installment.payment_failed", &json!({})),
             Some(PayerTemplate::InstalmentFailed)
         );
     }

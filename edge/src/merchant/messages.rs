@@ -199,7 +199,7 @@ impl Ledger<'_> {
         data: &serde_json::Value,
         now: i64,
     ) -> Result<()> {
-        let Some(t) = PayerTemplate::of_event(kind) else {
+        let Some(t) = PayerTemplate::of_event(kind, data) else {
             return Ok(());
         };
         let Some(m) = self.merchant()? else {
