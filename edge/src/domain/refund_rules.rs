@@ -83,6 +83,17 @@ pub enum Requester {
     Rule,
 }
 
+impl Requester {
+    /// Who the audit chain names for the refund: the merchant's API key or console user
+    /// (resolved from the request), or the rule, whichever request or alarm ran it.
+    pub fn actor(self) -> &'static str {
+        match self {
+            Requester::Merchant => "merchant_api",
+            Requester::Rule => "system:refund",
+        }
+    }
+}
+
 /// Whether `who` may refund `amount` more now, and whether it waits for an approver: the
 /// merchant's refund meets every rule and the approval threshold; one the ledger owes meets
 /// `check_owed` and waits for nobody (the merchant agreed to the rule in advance, and the payer

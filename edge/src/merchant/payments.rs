@@ -120,12 +120,12 @@ impl Ledger<'_> {
             actor: "payer",
         };
         let result = self.charge(m, &o, how)?;
-        // A charge the channel left pending keeps its review: it may still be paid
-        // (`deadlines.rs` settles it, and drops the review if it fails).
-        if review && result.status == OrderStatus::PayError {
-            self.drop_review(&o, now)?;
-        }
+        // Only a failed charge drops its review: one the channel left pending may still be
+        // paid (`deadlines.rs` settles it, and drops the review if it fails).
         if result.status == OrderStatus::PayError {
+            if review {
+                self.drop_review(&o, now)?;
+            }
             self.attempt_declined(m, seq, now)?;
         }
         Ok(match result.status {

@@ -77,11 +77,7 @@ impl Ledger<'_> {
             ],
         )?;
         let no = req.out_refund_no.as_str();
-        // An owed refund is the rule's doing, whichever request or alarm ran it.
-        let actor = match who {
-            Requester::Merchant => "merchant_api",
-            Requester::Rule => "system:refund",
-        };
+        let actor = who.actor();
         self.audit(now, actor, "refund.create", no, "", "PROCESSING")?;
         match approval_id {
             None => self.complete_refund(m, no, now, actor)?,
