@@ -1,5 +1,7 @@
 //! JSON objects as the flat XML form some merchant systems prefer (`Accept: application/xml`):
 //! `<xml><field><![CDATA[text]]></field><amount><total>1</total>...</amount></xml>`.
+//! A key that is not an XML name (a tag key may start with a digit or `-`) is written as
+//! `<entry key="2fa">...</entry>`, so the answer always parses.
 
 use serde_json::Value;
 
@@ -15,6 +17,16 @@ pub fn to_xml(root: &str, v: &Value) -> String {
 }
 
 fn write_field(out: &mut String, name: &str, v: &Value) {
+    if !is_xml_name(name) {
+        let key = escape_attr(name);
+        let mut inner = String::new();
+        write_field(&mut inner, "entry", v);
+        // `inner` starts `<entry>`; give it the key as an attribute.
+        if let Some(rest) = inner.strip_prefix("<entry>") {
+            out.push_str(&format!("<entry key=\"{key}\">{rest}"));
+        }
+        return;
+    }
     match v {
         Value::Null => {}
         Value::Object(map) => {
@@ -40,6 +52,22 @@ fn write_field(out: &mut String, name: &str, v: &Value) {
     }
 }
 
+/// Letters, `_`, then also digits, `-` and `.`: the ASCII subset of an XML name, which is all a
+/// field or tag key can be.
+fn is_xml_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+fn escape_attr(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +86,21 @@ mod tests {
         assert!(xml.contains("<attach><![CDATA[x]]]]><![CDATA[>y]]></attach>"));
         assert!(xml.contains("<limit_pay><item><![CDATA[balance]]></item></limit_pay>"));
         assert!(!xml.contains("paid_at"));
+    }
+
+    #[test]
+    fn a_key_that_is_not_an_xml_name_becomes_an_entry() {
+        let v = serde_json::json!({"tags": {"2fa": "on", "-x": "a\"b", "ok_1": "y"}, "n": null});
+        let xml = to_xml("xml", &v);
+        assert!(
+            xml.contains("<entry key=\"2fa\"><![CDATA[on]]></entry>"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<entry key=\"-x\"><![CDATA[a\"b]]></entry>"),
+            "{xml}"
+        );
+        assert!(xml.contains("<ok_1><![CDATA[y]]></ok_1>"), "{xml}");
+        assert!(!xml.contains("<2fa>") && !xml.contains("<-x>"), "{xml}");
     }
 }
