@@ -103,7 +103,8 @@ test('an_operator_reveals_an_application_audited_and_a_rotated_key_still_opens_i
   const m = await newMerchant(w, { sandbox: false, approval_levels: [{ above: 500, approvers: 1 }] });
   // Staff contacts are sealed too (docs/messaging.md).
   assert.equal((await call(w, m, 'PUT', '/v1/messaging', { staff_email: 'ops.rotation@shop.example' })).status, 200);
-  assert.equal((await call(w, m, 'POST', '/v1/application', APPLICATION)).status, 201);
+  const firstApplied = await call(w, m, 'POST', '/v1/application', APPLICATION);
+  assert.equal(firstApplied.status, 201);
   const reveal = async () => admin(w, 'GET', `/admin/merchants/${m.merchant_id}/application?reveal=true`);
   assert.deepEqual((await reveal()).json.documents, {
     business_name: APPLICATION.business_name,
@@ -123,7 +124,16 @@ test('an_operator_reveals_an_application_audited_and_a_rotated_key_still_opens_i
   const again = await call(w, m, 'POST', '/v1/application', { ...APPLICATION, legal_person: '李四' });
   assert.equal(again.json.documents.legal_person, '李*');
   assert.equal((await reveal()).json.documents.legal_person, '李四');
-  const approved = await decide(m, 'approve', { reason: 'ok' });
+  // A decision naming the application the operator read lands only on that one: the one
+  // replaced is refused, an id never issued too, and neither changes anything.
+  const stale = await decide(m, 'approve', { application_id: firstApplied.json.application_id, reason: 'ok' });
+  assert.deepEqual([stale.status, stale.json.code], [409, 'REVIEW_DECIDED']);
+  assert.match(stale.json.message, new RegExp(`superseded by application ${again.json.application_id}`));
+  const unknown = await decide(m, 'reject', { application_id: again.json.application_id + 1, reason: 'x' });
+  assert.deepEqual([unknown.status, unknown.json.code], [404, 'REVIEW_NOT_EXIST']);
+  assert.deepEqual([(await application(m)).json.status, (await application(m)).json.may_collect], ['submitted', false]);
+  const approved = await decide(m, 'approve', { application_id: again.json.application_id, reason: 'ok' });
+  assert.equal(approved.status, 200);
   assert.equal(approved.json.application_id, again.json.application_id);
 
   // The operator re-seals what the old key sealed, a batch per call, until none remains; then

@@ -174,7 +174,7 @@ export const APPLICATION = {
 export async function approveLive(worker, merchant, application = APPLICATION) {
   const a = await call(worker, merchant, 'POST', '/v1/application', application);
   if (a.status !== 201) throw new Error(`apply: ${a.status} ${a.text}`);
-  const r = await admin(worker, 'POST', `/admin/merchants/${merchant.merchant_id}/application/approve`, { reason: 'documents checked' });
+  const r = await admin(worker, 'POST', `/admin/merchants/${merchant.merchant_id}/application/approve`, { application_id: a.json.application_id, reason: 'documents checked' });
   if (r.status !== 200) throw new Error(`approve: ${r.status} ${JSON.stringify(r.json)}`);
   return r.json;
 }

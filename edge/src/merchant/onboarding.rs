@@ -30,6 +30,26 @@ struct Row {
     approved_tier: Option<Tier>,
 }
 
+/// A decision naming the application the operator read lands only on that one: a newer
+/// application in its place (`REVIEW_DECIDED`, it was superseded) or an id never issued
+/// (`REVIEW_NOT_EXIST`) is refused, so nobody approves documents they have not seen.
+fn check_read(latest: &Row, read: Option<i64>) -> Result<()> {
+    match read {
+        Some(id) if id > latest.application_id || id < 1 => Err(AppError::code(
+            ErrorCode::ReviewNotExist,
+            format!("no application {id}"),
+        )),
+        Some(id) if id < latest.application_id => Err(AppError::code(
+            ErrorCode::ReviewDecided,
+            format!(
+                "application {id} was superseded by application {}; read it first",
+                latest.application_id
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// What binds a sealed application to its merchant and row.
 fn aad(merchant_id: &str, application_id: i64) -> Vec<u8> {
     sealing::aad::application(merchant_id, &application_id.to_string())
@@ -134,6 +154,7 @@ impl Ledger<'_> {
         d: &DecideApplication,
     ) -> Result<ApplicationView> {
         let r = self.latest_application()?;
+        check_read(&r, d.application_id)?;
         let wanted = if d.approve { "approved" } else { "rejected" };
         if r.status == wanted {
             return self.application_view(m, false);

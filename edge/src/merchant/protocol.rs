@@ -973,6 +973,7 @@ pub struct GetApplication {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecideApplication {
+    pub application_id: Option<i64>,
     pub approve: bool,
     pub tier: Option<crate::domain::limits::Tier>,
     pub reason: String,

@@ -35,6 +35,9 @@ pub async fn get(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Decision {
+    /// The application the operator read; a newer one in its place refuses the decision.
+    #[serde(default)]
+    application_id: Option<i64>,
     #[serde(default)]
     tier: Option<Tier>,
     #[serde(default)]
@@ -60,6 +63,7 @@ pub async fn decide(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Respons
         return Err(AppError::param("tier", "a rejection has no tier"));
     }
     let decision = DecideApplication {
+        application_id: d.application_id,
         approve,
         tier: d.tier,
         reason: d.reason,
