@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker } from './support/worker.mjs';
-import { call, admin, newMerchant, createOrder, pay, CARD, advance, otn, approveLive, alarmAt } from './support/api.mjs';
+import { call, admin, newMerchant, createOrder, pay, CARD, advance, otn, approveLive, alarmAt, tokenOf } from './support/api.mjs';
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -26,10 +26,17 @@ test('deadline_remind_extends_once_by_the_grace_then_closes', async () => {
   const m = await newMerchant(w, { remind_grace_seconds: 3600 });
   const o = await createOrder(w, m, { time_expire: inMinutes(10), timeout_action: 'remind' });
   const o2 = await createOrder(w, m, { time_expire: inMinutes(10), timeout_action: 'remind' });
+  // The pay page counts down to when the payer can no longer pay: the deadline and its grace,
+  // before the reminder and after it (the merchant's query keeps the deadline it set).
+  const payableUntil = async (order) => (await (await fetch(`${w.url}/api/checkout/${tokenOf(order)}`)).json()).time_expire;
+  const closesAt = new Date(Date.parse(o.time_expire) + 3600_000).toISOString().replace('.000Z', 'Z');
+  assert.equal(await payableUntil(o), closesAt);
+  assert.equal((await get(m, o)).time_expire, o.time_expire);
   await advance(w, m, 601);
   const reminded = await get(m, o);
   assert.equal(reminded.status, 'NOTPAY');
   assert.equal(Date.parse(reminded.time_expire) - Date.parse(o.time_expire), 3600_000);
+  assert.equal(await payableUntil(o), closesAt);
   // Still payable within the grace period.
   const p = await pay(w, o2, CARD('4242424242424242'));
   assert.equal(p.status, 200, 'o2 is in its grace period');

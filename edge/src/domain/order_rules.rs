@@ -304,6 +304,16 @@ pub struct Deadlines {
     pub charge_at_ms: Option<i64>,
 }
 
+/// Until when the payer can pay an open order, which is what the pay page counts down to: the
+/// deadline, or for a `remind` order not yet reminded, the deadline plus the merchant's grace
+/// (at the deadline the merchant is reminded and the order stays open that long).
+pub fn payable_until(d: &Deadlines, remind_grace_seconds: u32) -> i64 {
+    if d.timeout_action == TimeoutAction::Remind && !d.reminded {
+        return d.time_expire_ms + i64::from(remind_grace_seconds) * 1000;
+    }
+    d.time_expire_ms
+}
+
 pub fn due(d: &Deadlines, now_ms: i64) -> Option<Due> {
     // A deduction is charged before its deadline, which always lies after its charge time.
     if d.status == OrderStatus::NotPay && d.charge_at_ms.is_some_and(|t| t <= now_ms) {
@@ -538,6 +548,30 @@ mod tests {
             ErrorCode::OrderTooNew
         );
         assert_eq!(by_merchant(true, NOW + CLOSE_GRACE_MS), Ok(Event::Close));
+    }
+
+    #[test]
+    fn a_remind_order_is_payable_through_its_grace_until_reminded() {
+        let d = Deadlines {
+            status: OrderStatus::NotPay,
+            time_expire_ms: NOW,
+            timeout_action: TimeoutAction::Close,
+            reminded: false,
+            pending_until_ms: None,
+            charge_at_ms: None,
+        };
+        assert_eq!(payable_until(&d, 600), NOW);
+        let remind = Deadlines {
+            timeout_action: TimeoutAction::Remind,
+            ..d
+        };
+        assert_eq!(payable_until(&remind, 600), NOW + 600_000);
+        // Reminded: the deadline itself was moved by the grace.
+        let reminded = Deadlines {
+            reminded: true,
+            ..remind
+        };
+        assert_eq!(payable_until(&reminded, 600), NOW);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::channel::sandbox::SLOW_PENDING_MS;
 use crate::channel::{Instrument, Outcome};
 use crate::domain::events::EventKind;
 use crate::domain::limits;
+use crate::domain::order_rules;
 use crate::domain::payment;
 use crate::domain::risk_rules::{Action, Decision};
 use crate::domain::state::Event;
@@ -42,7 +43,10 @@ impl Ledger<'_> {
                 description: o.description.clone(),
                 amount: o.amount()?,
                 status: o.status,
-                time_expire: format_rfc3339(o.time_expire_ms),
+                time_expire: format_rfc3339(order_rules::payable_until(
+                    &o.deadlines(),
+                    m.config.remind_grace_seconds,
+                )),
                 methods: o.methods(),
                 installment: self.part_of_plan(&o)?,
                 release_days: m.config.release_days,
