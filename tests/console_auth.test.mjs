@@ -112,6 +112,14 @@ test('console_users_sign_in_with_sessions_csrf_lockout_and_roles_enforced_on_the
   assert.ok(fifth.retryAfter > 890 && fifth.retryAfter <= 900, `Retry-After: ${fifth.retryAfter}`);
   assert.equal((await signIn(m, 'viewer@shop.example')).status, 429, 'locked, whatever the password');
   assert.equal((await consoleCall(viewer, 'GET', '/me')).status, 200, 'a session already open is not ended by it');
+  // An email that is no user is answered and locked out the same way, so the lockout does not
+  // tell who is a user; it stays locked, and other emails are not.
+  for (let i = 1; i <= 4; i++) assert.equal((await signIn(m, 'stranger@shop.example', `guess ${i}`)).status, 401);
+  const strangerFifth = await signIn(m, 'Stranger@shop.example', 'guess 5');
+  assert.deepEqual([strangerFifth.status, strangerFifth.json.code], [429, 'FREQUENCY_LIMITED']);
+  assert.ok(strangerFifth.retryAfter > 890 && strangerFifth.retryAfter <= 900, `Retry-After: ${strangerFifth.retryAfter}`);
+  assert.equal((await signIn(m, 'stranger@shop.example')).status, 429, 'still locked');
+  assert.equal((await signIn(m, 'someone.else@shop.example')).status, 401, 'another email is not');
 });
 
 test('operators_search_and_refund_from_the_console_and_a_refund_above_the_threshold_waits_for_an_approver', async () => {

@@ -102,6 +102,10 @@ pub fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
+/// How long the failed sign-ins of an email that is no user are remembered after the last one:
+/// at least the longest lockout, so a stranger's lockout lasts as a user's would.
+pub const STRANGER_KEPT_MS: i64 = 24 * 3_600_000;
+
 /// How long a session lasts.
 pub const SESSION_MS: i64 = 12 * 3_600_000;
 

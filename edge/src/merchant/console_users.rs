@@ -30,6 +30,12 @@ struct UserRow {
     locked_until_ms: Option<i64>,
 }
 
+#[derive(Deserialize)]
+struct Stranger {
+    failures: i64,
+    locked_until_ms: Option<i64>,
+}
+
 fn unauthorized(why: &str) -> AppError {
     AppError::code(ErrorCode::Unauthorized, why)
 }
@@ -84,6 +90,42 @@ impl Ledger<'_> {
         )
     }
 
+    /// A sign-in for an email that is no user fails, and is counted and locked out exactly as a
+    /// user's would be, so neither the answer nor the lockout tells which emails are users.
+    fn stranger_failed(&self, email: &str, now: i64) -> Result<SignInReply> {
+        let key = runtime::checkout_token_key(self.env)?;
+        let digest = hex_lower(&hmac_sha256(
+            key.peek().as_bytes(),
+            &[b"console-stranger\n", email.as_bytes()],
+        ));
+        self.x(
+            "DELETE FROM sign_in_strangers WHERE last_ms < ?",
+            vec![(now - rules::STRANGER_KEPT_MS).into()],
+        )?;
+        let seen: Option<Stranger> = self.first(
+            "SELECT failures, locked_until_ms FROM sign_in_strangers WHERE digest = ?",
+            vec![digest.as_str().into()],
+        )?;
+        let (failures, locked_until) = seen.map_or((0, None), |s| (s.failures, s.locked_until_ms));
+        if let Some(until) = locked_until.filter(|t| *t > now) {
+            return Ok(locked(until - now));
+        }
+        let until = rules::lockout_ms(failures + 1).map(|ms| now + ms);
+        self.x(
+            "INSERT INTO sign_in_strangers (digest, failures, locked_until_ms, last_ms)
+             VALUES (?, 1, ?, ?) ON CONFLICT (digest) DO UPDATE
+             SET failures = failures + 1, locked_until_ms = excluded.locked_until_ms,
+                 last_ms = excluded.last_ms",
+            vec![digest.as_str().into(), until.into(), now.into()],
+        )?;
+        Ok(match until {
+            Some(t) => locked(t - now),
+            None => SignInReply::Refused {
+                locked_for_secs: None,
+            },
+        })
+    }
+
     /// The salt and iterations to hash a password with. An unknown email gets a salt of its own
     /// that never changes, so a sign-in does not tell which emails are users.
     pub fn console_salt(&self, s: &ConsoleSalt) -> Result<Salt> {
@@ -111,9 +153,7 @@ impl Ledger<'_> {
         let email = s.email.trim().to_lowercase();
         let now = runtime::now_ms();
         let Some(u) = self.console_user(&email)? else {
-            return Ok(SignInReply::Refused {
-                locked_for_secs: None,
-            });
+            return self.stranger_failed(&email, now);
         };
         if let Some(until) = u.locked_until_ms.filter(|t| *t > now) {
             return Ok(locked(until - now));

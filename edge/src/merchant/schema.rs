@@ -793,6 +793,19 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         UPDATE rate_counts SET n = n - 1 WHERE kind = OLD.kind;
     END;",
     ),
+    (
+        36,
+        // Failed sign-ins of emails that are no console user (`merchant/console_users.rs`),
+        // counted as a user's are so that a lockout does not tell who is a user: keyed by a
+        // keyed digest of the email, dropped a day after their last failure.
+        "CREATE TABLE IF NOT EXISTS sign_in_strangers (
+        digest TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        locked_until_ms INTEGER,
+        last_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS sign_in_strangers_by_last ON sign_in_strangers (last_ms);",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
