@@ -165,7 +165,7 @@ async function advanceTo(m, targetMs) {
 }
 
 test('records_are_kept_seven_years_then_let_go_with_the_books_and_the_chain_still_whole', async () => {
-  const m = await newMerchant(w, { release_days: 1 });
+  const m = await newMerchant(w, { release_days: 1, refund_approval_above: 20_000 });
   assert.equal((await call(w, m, 'POST', '/v1/receivers', { receiver_id: 'shop-2', name: 'Shop 2', relation: 'store' })).status, 201);
   const { business_time: start } = (await call(w, m, 'GET', '/v1/balance')).json;
   const a = await createOrder(w, m, { amount: { total: 50_000, currency: 'CNY' }, splits: [{ receiver_id: 'shop-2', amount: 10_000 }] });
@@ -175,6 +175,13 @@ test('records_are_kept_seven_years_then_let_go_with_the_books_and_the_chain_stil
   const c = await createOrder(w, m, { amount: { total: 8_000, currency: 'CNY' } });
   assert.equal((await pay(w, c, CARD('4242 4242 4242 4242'))).json.status, 'SUCCESS');
   assert.equal((await call(w, m, 'POST', `/v1/orders/${c.out_trade_no}/fulfil`)).status, 200);
+  // `d`'s refund waits for an approver, for ever as far as the horizon goes: still changing, so
+  // kept, whatever its age.
+  const d = await createOrder(w, m, { amount: { total: 30_000, currency: 'CNY' } });
+  assert.equal((await pay(w, d, CARD('4242 4242 4242 4242'))).json.status, 'SUCCESS');
+  assert.equal((await call(w, m, 'POST', `/v1/orders/${d.out_trade_no}/fulfil`)).status, 200);
+  const waiting = await call(w, m, 'POST', '/v1/refunds', { out_trade_no: d.out_trade_no, out_refund_no: otn('R'), amount: 25_000 });
+  assert.deepEqual([waiting.status, waiting.json.status], [201, 'PROCESSING']);
   await advance(w, m, await toNextClose(m));
   // A refund of released money on the next day: the share is clawed back, a second settlement.
   const refund = (o, amount) => call(w, m, 'POST', '/v1/refunds', { out_trade_no: o.out_trade_no, out_refund_no: otn('R'), amount });
@@ -196,7 +203,7 @@ test('records_are_kept_seven_years_then_let_go_with_the_books_and_the_chain_stil
   await advanceTo(m, sevenYearsOn.getTime() - 12 * 3_600_000);
   const lastDay = await call(w, m, 'GET', `/v1/exports?from=${day}&to=${merchantDate(start, 1)}`);
   assert.equal(lastDay.status, 200, lastDay.text);
-  assert.deepEqual(lines(lastDay.text).filter((l) => l.type === 'order').map((l) => l.record.out_trade_no).sort(), [a.out_trade_no, unpaid.out_trade_no, c.out_trade_no].sort());
+  assert.deepEqual(lines(lastDay.text).filter((l) => l.type === 'order').map((l) => l.record.out_trade_no).sort(), [a.out_trade_no, unpaid.out_trade_no, c.out_trade_no, d.out_trade_no].sort());
   assert.equal((await call(w, m, 'GET', `/v1/orders/${a.out_trade_no}`)).status, 200);
 
   // Three days later, the first days are past the horizon: let go.
@@ -236,4 +243,10 @@ test('records_are_kept_seven_years_then_let_go_with_the_books_and_the_chain_stil
   assert.equal(first.prev_hash, head.let_go.audit_hash);
   assert.ok(Date.parse(first.at) >= Date.parse(head.kept_since), 'nothing older than the horizon is kept');
   assert.ok(rest.some((l) => l.type === 'order' && l.record.out_trade_no === b.out_trade_no));
+  // The waiting refund and its order were kept, and the approver can still decide it.
+  assert.equal((await call(w, m, 'GET', `/v1/refunds/${waiting.json.out_refund_no}`)).json.status, 'PROCESSING');
+  const approved = await admin(w, 'POST', `/admin/approvals/${waiting.json.approval_id}/approve`, { approver: 'finance-lead' });
+  assert.equal(approved.status, 200, JSON.stringify(approved.json));
+  assert.equal((await call(w, m, 'GET', `/v1/refunds/${waiting.json.out_refund_no}`)).json.status, 'SUCCESS');
+  assert.equal((await call(w, m, 'GET', `/v1/orders/${d.out_trade_no}`)).json.refunded_total, 25_000);
 });

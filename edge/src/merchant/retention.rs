@@ -86,8 +86,9 @@ impl Ledger<'_> {
         )
     }
 
-    /// Orders created before the horizon whose every trace is older too: no refund made since,
-    /// no money movement settled on a day still kept (its day's bill must still add up).
+    /// Orders created before the horizon whose every trace is older too: no refund made since
+    /// or still in progress (one waiting for an approver or the upstream can still change the
+    /// order), no money movement settled on a day still kept (its day's bill must still add up).
     fn let_go_orders(&self, h: i64, utc_offset_minutes: i32) -> Result<()> {
         let kept_day = (h + i64::from(utc_offset_minutes) * 60_000).div_euclid(DAY_MS);
         let batch: Vec<No> = self.q(
@@ -99,7 +100,7 @@ impl Ledger<'_> {
                AND NOT EXISTS (SELECT 1 FROM money_moves mv WHERE mv.out_trade_no = o.out_trade_no
                                AND (mv.settlement_id IS NULL OR mv.day >= ?))
                AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.out_trade_no = o.out_trade_no
-                               AND r.created_at_ms >= ?)
+                               AND (r.created_at_ms >= ? OR r.status = 'PROCESSING'))
                AND (subscription_id IS NULL OR subscription_id IN (SELECT subscription_id
                     FROM subscriptions WHERE status IN ('canceled', 'incomplete_expired', 'unpaid')))
                AND (plan_no IS NULL OR plan_no IN (SELECT plan_no FROM installment_plans
