@@ -294,11 +294,14 @@ test('before_a_handed_over_order_expires_the_upstream_is_asked_paid_is_kept_and_
   const inTen = new Date(Date.now() + 10 * 60_000).toISOString();
   const willPay = await createOrder(w, S, { amount: { total: 1_500, currency: 'CNY' }, time_expire: inTen });
   const wontPay = await createOrder(w, S, { amount: { total: 1_600, currency: 'CNY' }, time_expire: inTen });
+  // A remind order stays open past its deadline (the merchant's grace): open upstream too.
+  const reminds = await createOrder(w, S, { amount: { total: 1_700, currency: 'CNY' }, time_expire: inTen, timeout_action: 'remind' });
   const card = await pay(w, willPay, CARD('4242424242424242'));
   assert.equal(card.json.code, 'CHANNEL_NOT_CONFIGURED', 'paid at the cashier, not by card');
   proxy.loseNotifications = U.api_key;
   const handed = await press(willPay);
   assert.equal((await press(wontPay)).status, 303);
+  assert.equal((await press(reminds)).status, 303);
   proxy.loseNotifications = null;
   const token = new URL(handed.headers.get('location')).pathname.split('/').pop();
   const paid = await fetch(`${w.url}/api/checkout/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CARD('4242424242424242')) });
@@ -309,6 +312,7 @@ test('before_a_handed_over_order_expires_the_upstream_is_asked_paid_is_kept_and_
   await advance(w, S, 11 * 60);
   assert.deepEqual([(await order(S, willPay.out_trade_no)).status, (await order(S, wontPay.out_trade_no)).status], ['SUCCESS', 'CLOSED']);
   assert.equal((await order(U, wontPay.out_trade_no)).status, 'CLOSED', 'closed at the upstream too: nobody pays it there');
+  assert.deepEqual([(await order(S, reminds.out_trade_no)).status, (await order(U, reminds.out_trade_no)).status], ['NOTPAY', 'NOTPAY'], 'reminded, and payable at both');
   assert.deepEqual([...proxy.paths].sort(), ['/pay/closeorder', '/pay/orderquery', '/pay/orderquery']);
 });
 

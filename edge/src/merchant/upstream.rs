@@ -422,7 +422,8 @@ impl Ledger<'_> {
 
 impl Ledger<'_> {
     /// Orders handed to the upstream, still unpaid here, whose deadline falls within `ahead_ms`
-    /// (business time) and whose hand-off is not settled.
+    /// (business time) and whose hand-off is not settled. A `remind` order not yet reminded
+    /// stays open past its deadline (`merchant/deadlines.rs`), so it stays open upstream too.
     fn expiring_handoffs(&self, ahead_ms: i64) -> Result<Vec<String>> {
         #[derive(Deserialize)]
         struct Row {
@@ -434,7 +435,8 @@ impl Ledger<'_> {
         let rows: Vec<Row> = self.q(
             "SELECT p.out_trade_no FROM upstream_payments p JOIN orders o ON o.out_trade_no = p.out_trade_no
              WHERE p.closed_at_ms IS NULL AND o.status IN ('NOTPAY', 'PAYERROR')
-               AND o.time_expire_ms <= ? LIMIT 50",
+               AND o.time_expire_ms <= ? AND (o.timeout_action = 'close' OR o.reminded = 1)
+             LIMIT 50",
             vec![(self.now(&m) + ahead_ms).into()],
         )?;
         Ok(rows.into_iter().map(|r| r.out_trade_no).collect())
