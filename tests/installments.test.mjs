@@ -177,6 +177,30 @@ test('a_part_held_for_approval_is_announced_without_a_link_and_again_with_it_onc
   assert.equal((await getPlan(m, r.json.plan_no)).status, 'COMPLETED');
 });
 
+test('on_a_contract_a_part_held_for_approval_is_announced_as_awaiting_it_then_with_its_charge_time', async () => {
+  const m = await newMerchant(w, { approval_levels: [{ above: 5000, approvers: 1 }] });
+  const code = await signedContract(m, { method: 'balance', wallet: 'wallet_ok', consent: 'yes' });
+  const now = await businessNow(m);
+  const due = now + 30 * DAY * 1000;
+  const r = await create(m, { contract_code: code, parts: [{ amount: 2000 }, { amount: 8000, due_at: iso(due) }] });
+  assert.equal(r.status, 201, r.text);
+  await advance(w, m, 28 * DAY);
+  const balance = await order(m, (await getPlan(m, r.json.plan_no)).parts[1].out_trade_no);
+  assert.equal(balance.status, 'PENDING_APPROVAL');
+  const announced = async () => {
+    const list = (await call(w, m, 'GET', `/v1/notifications?plan_no=${r.json.plan_no}&type=installment.due_upcoming`)).json.notifications.reverse();
+    return Promise.all(list.map(async (n) => JSON.parse((await call(w, m, 'GET', `/v1/notifications/${n.id}`)).json.body).data));
+  };
+  const [held] = await announced();
+  assert.deepEqual([held.awaiting_approval, held.charge_at, held.checkout_url], [true, undefined, undefined], 'no charge is promised while it waits');
+  assert.equal((await admin(w, 'POST', `/admin/approvals/${balance.approval_id}/approve`, { approver: 'finance-lead' })).status, 200);
+  const [, approved] = await announced();
+  assert.deepEqual([approved?.awaiting_approval, approved?.charge_at], [undefined, iso(due)], 'announced again, with when it is charged');
+  await advance(w, m, 2 * DAY);
+  const p = await getPlan(m, r.json.plan_no);
+  assert.deepEqual([p.status, p.parts[1].paid_at], ['COMPLETED', iso(due)], 'charged on its due date');
+});
+
 test('a_default_refunds_what_was_paid_but_keeps_a_non_refundable_deposit', async () => {
   const { m, p } = await defaulted(false);
   assert.equal(p.status, 'DEFAULTED');

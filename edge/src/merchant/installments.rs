@@ -354,10 +354,11 @@ impl Ledger<'_> {
             "pay_by": format_rfc3339(lapse),
             "out_trade_no": wire.out_trade_no,
         });
-        if self.deducts(p)? {
-            extra["charge_at"] = format_rfc3339(part.due_at_ms).into();
-        } else if o.status == OrderStatus::PendingApproval {
+        if o.status == OrderStatus::PendingApproval {
             extra["awaiting_approval"] = true.into();
+        } else if self.deducts(p)? {
+            // Approved after its due date, it is charged at once.
+            extra["charge_at"] = format_rfc3339(part.due_at_ms.max(at)).into();
         } else {
             extra["checkout_url"] = wire.checkout_url.into();
         }
@@ -365,7 +366,8 @@ impl Ledger<'_> {
     }
 
     /// A later part held for the merchant's approval was approved: the payer, told it awaited
-    /// the merchant, is sent its announcement again, now with the link to pay it.
+    /// the merchant, is sent its announcement again, now with the link to pay it (or, on a
+    /// contract, when it is charged).
     pub fn part_approved(&self, m: &Merchant, o: &OrderRow, at: i64) -> Result<()> {
         let (Some(no), Some(idx)) = (&o.plan_no, o.part_index) else {
             return Ok(());
@@ -376,7 +378,7 @@ impl Ledger<'_> {
             return Ok(());
         };
         let o = self.order_or_fail(&o.out_trade_no)?;
-        if o.status != OrderStatus::NotPay || self.deducts(&p)? {
+        if o.status != OrderStatus::NotPay {
             return Ok(());
         }
         self.announce_part(m, &p, part, &o, at)
