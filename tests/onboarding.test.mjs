@@ -92,6 +92,12 @@ test('a_live_merchant_collects_only_after_its_application_is_approved_and_its_do
   assert.deepEqual([other.status, other.json.code], [409, 'REVIEW_DECIDED']);
   const order = await createOrder(w, m);
   assert.equal(order.status, 'NOTPAY', 'an approved live merchant takes orders');
+  // But no contract: nothing could ever be deducted without a channel that deducts, so the
+  // payer is never asked to sign one.
+  assert.equal((await call(w, m, 'POST', '/v1/contract_plans', { plan_id: '90001', name: 'Monthly', max_amount_per_deduction: 10_000, period: 'month', max_deductions_per_period: 1 })).status, 201);
+  const contract = await call(w, m, 'POST', '/v1/contracts', { plan_id: '90001', contract_code: 'LIVE-C1', display_account: 'bob' });
+  assert.deepEqual([contract.status, contract.json.code], [403, 'CHANNEL_NOT_CONFIGURED']);
+  assert.equal((await call(w, m, 'GET', '/v1/contracts/LIVE-C1')).json.code, 'CONTRACT_NOT_EXIST', 'nothing was kept');
 
   const audit = (await call(w, m, 'GET', '/v1/audit?kind=application.decide')).json.entries;
   assert.equal(audit.length, 1);

@@ -186,6 +186,8 @@ impl Ledger<'_> {
         v2_json: Option<String>,
     ) -> Result<(ContractRow, bool)> {
         m.may_collect()?;
+        // Nothing could ever be deducted: refused before the payer is asked to sign.
+        self.may_charge_instruments(m)?;
         rules::validate_contract(req, self.call.dev)?;
         let plain = CreateContract {
             contact: None,
@@ -273,6 +275,7 @@ impl Ledger<'_> {
         let c = self.current_contract(&m, &s.contract_code)?;
         let now = self.now(&m);
         let to = rules::advance(c.status, ContractEvent::Sign)?;
+        self.may_charge_instruments(&m)?;
         if !s.consent {
             return Err(Refusal::param(
                 "consent",

@@ -60,6 +60,15 @@ impl Ledger<'_> {
         })
     }
 
+    /// Cards, wallets and a contract's deductions go through the sandbox's channels only: never
+    /// for a live merchant, nor for one paid through an upstream channel's cashier (a sandbox
+    /// one rehearsing it).
+    pub fn may_charge_instruments(&self, m: &Merchant) -> Result<()> {
+        let upstream = self.channel_summary()?.is_some();
+        limits::may_pay_through(m.sandbox() && !upstream, false)?;
+        Ok(())
+    }
+
     pub fn pay(&self, p: &Pay) -> Result<PayResult> {
         let m = self.merchant_or_fail()?;
         let Some(key) = &p.pay.submission_key else {
@@ -169,10 +178,7 @@ impl Ledger<'_> {
     pub fn charge(&self, m: &Merchant, o: &OrderRow, how: Charge<'_>) -> Result<PayResult> {
         let now = self.now(m);
         m.may_collect()?;
-        // Cards go through the sandbox's channels only: never for a live merchant, nor for one
-        // paid through an upstream channel's cashier (a sandbox one rehearsing it).
-        let upstream = self.channel_summary()?.is_some();
-        limits::may_pay_through(m.sandbox() && !upstream, false)?;
+        self.may_charge_instruments(m)?;
         self.refuse_if_frozen()?;
         let last4 = payment::last4(how.instrument);
         let day = limits::merchant_day(now, m.config.utc_offset_minutes);
