@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { startWorker, ARTIFACTS } from './support/worker.mjs';
 import { launch, PHONE, DESKTOP } from './support/browser.mjs';
-import { call, admin, newMerchant, createOrder } from './support/api.mjs';
+import { call, admin, newMerchant, createOrder, advance } from './support/api.mjs';
 
 let w;
 let browser;
@@ -193,6 +193,28 @@ test('countdown_reaching_zero_shows_expired_and_refuses_to_pay', async () => {
   assert.equal(await page.locator('[data-testid=pay]').count(), 0, 'no pay button once expired');
   await shot(page, 'checkout-expired');
   await ctx.close();
+});
+
+test('the_countdown_keeps_the_merchants_clock_whatever_the_phones_clock_or_the_test_clock_says', async () => {
+  // A phone 20 minutes fast, an order due in 15: the page must not call it expired once it
+  // hydrates. And a merchant whose test clock ran a day ahead: its order, due in 15 minutes of
+  // its business time, shows 15 minutes, not a day and 15 minutes.
+  const mm = await newMerchant(w);
+  const shows15Minutes = async (order, phoneAheadMs) => {
+    const ctx = await browser.newContext({ ...PHONE, locale: 'en-US' });
+    const page = await ctx.newPage();
+    await page.clock.install({ time: Date.now() + phoneAheadMs });
+    await page.goto(order.checkout_url);
+    await page.locator('[data-paydesk-ready]').waitFor({ state: 'attached' });
+    await page.clock.runFor(3_000); // ticks
+    assert.equal(await page.locator('[data-testid=expired]').count(), 0);
+    assert.match(await page.locator('[data-testid=countdown]').textContent(), /^1[45]:\d\d$/);
+    assert.equal(await page.locator('[data-testid=pay]').count(), 1);
+    await ctx.close();
+  };
+  await shows15Minutes(await createOrder(w, mm, { time_expire: new Date(Date.now() + 15 * 60_000).toISOString() }), 20 * 60_000);
+  const { business_time: now } = await advance(w, mm, 86_400);
+  await shows15Minutes(await createOrder(w, mm, { time_expire: new Date(Date.parse(now) + 15 * 60_000).toISOString() }), 0);
 });
 
 test('branding_with_markup_is_shown_as_text', async () => {

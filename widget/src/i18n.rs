@@ -110,6 +110,7 @@ texts! {
     Paying => "正在付款…", "Paying…";
     Confirming => "银行处理中，请稍候…", "Your bank is confirming the payment…";
     PaidTitle => "付款成功", "Payment successful";
+    RefundedNote => "这笔付款已退款（全部或部分），退款详情见电子凭证。", "This payment has been refunded, in full or in part: the receipt has the details.";
     Receipt => "电子凭证", "Receipt";
     ReturnToMerchant => "返回商家", "Return to merchant";
     RefreshStatus => "刷新状态", "Refresh status";

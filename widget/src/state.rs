@@ -100,7 +100,8 @@ pub enum Action {
         next_step: NextStep,
     },
     /// Refused for the order's state (closed, paid, awaiting approval...) or the request.
-    /// `code` is the wire name: the reducer acts on three, and any other is a failure.
+    /// `code` is the wire name: the reducer acts on four (paid, closed, awaiting approval,
+    /// another payment being confirmed), and any other is a failure.
     Refused {
         code: String,
         message: String,
@@ -377,8 +378,11 @@ impl State {
                 const PAID: &str = ErrorCode::OrderPaid.as_str();
                 const CLOSED: &str = ErrorCode::OrderClosed.as_str();
                 const AWAITING: &str = ErrorCode::PendingApproval.as_str();
+                // Another tab's payment is being confirmed: this page waits for it too.
+                const PAYING: &str = ErrorCode::OrderPaying.as_str();
                 s.view.status = match code.as_str() {
                     PAID => OrderStatus::Success,
+                    PAYING => OrderStatus::UserPaying,
                     CLOSED => OrderStatus::Closed,
                     AWAITING => OrderStatus::PendingApproval,
                     _ => s.view.status,
@@ -731,6 +735,14 @@ pub(crate) mod tests {
         });
         assert_eq!(s.phase, Phase::Blocked);
         assert_eq!(s.view.status, OrderStatus::Closed);
+        // Another tab's payment is being confirmed: not "nothing was charged", but waiting.
+        let s = card(state(), "4242424242424242").reduce(Action::Submit { key: "k".into() });
+        let s = s.reduce(Action::Refused {
+            code: "ORDER_PAYING".into(),
+            message: "paying".into(),
+        });
+        assert_eq!(s.phase, Phase::Confirming);
+        assert_eq!(s.view.status, OrderStatus::UserPaying);
     }
 
     #[test]

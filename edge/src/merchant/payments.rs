@@ -57,6 +57,7 @@ impl Ledger<'_> {
             sandbox: m.sandbox(),
             allowed_origins: m.config.allowed_origins.clone(),
             cashier: self.channel_summary()?.is_some(),
+            now_ms: self.now(&m),
         })
     }
 

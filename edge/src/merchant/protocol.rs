@@ -816,6 +816,10 @@ pub struct CheckoutReply {
     /// Paid through an upstream channel's cashier, not on the page (`cashier_page.rs`).
     #[serde(default)]
     pub cashier: bool,
+    /// The merchant's business time now (its test clock included), which the deadline is in:
+    /// the page counts down from it.
+    #[serde(default)]
+    pub now_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -29,7 +29,7 @@ pub async fn get(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, 
     };
     let seed = RenderSeed {
         lang: page.lang.code().into(),
-        now_ms: runtime::now_ms(),
+        now_ms: page.now_ms,
         submission_key: runtime::random_hex(16),
         ..RenderSeed::default()
     };
@@ -49,7 +49,7 @@ pub async fn post(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response,
         return not_valid();
     };
     let form = FormPost::parse(&body);
-    let (lang, now) = (page.lang, runtime::now_ms());
+    let (lang, now) = (page.lang, page.now_ms);
     let fresh_key = runtime::random_hex(16);
     if !form.key_ok() {
         // Not a post of our page (or a tampered one): the page afresh, nothing sent.
@@ -119,6 +119,8 @@ pub struct Page {
     ancestors: Vec<String>,
     /// Paid through an upstream channel's cashier (`cashier_page.rs`).
     cashier: bool,
+    /// The merchant's business time when the order was read: the deadline's clock.
+    pub now_ms: i64,
 }
 
 /// The order the token names, as its pay page shows it; `None` for a forged, expired or
@@ -165,6 +167,7 @@ pub async fn load(req: &Request, ctx: &Ctx, call: &Call) -> Result<Option<Page>,
         out_trade_no: t.id.to_owned(),
         ancestors,
         cashier: c.cashier,
+        now_ms: c.now_ms,
     }))
 }
 

@@ -22,7 +22,7 @@ pub fn render(data: &ContractPageData, s: &Signing, logo: Option<&str>) -> Strin
         .attr("lang", lang.html_tag())
         .attr("data-contract-status", v.status.as_str())
         .raw(" class=\"pd-card pd-contract\">");
-    topbar(&mut m, lang, data.sandbox);
+    topbar(&mut m, lang, data.sandbox, "");
     header(&mut m, lang, &v.merchant, logo);
     terms(&mut m, v, lang);
     let action = |suffix: &str| format!("/contract/{}{suffix}?lang={}", data.token, lang.code());

@@ -21,6 +21,9 @@ struct Page {
     frame: Frame,
     root: Element,
     embed_origin: Option<String>,
+    /// The page's clock less the browser's: the deadline is on the merchant's clock (its test
+    /// clock included), which a phone's clock, set wrong, must not move.
+    clock_offset_ms: i64,
     /// The markup the document holds (at first the worker's, if it rendered the page; then
     /// the last put in): nothing to do when a change renders the same.
     shown: String,
@@ -64,6 +67,7 @@ pub fn start(
         frame,
         root: root.clone(),
         embed_origin: data.embed_origin.clone(),
+        clock_offset_ms: clock_offset(now_ms.unwrap_or(data.seed.now_ms), api::now_ms()),
         shown,
     }));
     show(&page);
@@ -258,7 +262,9 @@ fn logo(page: &Shared, el: &Element, mark: &'static str) {
 /// deadline without a reload.
 fn tick(page: &Shared) {
     let page = page.clone();
-    let handler = Closure::<dyn Fn()>::new(move || dispatch(&page, Action::Tick(api::now_ms())));
+    let offset = page.borrow().clock_offset_ms;
+    let handler =
+        Closure::<dyn Fn()>::new(move || dispatch(&page, Action::Tick(api::now_ms() + offset)));
     if let Some(w) = web_sys::window() {
         let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(
             handler.as_ref().unchecked_ref(),
@@ -266,6 +272,16 @@ fn tick(page: &Shared) {
         );
     }
     handler.forget();
+}
+
+/// How far the page's clock (`page_ms`, the worker's, when it rendered the page) is ahead of the
+/// browser's (`browser_ms`, at the start); none without a rendered clock.
+pub fn clock_offset(page_ms: i64, browser_ms: i64) -> i64 {
+    if page_ms == 0 {
+        0
+    } else {
+        page_ms - browser_ms
+    }
 }
 
 /// One status poll ("refresh status", and while the socket is down); no answer changes nothing.

@@ -29,11 +29,14 @@ pub fn instrument(m: &mut Markup, e: &Entry) {
 }
 
 /// The form for `state`, posting to `/pay/{token}`.
-pub fn pay_form(m: &mut Markup, s: &State, token: &str) {
+pub fn pay_form(m: &mut Markup, s: &State, f: &super::Frame) {
     let (lang, v) = (s.lang, &s.view);
     let busy = matches!(s.phase, Phase::Submitting | Phase::Confirming);
     m.raw("<form id=\"pd-form\" method=\"post\"")
-        .attr("action", &format!("/pay/{token}?lang={}", lang.code()))
+        .attr(
+            "action",
+            &format!("/pay/{}?lang={}{}", f.token, lang.code(), f.embed_query),
+        )
         .raw(" novalidate=\"novalidate\" class=\"pd-form\"><input")
         .attr("value", &s.form_key)
         .raw(" type=\"hidden\" name=\"submission_key\">");

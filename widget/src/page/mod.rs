@@ -34,6 +34,10 @@ pub struct Frame {
     pub sandbox: bool,
     /// `data-loaded` or `data-failed` once the browser has said, so a re-render keeps it.
     pub logo: Option<&'static str>,
+    /// `&embed=<origin>` when the page is framed by an allowed origin, else empty: the form's
+    /// post and the language link keep it, so a payment made before (or without) the script
+    /// still tells the embedding page.
+    pub embed_query: String,
 }
 
 impl Frame {
@@ -42,6 +46,9 @@ impl Frame {
             token: data.token.clone(),
             sandbox: data.sandbox,
             logo: None,
+            embed_query: data.embed_origin.as_deref().map_or(String::new(), |o| {
+                format!("&embed={}", paydesk_shared::urlenc::encode_component(o))
+            }),
         }
     }
 }
@@ -65,7 +72,7 @@ pub fn render(s: &State, f: &Frame) -> String {
         .attr("lang", lang.html_tag())
         .attr("data-status", v.status.as_str())
         .raw(" class=\"pd-card\">");
-    order::topbar(&mut m, lang, f.sandbox);
+    order::topbar(&mut m, lang, f.sandbox, &f.embed_query);
     order::header(&mut m, lang, &v.merchant, f.logo);
     order::amount(
         &mut m,
@@ -86,7 +93,7 @@ pub fn render(s: &State, f: &Frame) -> String {
     outcome::outcome(&mut m, s);
     m.raw("</div>");
     if show_form {
-        entry::pay_form(&mut m, s, &f.token);
+        entry::pay_form(&mut m, s, f);
     }
     m.raw("</div>");
     m.finish()
@@ -136,6 +143,30 @@ mod tests {
         assert!(html.contains(r#"href="?receipt""#));
         assert!(!html.contains("<form"));
         assert!(!html.contains("countdown"));
+    }
+
+    #[test]
+    fn a_refunded_order_says_so_beside_the_payment() {
+        let refunded = render_page(&data(OrderStatus::Refund, "zh"));
+        assert!(refunded.contains(r#"data-testid="refunded""#));
+        assert!(refunded.contains("已退款"));
+        assert!(!render_page(&data(OrderStatus::Success, "en")).contains("refunded"));
+    }
+
+    #[test]
+    fn an_embedded_page_keeps_its_embedding_origin_in_the_form_and_the_language_link() {
+        let mut d = data(OrderStatus::NotPay, "en");
+        d.embed_origin = Some("https://shop.example:8443".into());
+        let html = render_page(&d);
+        let embed = "embed=https%3A%2F%2Fshop.example%3A8443";
+        assert!(
+            html.contains(&format!(r#"action="/pay/tok?lang=en&amp;{embed}""#)),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!(r#"href="?lang=zh&amp;{embed}""#)),
+            "{html}"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use paydesk_shared::{Branding, Money};
 
 /// The sandbox notice and the language switch (a link to the page in the other language, so it
 /// works without JavaScript).
-pub fn topbar(m: &mut Markup, lang: Lang, sandbox: bool) {
+pub fn topbar(m: &mut Markup, lang: Lang, sandbox: bool, query: &str) {
     m.raw("<div class=\"pd-topbar\">");
     if sandbox {
         m.raw("<span class=\"pd-sandbox\">")
@@ -19,7 +19,7 @@ pub fn topbar(m: &mut Markup, lang: Lang, sandbox: bool) {
     }
     let other = lang.other();
     m.raw("<a data-testid=\"lang\" data-act=\"lang\" role=\"button\"")
-        .attr("href", &format!("?lang={}", other.code()))
+        .attr("href", &format!("?lang={}{query}", other.code()))
         .attr("lang", other.html_tag())
         .raw(" class=\"pd-lang\">")
         .text(t(lang, Text::SwitchLanguage))

@@ -87,6 +87,11 @@ fn paid(m: &mut Markup, s: &State) {
         .raw(" ")
         .text(&v.out_trade_no)
         .raw("</p>");
+    if v.status == OrderStatus::Refund {
+        m.raw("<p data-testid=\"refunded\" class=\"pd-review\">")
+            .text(t(lang, Text::RefundedNote))
+            .raw("</p>");
+    }
     if v.in_review {
         m.raw("<p data-testid=\"in-review\" class=\"pd-review\">")
             .text(t(lang, Text::InReviewBefore))
