@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { startWorker, ARTIFACTS, ROOT } from './support/worker.mjs';
-import { launch, PHONE, DESKTOP } from './support/browser.mjs';
+import { launch, withWasmHeld, PHONE, DESKTOP } from './support/browser.mjs';
 import { newMerchant, createOrder } from './support/api.mjs';
 
 let w;
@@ -59,6 +59,24 @@ for (const [label, device] of [['phone', PHONE], ['desktop', DESKTOP]]) {
     await ctx.close();
   });
 }
+
+test('paid_through_the_form_before_the_wasm_arrives_the_host_still_hears_paid', async () => {
+  // The payer presses the server-rendered pay button while the wasm is still on its way: the
+  // form posts, and the answer page, once its script runs, must still know whom to tell.
+  const { ctx, page, release } = await withWasmHeld(browser);
+  await page.goto(`${w.url}/shop/`);
+  await page.waitForFunction(() => !!window.Paydesk);
+  await page.locator('#buy').click();
+  const frame = page.frameLocator('[data-paydesk-overlay] iframe');
+  await frame.locator('#pd-method-balance').check();
+  await frame.locator('[data-testid=pay]').click();
+  await frame.locator('[data-testid=success]').waitFor();
+  release();
+  await page.waitForFunction(() => window.shopOutcome && window.shopOutcome.status === 'paid');
+  const events = await page.evaluate(() => window.shopEvents);
+  assert.equal(events.filter((e) => e.type === 'paid').length, 1, JSON.stringify(events));
+  await ctx.close();
+});
 
 test('closing_the_overlay_tells_the_host_closed', async () => {
   const ctx = await browser.newContext({ ...PHONE, locale: 'en-US' });
