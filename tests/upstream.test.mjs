@@ -316,6 +316,24 @@ test('before_a_handed_over_order_expires_the_upstream_is_asked_paid_is_kept_and_
   assert.deepEqual([...proxy.paths].sort(), ['/pay/closeorder', '/pay/orderquery', '/pay/orderquery']);
 });
 
+test('an_order_the_merchant_closes_after_handing_it_over_is_closed_at_the_upstream_too', async () => {
+  const S = await newMerchant(w, { name: 'Closing shop' });
+  assert.equal((await admin(w, 'PUT', `/admin/merchants/${S.merchant_id}/channel`, CHANNEL())).status, 200);
+  const o = await createOrder(w, S, { amount: { total: 1_800, currency: 'CNY' } });
+  assert.equal((await press(o)).status, 303);
+  assert.equal((await order(U, o.out_trade_no)).status, 'NOTPAY');
+  await advance(w, S, 6 * 60); // past the close grace of an order a payer opened
+  proxy.paths = [];
+  assert.equal((await call(w, S, 'POST', `/v1/orders/${o.out_trade_no}/close`)).status, 204);
+  assert.equal((await order(S, o.out_trade_no)).status, 'CLOSED');
+  await until('the upstream closed it', async () => (await order(U, o.out_trade_no)).status === 'CLOSED');
+  assert.deepEqual([...proxy.paths].sort(), ['/pay/closeorder', '/pay/orderquery'], 'asked, then closed there');
+  // Settled: the next clock walk asks nothing more about it.
+  proxy.paths = [];
+  await advance(w, S, 60);
+  assert.deepEqual(proxy.paths, []);
+});
+
 test('orders_handed_to_the_upstream_and_not_yet_paid_count_against_the_daily_limit', async () => {
   // The upstream takes a payment without asking: what was handed off counts until it settles,
   // or two orders handed off together could both be paid past the limit.

@@ -340,6 +340,12 @@ pub fn paid_report(status: OrderStatus, amount: u64, total_fee: u64) -> PaidRepo
     }
 }
 
+/// Whether an answer to `closeorder` closed the order there (or it was closed already); an
+/// `ORDERPAID` or a passing error leaves the hand-off open, to be asked again.
+pub fn closed(p: &Params) -> bool {
+    p.get("result_code") == Some("SUCCESS") || p.get("err_code") == Some("ORDERCLOSED")
+}
+
 /// What the upstream's answer to a refund means for the refund here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefundAnswer {

@@ -103,6 +103,10 @@ impl DurableObject for MerchantDO {
             if let Err(e) = super::upstream::push_refunds(&ledger).await {
                 worker::console_error!("merchant upstream refunds: {e:?}");
             }
+            // An order closed here is closed at the upstream too.
+            if let Err(e) = super::upstream::settle_expiring(&ledger, 0).await {
+                worker::console_error!("merchant upstream closes: {e:?}");
+            }
         }
         self.broadcast(&ledger);
         let change = ledger.due_change.get();
@@ -134,6 +138,12 @@ impl DurableObject for MerchantDO {
             l.forget_expired_requests()
         }) {
             worker::console_error!("merchant alarm: {e:?}");
+        }
+        // An order closed at its deadline while the upstream did not answer: closed there too.
+        if ledger.upstream_due.take() {
+            if let Err(e) = super::upstream::settle_expiring(&ledger, 0).await {
+                worker::console_error!("merchant upstream closes: {e:?}");
+            }
         }
         self.broadcast(&ledger);
         // Notifications go out after the state they report has committed.

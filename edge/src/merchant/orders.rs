@@ -317,6 +317,7 @@ impl Ledger<'_> {
             extra["reason"] = reason.into();
         }
         self.order_event(m, now, EventKind::OrderClosed, &o.out_trade_no, extra)?;
+        self.close_handoff_later(&o.out_trade_no)?;
         self.schedule_of_order_moved(m, o)
     }
 

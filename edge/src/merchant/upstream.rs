@@ -23,6 +23,7 @@ use crate::error::AppError;
 use crate::runtime;
 use paydesk_shared::api::ErrorCode;
 use paydesk_shared::time::format_rfc3339;
+use paydesk_shared::OrderStatus;
 use serde::Deserialize;
 use worker::{Headers, Method, Request, RequestInit};
 
@@ -421,9 +422,10 @@ impl Ledger<'_> {
 }
 
 impl Ledger<'_> {
-    /// Orders handed to the upstream, still unpaid here, whose deadline falls within `ahead_ms`
-    /// (business time) and whose hand-off is not settled. A `remind` order not yet reminded
-    /// stays open past its deadline (`merchant/deadlines.rs`), so it stays open upstream too.
+    /// Orders handed to the upstream whose hand-off is not settled: those still unpaid here
+    /// whose deadline falls within `ahead_ms` (business time), and those closed here already (by
+    /// the merchant, or at a deadline while the upstream did not answer). A `remind` order not
+    /// yet reminded stays open past its deadline (`merchant/deadlines.rs`), so upstream too.
     fn expiring_handoffs(&self, ahead_ms: i64) -> Result<Vec<String>> {
         #[derive(Deserialize)]
         struct Row {
@@ -434,12 +436,26 @@ impl Ledger<'_> {
         };
         let rows: Vec<Row> = self.q(
             "SELECT p.out_trade_no FROM upstream_payments p JOIN orders o ON o.out_trade_no = p.out_trade_no
-             WHERE p.closed_at_ms IS NULL AND o.status IN ('NOTPAY', 'PAYERROR')
-               AND o.time_expire_ms <= ? AND (o.timeout_action = 'close' OR o.reminded = 1)
+             WHERE p.closed_at_ms IS NULL AND (o.status = 'CLOSED'
+               OR (o.status IN ('NOTPAY', 'PAYERROR') AND o.time_expire_ms <= ?
+                   AND (o.timeout_action = 'close' OR o.reminded = 1)))
              LIMIT 50",
             vec![(self.now(&m) + ahead_ms).into()],
         )?;
         Ok(rows.into_iter().map(|r| r.out_trade_no).collect())
+    }
+
+    /// An order closed here: if it was handed to the upstream, it is closed there too once the
+    /// command has committed (`merchant/object.rs` runs `settle_expiring` when told).
+    pub fn close_handoff_later(&self, otn: &str) -> Result<()> {
+        let open = self.first::<serde_json::Value>(
+            "SELECT 1 AS v FROM upstream_payments WHERE out_trade_no = ? AND closed_at_ms IS NULL",
+            vec![otn.into()],
+        )?;
+        if open.is_some() {
+            self.upstream_due.set(true);
+        }
+        Ok(())
     }
 
     fn handoff_closed(&self, otn: &str) -> Result<()> {
@@ -475,14 +491,28 @@ pub async fn settle_expiring(l: &Ledger<'_>, ahead_ms: i64) -> Result<()> {
             }
         };
         if let Trade::Paid { .. } = trade {
-            l.atomically(|l| l.upstream_paid(&otn, &trade, "channel:orderquery"))?;
+            l.atomically(|l| {
+                l.upstream_paid(&otn, &trade, "channel:orderquery")?;
+                // Paid there but closed here: the anomaly is raised once, and not asked again.
+                match l.order_or_fail(&otn)?.status {
+                    OrderStatus::Closed => l.handoff_closed(&otn),
+                    _ => Ok(()),
+                }
+            })?;
             continue;
         }
         if trade == Trade::NotPaid {
             let (url, body) = up.close_order(&otn, &runtime::random_hex(16));
-            if let Err(e) = ask(&up, &url, &body).await {
-                worker::console_error!("upstream closeorder: {e:?}");
-                continue;
+            match ask(&up, &url, &body).await.map(|p| rules::closed(&p)) {
+                Ok(true) => {}
+                Ok(false) => {
+                    worker::console_error!("upstream closeorder refused for {otn}: asked again");
+                    continue;
+                }
+                Err(e) => {
+                    worker::console_error!("upstream closeorder: {e:?}");
+                    continue;
+                }
             }
         }
         l.atomically(|l| l.handoff_closed(&otn))?;
