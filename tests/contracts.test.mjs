@@ -298,6 +298,28 @@ test('an_approved_deduction_is_charged_by_itself', async () => {
   assert.equal(o.method, 'balance');
 });
 
+test('a_deduction_approved_in_a_later_period_counts_there_and_is_refused_over_its_limit', async () => {
+  // Held for approval on one day (counted there), approved the next, after that day's one
+  // deduction: charging it then would make two in a day on a plan that allows one.
+  const m = await newMerchant(w, { approval_levels: [{ above: 5000, approvers: 1 }] });
+  const { c } = await signed(m, { period: 'day', max_deductions_per_period: 1 });
+  const big = await deduct(m, c, 6000);
+  assert.equal(big.json.status, 'PENDING_APPROVAL');
+  const nowIso = (await admin(w, 'GET', `/admin/merchants/${m.merchant_id}`)).json.business_time;
+  const local = new Date(Date.parse(nowIso) + 8 * 3600_000);
+  const tomorrow = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate() + 1) - 8 * 3600_000;
+  await advance(w, m, Math.ceil((tomorrow - Date.parse(nowIso)) / 1000) + 60);
+  const small = await deduct(m, c, 100);
+  assert.equal(small.json.status, 'SUCCESS', 'the held one counts on the day it was asked for');
+  const approved = await admin(w, 'POST', `/admin/approvals/${big.json.approval_id}/approve`, { approver: 'alice' });
+  assert.equal(approved.status, 200, JSON.stringify(approved.json));
+  const o = await settled(m, big.json.out_trade_no);
+  assert.equal(o.status, 'PAYERROR', 'refused: the day already had its deduction');
+  const [failed] = await rx.waitFor((d) => d.some((x) => x.event?.type === 'order.failed' && x.event.data.out_trade_no === big.json.out_trade_no), 'order.failed')
+    .then((d) => d.filter((x) => x.event?.type === 'order.failed' && x.event.data.out_trade_no === big.json.out_trade_no));
+  assert.equal(failed.event.data.code, 'CONTRACT_PERIOD_LIMIT_EXCEEDED');
+});
+
 test('the_merchant_terminates_and_nothing_is_charged_after', async () => {
   const m = await newMerchant(w);
   const { c } = await signed(m, { max_deductions_per_period: 5 });

@@ -70,7 +70,9 @@ impl Ledger<'_> {
                     self.close_order(m, &o, CloseReason::Expired, now, "system:deadline")?
                 }
                 Some(Due::QueryPending) => self.settle_pending(m, &o, now)?,
-                Some(Due::Charge) => self.charge_due_deduction(m, &o, now)?,
+                // Within the plan's limits of the period it is charged in: a deduction held
+                // for approval may be charged in a later period than it was asked for.
+                Some(Due::Charge) => self.charge_scheduled(m, &o, now)?,
                 None => return Ok(Some(o)),
             }
             match self.order(&o.out_trade_no)? {
