@@ -201,6 +201,24 @@ test('on_a_contract_a_part_held_for_approval_is_announced_as_awaiting_it_then_wi
   assert.deepEqual([p.status, p.parts[1].paid_at], ['COMPLETED', iso(due)], 'charged on its due date');
 });
 
+test('a_part_due_after_the_contracts_term_is_announced_with_its_link_not_a_charge', async () => {
+  // The contract lasts 19 days; the balance is due on day 20 and announced on day 18 (48 hours
+  // ahead), while the contract is still active: it cannot be deducted, so it is announced as
+  // the payer's to pay through its link.
+  const m = await newMerchant(w);
+  const code = await signedContract(m, { method: 'balance', wallet: 'wallet_ok', consent: 'yes' }, { contract_days: 19 });
+  const now = await businessNow(m);
+  const r = await create(m, { contract_code: code, parts: [{ amount: 1000 }, { amount: 1000, due_at: iso(now + 20 * DAY * 1000) }] });
+  assert.equal(r.status, 201, r.text);
+  await advance(w, m, 18 * DAY + HOUR);
+  assert.equal((await call(w, m, 'GET', `/v1/contracts/${code}`)).json.status, 'ACTIVE', 'announced while the contract is active');
+  const list = (await call(w, m, 'GET', `/v1/notifications?plan_no=${r.json.plan_no}&type=installment.due_upcoming`)).json.notifications;
+  assert.equal(list.length, 1);
+  const announced = JSON.parse((await call(w, m, 'GET', `/v1/notifications/${list[0].id}`)).json.body).data;
+  assert.equal(announced.charge_at, undefined, 'no deduction is promised');
+  assert.ok(announced.checkout_url, 'its link is');
+});
+
 test('a_default_refunds_what_was_paid_but_keeps_a_non_refundable_deposit', async () => {
   const { m, p } = await defaulted(false);
   assert.equal(p.status, 'DEFAULTED');

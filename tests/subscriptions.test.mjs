@@ -399,6 +399,20 @@ test('a_contract_ended_before_the_next_period_announces_no_charge_and_cancels_th
   assert.ok(s.invoices.every((i) => i.status !== 'NOTPAY' && (i.period_index === 0 || i.status !== 'SUCCESS')), JSON.stringify(s.invoices));
 });
 
+test('a_charge_the_contracts_term_ends_before_is_never_announced', async () => {
+  // A one-day contract, a daily subscription reminded a day ahead: period 1 starts after the
+  // term ends, so its reminder (due at once) must not announce a charge that cannot be made.
+  const m = await newMerchant(w);
+  const c = await signedContract(w, m, undefined, { contract_days: 1 });
+  const r = await subscribe(w, m, { contract_code: c.contract_code, price: { amount: 700, interval: 'day' }, reminder_hours: 24 });
+  assert.deepEqual([r.json.status, r.json.invoices[0].status], ['active', 'SUCCESS']);
+  await advance(w, m, DAY + HOUR);
+  const ev = await events(w, m, r.json.subscription_id);
+  assert.equal(ev.filter((e) => e.type === 'subscription.renewal_upcoming').length, 0, JSON.stringify(ev.map((e) => e.type)));
+  const s = await getSub(w, m, r.json.subscription_id);
+  assert.deepEqual([s.status, s.cancel_reason], ['canceled', 'contract_ended']);
+});
+
 test('on_a_contract_that_announces_each_charge_a_day_ahead_no_subscription_charges_sooner', async () => {
   const m = await newMerchant(w);
   const c = await signedContract(w, m, undefined, { pre_deduction_notice: true });

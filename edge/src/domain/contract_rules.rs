@@ -184,6 +184,13 @@ pub fn term_end(signed_at_ms: i64, contract_days: Option<u32>) -> Option<i64> {
     contract_days.map(|d| signed_at_ms + i64::from(d) * DAY_MS)
 }
 
+/// Whether a contract can still be charged at `at_ms`: active, and its term (if it has one)
+/// not over by then. A charge its term ends before is neither announced nor made, even while
+/// the alarm has not yet applied the end.
+pub fn charges_at(status: ContractStatus, expires_at_ms: Option<i64>, at_ms: i64) -> bool {
+    status.is_active() && expires_at_ms.is_none_or(|end| at_ms < end)
+}
+
 /// The start (UTC ms) of the period containing `at_ms`, on the merchant's calendar at
 /// `utc_offset_minutes`: midnight of the day, of the Monday of the week, of the first of the
 /// month, of the first of January.
@@ -325,6 +332,19 @@ pub fn fingerprint<T: serde::Serialize>(req: &T) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_contract_charges_only_while_active_and_within_its_term() {
+        use super::charges_at;
+        use paydesk_shared::contract::ContractStatus::{Active, Terminated};
+        assert!(charges_at(Active, None, i64::MAX));
+        assert!(charges_at(Active, Some(1_000), 999));
+        assert!(
+            !charges_at(Active, Some(1_000), 1_000),
+            "its term is over at its end"
+        );
+        assert!(!charges_at(Terminated, None, 0));
+    }
+
     use super::*;
     use paydesk_shared::time::parse_rfc3339;
     use ContractStatus::*;

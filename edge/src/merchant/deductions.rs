@@ -67,6 +67,13 @@ impl Ledger<'_> {
             _ => self.deductions_since(contract_code, i64::MIN)?,
         };
         let charge_at = rules::charge_at(plan.notice != 0, earlier, signed_at, now);
+        if !rules::charges_at(c.status, c.expires_at_ms, charge_at) {
+            return Err(Refusal::new(
+                ErrorCode::ContractNotActive,
+                "this contract's term ends before the deduction could be charged",
+            )
+            .into());
+        }
         // Counted in the period it is charged in, as every deduction is.
         let since = rules::period_start(charge_at, plan.period, m.config.utc_offset_minutes);
         rules::check_limits(
@@ -179,7 +186,8 @@ impl Ledger<'_> {
         c: &ContractRow,
     ) -> Result<PayResult> {
         let now = self.now(m);
-        let Some((method, instrument)) = c.instrument().filter(|_| c.status.is_active()) else {
+        let in_force = rules::charges_at(c.status, c.expires_at_ms, now);
+        let Some((method, instrument)) = c.instrument().filter(|_| in_force) else {
             self.close_order(m, o, CloseReason::ContractEnded, now, "system:contract")?;
             return Ok(PayResult {
                 status: OrderStatus::Closed,

@@ -356,7 +356,7 @@ impl Ledger<'_> {
         });
         if o.status == OrderStatus::PendingApproval {
             extra["awaiting_approval"] = true.into();
-        } else if self.deducts(p)? {
+        } else if self.deducts(p, part.due_at_ms.max(at))? {
             // Approved after its due date, it is charged at once.
             extra["charge_at"] = format_rfc3339(part.due_at_ms.max(at)).into();
         } else {
@@ -391,7 +391,7 @@ impl Ledger<'_> {
         let Some(o) = self.part_order(&p.plan_no, p.next_part)? else {
             return Ok(());
         };
-        if self.deducts(p)? {
+        if self.deducts(p, at)? {
             return self.charge_scheduled(m, &o, at);
         }
         if o.status != OrderStatus::NotPay {
@@ -402,12 +402,14 @@ impl Ledger<'_> {
         self.payment_failed(m, &o, ErrorCode::ContractNotActive.as_str(), true, at)
     }
 
-    /// Whether the plan's parts are deducted: it has a contract, still active.
-    fn deducts(&self, p: &PlanRow) -> Result<bool> {
+    /// Whether the plan's part charged at `at` is deducted: the plan has a contract that can
+    /// still be charged then (active, its term not over).
+    fn deducts(&self, p: &PlanRow, at: i64) -> Result<bool> {
         let Some(code) = &p.contract_code else {
             return Ok(false);
         };
-        Ok(self.contract(code)?.is_some_and(|c| c.status.is_active()))
+        let c = self.contract(code)?;
+        Ok(c.is_some_and(|c| contract_rules::charges_at(c.status, c.expires_at_ms, at)))
     }
 
     /// A part unpaid past its grace: the plan defaults; its open orders close; what was paid

@@ -8,11 +8,11 @@
 use super::orders::Scheduled;
 use super::store::{Ledger, Merchant, OrderRow, Result};
 use super::subscriptions::{SubscriptionRow, SUBSCRIPTION_COLUMNS};
+use crate::domain::contract_rules;
 use crate::domain::events::EventKind;
 use crate::domain::schedule_rules::{self as schedule, SubscriptionEvent};
 use crate::domain::subscription_rules::{self as rules, Step};
 use crate::error::AppError;
-use paydesk_shared::contract::ContractStatus;
 use paydesk_shared::subscription::SubscriptionStatus;
 use paydesk_shared::time::format_rfc3339;
 
@@ -157,8 +157,10 @@ impl Ledger<'_> {
             vec![n.into(), s.subscription_id.as_str().into()],
         )?;
         if let Some(code) = &s.contract_code {
-            let active = self.contract(code)?.map(|c| c.status);
-            if active != Some(ContractStatus::Active) {
+            let c = self.contract(code)?;
+            // Ended, or its term ends before the charge: no charge is coming to announce.
+            if !c.is_some_and(|c| contract_rules::charges_at(c.status, c.expires_at_ms, charge_at))
+            {
                 return Ok(());
             }
         }
