@@ -128,6 +128,11 @@ test('paying_twice_never_charges_twice', async () => {
   assert.deepEqual(b.json, a.json);
   const audit = await admin(w, 'GET', `/admin/merchants/${m.merchant_id}/audit/verify`);
   assert.equal(audit.json.intact, true);
+  // As on every admin path: a malformed id is 401 MERCHANT_NOT_EXIST, an unknown one 404.
+  const malformed = await admin(w, 'GET', '/admin/merchants/nobody/audit/verify');
+  assert.deepEqual([malformed.status, malformed.json.code], [401, 'MERCHANT_NOT_EXIST']);
+  const unknown = await admin(w, 'GET', '/admin/merchants/mch_0000000000000000/audit/verify');
+  assert.deepEqual([unknown.status, unknown.json.code], [404, 'NOT_FOUND']);
 });
 
 test('orders_that_cannot_be_paid_say_why', async () => {

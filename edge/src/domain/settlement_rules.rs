@@ -10,6 +10,7 @@
 //! held funds, so there is never anything to claw back from a settlement.
 
 use super::money_rules::{share_given_back, Split};
+use super::refusal::Refusal;
 
 pub const DAY_MS: i64 = 86_400_000;
 
@@ -76,6 +77,24 @@ fn mv(kind: MoveKind, amount: i64, receiver_id: Option<&str>) -> Option<Move> {
         amount,
         receiver_id: receiver_id.map(str::to_owned),
     })
+}
+
+/// The most settlements a listing answers (`GET /v1/settlements`, newest first).
+pub const LISTED_AT_MOST: usize = 400;
+
+/// A CSV of settlements ends with their `TOTAL`, which must be the range's: a listing that
+/// reached [`LISTED_AT_MOST`] may have left older ones out, so it is refused as a CSV.
+pub fn whole_for_csv(listed: usize) -> Result<(), Refusal> {
+    if listed < LISTED_AT_MOST {
+        return Ok(());
+    }
+    Err(Refusal::param(
+        "from",
+        format!(
+            "a CSV of settlements covers fewer than {LISTED_AT_MOST} of them, so that its TOTAL \
+             is the range's: ask for a shorter range (from, to)"
+        ),
+    ))
 }
 
 /// What releasing a held order books: what is left of the payment, less what is left of its
@@ -165,6 +184,14 @@ pub fn sweep_retry(failed: i64) -> (i64, bool) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_csv_of_settlements_is_refused_when_the_listing_may_have_left_some_out() {
+        assert!(super::whole_for_csv(0).is_ok());
+        assert!(super::whole_for_csv(super::LISTED_AT_MOST - 1).is_ok());
+        let refused = super::whole_for_csv(super::LISTED_AT_MOST).unwrap_err();
+        assert_eq!(refused.param.as_deref(), Some("from"));
+    }
+
     use super::*;
 
     #[test]

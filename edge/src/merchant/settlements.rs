@@ -282,7 +282,8 @@ impl Ledger<'_> {
         let rows: Vec<SettlementRow> = self.q(
             &format!(
                 "SELECT {SETTLEMENT_COLUMNS} FROM settlements WHERE date >= ? AND date <= ?
-                 ORDER BY day DESC LIMIT 400"
+                 ORDER BY day DESC LIMIT {}",
+                rules::LISTED_AT_MOST
             ),
             vec![from.into(), to.into()],
         )?;

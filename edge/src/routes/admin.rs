@@ -292,6 +292,7 @@ pub async fn list_orders(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Re
 
 pub async fn verify_audit(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
     authorize(req, ctx)?;
+    merchant_param(ctx)?;
     act(ctx, call, VerifyAudit {}).await
 }
 

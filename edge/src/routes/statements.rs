@@ -8,6 +8,7 @@ use crate::merchant::protocol::{FeeReport, SettlementList};
 use worker::Response;
 
 pub fn settlements(list: &SettlementList) -> Result<Response, AppError> {
+    crate::domain::settlement_rules::whole_for_csv(list.settlements.len())?;
     let header = [
         "settlement_id",
         "date",
