@@ -150,6 +150,10 @@ test('a_contract_is_requested_signed_once_and_reported', async () => {
   const unknownCard = await postForm(c.sign_url, CARD('4000000000000010'));
   assert.equal(pageStatus(unknownCard.html), 'PENDING');
   assert.match(unknownCard.html, /data-testid="problem"/);
+  // Said in the payer's language, not the channel's English.
+  const declinedZh = await postForm(`${c.sign_url}${c.sign_url.includes('?') ? '&' : '?'}lang=zh`, CARD('4000000000000010'));
+  assert.match(declinedZh.html, /无法使用该付款方式 银行拒绝了这张卡。/);
+  assert.doesNotMatch(declinedZh.html, /declined by its bank/);
   assert.equal((await getContract(m, c)).status, 'PENDING');
 
   const ok = await postForm(c.sign_url, CARD('4242 4242 4242 4242'));

@@ -305,7 +305,8 @@ pub enum ContractProblem {
     /// A card field to fix: `(field, reason key)` as the pay page names them.
     Field { field: String, reason: String },
     /// The channel would not keep this instrument.
-    Declined { message: String },
+    /// Its decline code (`CARD_DECLINED`...), which the page says in the payer's language.
+    Declined { code: String },
     /// Refused for the contract's state or the request.
     Refused { code: ErrorCode, message: String },
     /// No answer: nothing may have happened; try again.

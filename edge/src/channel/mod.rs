@@ -106,6 +106,17 @@ impl Decline {
         }
     }
 
+    /// The same decline as a refusal's reason (`domain::refusal::Reason`).
+    pub fn reason(self) -> crate::domain::refusal::Reason {
+        use crate::domain::refusal::Reason;
+        match self {
+            Decline::CardDeclined => Reason::CardDeclined,
+            Decline::InsufficientFunds => Reason::InsufficientFunds,
+            Decline::ExpiredCard => Reason::ExpiredCard,
+            Decline::ProcessingError => Reason::ProcessingError,
+        }
+    }
+
     pub fn message(self) -> &'static str {
         match self {
             Decline::CardDeclined => "The card was declined by its bank. Use another method.",

@@ -27,6 +27,25 @@ pub struct Refusal {
 pub enum Reason {
     RefundExceedsPaid,
     RefundOrderTooOld,
+    /// Why an instrument was declined (`PAYMENT_FAILED`), for a page to say it in the payer's
+    /// language: its decline code.
+    CardDeclined,
+    InsufficientFunds,
+    ExpiredCard,
+    ProcessingError,
+}
+
+impl Reason {
+    /// The decline code a decline's reason names (`CARD_DECLINED`...), if it is one.
+    pub fn decline_code(self) -> Option<&'static str> {
+        Some(match self {
+            Reason::CardDeclined => "CARD_DECLINED",
+            Reason::InsufficientFunds => "INSUFFICIENT_FUNDS",
+            Reason::ExpiredCard => "EXPIRED_CARD",
+            Reason::ProcessingError => "PROCESSING_ERROR",
+            Reason::RefundExceedsPaid | Reason::RefundOrderTooOld => return None,
+        })
+    }
 }
 
 impl Refusal {

@@ -286,7 +286,8 @@ impl Ledger<'_> {
         let (year, month) = paydesk_shared::time::year_month(now);
         let instrument = payment::instrument(&s.pay, &PayMethod::ALL, year, month)?;
         Sandbox::A.verify(&instrument).map_err(|d| {
-            AppError::from(Refusal::new(ErrorCode::PaymentFailed, d.message()).at("card.number"))
+            let r = Refusal::new(ErrorCode::PaymentFailed, d.message()).because(d.reason());
+            AppError::from(r.at("card.number"))
         })?;
         let plan = self.plan_or_fail(&c.plan_id)?;
         let wallet = match &instrument {

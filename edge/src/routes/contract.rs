@@ -101,9 +101,13 @@ pub async fn end(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, 
 fn problem_of(e: AppError) -> Result<ContractProblem, AppError> {
     use paydesk_shared::api::ErrorCode;
     Ok(match e {
-        AppError::Refused(r) if r.code == ErrorCode::PaymentFailed => {
-            ContractProblem::Declined { message: r.message }
-        }
+        AppError::Refused(r) if r.code == ErrorCode::PaymentFailed => ContractProblem::Declined {
+            code: r
+                .reason
+                .and_then(|x| x.decline_code())
+                .unwrap_or("PAYMENT_FAILED")
+                .into(),
+        },
         AppError::Refused(r) if r.code == ErrorCode::ParamError => match r.param.as_deref() {
             Some("consent") => ContractProblem::Consent,
             _ => ContractProblem::Refused {

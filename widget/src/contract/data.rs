@@ -91,7 +91,7 @@ fn problem(j: &Json) -> Option<ContractProblem> {
             reason: j.req("reason", Json::string)?,
         },
         "declined" => ContractProblem::Declined {
-            message: j.req("message", Json::string)?,
+            code: j.req("code", Json::string)?,
         },
         "refused" => ContractProblem::Refused {
             code: j.req("code", |v| Some(ErrorCode::from_wire(v.str()?)))?,
@@ -197,7 +197,7 @@ mod tests {
                 reason: "card_number_invalid".into(),
             },
             ContractProblem::Declined {
-                message: "insufficient funds".into(),
+                code: "INSUFFICIENT_FUNDS".into(),
             },
             ContractProblem::Refused {
                 code: ErrorCode::ParamError,

@@ -139,10 +139,17 @@ fn problem_note(m: &mut Markup, problem: Option<&ContractProblem>, lang: Lang) {
     let text = match problem {
         None | Some(ContractProblem::Field { .. }) => return,
         Some(ContractProblem::Consent) => t(lang, Text::ConsentMissing).to_owned(),
-        Some(ContractProblem::Declined { message }) => {
-            format!("{} {message}", t(lang, Text::NotKept))
+        Some(ContractProblem::Declined { code }) => {
+            format!(
+                "{} {}",
+                t(lang, Text::NotKept),
+                crate::i18n::decline_reason(lang, code)
+            )
         }
-        Some(ContractProblem::Refused { message, .. }) => message.clone(),
+        // The payer's language, not the API's English message: what it means for them.
+        Some(ContractProblem::Refused { code, .. }) => {
+            crate::i18n::decline_reason(lang, code.as_str()).to_owned()
+        }
         Some(ContractProblem::Unavailable) => t(lang, Text::Unavailable).to_owned(),
     };
     m.raw("<p class=\"pd-problem\" role=\"alert\" data-testid=\"problem\">")
@@ -316,9 +323,16 @@ mod tests {
         assert!(html.contains(r#"id="pd-card-cvc-error""#));
         assert!(!html.contains("data-testid=\"problem\""));
         s.problem = Some(ContractProblem::Declined {
-            message: "<no>".into(),
+            code: "INSUFFICIENT_FUNDS".into(),
         });
-        assert!(render(&d, &s, None).contains("cannot be used &lt;no&gt;</p>"));
+        assert!(render(&d, &s, None).contains("cannot be used There are not enough funds.</p>"));
+        s.lang = Lang::Zh;
+        let zh = render(&d, &s, None);
+        assert!(
+            zh.contains("余额不足。</p>"),
+            "the reason in the payer's language"
+        );
+        assert!(!zh.contains("funds"));
     }
 
     #[test]
