@@ -542,6 +542,13 @@ test('usage_counts_once_per_key_and_a_report_racing_the_close_lands_in_one_perio
   for (const i of s.invoices) assert.equal(i.amount.total, 1000 + i.usage_amount);
   const late = await report('k1', 10);
   assert.deepEqual([late.status, late.json.billed, late.json.invoice_period], [200, true, 1]);
+  // A subscription whose first invoice failed (incomplete): that invoice exists, so usage
+  // reported now lands on the next one, and the report says so.
+  const low = await signedContract(w, m, { method: 'balance', wallet: 'wallet_low', consent: 'yes' });
+  const inc = await subscribe(w, m, { contract_code: low.contract_code, price: { amount: 1000, interval: 'day' }, usage: { unit: 'api_call', unit_amount: 3 } });
+  assert.equal(inc.json.status, 'incomplete', inc.text);
+  const onNext = await call(w, m, 'POST', `/v1/subscriptions/${inc.json.subscription_id}/usage`, { quantity: 2, idempotency_key: 'inc-1' });
+  assert.deepEqual([onNext.status, onNext.json.invoice_period, onNext.json.billed], [201, 1, false]);
   // Canceled with usage not billed yet: one last invoice of that usage only.
   assert.equal((await report('last-1', 5)).status, 201);
   const canceled = await call(w, m, 'POST', `/v1/subscriptions/${id}/cancel`);

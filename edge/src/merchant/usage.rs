@@ -4,6 +4,7 @@
 //! wholly after it (billed with the next period): never both, never neither.
 
 use super::store::{Ledger, Merchant, Result};
+use super::subscriptions::SubscriptionRow;
 use crate::domain::contract_rules;
 use crate::domain::idempotency::{self, Repeat};
 use crate::domain::refusal::Refusal;
@@ -43,7 +44,10 @@ impl Ledger<'_> {
         let stored = self.usage_row(id, &req.idempotency_key)?;
         match idempotency::repeat(stored, |u| &u.fingerprint, &fingerprint) {
             Repeat::Same(existing) => {
-                return Ok((self.wire_usage(&existing, s.next_period), false))
+                return Ok((
+                    self.wire_usage(&existing, self.unbilled_lands_on(&s)?),
+                    false,
+                ))
             }
             Repeat::Other => {
                 return Err(Refusal::new(
@@ -94,7 +98,18 @@ impl Ledger<'_> {
         let row = self
             .usage_row(id, &req.idempotency_key)?
             .ok_or_else(|| crate::error::AppError::internal("usage report not stored"))?;
-        Ok((self.wire_usage(&row, s.next_period), true))
+        Ok((self.wire_usage(&row, self.unbilled_lands_on(&s)?), true))
+    }
+
+    /// The period whose invoice will bill usage not billed yet: the next invoice created. That
+    /// is the next period's, unless its invoice exists already (created ahead of its charge, or
+    /// a first one that failed and is retried), then the one after.
+    fn unbilled_lands_on(&self, s: &SubscriptionRow) -> Result<i64> {
+        let n = s.next_period;
+        Ok(match self.invoice(&s.subscription_id, n)? {
+            Some(_) => n + 1,
+            None => n,
+        })
     }
 
     fn usage_row(&self, id: &str, key: &str) -> Result<Option<UsageRow>> {
