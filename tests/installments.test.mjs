@@ -219,6 +219,20 @@ test('a_part_due_after_the_contracts_term_is_announced_with_its_link_not_a_charg
   assert.ok(announced.checkout_url, 'its link is');
 });
 
+test('on_a_contract_an_open_part_is_listed_among_the_upcoming_charges_on_the_payers_page', async () => {
+  const m = await newMerchant(w);
+  const code = await signedContract(m, { method: 'balance', wallet: 'wallet_ok', consent: 'yes' });
+  const now = await businessNow(m);
+  const due = Math.floor(now / 60_000) * 60_000 + 10 * DAY * 1000;
+  const r = await create(m, { contract_code: code, parts: [{ amount: 1000 }, { amount: 8000, due_at: iso(due) }] });
+  assert.equal(r.status, 201, r.text);
+  await advance(w, m, 9 * DAY); // the part is opened 48 hours before it is due
+  const c = (await call(w, m, 'GET', `/v1/contracts/${code}`)).json;
+  const html = await (await fetch(`${c.manage_url}${c.manage_url.includes('?') ? '&' : '?'}lang=en`)).text();
+  const when = new Date(due).toISOString().slice(0, 16).replace('T', ' ');
+  assert.match(html, new RegExp(`${when} UTC · ¥80\\.00`), 'the part the contract will pay is announced on its page');
+});
+
 test('a_default_refunds_what_was_paid_but_keeps_a_non_refundable_deposit', async () => {
   const { m, p } = await defaulted(false);
   assert.equal(p.status, 'DEFAULTED');

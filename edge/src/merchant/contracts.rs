@@ -508,6 +508,40 @@ impl Ledger<'_> {
         })
     }
 
+    /// The charges announced on a contract and not made yet, soonest first: deductions (at their
+    /// `charge_at`, held for approval too) and instalment parts (on their due dates).
+    fn upcoming_charges(&self, c: &ContractRow) -> Result<Vec<UpcomingCharge>> {
+        let orders: Vec<OrderRow> = self.q(
+            &format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE contract_code = ?
+                 AND status IN ('NOTPAY', 'PENDING_APPROVAL')
+                 AND (charge_at_ms IS NOT NULL OR plan_no IS NOT NULL)"
+            ),
+            vec![c.contract_code.as_str().into()],
+        )?;
+        let mut upcoming = Vec::with_capacity(orders.len());
+        for o in &orders {
+            let at = match (o.charge_at_ms, &o.plan_no, o.part_index) {
+                (Some(at), _, _) => at,
+                (None, Some(no), Some(idx)) => self.part_due(no, idx)?,
+                _ => o.created_at_ms,
+            };
+            if !rules::charges_at(c.status, c.expires_at_ms, at) {
+                continue;
+            }
+            upcoming.push((
+                at,
+                UpcomingCharge {
+                    amount: o.amount()?,
+                    description: o.description.clone(),
+                    charge_at: format_rfc3339(at),
+                },
+            ));
+        }
+        upcoming.sort_by_key(|(at, _)| *at);
+        Ok(upcoming.into_iter().map(|(_, u)| u).collect())
+    }
+
     /// What the contract's page shows.
     pub fn contract_page(&self, contract_code: &str) -> Result<ContractPageReply> {
         let m = self.merchant_or_fail()?;
@@ -517,23 +551,7 @@ impl Ledger<'_> {
 
     fn contract_page_reply(&self, m: &Merchant, c: &ContractRow) -> Result<ContractPageReply> {
         let plan = self.plan_or_fail(&c.plan_id)?;
-        let upcoming: Vec<OrderRow> = self.q(
-            &format!(
-                "SELECT {ORDER_COLUMNS} FROM orders WHERE contract_code = ? AND status = 'NOTPAY'
-                 AND charge_at_ms IS NOT NULL ORDER BY charge_at_ms"
-            ),
-            vec![c.contract_code.as_str().into()],
-        )?;
-        let upcoming = upcoming
-            .iter()
-            .map(|o| {
-                Ok(UpcomingCharge {
-                    amount: o.amount()?,
-                    description: o.description.clone(),
-                    charge_at: format_rfc3339(o.charge_at_ms.unwrap_or(o.created_at_ms)),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let upcoming = self.upcoming_charges(c)?;
         Ok(ContractPageReply {
             view: ContractView {
                 merchant: m.branding.clone(),

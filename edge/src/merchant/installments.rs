@@ -209,6 +209,15 @@ impl Ledger<'_> {
         )
     }
 
+    /// When part `idx` of plan `no` is due.
+    pub fn part_due(&self, no: &str, idx: i64) -> Result<i64> {
+        self.number(
+            "SELECT due_at_ms AS v FROM installment_parts WHERE plan_no = ? AND idx = ?",
+            vec![no.into(), idx.into()],
+        )?
+        .ok_or_else(|| crate::error::AppError::internal("a part order without its part"))
+    }
+
     fn part_order(&self, no: &str, idx: i64) -> Result<Option<OrderRow>> {
         self.first(
             &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE plan_no = ? AND part_index = ?"),
