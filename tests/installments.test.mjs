@@ -233,6 +233,22 @@ test('on_a_contract_an_open_part_is_listed_among_the_upcoming_charges_on_the_pay
   assert.match(html, new RegExp(`${when} UTC · ¥80\\.00`), 'the part the contract will pay is announced on its page');
 });
 
+test('on_a_contract_a_part_the_payer_failed_to_pay_early_is_still_deducted_on_its_due_date', async () => {
+  const m = await newMerchant(w);
+  const code = await signedContract(m, { method: 'balance', wallet: 'wallet_ok', consent: 'yes' });
+  const now = await businessNow(m);
+  const r = await create(m, { contract_code: code, parts: [{ amount: 2000 }, { amount: 8000, due_at: iso(now + 30 * DAY * 1000) }] });
+  assert.equal(r.status, 201, r.text);
+  await advance(w, m, 29 * DAY);
+  const part = await order(m, (await getPlan(m, r.json.plan_no)).parts[1].out_trade_no);
+  // The payer tries to pay it early on its page, from a wallet without the money.
+  const early = await pay(w, part, { method: 'balance', wallet: 'wallet_low' });
+  assert.equal(early.json.status, 'PAYERROR', JSON.stringify(early.json));
+  await advance(w, m, 2 * DAY);
+  const p = await getPlan(m, r.json.plan_no);
+  assert.deepEqual([p.status, p.parts[1].status], ['COMPLETED', 'SUCCESS'], 'the contract deducted it on its due date');
+});
+
 test('a_default_refunds_what_was_paid_but_keeps_a_non_refundable_deposit', async () => {
   const { m, p } = await defaulted(false);
   assert.equal(p.status, 'DEFAULTED');

@@ -151,6 +151,9 @@ pub struct Facts {
     /// The part collected next, and its order's status once it is one.
     pub next_part: usize,
     pub order: Option<OrderStatus>,
+    /// Whether the contract has tried to charge the part's order: until it has, a decline was
+    /// the payer's own attempt on the part's page, and the contract still charges it when due.
+    pub contract_tried: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +179,9 @@ pub fn next_step(f: &Facts) -> Option<(i64, Step)> {
             Some((open, Step::Open))
         }
         Some(OrderStatus::NotPay) if f.has_contract => Some((due, Step::Charge)),
+        Some(OrderStatus::PayError) if f.has_contract && !f.contract_tried => {
+            Some((due, Step::Charge))
+        }
         Some(
             OrderStatus::NotPay
             | OrderStatus::PayError
@@ -314,6 +320,7 @@ mod tests {
             due: vec![0, 30 * DAY_MS, 60 * DAY_MS],
             next_part: 1,
             order: None,
+            contract_tried: false,
         }
     }
 
@@ -331,8 +338,19 @@ mod tests {
             ..f.clone()
         };
         assert_eq!(next_step(&c), Some((30 * DAY_MS, Step::Charge)));
+        // Declined on the payer's own attempt on the part's page: the contract still charges
+        // it on its due date. Declined by the contract: the payer has the grace to pay it.
+        let declined_by_payer = Facts {
+            order: Some(OrderStatus::PayError),
+            ..c.clone()
+        };
+        assert_eq!(
+            next_step(&declined_by_payer),
+            Some((30 * DAY_MS, Step::Charge))
+        );
         let declined = Facts {
             order: Some(OrderStatus::PayError),
+            contract_tried: true,
             ..c
         };
         assert_eq!(next_step(&declined), Some((33 * DAY_MS, Step::Default)));

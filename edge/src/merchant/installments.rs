@@ -209,6 +209,17 @@ impl Ledger<'_> {
         )
     }
 
+    /// Whether the contract has tried to charge this order (its audit trail says who started
+    /// each payment: `contract`, or the payer on the page).
+    fn contract_tried(&self, out_trade_no: &str) -> Result<bool> {
+        let tried = self.number(
+            "SELECT 1 AS v FROM audit WHERE target = ? AND action = 'order.startpay'
+             AND actor = 'contract' LIMIT 1",
+            vec![out_trade_no.into()],
+        )?;
+        Ok(tried.is_some())
+    }
+
     /// When part `idx` of plan `no` is due.
     pub fn part_due(&self, no: &str, idx: i64) -> Result<i64> {
         self.number(
@@ -228,6 +239,12 @@ impl Ledger<'_> {
     fn plan_facts(&self, p: &PlanRow) -> Result<Facts> {
         let parts = self.parts_of(&p.plan_no)?;
         let order = self.part_order(&p.plan_no, p.next_part)?;
+        let contract_tried = match &order {
+            Some(o) if o.status == OrderStatus::PayError && p.contract_code.is_some() => {
+                self.contract_tried(&o.out_trade_no)?
+            }
+            _ => false,
+        };
         Ok(Facts {
             active: p.status == InstallmentStatus::Active,
             created_at_ms: p.created_at_ms,
@@ -237,6 +254,7 @@ impl Ledger<'_> {
             due: parts.iter().map(|x| x.due_at_ms).collect(),
             next_part: p.next_part as usize,
             order: order.map(|o| o.status),
+            contract_tried,
         })
     }
 
