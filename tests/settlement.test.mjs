@@ -74,6 +74,8 @@ test('a_day_closes_into_one_batch_and_refunds_of_released_money_settle_the_day_t
   assert.deepEqual(data, first);
   const fetched = (await call(w, m, 'GET', `/v1/settlements/${first.settlement_id}/statement`)).json;
   assert.deepEqual(statement, fetched, 'the signed statement goes out with the event');
+  const [created] = (await call(w, m, 'GET', '/v1/audit?kind=settlement')).json.entries;
+  assert.deepEqual([created.target, created.changes], [first.settlement_id, [{ field: 'net', before: '', after: '9940' }]]);
 
   // A refund of released money: the next batch takes it, with the fee it gives back.
   assert.equal((await refund(m, a.out_trade_no, 10_000)).status, 201);

@@ -208,7 +208,8 @@ impl Ledger<'_> {
             "system:settlement",
             "settlement.create",
             &id,
-            &date,
+            // A new settlement: nothing before (its day is in its id); its net after.
+            "",
             &b.net.to_string(),
         )?;
         // The chain's head, this entry included, is anchored in the day's signed statement.
