@@ -54,7 +54,7 @@ test('an_export_holds_the_ranges_records_and_chain_sealed_and_the_readme_verifie
   const r = await call(w, m, 'GET', `/v1/exports?from=${from}&to=${to}`);
   assert.equal(r.status, 200, r.text);
   assert.match(r.headers.get('content-type'), /^application\/x-ndjson/);
-  assert.match(r.headers.get('content-disposition'), /attachment; filename="paydesk-export-/);
+  assert.equal(r.headers.get('content-disposition'), `attachment; filename="paydesk-export-${from}-${to}.jsonl"`, 'named by the merchant\'s days');
   const all = lines(r.text);
   for (const l of all) checkSchema('ExportLine', l);
   const [head, ...rest] = all;

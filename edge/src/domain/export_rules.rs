@@ -67,6 +67,18 @@ pub struct Range {
     pub to_ms: i64,
 }
 
+/// The download's name: the first and the last merchant day the range covers, on the merchant's
+/// calendar (`from=2026-12-01&to=2026-12-31` is `paydesk-export-2026-12-01-2026-12-31.jsonl`).
+pub fn filename(range: Range, utc_offset_minutes: i32) -> String {
+    let offset_ms = i64::from(utc_offset_minutes) * 60_000;
+    let day = |ms: i64| {
+        let (y, m, d) = civil_from_days((ms + offset_ms).div_euclid(DAY_MS));
+        format!("{y:04}-{m:02}-{d:02}")
+    };
+    let last = range.to_ms.saturating_sub(1).max(range.from_ms);
+    format!("paydesk-export-{}-{}.jsonl", day(range.from_ms), day(last))
+}
+
 /// A bound of the range: an RFC 3339 instant, or a merchant day (`YYYY-MM-DD`): its 00:00 as
 /// `from`, its 24:00 as `to` (so `from=2026-12-01&to=2026-12-31` is the whole of December).
 pub fn parse_bound(
@@ -168,6 +180,34 @@ pub fn record_line(kind: &str, record: serde_json::Value, audit: Option<&AuditRe
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_download_is_named_by_the_merchants_days() {
+        let (from, to) = (
+            parse_bound("from", "2026-12-01", false, 480).unwrap(),
+            parse_bound("to", "2026-12-31", true, 480).unwrap(),
+        );
+        let name = filename(
+            Range {
+                from_ms: from,
+                to_ms: to,
+            },
+            480,
+        );
+        assert_eq!(name, "paydesk-export-2026-12-01-2026-12-31.jsonl");
+        let utc = (
+            parse_bound("from", "2026-12-01", false, 0).unwrap(),
+            parse_bound("to", "2026-12-31", true, 0).unwrap(),
+        );
+        let name = filename(
+            Range {
+                from_ms: utc.0,
+                to_ms: utc.1,
+            },
+            0,
+        );
+        assert_eq!(name, "paydesk-export-2026-12-01-2026-12-31.jsonl");
+    }
+
     use super::*;
     use paydesk_shared::time::format_rfc3339;
 

@@ -66,6 +66,7 @@ impl Ledger<'_> {
         Ok(ExportHead {
             merchant_id: m.id().to_owned(),
             range,
+            utc_offset_minutes: m.config.utc_offset_minutes,
             head_line: rules::line("export", fields),
         })
     }

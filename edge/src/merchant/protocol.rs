@@ -1367,6 +1367,9 @@ pub struct BillLines {
 pub struct ExportHead {
     pub merchant_id: String,
     pub range: crate::domain::export_rules::Range,
+    /// The merchant's calendar, which the download's name is dated on.
+    #[serde(default)]
+    pub utc_offset_minutes: i32,
     /// The export's first line (`type: export`), newline included.
     pub head_line: String,
 }

@@ -88,11 +88,7 @@ impl State {
 
 /// The export as a streamed download of JSON lines.
 pub fn respond(env: Env, call: Call, head: ExportHead) -> Result<Response, AppError> {
-    let filename = format!(
-        "paydesk-export-{}-{}.jsonl",
-        &format_rfc3339(head.range.from_ms)[..10],
-        &format_rfc3339(head.range.to_ms)[..10]
-    );
+    let filename = crate::domain::export_rules::filename(head.range, head.utc_offset_minutes);
     let state = State {
         env,
         call,
