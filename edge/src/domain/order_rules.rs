@@ -550,16 +550,21 @@ mod tests {
         assert_eq!(by_merchant(true, NOW + CLOSE_GRACE_MS), Ok(Event::Close));
     }
 
-    #[test]
-    fn a_remind_order_is_payable_through_its_grace_until_reminded() {
-        let d = Deadlines {
+    /// An open order whose deadline is `NOW`, closed at it.
+    fn open_until_now() -> Deadlines {
+        Deadlines {
             status: OrderStatus::NotPay,
             time_expire_ms: NOW,
             timeout_action: TimeoutAction::Close,
             reminded: false,
             pending_until_ms: None,
             charge_at_ms: None,
-        };
+        }
+    }
+
+    #[test]
+    fn a_remind_order_is_payable_through_its_grace_until_reminded() {
+        let d = open_until_now();
         assert_eq!(payable_until(&d, 600), NOW);
         let remind = Deadlines {
             timeout_action: TimeoutAction::Remind,
@@ -576,14 +581,7 @@ mod tests {
 
     #[test]
     fn what_falls_due() {
-        let d = Deadlines {
-            status: OrderStatus::NotPay,
-            time_expire_ms: NOW,
-            timeout_action: TimeoutAction::Close,
-            reminded: false,
-            pending_until_ms: None,
-            charge_at_ms: None,
-        };
+        let d = open_until_now();
         assert_eq!(due(&d, NOW - 1), None);
         assert_eq!(due(&d, NOW), Some(Due::Expire));
         let remind = Deadlines {
