@@ -78,6 +78,25 @@ test('without_javascript_declined_then_retry_prompt_then_wallet_success', async 
   await ctx.close();
 });
 
+test('without_javascript_a_retryable_card_decline_asks_for_the_card_again', async () => {
+  // The answer to a post holds no card number, so a bare "try again" would send empty fields:
+  // the prompt asks for the card again, and paying with it again goes through.
+  const order = await createOrder(w, m);
+  const { ctx, page } = await noScript();
+  await page.goto(order.checkout_url);
+  await fillCard(page, '4000 0000 0000 0119');
+  await page.locator('[data-testid=pay]').click();
+  const prompt = page.locator('[data-testid=retry-prompt]');
+  await prompt.waitFor();
+  assert.equal(await prompt.getAttribute('data-code'), 'PROCESSING_ERROR');
+  assert.equal(await page.locator('[data-testid=retry]').count(), 0, 'no bare resubmit');
+  assert.match(await page.locator('[data-testid=reenter-card]').textContent(), /Enter the card again below/);
+  await fillCard(page, '4000 0000 0000 0119');
+  await page.locator('[data-testid=pay]').click();
+  await page.locator('[data-testid=success]').waitFor();
+  await ctx.close();
+});
+
 test('without_javascript_a_merchant_past_its_daily_limit_says_try_tomorrow', async () => {
   const capped = await newMerchant(w, { daily_limit: 1_000 });
   const order = await createOrder(w, capped, { amount: { total: 2_000, currency: 'CNY' } });

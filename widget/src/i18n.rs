@@ -115,6 +115,7 @@ texts! {
     ReturnToMerchant => "返回商家", "Return to merchant";
     RefreshStatus => "刷新状态", "Refresh status";
     TryAgain => "重试", "Try again";
+    ReenterCard => "请在下方重新输入卡信息，然后再次付款。", "Enter the card again below, then pay again.";
     SwitchMethod => "请换一种付款方式", "Please choose another way to pay";
     RetryHint => "这通常是暂时的问题，可以再试一次。", "This is usually temporary; you can try again.";
     FailedTitle => "付款未成功", "The payment did not go through";

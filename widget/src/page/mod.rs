@@ -198,6 +198,24 @@ mod tests {
     }
 
     #[test]
+    fn a_card_declined_on_a_post_asks_for_the_card_again_not_a_bare_retry() {
+        let mut d = data(OrderStatus::NotPay, "zh");
+        d.seed.method = Some(paydesk_shared::api::PayMethod::CreditCard);
+        d.seed.outcome = Some(PayOutcome::Declined {
+            code: "PROCESSING_ERROR".into(),
+            message: "try again".into(),
+            next_step: paydesk_shared::api::NextStep::Retry,
+        });
+        let html = render_page(&d);
+        assert!(html.contains(r#"data-testid="reenter-card""#), "{html}");
+        assert!(html.contains("重新输入卡信息"));
+        assert!(!html.contains(r#"data-testid="retry""#));
+        // A wallet is sent again as it is: the retry stays.
+        d.seed.method = Some(paydesk_shared::api::PayMethod::Balance);
+        assert!(render_page(&d).contains(r#"data-testid="retry""#));
+    }
+
+    #[test]
     fn the_logo_mark_survives_a_render() {
         let mut d = data(OrderStatus::NotPay, "en");
         d.view.merchant.logo_url = Some("/logo.svg".into());

@@ -5,7 +5,7 @@
 use super::markup::Markup;
 use crate::i18n::{decline_reason, t, Lang, Text};
 use crate::state::{Phase, State};
-use paydesk_shared::api::NextStep;
+use paydesk_shared::api::{NextStep, PayMethod};
 use paydesk_shared::OrderStatus;
 
 pub fn outcome(m: &mut Markup, s: &State) {
@@ -35,7 +35,7 @@ pub fn outcome(m: &mut Markup, s: &State) {
             match next_step {
                 NextStep::Retry => {
                     m.raw("<p>").text(t(lang, Text::RetryHint)).raw("</p>");
-                    retry(m, lang, " data-testid=\"retry\"");
+                    retry_or_reenter(m, s, " data-testid=\"retry\"");
                 }
                 NextStep::SwitchMethod => {
                     m.raw("<p data-testid=\"switch-hint\">")
@@ -50,7 +50,7 @@ pub fn outcome(m: &mut Markup, s: &State) {
             m.raw("<section data-testid=\"network-lost\" role=\"alert\" class=\"pd-outcome pd-failed\"><p>")
                 .text(t(lang, Text::NetworkLost))
                 .raw("</p>");
-            retry(m, lang, "");
+            retry_or_reenter(m, s, "");
             m.raw("</section>");
         }
         Phase::Blocked => {
@@ -112,6 +112,19 @@ fn refresh(m: &mut Markup, lang: Lang) {
     m.raw("<a data-testid=\"refresh\" data-act=\"refresh\" role=\"button\" href=\"\" class=\"pd-link\">")
         .text(t(lang, Text::RefreshStatus))
         .raw("</a>");
+}
+
+/// "Try again", or, when the card it would send again is not on the page (a page answering a
+/// post holds no card number, by design), the hint to enter it again in the form below: a bare
+/// resubmit would only send empty card fields.
+fn retry_or_reenter(m: &mut Markup, s: &State, testid: &str) {
+    if s.method != PayMethod::Balance && s.card.number.is_empty() {
+        m.raw("<p data-testid=\"reenter-card\">")
+            .text(t(s.lang, Text::ReenterCard))
+            .raw("</p>");
+    } else {
+        retry(m, s.lang, testid);
+    }
 }
 
 /// "Try again": without the script it submits the pay form; with it, the page decides whether
