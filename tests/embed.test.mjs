@@ -78,6 +78,27 @@ test('paid_through_the_form_before_the_wasm_arrives_the_host_still_hears_paid', 
   await ctx.close();
 });
 
+test('the_overlay_is_a_modal_dialog_for_the_keyboard', async () => {
+  const ctx = await browser.newContext({ ...PHONE, locale: 'en-US' });
+  const page = await ctx.newPage();
+  await page.goto(`${w.url}/shop/`);
+  await page.waitForFunction(() => !!window.Paydesk);
+  await page.locator('#buy').focus();
+  await page.keyboard.press('Enter');
+  const overlay = page.locator('[data-paydesk-overlay]');
+  await overlay.waitFor();
+  assert.deepEqual(await overlay.evaluate((el) => [el.getAttribute('role'), el.getAttribute('aria-modal'), el.getAttribute('aria-label')]), ['dialog', 'true', 'Checkout']);
+  await page.waitForFunction(() => document.activeElement.tagName === 'IFRAME');
+  // Focus sent to the page behind comes back into the dialog.
+  await page.evaluate(() => document.querySelector('#buy').focus());
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Close');
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => window.shopOutcome && window.shopOutcome.status === 'closed');
+  assert.equal(await overlay.count(), 0);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'buy', 'focus returns to what opened it');
+  await ctx.close();
+});
+
 test('closing_the_overlay_tells_the_host_closed', async () => {
   const ctx = await browser.newContext({ ...PHONE, locale: 'en-US' });
   const page = await ctx.newPage();

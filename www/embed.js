@@ -1,10 +1,4 @@
-/*! paydesk embed loader: one script tag, no dependencies.
- * <script src="https://PAYDESK/embed.js" async></script>
- * <button data-paydesk-checkout="PAY_URL">Pay</button>, <paydesk-checkout url="PAY_URL">, or
- * Paydesk.open(PAY_URL) -> Promise<{status: 'paid'|'closed', out_trade_no}>.
- * The host page receives `paydesk:paid`, `paydesk:failed` and `paydesk:closed` CustomEvents.
- * Messages are accepted only from the pay page's origin and its own iframe, and posted nowhere.
- */
+/*! paydesk embed loader: docs/architecture.md, "Embedding". */
 (function () {
   'use strict';
   if (window.Paydesk) return;
@@ -38,16 +32,21 @@
       : 'position:absolute;left:0;right:0;bottom:0;top:48px;width:100%;height:calc(100% - 48px);border:0;' +
         'border-radius:12px 12px 0 0;background:#fff');
     frame.src = u.href;
-    frame.title = 'Checkout';
+    // A modal dialog (docs/architecture.md).
+    var zh = /^zh/i.test(document.documentElement.lang || navigator.language);
+    overlay.role = 'dialog';
+    overlay.ariaModal = 'true';
+    overlay.ariaLabel = frame.title = zh ? '付款' : 'Checkout';
     frame.setAttribute('allow', 'payment');
     var close = style(document.createElement('button'),
       'position:absolute;top:8px;right:8px;width:40px;height:40px;border:0;border-radius:20px;' +
       'background:rgba(0,0,0,.6);color:#fff;font:24px/40px sans-serif;cursor:pointer');
     close.type = 'button';
-    close.setAttribute('aria-label', 'Close');
+    close.ariaLabel = zh ? '关闭' : 'Close';
     close.textContent = '\u00d7';
     overlay.appendChild(frame);
     overlay.appendChild(close);
+    var opener = document.activeElement;
     document.body.appendChild(overlay);
     var resolve;
     var promise = new Promise(function (r) { resolve = r; });
@@ -58,7 +57,10 @@
         if (done) return;
         done = true;
         window.removeEventListener('message', onMessage);
+        document.removeEventListener('keydown', onKey);
+        document.removeEventListener('focusin', onFocus);
         overlay.remove();
+        if (opener && opener.focus) opener.focus();
         if (open === state) open = null;
         if (status === 'closed') emit(trigger, 'closed', { out_trade_no: outTradeNo });
         resolve({ status: status, out_trade_no: outTradeNo });
@@ -79,8 +81,14 @@
         emit(trigger, 'failed', { out_trade_no: d.out_trade_no, code: d.code });
       }
     }
+    function shut() { state.finish(paid ? 'paid' : 'closed', paid); }
+    function onKey(e) { if (e.key === 'Escape') shut(); }
+    function onFocus(e) { if (!overlay.contains(e.target)) close.focus(); }
     window.addEventListener('message', onMessage);
-    close.addEventListener('click', function () { state.finish(paid ? 'paid' : 'closed', paid); });
+    document.addEventListener('keydown', onKey);
+    document.addEventListener('focusin', onFocus);
+    close.addEventListener('click', shut);
+    frame.focus();
     open = state;
     return promise;
   }
