@@ -150,6 +150,9 @@ test('operators_search_and_refund_from_the_console_and_a_refund_above_the_thresh
   const big = await consoleCall(op, 'POST', `/orders/${shop.out_trade_no}/refund`, { body: { amount: 800 } });
   assert.equal(big.json.status, 'PROCESSING');
   assert.match(big.json.approval_id, /^apr_/);
+  // The approver sees what they decide on: the refund's amount and its order.
+  const waiting = (await consoleCall(ap, 'GET', '/approvals')).json.approvals.find((a) => a.approval_id === big.json.approval_id);
+  assert.deepEqual([waiting.kind, waiting.amount, waiting.out_trade_no], ['refund', { total: 800, currency: 'CNY' }, shop.out_trade_no]);
   assert.equal((await consoleCall(op, 'POST', `/approvals/${big.json.approval_id}/approve`)).status, 403, 'an operator does not approve');
   const approved = await consoleCall(ap, 'POST', `/approvals/${big.json.approval_id}/approve`);
   assert.equal(approved.json.status, 'approved');

@@ -67,7 +67,7 @@ test('staff_sign_in_approve_and_search_in_the_console_at_390_and_1280_px', async
   await desk.page.click('button[type=submit]');
   await desk.page.click('button[role=tab]:has-text("Approvals")');
   const row = await desk.page.waitForSelector('[data-approval]');
-  assert.match(await row.textContent(), new RegExp(`order ${o.out_trade_no} · 0/1`));
+  assert.match(await row.textContent(), new RegExp(`order ${o.out_trade_no} · ¥\\d+\\.\\d\\d · 0/1`));
   await shot(desk.page, 'console-approvals-desktop');
   await desk.page.click('[data-approval] button:has-text("Approve")');
   await desk.page.waitForSelector('[data-testid=empty]');
@@ -316,6 +316,8 @@ test('every_console_area_passes_axe_and_works_by_keyboard_and_the_pay_page_never
   await page.focus('button[role=tab]:has-text("Approvals")');
   await page.keyboard.press('Enter');
   assert.match(await page.textContent('[data-approval]'), /level 1: alice@shop\.example/);
+  // And what it decides on: the amount.
+  assert.match(await page.textContent('[data-approval]'), new RegExp(`order ${o.out_trade_no} · ¥10\\.00`));
   assert.deepEqual(errors, []);
   await context.close();
 

@@ -252,13 +252,20 @@ impl Ledger<'_> {
             need: i64,
             created_at_ms: i64,
             approvers: Option<String>,
+            amount: Option<i64>,
+            out_trade_no: Option<String>,
         }
         let rows: Vec<A> = self.q(
             "SELECT a.approval_id, a.kind, a.target, a.need, a.created_at_ms,
                     (SELECT group_concat(approver, char(10)) FROM (SELECT v.approver
                       FROM approval_votes v WHERE v.approval_id = a.approval_id
-                      ORDER BY v.at_ms, v.rowid)) AS approvers
-             FROM approvals a WHERE a.status = 'pending' ORDER BY a.created_at_ms LIMIT 200",
+                      ORDER BY v.at_ms, v.rowid)) AS approvers,
+                    COALESCE(o.amount_total, r.amount) AS amount,
+                    COALESCE(o.out_trade_no, r.out_trade_no) AS out_trade_no
+             FROM approvals a
+             LEFT JOIN orders o ON a.kind = 'order' AND o.out_trade_no = a.target
+             LEFT JOIN refunds r ON a.kind = 'refund' AND r.out_refund_no = a.target
+             WHERE a.status = 'pending' ORDER BY a.created_at_ms LIMIT 200",
             vec![],
         )?;
         let approvals = rows
@@ -273,6 +280,10 @@ impl Ledger<'_> {
                     .map(|s| s.split('\n').map(str::to_owned).collect())
                     .unwrap_or_default(),
                 created_at: paydesk_shared::time::format_rfc3339(a.created_at_ms),
+                amount: a
+                    .amount
+                    .map(|f| paydesk_shared::Money::cny(f.max(0) as u64)),
+                out_trade_no: a.out_trade_no,
             })
             .collect();
         Ok(super::protocol::ApprovalList { approvals })

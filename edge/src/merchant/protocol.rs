@@ -719,6 +719,12 @@ pub struct PendingApproval {
     /// Who approved so far, in order: the first approved level 1, the second level 2.
     pub approvers: Vec<String>,
     pub created_at: String,
+    /// What an approver decides on: the order's or the refund's amount, and the order (a
+    /// refund's order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<paydesk_shared::Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_trade_no: Option<String>,
 }
 
 /// `POST /admin/merchants/{id}/reseal`.

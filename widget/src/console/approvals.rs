@@ -59,7 +59,15 @@ pub fn approvals(p: &PageProps) -> Html {
             .as_array()
             .map(|v| v.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        let label = format!("{} {}", s(a, "kind"), s(a, "target"));
+        let mut label = format!("{} {}", s(a, "kind"), s(a, "target"));
+        // What is decided on: the amount, and a refund's order.
+        if let Some(fen) = a["amount"]["total"].as_u64() {
+            label.push_str(&format!(" · {}", yuan(fen)));
+        }
+        let order = s(a, "out_trade_no");
+        if !order.is_empty() && order != s(a, "target") {
+            label.push_str(&format!(" · {} {order}", t(l, "订单", "order")));
+        }
         html! {
             <li data-approval={id.clone()}>
                 <span>{ format!("{label} · {}/{}", who.len(), a["need"]) }</span>
