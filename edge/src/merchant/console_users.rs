@@ -118,12 +118,7 @@ impl Ledger<'_> {
                  last_ms = excluded.last_ms",
             vec![digest.as_str().into(), until.into(), now.into()],
         )?;
-        Ok(match until {
-            Some(t) => locked(t - now),
-            None => SignInReply::Refused {
-                locked_for_secs: None,
-            },
-        })
+        Ok(failed(until, now))
     }
 
     /// The salt and iterations to hash a password with. An unknown email gets a salt of its own
@@ -174,12 +169,7 @@ impl Ledger<'_> {
                 "",
                 "",
             )?;
-            return Ok(match until {
-                Some(t) => locked(t - now),
-                None => SignInReply::Refused {
-                    locked_for_secs: None,
-                },
-            });
+            return Ok(failed(until, now));
         }
         self.x(
             "UPDATE console_users SET failures = 0, locked_until_ms = NULL WHERE email = ?",
@@ -385,6 +375,16 @@ fn api_read(c: &ConsoleCall) -> ApiRequest {
 fn parse_json<T: serde::de::DeserializeOwned>(body: &str) -> Result<T> {
     crate::json_text::from_text(body)
         .map_err(|e| AppError::param("body", format!("invalid request body: {e}")))
+}
+
+/// A failed sign-in's answer: refused, or locked out `until` then.
+fn failed(until: Option<i64>, now: i64) -> SignInReply {
+    match until {
+        Some(t) => locked(t - now),
+        None => SignInReply::Refused {
+            locked_for_secs: None,
+        },
+    }
 }
 
 /// Locked out for what is left of it, in whole seconds.

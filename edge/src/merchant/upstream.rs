@@ -448,7 +448,7 @@ impl Ledger<'_> {
     /// An order closed here: if it was handed to the upstream, it is closed there too once the
     /// command has committed (`merchant/object.rs` runs `settle_expiring` when told).
     pub fn close_handoff_later(&self, otn: &str) -> Result<()> {
-        let open = self.first::<serde_json::Value>(
+        let open = self.number(
             "SELECT 1 AS v FROM upstream_payments WHERE out_trade_no = ? AND closed_at_ms IS NULL",
             vec![otn.into()],
         )?;

@@ -276,7 +276,7 @@ fn tick(page: &Shared) {
 
 /// How far the page's clock (`page_ms`, the worker's, when it rendered the page) is ahead of the
 /// browser's (`browser_ms`, at the start); none without a rendered clock.
-pub fn clock_offset(page_ms: i64, browser_ms: i64) -> i64 {
+fn clock_offset(page_ms: i64, browser_ms: i64) -> i64 {
     if page_ms == 0 {
         0
     } else {
