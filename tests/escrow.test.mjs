@@ -128,6 +128,45 @@ test('a_fulfilment_racing_the_automatic_refund_never_pays_out_the_same_money_twi
   }
 });
 
+test('a_refund_in_progress_holds_the_release_until_it_ends_so_nothing_is_released_then_clawed_back', async () => {
+  const m = await newMerchant(w, { release_days: 3, refund_approval_above: 1000 });
+  const refund = async (o, amount) => (await call(w, m, 'POST', '/v1/refunds', { out_trade_no: o.out_trade_no, out_refund_no: otn('R'), amount })).json;
+  const releasedAmount = async (o) => {
+    const ev = await released(m, o);
+    assert.equal(ev.length, 1, `${o.out_trade_no}: released once`);
+    return JSON.parse((await call(w, m, 'GET', `/v1/notifications/${ev[0].id}`)).json.body).data.released_amount;
+  };
+  // The hold runs out while a refund waits for its approver: the money stays held.
+  const lapsed = await paid(m, 5000);
+  const waiting = await refund(lapsed, 2000);
+  assert.equal(waiting.status, 'PROCESSING');
+  // Fulfilled while a refund waits: the release waits too.
+  const fulfilled = await paid(m, 4000);
+  const rejected = await refund(fulfilled, 1500);
+  const f = await call(w, m, 'POST', `/v1/orders/${fulfilled.out_trade_no}/fulfil`);
+  assert.equal(f.status, 200, f.text);
+  assert.deepEqual([f.json.funds, typeof f.json.fulfilled_at], ['held', 'string']);
+  await advance(w, m, 3 * DAY + 60);
+  assert.equal((await get(m, lapsed)).funds, 'held', 'what the refund takes is not the merchant\'s yet');
+  assert.equal((await released(m, lapsed)).length, 0);
+  // Approved: the refund comes out of held money and the rest is released, once.
+  assert.equal((await admin(w, 'POST', `/admin/approvals/${waiting.approval_id}/approve`, { approver: 'finance-lead' })).status, 200);
+  const l = await get(m, lapsed);
+  assert.deepEqual([l.funds, l.refunded_total], ['released', 2000]);
+  assert.equal(await releasedAmount(lapsed), 3000);
+  // Rejected: the whole payment is released, once, though the hold has not run out.
+  assert.equal((await admin(w, 'POST', `/admin/approvals/${rejected.approval_id}/reject`, { approver: 'finance-lead' })).status, 200);
+  const r = await get(m, fulfilled);
+  assert.deepEqual([r.funds, r.refunded_total], ['released', 0]);
+  assert.equal(await releasedAmount(fulfilled), 4000);
+  // Nothing was clawed back: no refund of released money was booked.
+  await advance(w, m, 2 * DAY);
+  const settled = (await call(w, m, 'GET', '/v1/settlements')).json.settlements;
+  assert.equal(settled.reduce((n, s) => n + s.refunds, 0), 0);
+  assert.equal(settled.reduce((n, s) => n + s.gross, 0), 7000);
+  assert.equal((await call(w, m, 'GET', '/v1/audit/verify')).json.intact, true);
+});
+
 test('the_pay_page_promises_what_the_settings_do', async () => {
   const plain = await newMerchant(w, { release_days: 5 });
   const o = await createOrder(w, plain);

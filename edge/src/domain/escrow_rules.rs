@@ -47,19 +47,27 @@ pub enum Due {
     Release,
 }
 
+/// Where a paid order's held money stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    pub held_until_ms: i64,
+    pub auto_refund_at_ms: Option<i64>,
+    pub fulfilled: bool,
+    pub auto_refunded: bool,
+    /// Refunds of it still in progress (waiting for an approver or for the channel).
+    pub refunding: bool,
+}
+
 /// The held money's next step at `now_ms`, if any: an automatic refund comes first (it is
-/// never later than the release).
-pub fn due(
-    held_until_ms: i64,
-    auto_refund_at_ms: Option<i64>,
-    fulfilled: bool,
-    auto_refunded: bool,
-    now_ms: i64,
-) -> Option<Due> {
-    let refund_due = !fulfilled && !auto_refunded && auto_refund_at_ms.is_some_and(|t| t <= now_ms);
+/// never later than the release). The money is released once the merchant fulfilled the order
+/// or the hold ran out, but never while a refund of it is in progress: what that refund takes
+/// is not the merchant's yet, and what it leaves is released, once, when it ends.
+pub fn due(h: Held, now_ms: i64) -> Option<Due> {
+    let refund_due =
+        !h.fulfilled && !h.auto_refunded && h.auto_refund_at_ms.is_some_and(|t| t <= now_ms);
     if refund_due {
         Some(Due::AutoRefund)
-    } else if held_until_ms <= now_ms {
+    } else if !h.refunding && (h.fulfilled || h.held_until_ms <= now_ms) {
         Some(Due::Release)
     } else {
         None
@@ -82,24 +90,70 @@ mod tests {
         assert!(check_settings(3, Some(0)).is_err());
     }
 
+    fn held(release: i64, refund: Option<i64>) -> Held {
+        Held {
+            held_until_ms: release,
+            auto_refund_at_ms: refund,
+            fulfilled: false,
+            auto_refunded: false,
+            refunding: false,
+        }
+    }
+
     #[test]
     fn money_is_refunded_or_released_once_in_order() {
         let (release, refund) = schedule(0, 7, Some(48));
         assert_eq!((release, refund), (7 * DAY, Some(2 * DAY)));
-        assert_eq!(due(release, refund, false, false, DAY), None);
+        let h = held(release, refund);
+        assert_eq!(due(h, DAY), None);
+        assert_eq!(due(h, 2 * DAY), Some(Due::AutoRefund));
+        // Fulfilled: released at once and never refunded by itself.
+        let fulfilled = Held {
+            fulfilled: true,
+            ..h
+        };
+        assert_eq!(due(fulfilled, DAY), Some(Due::Release));
+        assert_eq!(due(fulfilled, 3 * DAY), Some(Due::Release));
+        // Refunded already: only the release remains.
+        let refunded = Held {
+            auto_refunded: true,
+            ..h
+        };
+        assert_eq!(due(refunded, 3 * DAY), None);
+        assert_eq!(due(refunded, 7 * DAY), Some(Due::Release));
+        assert_eq!(due(held(release, None), 7 * DAY), Some(Due::Release));
+    }
+
+    #[test]
+    fn a_refund_in_progress_holds_the_release_not_the_automatic_refund() {
+        let h = Held {
+            refunding: true,
+            ..held(7 * DAY, Some(2 * DAY))
+        };
+        assert_eq!(due(h, 2 * DAY), Some(Due::AutoRefund));
+        let h = Held {
+            auto_refunded: true,
+            ..h
+        };
+        assert_eq!(due(h, 8 * DAY), None);
         assert_eq!(
-            due(release, refund, false, false, 2 * DAY),
-            Some(Due::AutoRefund)
+            due(
+                Held {
+                    fulfilled: true,
+                    ..h
+                },
+                3 * DAY
+            ),
+            None
         );
-        // Fulfilled in time, or refunded already: only the release remains.
-        assert_eq!(due(release, refund, true, false, 3 * DAY), None);
-        assert_eq!(due(release, refund, false, true, 3 * DAY), None);
         assert_eq!(
-            due(release, refund, false, true, 7 * DAY),
-            Some(Due::Release)
-        );
-        assert_eq!(
-            due(release, None, false, false, 7 * DAY),
+            due(
+                Held {
+                    refunding: false,
+                    ..h
+                },
+                8 * DAY
+            ),
             Some(Due::Release)
         );
     }

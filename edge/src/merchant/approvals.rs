@@ -198,7 +198,9 @@ impl Ledger<'_> {
                     "CLOSED",
                 )?;
                 self.refund_event(m, now, EventKind::RefundFailed, &a.target)?;
-                self.refund_owed_again(m, &a.target)
+                self.refund_owed_again(m, &a.target)?;
+                let r = self.refund_known(&a.target)?;
+                self.refund_ended(m, &r.out_trade_no, now)
             }
             ApprovalKind::Settings => self
                 .settings_decided(m, &a.target, false, now, actor)

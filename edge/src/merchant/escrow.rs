@@ -2,7 +2,8 @@
 //! (`POST /v1/orders/{no}/fulfil`) or the merchant's `release_days` pass on its clock; a merchant
 //! with `auto_refund_hours` has orders not fulfilled in time refunded in full, once, from the
 //! held money. Every release is an `order.released` event and an audit entry; an automatic
-//! refund is an ordinary refund (its event, its audit entry). Decisions: `domain::escrow_rules`.
+//! refund is an ordinary refund (its event, its audit entry). A refund in progress holds the
+//! release until it ends (`refund_ended`). Decisions: `domain::escrow_rules`.
 
 use super::store::{Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
 use crate::domain::escrow_rules::{self as rules, Due};
@@ -19,6 +20,7 @@ use paydesk_shared::OrderStatus;
 pub(super) const ESCROW_DUE: &str = "SELECT MIN(t) FROM (
     SELECT MIN(held_until_ms) AS t FROM orders INDEXED BY orders_holding
      WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
+       AND refunding = 0
     UNION ALL
     SELECT MIN(auto_refund_at_ms) AS t FROM orders INDEXED BY orders_auto_refunding
      WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
@@ -58,9 +60,7 @@ impl Ledger<'_> {
             )?;
         }
         let o = self.order_or_fail(out_trade_no)?;
-        if o.held_until_ms.is_some() && o.released_at_ms.is_none() {
-            self.release(m, &o, now, "merchant_api")?;
-        }
+        self.escrow_due(m, &o, now, "merchant_api")?;
         self.wire_order(&self.order_or_fail(out_trade_no)?, m)
     }
 
@@ -73,7 +73,7 @@ impl Ledger<'_> {
                 "SELECT {ORDER_COLUMNS} FROM orders WHERE rowid IN (
                    SELECT rowid FROM orders INDEXED BY orders_holding
                     WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL
-                      AND in_review = 0 AND held_until_ms <= ?
+                      AND in_review = 0 AND refunding = 0 AND held_until_ms <= ?
                    UNION ALL
                    SELECT rowid FROM orders INDEXED BY orders_auto_refunding
                     WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL
@@ -84,24 +84,34 @@ impl Ledger<'_> {
             vec![now.into(), now.into()],
         )?;
         for o in due {
-            self.escrow_due(m, &o, now)?;
+            self.escrow_due(m, &o, now, "system:escrow")?;
         }
         Ok(())
     }
 
-    fn escrow_due(&self, m: &Merchant, o: &OrderRow, now: i64) -> Result<()> {
-        let Some(held_until) = o.held_until_ms else {
+    /// A refund of the order ended (settled, refused or rejected): the release it held back
+    /// happens now if the order was fulfilled or its hold ran out meanwhile.
+    pub fn refund_ended(&self, m: &Merchant, out_trade_no: &str, now: i64) -> Result<()> {
+        let o = self.order_or_fail(out_trade_no)?;
+        self.escrow_due(m, &o, now, "system:escrow")
+    }
+
+    /// The order's held money, if anything of it is due: each step once (`domain::escrow_rules`).
+    fn escrow_due(&self, m: &Merchant, o: &OrderRow, now: i64, actor: &str) -> Result<()> {
+        let Some(held_until_ms) = o.held_until_ms else {
             return Ok(());
         };
-        let fulfilled = o.fulfilled_at_ms.is_some();
-        let auto_refunded = o.auto_refunded != 0;
-        match rules::due(
-            held_until,
-            o.auto_refund_at_ms,
-            fulfilled,
-            auto_refunded,
-            now,
-        ) {
+        if o.released_at_ms.is_some() || o.in_review != 0 {
+            return Ok(());
+        }
+        let held = rules::Held {
+            held_until_ms,
+            auto_refund_at_ms: o.auto_refund_at_ms,
+            fulfilled: o.fulfilled_at_ms.is_some(),
+            auto_refunded: o.auto_refunded != 0,
+            refunding: o.refunding != 0,
+        };
+        match rules::due(held, now) {
             Some(Due::AutoRefund) => {
                 // Marked first: whatever the refund rules answer, it is tried once.
                 self.x(
@@ -111,11 +121,11 @@ impl Ledger<'_> {
                 let why = "not fulfilled in time: refunded automatically";
                 self.refund_rest(m, o, why)?;
                 let o = self.order_or_fail(&o.out_trade_no)?;
-                // A refund still in progress keeps its money; if an approver rejects it, the
-                // rest is refunded then (`merchant/approvals.rs`).
-                self.escrow_due(m, &o, now)
+                // A refund still in progress keeps its money, and the release waits for it; if
+                // an approver rejects it, the rest is refunded then (`merchant/approvals.rs`).
+                self.escrow_due(m, &o, now, actor)
             }
-            Some(Due::Release) => self.release(m, o, now, "system:escrow"),
+            Some(Due::Release) => self.release(m, o, now, actor),
             None => Ok(()),
         }
     }

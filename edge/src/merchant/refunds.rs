@@ -216,7 +216,8 @@ impl Ledger<'_> {
         self.refund_ends_entitlement(&o, now)?;
         self.refund_event(m, now, EventKind::RefundSucceeded, out_refund_no)?;
         // A refund rate over the merchant's limit freezes it.
-        self.check_freeze(m, now)
+        self.check_freeze(m, now)?;
+        self.refund_ended(m, &r.out_trade_no, now)
     }
 
     /// The channel refused a refund: it closes (the money stays paid), and the merchant is told.
@@ -239,7 +240,9 @@ impl Ledger<'_> {
             "PROCESSING",
             why,
         )?;
-        self.refund_event(m, now, EventKind::RefundFailed, out_refund_no)
+        self.refund_event(m, now, EventKind::RefundFailed, out_refund_no)?;
+        let r = self.refund_known(out_refund_no)?;
+        self.refund_ended(m, &r.out_trade_no, now)
     }
 
     pub fn refund_or_fail(&self, out_refund_no: &str) -> Result<RefundRow> {

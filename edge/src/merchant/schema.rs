@@ -806,6 +806,34 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS sign_in_strangers_by_last ON sign_in_strangers (last_ms);",
     ),
+    (
+        37,
+        // How many refunds of an order are still in progress, kept by triggers as refunds open
+        // and end: the held money is not released while one is (`domain/escrow_rules.rs`,
+        // `due`), so what it takes is never released first and clawed back after. The index
+        // of held orders keeps only those free to be released: the alarm's due time is never
+        // one it cannot act on (`merchant/escrow.rs`, `ESCROW_DUE`).
+        "ALTER TABLE orders ADD COLUMN refunding INTEGER NOT NULL DEFAULT 0;
+    UPDATE orders SET refunding = (SELECT COUNT(*) FROM refunds
+         WHERE refunds.out_trade_no = orders.out_trade_no AND refunds.status = 'PROCESSING')
+     WHERE out_trade_no IN (SELECT out_trade_no FROM refunds WHERE status = 'PROCESSING');
+    CREATE TRIGGER IF NOT EXISTS refunds_opened AFTER INSERT ON refunds
+         WHEN NEW.status = 'PROCESSING' BEGIN
+        UPDATE orders SET refunding = refunding + 1 WHERE out_trade_no = NEW.out_trade_no;
+    END;
+    CREATE TRIGGER IF NOT EXISTS refunds_ended AFTER UPDATE OF status ON refunds
+         WHEN OLD.status = 'PROCESSING' AND NEW.status <> 'PROCESSING' BEGIN
+        UPDATE orders SET refunding = refunding - 1 WHERE out_trade_no = NEW.out_trade_no;
+    END;
+    CREATE TRIGGER IF NOT EXISTS refunds_dropped AFTER DELETE ON refunds
+         WHEN OLD.status = 'PROCESSING' BEGIN
+        UPDATE orders SET refunding = refunding - 1 WHERE out_trade_no = OLD.out_trade_no;
+    END;
+    DROP INDEX IF EXISTS orders_holding;
+    CREATE INDEX orders_holding ON orders (held_until_ms)
+         WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
+           AND refunding = 0;",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -193,6 +193,9 @@ pub struct OrderRow {
     /// Its payment is in the risk review queue (`merchant/reviews.rs`).
     #[serde(default)]
     pub in_review: i64,
+    /// How many of its refunds are in progress (kept by triggers, migration 37).
+    #[serde(default)]
+    pub refunding: i64,
     /// The fee of a paid order, what refunds gave back of it, its rate (basis points).
     pub fee: Option<i64>,
     pub fee_refunded: i64,
@@ -218,7 +221,7 @@ pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_to
     fingerprint, pay_attempts, pending_until_ms, approval_id, v2_json, contract_code, charge_at_ms, \
     subscription_id, period_index, usage_amount, plan_no, part_index, \
     payer_ref, held_until_ms, released_at_ms, fulfilled_at_ms, auto_refund_at_ms, auto_refunded, \
-    fee, fee_refunded, fee_rate_bp, splits_json, in_review, channel, contact_masked";
+    fee, fee_refunded, fee_rate_bp, splits_json, in_review, refunding, channel, contact_masked";
 
 impl OrderRow {
     pub fn amount(&self) -> Result<Money> {
