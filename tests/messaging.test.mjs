@@ -50,7 +50,10 @@ test('staff_alerts_go_where_routed_once_per_cause_and_say_when_resolved', async 
   assert.equal(d.event.to, '13800000001');
   assert.equal(d.event.template, 'alert.raised');
   const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(d.headers['paydesk-signature']);
-  assert.equal(v1, createHmac('sha256', m.webhook_secret).update(`${t}.${d.body}`).digest('hex'));
+  // Signed with the SMS key derived from the webhook secret, which cannot sign a notification.
+  const smsKey = createHmac('sha256', m.webhook_secret).update('paydesk-sms-key').digest('hex');
+  assert.equal(v1, createHmac('sha256', smsKey).update(`${t}.${d.body}`).digest('hex'));
+  assert.notEqual(v1, createHmac('sha256', m.webhook_secret).update(`${t}.${d.body}`).digest('hex'));
   assert.equal(d.headers['paydesk-message-id'], d.event.id);
   const alerts = (await call(w, m, 'GET', '/v1/alerts')).json.alerts;
   assert.deepEqual(alerts.map((x) => [x.type, x.count, x.open]), [['approvals.waiting', 2, true]]);

@@ -12,7 +12,7 @@ use crate::domain::sealing;
 use crate::error::AppError;
 use crate::runtime;
 use futures_util::future::join_all;
-use paydesk_shared::sign::webhook::signature_header;
+use paydesk_shared::sign::webhook::{signature_header, sms_key};
 use serde::Deserialize;
 use worker::{EmailAddress, Headers, Method, Request, RequestInit, SendEmailBuilder};
 
@@ -133,10 +133,12 @@ pub async fn send_due_messages(ledger: &Ledger<'_>) -> Result<usize> {
         return Ok(0);
     }
     let sms_url = ledger.atomically(|l| l.messaging_settings(&m))?.sms_url;
+    // Signed with keys derived from the webhook secrets, never the secrets themselves: the
+    // provider cannot sign a notification.
     let secrets: Vec<String> = m
         .webhook_secrets(runtime::now_ms())
         .into_iter()
-        .map(|s| s.peek().to_owned())
+        .map(|s| sms_key(s.peek().as_bytes()))
         .collect();
     let sending = due.iter().map(|o| async {
         match o.channel {
@@ -177,7 +179,8 @@ async fn send_email(
         .map_err(|e| format!("email refused: {}", String::from(e.message())))
 }
 
-/// A JSON POST signed like notifications (`Paydesk-Signature`), acknowledged by any 2xx.
+/// A JSON POST signed as notifications are (`Paydesk-Signature`) but with the SMS key derived
+/// from each webhook secret (`sms_key`), acknowledged by any 2xx.
 async fn send_sms(
     url: Option<&str>,
     secrets: &[String],

@@ -9,6 +9,14 @@ use core::fmt;
 /// Deliveries whose `t` is further than this from the receiver's clock are refused (replays).
 pub const TOLERANCE_SECS: i64 = 300;
 
+/// What an SMS provider's request is signed with: the lowercase hex HMAC-SHA256 of
+/// `paydesk-sms-key` under a webhook secret. The merchant derives it from the secret and gives
+/// only it to the provider (`docs/messaging.md`): a provider holding it can check a message came
+/// from paydesk, but cannot sign a notification the merchant's server would believe.
+pub fn sms_key(webhook_secret: &[u8]) -> String {
+    hex_lower(&hmac_sha256(webhook_secret, &[b"paydesk-sms-key"]))
+}
+
 /// The header value for `body` sent at `t`, signed with every secret in `secrets`.
 pub fn signature_header(secrets: &[&[u8]], t: i64, body: &[u8]) -> String {
     let ts = t.to_string();
@@ -123,6 +131,22 @@ mod tests {
         assert_eq!(
             signature_header(&[SECRET, OLD], T, BODY),
             format!("t={T},v1={SIG_NEW},v1={SIG_OLD}")
+        );
+    }
+
+    #[test]
+    fn an_sms_signature_is_no_notification_signature() {
+        // hmac.new(secret, b"paydesk-sms-key", hashlib.sha256).hexdigest()
+        let key = sms_key(SECRET);
+        assert_eq!(
+            key,
+            "c56197ea13a56d2a2b0ec6e10824634860e5cae5452a703351a10458f9cf96bb"
+        );
+        let header = signature_header(&[key.as_bytes()], T, BODY);
+        assert_eq!(verify(&[key.as_bytes()], &header, BODY, T), Ok(T));
+        assert_eq!(
+            verify(&[SECRET], &header, BODY, T),
+            Err(WebhookError::NoMatch)
         );
     }
 
