@@ -2,7 +2,7 @@
 // (PyPI, unmodified but for its base URL; tests/interop/wechatpy_client.py): the signing link,
 // the payer signing on the contract page, the signed ADD/DELETE contract notifications,
 // querycontract, pappayapply with its payment notification, paporderquery (ACCEPT, PAY_FAIL),
-// deletecontract without a remark, and refusals in the protocol's words.
+// deletecontract (refused without its remark, as WeChat does), and refusals in the protocol's words.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -144,8 +144,13 @@ test('wechatpy WeChatWithhold: sign, query, deduct, query the deduction, cancel'
     const over = await sdk.call('apply_deduct', { body: 'too much', total_fee: 3001, contract_id: contractId, notify_url: rx.url, out_trade_no: otn('PAP') });
     assert.equal(over.error?.errcode, 'RULELIMIT', JSON.stringify(over));
 
-    // Cancelled without a remark (wechatpy may omit it, and sends no nonce_str here).
-    const cancel = await sdk.call('apply_cancel_signing', { plan_id: p.plan_id, contract_code: code });
+    // Without a remark the request is refused, as WeChat refuses it: wechatpy sends no nonce_str
+    // here, so it would be the very bytes of a signed querycontract, and anyone holding one
+    // could replay it to end the payer's contract.
+    const bare = await sdk.call('apply_cancel_signing', { plan_id: p.plan_id, contract_code: code });
+    assert.equal(bare.error?.errcode, 'PARAM_ERROR', JSON.stringify(bare));
+    assert.equal((await sdk.call('query_signing', { contract_id: contractId })).ok.contract_state, '0', 'still in force');
+    const cancel = await sdk.call('apply_cancel_signing', { plan_id: p.plan_id, contract_code: code, contract_termination_remark: 'customer left' });
     assert.ok(cancel.ok, JSON.stringify(cancel));
     assert.equal(cancel.ok.contract_id, contractId);
     const del = await contractNotice(code, 'DELETE');

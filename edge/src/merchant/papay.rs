@@ -111,10 +111,13 @@ impl Ledger<'_> {
         Ok(out)
     }
 
-    /// `deletecontract`: the merchant ends a contract (the remark is optional).
+    /// `deletecontract`: the merchant ends a contract. The remark is required, as WeChat
+    /// requires it: without it (and with no `nonce_str`, which the papay calls may leave out)
+    /// the signed body is that of a `querycontract`, which could then be replayed to end it.
     pub fn papay_delete_contract(&self, m: &Merchant, p: &Params) -> Result<Fields> {
-        let c = self.contract_by_key(m, p)?;
+        p.required("contract_termination_remark")?;
         let remark = p.short("contract_termination_remark", 64)?;
+        let c = self.contract_by_key(m, p)?;
         let c = self.terminate_by_merchant(m, &c.contract_code, remark)?;
         Ok(vec![
             field("contract_id", c.contract_id.unwrap_or_default()),
