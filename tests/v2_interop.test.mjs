@@ -399,6 +399,7 @@ test('parameter errors: result_code FAIL, PARAM_ERROR, signed, nothing created',
     expire_past: { time_expire: '20200101000000' },
     notify_plain_http: { notify_url: 'http://10.0.0.1/notify' },
     no_ip: { spbill_create_ip: '' },
+    limit_pay_unknown: { limit_pay: 'pcredit' },
   };
   for (const [name, extra] of Object.entries(bad)) {
     const o = nativeOrder(extra);
@@ -410,6 +411,13 @@ test('parameter errors: result_code FAIL, PARAM_ERROR, signed, nothing created',
     assertSigned(r.f);
     assert.equal((await signed('/pay/orderquery', { out_trade_no: o.out_trade_no })).f.err_code, 'ORDERNOTEXIST', name);
   }
+  // limit_pay=no_credit keeps credit cards off the pay page, and a retry that drops it is
+  // another order.
+  const debit = nativeOrder({ limit_pay: 'no_credit' });
+  assert.equal((await signed('/pay/unifiedorder', debit)).f.result_code, 'SUCCESS');
+  assert.deepEqual((await call(w, m, 'GET', `/v1/orders/${debit.out_trade_no}`)).json.limit_pay, ['balance', 'bank_card']);
+  const { limit_pay: _, ...credit } = debit;
+  assert.equal((await signed('/pay/unifiedorder', credit)).f.err_code, 'OUT_TRADE_NO_USED');
   // A refund whose total_fee is not the order's.
   const o = nativeOrder();
   await signed('/pay/unifiedorder', o);

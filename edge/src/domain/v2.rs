@@ -181,6 +181,16 @@ pub struct UnifiedOrder {
 
 pub const TRADE_TYPES: [&str; 3] = ["NATIVE", "JSAPI", "MWEB"];
 
+/// `limit_pay`: the protocol's one value, `no_credit`, keeps credit cards out (the pay page then
+/// offers balance and debit cards only, as the JSON API's `limit_pay` does).
+fn limit_pay(p: &Params) -> Result<Option<Vec<PayMethod>>, Refusal> {
+    match p.get("limit_pay") {
+        None => Ok(None),
+        Some("no_credit") => Ok(Some(vec![PayMethod::Balance, PayMethod::BankCard])),
+        Some(_) => Err(bad("limit_pay must be no_credit")),
+    }
+}
+
 /// Maps a `unifiedorder` onto the ledger's order. `prepay_id` is minted by the caller (and kept
 /// only if the order is new). The ledger's own validation (description, notify URL, deadline
 /// bounds) runs afterwards on `create`.
@@ -236,7 +246,7 @@ pub fn unified_order(
         notify_url: Some(notify_url.to_owned()),
         attach: p.get("attach").map(str::to_owned),
         tags: None,
-        limit_pay: None,
+        limit_pay: limit_pay(p)?,
         payer_ref: None,
         splits: None,
         contact: None,
@@ -257,8 +267,13 @@ pub fn unified_order(
     .iter()
     .map(|k| p.get(k).unwrap_or(""))
     .collect();
+    // `limit_pay` joins only when given, so an order made before it was read keeps its
+    // fingerprint (a retry of it is still the same order).
+    let limited = p
+        .get("limit_pay")
+        .map_or(String::new(), |v| format!("\u{0}limit_pay={v}"));
     let fingerprint = paydesk_shared::sign::hex_lower(&paydesk_shared::sign::sha256(
-        format!("{fee_type}\u{0}{}", same.join("\u{0}")).as_bytes(),
+        format!("{fee_type}\u{0}{}{limited}", same.join("\u{0}")).as_bytes(),
     ));
     Ok(UnifiedOrder {
         create,
@@ -719,6 +734,20 @@ mod tests {
         assert_eq!(u.meta.trade_type, "NATIVE");
         assert_eq!(u.meta.sign_type, "MD5");
         assert_eq!(u.meta.prepay_id, "wx1");
+        assert_eq!(u.create.limit_pay, None);
+        let debit = unified_order(
+            &with(native(), "limit_pay", "no_credit"),
+            SignType::Md5,
+            "wx2".into(),
+        )
+        .unwrap();
+        assert_eq!(
+            debit.create.limit_pay,
+            Some(vec![PayMethod::Balance, PayMethod::BankCard])
+        );
+        assert_ne!(debit.meta.fingerprint, u.meta.fingerprint, "another order");
+        let odd = with(native(), "limit_pay", "pcredit");
+        assert!(unified_order(&odd, SignType::Md5, "wx3".into()).is_err());
     }
 
     #[test]
