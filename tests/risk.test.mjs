@@ -127,6 +127,22 @@ test('an_outlier_is_charged_into_review_and_held_until_approved_rejected_or_refu
   assert.deepEqual([missing.status, missing.json.code], [404, 'REVIEW_NOT_EXIST']);
 });
 
+test('payments_sent_to_review_do_not_shape_the_baseline_that_judges_the_next_one', async () => {
+  const m = await newMerchant(w, { rate_limits: { create: 1000, query: 1000, refund: 1000 } });
+  await setRisk(m, { amount: { factor: 5, history: 3, min_history: 3, action: 'review' }, review_hours: 12 });
+  for (let i = 0; i < 3; i++) assert.equal((await pay(w, await order(m, 1_000), CARD_OK)).json.status, 'SUCCESS');
+  // One large payment rejected (refunded in full), one still waiting: were they counted, the
+  // median of the last three would be 10,000 and a third would pass unreviewed.
+  assert.equal((await pay(w, await order(m, 10_000), CARD_OK)).json.code, 'IN_REVIEW');
+  const [first] = (await call(w, m, 'GET', '/v1/reviews?status=pending')).json.reviews;
+  assert.equal((await call(w, m, 'POST', `/v1/reviews/${first.review_id}/reject`)).json.status, 'rejected');
+  assert.equal((await pay(w, await order(m, 10_000), CARD_OK)).json.code, 'IN_REVIEW');
+  const third = await pay(w, await order(m, 10_000), CARD_OK);
+  assert.equal(third.json.code, 'IN_REVIEW', JSON.stringify(third.json));
+  const [rv] = (await call(w, m, 'GET', '/v1/reviews?status=pending')).json.reviews.filter((r) => r.amount === 10_000).slice(-1);
+  assert.equal(rv.figures, 'amount 10000 is over 5x the median 1000 of the last 3 paid orders');
+});
+
 test('a_refund_rate_over_the_limit_freezes_the_merchant_until_an_operator_unfreezes_it', async () => {
   const m = await newMerchant(w, { rate_limits: { create: 1000, query: 1000, refund: 1000 } });
   const freeze = { refund_rate_pct: 50, decline_rate_pct: 90, window_days: 7, min_payments: 4 };

@@ -86,7 +86,10 @@ impl Ledger<'_> {
         Ok((seq, rules::evaluate(cfg, &signals)))
     }
 
-    /// The median of the last `n` paid orders' amounts.
+    /// The median of the last `n` paid orders' amounts: payments the merchant kept. One still in
+    /// review, rejected in it, or refunded in full is left out, so large payments sent to review
+    /// (refunded in full when rejected or left undecided) cannot raise the baseline and let
+    /// the next one through.
     fn recent_median(&self, n: u32) -> Result<Option<(i64, u32)>> {
         if n == 0 {
             return Ok(None);
@@ -96,7 +99,10 @@ impl Ledger<'_> {
             amount_total: i64,
         }
         let rows: Vec<A> = self.q(
-            "SELECT amount_total FROM orders WHERE paid_at_ms IS NOT NULL
+            "SELECT amount_total FROM orders
+             WHERE paid_at_ms IS NOT NULL AND in_review = 0 AND refunded_total < amount_total
+               AND NOT EXISTS (SELECT 1 FROM reviews r
+                               WHERE r.out_trade_no = orders.out_trade_no AND r.status = 'rejected')
              ORDER BY paid_at_ms DESC LIMIT ?",
             vec![i64::from(n).into()],
         )?;
