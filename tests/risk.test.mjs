@@ -143,6 +143,31 @@ test('payments_sent_to_review_do_not_shape_the_baseline_that_judges_the_next_one
   assert.equal(rv.figures, 'amount 10000 is over 5x the median 1000 of the last 3 paid orders');
 });
 
+test('refunds_owed_by_payments_rejected_in_review_do_not_freeze_the_merchant_that_caught_them', async () => {
+  const m = await newMerchant(w, { rate_limits: { create: 1000, query: 1000, refund: 1000 } });
+  const freeze = { refund_rate_pct: 50, decline_rate_pct: 90, window_days: 7, min_payments: 4 };
+  await setRisk(m, { amount: { factor: 5, history: 3, min_history: 3, action: 'review' }, review_hours: 12, freeze });
+  const kept = [];
+  for (let i = 0; i < 3; i++) {
+    const o = await order(m, 1_000);
+    assert.equal((await pay(w, o, CARD_OK)).json.status, 'SUCCESS');
+    kept.push(o);
+  }
+  // Two large payments rejected in review: 20,000 refunded of 23,000 paid, were they counted.
+  for (let i = 0; i < 2; i++) {
+    assert.equal((await pay(w, await order(m, 10_000), CARD_OK)).json.code, 'IN_REVIEW');
+    const [rv] = (await call(w, m, 'GET', '/v1/reviews?status=pending')).json.reviews;
+    assert.equal((await call(w, m, 'POST', `/v1/reviews/${rv.review_id}/reject`)).json.status, 'rejected');
+  }
+  assert.equal((await createOrder(w, m)).status, 'NOTPAY', 'not frozen');
+  // The merchant's own refunds still count: 2,000 of 3,000.
+  for (const o of kept.slice(0, 2)) {
+    assert.equal((await call(w, m, 'POST', '/v1/refunds', { out_trade_no: o.out_trade_no, out_refund_no: otn('R'), amount: 1_000 })).status, 201);
+  }
+  const summary = (await admin(w, 'GET', `/admin/merchants/${m.merchant_id}`)).json;
+  assert.deepEqual([summary.freeze.frozen, summary.freeze.reason], [true, 'refund_rate: refunded 2000 of 3000 paid in 7 days (66%), limit 50%']);
+});
+
 test('a_refund_rate_over_the_limit_freezes_the_merchant_until_an_operator_unfreezes_it', async () => {
   const m = await newMerchant(w, { rate_limits: { create: 1000, query: 1000, refund: 1000 } });
   const freeze = { refund_rate_pct: 50, decline_rate_pct: 90, window_days: 7, min_payments: 4 };

@@ -25,6 +25,10 @@ pub struct Payer<'a> {
     pub ip: Option<&'a str>,
 }
 
+/// An order whose payment was not rejected in risk review (a condition on `orders`).
+const NOT_REJECTED: &str = "NOT EXISTS (SELECT 1 FROM reviews r
+    WHERE r.out_trade_no = orders.out_trade_no AND r.status = 'rejected')";
+
 impl Ledger<'_> {
     /// Records a payer's attempt at `now` and judges it: the seq of its record and the
     /// verdict of the rule that fired, if one did.
@@ -99,11 +103,11 @@ impl Ledger<'_> {
             amount_total: i64,
         }
         let rows: Vec<A> = self.q(
-            "SELECT amount_total FROM orders
-             WHERE paid_at_ms IS NOT NULL AND in_review = 0 AND refunded_total < amount_total
-               AND NOT EXISTS (SELECT 1 FROM reviews r
-                               WHERE r.out_trade_no = orders.out_trade_no AND r.status = 'rejected')
-             ORDER BY paid_at_ms DESC LIMIT ?",
+            &format!(
+                "SELECT amount_total FROM orders
+                 WHERE paid_at_ms IS NOT NULL AND in_review = 0 AND refunded_total < amount_total
+                   AND {NOT_REJECTED} ORDER BY paid_at_ms DESC LIMIT ?"
+            ),
             vec![i64::from(n).into()],
         )?;
         Ok(rules::median(rows.iter().map(|a| a.amount_total).collect()))
@@ -165,8 +169,14 @@ impl Ledger<'_> {
             declines: n(
                 "SELECT COUNT(*) AS v FROM risk_signals WHERE at_ms >= ? AND declined = 1",
             )?,
-            paid: n("SELECT SUM(amount_total) AS v FROM orders WHERE paid_at_ms >= ?")?,
-            refunded: n("SELECT SUM(refunded_total) AS v FROM orders WHERE paid_at_ms >= ?")?,
+            // A payment rejected in risk review, and the refund it owed, are the rules' doing,
+            // not the merchant's: counted, they would let fraud freeze the merchant that caught it.
+            paid: n(&format!(
+                "SELECT SUM(amount_total) AS v FROM orders WHERE paid_at_ms >= ? AND {NOT_REJECTED}"
+            ))?,
+            refunded: n(&format!(
+                "SELECT SUM(refunded_total) AS v FROM orders WHERE paid_at_ms >= ? AND {NOT_REJECTED}"
+            ))?,
         };
         let Some(d) = rules::freeze(&m.config.risk, &record) else {
             return Ok(());
