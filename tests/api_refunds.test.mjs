@@ -125,4 +125,12 @@ test('refunds_above_the_threshold_wait_for_approval', async () => {
   const after = (await call(w, m, 'GET', `/v1/refunds/${r.json.out_refund_no}`)).json;
   assert.equal(after.status, 'SUCCESS');
   assert.equal((await call(w, m, 'GET', `/v1/orders/${o.out_trade_no}`)).json.refunded_total, 800);
+  // Split into small refunds, the order's refunds still cross the threshold: an approver decides.
+  const split = await paidOrder(m);
+  assert.equal((await refund(m, split, 300)).json.status, 'SUCCESS');
+  await advance(w, m, 61);
+  assert.equal((await refund(m, split, 200)).json.status, 'SUCCESS', '500 in all: not over it');
+  await advance(w, m, 61);
+  const third = await refund(m, split, 100);
+  assert.deepEqual([third.status, third.json.status, /^apr_/.test(third.json.approval_id)], [201, 'PROCESSING', true]);
 });

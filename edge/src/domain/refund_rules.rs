@@ -95,7 +95,9 @@ impl Requester {
 }
 
 /// Whether `who` may refund `amount` more now, and whether it waits for an approver: the
-/// merchant's refund meets every rule and the approval threshold; one the ledger owes meets
+/// merchant's refund meets every rule, and waits when it takes the order's refunds (succeeded or
+/// in progress, this one included) over the threshold, so a large refund split into small ones
+/// is still one approver's decision, not the asker's alone; one the ledger owes meets
 /// `check_owed` and waits for nobody (the merchant agreed to the rule in advance, and the payer
 /// was promised it).
 pub fn admit(
@@ -110,7 +112,7 @@ pub fn admit(
             check(ctx, amount, now_ms)?;
             Ok(super::approval::refund_needs_approval(
                 approval_above,
-                amount,
+                ctx.refunded_or_pending.saturating_add(amount),
             ))
         }
         Requester::Rule => check_owed(ctx, amount, now_ms).map(|()| false),
@@ -238,6 +240,19 @@ mod tests {
             Ok(true)
         );
         assert_eq!(admit(Requester::Rule, &c, 600, NOW, Some(500)), Ok(false));
+        // Split: 300 after 300 already refunded (or waiting) is 600 of the order, over 500.
+        let split = RefundContext {
+            refunded_or_pending: 300,
+            ..fresh
+        };
+        assert_eq!(
+            admit(Requester::Merchant, &split, 200, NOW, Some(500)),
+            Ok(false)
+        );
+        assert_eq!(
+            admit(Requester::Merchant, &split, 300, NOW, Some(500)),
+            Ok(true)
+        );
         let over = RefundContext {
             refunded_or_pending: 1,
             ..c
