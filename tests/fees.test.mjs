@@ -57,6 +57,16 @@ test('the_rate_drops_past_a_million_and_the_report_adds_up', async () => {
   ]);
   const empty = await call(w, m, 'GET', '/v1/reports/fees?month=2001-01');
   assert.deepEqual([empty.json.orders, empty.json.fees, empty.json.lines], [0, 0, []]);
-  const bad = await call(w, m, 'GET', '/v1/reports/fees?month=2026-13');
-  assert.deepEqual([bad.status, bad.json.param], [400, 'month']);
+  for (const month of ['2026-13', '2026-+1', '+026-01']) {
+    const bad = await call(w, m, 'GET', `/v1/reports/fees?month=${month}`);
+    assert.deepEqual([bad.status, bad.json.param], [400, 'month'], month);
+  }
+});
+
+test('money_refunded_does_not_count_towards_the_lower_rate', async () => {
+  const m = await newMerchant(w, { industry: 'education', daily_limit: 300_000_000 });
+  const big = await paid(m, 100_000_000);
+  assert.equal((await refund(m, big, 100_000_000)).status, 201);
+  // Paid and given back: the month has collected nothing, and the next order pays 0.6 %.
+  assert.equal((await paid(m, 100_000)).fee, 600);
 });

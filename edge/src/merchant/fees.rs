@@ -14,10 +14,13 @@ use paydesk_shared::urlenc::query_pairs;
 
 impl Ledger<'_> {
     /// Called as an order is paid: its fee at the rate the month's volume before it reaches.
+    /// The volume is what the merchant collected and kept: a payment refunded (in part or in
+    /// full, its fee given back) does not lower the rate of the next.
     pub fn book_fee(&self, m: &Merchant, o: &OrderRow, now: i64) -> Result<()> {
         let month = period_start(now, Period::Month, m.config.utc_offset_minutes);
         let before = self.number(
-            "SELECT SUM(amount_total) AS v FROM orders WHERE paid_at_ms >= ? AND out_trade_no != ?",
+            "SELECT SUM(amount_total - refunded_total) AS v FROM orders
+             WHERE paid_at_ms >= ? AND out_trade_no != ?",
             vec![month.into(), o.out_trade_no.as_str().into()],
         )?;
         let volume = before.unwrap_or(0).max(0) as u64;
@@ -70,7 +73,11 @@ impl Ledger<'_> {
         let month = month.ok_or_else(bad)?;
         let (y, mo) = month
             .split_once('-')
-            .filter(|(y, mo)| y.len() == 4 && mo.len() == 2)
+            .filter(|(y, mo)| {
+                let digits =
+                    |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+                digits(y, 4) && digits(mo, 2)
+            })
             .and_then(|(y, mo)| Some((y.parse::<i64>().ok()?, mo.parse::<u32>().ok()?)))
             .filter(|(y, mo)| (2000..=2999).contains(y) && (1..=12).contains(mo))
             .ok_or_else(bad)?;
