@@ -116,7 +116,22 @@ pub fn facts_of(data: &Value, merchant: &str, offset_minutes: i32) -> Facts {
         .or_else(|| data.get("price").and_then(|p| p.get("amount")))
         .and_then(|a| serde_json::from_value::<Money>(a.clone()).ok())
         .map(|m| m.to_string());
-    let when = ["charge_at", "pay_by", "time_expire", "next_attempt_at"]
+    let under_contract = data.get("contract_code").is_some_and(Value::is_string);
+    // Deducted under a contract, a part's date is its due date: its pay-by (the grace) is no
+    // date of the payer's, and it is the one left when a part awaits approval (no `charge_at`
+    // yet). A part the payer is sent a link for is paid by its pay-by.
+    let keys: &[&str] = if under_contract && text("checkout_url").is_none() {
+        &[
+            "charge_at",
+            "due_at",
+            "pay_by",
+            "time_expire",
+            "next_attempt_at",
+        ]
+    } else {
+        &["charge_at", "pay_by", "time_expire", "next_attempt_at"]
+    };
+    let when = keys
         .iter()
         .find_map(|k| text(k))
         .and_then(|t| local_time(&t, offset_minutes));
@@ -134,7 +149,7 @@ pub fn facts_of(data: &Value, merchant: &str, offset_minutes: i32) -> Facts {
         when,
         pay_link: text("checkout_url"),
         contract_link: text("manage_url"),
-        under_contract: data.get("contract_code").is_some_and(Value::is_string),
+        under_contract,
         part,
         final_attempt: data.get("attempt").is_some()
             && data.get("next_attempt_at").is_some_and(Value::is_null)
@@ -219,7 +234,24 @@ fn upcoming(
     when: &str,
 ) -> (String, String) {
     let by_contract = f.under_contract && f.pay_link.is_none();
-    if f.awaiting_approval && f.pay_link.is_none() && !by_contract {
+    if f.awaiting_approval && by_contract {
+        // Held for the merchant's approval: nothing is deducted until it is given, so no
+        // deduction is promised (`merchant/installments.rs`, `announce_part`).
+        return if zh {
+            (
+                "扣款提醒".into(),
+                format!(
+                    "{part}「{what}」{amount} 于 {when} 到期；商家确认后才会从您的签约账户扣款。"
+                ),
+            )
+        } else {
+            (
+                "Upcoming charge".into(),
+                format!("{part}\"{what}\" ({amount}) falls due on {when}; the merchant is confirming it, and it is deducted from your signed account only once confirmed."),
+            )
+        };
+    }
+    if f.awaiting_approval && f.pay_link.is_none() {
         // An instalment part is announced again with its link once approved
         // (`merchant/installments.rs`, `part_approved`); an invoice only becomes payable.
         let (zh_then, en_then) = if f.part.is_some() {
@@ -471,6 +503,44 @@ mod tests {
         assert!(
             en.text
                 .contains("it can be paid once the merchant confirms it."),
+            "{}",
+            en.text
+        );
+    }
+
+    #[test]
+    fn a_contract_part_awaiting_approval_promises_no_deduction_and_names_its_due_date() {
+        let held = facts(
+            json!({"description": "Course", "part_index": 1, "parts": [{}, {}],
+            "contract_code": "C-1", "due_at": "2026-12-05T02:00:00Z",
+            "pay_by": "2026-12-08T02:00:00Z", "awaiting_approval": true,
+            "amount": {"total": 800000, "currency": "CNY"}}),
+        );
+        let en = render_payer(PayerTemplate::InstalmentUpcoming, Locale::En, &held);
+        assert!(
+            en.text.contains("falls due on 2026-12-05 10:00 (UTC+8); the merchant is confirming it, and it is deducted from your signed account only once confirmed."),
+            "{}",
+            en.text
+        );
+        assert!(!en.text.contains("will be deducted automatically"));
+        let zh = render_payer(PayerTemplate::InstalmentUpcoming, Locale::ZhCn, &held);
+        assert!(
+            zh.text
+                .contains("于 2026-12-05 10:00 (UTC+8) 到期；商家确认后才会从您的签约账户扣款。"),
+            "{}",
+            zh.text
+        );
+        // Once approved it is announced with its charge time, and that is the promise.
+        let approved = facts(
+            json!({"description": "Course", "part_index": 1, "parts": [{}, {}],
+            "contract_code": "C-1", "due_at": "2026-12-05T02:00:00Z",
+            "charge_at": "2026-12-05T02:00:00Z", "pay_by": "2026-12-08T02:00:00Z",
+            "amount": {"total": 800000, "currency": "CNY"}}),
+        );
+        let en = render_payer(PayerTemplate::InstalmentUpcoming, Locale::En, &approved);
+        assert!(
+            en.text
+                .contains("will be deducted automatically on 2026-12-05 10:00 (UTC+8)."),
             "{}",
             en.text
         );
