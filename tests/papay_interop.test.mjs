@@ -188,6 +188,9 @@ test('wechatpy WeChatWithhold: a declined deduction reads PAY_FAIL, an announced
     assert.equal(d.ok?.result_code, 'SUCCESS', JSON.stringify(d));
     const q = await sdk.call('withhold_query_order', { out_trade_no: no });
     assert.equal(q.ok.trade_state, 'PAY_FAIL');
+    // The same request again is no new SUCCESS the merchant would wait on: it was declined.
+    const again = await sdk.call('apply_deduct', { body: 'declined', total_fee: 100, contract_id: id, notify_url: rx.url, out_trade_no: no });
+    assert.equal(again.error?.errcode, 'OUT_TRADE_NO_USED', JSON.stringify(again));
 
     const noticed = await plan(m, { pre_deduction_notice: true });
     const code2 = otn('PN');
@@ -198,8 +201,12 @@ test('wechatpy WeChatWithhold: a declined deduction reads PAY_FAIL, an announced
     const no2 = otn('PAP');
     await sdk.call('apply_deduct', { body: 'announced', total_fee: 100, contract_id: id2, notify_url: rx.url, out_trade_no: no2 });
     assert.equal((await sdk.call('withhold_query_order', { out_trade_no: no2 })).ok.trade_state, 'ACCEPT');
+    const repeated = await sdk.call('apply_deduct', { body: 'announced', total_fee: 100, contract_id: id2, notify_url: rx.url, out_trade_no: no2 });
+    assert.equal(repeated.ok?.result_code, 'SUCCESS', 'still to be charged: accepted again');
     await advance(w, m, 24 * 3600);
     assert.equal((await sdk.call('withhold_query_order', { out_trade_no: no2 })).ok.trade_state, 'SUCCESS');
+    const paidAgain = await sdk.call('apply_deduct', { body: 'announced', total_fee: 100, contract_id: id2, notify_url: rx.url, out_trade_no: no2 });
+    assert.equal(paidAgain.error?.errcode, 'ORDERPAID', JSON.stringify(paidAgain));
   } finally {
     await sdk.close();
   }

@@ -142,6 +142,22 @@ pub fn pap_trade_state(
     }
 }
 
+/// A `pappayapply` repeated for an `out_trade_no` that already holds the same deduction: accepted
+/// again only while it is still to be charged; one paid, closed or declined is the protocol's
+/// refusal, as `unifiedorder`'s repeat is (`v2::repeat_unified_order`), never a new SUCCESS the
+/// merchant would wait on in vain.
+pub fn repeat_apply(status: paydesk_shared::OrderStatus) -> Result<(), Refusal> {
+    use paydesk_shared::api::ErrorCode;
+    use paydesk_shared::OrderStatus::*;
+    match status {
+        PayError => Err(Refusal::new(
+            ErrorCode::OutTradeNoUsed,
+            "this deduction was declined: ask again under a new out_trade_no",
+        )),
+        s => super::v2::repeat_unified_order(s, true),
+    }
+}
+
 /// What the protocol says about a contract: `querycontract`'s fields, and the body of its
 /// signing and ending notifications.
 pub struct ContractFacts<'a> {
@@ -244,6 +260,21 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         )
+    }
+
+    #[test]
+    fn a_repeated_deduction_is_accepted_only_while_still_to_be_charged() {
+        use paydesk_shared::api::ErrorCode;
+        assert_eq!(repeat_apply(OrderStatus::NotPay), Ok(()));
+        assert_eq!(repeat_apply(OrderStatus::PendingApproval), Ok(()));
+        for (st, code) in [
+            (OrderStatus::Success, ErrorCode::OrderPaid),
+            (OrderStatus::Refund, ErrorCode::OrderPaid),
+            (OrderStatus::Closed, ErrorCode::OrderClosed),
+            (OrderStatus::PayError, ErrorCode::OutTradeNoUsed),
+        ] {
+            assert_eq!(repeat_apply(st).unwrap_err().code, code);
+        }
     }
 
     fn signing(serial: &str, ts: i64) -> Params {

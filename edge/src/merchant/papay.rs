@@ -66,7 +66,8 @@ impl Ledger<'_> {
     }
 
     /// `pappayapply`: a deduction, accepted; its result arrives as the usual payment
-    /// notification (and `paporderquery`).
+    /// notification (and `paporderquery`). The same request again is accepted again only while
+    /// the deduction is still to be charged (`papay::repeat_apply`).
     pub fn papay_apply(&self, m: &Merchant, p: &Params, st: SignType) -> Result<Fields> {
         let (contract_id, deduction) = papay::pap_apply(p)?;
         let c = self.contract_by_id(contract_id)?.ok_or_else(|| {
@@ -86,7 +87,10 @@ impl Ledger<'_> {
             fingerprint: String::new(),
         };
         let meta = Some(serde_json::to_string(&meta)?);
-        self.deduct(m, &c.contract_code, &deduction, meta)?;
+        let (order, created) = self.deduct(m, &c.contract_code, &deduction, meta)?;
+        if !created {
+            papay::repeat_apply(order.status)?;
+        }
         Ok(vec![])
     }
 
