@@ -6,8 +6,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
-import { startWorker, waitForEmails, sentEmails, waitUntil } from './support/worker.mjs';
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startWorker, devVars, waitForEmails, sentEmails, waitUntil } from './support/worker.mjs';
 import { startReceiver } from './support/receiver.mjs';
 import { call, admin, newMerchant, createOrder, advance, otn } from './support/api.mjs';
 import { checkSchema } from './support/openapi.mjs';
@@ -86,6 +89,36 @@ test('staff_alerts_go_where_routed_once_per_cause_and_say_when_resolved', async 
   assert.equal(sms.deliveries.length, 2, 'each once');
   assert.doesNotMatch(JSON.stringify(out), /13800000001|ops\.lead/, 'addresses are shown masked');
   await sms.close();
+});
+
+test('a_message_whose_address_no_longer_opens_fails_alone_and_the_merchant_goes_on', async () => {
+  // A merchant missed by a DATA_KEYS rotation: its pending message was sealed under a key the
+  // operator then dropped.
+  const state = join(mkdtempSync(join(tmpdir(), 'paydesk-messages-')), 'state');
+  const vars = devVars({ DATA_KEYS: `old-1:${randomBytes(32).toString('hex')}` });
+  let own = await startWorker({ persistTo: state, vars });
+  const sms = await startReceiver({ status: 503 });
+  try {
+    const m = await newMerchant(own, { approval_levels: [{ above: 500, approvers: 1 }] });
+    const put = await call(own, m, 'PUT', '/v1/messaging', { staff_phone: '13800000002', sms_url: sms.url, alert_routes: { 'approvals.waiting': ['sms'] } });
+    assert.equal(put.status, 200, put.text);
+    await createOrder(own, m);
+    await sms.waitFor((d) => d.length >= 1, 'the first, refused, attempt');
+    await waitUntil(async () => (await call(own, m, 'GET', '/v1/messages')).json.messages[0]?.attempts === 1, 'the attempt recorded');
+    await own.stop();
+    own = await startWorker({ persistTo: state, vars: { ...vars, DATA_KEYS: `new-2:${randomBytes(32).toString('hex')}` } });
+    await advance(own, m, 10 * 60);
+    const [msg] = await waitUntil(async () => {
+      const all = (await call(own, m, 'GET', '/v1/messages')).json.messages;
+      return all[0]?.status === 'FAILED' && all;
+    }, 'the message failed');
+    assert.match(msg.last_error, /does not open/);
+    assert.equal(sms.deliveries.length, 1, 'never sent to a wrong address');
+    assert.equal((await createOrder(own, m, { amount: { total: 100, currency: 'CNY' } })).status, 'NOTPAY', 'the merchant goes on');
+  } finally {
+    await sms.close();
+    await own.stop();
+  }
 });
 
 /** Moves the merchant's clock to the next `hour`:`minute` in merchant time (UTC+8). */

@@ -9,7 +9,6 @@ use super::messages::message_aad;
 use super::store::{Ledger, Merchant, Result};
 use crate::domain::message_rules::{self as rules, Channel};
 use crate::domain::sealing;
-use crate::error::AppError;
 use crate::runtime;
 use futures_util::future::join_all;
 use paydesk_shared::sign::webhook::{signature_header, sms_key};
@@ -66,11 +65,25 @@ impl Ledger<'_> {
         let keys = runtime::data_keys(self.env)?;
         let mut due = Vec::with_capacity(rows.len());
         for r in rows {
-            let (Some(channel), Some(sealed)) = (Channel::parse(&r.channel), r.to_sealed) else {
+            let aad = message_aad(m, &r.message_id);
+            let opened = match (Channel::parse(&r.channel), r.to_sealed.as_deref()) {
+                (Some(c), Some(sealed)) => {
+                    sealing::open(&keys, &aad, sealed).ok().map(|to| (c, to))
+                }
+                _ => None,
+            };
+            // One address that no longer opens (its key dropped from DATA_KEYS before this
+            // merchant was resealed) fails alone: the others go, and the alarm is not due again
+            // at once for a message it can never send.
+            let Some((channel, to)) = opened else {
+                self.x(
+                    "UPDATE messages SET status = 'FAILED', next_attempt_at_ms = NULL,
+                     last_error = 'its address does not open: is the key that sealed it still in DATA_KEYS?'
+                     WHERE message_id = ?",
+                    vec![r.message_id.as_str().into()],
+                )?;
                 continue;
             };
-            let to = sealing::open(&keys, &message_aad(m, &r.message_id), &sealed)
-                .map_err(|e| AppError::internal(format!("an address does not open: {e:?}")))?;
             due.push(Outgoing {
                 message_id: r.message_id,
                 channel,
