@@ -30,8 +30,17 @@ async function toNextClose(m) {
 function parseCsv(text) {
   assert.ok(text.endsWith('\r\n'), 'every line ends with CRLF');
   return text.slice(0, -2).split('\r\n').map((line) => {
+    // Each cell is quoted or plain and ends at a comma or the line's end (an empty first cell
+    // included: a global regex would skip it).
     const cells = [];
-    for (const [, quoted, plain] of line.matchAll(/(?:^|,)(?:"((?:[^"]|"")*)"|([^,]*))/g)) cells.push(quoted !== undefined ? quoted.replace(/""/g, '"') : plain);
+    const cell = /"((?:[^"]|"")*)"|([^,]*)/y;
+    for (let at = 0; ; at++) {
+      cell.lastIndex = at;
+      const [whole, quoted, plain] = cell.exec(line);
+      cells.push(quoted !== undefined ? quoted.replace(/""/g, '"') : plain);
+      at += whole.length;
+      if (at >= line.length) break;
+    }
     return cells;
   });
 }
@@ -94,6 +103,16 @@ test('a_closed_days_bill_adds_up_to_its_settlement_by_type_and_by_tag', async ()
   assert.deepEqual([empty.status, empty.json.code], [404, 'BILL_NOT_EXIST']);
   const future = await bill(m, 'date=2999-01-01');
   assert.deepEqual([future.status, future.json.code], [409, 'BILL_NOT_READY']);
+});
+
+test('orders_without_the_tag_and_with_it_empty_are_one_line_of_a_grouped_bill', async () => {
+  const m = await newMerchant(w, { release_days: 1 });
+  const orders = [await paid(m, 1_000, { tags: { region: '' } }), await paid(m, 2_000), await paid(m, 4_000, { tags: { region: 'east' } })];
+  for (const o of orders) assert.equal((await call(w, m, 'POST', `/v1/orders/${o.out_trade_no}/fulfil`)).status, 200);
+  await advance(w, m, await toNextClose(m));
+  const [s] = (await call(w, m, 'GET', '/v1/settlements')).json.settlements;
+  const grouped = parseCsv((await bill(m, `date=${s.date}&group_by=region`)).text);
+  assert.deepEqual(grouped.map((l) => l.slice(0, 3)), [['region', 'transactions', 'amount'], ['', '2', '3000'], ['east', '1', '4000'], ['TOTAL', '3', '7000']]);
 });
 
 test('a_day_larger_than_a_page_streams_every_line_once', async () => {

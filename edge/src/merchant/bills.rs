@@ -212,7 +212,8 @@ impl Ledger<'_> {
             shared: Option<i64>,
         }
         let rows: Vec<G> = self.q(
-            "SELECT json_extract(o.tags_json, '$.\"' || ? || '\"') AS value,
+            // An order without the tag and one whose tag is empty print alike: one line.
+            "SELECT COALESCE(json_extract(o.tags_json, '$.\"' || ? || '\"'), '') AS value,
                     COUNT(DISTINCT mv.out_trade_no || '/' || COALESCE(mv.out_refund_no, '')) AS lines,
                     SUM(CASE WHEN mv.kind IN ('release', 'refund') THEN mv.amount END) AS amount,
                     -SUM(CASE WHEN mv.kind IN ('fee', 'fee_back') THEN mv.amount END) AS fee,
