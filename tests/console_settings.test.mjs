@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker } from './support/worker.mjs';
-import { admin, call, newMerchant, createOrder, tokenOf } from './support/api.mjs';
+import { admin, call, newMerchant, createOrder, tokenOf, pay, CARD } from './support/api.mjs';
 import { checkSchema } from './support/openapi.mjs';
 
 let w;
@@ -33,6 +33,23 @@ async function as(u, method, path, body) {
   const r = await fetch(`${w.url}/console/api${path}`, { method, headers, body: body && JSON.stringify(body) });
   return { status: r.status, json: await r.json() };
 }
+
+test('a_rename_changes_no_receipt_of_a_payment_made_before_it', async () => {
+  const m = await newMerchant(w, { branding: { display_name: '旧名 Old Name' } });
+  const ops = await user(m, 'ops@shop.example', 'operator');
+  const before = await createOrder(w, m, { amount: { total: 500, currency: 'CNY' } });
+  assert.equal((await pay(w, before, CARD('4242 4242 4242 4242'))).json.status, 'SUCCESS');
+  const receipt = async (o) => (await call(w, m, 'GET', `/v1/orders/${o.out_trade_no}/receipt`)).json;
+  const first = await receipt(before);
+  assert.equal(JSON.parse(first.payment.payload).merchant_name, '旧名 Old Name');
+  const { rules } = (await as(ops, 'GET', '/settings')).json;
+  const renamed = await as(ops, 'PUT', '/settings', { ...rules, branding: { ...rules.branding, display_name: '新名 New Name' } });
+  assert.equal(renamed.json.status, 'applied', JSON.stringify(renamed.json));
+  assert.deepEqual(await receipt(before), first, 'the same bytes and signature after the rename');
+  const after = await createOrder(w, m, { amount: { total: 500, currency: 'CNY' } });
+  assert.equal((await pay(w, after, CARD('4242 4242 4242 4242'))).json.status, 'SUCCESS');
+  assert.equal(JSON.parse((await receipt(after)).payment.payload).merchant_name, '新名 New Name');
+});
 
 test('settings_change_at_once_or_through_approval_audited_field_by_field', async () => {
   const m = await newMerchant(w, {

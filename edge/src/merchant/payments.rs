@@ -290,11 +290,12 @@ impl Ledger<'_> {
         );
         self.x(
             "UPDATE orders SET paid_at_ms = ?, pending_until_ms = NULL, held_until_ms = ?,
-             auto_refund_at_ms = ? WHERE out_trade_no = ?",
+             auto_refund_at_ms = ?, paid_to = ? WHERE out_trade_no = ?",
             vec![
                 now.into(),
                 held_until.into(),
                 auto_refund_at.into(),
+                m.branding.display_name.as_str().into(),
                 o.out_trade_no.as_str().into(),
             ],
         )?;

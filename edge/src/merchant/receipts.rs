@@ -1,6 +1,7 @@
 //! Signed electronic receipts: one for a paid order and one for each refund that succeeded,
 //! signed with the deployment's Ed25519 key when they are read (the same bytes and signature
-//! every time: what they attest never changes once the money moved). The merchant reads them
+//! every time: what they attest never changes once the money moved, the merchant's name
+//! included, which is the one it had when paid: `orders.paid_to`). The merchant reads them
 //! with `GET /v1/orders/{no}/receipt`, the payer on the pay page's receipt (`?receipt`). The
 //! canonical form and the signature are `domain::receipt_rules`'.
 
@@ -25,6 +26,11 @@ impl Ledger<'_> {
         };
         let keys = runtime::receipt_keys(self.env)?;
         let key = &keys[0];
+        // Whom the payer paid, as named then: a later rename changes no receipt.
+        let paid_to = o
+            .paid_to
+            .clone()
+            .unwrap_or_else(|| m.branding.display_name.clone());
         let base = Receipt {
             amount: o.amount_total as u64,
             at: format_rfc3339(paid_at),
@@ -32,7 +38,7 @@ impl Ledger<'_> {
             description: o.description.clone(),
             kind: "payment".into(),
             merchant_id: m.id().to_owned(),
-            merchant_name: m.branding.display_name.clone(),
+            merchant_name: paid_to.clone(),
             method: o.method.clone(),
             out_refund_no: None,
             out_trade_no: o.out_trade_no.clone(),
@@ -57,7 +63,7 @@ impl Ledger<'_> {
             refunds.push(rules::sign(&receipt, key));
         }
         Ok(Receipts {
-            merchant_name: m.branding.display_name.clone(),
+            merchant_name: paid_to,
             utc_offset_minutes: m.config.utc_offset_minutes,
             payment: Some(rules::sign(&base, key)),
             refunds,

@@ -834,6 +834,13 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
          WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
            AND refunding = 0;",
     ),
+    (
+        38,
+        // Who the payer paid: the merchant's display name as the payment settled, so a receipt
+        // names it however the branding changes later (`merchant/receipts.rs`). NULL for orders
+        // paid before: their receipts name the merchant as it is now, as they always did.
+        "ALTER TABLE orders ADD COLUMN paid_to TEXT;",
+    ),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

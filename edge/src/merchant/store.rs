@@ -208,6 +208,9 @@ pub struct OrderRow {
     /// The payer's contact, masked (the sealed one is read only to reach them).
     #[serde(default)]
     pub contact_masked: Option<String>,
+    /// The merchant's display name when it was paid (migration 38).
+    #[serde(default)]
+    pub paid_to: Option<String>,
 }
 
 /// The answer about an order number this merchant never used.
@@ -221,7 +224,7 @@ pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_to
     fingerprint, pay_attempts, pending_until_ms, approval_id, v2_json, contract_code, charge_at_ms, \
     subscription_id, period_index, usage_amount, plan_no, part_index, \
     payer_ref, held_until_ms, released_at_ms, fulfilled_at_ms, auto_refund_at_ms, auto_refunded, \
-    fee, fee_refunded, fee_rate_bp, splits_json, in_review, refunding, channel, contact_masked";
+    fee, fee_refunded, fee_rate_bp, splits_json, in_review, refunding, channel, contact_masked, paid_to";
 
 impl OrderRow {
     pub fn amount(&self) -> Result<Money> {
