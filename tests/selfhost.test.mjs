@@ -293,16 +293,22 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
   const vars = serveVars();
   const data = join(mkdtempSync(join(tmpdir(), 'paydesk-upgrade-')), 'data');
   let s = await startServe({ data, vars });
-  const merchants = [await newMerchant(s), await newMerchant(s)];
+  const merchants = [await newMerchant(s, { refund_approval_above: 100 }), await newMerchant(s)];
   const orders = [];
   for (const m of merchants) orders.push(await createOrder(s, m));
+  // A refund waiting for approval: migration 37 counts it on its order when it comes back.
+  const waiting = await createOrder(s, merchants[0]);
+  assert.equal((await pay(s, waiting, CARD('4242 4242 4242 4242'))).json.status, 'SUCCESS');
+  const refund = await call(s, merchants[0], 'POST', '/v1/refunds', { out_trade_no: waiting.out_trade_no, out_refund_no: otn('R'), amount: 500 });
+  assert.equal(refund.json.status, 'PROCESSING', refund.text);
   await s.stop();
   // Put every object back to the schema of the version before the storage probe (migration 31):
   // its table gone, an order index as it was before migration 32 made it partial, the nonces
   // in the table keyed by nonce that migration 33 turned into a log (with one nonce used a
   // minute ago), held money indexed as before migration 34, the rate window keyed by rowid
-  // with its index beside it as before migration 35 (two entries of one instant in it), and 31
-  // and every later step unrecorded, so each runs again when the object starts (each step is
+  // with its index beside it as before migration 35 (two entries of one instant in it), the
+  // refund counting and the paid-to name gone as before migration 37, and 31 and every later
+  // step unrecorded, so each runs again when the object starts (each step is
   // idempotent: `IF NOT EXISTS`, or a drop before the create).
   const KEPT_KIND = 'upgrade_probe';
   const KEPT_AT = Date.now() + 3_600_000;
@@ -335,7 +341,12 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
       CREATE TRIGGER rate_events_uncounted AFTER DELETE ON rate_events BEGIN
         UPDATE rate_counts SET n = n - 1 WHERE kind = OLD.kind;
       END;
-      INSERT INTO rate_events VALUES ('${KEPT_KIND}', ${KEPT_AT}), ('${KEPT_KIND}', ${KEPT_AT});`);
+      INSERT INTO rate_events VALUES ('${KEPT_KIND}', ${KEPT_AT}), ('${KEPT_KIND}', ${KEPT_AT});
+      DROP TRIGGER refunds_opened; DROP TRIGGER refunds_ended; DROP TRIGGER refunds_dropped;
+      DROP INDEX orders_holding;
+      ALTER TABLE orders DROP COLUMN refunding; ALTER TABLE orders DROP COLUMN paid_to;
+      CREATE INDEX orders_holding ON orders (held_until_ms)
+        WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0;`);
     db.close();
   }
   assert.deepEqual(versions(), files.map(() => 30));
@@ -354,6 +365,7 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
   // Each object touched (the merchants by their requests, the probe by the readiness check)
   // ran the missing migrations when it started.
   assert.deepEqual(versions(), files.map(() => latest));
+  let refundsCounted = 0;
   for (const f of files) {
     const db = new DatabaseSync(join(data, 'paydesk-MerchantDO', f), { readOnly: true });
     assert.equal(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'storage_probe'").all()[0].n, 1, f);
@@ -366,8 +378,17 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
     assert.equal(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'rate_events_by_kind'").all()[0].n, 0, f);
     assert.deepEqual(db.prepare('SELECT id FROM rate_events WHERE kind = ? ORDER BY id').all(KEPT_KIND).map((r) => r.id), [1, 2], f);
     assert.deepEqual({ ...db.prepare('SELECT n, seq FROM rate_counts WHERE kind = ?').all(KEPT_KIND)[0] }, { n: 2, seq: 2 }, f);
+    // Migration 37: the columns are back (added only where missing), the refund in progress
+    // counted, and held money indexed only where a release may run.
+    const columns = db.prepare("SELECT name FROM pragma_table_info('orders')").all().map((c) => c.name);
+    assert.ok(columns.includes('refunding') && columns.includes('paid_to'), f);
+    assert.match(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'orders_holding'").all()[0].sql, /AND refunding = 0/, f);
+    const counted = db.prepare('SELECT SUM(refunding) AS n FROM orders').all()[0].n ?? 0;
+    assert.ok([0, 1].includes(counted), f);
+    refundsCounted += counted;
     db.close();
   }
+  assert.equal(refundsCounted, 1, 'the one refund in progress, on its order');
 });
 
 /** A GET with exactly this Accept-Encoding, undecoded: its headers and how many bytes came. */

@@ -8,7 +8,7 @@ use super::protocol::{
     ApiReply, ApiRequest, Ask, Call, Command, ConsoleAnswer, Envelope, ENVELOPE, PROTOCOL,
     PROTOCOL_HEADER, RENDERED,
 };
-use super::schema::{CREATE_MIGRATIONS_TABLE, MIGRATIONS};
+use super::schema::{ADDED_COLUMNS, CREATE_MIGRATIONS_TABLE, MIGRATIONS};
 use super::sql_meter::{SqlMeter, Tally};
 use super::store::{Ledger, Merchant, Result};
 use crate::domain::alarm_rules::{self, DueChange};
@@ -480,6 +480,30 @@ impl MerchantDO {
     }
 }
 
+/// The columns migration `version` adds (`ADDED_COLUMNS`) that the object does not have yet.
+fn add_missing_columns(sql: &SqlStorage, version: u32) -> worker::Result<()> {
+    #[derive(Deserialize)]
+    struct N {
+        n: i64,
+    }
+    for (_, table, column, decl) in ADDED_COLUMNS.iter().filter(|c| c.0 == version) {
+        let have = sql
+            .exec(
+                "SELECT COUNT(*) AS n FROM pragma_table_info(?) WHERE name = ?",
+                vec![(*table).into(), (*column).into()],
+            )?
+            .one::<N>()?
+            .n;
+        if have == 0 {
+            sql.exec(
+                &format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"),
+                None,
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Applies the migrations this object has not applied yet, in one transaction each.
 fn migrate(sql: &SqlStorage) -> worker::Result<()> {
     sql.exec(CREATE_MIGRATIONS_TABLE, None)?;
@@ -494,6 +518,7 @@ fn migrate(sql: &SqlStorage) -> worker::Result<()> {
         .unwrap_or(0);
     for (version, ddl) in MIGRATIONS {
         if i64::from(*version) > current {
+            add_missing_columns(sql, *version)?;
             sql.exec(ddl, None)?;
             sql.exec(
                 "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?, ?)",

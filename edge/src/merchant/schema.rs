@@ -808,13 +808,16 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     ),
     (
         37,
-        // How many refunds of an order are still in progress, kept by triggers as refunds open
-        // and end: the held money is not released while one is (`domain/escrow_rules.rs`,
-        // `due`), so what it takes is never released first and clawed back after. The index
-        // of held orders keeps only those free to be released: the alarm's due time is never
-        // one it cannot act on (`merchant/escrow.rs`, `ESCROW_DUE`).
-        "ALTER TABLE orders ADD COLUMN refunding INTEGER NOT NULL DEFAULT 0;
-    UPDATE orders SET refunding = (SELECT COUNT(*) FROM refunds
+        // How many refunds of an order are still in progress (`orders.refunding`), kept by
+        // triggers as refunds open and end: the held money is not released while one is
+        // (`domain/escrow_rules.rs`, `due`), so what it takes is never released first and
+        // clawed back after. The index of held orders keeps only those free to be released: the
+        // alarm's due time is never one it cannot act on (`merchant/escrow.rs`, `ESCROW_DUE`).
+        // And who the payer paid (`orders.paid_to`): the merchant's display name as the payment
+        // settled, so a receipt names it however the branding changes later
+        // (`merchant/receipts.rs`); NULL for orders paid before, whose receipts name the merchant
+        // as it is now, as they always did. Both columns are `ADDED_COLUMNS`.
+        "UPDATE orders SET refunding = (SELECT COUNT(*) FROM refunds
          WHERE refunds.out_trade_no = orders.out_trade_no AND refunds.status = 'PROCESSING')
      WHERE out_trade_no IN (SELECT out_trade_no FROM refunds WHERE status = 'PROCESSING');
     CREATE TRIGGER IF NOT EXISTS refunds_opened AFTER INSERT ON refunds
@@ -834,13 +837,14 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
          WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
            AND refunding = 0;",
     ),
-    (
-        38,
-        // Who the payer paid: the merchant's display name as the payment settled, so a receipt
-        // names it however the branding changes later (`merchant/receipts.rs`). NULL for orders
-        // paid before: their receipts name the merchant as it is now, as they always did.
-        "ALTER TABLE orders ADD COLUMN paid_to TEXT;",
-    ),
+];
+
+/// Columns a migration adds, each added before its SQL runs and only when missing: SQLite's
+/// `ADD COLUMN` has no `IF NOT EXISTS`, and every step must be able to run again (a step cut
+/// short, or an object put back to an older schema, as `tests/selfhost.test.mjs` does).
+pub const ADDED_COLUMNS: &[(u32, &str, &str, &str)] = &[
+    (37, "orders", "refunding", "INTEGER NOT NULL DEFAULT 0"),
+    (37, "orders", "paid_to", "TEXT"),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -851,6 +855,13 @@ pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_mig
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn added_columns_belong_to_a_migration() {
+        for (v, ..) in ADDED_COLUMNS {
+            assert!(MIGRATIONS.iter().any(|(m, _)| m == v));
+        }
+    }
 
     #[test]
     fn versions_are_sequential_from_one() {
