@@ -56,6 +56,10 @@ test('attempts_are_counted_per_client_ip', async () => {
   const seen = [];
   for (const ip of ['198.51.100.7', '198.51.100.7', '198.51.100.7', '203.0.113.9']) seen.push(await payFrom(ip));
   assert.deepEqual(seen, ['paid', 'paid', 'RISK_BLOCKED', 'paid']);
+  // An IPv6 connection is given a /64: a new address inside it is the same payer.
+  const six = [];
+  for (const ip of ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2:abcd::3', '2001:db8:1:3::1']) six.push(await payFrom(ip));
+  assert.deepEqual(six, ['paid', 'paid', 'RISK_BLOCKED', 'paid']);
 });
 
 test('an_outlier_is_charged_into_review_and_held_until_approved_rejected_or_refunded_undecided', async () => {

@@ -1,6 +1,25 @@
-//! IP allowlists: CIDR blocks (`203.0.113.0/24`, `2001:db8::/32`) or single addresses.
+//! IP allowlists: CIDR blocks (`203.0.113.0/24`, `2001:db8::/32`) or single addresses; and the
+//! network a payer's address counts under in risk rules.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
+
+/// What a client address is counted under by the risk rules: an IPv4 address as it is (an
+/// IPv4-mapped IPv6 one unwrapped), an IPv6 address by its /64, the network one connection is
+/// given, so rotating addresses inside it does not make a new payer. Text that is no address
+/// is counted as it is.
+pub fn client_network(ip: &str) -> String {
+    match ip.trim().parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let net = Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64));
+                format!("{net}/64")
+            }
+        },
+        Err(_) => ip.to_owned(),
+    }
+}
 
 /// Parses `addr[/prefix]`.
 pub fn parse_cidr(cidr: &str) -> Option<(IpAddr, u8)> {
@@ -48,6 +67,22 @@ pub fn cidr_contains(cidr: &str, ip: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_payer_is_counted_by_the_network_a_connection_is_given() {
+        assert_eq!(client_network("198.51.100.7"), "198.51.100.7");
+        assert_eq!(client_network("::ffff:198.51.100.7"), "198.51.100.7");
+        assert_eq!(client_network("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            client_network("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            "2001:db8:1:2::/64"
+        );
+        assert_ne!(
+            client_network("2001:db8:1:3::1"),
+            client_network("2001:db8:1:2::1")
+        );
+        assert_eq!(client_network("unknown"), "unknown");
+    }
 
     #[test]
     fn v4_and_v6() {

@@ -40,6 +40,8 @@ impl Ledger<'_> {
         now: i64,
     ) -> Result<(i64, Option<Decision>)> {
         let fp = self.fingerprint(who.instrument)?;
+        let ip = who.ip.map(crate::domain::ip::client_network);
+        let ip = ip.as_deref();
         let seq = self
             .number(
                 "INSERT INTO risk_signals (at_ms, payer_ref, card_fp, ip) VALUES (?, ?, ?, ?)
@@ -48,7 +50,7 @@ impl Ledger<'_> {
                     now.into(),
                     who.payer_ref.map(str::to_owned).into(),
                     fp.as_str().into(),
-                    who.ip.map(str::to_owned).into(),
+                    ip.map(str::to_owned).into(),
                 ],
             )?
             .ok_or_else(|| AppError::internal("an inserted attempt has a seq"))?;
@@ -70,7 +72,7 @@ impl Ledger<'_> {
         let ids = [
             ("payer_ref", who.payer_ref),
             ("card_fp", Some(fp.as_str())),
-            ("ip", who.ip),
+            ("ip", ip),
         ];
         let mut recent_declines = 0;
         if cfg.declines.is_some() {
@@ -82,7 +84,7 @@ impl Ledger<'_> {
         let signals = Signals {
             payer_per_minute: count("payer_ref", who.payer_ref, minute, false)?,
             card_per_minute: count("card_fp", Some(&fp), minute, false)?.unwrap_or(0),
-            ip_per_minute: count("ip", who.ip, minute, false)?,
+            ip_per_minute: count("ip", ip, minute, false)?,
             recent_declines,
             amount: o.amount_total,
             median: self.recent_median(cfg.amount.map_or(0, |a| a.history))?,
