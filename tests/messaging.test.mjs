@@ -121,6 +121,28 @@ test('a_message_whose_address_no_longer_opens_fails_alone_and_the_merchant_goes_
   }
 });
 
+test('an_sms_in_flight_when_its_number_unsubscribes_is_recorded_as_delivered', async (t) => {
+  let release;
+  const held = new Promise((res) => { release = res; });
+  const sms = await startReceiver({ answer: async () => { await held; return { status: 200, body: 'ok' }; } });
+  t.after(() => sms.close());
+  const m = await newMerchant(w, { remind_grace_seconds: 3600 });
+  assert.equal((await call(w, m, 'PUT', '/v1/messaging', { sms_url: sms.url })).status, 200);
+  const at = await clockToLocal(m, 10);
+  const o = await createOrder(w, m, { contact: { phone: '13700001111', locale: 'en' }, timeout_action: 'remind', time_expire: new Date(at + 600_000).toISOString() });
+  await advance(w, m, 660);
+  await sms.waitFor((d) => d.length >= 1, 'the reminder SMS, held in flight');
+  // The payer unsubscribes while the provider has not answered yet.
+  const unsubscribe = /Unsubscribe: (\S+)/.exec(sms.deliveries[0].event.text)[1];
+  assert.equal((await fetch(unsubscribe, { method: 'POST' })).status, 200);
+  release();
+  const [row] = await settle(async () => {
+    const all = (await messages(m)).filter((x) => x.subject === o.out_trade_no);
+    return all[0]?.status === 'DELIVERED' && all;
+  }, 'the SMS recorded as delivered');
+  assert.equal(row.attempts, 1);
+});
+
 /** Moves the merchant's clock to the next `hour`:`minute` in merchant time (UTC+8). */
 async function clockToLocal(m, hour, minute = 0) {
   const now = Date.parse((await advance(w, m, 1)).business_time);

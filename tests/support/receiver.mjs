@@ -3,19 +3,20 @@
 
 import { createServer } from 'node:http';
 
-// `answer(n, body)`, when given, decides the reply to delivery n: `{ status, body, type }`.
+// `answer(n, body)`, when given, decides the reply to delivery n: `{ status, body, type }`, or a
+// promise of it (the reply waits for it: a delivery held in flight).
 export async function startReceiver({ failFirst = 0, status = 200, answer = null } = {}) {
   const r = { deliveries: [], failFirst, status, down: false, answer };
   const server = createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const n = r.deliveries.length;
       r.deliveries.push({ at: Date.now(), hr: performance.now(), headers: req.headers, body, event: safeJson(body) });
       if (r.down) { res.writeHead(503); res.end('down for maintenance'); return; }
       if (r.answer) {
-        const a = r.answer(n, body);
+        const a = await r.answer(n, body);
         res.writeHead(a.status ?? 200, { 'Content-Type': a.type ?? 'text/xml' });
         res.end(a.body ?? '');
         return;

@@ -54,12 +54,15 @@ impl Ledger<'_> {
             vec![self.now(m).into(), limit.into()],
         )?;
         for r in &rows {
+            // A payer's SMS lost with the worker is sent again when the claim runs out, but
+            // never in quiet hours.
+            let payer_sms =
+                r.audience == "payer" && Channel::parse(&r.channel) == Some(Channel::Sms);
+            let offset = m.config.utc_offset_minutes;
+            let again = rules::send_at(self.now(m) + CLAIM_MS, payer_sms, offset).0;
             self.x(
                 "UPDATE messages SET next_attempt_at_ms = ? WHERE message_id = ?",
-                vec![
-                    (self.now(m) + CLAIM_MS).into(),
-                    r.message_id.as_str().into(),
-                ],
+                vec![again.into(), r.message_id.as_str().into()],
             )?;
         }
         let keys = runtime::data_keys(self.env)?;
@@ -109,11 +112,13 @@ impl Ledger<'_> {
         let now = self.now(m);
         let n = o.attempts + 1;
         let id = o.message_id.as_str();
+        // Delivered is what happened, even if an unsubscribe suppressed the row while it was
+        // in flight (it stops every later message, not this one).
         let Some(error) = error else {
             return self.x(
                 "UPDATE messages SET status = 'DELIVERED', attempts = ?, delivered_at_ms = ?,
                  next_attempt_at_ms = NULL, last_error = NULL
-                 WHERE message_id = ? AND status = 'PENDING' AND attempts = ?",
+                 WHERE message_id = ? AND status IN ('PENDING', 'SUPPRESSED') AND attempts = ?",
                 vec![n.into(), now.into(), id.into(), o.attempts.into()],
             );
         };
