@@ -132,6 +132,8 @@ test('wechatpy WeChatWithhold: sign, query, deduct, query the deduction, cancel'
     assert.equal(parsed.ok.result_code, 'SUCCESS');
     assert.equal(parsed.ok.trade_type, 'PAP');
     assert.equal(parsed.ok.total_fee, 1500, 'wechatpy reads the amount as a number');
+    // The papay family's deduction result names its contract and its state.
+    assert.deepEqual([parsed.ok.contract_id, parsed.ok.trade_state], [contractId, 'SUCCESS']);
     const oq = await sdk.call('withhold_query_order', { out_trade_no: no });
     assert.equal(oq.ok.trade_state, 'SUCCESS');
     assert.equal(oq.ok.contract_id, contractId);

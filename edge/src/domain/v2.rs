@@ -515,9 +515,12 @@ pub fn order_fields(f: &OrderFacts) -> Vec<(String, String)> {
 }
 
 /// The payment result notification for a paid order (the protocol's 支付结果通知), signed as
-/// the order was created (its `sign_type`), with `sign_type` among the signed fields.
+/// the order was created (its `sign_type`), with `sign_type` among the signed fields. A
+/// deduction from a contract (`trade_type` PAP) is the papay family's 扣款结果通知: it also
+/// names its `contract_id` and its `trade_state`.
 pub fn payment_notification(
     f: &OrderFacts,
+    contract_id: Option<&str>,
     mch_id: &str,
     nonce_str: &str,
     key: &str,
@@ -539,6 +542,13 @@ pub fn payment_notification(
             // Not part of the notification: it is always a success.
             .filter(|(k, _)| k != "trade_state" && k != "trade_state_desc"),
     );
+    if meta.trade_type == "PAP" {
+        fields.push((
+            "contract_id".into(),
+            contract_id.unwrap_or_default().to_owned(),
+        ));
+        fields.push(("trade_state".into(), "SUCCESS".into()));
+    }
     Some(signed_document(fields, key, st))
 }
 
@@ -875,7 +885,7 @@ mod tests {
             paid_at_ms: Some(0),
             method: Some(PayMethod::Balance.as_str()),
         };
-        let xml = payment_notification(&facts, "mch_1", "n1", "KEY").unwrap();
+        let xml = payment_notification(&facts, None, "mch_1", "n1", "KEY").unwrap();
         let fields = paydesk_shared::v2xml::parse(&xml).unwrap();
         let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         assert_eq!(get("sign_type"), Some("HMAC-SHA256"));
@@ -897,7 +907,7 @@ mod tests {
             meta: None,
             ..facts
         };
-        assert!(payment_notification(&json_order, "mch_1", "n1", "KEY").is_none());
+        assert!(payment_notification(&json_order, None, "mch_1", "n1", "KEY").is_none());
     }
 
     #[test]

@@ -96,8 +96,13 @@ impl Ledger<'_> {
         let nonce = paydesk_shared::sign::hex_lower(
             &paydesk_shared::sign::sha256(e.event_id.as_bytes())[..16],
         );
+        let contract_id = match &o.contract_code {
+            Some(code) => self.contract(code)?.and_then(|c| c.contract_id),
+            None => None,
+        };
         Ok(crate::domain::v2::payment_notification(
             &facts,
+            contract_id.as_deref(),
             m.id(),
             &nonce,
             m.row.api_key.peek(),
