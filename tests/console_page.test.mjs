@@ -136,6 +136,9 @@ test('each_console_area_clicked_through_dashboard_orders_refund_automation_money
       await page.waitForFunction((no) => !document.querySelector(`tr[data-order="${no}"]`), open.out_trade_no);
       await page.click(`tr[data-order="${o.out_trade_no}"] button`);
       await page.waitForSelector('[data-testid=order-page] li.console-audit');
+      // Staff see where the money is: held by the platform until fulfilled or its days pass.
+      assert.match(await page.textContent('[data-testid=funds]'), /^Held by the platform until \d{4}-\d\d-\d\dT/);
+      assert.equal(await page.locator('[data-testid=review]').count(), 0, 'not in review');
       if (suffix === 'desktop') {
         await page.fill('#c-refund-amount', '1.50');
         await page.fill('#c-refund-reason', 'scratched box');

@@ -1,6 +1,7 @@
-//! Orders: search by number, status, date range and tag; an order's page with its refunds
-//! (issue one: through approval above the merchant's threshold), its notifications (send one
-//! again) and its audit entries, each change shown field by field.
+//! Orders: search by number, status, date range and tag; an order's page with where its money
+//! is and its risk review, its refunds (issue one: through approval above the merchant's
+//! threshold), its notifications (send one again) and its audit entries, each change shown
+//! field by field.
 
 use super::api;
 use super::kit::{
@@ -201,6 +202,12 @@ fn order_page(p: &OrderProps) -> Html {
                 <dt>{ t(l, "已退款", "Refunded") }</dt><dd>{ yuan(o["refunded_total"].as_u64().unwrap_or(0)) }</dd>
                 <dt>{ t(l, "创建时间", "Created") }</dt><dd>{ s(o, "created_at") }</dd>
                 <dt>{ t(l, "支付时间", "Paid") }</dt><dd>{ s(o, "paid_at") }</dd>
+                if !s(o, "funds").is_empty() {
+                    <dt>{ t(l, "资金", "Funds") }</dt><dd data-testid="funds">{ funds(l, o) }</dd>
+                }
+                if !s(o, "review").is_empty() {
+                    <dt>{ t(l, "风控审核", "Risk review") }</dt><dd data-testid="review">{ review(l, s(o, "review")) }</dd>
+                }
             </dl>
             { error_line(&error) }
             if !done.is_empty() { <p role="status" data-testid="done">{ format!("{} {}", t(l, "已提交：", "Done:"), *done) }</p> }
@@ -252,5 +259,32 @@ fn status_of(v: &Value) -> String {
     match (s(v, "status"), v["approval_id"].as_str()) {
         ("PROCESSING", Some(_)) => "PENDING_APPROVAL".into(),
         (st, _) => st.to_owned(),
+    }
+}
+
+/// Where a paid order's money is: held by the platform (until when), or released.
+fn funds(l: Lang, o: &Value) -> String {
+    match s(o, "funds") {
+        "held" => format!(
+            "{} {}",
+            t(l, "平台托管中，至", "Held by the platform until"),
+            s(o, "held_until")
+        ),
+        "released" => format!("{} {}", t(l, "已放款", "Released"), s(o, "released_at")),
+        other => other.to_owned(),
+    }
+}
+
+/// A payment's risk review: waiting (refunded in full if nobody approves it), or decided.
+fn review(l: Lang, status: &str) -> &str {
+    match status {
+        "pending" => t(
+            l,
+            "待审核：请先不要发货，到期未通过将全额退款",
+            "Waiting: do not ship yet; refunded in full unless approved in time",
+        ),
+        "approved" => t(l, "已通过", "Approved"),
+        "rejected" => t(l, "已拒绝（退款见上）", "Rejected (refunds above)"),
+        other => other,
     }
 }
