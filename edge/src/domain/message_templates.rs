@@ -91,6 +91,9 @@ pub struct Facts {
     pub retried: bool,
     /// Held for the merchant's approval: it cannot be paid yet, and its link comes once approved.
     pub awaiting_approval: bool,
+    /// Billed by usage too: `amount` is what is known now, and usage reported until the charge
+    /// is added to it then.
+    pub metered: bool,
     pub unsubscribe_link: String,
 }
 
@@ -156,6 +159,7 @@ pub fn facts_of(data: &Value, merchant: &str, offset_minutes: i32) -> Facts {
             && data.get("pay_by").is_none(),
         retried: data.get("next_attempt_at").is_some_and(Value::is_string),
         awaiting_approval: data.get("awaiting_approval") == Some(&Value::Bool(true)),
+        metered: data.get("metered") == Some(&Value::Bool(true)),
         unsubscribe_link: String::new(),
     }
 }
@@ -274,6 +278,20 @@ fn upcoming(
             (
                 "Payment due".into(),
                 format!("{part}\"{what}\" ({amount}) is due by {when}; {en_then}."),
+            )
+        };
+    }
+    if by_contract && f.metered {
+        // What the usage until the charge adds is not known yet: no total is promised.
+        return if zh {
+            (
+                "扣款提醒".into(),
+                format!("{part}「{what}」将于 {when} 从您的签约账户自动扣款：目前为 {amount}，另加此前新增的用量费用。"),
+            )
+        } else {
+            (
+                "Upcoming charge".into(),
+                format!("{part}\"{what}\" will be deducted automatically on {when}: {amount} so far, plus the usage added until then."),
             )
         };
     }
@@ -543,6 +561,25 @@ mod tests {
                 .contains("will be deducted automatically on 2026-12-05 10:00 (UTC+8)."),
             "{}",
             en.text
+        );
+    }
+
+    #[test]
+    fn a_metered_renewal_promises_no_total_it_cannot_know() {
+        let f = facts(json!({"description": "Storage", "contract_code": "C-1",
+            "charge_at": "2026-12-05T02:00:00Z", "metered": true, "usage_amount_so_far": 300,
+            "amount": {"total": 1300, "currency": "CNY"}}));
+        let en = render_payer(PayerTemplate::RenewalUpcoming, Locale::En, &f);
+        assert!(
+            en.text.contains("will be deducted automatically on 2026-12-05 10:00 (UTC+8): ¥13.00 so far, plus the usage added until then."),
+            "{}",
+            en.text
+        );
+        let zh = render_payer(PayerTemplate::RenewalUpcoming, Locale::ZhCn, &f);
+        assert!(
+            zh.text.contains("目前为 ¥13.00，另加此前新增的用量费用。"),
+            "{}",
+            zh.text
         );
     }
 

@@ -187,6 +187,9 @@ impl Ledger<'_> {
             let (amount, usage) = self.invoice_amount(s, units, true)?;
             extra["amount"] = serde_json::to_value(amount)?;
             extra["usage_amount_so_far"] = usage.into();
+            if s.usage_unit_amount.is_some() {
+                extra["metered"] = true.into();
+            }
             extra["manage_url"] = self.subscription_contract_url(m, s)?.into();
         }
         self.subscription_event(m, at, EventKind::SubscriptionRenewalUpcoming, s, extra)
