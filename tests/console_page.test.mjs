@@ -88,13 +88,19 @@ test('staff_sign_in_approve_and_search_in_the_console_at_390_and_1280_px', async
   assert.deepEqual(desk.errors, []);
   await desk.context.close();
 
-  // A viewer sees the queue without approve buttons.
+  // A viewer sees the queue without approve buttons, and a payment in risk review with the
+  // figures of the rule that sent it there.
   await createOrder(w, m);
+  assert.equal((await admin(w, 'PUT', `/admin/merchants/${m.merchant_id}/risk`, { amount: { factor: 2, history: 1, min_history: 1, action: 'review' }, review_hours: 12 })).status, 200);
+  assert.equal((await pay(w, await createOrder(w, m, { amount: { total: 100, currency: 'CNY' } }), CARD('4242 4242 4242 4242'))).json.status, 'SUCCESS');
+  assert.equal((await pay(w, await createOrder(w, m, { amount: { total: 400, currency: 'CNY' } }), CARD('4242 4242 4242 4242'))).json.code, 'IN_REVIEW');
   const viewer = await signIn(DESKTOP, m, 'intern@shop.example');
   await viewer.page.click('button[type=submit]');
   await viewer.page.click('button[role=tab]:has-text("Approvals")');
   await viewer.page.waitForSelector('[data-approval]');
   assert.equal(await viewer.page.locator('[data-approval] button').count(), 0);
+  await viewer.page.waitForSelector('[data-review] [data-figures]');
+  assert.equal(await viewer.page.textContent('[data-review] [data-figures]'), 'amount 400 is over 2x the median 100 of the last 1 paid orders');
   await viewer.context.close();
 });
 

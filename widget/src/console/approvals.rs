@@ -96,6 +96,7 @@ pub fn approvals(p: &PageProps) -> Html {
             <li data-review={id.clone()}>
                 <span>{ format!("{label} · {}", yuan(r["amount"].as_u64().unwrap_or(0))) }</span>
                 <small>{ format!("{} {}", t(l, "截止", "decide by"), s(r, "due_at")) }</small>
+                <small data-figures="">{ s(r, "figures") }</small>
                 if approves {
                     <button type="button" aria-label={format!("{} {label}", t(l, "放行", "Release"))}
                         onclick={decide(format!("/reviews/{id}/approve"), &p.session.csrf, &reload, &error)}>

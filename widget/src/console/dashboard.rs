@@ -61,8 +61,12 @@ pub fn dashboard(p: &PageProps) -> Html {
         Some(a) if a["intact"] == Value::Bool(true) => html! {
             <p class="console-ok" data-testid="audit">{ format!("{} ({} {})", t(l, "审计链完整", "Audit chain intact"), a["entries"], t(l, "条", "entries")) }</p>
         },
-        Some(a) => html! {
+        Some(a) if a["intact"] == Value::Bool(false) => html! {
             <p class="console-error" role="alert" data-testid="audit">{ format!("{} #{}: {}", t(l, "审计链断裂于", "Audit chain broken at"), a["first_broken_seq"], s(a, "reason")) }</p>
+        },
+        // The check did not answer (a network error, a refusal): nothing is known to be broken.
+        Some(_) => html! {
+            <p class="console-error" data-testid="audit">{ t(l, "审计链暂时无法检查，请稍后刷新。", "The audit chain could not be checked; reload to try again.") }</p>
         },
     };
     let b = balance.as_ref().cloned().unwrap_or(Value::Null);
