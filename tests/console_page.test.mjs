@@ -102,6 +102,21 @@ test('staff_sign_in_approve_and_search_in_the_console_at_390_and_1280_px', async
   await viewer.page.waitForSelector('[data-review] [data-figures]');
   assert.equal(await viewer.page.textContent('[data-review] [data-figures]'), 'amount 400 is over 2x the median 100 of the last 1 paid orders');
   await viewer.context.close();
+  // An approver rejecting it (which refunds the payment) is asked for a reason and to confirm.
+  const lead = await signIn(DESKTOP, m, 'lead@shop.example');
+  await lead.page.click('button[type=submit]');
+  await lead.page.click('button[role=tab]:has-text("Approvals")');
+  await lead.page.click('[data-review] button:has-text("Reject and refund")');
+  await lead.page.waitForSelector('#c-reject-reason');
+  const [waiting] = (await call(w, m, 'GET', '/v1/reviews?status=pending')).json.reviews;
+  assert.ok(waiting, 'nothing is rejected before the confirmation');
+  await lead.page.fill('#c-reject-reason', 'card reported stolen');
+  await lead.page.click('[data-review] button:has-text("Confirm: reject and refund ¥4.00")');
+  await lead.page.waitForFunction(() => !document.querySelector('[data-review]'));
+  const [decided] = (await call(w, m, 'GET', '/v1/reviews?status=all')).json.reviews;
+  assert.deepEqual([decided.status, decided.reason], ['rejected', 'card reported stolen']);
+  assert.deepEqual(lead.errors, []);
+  await lead.context.close();
 });
 
 test('each_console_area_clicked_through_dashboard_orders_refund_automation_money_alerts', async () => {

@@ -1,10 +1,26 @@
 //! What waits for a person: the approvals queue (orders and refunds above the merchant's
-//! thresholds; each level by another signed-in approver) and the risk review queue.
+//! thresholds; each level by another signed-in approver) and the risk review queue (a
+//! rejection, which refunds the payment, asks for a reason and a confirmation).
 
 use super::api;
-use super::kit::{diff, error_line, items, s, t, use_loaded, yuan, PageProps};
+use super::kit::{diff, error_line, field, items, s, t, use_loaded, yuan, PageProps};
 use serde_json::{json, Value};
 use yew::prelude::*;
+
+/// Posts `body` to `path` with the session's CSRF token, then reloads the queue.
+fn post(
+    path: String,
+    body: Value,
+    csrf: String,
+    reload: UseStateHandle<u32>,
+    error: UseStateHandle<String>,
+) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let a = api::call("POST", &path, Some(body), &csrf).await;
+        error.set(if a.ok() { String::new() } else { a.message() });
+        reload.set(*reload + 1);
+    });
+}
 
 /// A button that posts `path` with the session's CSRF token, then reloads the queue.
 fn decide(
@@ -15,13 +31,13 @@ fn decide(
 ) -> Callback<MouseEvent> {
     let (csrf, reload, error) = (csrf.to_owned(), reload.clone(), error.clone());
     Callback::from(move |_| {
-        let (path, csrf, reload, error) =
-            (path.clone(), csrf.clone(), reload.clone(), error.clone());
-        wasm_bindgen_futures::spawn_local(async move {
-            let a = api::call("POST", &path, Some(json!({})), &csrf).await;
-            error.set(if a.ok() { String::new() } else { a.message() });
-            reload.set(*reload + 1);
-        });
+        post(
+            path.clone(),
+            json!({}),
+            csrf.clone(),
+            reload.clone(),
+            error.clone(),
+        )
     })
 }
 
@@ -53,6 +69,8 @@ pub fn approvals(p: &PageProps) -> Html {
     let rows = items(&data, "approvals");
     let review_rows = items(&reviews, "reviews");
     let approves = p.session.approves();
+    // The review whose rejection is being confirmed, if any.
+    let rejecting = use_state(|| None::<String>);
     let approval = |a: &Value| {
         let id = s(a, "approval_id").to_owned();
         let who: Vec<&str> = a["approvers"]
@@ -92,17 +110,50 @@ pub fn approvals(p: &PageProps) -> Html {
     let review = |r: &Value| {
         let id = s(r, "review_id").to_owned();
         let label = format!("{} · {}", s(r, "out_trade_no"), s(r, "rule"));
+        let money = yuan(r["amount"].as_u64().unwrap_or(0));
+        // Rejecting refunds the payment: it asks for a reason and a confirmation first.
+        let ask = {
+            let (rejecting, id) = (rejecting.clone(), id.clone());
+            Callback::from(move |_: MouseEvent| rejecting.set(Some(id.clone())))
+        };
+        let cancel = {
+            let rejecting = rejecting.clone();
+            Callback::from(move |_: MouseEvent| rejecting.set(None))
+        };
+        let confirm = {
+            let path = format!("/reviews/{id}/reject");
+            let (csrf, reload, error) = (p.session.csrf.clone(), reload.clone(), error.clone());
+            let rejecting = rejecting.clone();
+            Callback::from(move |e: SubmitEvent| {
+                e.prevent_default();
+                let body = json!({ "reason": field("c-reject-reason") });
+                post(
+                    path.clone(),
+                    body,
+                    csrf.clone(),
+                    reload.clone(),
+                    error.clone(),
+                );
+                rejecting.set(None);
+            })
+        };
         html! {
             <li data-review={id.clone()}>
-                <span>{ format!("{label} · {}", yuan(r["amount"].as_u64().unwrap_or(0))) }</span>
+                <span>{ format!("{label} · {money}") }</span>
                 <small>{ format!("{} {}", t(l, "截止", "decide by"), s(r, "due_at")) }</small>
                 <small data-figures="">{ s(r, "figures") }</small>
-                if approves {
+                if approves && rejecting.as_deref() == Some(id.as_str()) {
+                    <form class="console-filters" onsubmit={confirm} aria-label={format!("{} {label}", t(l, "拒绝并退款", "Reject and refund"))}>
+                        <label>{ t(l, "原因", "Reason") }<input id="c-reject-reason" /></label>
+                        <button type="submit">{ format!("{} {money}", t(l, "确认拒绝并全额退款", "Confirm: reject and refund")) }</button>
+                        <button type="button" class="secondary" onclick={cancel}>{ t(l, "取消", "Cancel") }</button>
+                    </form>
+                } else if approves {
                     <button type="button" aria-label={format!("{} {label}", t(l, "放行", "Release"))}
                         onclick={decide(format!("/reviews/{id}/approve"), &p.session.csrf, &reload, &error)}>
                         { t(l, "放行", "Release") }</button>
                     <button type="button" class="secondary" aria-label={format!("{} {label}", t(l, "拒绝并退款", "Reject and refund"))}
-                        onclick={decide(format!("/reviews/{id}/reject"), &p.session.csrf, &reload, &error)}>
+                        onclick={ask}>
                         { t(l, "拒绝并退款", "Reject and refund") }</button>
                 }
             </li>
