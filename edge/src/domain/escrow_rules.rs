@@ -56,6 +56,10 @@ pub struct Held {
     pub auto_refunded: bool,
     /// Refunds of it still in progress (waiting for an approver or for the channel).
     pub refunding: bool,
+    /// Released already: nothing more is due, ever.
+    pub released: bool,
+    /// Its payment waits in risk review: nothing is due until it is decided.
+    pub in_review: bool,
 }
 
 /// The held money's next step at `now_ms`, if any: an automatic refund comes first (it is
@@ -63,6 +67,9 @@ pub struct Held {
 /// or the hold ran out, but never while a refund of it is in progress: what that refund takes
 /// is not the merchant's yet, and what it leaves is released, once, when it ends.
 pub fn due(h: Held, now_ms: i64) -> Option<Due> {
+    if h.released || h.in_review {
+        return None;
+    }
     let refund_due =
         !h.fulfilled && !h.auto_refunded && h.auto_refund_at_ms.is_some_and(|t| t <= now_ms);
     if refund_due {
@@ -97,6 +104,8 @@ mod tests {
             fulfilled: false,
             auto_refunded: false,
             refunding: false,
+            released: false,
+            in_review: false,
         }
     }
 
@@ -155,6 +164,41 @@ mod tests {
                 8 * DAY
             ),
             Some(Due::Release)
+        );
+    }
+
+    #[test]
+    fn released_or_in_review_money_has_nothing_due() {
+        let h = held(7 * DAY, Some(2 * DAY));
+        assert_eq!(
+            due(
+                Held {
+                    released: true,
+                    ..h
+                },
+                8 * DAY
+            ),
+            None
+        );
+        assert_eq!(
+            due(
+                Held {
+                    in_review: true,
+                    ..h
+                },
+                8 * DAY
+            ),
+            None
+        );
+        assert_eq!(
+            due(
+                Held {
+                    in_review: true,
+                    ..h
+                },
+                3 * DAY
+            ),
+            None
         );
     }
 }

@@ -243,7 +243,8 @@ pub fn quiet_until(at_ms: i64, offset_minutes: i32) -> Option<i64> {
 
 /// When a message due at `at` may go: a payer's SMS not in quiet hours (the quiet hours' end
 /// is returned too, for the merchant to see), anything else at once.
-pub fn send_at(at: i64, payer_sms: bool, offset_minutes: i32) -> (i64, Option<i64>) {
+pub fn send_at(at: i64, payer: bool, channel: Channel, offset_minutes: i32) -> (i64, Option<i64>) {
+    let payer_sms = payer && channel == Channel::Sms;
     let quiet = payer_sms.then(|| quiet_until(at, offset_minutes)).flatten();
     (quiet.unwrap_or(at), quiet)
 }
@@ -333,9 +334,13 @@ mod tests {
     fn only_a_payers_sms_waits_out_quiet_hours() {
         let night = 1_767_225_600_000 + 15 * H; // 23:00 in Beijing
         let morning = 1_767_225_600_000 + 24 * H;
-        assert_eq!(send_at(night, true, 480), (morning, Some(morning)));
-        assert_eq!(send_at(night, false, 480), (night, None));
-        assert_eq!(send_at(morning, true, 480), (morning, None));
+        assert_eq!(
+            send_at(night, true, Channel::Sms, 480),
+            (morning, Some(morning))
+        );
+        assert_eq!(send_at(night, false, Channel::Sms, 480), (night, None));
+        assert_eq!(send_at(night, true, Channel::Email, 480), (night, None));
+        assert_eq!(send_at(morning, true, Channel::Sms, 480), (morning, None));
     }
 
     #[test]

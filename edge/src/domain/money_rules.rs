@@ -32,6 +32,21 @@ pub struct Tier {
 const ONE_MILLION: u64 = 100_000_000;
 const TEN_MILLION: u64 = 1_000_000_000;
 
+/// A fee report's month, `YYYY-MM` (digits only, 2000-2999): its first instant and the next
+/// month's, in business time on a calendar `utc_offset_minutes` from UTC.
+pub fn report_month(text: &str, utc_offset_minutes: i32) -> Option<(i64, i64)> {
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let (y, mo) = text
+        .split_once('-')
+        .filter(|(y, mo)| digits(y, 4) && digits(mo, 2))
+        .and_then(|(y, mo)| Some((y.parse::<i64>().ok()?, mo.parse::<u32>().ok()?)))
+        .filter(|(y, mo)| (2000..=2999).contains(y) && (1..=12).contains(mo))?;
+    let offset = i64::from(utc_offset_minutes) * 60_000;
+    let first = |y, mo| paydesk_shared::time::days_from_civil(y, mo, 1) * 86_400_000 - offset;
+    let (ny, nm) = if mo == 12 { (y + 1, 1) } else { (y, mo + 1) };
+    Some((first(y, mo), first(ny, nm)))
+}
+
 /// The tiers of an industry, lowest volume first.
 pub fn tiers(industry: Industry) -> [Tier; 3] {
     let (base, mid, top) = match industry {
@@ -262,5 +277,22 @@ mod tests {
         assert!(check_splits(&[s("rcv_a", 0)], 1_000, 6, reg).is_err());
         let many: Vec<Split> = (0..21).map(|i| s(&format!("rcv_{i}"), 1)).collect();
         assert!(check_splits(&many, 1_000, 6, reg).is_err());
+    }
+
+    #[test]
+    fn a_report_month_is_digits_and_its_bounds_are_the_merchants() {
+        // 2026-12 in UTC+8: from 2026-11-30T16:00Z to 2026-12-31T16:00Z.
+        let dec = paydesk_shared::time::days_from_civil(2026, 12, 1) * 86_400_000;
+        let jan = paydesk_shared::time::days_from_civil(2027, 1, 1) * 86_400_000;
+        let eight = 8 * 3_600_000;
+        assert_eq!(
+            report_month("2026-12", 480),
+            Some((dec - eight, jan - eight))
+        );
+        for bad in [
+            "2026-13", "2026-+1", "+026-01", "2026-1", "1999-12", "2026/12", "",
+        ] {
+            assert_eq!(report_month(bad, 480), None, "{bad}");
+        }
     }
 }

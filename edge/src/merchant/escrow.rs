@@ -101,15 +101,14 @@ impl Ledger<'_> {
         let Some(held_until_ms) = o.held_until_ms else {
             return Ok(());
         };
-        if o.released_at_ms.is_some() || o.in_review != 0 {
-            return Ok(());
-        }
         let held = rules::Held {
             held_until_ms,
             auto_refund_at_ms: o.auto_refund_at_ms,
             fulfilled: o.fulfilled_at_ms.is_some(),
             auto_refunded: o.auto_refunded != 0,
             refunding: o.refunding != 0,
+            released: o.released_at_ms.is_some(),
+            in_review: o.in_review != 0,
         };
         match rules::due(held, now) {
             Some(Due::AutoRefund) => {

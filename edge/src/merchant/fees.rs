@@ -9,7 +9,7 @@ use crate::domain::contract_rules::period_start;
 use crate::domain::money_rules as rules;
 use crate::error::AppError;
 use paydesk_shared::contract::Period;
-use paydesk_shared::time::{days_from_civil, format_rfc3339};
+use paydesk_shared::time::format_rfc3339;
 use paydesk_shared::urlenc::query_pairs;
 
 impl Ledger<'_> {
@@ -71,21 +71,8 @@ impl Ledger<'_> {
             }
         }
         let month = month.ok_or_else(bad)?;
-        let (y, mo) = month
-            .split_once('-')
-            .filter(|(y, mo)| {
-                let digits =
-                    |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-                digits(y, 4) && digits(mo, 2)
-            })
-            .and_then(|(y, mo)| Some((y.parse::<i64>().ok()?, mo.parse::<u32>().ok()?)))
-            .filter(|(y, mo)| (2000..=2999).contains(y) && (1..=12).contains(mo))
-            .ok_or_else(bad)?;
-        let offset = i64::from(m.config.utc_offset_minutes) * 60_000;
-        let day_ms = 86_400_000;
-        let from = days_from_civil(y, mo, 1) * day_ms - offset;
-        let (ny, nm) = if mo == 12 { (y + 1, 1) } else { (y, mo + 1) };
-        let to = days_from_civil(ny, nm, 1) * day_ms - offset;
+        let (from, to) =
+            rules::report_month(&month, m.config.utc_offset_minutes).ok_or_else(bad)?;
         let lines: Vec<FeeLine> = self.q(
             "SELECT fee_rate_bp AS rate_bp, COUNT(*) AS orders, SUM(amount_total) AS volume,
                     SUM(fee) AS fees, SUM(fee_refunded) AS fees_refunded

@@ -47,19 +47,21 @@ impl Ledger<'_> {
             body: String,
             attempts: i64,
         }
+        let now = self.now(m);
         let rows: Vec<Row> = self.q(
             "SELECT message_id, channel, audience, template, to_sealed, title, body, attempts
              FROM messages WHERE status = 'PENDING' AND next_attempt_at_ms <= ?
              ORDER BY next_attempt_at_ms LIMIT ?",
-            vec![self.now(m).into(), limit.into()],
+            vec![now.into(), limit.into()],
         )?;
+        let offset = m.config.utc_offset_minutes;
         for r in &rows {
             // A payer's SMS lost with the worker is sent again when the claim runs out, but
             // never in quiet hours.
-            let payer_sms =
-                r.audience == "payer" && Channel::parse(&r.channel) == Some(Channel::Sms);
-            let offset = m.config.utc_offset_minutes;
-            let again = rules::send_at(self.now(m) + CLAIM_MS, payer_sms, offset).0;
+            let again = match Channel::parse(&r.channel) {
+                Some(c) => rules::send_at(now + CLAIM_MS, r.audience == "payer", c, offset).0,
+                None => now + CLAIM_MS,
+            };
             self.x(
                 "UPDATE messages SET next_attempt_at_ms = ? WHERE message_id = ?",
                 vec![again.into(), r.message_id.as_str().into()],
@@ -122,9 +124,9 @@ impl Ledger<'_> {
                 vec![n.into(), now.into(), id.into(), o.attempts.into()],
             );
         };
-        let payer_sms = o.payer && o.channel == Channel::Sms;
+        let offset = m.config.utc_offset_minutes;
         let next = rules::next_delay_ms(n as u32)
-            .map(|d| rules::send_at(now + d, payer_sms, m.config.utc_offset_minutes).0);
+            .map(|d| rules::send_at(now + d, o.payer, o.channel, offset).0);
         let status = if next.is_some() { "PENDING" } else { "FAILED" };
         self.x(
             "UPDATE messages SET status = ?, attempts = ?, next_attempt_at_ms = ?, last_error = ?

@@ -295,8 +295,7 @@ impl Ledger<'_> {
             }
             _ => false,
         };
-        let payer_sms = msg.payer && msg.channel == Channel::Sms;
-        let (due, quiet) = send_at(now, payer_sms, m.config.utc_offset_minutes);
+        let (due, quiet) = send_at(now, msg.payer, msg.channel, m.config.utc_offset_minutes);
         let (status, next, delivered) = match (msg.channel, unsubscribed) {
             (Channel::Inbox, _) => ("DELIVERED", None, Some(now)),
             (_, true) => ("SUPPRESSED", None, None),
