@@ -173,6 +173,20 @@ test('the_pay_page_may_only_be_framed_by_allowed_origins', async () => {
   assert.match(notFound.headers.get('content-security-policy'), /frame-ancestors 'none'/);
 });
 
+test('an_allowed_origin_written_in_capitals_or_with_its_default_port_still_hears_the_checkout', async () => {
+  // Browsers report `https://shop.example.com`; the merchant wrote it otherwise. The page must
+  // still take the embedding origin as its own, or it would never tell the host anything.
+  const mm = await newMerchant(w, { allowed_origins: ['https://Shop.Example.com:443'] });
+  const order = await createOrder(w, mm);
+  const data = async (origin) => {
+    const html = await (await fetch(`${order.checkout_url}?embed=${encodeURIComponent(origin)}`)).text();
+    return JSON.parse(html.match(/type="application\/json">([^<]*)<\/script>/)[1]);
+  };
+  assert.equal((await data('https://shop.example.com')).embed_origin, 'https://shop.example.com');
+  assert.equal((await data('https://evil.example.com')).embed_origin ?? null, null);
+  assert.equal((await data('https://shop.example.com:8443')).embed_origin ?? null, null);
+});
+
 test('the_loader_is_small', () => {
   const gz = gzipSync(readFileSync(join(ROOT, 'www/embed.js')), { level: 9 }).length;
   console.log(`embed.js gzip bytes: ${gz}`);

@@ -156,15 +156,41 @@ test('a_live_merchant_is_paid_through_the_upstream_cashier_and_refunds_go_back_t
   assert.equal((await order(L, o.out_trade_no)).refunded_total, 345);
 });
 
-/** An order of L paid at the upstream's cashier, and known paid at L. */
-async function paidThroughUpstream(total) {
-  const o = await createOrder(w, L, { amount: { total, currency: 'CNY' } });
+/** An order of L (or of another merchant on the same channel) paid at the upstream's cashier,
+ * and known paid there. */
+async function paidThroughUpstream(total, m = L) {
+  const o = await createOrder(w, m, { amount: { total, currency: 'CNY' } });
   const token = new URL((await press(o)).headers.get('location')).pathname.split('/').pop();
   const paid = await fetch(`${w.url}/api/checkout/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CARD('4242424242424242')) });
   assert.equal((await paid.json()).status, 'SUCCESS');
-  await until('the order paid at L', async () => (await order(L, o.out_trade_no)).status === 'SUCCESS');
+  await until('the order paid at L', async () => (await order(m, o.out_trade_no)).status === 'SUCCESS');
   return o;
 }
+
+test('embedded_the_cashier_opens_in_a_new_window_and_the_framed_page_follows_the_order_until_paid', async () => {
+  const shop = 'https://shop.example';
+  const E = await newMerchant(w, { sandbox: false, name: 'Embedded Shop', allowed_origins: [shop] });
+  await approveLive(w, E);
+  assert.equal((await admin(w, 'PUT', `/admin/merchants/${E.merchant_id}/channel`, CHANNEL())).status, 200);
+  const o = await paidThroughUpstream(1_500, E);
+  const framed = (x) => fetch(`${x.checkout_url}?embed=${encodeURIComponent(shop)}`, { headers: { 'Accept-Language': 'en' } });
+  // An order still to pay: the cashier page, framable by the shop, its button a new window.
+  const open = await createOrder(w, E, { amount: { total: 800, currency: 'CNY' } });
+  const page = await framed(open);
+  assert.match(page.headers.get('content-security-policy'), /frame-ancestors https:\/\/shop\.example( |$)/);
+  const html = await page.text();
+  assert.match(html, /action="\/pay\/[^"]+\/cashier" target="_blank"/);
+  assert.match(html, /content="3;url=\/pay\/[^"?]+\?embed=https%3A%2F%2Fshop\.example"/);
+  assert.match(html, /opens in a new window/);
+  // Not embedded: framed by nobody, the cashier in this window.
+  const plain = await fetch(open.checkout_url);
+  assert.match(plain.headers.get('content-security-policy'), /frame-ancestors 'none'/);
+  assert.doesNotMatch(await plain.text(), /target="_blank"/);
+  // Paid: the framed page is the pay page, which tells the shop (its embedding origin kept).
+  const done = await (await framed(o)).text();
+  const data = JSON.parse(done.match(/type="application\/json">([^<]*)<\/script>/)[1]);
+  assert.deepEqual([data.embed_origin, data.view.status], [shop, 'SUCCESS']);
+});
 
 test('a_refund_sent_twice_at_once_is_settled_once', async () => {
   const a = await paidThroughUpstream(2_000);

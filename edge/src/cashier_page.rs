@@ -16,7 +16,16 @@ pub enum Problem {
     Refused,
 }
 
-pub fn cashier_page(v: &CheckoutView, token: &str, problem: Option<Problem>) -> String {
+/// `embed`: the allowed origin whose page frames this one (`www/embed.js`). The upstream's
+/// cashier cannot open inside a frame, so the button opens it in a new window, and the framed
+/// page asks again every few seconds: once the order is paid it moves on to the pay page, which
+/// tells the embedding page.
+pub fn cashier_page(
+    v: &CheckoutView,
+    token: &str,
+    problem: Option<Problem>,
+    embed: Option<&str>,
+) -> String {
     let name = esc(&v.merchant.display_name);
     let amount = format!("¥{}", yuan(v.amount.total as i64));
     let problem = match problem {
@@ -28,24 +37,40 @@ pub fn cashier_page(v: &CheckoutView, token: &str, problem: Option<Problem>) -> 
              <span lang=\"en\">This order cannot be paid with WeChat Pay now. Please contact the merchant; you have not been charged.</span></p>\n"
             .to_owned(),
     };
+    let (target, hint) = match embed {
+        None => ("", "<p>您将在微信支付页面完成付款，完成后回到此页查看结果。\
+             <span lang=\"en\">You pay on WeChat Pay's page; come back to this page to see the result.</span></p>\n"),
+        Some(_) => (" target=\"_blank\"", "<p data-testid=\"cashier-window\">微信支付页面将在新窗口打开；付款后此页会自动更新。\
+             <span lang=\"en\">WeChat Pay's page opens in a new window; this page updates by itself once you have paid.</span></p>\n"),
+    };
     let inner = format!(
         "<h1>{name}</h1>\n\
          <p class=\"pd-amount\" data-testid=\"amount\">{amount}</p>\n\
          <p>{desc}</p>\n\
          {problem}\
-         <form method=\"post\" action=\"/pay/{token}/cashier\">\n\
+         <form method=\"post\" action=\"/pay/{token}/cashier\"{target}>\n\
          <button type=\"submit\" data-testid=\"cashier\">使用微信支付 <span lang=\"en\">Pay with WeChat Pay</span></button>\n\
          </form>\n\
-         <p>您将在微信支付页面完成付款，完成后回到此页查看结果。\
-         <span lang=\"en\">You pay on WeChat Pay's page; come back to this page to see the result.</span></p>\n",
+         {hint}",
         desc = esc(&v.description),
         token = esc(token),
     );
-    crate::page::static_document(
+    let page = crate::page::static_document(
         &format!("{name} · 付款 Pay"),
         r#"class="paydesk cashier""#,
         &inner,
-    )
+    );
+    match embed {
+        None => page,
+        Some(origin) => {
+            let again = format!(
+                "<meta http-equiv=\"refresh\" content=\"{QR_REFRESH_S};url=/pay/{}?embed={}\">",
+                esc(token),
+                esc(&paydesk_shared::urlenc::encode_component(origin)),
+            );
+            page.replacen("<title>", &format!("{again}\n<title>"), 1)
+        }
+    }
 }
 
 /// The page of a NATIVE hand-off (a desktop browser): the upstream's `code_url` as a QR code to
@@ -102,16 +127,22 @@ pub fn qr_svg(text: &str) -> String {
 }
 
 /// The cashier page's policy: no script; its one form posts here and is sent on to the
-/// upstream's cashier (https, or this machine in development).
-pub fn cashier_csp(dev: bool) -> String {
+/// upstream's cashier (https, or this machine in development); framed only by `ancestors` (the
+/// merchant's allowed origins, when it is embedded), else by nobody.
+pub fn cashier_csp(dev: bool, ancestors: &[String]) -> String {
     let local = if dev {
         " http://127.0.0.1:* http://localhost:*"
     } else {
         ""
     };
+    let frame = if ancestors.is_empty() {
+        "'none'".to_owned()
+    } else {
+        ancestors.join(" ")
+    };
     format!(
         "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; \
-         form-action 'self' https:{local}; frame-ancestors 'none'"
+         form-action 'self' https:{local}; frame-ancestors {frame}"
     )
 }
 
@@ -127,16 +158,17 @@ mod tests {
 
     #[test]
     fn says_who_what_and_how_much_escaped_with_one_button() {
-        let page = cashier_page(&view(), "tok", None);
+        let page = cashier_page(&view(), "tok", None, None);
         assert!(page.contains("<h1>Tea &amp; Co</h1>"));
         assert!(page.contains("¥12.34"));
         assert!(page.contains("&lt;b&gt;Tea&lt;/b&gt;"));
         assert!(page.contains("action=\"/pay/tok/cashier\""));
         assert!(!page.contains("<script"));
         assert!(!page.contains("cashier-problem"));
-        let again = cashier_page(&view(), "tok", Some(Problem::NotAnswering));
+        let again = cashier_page(&view(), "tok", Some(Problem::NotAnswering), None);
         assert!(again.contains("not be charged twice"));
-        assert!(cashier_csp(false).contains("form-action 'self' https:;"));
+        assert!(cashier_csp(false, &[]).contains("form-action 'self' https:;"));
+        assert!(cashier_csp(false, &[]).ends_with("frame-ancestors 'none'"));
     }
 
     #[test]
@@ -153,6 +185,17 @@ mod tests {
             a.starts_with("<svg") && a != b,
             "the code depends on the text"
         );
-        assert!(cashier_csp(true).contains("http://127.0.0.1:*"));
+        assert!(cashier_csp(true, &[]).contains("http://127.0.0.1:*"));
+    }
+
+    #[test]
+    fn embedded_the_cashier_opens_in_a_new_window_and_the_frame_asks_again() {
+        let page = cashier_page(&view(), "tok", None, Some("https://shop.example"));
+        assert!(page.contains("action=\"/pay/tok/cashier\" target=\"_blank\""));
+        assert!(page.contains("content=\"3;url=/pay/tok?embed=https%3A%2F%2Fshop.example\""));
+        assert!(page.find("http-equiv").unwrap() < page.find("<title>").unwrap());
+        assert!(page.contains("opens in a new window"));
+        let ancestors = ["https://shop.example".to_owned()];
+        assert!(cashier_csp(false, &ancestors).ends_with("frame-ancestors https://shop.example"));
     }
 }

@@ -101,6 +101,24 @@ pub fn check_origin(origin: &str, dev: bool) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }
 
+/// Whether an allowed origin, as the merchant wrote it, names the origin a browser reports:
+/// browsers serialise the host in lower case and leave out the scheme's default port, so
+/// `https://Shop.example:443` is `https://shop.example`, as `frame-ancestors` already judges it.
+pub fn same_origin(allowed: &str, browser: &str) -> bool {
+    fn canonical(o: &str) -> String {
+        let o = o.to_ascii_lowercase();
+        let o = match o.strip_suffix(":443") {
+            Some(bare) if bare.starts_with("https://") => bare.to_owned(),
+            _ => o,
+        };
+        match o.strip_suffix(":80") {
+            Some(bare) if bare.starts_with("http://") => bare.to_owned(),
+            _ => o,
+        }
+    }
+    canonical(allowed) == canonical(browser)
+}
+
 /// What payers see of the merchant: plain text of bounded length, an https logo, a colour.
 pub fn check_branding(b: &Branding) -> Result<(), Refusal> {
     let err = Refusal::param;
@@ -385,5 +403,17 @@ mod tests {
         assert!(!check_origin("http://127.0.0.1:8787", false));
         assert!(!check_origin("https://shop.example.com/path", false));
         assert!(!check_origin("*", false));
+    }
+
+    #[test]
+    fn an_allowed_origin_matches_the_browser_s_serialisation_of_it() {
+        let browser = "https://shop.example.com";
+        assert!(same_origin("https://Shop.Example.com", browser));
+        assert!(same_origin("https://shop.example.com:443", browser));
+        assert!(same_origin("http://localhost:80", "http://localhost"));
+        assert!(!same_origin("https://shop.example.com:8443", browser));
+        assert!(!same_origin("http://shop.example.com", browser));
+        assert!(!same_origin("https://shop.example.com:80", browser));
+        assert!(!same_origin("https://evil.example.com", browser));
     }
 }

@@ -2,6 +2,7 @@
 //! its form, paid without JavaScript.
 
 use super::{html, not_valid, read_body, Call, Ctx};
+use crate::domain::merchant_rules;
 use crate::error::AppError;
 use crate::merchant::protocol::{Checkout, Pay};
 use crate::page::{
@@ -151,7 +152,10 @@ pub async fn load(req: &Request, ctx: &Ctx, call: &Call) -> Result<Option<Page>,
     }
     let (_, query) = runtime::path_and_query(req);
     let param = |name: &str| query_param(&query, name);
-    let embed_origin = param("embed").filter(|o| ancestors.iter().any(|a| a == o));
+    // Compared as browsers serialise origins: an allowed origin written `https://Shop.example`
+    // or with `:443` is the page's `https://shop.example`.
+    let embed_origin =
+        param("embed").filter(|o| ancestors.iter().any(|a| merchant_rules::same_origin(a, o)));
     let accept = req.headers().get("Accept-Language")?;
     let lang = Lang::negotiate(param("lang").as_deref(), accept.as_deref());
     Ok(Some(Page {
@@ -202,7 +206,12 @@ impl Page {
         problem: Option<crate::cashier_page::Problem>,
         dev: bool,
     ) -> Result<Response, AppError> {
-        let page = crate::cashier_page::cashier_page(&self.data.view, &self.data.token, problem);
+        let page = crate::cashier_page::cashier_page(
+            &self.data.view,
+            &self.data.token,
+            problem,
+            self.data.embed_origin.as_deref(),
+        );
         self.cashier_response(page, dev)
     }
 
@@ -215,9 +224,14 @@ impl Page {
     fn cashier_response(&self, page: String, dev: bool) -> Result<Response, AppError> {
         let resp = html(page, 200)?;
         resp.headers().set("Cache-Control", "no-store")?;
+        // Framed only where it was opened embedded, by the merchant's allowed origins.
+        let ancestors: &[String] = match self.data.embed_origin {
+            Some(_) => &self.ancestors,
+            None => &[],
+        };
         resp.headers().set(
             "Content-Security-Policy",
-            &crate::cashier_page::cashier_csp(dev),
+            &crate::cashier_page::cashier_csp(dev, ancestors),
         )?;
         Ok(resp)
     }
