@@ -16,10 +16,11 @@ import { checkSchema } from './support/openapi.mjs';
  * Forwards to `target`, recording each path. `hold`: the next request to that path is forwarded
  * but answered late (after L gave up); `fail`: the next N requests answer 502 unforwarded;
  * `pair`: the answer to the next request to that path waits (within L's timeout) until a second
- * request to it arrives, so two sends overlap.
+ * request to it arrives, so two sends overlap; `refuse`: the next request to that path is not
+ * forwarded but answered with the upstream's signed refusal (`result_code` FAIL, NOTENOUGH).
  */
 async function startProxy(target) {
-  const p = { paths: [], hold: null, fail: 0, loseNotifications: null, lost: [], pair: null, paired: null };
+  const p = { paths: [], hold: null, fail: 0, loseNotifications: null, lost: [], pair: null, paired: null, refuse: null };
   const server = createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -27,6 +28,7 @@ async function startProxy(target) {
       p.paths.push(req.url);
       if (req.url === '/lost-notifications') { p.lost.push(Buffer.concat(chunks).toString()); res.end('<xml><return_code>SUCCESS</return_code></xml>'); return; }
       if (p.fail > 0) { p.fail--; res.writeHead(502); res.end('bad gateway'); return; }
+      if (p.refuse === req.url) { p.refuse = null; res.writeHead(200, { 'content-type': 'text/xml' }); res.end(refusal()); return; }
       let body = Buffer.concat(chunks).toString();
       if (p.loseNotifications && req.url === '/pay/unifiedorder') body = redirectNotifications(body, p);
       const upstream = await fetch(`${target}${req.url}`, { method: 'POST', body, headers: { 'content-type': 'text/xml' } });
@@ -55,6 +57,12 @@ function redirectNotifications(xml, p) {
   delete fields.xml;
   fields.notify_url = `${p.url}/lost-notifications`;
   return signed(fields, p.loseNotifications);
+}
+
+/** The upstream's answer refusing a refund for good, signed as it signs its answers. */
+function refusal() {
+  const fields = { return_code: 'SUCCESS', result_code: 'FAIL', err_code: 'NOTENOUGH', err_code_des: 'the account cannot refund this amount', appid: 'wxpaydesktest01', mch_id: U.merchant_id, nonce_str: randomBytes(8).toString('hex') };
+  return signed(fields, U.api_key);
 }
 
 /** A v2 document signed with `key` (HMAC-SHA256 over the sorted non-empty fields). */
@@ -190,6 +198,44 @@ test('embedded_the_cashier_opens_in_a_new_window_and_the_framed_page_follows_the
   const done = await (await framed(o)).text();
   const data = JSON.parse(done.match(/type="application\/json">([^<]*)<\/script>/)[1]);
   assert.deepEqual([data.embed_origin, data.view.status], [shop, 'SUCCESS']);
+});
+
+test('an_automatic_refund_the_upstream_refuses_keeps_the_money_held_for_the_payer_and_tells_staff', async () => {
+  // A sandbox merchant paid through the channel: its test clock can run.
+  const S = await newMerchant(w, { name: 'Owing Shop', release_days: 3, auto_refund_hours: 24 });
+  assert.equal((await admin(w, 'PUT', `/admin/merchants/${S.merchant_id}/channel`, CHANNEL())).status, 200);
+  const o = await paidThroughUpstream(5_000, S);
+  const alerts = async () => (await call(w, S, 'GET', '/v1/alerts')).json.alerts.filter((a) => a.type === 'refund.owed');
+  const told = async (type) => (await call(w, S, 'GET', `/v1/notifications?out_trade_no=${o.out_trade_no}&type=${type}`)).json.notifications;
+
+  // Not fulfilled within 24 hours: refunded in full by itself, and the upstream refuses it.
+  proxy.refuse = '/secapi/pay/refund';
+  await advance(w, S, 24 * 3600 + 60);
+  const [alert] = await until('the refund.owed alert', async () => { const a = await alerts(); return a.length > 0 && a; });
+  assert.equal(proxy.refuse, null, 'the refund went to the upstream');
+  assert.match(alert.detail, new RegExp(`${o.out_trade_no}: the refund of 5000 fen its payer is owed did not go through \\(the account cannot refund this amount\\)`));
+  assert.equal((await told('refund.failed')).length, 1);
+  const owed = await order(S, o.out_trade_no);
+  assert.deepEqual([owed.funds, owed.held_until, owed.refunded_total], ['owed', undefined, 0]);
+
+  // The hold runs out and the merchant fulfils it: the payer's money is still not released.
+  await advance(w, S, 3 * 24 * 3600);
+  const f = await call(w, S, 'POST', `/v1/orders/${o.out_trade_no}/fulfil`);
+  assert.deepEqual([f.status, f.json.funds], [200, 'owed']);
+  assert.equal((await told('order.released')).length, 0, 'nothing released');
+
+  // Staff refund it again; it goes through, the alert resolves, and nothing is left to release.
+  const again = await call(w, S, 'POST', '/v1/refunds', { out_trade_no: o.out_trade_no, out_refund_no: `RO${o.out_trade_no}`.slice(0, 32), amount: 5_000 });
+  assert.equal(again.status, 201, again.text);
+  await until('the refund', async () => (await call(w, S, 'GET', `/v1/refunds/${again.json.out_refund_no}`)).json.status === 'SUCCESS');
+  const back = await order(S, o.out_trade_no);
+  assert.deepEqual([back.funds, back.refunded_total], ['released', 5_000]);
+  assert.equal((await order(U, o.out_trade_no)).refunded_total, 5_000, 'the payer has it back');
+  const [released] = await told('order.released');
+  assert.equal(JSON.parse((await call(w, S, 'GET', `/v1/notifications/${released.id}`)).json.body).data.released_amount, 0);
+  const [done] = await alerts();
+  assert.deepEqual([typeof done.cleared_at, done.resolution], ['string', 'refunded in full']);
+  assert.equal((await call(w, S, 'GET', '/v1/audit/verify')).json.intact, true);
 });
 
 test('a_refund_sent_twice_at_once_is_settled_once', async () => {

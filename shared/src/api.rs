@@ -423,7 +423,9 @@ pub struct Order {
     pub period_index: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_ref: Option<String>,
-    /// For a paid order: `held` (until it is fulfilled or `held_until`) or `released`.
+    /// For a paid order: `held` (until it is fulfilled or `held_until`), `owed` (held for the
+    /// payer, who is owed the rest: an automatic refund, a rejected review, a payment the ledger
+    /// could not use; never released) or `released`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub funds: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

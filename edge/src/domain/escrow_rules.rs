@@ -56,6 +56,9 @@ pub struct Held {
     pub auto_refunded: bool,
     /// Refunds of it still in progress (waiting for an approver or for the channel).
     pub refunding: bool,
+    /// The ledger owes the payer the rest (an automatic refund, a rejected review, a payment it
+    /// could not use): it is the payer's, held until refunded, never released.
+    pub owed: bool,
     /// Released already: nothing more is due, ever.
     pub released: bool,
     /// Its payment waits in risk review: nothing is due until it is decided.
@@ -65,7 +68,8 @@ pub struct Held {
 /// The held money's next step at `now_ms`, if any: an automatic refund comes first (it is
 /// never later than the release). The money is released once the merchant fulfilled the order
 /// or the hold ran out, but never while a refund of it is in progress: what that refund takes
-/// is not the merchant's yet, and what it leaves is released, once, when it ends.
+/// is not the merchant's yet, and what it leaves is released, once, when it ends; nor while the
+/// payer is owed the rest (a refund the channel refused leaves it held for them).
 pub fn due(h: Held, now_ms: i64) -> Option<Due> {
     if h.released || h.in_review {
         return None;
@@ -74,7 +78,7 @@ pub fn due(h: Held, now_ms: i64) -> Option<Due> {
         !h.fulfilled && !h.auto_refunded && h.auto_refund_at_ms.is_some_and(|t| t <= now_ms);
     if refund_due {
         Some(Due::AutoRefund)
-    } else if !h.refunding && (h.fulfilled || h.held_until_ms <= now_ms) {
+    } else if !h.refunding && !h.owed && (h.fulfilled || h.held_until_ms <= now_ms) {
         Some(Due::Release)
     } else {
         None
@@ -104,6 +108,7 @@ mod tests {
             fulfilled: false,
             auto_refunded: false,
             refunding: false,
+            owed: false,
             released: false,
             in_review: false,
         }
@@ -165,6 +170,32 @@ mod tests {
             ),
             Some(Due::Release)
         );
+    }
+
+    #[test]
+    fn money_owed_to_the_payer_is_never_released_but_its_automatic_refund_is_tried() {
+        let owed = Held {
+            owed: true,
+            ..held(7 * DAY, Some(2 * DAY))
+        };
+        // Rejected in review before its automatic refund: that refund is still tried, once.
+        assert_eq!(due(owed, 2 * DAY), Some(Due::AutoRefund));
+        let owed = Held {
+            auto_refunded: true,
+            ..owed
+        };
+        assert_eq!(due(owed, 8 * DAY), None);
+        let fulfilled = Held {
+            fulfilled: true,
+            ..owed
+        };
+        assert_eq!(due(fulfilled, 8 * DAY), None);
+        // Refunded in full, it is no longer owed: the (empty) release happens.
+        let paid_back = Held {
+            owed: false,
+            ..owed
+        };
+        assert_eq!(due(paid_back, 8 * DAY), Some(Due::Release));
     }
 
     #[test]

@@ -61,7 +61,7 @@ impl Locale {
 }
 
 /// The kinds of staff alert, each routed on its own: what `GET /v1/alerts` calls `type`.
-pub const ALERT_KINDS: [&str; 7] = [
+pub const ALERT_KINDS: [&str; 8] = [
     "notifications.failing",
     "channel.circuit_open",
     "merchant.frozen",
@@ -69,6 +69,7 @@ pub const ALERT_KINDS: [&str; 7] = [
     "approvals.waiting",
     "settlement.anomaly",
     "dunning.exhausted",
+    "refund.owed",
 ];
 
 /// `PUT /v1/messaging`: who on the merchant's staff is told, how, and where SMS go.

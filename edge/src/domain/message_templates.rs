@@ -392,6 +392,7 @@ pub fn alert_label(kind: &str, locale: Locale) -> &'static str {
         "approvals.waiting" => ("有操作等待审批", "Requests wait for approval"),
         "settlement.anomaly" => ("结算异常", "Settlement anomaly"),
         "dunning.exhausted" => ("催缴已用尽", "Dunning exhausted"),
+        "refund.owed" => ("应退款项未能退回", "A refund owed to a payer failed"),
         _ => ("告警", "Alert"),
     };
     if locale == Locale::ZhCn {

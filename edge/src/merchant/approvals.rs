@@ -208,12 +208,15 @@ impl Ledger<'_> {
         }
     }
 
-    /// A refund given up while the order's automatic refund, or its rejected risk review, had
-    /// left its money to it: the payer was promised the whole payment back, so the rest is
-    /// refunded now.
+    /// A refund given up while a rule of the ledger's (an automatic refund, a rejected risk
+    /// review, a payment it could not use) had left its money to it: the payer is owed the rest
+    /// (`orders.refund_owed`), so it is refunded now.
     fn refund_owed_again(&self, m: &Merchant, out_refund_no: &str) -> Result<()> {
         let r = self.refund_known(out_refund_no)?;
         let o = self.order_or_fail(&r.out_trade_no)?;
+        if o.refund_owed == 0 {
+            return Ok(());
+        }
         let why = if o.auto_refunded != 0 {
             "not fulfilled in time: refunded automatically"
         } else if self
@@ -222,7 +225,7 @@ impl Ledger<'_> {
         {
             "rejected in risk review"
         } else {
-            return Ok(());
+            "owed to the payer"
         };
         self.refund_rest(m, &o, why).map(|_| ())
     }

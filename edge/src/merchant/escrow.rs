@@ -3,7 +3,8 @@
 //! with `auto_refund_hours` has orders not fulfilled in time refunded in full, once, from the
 //! held money. Every release is an `order.released` event and an audit entry; an automatic
 //! refund is an ordinary refund (its event, its audit entry). A refund in progress holds the
-//! release until it ends (`refund_ended`). Decisions: `domain::escrow_rules`.
+//! release until it ends (`refund_ended`), and money the ledger owes the payer is never released
+//! (`orders.refund_owed`, `merchant/refunds.rs`). Decisions: `domain::escrow_rules`.
 
 use super::store::{Ledger, Merchant, OrderRow, Result, ORDER_COLUMNS};
 use crate::domain::escrow_rules::{self as rules, Due};
@@ -20,7 +21,7 @@ use paydesk_shared::OrderStatus;
 pub(super) const ESCROW_DUE: &str = "SELECT MIN(t) FROM (
     SELECT MIN(held_until_ms) AS t FROM orders INDEXED BY orders_holding
      WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
-       AND refunding = 0
+       AND refunding = 0 AND refund_owed = 0
     UNION ALL
     SELECT MIN(auto_refund_at_ms) AS t FROM orders INDEXED BY orders_auto_refunding
      WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
@@ -73,7 +74,8 @@ impl Ledger<'_> {
                 "SELECT {ORDER_COLUMNS} FROM orders WHERE rowid IN (
                    SELECT rowid FROM orders INDEXED BY orders_holding
                     WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL
-                      AND in_review = 0 AND refunding = 0 AND held_until_ms <= ?
+                      AND in_review = 0 AND refunding = 0 AND refund_owed = 0
+                      AND held_until_ms <= ?
                    UNION ALL
                    SELECT rowid FROM orders INDEXED BY orders_auto_refunding
                     WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL
@@ -107,6 +109,7 @@ impl Ledger<'_> {
             fulfilled: o.fulfilled_at_ms.is_some(),
             auto_refunded: o.auto_refunded != 0,
             refunding: o.refunding != 0,
+            owed: o.refund_owed != 0,
             released: o.released_at_ms.is_some(),
             in_review: o.in_review != 0,
         };

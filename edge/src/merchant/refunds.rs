@@ -11,7 +11,7 @@ use crate::domain::state::Event;
 use crate::error::AppError;
 use crate::runtime;
 use paydesk_shared::api::{CreateRefund, ErrorCode};
-use paydesk_shared::RefundStatus;
+use paydesk_shared::{OrderStatus, RefundStatus};
 use serde::Deserialize;
 
 impl Ledger<'_> {
@@ -96,8 +96,17 @@ impl Ledger<'_> {
     /// Refunds what is left of an order's payment, less the refunds still in progress (they
     /// hold their money already); the amount refunded (0 when nothing was left or the refund
     /// rules refused, which is audited).
+    /// The payer is owed the rest from now on: nothing of it is released until it is refunded
+    /// (`orders.refund_owed`), and if this refund does not go through, staff are told.
     pub fn refund_rest(&self, m: &Merchant, o: &OrderRow, why: &str) -> Result<u64> {
         let paid = self.order_or_fail(&o.out_trade_no)?;
+        let is_paid = matches!(paid.status, OrderStatus::Success | OrderStatus::Refund);
+        if is_paid && paid.refunded_total < paid.amount_total && paid.refund_owed == 0 {
+            self.x(
+                "UPDATE orders SET refund_owed = 1 WHERE out_trade_no = ?",
+                vec![paid.out_trade_no.as_str().into()],
+            )?;
+        }
         let paid_at = paid.paid_at_ms.unwrap_or(paid.created_at_ms);
         let ctx = self.refund_context(&paid.out_trade_no, paid.amount_total, paid_at)?;
         let ask = CreateRefund {
@@ -122,6 +131,7 @@ impl Ledger<'_> {
                     "",
                     r.code.as_str(),
                 )?;
+                self.owed_refund_failed(otn, &r.message, now)?;
                 Ok(0)
             }
             Err(e) => Err(e),
@@ -198,10 +208,17 @@ impl Ledger<'_> {
                 out_refund_no.into(),
             ],
         )?;
+        // Refunded in full, the payer is owed nothing more.
         self.x(
-            "UPDATE orders SET refunded_total = refunded_total + ? WHERE out_trade_no = ?",
+            "UPDATE orders SET refunded_total = refunded_total + ?1,
+                    refund_owed = refund_owed AND refunded_total + ?1 < amount_total
+              WHERE out_trade_no = ?2",
             vec![r.amount.into(), r.out_trade_no.as_str().into()],
         )?;
+        if o.refund_owed != 0 && o.refunded_total + r.amount >= o.amount_total {
+            let cause = format!("owed:{}", r.out_trade_no);
+            self.resolve_alert(&cause, "refunded in full", now)?;
+        }
         self.audit(
             now,
             actor,
@@ -242,7 +259,26 @@ impl Ledger<'_> {
         )?;
         self.refund_event(m, now, EventKind::RefundFailed, out_refund_no)?;
         let r = self.refund_known(out_refund_no)?;
+        self.owed_refund_failed(&r.out_trade_no, why, now)?;
         self.refund_ended(m, &r.out_trade_no, now)
+    }
+
+    /// A refund the payer is owed did not go through (the channel or the refund rules refused
+    /// it) and none is left in progress: the money stays held for them, and staff are told to
+    /// refund it (`refund.owed`, resolved when the payment is refunded in full).
+    fn owed_refund_failed(&self, out_trade_no: &str, why: &str, now: i64) -> Result<()> {
+        let o = self.order_or_fail(out_trade_no)?;
+        if o.refund_owed == 0 || o.refunding != 0 {
+            return Ok(());
+        }
+        let detail = format!(
+            "{out_trade_no}: the refund of {} fen its payer is owed did not go through ({why}); \
+             the money stays held for them until it is refunded (POST /v1/refunds)",
+            o.amount_total - o.refunded_total
+        );
+        let cause = format!("owed:{out_trade_no}");
+        self.raise_alert("refund.owed", &cause, &detail, now)
+            .map(|_| ())
     }
 
     pub fn refund_or_fail(&self, out_refund_no: &str) -> Result<RefundRow> {

@@ -837,6 +837,29 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
          WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
            AND refunding = 0;",
     ),
+    (
+        38,
+        // Money the ledger owes the payer (`orders.refund_owed`): set as one of its own rules
+        // refunds the rest of a payment (an automatic refund, a rejected review, a payment it
+        // could not use), cleared once the payment is refunded in full. While set, nothing of
+        // it is released (`domain/escrow_rules.rs`, `due`): a refund the channel refused leaves
+        // the money held for the payer and a `refund.owed` alert for staff, not released to
+        // the merchant. Orders already waiting like that (refunded automatically or rejected in
+        // review, not refunded in full, not released) are marked, and the index of held orders
+        // keeps only those free to be released (`merchant/escrow.rs`, `ESCROW_DUE`).
+        // And when a console user last failed to sign in (`console_users.last_failed_ms`): a
+        // user's count of failures is forgotten a day after the last, as a stranger's is
+        // (`domain/console_rules.rs`, `failures_after`).
+        "UPDATE orders SET refund_owed = 1
+     WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL
+       AND refunded_total < amount_total
+       AND (auto_refunded = 1
+            OR out_trade_no IN (SELECT out_trade_no FROM reviews WHERE status = 'rejected'));
+    DROP INDEX IF EXISTS orders_holding;
+    CREATE INDEX orders_holding ON orders (held_until_ms)
+         WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
+           AND refunding = 0 AND refund_owed = 0;",
+    ),
 ];
 
 /// Columns a migration adds, each added before its SQL runs and only when missing: SQLite's
@@ -845,6 +868,8 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
 pub const ADDED_COLUMNS: &[(u32, &str, &str, &str)] = &[
     (37, "orders", "refunding", "INTEGER NOT NULL DEFAULT 0"),
     (37, "orders", "paid_to", "TEXT"),
+    (38, "orders", "refund_owed", "INTEGER NOT NULL DEFAULT 0"),
+    (38, "console_users", "last_failed_ms", "INTEGER"),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -196,6 +196,10 @@ pub struct OrderRow {
     /// How many of its refunds are in progress (kept by triggers, migration 37).
     #[serde(default)]
     pub refunding: i64,
+    /// The ledger owes the payer the rest of the payment: nothing of it is released (migration
+    /// 38, `merchant/refunds.rs`).
+    #[serde(default)]
+    pub refund_owed: i64,
     /// The fee of a paid order, what refunds gave back of it, its rate (basis points).
     pub fee: Option<i64>,
     pub fee_refunded: i64,
@@ -208,7 +212,7 @@ pub struct OrderRow {
     /// The payer's contact, masked (the sealed one is read only to reach them).
     #[serde(default)]
     pub contact_masked: Option<String>,
-    /// The merchant's display name when it was paid (migration 38).
+    /// The merchant's display name when it was paid (migration 37).
     #[serde(default)]
     pub paid_to: Option<String>,
 }
@@ -224,7 +228,7 @@ pub const ORDER_COLUMNS: &str = "out_trade_no, transaction_id, status, amount_to
     fingerprint, pay_attempts, pending_until_ms, approval_id, v2_json, contract_code, charge_at_ms, \
     subscription_id, period_index, usage_amount, plan_no, part_index, \
     payer_ref, held_until_ms, released_at_ms, fulfilled_at_ms, auto_refund_at_ms, auto_refunded, \
-    fee, fee_refunded, fee_rate_bp, splits_json, in_review, refunding, channel, contact_masked, paid_to";
+    fee, fee_refunded, fee_rate_bp, splits_json, in_review, refunding, refund_owed, channel, contact_masked, paid_to";
 
 impl OrderRow {
     pub fn amount(&self) -> Result<Money> {
@@ -894,11 +898,13 @@ impl<'a> Ledger<'a> {
                 } else {
                     "held"
                 }
+                } else if o.refund_owed != 0 {
+                    "owed"
                 .to_owned()
             }),
             held_until: o
                 .held_until_ms
-                .filter(|_| o.released_at_ms.is_none())
+                .filter(|_| o.released_at_ms.is_none() && o.refund_owed == 0)
                 .map(format_rfc3339),
             released_at: o.released_at_ms.map(format_rfc3339),
             fulfilled_at: o.fulfilled_at_ms.map(format_rfc3339),

@@ -271,6 +271,12 @@ fn funds(l: Lang, o: &Value) -> String {
             s(o, "held_until")
         ),
         "released" => format!("{} {}", t(l, "已放款", "Released"), s(o, "released_at")),
+        "owed" => t(
+            l,
+            "应退还付款人，平台托管中，退款完成前不放款",
+            "Owed to the payer: held by the platform, never released, until it is refunded",
+        )
+        .to_owned(),
         other => other.to_owned(),
     }
 }
