@@ -36,6 +36,9 @@ test('deadline_remind_extends_once_by_the_grace_then_closes', async () => {
   const reminded = await get(m, o);
   assert.equal(reminded.status, 'NOTPAY');
   assert.equal(Date.parse(reminded.time_expire) - Date.parse(o.time_expire), 3600_000);
+  // The link the payer was sent lasts a day past the grace, not past the deadline alone.
+  const expiresAt = (x) => Number(Buffer.from(tokenOf(x).split('.')[0], 'base64url').toString().split('.')[0]);
+  assert.equal(expiresAt(o), Date.parse(closesAt) / 1000 + 86_400);
   assert.equal(await payableUntil(o), closesAt);
   // Still payable within the grace period.
   const p = await pay(w, o2, CARD('4242424242424242'));

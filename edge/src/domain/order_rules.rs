@@ -314,6 +314,14 @@ pub fn payable_until(d: &Deadlines, remind_grace_seconds: u32) -> i64 {
     d.time_expire_ms
 }
 
+/// When the order's pay link stops opening, in real unix seconds: a day after the payer can no
+/// longer pay (`payable_until`, the same before and after the reminder, so the link does not
+/// change with it and the first one sent lasts through a grace of any length). The deadline is
+/// business time; the token is checked against real time, hence the clock's offset.
+pub fn link_expires_at(d: &Deadlines, remind_grace_seconds: u32, clock_offset_ms: i64) -> i64 {
+    (payable_until(d, remind_grace_seconds) - clock_offset_ms) / 1000 + 86_400
+}
+
 pub fn due(d: &Deadlines, now_ms: i64) -> Option<Due> {
     // A deduction is charged before its deadline, which always lies after its charge time.
     if d.status == OrderStatus::NotPay && d.charge_at_ms.is_some_and(|t| t <= now_ms) {
@@ -577,6 +585,30 @@ mod tests {
             ..remind
         };
         assert_eq!(payable_until(&reminded, 600), NOW);
+    }
+
+    #[test]
+    fn the_pay_link_outlives_the_grace_and_stays_the_same_through_the_reminder() {
+        const DAYS_3: u32 = 3 * 86_400;
+        let remind = Deadlines {
+            timeout_action: TimeoutAction::Remind,
+            ..open_until_now()
+        };
+        let before = link_expires_at(&remind, DAYS_3, 0);
+        assert_eq!(before, NOW / 1000 + i64::from(DAYS_3) + 86_400);
+        // At the deadline the merchant is reminded and the deadline moves by the grace.
+        let reminded = Deadlines {
+            reminded: true,
+            time_expire_ms: NOW + i64::from(DAYS_3) * 1000,
+            ..remind
+        };
+        assert_eq!(link_expires_at(&reminded, DAYS_3, 0), before);
+        // A closing order's link lasts a day past its deadline, in real time.
+        let close = open_until_now();
+        assert_eq!(
+            link_expires_at(&close, DAYS_3, 5_000),
+            (NOW - 5_000) / 1000 + 86_400
+        );
     }
 
     #[test]

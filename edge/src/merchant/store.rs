@@ -847,8 +847,11 @@ impl<'a> Ledger<'a> {
         review: Option<super::protocol::Review>,
     ) -> Result<Order> {
         let key = runtime::checkout_token_key(self.env)?;
-        // The token is checked against real time; the deadline is business time.
-        let expires_at = (o.time_expire_ms - m.row.clock_offset_ms) / 1000 + 86_400;
+        let expires_at = crate::domain::order_rules::link_expires_at(
+            &o.deadlines(),
+            m.config.remind_grace_seconds,
+            m.row.clock_offset_ms,
+        );
         let token = CheckoutToken {
             merchant_id: m.id().to_owned(),
             out_trade_no: o.out_trade_no.clone(),
@@ -895,11 +898,11 @@ impl<'a> Ledger<'a> {
             funds: o.held_until_ms.map(|_| {
                 if o.released_at_ms.is_some() {
                     "released"
+                } else if o.refund_owed != 0 {
+                    "owed"
                 } else {
                     "held"
                 }
-                } else if o.refund_owed != 0 {
-                    "owed"
                 .to_owned()
             }),
             held_until: o
