@@ -54,6 +54,13 @@ test('console_users_sign_in_with_sessions_csrf_lockout_and_roles_enforced_on_the
   assert.deepEqual([wrong.status, wrong.json.code, wrong.json.message], [401, 'UNAUTHORIZED', unknown.json.message]);
   assert.equal(wrong.setCookie, null);
 
+  // Another site's form (no JSON body) or script (a foreign Sec-Fetch-Site) cannot sign a
+  // visitor in, even with the right password: no session is set.
+  const body = JSON.stringify({ merchant_id: m.merchant_id, email: 'viewer@shop.example', password: PASSWORD });
+  for (const headers of [{ 'Content-Type': 'text/plain' }, { 'Content-Type': 'application/json', 'Sec-Fetch-Site': 'cross-site' }]) {
+    const r = await fetch(`${w.url}/console/api/sign-in`, { method: 'POST', headers, body });
+    assert.deepEqual([r.status, (await r.json()).code, r.headers.get('set-cookie')], [403, 'FORBIDDEN', null], JSON.stringify(headers));
+  }
   const viewer = await signIn(m, 'viewer@shop.example');
   assert.equal(viewer.status, 200, JSON.stringify(viewer.json));
   checkSchema('ConsoleSession', viewer.json);

@@ -102,9 +102,20 @@ pub fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
-/// How long the failed sign-ins of an email that is no user are remembered after the last one:
-/// at least the longest lockout, so a stranger's lockout lasts as a user's would.
+/// How long failed sign-ins are remembered after the last one, a user's as an email's that is
+/// no user: at least the longest lockout, so a stranger's lockout lasts as a user's would, and
+/// a user's count is forgotten as a stranger's is (else the lockout after a day's quiet would
+/// tell a user from a stranger).
 pub const STRANGER_KEPT_MS: i64 = 24 * 3_600_000;
+
+/// A user's failed sign-ins in a row once this one fails: counted from one again when the last
+/// failure is older than `STRANGER_KEPT_MS` (or not known: a count from before it was timed).
+pub fn failures_after(failures: i64, last_failed_ms: Option<i64>, now_ms: i64) -> i64 {
+    match last_failed_ms {
+        Some(t) if now_ms - t <= STRANGER_KEPT_MS => failures + 1,
+        _ => 1,
+    }
+}
 
 /// How long a session lasts.
 pub const SESSION_MS: i64 = 12 * 3_600_000;
@@ -112,6 +123,15 @@ pub const SESSION_MS: i64 = 12 * 3_600_000;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_user_s_failures_are_forgotten_after_a_quiet_day_as_a_stranger_s_are() {
+        let now = 10 * STRANGER_KEPT_MS;
+        assert_eq!(failures_after(4, Some(now - 60_000), now), 5);
+        assert_eq!(failures_after(4, Some(now - STRANGER_KEPT_MS), now), 5);
+        assert_eq!(failures_after(4, Some(now - STRANGER_KEPT_MS - 1), now), 1);
+        assert_eq!(failures_after(4, None, now), 1);
+    }
 
     #[test]
     fn roles_allow_what_they_are_for() {

@@ -28,6 +28,8 @@ struct UserRow {
     iterations: i64,
     failures: i64,
     locked_until_ms: Option<i64>,
+    #[serde(default)]
+    last_failed_ms: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -84,7 +86,7 @@ impl Ledger<'_> {
 
     fn console_user(&self, email: &str) -> Result<Option<UserRow>> {
         self.first(
-            "SELECT role, salt_hex, hash_hex, iterations, failures, locked_until_ms
+            "SELECT role, salt_hex, hash_hex, iterations, failures, locked_until_ms, last_failed_ms
              FROM console_users WHERE email = ?",
             vec![email.into()],
         )
@@ -154,11 +156,17 @@ impl Ledger<'_> {
             return Ok(locked(until - now));
         }
         if !rules::constant_eq(u.hash_hex.as_bytes(), s.hash_hex.as_bytes()) {
-            let failures = u.failures + 1;
+            let failures = rules::failures_after(u.failures, u.last_failed_ms, now);
             let until = rules::lockout_ms(failures).map(|ms| now + ms);
             self.x(
-                "UPDATE console_users SET failures = ?, locked_until_ms = ? WHERE email = ?",
-                vec![failures.into(), until.into(), email.as_str().into()],
+                "UPDATE console_users SET failures = ?, locked_until_ms = ?, last_failed_ms = ?
+                  WHERE email = ?",
+                vec![
+                    failures.into(),
+                    until.into(),
+                    now.into(),
+                    email.as_str().into(),
+                ],
             )?;
             let at = self.now(m);
             self.audit(

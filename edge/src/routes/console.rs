@@ -58,7 +58,21 @@ pub async fn create_user(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Re
 }
 
 /// `POST /console/api/sign-in`: a session cookie, and the CSRF token to send with changes.
+/// Only the console's own script may sign in: a JSON body (a form on another site cannot send
+/// one without the browser asking first) and, where the browser says, from this origin, so no
+/// other site can sign a visitor into a session of its choosing.
 pub async fn sign_in(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    let json_body = req.headers().get("Content-Type")?.is_some_and(|t| {
+        t.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
+    });
+    if !json_body || super::pay::foreign_post(req, call)?.is_some() {
+        return Err(AppError::code(
+            ErrorCode::Forbidden,
+            "sign in from the console's own page (a JSON body, from this origin)",
+        ));
+    }
     let body = read_body(req, 4 * 1024).await?;
     let s: SignIn = crate::json_text::from_text(&body)
         .map_err(|e| AppError::param("body", format!("invalid request body: {e}")))?;
