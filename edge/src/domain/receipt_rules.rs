@@ -90,6 +90,13 @@ pub fn parse_id_hex32(name: &str, s: &str) -> Result<Vec<(String, [u8; 32])>, St
         let key = decode_hex32(hex).filter(|_| id_ok).ok_or(format!(
             "a {name} entry needs an id of letters, digits, - or _ and 64 hex digits"
         ))?;
+        // Values are found by their key's id: a second key under one id would be tried for
+        // none of them (a rotation must give the new key a new id).
+        if keys.iter().any(|(k, _)| k == id) {
+            return Err(format!(
+                "{name} names the key id {id} twice: give each key its own id"
+            ));
+        }
         keys.push((id.to_owned(), key));
     }
     if keys.is_empty() {
@@ -219,6 +226,7 @@ mod tests {
             &format!("k1:{}", &SEED[..62]),
             &format!("k 1:{SEED}"),
             "k1:zz",
+            &format!("k1:{SEED},k1:{}", "11".repeat(32)),
         ] {
             assert!(parse_keys(bad).is_err(), "{bad}");
         }
