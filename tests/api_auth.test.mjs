@@ -3,8 +3,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { startWorker } from './support/worker.mjs';
-import { call, admin, newMerchant, otn, nonce } from './support/api.mjs';
+import { call, admin, newMerchant, otn, nonce, tokenOf, CARD } from './support/api.mjs';
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -124,4 +125,36 @@ test('admin_api_needs_the_admin_token', async () => {
     assert.equal(r.status, 401);
     assert.equal(r.json.code, 'UNAUTHORIZED');
   }
+});
+
+/** A request to the worker naming another host in its Host header, as anyone can send. */
+function asHost(host, method, path, headers = {}, body = '') {
+  const u = new URL(w.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, method, path, headers: { ...headers, Host: host } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('a_host_header_anyone_sends_never_becomes_the_merchants_link_origin', async () => {
+  // Links the ledger builds later (notifications, reminders) use the origin the merchant's own
+  // signed requests come to. An unsigned request, a payer's page and a payment, each naming
+  // another host, must not move it there.
+  const m = await newMerchant(w, { notify_url: 'https://merchant.example/hook' });
+  const o = (await call(w, m, 'POST', '/v1/orders', order())).json;
+  const evil = 'pay.evil.example';
+  const unsigned = await asHost(evil, 'GET', `/v1/orders/${o.out_trade_no}`, { 'Paydesk-Merchant': m.merchant_id });
+  assert.equal(unsigned.status, 401, unsigned.text);
+  assert.equal((await asHost(evil, 'GET', `/pay/${tokenOf(o)}`)).status, 200);
+  const paid = await asHost(evil, 'POST', `/api/checkout/${tokenOf(o)}/pay`, { 'content-type': 'application/json' }, JSON.stringify(CARD('4242424242424242')));
+  assert.equal(JSON.parse(paid.text).status, 'SUCCESS', paid.text);
+  // The payment's notification was built in that request: its link is still the merchant's.
+  const [note] = (await call(w, m, 'GET', `/v1/notifications?out_trade_no=${o.out_trade_no}&type=order.paid`)).json.notifications;
+  const body = JSON.parse((await call(w, m, 'GET', `/v1/notifications/${note.id}`)).json.body);
+  assert.ok(body.data.checkout_url.startsWith(`${w.url}/pay/`), body.data.checkout_url);
 });

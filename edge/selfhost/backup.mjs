@@ -17,7 +17,7 @@
 //   node backup.mjs restore <backup dir> <data dir>
 
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
@@ -40,7 +40,9 @@ function emptyOrAbsent(dir, what) {
   if (existsSync(dir) && readdirSync(dir).length > 0) {
     throw new Error(`${dir} is not empty: ${what} goes to a new or empty folder`);
   }
-  mkdirSync(dir, { recursive: true });
+  // The objects hold merchants' API keys in clear: the folder is its owner's alone.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
 }
 
 function checkIntegrity(path) {
@@ -59,10 +61,13 @@ export function backup(data, to) {
   const files = [];
   for (const rel of sqliteFiles(data)) {
     const dest = join(to, rel);
-    mkdirSync(dirname(dest), { recursive: true });
     // The server may hold the file open and keep writing: this connection only reads.
     const db = new DatabaseSync(join(data, rel), { readOnly: true, timeout: 10_000 });
     try {
+      // An object that holds nothing (a request named a merchant id nobody created, and the
+      // object let its tables go again): nothing to keep.
+      if (db.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get().n === 0) continue;
+      mkdirSync(dirname(dest), { recursive: true });
       db.prepare('VACUUM INTO ?').run(dest);
     } finally {
       db.close();

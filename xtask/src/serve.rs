@@ -64,7 +64,7 @@ pub fn run(args: &[String]) -> Result<()> {
     build::widget(&tools, false)?;
     build::edge(&tools, false)?;
     let stage = stage(&o.listen, o.gateway.as_deref())?;
-    std::fs::create_dir_all(&o.data).map_err(|e| format!("{}: {e}", o.data.display()))?;
+    own_directory(&o.data)?;
     let data = o.data.canonicalize().map_err(|e| e.to_string())?;
     catch_stop_signals();
     step(&format!("starting workerd on http://{}", o.listen));
@@ -180,6 +180,15 @@ pub fn fresh_env() -> String {
         random_hex(64),
         random_hex(64),
     )
+}
+
+/// The data directory, made if missing and readable by its owner only: the objects hold
+/// merchants' API keys and webhook secrets in clear.
+fn own_directory(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let err = |e: std::io::Error| format!("{}: {e}", dir.display());
+    std::fs::create_dir_all(dir).map_err(err)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)
 }
 
 /// The env file's variables, after checking where it is, who may read it and what it sets.

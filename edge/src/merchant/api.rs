@@ -23,6 +23,7 @@ impl Ledger<'_> {
         })?;
         let used = self.atomically(|l| l.authenticate(req, route.rate_kind()))?;
         self.kept().record_nonce(used.key, used.at_ms);
+        self.remember_origin()?;
         self.atomically(|l| {
             let m = l.merchant_or_fail()?;
             l.answer_api(&m, &route, req)

@@ -24,6 +24,9 @@ pub struct Kept<M> {
     audit_head: RefCell<Option<Option<AuditRef>>>,
     /// `None` until the log is first read.
     replay: RefCell<Option<ReplayWindow>>,
+    /// The origin last recorded as the merchant's (`Ledger::remember_origin`), so an unchanged
+    /// one costs no statement.
+    origin: RefCell<String>,
 }
 
 impl<M> Default for Kept<M> {
@@ -32,6 +35,7 @@ impl<M> Default for Kept<M> {
             merchant: RefCell::new(None),
             audit_head: RefCell::new(None),
             replay: RefCell::new(None),
+            origin: RefCell::new(String::new()),
         }
     }
 }
@@ -47,6 +51,15 @@ impl<M: Clone> Kept<M> {
 
     pub fn forget_merchant(&self) {
         self.merchant.take();
+    }
+
+    /// Whether `origin` is the one last recorded as the merchant's.
+    pub fn origin_is(&self, origin: &str) -> bool {
+        *self.origin.borrow() == origin
+    }
+
+    pub fn keep_origin(&self, origin: &str) {
+        origin.clone_into(&mut self.origin.borrow_mut());
     }
 
     /// The chain's head as last read or written: `None` when it is not known.

@@ -33,17 +33,20 @@ pub struct MerchantDO {
     /// Counts reschedulings and alarm runs, so one that awaited storage while another began
     /// does not record a time the other may have replaced.
     alarm_epoch: std::cell::Cell<u64>,
-    /// The origin this object last recorded for its merchant, so a request from the same one
-    /// (nearly all of them) does not write it again.
-    origin_seen: std::cell::RefCell<String>,
     /// Its merchant row and its audit chain's head, kept between requests (`merchant/kept.rs`).
     kept: Kept<Merchant>,
+    /// Whether its tables exist now (`migrate`).
+    schema: std::cell::Cell<bool>,
+    /// It held nothing when it started (or was emptied since), and no merchant was created in
+    /// it yet: a request naming a merchant id nobody created leaves no storage behind
+    /// (`forget_if_empty`).
+    fresh: std::cell::Cell<bool>,
 }
 
 impl DurableObject for MerchantDO {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
-        migrate(&sql).expect("merchant schema migrations");
+        let fresh = migrate(&sql).expect("merchant schema migrations");
         Self {
             state,
             env,
@@ -51,67 +54,20 @@ impl DurableObject for MerchantDO {
             meter: SqlMeter::default(),
             alarm_at: Default::default(),
             alarm_epoch: Default::default(),
-            origin_seen: Default::default(),
             kept: Default::default(),
+            schema: std::cell::Cell::new(true),
+            fresh: std::cell::Cell::new(fresh),
         }
     }
 
-    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        if req.path() == "/live" {
-            return self.accept_live(&req);
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        if !self.schema.get() {
+            migrate(&self.sql)?;
+            self.schema.set(true);
         }
-        if !super::protocol::speaks(req.headers().get(PROTOCOL_HEADER)?.as_deref()) {
-            return failed(super::protocol::other_version()).into_response();
-        }
-        let Envelope { call, command } = match received(&mut req).await {
-            Ok(envelope) => envelope,
-            Err(e) => return failed(e).into_response(),
-        };
-        self.meter.requests.run();
-        let ledger = self.ledger(call, &self.meter.requests);
-        let outcome = match command {
-            // Dev only (the route checks): what this object has asked of its SQLite so far.
-            Command::ReadSqlMeter(r) => {
-                let mut reading = self.meter.reading();
-                reading.alarm_ms = self.state.storage().get_alarm().await?;
-                return answer(&r, Ok(reading)).into_response();
-            }
-            // The one command that awaits the network: the upstream's cashier.
-            Command::Cashier(c) => answer(&c, super::upstream::cashier(&ledger, &c).await),
-            // The test clock's walk closes what falls due: the upstream is asked first.
-            Command::AdvanceClock(a) => {
-                let ahead = i64::try_from(a.seconds).unwrap_or(i64::MAX / 2000) * 1000;
-                match super::upstream::settle_expiring(&ledger, ahead).await {
-                    Ok(()) => dispatch(&ledger, Command::AdvanceClock(a)),
-                    Err(e) => failed(e),
-                }
-            }
-            command => {
-                let creates = matches!(command, Command::CreateMerchant(_));
-                let outcome = match self.remember_origin(&ledger) {
-                    Ok(()) => dispatch(&ledger, command),
-                    Err(e) => failed(e),
-                };
-                // A merchant created just now learns its origin too.
-                if creates {
-                    let _ = ledger.remember_origin();
-                }
-                outcome
-            }
-        };
-        if ledger.upstream_due.take() {
-            if let Err(e) = super::upstream::push_refunds(&ledger).await {
-                worker::console_error!("merchant upstream refunds: {e:?}");
-            }
-            // An order closed here is closed at the upstream too.
-            if let Err(e) = super::upstream::settle_expiring(&ledger, 0).await {
-                worker::console_error!("merchant upstream closes: {e:?}");
-            }
-        }
-        self.broadcast(&ledger);
-        let change = ledger.due_change.get();
-        self.schedule_alarm(&self.meter.requests, change).await?;
-        outcome.into_response()
+        let response = self.serve(req).await;
+        self.forget_if_empty().await?;
+        response
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
@@ -370,26 +326,109 @@ impl Ledger<'_> {
         Ok(super::protocol::StorageProbed { at_ms })
     }
 
-    /// Notifications built later (by the alarm) link to the pay page on the origin the
-    /// merchant's requests come to.
-    fn remember_origin(&self) -> Result<()> {
+    /// Links built later (by the alarm: reminders, notifications, the upstream's notify_url)
+    /// point at the origin the merchant's own requests come to. Called only for a request the
+    /// merchant signed, once its signature checked (`api.rs`, `v2_dialect.rs`), and for the
+    /// operator's creation of the merchant: a `Host` header anyone can send is never taken for
+    /// it. No statement when the origin is the one last recorded (`Kept`).
+    pub(super) fn remember_origin(&self) -> Result<()> {
         let origin = self.call.origin.as_str();
+        if self.kept().origin_is(origin) {
+            return Ok(());
+        }
         self.x(
             "UPDATE merchant SET origin = ? WHERE origin != ?",
             vec![origin.into(), origin.into()],
-        )
+        )?;
+        self.kept().keep_origin(origin);
+        Ok(())
     }
 }
 
 impl MerchantDO {
-    /// Records the request's origin unless this object already has (since it started).
-    fn remember_origin(&self, ledger: &Ledger<'_>) -> Result<()> {
-        if *self.origin_seen.borrow() == ledger.call.origin {
+    /// One request: a live socket, or a command.
+    async fn serve(&self, mut req: Request) -> worker::Result<Response> {
+        if req.path() == "/live" {
+            return self.accept_live(&req);
+        }
+        if !super::protocol::speaks(req.headers().get(PROTOCOL_HEADER)?.as_deref()) {
+            return failed(super::protocol::other_version()).into_response();
+        }
+        let Envelope { call, command } = match received(&mut req).await {
+            Ok(envelope) => envelope,
+            Err(e) => return failed(e).into_response(),
+        };
+        self.meter.requests.run();
+        let ledger = self.ledger(call, &self.meter.requests);
+        let outcome = match command {
+            // Dev only (the route checks): what this object has asked of its SQLite so far.
+            Command::ReadSqlMeter(r) => {
+                let mut reading = self.meter.reading();
+                reading.alarm_ms = self.state.storage().get_alarm().await?;
+                return answer(&r, Ok(reading)).into_response();
+            }
+            // The one command that awaits the network: the upstream's cashier.
+            Command::Cashier(c) => answer(&c, super::upstream::cashier(&ledger, &c).await),
+            // The test clock's walk closes what falls due: the upstream is asked first.
+            Command::AdvanceClock(a) => {
+                let ahead = i64::try_from(a.seconds).unwrap_or(i64::MAX / 2000) * 1000;
+                match super::upstream::settle_expiring(&ledger, ahead).await {
+                    Ok(()) => dispatch(&ledger, Command::AdvanceClock(a)),
+                    Err(e) => failed(e),
+                }
+            }
+            command => {
+                let creates = matches!(command, Command::CreateMerchant(_));
+                let outcome = dispatch(&ledger, command);
+                // A merchant created just now learns its origin: the operator's request.
+                if creates {
+                    let _ = ledger.remember_origin();
+                }
+                outcome
+            }
+        };
+        if ledger.upstream_due.take() {
+            if let Err(e) = super::upstream::push_refunds(&ledger).await {
+                worker::console_error!("merchant upstream refunds: {e:?}");
+            }
+            // An order closed here is closed at the upstream too.
+            if let Err(e) = super::upstream::settle_expiring(&ledger, 0).await {
+                worker::console_error!("merchant upstream closes: {e:?}");
+            }
+        }
+        self.broadcast(&ledger);
+        let change = ledger.due_change.get();
+        self.schedule_alarm(&self.meter.requests, change).await?;
+        outcome.into_response()
+    }
+
+    /// A request to an object that held nothing and still holds no merchant (and no readiness
+    /// probe, `routes/health.rs`): its tables go again, so a merchant id nobody created (any
+    /// request can name one) never leaves storage behind. The next request makes them again.
+    async fn forget_if_empty(&self) -> worker::Result<()> {
+        if !self.fresh.get() || !self.schema.get() {
             return Ok(());
         }
-        ledger.remember_origin()?;
-        *self.origin_seen.borrow_mut() = ledger.call.origin.clone();
-        Ok(())
+        #[derive(Deserialize)]
+        struct N {
+            n: i64,
+        }
+        let held = self
+            .sql
+            .exec(
+                "SELECT (SELECT COUNT(*) FROM merchant) + (SELECT COUNT(*) FROM storage_probe) AS n",
+                None,
+            )?
+            .one::<N>()?
+            .n;
+        if held > 0 {
+            self.fresh.set(false);
+            return Ok(());
+        }
+        self.schema.set(false);
+        self.kept.forget_merchant();
+        self.kept.forget_audit_head();
+        self.state.storage().delete_all().await
     }
 
     fn ledger<'a>(&'a self, call: Call, tally: &'a Tally) -> Ledger<'a> {
@@ -504,8 +543,9 @@ fn add_missing_columns(sql: &SqlStorage, version: u32) -> worker::Result<()> {
     Ok(())
 }
 
-/// Applies the migrations this object has not applied yet, in one transaction each.
-fn migrate(sql: &SqlStorage) -> worker::Result<()> {
+/// Applies the migrations this object has not applied yet, in one transaction each; `true` if
+/// it had none (it held nothing).
+fn migrate(sql: &SqlStorage) -> worker::Result<bool> {
     sql.exec(CREATE_MIGRATIONS_TABLE, None)?;
     #[derive(Deserialize)]
     struct V {
@@ -526,5 +566,5 @@ fn migrate(sql: &SqlStorage) -> worker::Result<()> {
             )?;
         }
     }
-    Ok(())
+    Ok(current == 0)
 }

@@ -42,6 +42,7 @@ impl Ledger<'_> {
         let Some(key) = self.v2_signing_key(&m, p, sign_type) else {
             return Ok(return_fail(fail_msg::SIGN));
         };
+        self.remember_origin()?;
         // The allowlist and the rate window commit on their own, as for the JSON API.
         let gate = self.atomically(|l| {
             l.check_ip(&m, req.client_ip.as_deref())?;
