@@ -19,7 +19,7 @@
     if (u.origin !== ORIGIN || u.pathname.indexOf('/pay/') !== 0) {
       return Promise.reject(new Error('paydesk: not a paydesk checkout URL: ' + url));
     }
-    if (open) open.finish('closed', null);
+    if (open) open.shut();
     u.searchParams.set('embed', location.origin);
     var wide = window.matchMedia('(min-width: 640px)').matches;
     var overlay = style(document.createElement('div'),
@@ -53,6 +53,7 @@
     var done = false;
     var paid = null;
     var state = {
+      shut: shut,
       finish: function (status, outTradeNo) {
         if (done) return;
         done = true;

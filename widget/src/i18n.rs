@@ -122,7 +122,7 @@ texts! {
     NetworkLost => "网络连接中断，您填写的信息仍在。请检查网络后重试；不会重复扣款。",
         "The connection was lost. What you entered is kept; check your network and try again. You will not be charged twice.";
     AwaitingApproval => "等待商家确认后即可付款", "Awaiting the merchant's confirmation before you can pay";
-    Closed => "订单已关闭，无需付款", "This order is closed; there is nothing to pay";
+    Closed => "订单已关闭，未扣款；如仍需购买，请回到商家重新下单", "This order was closed without payment and nothing was charged; to buy, order again from the merchant";
     AlreadyPaid => "此订单已付款", "This order is already paid";
     NothingCharged => "未扣款。", "You have not been charged.";
     InReviewBefore => "已付款，商户审核中：", "Paid; the merchant is reviewing it. Not approved within ";

@@ -401,8 +401,18 @@ impl State {
                 s.view.status = st;
                 if let Some(p) = phase_for_status(st, s.deadline_ms, s.now_ms) {
                     s.phase = p;
+                } else if s.phase == Phase::Confirming && st == OrderStatus::PayError {
+                    // The pending payment failed: said as a failure, with what to do next (the
+                    // embedding page hears `failed`), not a silent return to the form.
+                    const FAILED: &str = ErrorCode::PaymentFailed.as_str();
+                    s.phase = Phase::Failed {
+                        code: FAILED.to_owned(),
+                        message: String::new(),
+                        next_step: NextStep::SwitchMethod,
+                    };
+                    s.submission_key.clear();
                 } else if matches!(s.phase, Phase::Confirming | Phase::Blocked) {
-                    // A pending payment failed, or an approval made the order payable.
+                    // Another page's payment failed, or an approval made the order payable.
                     s.phase = Phase::Ready;
                 }
             }
@@ -692,6 +702,28 @@ pub(crate) mod tests {
         assert_eq!(s.phase, Phase::Confirming);
         let s = s.reduce(Action::Status(OrderStatus::Success));
         assert_eq!(s.phase, Phase::Paid);
+    }
+
+    #[test]
+    fn a_slow_payment_that_fails_says_so_and_offers_another_method() {
+        let confirming = card(state(), "4000000000003220")
+            .reduce(Action::Submit { key: "k".into() })
+            .reduce(Action::Pending);
+        let s = confirming
+            .clone()
+            .reduce(Action::Status(OrderStatus::PayError));
+        assert_eq!(
+            s.phase,
+            Phase::Failed {
+                code: "PAYMENT_FAILED".into(),
+                message: String::new(),
+                next_step: NextStep::SwitchMethod,
+            }
+        );
+        assert!(s.can_pay(), "another method, or the same, can be tried");
+        // Back to unpaid (another tab's attempt ended): nothing failed on this page.
+        let s = confirming.reduce(Action::Status(OrderStatus::NotPay));
+        assert_eq!(s.phase, Phase::Ready);
     }
 
     #[test]
