@@ -192,3 +192,53 @@ test('operators_search_and_refund_from_the_console_and_a_refund_above_the_thresh
   assert.equal((await consoleCall(ap, 'POST', `/approvals/${own.json.approval_id}/approve`)).json.status, 'approved');
   assert.equal((await call(w, m, 'GET', `/v1/orders/${desk.out_trade_no}`)).json.refunded_total, 700);
 });
+
+test('the_operator_changes_a_users_role_resets_their_password_and_removes_them_and_each_takes_effect_at_once', async () => {
+  const m = await newMerchant(w);
+  const users = `/admin/merchants/${m.merchant_id}/console_users`;
+  const user = (email) => `${users}/${encodeURIComponent(email)}`;
+  assert.equal((await admin(w, 'POST', users, { email: 'leaver@shop.example', role: 'operator', password: PASSWORD })).status, 201);
+  assert.equal((await admin(w, 'POST', users, { email: 'stays@shop.example', role: 'viewer', password: PASSWORD })).status, 201);
+  const leaver = await signIn(m, 'leaver@shop.example');
+  const stays = await signIn(m, 'stays@shop.example');
+  const listed = await admin(w, 'GET', users);
+  assert.equal(listed.status, 200);
+  checkSchema('ConsoleUserList', listed.json);
+  assert.deepEqual(listed.json.users.map((u) => [u.email, u.role, u.sessions]), [['leaver@shop.example', 'operator', 1], ['stays@shop.example', 'viewer', 1]]);
+  assert.doesNotMatch(JSON.stringify(listed.json), /hash|salt/);
+
+  // Refused changes change nothing.
+  for (const [path, body, status, code] of [
+    [user('nobody@shop.example'), { role: 'viewer' }, 404, 'NOT_FOUND'],
+    [user('leaver@shop.example'), { role: 'root' }, 400, 'PARAM_ERROR'],
+    [user('leaver@shop.example'), { password: 'short' }, 400, 'PARAM_ERROR'],
+    [user('leaver@shop.example'), {}, 400, 'PARAM_ERROR'],
+  ]) {
+    const r = await admin(w, 'PUT', path, body);
+    assert.deepEqual([r.status, r.json.code], [status, code], JSON.stringify(body));
+  }
+  assert.equal((await consoleCall(leaver, 'GET', '/me')).json.role, 'operator');
+
+  // A new role applies to the live session at its next request.
+  const demoted = await admin(w, 'PUT', user('Leaver@shop.example'), { role: 'viewer' });
+  assert.deepEqual([demoted.status, demoted.json.role], [200, 'viewer']);
+  assert.equal((await consoleCall(leaver, 'GET', '/me')).json.role, 'viewer');
+  // A new password ends the sessions the old one started; only the new one signs in.
+  assert.equal((await admin(w, 'PUT', user('leaver@shop.example'), { password: 'a brand new passphrase' })).status, 200);
+  assert.equal((await consoleCall(leaver, 'GET', '/me')).status, 401);
+  assert.equal((await signIn(m, 'leaver@shop.example')).status, 401);
+  const again = await signIn(m, 'leaver@shop.example', 'a brand new passphrase');
+  assert.equal(again.status, 200);
+  // Removed: every session ends, and no password signs in, as for an email that is no user.
+  const removed = await admin(w, 'DELETE', user('leaver@shop.example'));
+  assert.deepEqual([removed.status, removed.json.sessions_ended], [200, 1]);
+  assert.equal((await consoleCall(again, 'GET', '/me')).status, 401);
+  const gone = await signIn(m, 'leaver@shop.example', 'a brand new passphrase');
+  assert.deepEqual([gone.status, gone.json.message], [401, 'wrong email or password']);
+  assert.equal((await admin(w, 'DELETE', user('leaver@shop.example'))).status, 404);
+  // The other user is untouched; the operator's changes are audited.
+  assert.equal((await consoleCall(stays, 'GET', '/me')).status, 200);
+  assert.deepEqual((await admin(w, 'GET', users)).json.users.map((u) => u.email), ['stays@shop.example']);
+  const audit = (await call(w, m, 'GET', '/v1/audit?kind=console_user')).json.entries;
+  assert.deepEqual(audit.map((e) => [e.action, e.actor]).slice(-3), [['console_user.role', 'admin'], ['console_user.password', 'admin'], ['console_user.remove', 'admin']]);
+});

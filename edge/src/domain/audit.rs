@@ -79,6 +79,8 @@ fn field_of(action: &str) -> &'static str {
         "settlement.sweep" | "pool.join" => "group",
         "pool.sweep" => "swept",
         "receiver.create" => "relation",
+        "console_user.create" | "console_user.role" | "console_user.remove" => "role",
+        "console_user.password" => "password",
         _ => "status",
     }
 }

@@ -27,7 +27,8 @@
 //!   (staff alerts and payer reminders by email, SMS and the inbox: the outbox, settings,
 //!   unsubscribes) and `message_delivery` (sending them), `resealing` (moving sealed data to
 //!   the current data key), `console_users` (console users, sign-in, sessions, and each
-//!   console request checked against its role; `console_route` names them), `collections`
+//!   console request checked against its role; `console_route` names them), `console_staff`
+//!   (the operator's list of them: a role changed, a password reset, a user removed), `collections`
 //!   (listing contracts, subscriptions and installment plans), `reports` (the daily report) and
 //!   `settings` (the merchant's rules and branding from the console, through approval when a
 //!   change loosens a control).
@@ -57,6 +58,8 @@ mod channels;
 pub mod client;
 #[cfg(target_arch = "wasm32")]
 mod collections;
+#[cfg(target_arch = "wasm32")]
+mod console_staff;
 #[cfg(target_arch = "wasm32")]
 mod console_users;
 #[cfg(target_arch = "wasm32")]

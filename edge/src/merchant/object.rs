@@ -192,6 +192,13 @@ fn dispatch(l: &Ledger<'_>, command: Command) -> Answer {
         Command::NewConsoleUser(u) => {
             answer(&u, with_merchant(l, |l, m| l.create_console_user(m, &u)))
         }
+        Command::ListConsoleUsers(q) => answer(&q, with_merchant(l, |l, _| l.console_users())),
+        Command::ChangeConsoleUser(c) => {
+            answer(&c, with_merchant(l, |l, m| l.change_console_user(m, &c)))
+        }
+        Command::RemoveConsoleUser(r) => {
+            answer(&r, with_merchant(l, |l, m| l.remove_console_user(m, &r)))
+        }
         Command::ConsoleSalt(s) => answer(&s, l.atomically(|l| l.console_salt(&s))),
         Command::ConsoleSignIn(s) => answer(&s, with_merchant(l, |l, m| l.console_sign_in(m, &s))),
         Command::ConsoleCall(c) => answer(

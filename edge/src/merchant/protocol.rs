@@ -232,6 +232,12 @@ commands! {
     Unsubscribe(Unsubscribe) -> UnsubscribeReply;
     /// Admin: a console user, its password already hashed by the worker.
     NewConsoleUser(NewConsoleUser) -> SessionView;
+    /// Admin: the merchant's console users.
+    ListConsoleUsers(ListConsoleUsers) -> ConsoleUserList;
+    /// Admin: a user's new role, or new password (hashed by the worker), or both.
+    ChangeConsoleUser(ChangeConsoleUser) -> SessionView;
+    /// Admin: a user's access ends, their sessions with it.
+    RemoveConsoleUser(RemoveConsoleUser) -> ConsoleUserRemoved;
     /// The salt and iterations a console user's password is hashed with.
     ConsoleSalt(ConsoleSalt) -> Salt;
     /// A console user signs in with their password's hash.
@@ -550,6 +556,56 @@ pub struct Salt {
 pub struct ConsoleSignIn {
     pub email: String,
     pub hash_hex: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListConsoleUsers {}
+
+/// A console user as the operator sees them: never their password's hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleUserView {
+    pub email: String,
+    pub role: String,
+    pub created_at: String,
+    /// While they are locked out after failed sign-ins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked_until: Option<String>,
+    /// Their sessions still live.
+    pub sessions: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleUserList {
+    pub users: Vec<ConsoleUserView>,
+}
+
+/// A new role, a new password's hash (with its salt and iterations), or both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeConsoleUser {
+    pub email: String,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub password: Option<NewPassword>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPassword {
+    pub salt_hex: String,
+    pub hash_hex: String,
+    pub iterations: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoveConsoleUser {
+    pub email: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleUserRemoved {
+    pub email: String,
+    /// How many of their sessions it ended.
+    pub sessions_ended: u32,
 }
 
 /// A console user, and their session when one was started (never shown to the browser: the

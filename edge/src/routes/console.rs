@@ -11,7 +11,8 @@ use crate::domain::ids::is_merchant_id;
 use crate::domain::refusal::Refusal;
 use crate::error::AppError;
 use crate::merchant::protocol::{
-    ConsoleAnswer, ConsoleCall, ConsoleSalt, ConsoleSignIn, NewConsoleUser, SignInReply, ViewKind,
+    ChangeConsoleUser, ConsoleAnswer, ConsoleCall, ConsoleSalt, ConsoleSignIn, ListConsoleUsers,
+    NewConsoleUser, NewPassword, RemoveConsoleUser, SignInReply, ViewKind,
 };
 use crate::runtime;
 use paydesk_shared::api::ErrorCode;
@@ -58,6 +59,64 @@ pub async fn create_user(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Re
 }
 
 /// `POST /console/api/sign-in`: a session cookie, and the CSRF token to send with changes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserChange {
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+/// The `{email}` of a console user's admin path, decoded.
+fn email_param(ctx: &Ctx) -> Result<String, AppError> {
+    ctx.param("email")
+        .and_then(|e| paydesk_shared::urlenc::path_segment(e))
+        .ok_or_else(|| AppError::param("email", "the path does not name an email"))
+}
+
+/// `GET /admin/merchants/{id}/console_users`: who may use the console, and how.
+pub async fn list_users(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    super::admin::authorize(req, ctx)?;
+    super::admin::act(ctx, call, ListConsoleUsers {}).await
+}
+
+/// `PUT /admin/merchants/{id}/console_users/{email}` {role?, password?}: a new password is
+/// hashed here, with a fresh salt, as at creation.
+pub async fn change_user(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    super::admin::authorize(req, ctx)?;
+    super::admin::merchant_param(ctx)?;
+    let email = email_param(ctx)?;
+    let c: UserChange = super::admin::body(req).await?;
+    let password = match c.password {
+        None => None,
+        Some(p) => {
+            rules::check_password(&p)?;
+            let salt = runtime::random_bytes::<16>();
+            let hash = runtime::pbkdf2_sha256(p.as_bytes(), &salt, PBKDF2_ITERATIONS).await?;
+            Some(NewPassword {
+                salt_hex: hex_lower(&salt),
+                hash_hex: hex_lower(&hash),
+                iterations: PBKDF2_ITERATIONS,
+            })
+        }
+    };
+    let ask = ChangeConsoleUser {
+        email,
+        role: c.role,
+        password,
+    };
+    super::admin::act(ctx, call, ask).await
+}
+
+/// `DELETE /admin/merchants/{id}/console_users/{email}`: their access ends now.
+pub async fn remove_user(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, AppError> {
+    super::admin::authorize(req, ctx)?;
+    super::admin::merchant_param(ctx)?;
+    let email = email_param(ctx)?;
+    super::admin::act(ctx, call, RemoveConsoleUser { email }).await
+}
+
 /// Only the console's own script may sign in: a JSON body (a form on another site cannot send
 /// one without the browser asking first) and, where the browser says, from this origin, so no
 /// other site can sign a visitor into a session of its choosing.

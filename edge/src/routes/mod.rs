@@ -141,6 +141,18 @@ fn routes() -> Routes {
             "/admin/merchants/:id/console_users",
             route!(console::create_user),
         )
+        .get(
+            "/admin/merchants/:id/console_users",
+            route!(console::list_users),
+        )
+        .put(
+            "/admin/merchants/:id/console_users/:email",
+            route!(console::change_user),
+        )
+        .delete(
+            "/admin/merchants/:id/console_users/:email",
+            route!(console::remove_user),
+        )
         .get("/console", route!(console::page))
         .get("/console/preview", route!(console_preview::preview))
         .post("/console/api/sign-in", route!(console::sign_in))

@@ -41,6 +41,11 @@ impl Routes {
         self
     }
 
+    pub fn delete(&mut self, pattern: &str, h: Handler) -> &mut Self {
+        self.0.add(&[Method::Delete], pattern, h);
+        self
+    }
+
     /// Every method, as `Router::on_async`.
     pub fn any(&mut self, pattern: &str, h: Handler) -> &mut Self {
         self.0.add(&Method::all(), pattern, h);
