@@ -226,6 +226,8 @@ pub enum PayPageProblem {
     LinkNotValid,
     /// The same for a contract link.
     ContractLinkNotValid,
+    /// The link is fine but the page could not be made just now (a failure on our side).
+    Unavailable,
 }
 
 /// The friendly page for a link that does not open an order, in both languages.
@@ -247,13 +249,24 @@ pub fn problem_page(problem: PayPageProblem) -> String {
             "This link does not open an authorisation. Ask the merchant for a new link; nothing is \
              charged under an authorisation you have not confirmed.",
         ),
+        PayPageProblem::Unavailable => (
+            "付款页面暂时无法打开",
+            "这是我们这边的问题，不是您的网络。请稍后刷新此页重试：未付款不会扣费，已付款不会重复扣款。",
+            "The payment page cannot open just now",
+            "The problem is on our side, not your connection. Reload this page in a moment: nothing \
+             is charged unless you pay, and a payment already made is never charged twice.",
+        ),
     };
     let inner = format!(
         "<h1>{zh_title}</h1>\n<p>{zh_body}</p>\n<h2 lang=\"en\">{en_title}</h2>\n<p lang=\"en\">{en_body}</p>\n"
     );
+    let kind = match problem {
+        PayPageProblem::Unavailable => "unavailable",
+        _ => "link-not-valid",
+    };
     static_document(
         &format!("{zh_title} · {en_title}"),
-        r#"class="paydesk problem" data-paydesk-problem="link-not-valid""#,
+        &format!(r#"class="paydesk problem" data-paydesk-problem="{kind}""#),
         &inner,
     )
 }
@@ -414,5 +427,8 @@ pub(crate) mod tests {
         let html = problem_page(PayPageProblem::LinkNotValid);
         assert!(html.contains("付款链接无效或已过期"));
         assert!(html.contains("This payment link is not valid or has expired"));
+        let down = problem_page(PayPageProblem::Unavailable);
+        assert!(down.contains("付款页面暂时无法打开") && down.contains("never charged twice"));
+        assert!(down.contains(r#"data-paydesk-problem="unavailable""#));
     }
 }

@@ -262,3 +262,20 @@ pub fn not_valid() -> std::result::Result<Response, AppError> {
     resp.headers().set("Content-Security-Policy", STRICT_CSP)?;
     Ok(resp)
 }
+
+/// A payer's page that failed on our side: logged, and answered as a page in both languages
+/// that says so and what to do (reload; nothing is charged twice), never as the API's JSON.
+/// A refusal (a 4xx) is the caller's to answer.
+pub fn unavailable(e: AppError) -> std::result::Result<Response, AppError> {
+    match e {
+        AppError::Internal { detail } => {
+            worker::console_error!("payer page: {detail}");
+            let resp = html(problem_page(PayPageProblem::Unavailable), 503)?;
+            resp.headers().set("Content-Security-Policy", STRICT_CSP)?;
+            resp.headers().set("Retry-After", "5")?;
+            resp.headers().set("Cache-Control", "no-store")?;
+            Ok(resp)
+        }
+        other => Err(other),
+    }
+}

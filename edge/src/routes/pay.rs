@@ -25,8 +25,10 @@ pub async fn get(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response, 
     if let Some(how) = query_param(&query, "receipt") {
         return super::receipts::payer(ctx, call, how == "json").await;
     }
-    let Some(page) = load(req, ctx, call).await? else {
-        return not_valid();
+    let page = match load(req, ctx, call).await {
+        Ok(Some(page)) => page,
+        Ok(None) => return not_valid(),
+        Err(e) => return super::unavailable(e),
     };
     let seed = RenderSeed {
         lang: page.lang.code().into(),
@@ -46,8 +48,10 @@ pub async fn post(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Response,
         return Ok(refused);
     }
     let body = read_body(req, 4 * 1024).await?;
-    let Some(page) = load(req, ctx, call).await? else {
-        return not_valid();
+    let page = match load(req, ctx, call).await {
+        Ok(Some(page)) => page,
+        Ok(None) => return not_valid(),
+        Err(e) => return super::unavailable(e),
     };
     let form = FormPost::parse(&body);
     let (lang, now) = (page.lang, page.now_ms);
