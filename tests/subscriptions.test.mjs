@@ -435,6 +435,34 @@ test('on_a_contract_that_announces_each_charge_a_day_ahead_no_subscription_charg
   assert.equal(list.length, 2, 'the refused ones left nothing');
 });
 
+test('resumed_too_close_to_a_period_on_a_notice_contract_its_charge_waits_a_day_after_the_reminder', async () => {
+  const m = await newMerchant(w);
+  const c = await signedContract(w, m, undefined, { pre_deduction_notice: true });
+  const r = await subscribe(w, m, { contract_code: c.contract_code, price: { amount: 700, interval: 'week' }, reminder_hours: 48 });
+  assert.equal(r.status, 201, r.text);
+  const id = r.json.subscription_id;
+  const periodOne = Date.parse(r.json.current_period_end);
+  assert.equal((await call(w, m, 'POST', `/v1/subscriptions/${id}/pause`)).json.status, 'paused');
+  // Resumed two hours before period 1 starts: its reminder goes out now, not two days ahead.
+  const t = Date.parse((await advance(w, m, 7 * DAY - 2 * HOUR)).business_time);
+  assert.equal(t, periodOne - 2 * HOUR * 1000);
+  assert.equal((await call(w, m, 'POST', `/v1/subscriptions/${id}/resume`)).json.status, 'active');
+  await advance(w, m, 1);
+  const upcoming = (await call(w, m, 'GET', `/v1/notifications?subscription_id=${id}&type=subscription.renewal_upcoming`)).json.notifications;
+  assert.equal(upcoming.length, 1);
+  const said = JSON.parse((await call(w, m, 'GET', `/v1/notifications/${upcoming[0].id}`)).json.body).data;
+  assert.equal(Date.parse(said.charge_at), t + DAY * 1000, 'the reminder names the day-later charge');
+  // The period starts: nothing is charged until a day after the reminder.
+  await advance(w, m, 3 * HOUR);
+  const paid = async () => (await getSub(w, m, id)).invoices.filter((i) => i.period_index === 1 && i.status === 'SUCCESS');
+  assert.deepEqual(await paid(), [], 'not charged at the period start, 2 hours after the reminder');
+  await advance(w, m, 21 * HOUR);
+  const [one] = await paid();
+  assert.ok(one, 'charged a day after the reminder');
+  const order = (await call(w, m, 'GET', `/v1/orders/${one.out_trade_no}`)).json;
+  assert.ok(Date.parse(order.paid_at) >= t + DAY * 1000, order.paid_at);
+});
+
 test('a_payment_in_flight_when_canceled_is_refunded_and_a_payers_declines_do_not_use_up_the_retries', async () => {
   const m = await newMerchant(w);
   // The sandbox card ending 3220 stays USERPAYING for a while, then succeeds.

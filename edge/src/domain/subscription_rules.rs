@@ -158,6 +158,10 @@ pub struct Facts {
     pub next_period: u32,
     /// Whether that period's reminder went out.
     pub reminded: bool,
+    /// Under a contract whose plan announces each charge a day ahead, the earliest that
+    /// period's charge may be made: a day after its reminder actually went out, when that was
+    /// late (a resume close to the period's start, an alarm that ran behind).
+    pub charge_not_before_ms: Option<i64>,
     /// The status of that period's invoice, once it exists.
     pub invoice: Option<OrderStatus>,
     pub incomplete_until_ms: Option<i64>,
@@ -261,12 +265,22 @@ fn period_step(f: &Facts) -> Option<(i64, Step)> {
         (_, Some(OrderStatus::Closed)) if f.has_contract => Some((at, Step::ContractEnded)),
         (_, Some(OrderStatus::Closed)) => Some((at, Step::Skip)),
         (true, None) if !f.reminded => Some((f.reminder_at(n), Step::Remind)),
-        (true, None | Some(OrderStatus::NotPay)) => Some((at, Step::Charge)),
+        (true, None | Some(OrderStatus::NotPay)) => {
+            Some((at.max(f.charge_not_before_ms.unwrap_or(at)), Step::Charge))
+        }
         (false, None) => Some((f.reminder_at(n), Step::Remind)),
         (false, Some(OrderStatus::NotPay | OrderStatus::PayError)) => Some((at, Step::Unpaid)),
         // Paid (the ledger moves on as it records the payment), or a payment in flight.
         _ => None,
     }
+}
+
+/// When period `n`'s charge may be made if its reminder goes out at `now_ms` under a plan that
+/// announces each charge a day ahead (`notice`): not before the period starts, nor sooner than a
+/// day after the reminder. `None` when nothing holds it past the period's start.
+pub fn charge_not_before(f: &Facts, n: u32, notice: bool, now_ms: i64) -> Option<i64> {
+    let earliest = now_ms + super::contract_rules::NOTICE_LEAD_MS;
+    (notice && earliest > f.boundary(n)).then_some(earliest)
 }
 
 /// When a subscription created at `now_ms` ends its trial, if it has one: its first charge.
@@ -322,6 +336,7 @@ mod tests {
             cancel_at_period_end: false,
             next_period: 1,
             reminded: false,
+            charge_not_before_ms: None,
             invoice: None,
             incomplete_until_ms: None,
             first_failed_ms: None,
@@ -367,6 +382,28 @@ mod tests {
         assert_eq!(next_step(&f, &d), None, "waits for the payment in flight");
         f.invoice = Some(OrderStatus::Closed);
         assert_eq!(next_step(&f, &d).map(|s| s.1), Some(Step::ContractEnded));
+    }
+
+    #[test]
+    fn a_charge_announced_late_under_a_notice_waits_a_day_after_its_reminder() {
+        let d = Dunning::default();
+        let f = facts();
+        let start = at("2027-02-28T02:00:00Z");
+        // Announced on time (48 hours ahead), or without a notice plan: at the period's start.
+        assert_eq!(charge_not_before(&f, 1, true, start - 48 * HOUR_MS), None);
+        assert_eq!(charge_not_before(&f, 1, false, start - HOUR_MS), None);
+        // Announced two hours before (resumed then): a day after the reminder.
+        let late = charge_not_before(&f, 1, true, start - 2 * HOUR_MS);
+        assert_eq!(late, Some(start + 22 * HOUR_MS));
+        let f = Facts {
+            reminded: true,
+            charge_not_before_ms: late,
+            ..f
+        };
+        assert_eq!(
+            next_step(&f, &d),
+            Some((start + 22 * HOUR_MS, Step::Charge))
+        );
     }
 
     #[test]

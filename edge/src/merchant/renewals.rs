@@ -151,10 +151,17 @@ impl Ledger<'_> {
     fn remind_renewal(&self, m: &Merchant, s: &SubscriptionRow, at: i64) -> Result<()> {
         let n = s.next_period;
         let f = s.facts(m, None);
-        let charge_at = f.boundary(n as u32);
+        // Under a plan that announces each charge a day ahead, a reminder that could not go out
+        // at its time (the subscription was paused then: it goes out as it resumes) holds the
+        // charge a day after it, and says so.
+        let notice = self.announces_charges(s)?;
+        let sent_at = at.max(s.resumed_at_ms.unwrap_or(at));
+        let held = rules::charge_not_before(&f, n as u32, notice, sent_at);
+        let charge_at = held.unwrap_or(f.boundary(n as u32));
         self.x(
-            "UPDATE subscriptions SET reminded_period = ? WHERE subscription_id = ?",
-            vec![n.into(), s.subscription_id.as_str().into()],
+            "UPDATE subscriptions SET reminded_period = ?, charge_not_before_ms = ?
+              WHERE subscription_id = ?",
+            vec![n.into(), held.into(), s.subscription_id.as_str().into()],
         )?;
         if let Some(code) = &s.contract_code {
             let c = self.contract(code)?;
@@ -193,6 +200,18 @@ impl Ledger<'_> {
             extra["manage_url"] = self.subscription_contract_url(m, s)?.into();
         }
         self.subscription_event(m, at, EventKind::SubscriptionRenewalUpcoming, s, extra)
+    }
+
+    /// Whether the subscription's contract is under a plan that announces each charge a day
+    /// ahead (the contract page promises it).
+    fn announces_charges(&self, s: &SubscriptionRow) -> Result<bool> {
+        let Some(code) = &s.contract_code else {
+            return Ok(false);
+        };
+        let Some(c) = self.contract(code)? else {
+            return Ok(false);
+        };
+        Ok(self.plan_or_fail(&c.plan_id)?.notice != 0)
     }
 
     /// With a contract: the next period's invoice (created now if it was not, billing the usage

@@ -849,7 +849,10 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         // keeps only those free to be released (`merchant/escrow.rs`, `ESCROW_DUE`).
         // And when a console user last failed to sign in (`console_users.last_failed_ms`): a
         // user's count of failures is forgotten a day after the last, as a stranger's is
-        // (`domain/console_rules.rs`, `failures_after`).
+        // (`domain/console_rules.rs`, `failures_after`). And a renewal's charge held a day after
+        // a reminder that went out late (as a paused subscription resumed, `resumed_at_ms`)
+        // under a plan that announces each charge a day ahead (`subscriptions.
+        // charge_not_before_ms`, `domain/subscription_rules.rs`).
         "UPDATE orders SET refund_owed = 1
      WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL
        AND refunded_total < amount_total
@@ -870,6 +873,8 @@ pub const ADDED_COLUMNS: &[(u32, &str, &str, &str)] = &[
     (37, "orders", "paid_to", "TEXT"),
     (38, "orders", "refund_owed", "INTEGER NOT NULL DEFAULT 0"),
     (38, "console_users", "last_failed_ms", "INTEGER"),
+    (38, "subscriptions", "charge_not_before_ms", "INTEGER"),
+    (38, "subscriptions", "resumed_at_ms", "INTEGER"),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

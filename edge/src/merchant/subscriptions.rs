@@ -26,7 +26,8 @@ pub const SUBSCRIPTION_COLUMNS: &str = "subscription_id, status, description, am
     interval_count, contract_code, usage_unit, usage_unit_amount, reminder_hours, notify_url, \
     payer_ref, created_at_ms, anchor_ms, trial_end_ms, trial_notice_sent, next_period, \
     reminded_period, cancel_at_period_end, canceled_at_ms, cancel_reason, paused_at_ms, \
-    incomplete_until_ms, first_failed_ms, failures, next_due_ms, fingerprint";
+    incomplete_until_ms, first_failed_ms, failures, next_due_ms, fingerprint, charge_not_before_ms, \
+    resumed_at_ms";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct SubscriptionRow {
@@ -57,6 +58,12 @@ pub struct SubscriptionRow {
     pub failures: i64,
     pub next_due_ms: Option<i64>,
     pub fingerprint: String,
+    /// The reminded period's charge, held a day after a late reminder (migration 38).
+    #[serde(default)]
+    pub charge_not_before_ms: Option<i64>,
+    /// When it last resumed from a pause (migration 38).
+    #[serde(default)]
+    pub resumed_at_ms: Option<i64>,
 }
 
 impl SubscriptionRow {
@@ -75,6 +82,7 @@ impl SubscriptionRow {
             cancel_at_period_end: self.cancel_at_period_end != 0,
             next_period: self.next_period as u32,
             reminded: self.reminded_period >= self.next_period,
+            charge_not_before_ms: self.charge_not_before_ms,
             invoice,
             incomplete_until_ms: self.incomplete_until_ms,
             first_failed_ms: self.first_failed_ms,
@@ -180,7 +188,8 @@ impl Ledger<'_> {
         self.x(
             &format!(
                 "INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?,
-                 ?, ?, ?, ?, ?, ?, ?, 0, 0, -1, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, ?)"
+                 ?, ?, ?, ?, ?, ?, ?, 0, 0, -1, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, ?,
+                 NULL, NULL)"
             ),
             vec![
                 req.subscription_id.as_str().into(),
@@ -318,8 +327,13 @@ impl Ledger<'_> {
             }
             self.x(
                 "UPDATE subscriptions SET status = ?, paused_at_ms = NULL, next_period = ?,
-                 reminded_period = -1 WHERE subscription_id = ?",
-                vec![to.as_str().into(), i64::from(next).into(), id.into()],
+                 reminded_period = -1, resumed_at_ms = ? WHERE subscription_id = ?",
+                vec![
+                    to.as_str().into(),
+                    i64::from(next).into(),
+                    now.into(),
+                    id.into(),
+                ],
             )?;
         }
         self.status_changed(m, &s, to, now, "merchant_api")?;
