@@ -326,7 +326,9 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
   // in the table keyed by nonce that migration 33 turned into a log (with one nonce used a
   // minute ago), held money indexed as before migration 34, the rate window keyed by rowid
   // with its index beside it as before migration 35 (two entries of one instant in it), the
-  // refund counting and the paid-to name gone as before migration 37, and 31 and every later
+  // refund counting and the paid-to name gone as before migration 37, the columns of 38 gone
+  // (money owed to a payer, a user's last failed sign-in, a renewal's charge held after a late
+  // reminder), and 31 and every later
   // step unrecorded, so each runs again when the object starts (each step is
   // idempotent: `IF NOT EXISTS`, or a drop before the create).
   const KEPT_KIND = 'upgrade_probe';
@@ -364,6 +366,8 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
       DROP TRIGGER refunds_opened; DROP TRIGGER refunds_ended; DROP TRIGGER refunds_dropped;
       DROP INDEX orders_holding;
       ALTER TABLE orders DROP COLUMN refunding; ALTER TABLE orders DROP COLUMN paid_to;
+      ALTER TABLE orders DROP COLUMN refund_owed; ALTER TABLE console_users DROP COLUMN last_failed_ms;
+      ALTER TABLE subscriptions DROP COLUMN charge_not_before_ms; ALTER TABLE subscriptions DROP COLUMN resumed_at_ms;
       CREATE INDEX orders_holding ON orders (held_until_ms)
         WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0;`);
     db.close();
@@ -401,7 +405,11 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
     // counted, and held money indexed only where a release may run.
     const columns = db.prepare("SELECT name FROM pragma_table_info('orders')").all().map((c) => c.name);
     assert.ok(columns.includes('refunding') && columns.includes('paid_to'), f);
-    assert.match(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'orders_holding'").all()[0].sql, /AND refunding = 0/, f);
+    assert.match(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'orders_holding'").all()[0].sql, /AND refunding = 0 AND refund_owed = 0/, f);
+    // Migration 38: its columns are back too.
+    const has = (table, column) => db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all().some((c) => c.name === column);
+    assert.ok(has('orders', 'refund_owed') && has('console_users', 'last_failed_ms'), f);
+    assert.ok(has('subscriptions', 'charge_not_before_ms') && has('subscriptions', 'resumed_at_ms'), f);
     const counted = db.prepare('SELECT SUM(refunding) AS n FROM orders').all()[0].n ?? 0;
     assert.ok([0, 1].includes(counted), f);
     refundsCounted += counted;
