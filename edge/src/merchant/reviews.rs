@@ -99,10 +99,13 @@ impl Ledger<'_> {
         Ok(())
     }
 
-    /// The charge did not succeed: there is nothing to review.
+    /// The charge did not succeed: there is nothing to review, whether the review was still
+    /// waiting or was decided while the channel had the payment pending (kept, a rejection
+    /// would refund the order's next payment and an approval would stand for one nobody saw;
+    /// the decision stays in the audit chain).
     pub fn drop_review(&self, o: &OrderRow, now: i64) -> Result<()> {
         self.x(
-            "DELETE FROM reviews WHERE out_trade_no = ? AND status = 'pending'",
+            "DELETE FROM reviews WHERE out_trade_no = ?",
             vec![o.out_trade_no.as_str().into()],
         )?;
         self.x(
