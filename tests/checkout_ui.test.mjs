@@ -173,7 +173,7 @@ test('order_closed_by_the_merchant_updates_the_open_page_live', async () => {
     await page.locator('[data-testid=blocked][data-status=CLOSED]').waitFor({ timeout: 10_000 });
     assert.equal(await page.locator('[data-testid=pay]').count(), 0);
     // Closed unpaid: what happened to the money, and where to go next.
-    assert.match(await page.locator('[data-testid=blocked]').textContent(), /nothing was charged; to buy, order again from the merchant/);
+    assert.match(await page.locator('[data-testid=blocked]').textContent(), /Closed unpaid, nothing charged\. To buy, order again from the merchant\./);
     assert.ok(frames.some((f) => f.includes('CLOSED')), `no socket frame said CLOSED: ${frames}`);
   }
   await shot(pages[0].page, 'checkout-closed-live');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { startWorker, ARTIFACTS, ROOT } from './support/worker.mjs';
 import { launch, withWasmHeld, PHONE, DESKTOP } from './support/browser.mjs';
-import { newMerchant, createOrder } from './support/api.mjs';
+import { newMerchant, createOrder, pay, CARD } from './support/api.mjs';
 
 let w;
 let browser;
@@ -152,10 +152,42 @@ test('a_merchant_site_on_another_origin_embeds_and_forged_messages_are_ignored',
   await frame.locator('[data-testid=pay]').click();
   await frame.locator('[data-testid=success]').waitFor();
   const outcome = await page.evaluate(() => window.outcome);
-  assert.deepEqual(outcome, { status: 'paid', out_trade_no: order.out_trade_no });
+  assert.deepEqual(outcome, { status: 'paid', out_trade_no: order.out_trade_no, in_review: false });
   assert.deepEqual(await page.evaluate(() => window.ev), [['paid', order.out_trade_no]]);
   await ctx.close();
   await evil.close();
+  await merchantSite.close();
+});
+
+test('a_payment_held_in_risk_review_is_heard_as_such_and_the_overlay_stays_to_say_why', async () => {
+  // The merchant must not ship yet, and the payer must read that the money is held: the host
+  // hears `paid` with `in_review`, and the overlay does not close by itself.
+  const merchantSite = await site(`<!doctype html><title>Merchant</title><script src="${w.url}/embed.js"></script>
+      <script>window.ev = []; document.addEventListener('paydesk:paid', (e) => window.ev.push(e.detail));</script>`);
+  const host = merchantSite.url;
+  const mm = await newMerchant(w, { allowed_origins: [host], risk: { payer: { max_per_minute: 1, action: 'review' } } });
+  const first = await createOrder(w, mm, { payer_ref: 'payer-x' });
+  assert.equal((await pay(w, first, CARD('4242424242424242'))).json.status, 'SUCCESS');
+  const order = await createOrder(w, mm, { payer_ref: 'payer-x' });
+  const ctx = await browser.newContext({ ...DESKTOP, locale: 'en-US' });
+  const page = await ctx.newPage();
+  await page.clock.install();
+  await page.goto(`${host}/merchant-site.html`);
+  await page.waitForFunction(() => !!window.Paydesk);
+  await page.evaluate((url) => { window.outcome = window.Paydesk.open(url); }, order.checkout_url);
+  const frame = page.frameLocator('[data-paydesk-overlay] iframe');
+  await frame.locator('[data-paydesk-ready]').waitFor({ state: 'attached' });
+  await frame.locator('#pd-method-balance').check();
+  await frame.locator('[data-testid=pay]').click();
+  await frame.locator('[data-testid=in-review]').waitFor();
+  await page.waitForFunction(() => window.ev.length === 1);
+  assert.deepEqual(await page.evaluate(() => window.ev), [{ out_trade_no: order.out_trade_no, in_review: true }]);
+  // Well past the 1.5 s a plain payment's overlay stays: still open, the notice on screen.
+  await page.clock.fastForward(5_000);
+  assert.equal(await page.locator('[data-paydesk-overlay]').count(), 1);
+  await page.locator('[data-paydesk-overlay] button').click();
+  assert.deepEqual(await page.evaluate(() => window.outcome), { status: 'paid', out_trade_no: order.out_trade_no, in_review: true });
+  await ctx.close();
   await merchantSite.close();
 });
 

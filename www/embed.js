@@ -26,13 +26,12 @@
       'position:fixed;inset:0;z-index:2147483647;background:rgba(0,0,0,.45);display:flex;' +
       'align-items:center;justify-content:center');
     overlay.setAttribute('data-paydesk-overlay', '');
-    // A sheet under a slim bar (holding the close button) on phones; a centred dialog on wide screens.
+    // Phones: a sheet under a bar holding the close button; wide screens: a dialog.
     var frame = style(document.createElement('iframe'), wide
       ? 'width:420px;height:min(760px,92vh);border:0;border-radius:16px;background:#fff'
       : 'position:absolute;left:0;right:0;bottom:0;top:48px;width:100%;height:calc(100% - 48px);border:0;' +
         'border-radius:12px 12px 0 0;background:#fff');
     frame.src = u.href;
-    // A modal dialog (docs/architecture.md).
     var zh = /^zh/i.test(document.documentElement.lang || navigator.language);
     overlay.role = 'dialog';
     overlay.ariaModal = 'true';
@@ -52,6 +51,7 @@
     var promise = new Promise(function (r) { resolve = r; });
     var done = false;
     var paid = null;
+    var review = false;
     var state = {
       shut: shut,
       finish: function (status, outTradeNo) {
@@ -64,7 +64,7 @@
         if (opener && opener.focus) opener.focus();
         if (open === state) open = null;
         if (status === 'closed') emit(trigger, 'closed', { out_trade_no: outTradeNo });
-        resolve({ status: status, out_trade_no: outTradeNo });
+        resolve({ status: status, out_trade_no: outTradeNo, in_review: review });
       }
     };
     function onMessage(e) {
@@ -74,8 +74,9 @@
       if (!d || typeof d.type !== 'string') return;
       if (d.type === 'paydesk:paid' && !paid) {
         paid = d.out_trade_no;
-        emit(trigger, 'paid', { out_trade_no: paid });
-        setTimeout(function () { state.finish('paid', paid); }, 1500);
+        review = d.code === 'IN_REVIEW';
+        emit(trigger, 'paid', { out_trade_no: paid, in_review: review });
+        if (!review) setTimeout(function () { state.finish('paid', paid); }, 1500);
       } else if (d.type === 'paydesk:return') {
         state.finish(paid ? 'paid' : 'closed', paid);
       } else if (d.type === 'paydesk:failed') {

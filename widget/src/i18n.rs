@@ -119,10 +119,10 @@ texts! {
     SwitchMethod => "请换一种付款方式", "Please choose another way to pay";
     RetryHint => "这通常是暂时的问题，可以再试一次。", "This is usually temporary; you can try again.";
     FailedTitle => "付款未成功", "The payment did not go through";
-    NetworkLost => "未收到付款结果，您填写的信息仍在。请稍后重试；不会重复扣款。",
-        "No answer came back about your payment. What you entered is kept; try again. You will not be charged twice.";
+    NetworkLost => "未收到付款结果，填写的信息仍在；请重试，不会重复扣款。",
+        "No answer came back. Your entries are kept; try again: you will not be charged twice.";
     AwaitingApproval => "等待商家确认后即可付款", "Awaiting the merchant's confirmation before you can pay";
-    Closed => "订单已关闭，未扣款；如仍需购买，请回到商家重新下单", "This order was closed without payment and nothing was charged; to buy, order again from the merchant";
+    Closed => "订单已关闭，未扣款；如需购买请向商家重新下单", "Closed unpaid, nothing charged. To buy, order again from the merchant.";
     AlreadyPaid => "此订单已付款", "This order is already paid";
     NothingCharged => "未扣款。", "You have not been charged.";
     InReviewBefore => "已付款，商户审核中：", "Paid; the merchant is reviewing it. Not approved within ";

@@ -396,7 +396,17 @@ impl State {
                 );
                 s.submission_key.clear();
             }
-            Action::NetworkFailed if s.phase == Phase::Submitting => s.phase = Phase::NetworkLost,
+            Action::NetworkFailed if s.phase == Phase::Submitting => {
+                // The answer was lost, but the status said paid meanwhile.
+                s.phase = if s.view.status == OrderStatus::Success {
+                    Phase::Paid
+                } else {
+                    Phase::NetworkLost
+                };
+            }
+            // This page's payment is on its way: its own answer says more than the status
+            // (whether it went into risk review), so the phase waits for it.
+            Action::Status(st) if s.phase == Phase::Submitting => s.view.status = st,
             Action::Status(st) => {
                 s.view.status = st;
                 if let Some(p) = phase_for_status(st, s.deadline_ms, s.now_ms) {
@@ -702,6 +712,21 @@ pub(crate) mod tests {
         assert_eq!(s.phase, Phase::Confirming);
         let s = s.reduce(Action::Status(OrderStatus::Success));
         assert_eq!(s.phase, Phase::Paid);
+    }
+
+    #[test]
+    fn a_status_heard_while_paying_waits_for_the_payments_own_answer() {
+        let sent = card(state(), "4242424242424242").reduce(Action::Submit { key: "k".into() });
+        let heard = sent.reduce(Action::Status(OrderStatus::Success));
+        assert_eq!(
+            heard.phase,
+            Phase::Submitting,
+            "not paid yet as far as the page says"
+        );
+        let s = heard.clone().reduce(Action::InReview);
+        assert_eq!((s.phase.clone(), s.view.in_review), (Phase::Paid, true));
+        // Its answer lost: the status already said paid.
+        assert_eq!(heard.reduce(Action::NetworkFailed).phase, Phase::Paid);
     }
 
     #[test]

@@ -157,7 +157,11 @@ fn embed_event(page: &Shared) {
     };
     let otn = &p.state.view.out_trade_no;
     match &p.state.phase {
-        Phase::Paid => api::notify_host(origin, "paid", otn, None),
+        // Paid into the merchant's risk review: the host must not ship yet, and hears so.
+        Phase::Paid => {
+            let review = p.state.view.in_review.then_some("IN_REVIEW");
+            api::notify_host(origin, "paid", otn, review)
+        }
         Phase::Failed { code, .. } => api::notify_host(origin, "failed", otn, Some(code)),
         Phase::Blocked => api::notify_host(origin, "failed", otn, Some("ORDER_NOT_PAYABLE")),
         _ => {}
