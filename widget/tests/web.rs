@@ -282,7 +282,7 @@ async fn states_other_than_payable() {
     .await;
     let closed = mount(view("Shop", OrderStatus::Closed), Lang::En);
     wait_for(&closed, "closed", |r| {
-        text_of(r, "[data-testid=blocked]").contains("closed")
+        text_of(r, "[data-testid=blocked]").contains("Closed unpaid, nothing charged")
     })
     .await;
 }
