@@ -135,11 +135,7 @@ pub fn cashier_csp(dev: bool, ancestors: &[String]) -> String {
     } else {
         ""
     };
-    let frame = if ancestors.is_empty() {
-        "'none'".to_owned()
-    } else {
-        ancestors.join(" ")
-    };
+    let frame = crate::page::frame_ancestors(ancestors);
     format!(
         "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; \
          form-action 'self' https:{local}; frame-ancestors {frame}"

@@ -68,16 +68,21 @@ pub const CONTRACT_ASSETS: WidgetAssets<'static> = WidgetAssets {
 /// nonce), wasm, same-origin fetch/WebSocket, https images (merchant logos), and framing only by
 /// `ancestors` (the merchant's allowed origins).
 pub fn pay_page_csp(nonce: &str, ancestors: &[String]) -> String {
-    let frame = if ancestors.is_empty() {
-        "'none'".to_owned()
-    } else {
-        ancestors.join(" ")
-    };
+    let frame = frame_ancestors(ancestors);
     format!(
         "default-src 'none'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
          style-src 'self' 'unsafe-inline'; img-src 'self' https: data:; connect-src 'self'; \
          form-action 'self'; base-uri 'none'; frame-ancestors {frame}"
     )
+}
+
+/// The sources of a `frame-ancestors` directive: the origins given, or `'none'`.
+pub fn frame_ancestors(ancestors: &[String]) -> String {
+    if ancestors.is_empty() {
+        "'none'".to_owned()
+    } else {
+        ancestors.join(" ")
+    }
 }
 
 /// The `Link` header of a page the widget hydrates: the same preloads as the document's head,

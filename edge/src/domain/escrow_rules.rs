@@ -85,6 +85,16 @@ pub fn due(h: Held, now_ms: i64) -> Option<Due> {
     }
 }
 
+/// Where a paid order's money is, as the order says it (`funds`): released to the merchant,
+/// owed to the payer (held for them, never released), or held.
+pub fn funds(released: bool, owed: bool) -> &'static str {
+    match (released, owed) {
+        (true, _) => "released",
+        (false, true) => "owed",
+        (false, false) => "held",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +206,13 @@ mod tests {
             ..owed
         };
         assert_eq!(due(paid_back, 8 * DAY), Some(Due::Release));
+    }
+
+    #[test]
+    fn the_order_says_where_its_money_is() {
+        assert_eq!(funds(false, false), "held");
+        assert_eq!(funds(false, true), "owed");
+        assert_eq!(funds(true, false), "released");
     }
 
     #[test]

@@ -132,15 +132,7 @@ impl Ledger<'_> {
     }
 
     fn role_of(&self, email: &str) -> Result<Option<String>> {
-        #[derive(Deserialize)]
-        struct R {
-            role: String,
-        }
-        let row: Option<R> = self.first(
-            "SELECT role FROM console_users WHERE email = ?",
-            vec![email.into()],
-        )?;
-        Ok(row.map(|r| r.role))
+        Ok(self.console_user(email)?.map(|u| u.role))
     }
 
     /// Ends the user's live sessions; how many.

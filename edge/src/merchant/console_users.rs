@@ -21,8 +21,8 @@ use paydesk_shared::sign::{hex_lower, hmac_sha256};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
-struct UserRow {
-    role: String,
+pub(super) struct UserRow {
+    pub role: String,
     salt_hex: String,
     hash_hex: String,
     iterations: i64,
@@ -84,7 +84,7 @@ impl Ledger<'_> {
         })
     }
 
-    fn console_user(&self, email: &str) -> Result<Option<UserRow>> {
+    pub(super) fn console_user(&self, email: &str) -> Result<Option<UserRow>> {
         self.first(
             "SELECT role, salt_hex, hash_hex, iterations, failures, locked_until_ms, last_failed_ms
              FROM console_users WHERE email = ?",

@@ -896,14 +896,8 @@ impl<'a> Ledger<'a> {
             period_index: o.period_index.map(|n| n as u32),
             payer_ref: o.payer_ref.clone(),
             funds: o.held_until_ms.map(|_| {
-                if o.released_at_ms.is_some() {
-                    "released"
-                } else if o.refund_owed != 0 {
-                    "owed"
-                } else {
-                    "held"
-                }
-                .to_owned()
+                crate::domain::escrow_rules::funds(o.released_at_ms.is_some(), o.refund_owed != 0)
+                    .to_owned()
             }),
             held_until: o
                 .held_until_ms

@@ -44,15 +44,13 @@ pub async fn create_user(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Re
     super::admin::authorize(req, ctx)?;
     let merchant_id = super::admin::merchant_param(ctx)?;
     let u: NewUser = super::admin::body(req).await?;
-    rules::check_password(&u.password)?;
-    let salt = runtime::random_bytes::<16>();
-    let hash = runtime::pbkdf2_sha256(u.password.as_bytes(), &salt, PBKDF2_ITERATIONS).await?;
+    let p = hashed(&u.password).await?;
     let ask = NewConsoleUser {
         email: u.email,
         role: u.role,
-        salt_hex: hex_lower(&salt),
-        hash_hex: hex_lower(&hash),
-        iterations: PBKDF2_ITERATIONS,
+        salt_hex: p.salt_hex,
+        hash_hex: p.hash_hex,
+        iterations: p.iterations,
     };
     let user = call.ask(&ctx.env, &merchant_id, ask).await?;
     Ok(json(201, &user)?)
@@ -66,6 +64,19 @@ struct UserChange {
     role: Option<String>,
     #[serde(default)]
     password: Option<String>,
+}
+
+/// A password checked against the rules and hashed with a fresh salt: the object only ever sees
+/// the hash.
+async fn hashed(password: &str) -> Result<NewPassword, AppError> {
+    rules::check_password(password)?;
+    let salt = runtime::random_bytes::<16>();
+    let hash = runtime::pbkdf2_sha256(password.as_bytes(), &salt, PBKDF2_ITERATIONS).await?;
+    Ok(NewPassword {
+        salt_hex: hex_lower(&salt),
+        hash_hex: hex_lower(&hash),
+        iterations: PBKDF2_ITERATIONS,
+    })
 }
 
 /// The `{email}` of a console user's admin path, decoded.
@@ -90,16 +101,7 @@ pub async fn change_user(req: &mut Request, ctx: &Ctx, call: &Call) -> Result<Re
     let c: UserChange = super::admin::body(req).await?;
     let password = match c.password {
         None => None,
-        Some(p) => {
-            rules::check_password(&p)?;
-            let salt = runtime::random_bytes::<16>();
-            let hash = runtime::pbkdf2_sha256(p.as_bytes(), &salt, PBKDF2_ITERATIONS).await?;
-            Some(NewPassword {
-                salt_hex: hex_lower(&salt),
-                hash_hex: hex_lower(&hash),
-                iterations: PBKDF2_ITERATIONS,
-            })
-        }
+        Some(p) => Some(hashed(&p).await?),
     };
     let ask = ChangeConsoleUser {
         email,
