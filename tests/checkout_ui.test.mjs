@@ -81,6 +81,11 @@ test('a_payment_sent_to_risk_review_says_so_and_a_blocked_one_says_nothing_was_c
     if (expect === 'in-review') {
       assert.equal(await review.textContent(), 'Paid; the merchant is reviewing it. Not approved within 6 hours, it is refunded in full.');
       await shot(page, 'checkout-in-review');
+      // The review keeps the deadline it opened with: a later setting does not change the promise.
+      const later = await admin(w, 'PUT', `/admin/merchants/${risky.merchant_id}/risk`, { ...rules, review_hours: 48 });
+      assert.equal(later.status, 200, JSON.stringify(later.json));
+      await page.reload();
+      assert.match(await review.textContent(), /within 6 hours/);
     } else {
       assert.equal(await review.count(), 0);
     }

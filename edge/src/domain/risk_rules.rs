@@ -284,6 +284,13 @@ pub fn review_due(c: &RiskConfig, now: i64) -> i64 {
     now + i64::from(c.review_hours) * 3_600_000
 }
 
+/// The hours a review opened at `created_ms` and due at `due_ms` was given, as the payer was told
+/// them: the setting when it opened, whatever it is now (rounded up; at least one).
+pub fn review_hours(created_ms: i64, due_ms: i64) -> u32 {
+    let hours = (due_ms - created_ms + 3_599_999).div_euclid(3_600_000);
+    u32::try_from(hours.max(1)).unwrap_or(u32::MAX)
+}
+
 /// Whether the record freezes the merchant: the rule and its figures.
 pub fn freeze(c: &RiskConfig, r: &Record) -> Option<Decision> {
     let f = c.freeze?;
@@ -507,6 +514,17 @@ mod tests {
             review_due(&RiskConfig::default(), 1_000),
             1_000 + 24 * 3_600_000
         );
+    }
+
+    #[test]
+    fn a_review_keeps_the_hours_it_was_opened_with() {
+        let c = RiskConfig {
+            review_hours: 168,
+            ..RiskConfig::default()
+        };
+        assert_eq!(review_hours(5_000, review_due(&c, 5_000)), 168);
+        assert_eq!(review_hours(0, 1), 1);
+        assert_eq!(review_hours(0, 0), 1);
     }
 
     #[test]

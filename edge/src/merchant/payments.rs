@@ -52,7 +52,7 @@ impl Ledger<'_> {
                 release_days: m.config.release_days,
                 auto_refund_hours: m.config.auto_refund_hours,
                 in_review: o.in_review != 0,
-                review_hours: m.config.risk.review_hours,
+                review_hours: self.review_hours(&m, &o)?,
             },
             sandbox: m.sandbox(),
             allowed_origins: m.config.allowed_origins.clone(),

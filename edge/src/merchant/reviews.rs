@@ -9,7 +9,7 @@ use super::alerts::WaitingQueue;
 use super::protocol::{Review, ReviewDecision, ReviewList};
 use super::store::{Ledger, Merchant, OrderRow, Result};
 use crate::domain::events::EventKind;
-use crate::domain::risk_rules::Decision;
+use crate::domain::risk_rules::{self, Decision};
 use crate::error::AppError;
 use crate::runtime;
 use paydesk_shared::api::ErrorCode;
@@ -122,6 +122,21 @@ impl Ledger<'_> {
             vec![out_trade_no.into()],
         )?;
         Ok(r.map(ReviewRow::wire))
+    }
+
+    /// The hours the pay page names for an order's review: those it was opened with (a review
+    /// keeps the deadline it was given, whatever the setting is now), or the setting's.
+    pub fn review_hours(&self, m: &Merchant, o: &OrderRow) -> Result<u32> {
+        if o.in_review == 0 {
+            return Ok(m.config.risk.review_hours);
+        }
+        let r: Option<ReviewRow> = self.first(
+            &format!("{REVIEW_SELECT} WHERE r.out_trade_no = ?"),
+            vec![o.out_trade_no.as_str().into()],
+        )?;
+        Ok(r.map_or(m.config.risk.review_hours, |r| {
+            risk_rules::review_hours(r.created_at_ms, r.due_at_ms)
+        }))
     }
 
     /// `GET /v1/reviews?status=pending|approved|rejected&after=<review_id>`: oldest first, 100
@@ -271,8 +286,8 @@ impl Ledger<'_> {
             ),
             vec![now.into()],
         )?;
-        let hours = m.config.risk.review_hours;
         for r in due {
+            let hours = risk_rules::review_hours(r.created_at_ms, r.due_at_ms);
             let why = format!("not decided within {hours} hours");
             self.settle_review(m, &r, "rejected", Some(&why), "system:review")?;
         }
