@@ -406,6 +406,64 @@ test('an_order_the_merchant_closes_after_handing_it_over_is_closed_at_the_upstre
   assert.deepEqual(proxy.paths, []);
 });
 
+test('an_order_handed_over_closes_here_only_once_the_upstream_says_so_paid_there_is_paid_here_and_no_answer_changes_nothing', async () => {
+  const S = await newMerchant(w, { name: 'Careful shop' });
+  assert.equal((await admin(w, 'PUT', `/admin/merchants/${S.merchant_id}/channel`, CHANNEL())).status, 200);
+  const payAtUpstream = async (handed) => {
+    const token = new URL(handed.headers.get('location')).pathname.split('/').pop();
+    const paid = await fetch(`${w.url}/api/checkout/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CARD('4242424242424242')) });
+    assert.equal((await paid.json()).status, 'SUCCESS');
+  };
+  // The merchant's clock, walked ahead of the real one.
+  let walked = 0;
+  const walk = (seconds) => { walked += seconds; return advance(w, S, seconds); };
+  const inTen = () => new Date(Date.now() + walked * 1000 + 10 * 60_000).toISOString();
+
+  // Paid there, its notification lost: the merchant's close finds the payment and answers so.
+  const paidThere = await createOrder(w, S, { amount: { total: 1_900, currency: 'CNY' } });
+  proxy.loseNotifications = U.api_key;
+  const handed = await press(paidThere);
+  proxy.loseNotifications = null;
+  await payAtUpstream(handed);
+  await until('the lost notification', async () => proxy.lost.some((b) => b.includes(paidThere.out_trade_no)));
+  await walk(6 * 60); // past the close grace of an order a payer opened
+  const late = await call(w, S, 'POST', `/v1/orders/${paidThere.out_trade_no}/close`);
+  assert.equal(late.json?.code, 'ORDER_PAID', late.text);
+  assert.equal((await order(S, paidThere.out_trade_no)).status, 'SUCCESS', 'paid here, not closed over the payer\'s money');
+
+  // The upstream not answering: the close is refused and nothing changes, here or there.
+  const unsure = await createOrder(w, S, { amount: { total: 2_000, currency: 'CNY' } });
+  assert.equal((await press(unsure)).status, 303);
+  await walk(6 * 60);
+  proxy.fail = 2; // orderquery, closeorder
+  const refused = await call(w, S, 'POST', `/v1/orders/${unsure.out_trade_no}/close`);
+  assert.deepEqual([refused.status, refused.json?.code], [500, 'SYSTEM_ERROR'], refused.text);
+  assert.equal(proxy.fail, 0);
+  assert.deepEqual([(await order(S, unsure.out_trade_no)).status, (await order(U, unsure.out_trade_no)).status], ['NOTPAY', 'NOTPAY']);
+  assert.equal((await call(w, S, 'POST', `/v1/orders/${unsure.out_trade_no}/close`)).status, 204, 'asked again, it closes');
+  assert.deepEqual([(await order(S, unsure.out_trade_no)).status, (await order(U, unsure.out_trade_no)).status], ['CLOSED', 'CLOSED']);
+
+  // Its deadline passing while the upstream does not answer: open here as it is there, so a
+  // payment made there is paid here.
+  const stillOpen = await createOrder(w, S, { amount: { total: 2_100, currency: 'CNY' }, time_expire: inTen() });
+  const open = await press(stillOpen);
+  proxy.fail = 2;
+  await walk(11 * 60);
+  assert.equal(proxy.fail, 0);
+  assert.equal((await order(S, stillOpen.out_trade_no)).status, 'NOTPAY', 'not closed over an unconfirmed close');
+  await payAtUpstream(open);
+  await until('paid here', async () => (await order(S, stillOpen.out_trade_no)).status === 'SUCCESS');
+
+  // And once the upstream answers again (the next walk; the alarm a minute later), it closes at both.
+  const closesLater = await createOrder(w, S, { amount: { total: 2_200, currency: 'CNY' }, time_expire: inTen() });
+  assert.equal((await press(closesLater)).status, 303);
+  proxy.fail = 2;
+  await walk(11 * 60);
+  assert.equal((await order(S, closesLater.out_trade_no)).status, 'NOTPAY');
+  await walk(60);
+  assert.deepEqual([(await order(S, closesLater.out_trade_no)).status, (await order(U, closesLater.out_trade_no)).status], ['CLOSED', 'CLOSED']);
+});
+
 test('orders_handed_to_the_upstream_and_not_yet_paid_count_against_the_daily_limit', async () => {
   // The upstream takes a payment without asking: what was handed off counts until it settles,
   // or two orders handed off together could both be paid past the limit.

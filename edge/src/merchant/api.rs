@@ -11,7 +11,7 @@ use paydesk_shared::contract::TerminateContract;
 use paydesk_shared::subscription::CancelSubscription;
 
 impl Ledger<'_> {
-    pub fn api(&self, req: &ApiRequest) -> Result<ApiReply> {
+    pub async fn api(&self, req: &ApiRequest) -> Result<ApiReply> {
         let route = route(&req.method, &req.path).map_err(|code| match code {
             ErrorCode::MethodNotAllowed => {
                 AppError::code(code, "this method is not allowed on this path")
@@ -24,6 +24,9 @@ impl Ledger<'_> {
         let used = self.atomically(|l| l.authenticate(req, route.rate_kind()))?;
         self.kept().record_nonce(used.key, used.at_ms);
         self.remember_origin()?;
+        if let ApiRoute::CloseOrder(id) = &route {
+            super::upstream_close::close_there_first(self, id).await?;
+        }
         self.atomically(|l| {
             let m = l.merchant_or_fail()?;
             l.answer_api(&m, &route, req)

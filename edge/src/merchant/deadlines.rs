@@ -66,6 +66,9 @@ impl Ledger<'_> {
         for _ in 0..2 {
             match order_rules::due(&o.deadlines(), now) {
                 Some(Due::Remind) => self.remind(m, &o, now)?,
+                // Handed to the upstream and not settled there: closed once the upstream says
+                // so (`merchant/upstream_close.rs`), not before.
+                Some(Due::Expire) if self.handoff_open(&o.out_trade_no)? => return Ok(Some(o)),
                 Some(Due::Expire) => {
                     self.close_order(m, &o, CloseReason::Expired, now, "system:deadline")?
                 }
@@ -184,8 +187,7 @@ impl Ledger<'_> {
                     ({}) AS delivery,
                     (SELECT MIN(next_attempt_at_ms) FROM messages WHERE status = 'PENDING') AS messages,
                     ({}) AS sweep,
-                    (SELECT MIN(upstream_retry_at_ms) FROM refunds WHERE upstream_state = 'pending')
-                        AS upstream",
+                    ({UPSTREAM_DUE}) AS upstream",
             contracts::CONTRACT_DUE,
             renewals::SUBSCRIPTION_DUE,
             installments::INSTALLMENT_DUE,
@@ -202,14 +204,29 @@ impl Ledger<'_> {
 
 /// What falls due when: orders (deadline, pending payment, charge time), in business time. The
 /// `IS NOT NULL`s let SQLite use the partial indexes `orders_by_pending` and `orders_by_charge`
-/// (`merchant/schema.rs`, migration 32); without them it would walk every unpaid order.
+/// (`merchant/schema.rs`, migration 32); without them it would walk every unpaid order. An
+/// order past its deadline whose close the upstream did not confirm waits for its hand-off's
+/// time to ask again (`UPSTREAM_DUE`), not for its deadline, which has passed.
 const ORDERS_DUE: &str = "SELECT MIN(t) FROM (
-    SELECT MIN(time_expire_ms) AS t FROM orders WHERE status IN ('NOTPAY', 'PAYERROR', 'PENDING_APPROVAL')
+    SELECT MIN(time_expire_ms) AS t FROM orders o
+     WHERE status IN ('NOTPAY', 'PAYERROR', 'PENDING_APPROVAL')
+       AND NOT EXISTS (SELECT 1 FROM upstream_payments p WHERE p.out_trade_no = o.out_trade_no
+                       AND p.closed_at_ms IS NULL AND p.ask_at_ms IS NOT NULL)
     UNION ALL
     SELECT MIN(pending_until_ms) AS t FROM orders
      WHERE status = 'USERPAYING' AND pending_until_ms IS NOT NULL
     UNION ALL
     SELECT MIN(charge_at_ms) AS t FROM orders WHERE status = 'NOTPAY' AND charge_at_ms IS NOT NULL
+)";
+
+/// What waits for the upstream channel, in real time: refunds to send again, and closes it did
+/// not confirm, to ask about again (`merchant/upstream_close.rs`; the partial index
+/// `upstream_payments_asking`, migration 39).
+const UPSTREAM_DUE: &str = "SELECT MIN(t) FROM (
+    SELECT MIN(upstream_retry_at_ms) AS t FROM refunds WHERE upstream_state = 'pending'
+    UNION ALL
+    SELECT MIN(ask_at_ms) AS t FROM upstream_payments
+     WHERE closed_at_ms IS NULL AND ask_at_ms IS NOT NULL
 )";
 
 /// The earliest time of each kind of due work (`Ledger::dues`).

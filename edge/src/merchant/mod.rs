@@ -132,6 +132,8 @@ mod subscriptions;
 #[cfg(target_arch = "wasm32")]
 mod upstream;
 #[cfg(target_arch = "wasm32")]
+mod upstream_close;
+#[cfg(target_arch = "wasm32")]
 mod usage;
 #[cfg(target_arch = "wasm32")]
 pub mod v2_dialect;

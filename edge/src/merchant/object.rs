@@ -86,7 +86,7 @@ impl DurableObject for MerchantDO {
             .unwrap_or_default();
         let ledger = self.ledger(alarm_call(origin), tally);
         // Orders handed to the upstream channel are asked about before their deadline closes them.
-        if let Err(e) = super::upstream::settle_expiring(&ledger, 0).await {
+        if let Err(e) = super::upstream_close::settle_expiring(&ledger, 0).await {
             worker::console_error!("merchant upstream expiries: {e:?}");
         }
         if let Err(e) = ledger.atomically(|l| {
@@ -97,7 +97,7 @@ impl DurableObject for MerchantDO {
         }
         // An order closed at its deadline while the upstream did not answer: closed there too.
         if ledger.upstream_due.take() {
-            if let Err(e) = super::upstream::settle_expiring(&ledger, 0).await {
+            if let Err(e) = super::upstream_close::settle_expiring(&ledger, 0).await {
                 worker::console_error!("merchant upstream closes: {e:?}");
             }
         }
@@ -150,8 +150,9 @@ impl DurableObject for MerchantDO {
 fn dispatch(l: &Ledger<'_>, command: Command) -> Answer {
     match command {
         Command::CreateMerchant(c) => answer(&c, l.atomically(|l| l.create_merchant(&c))),
-        Command::Api(r) => api_answer(&r, l.api(&r)),
-        Command::V2(r) => answer(&r, l.v2(&r)),
+        Command::Api(_) | Command::V2(_) => failed(AppError::internal(
+            "the API is answered before the dispatch",
+        )),
         Command::Checkout(c) => answer(&c, l.atomically(|l| l.checkout(&c.out_trade_no))),
         Command::Pay(p) => answer(&p, l.atomically(|l| l.pay(&p))),
         Command::GetMerchant(g) => answer(&g, with_merchant(l, |l, m| l.summary(m))),
@@ -374,12 +375,15 @@ impl MerchantDO {
                 reading.alarm_ms = self.state.storage().get_alarm().await?;
                 return answer(&r, Ok(reading)).into_response();
             }
-            // The one command that awaits the network: the upstream's cashier.
+            // The commands that may await the network: the upstream's cashier, and the
+            // merchant's close of an order handed to it (`merchant/upstream_close.rs`).
             Command::Cashier(c) => answer(&c, super::upstream::cashier(&ledger, &c).await),
+            Command::Api(r) => api_answer(&r, ledger.api(&r).await),
+            Command::V2(r) => answer(&r, ledger.v2(&r).await),
             // The test clock's walk closes what falls due: the upstream is asked first.
             Command::AdvanceClock(a) => {
                 let ahead = i64::try_from(a.seconds).unwrap_or(i64::MAX / 2000) * 1000;
-                match super::upstream::settle_expiring(&ledger, ahead).await {
+                match super::upstream_close::settle_expiring(&ledger, ahead).await {
                     Ok(()) => dispatch(&ledger, Command::AdvanceClock(a)),
                     Err(e) => failed(e),
                 }
@@ -399,7 +403,7 @@ impl MerchantDO {
                 worker::console_error!("merchant upstream refunds: {e:?}");
             }
             // An order closed here is closed at the upstream too.
-            if let Err(e) = super::upstream::settle_expiring(&ledger, 0).await {
+            if let Err(e) = super::upstream_close::settle_expiring(&ledger, 0).await {
                 worker::console_error!("merchant upstream closes: {e:?}");
             }
         }

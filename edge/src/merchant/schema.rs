@@ -863,6 +863,14 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
          WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0
            AND refunding = 0 AND refund_owed = 0;",
     ),
+    (
+        39,
+        // When to ask the upstream channel again about an order to close that it did not
+        // confirm closed (`upstream_payments.ask_at_ms`, real time): until it does, the order
+        // stays open here (`merchant/upstream_close.rs`). The alarm waits for the earliest.
+        "CREATE INDEX IF NOT EXISTS upstream_payments_asking ON upstream_payments (ask_at_ms)
+         WHERE closed_at_ms IS NULL AND ask_at_ms IS NOT NULL;",
+    ),
 ];
 
 /// Columns a migration adds, each added before its SQL runs and only when missing: SQLite's
@@ -875,6 +883,7 @@ pub const ADDED_COLUMNS: &[(u32, &str, &str, &str)] = &[
     (38, "console_users", "last_failed_ms", "INTEGER"),
     (38, "subscriptions", "charge_not_before_ms", "INTEGER"),
     (38, "subscriptions", "resumed_at_ms", "INTEGER"),
+    (39, "upstream_payments", "ask_at_ms", "INTEGER"),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

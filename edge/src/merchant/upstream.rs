@@ -295,11 +295,19 @@ impl Ledger<'_> {
         )
     }
 
-    fn cashier_opened(&self, otn: &str, url: &str) -> Result<()> {
+    /// The cashier the upstream opened, kept for the next press; `false` if the order closed
+    /// here while the upstream was opening it (its hand-off is then opened again, to be
+    /// closed there before anyone pays it).
+    fn cashier_opened(&self, otn: &str, url: &str) -> Result<bool> {
         self.x(
             "UPDATE upstream_payments SET cashier_url = ? WHERE out_trade_no = ?",
             vec![url.into(), otn.into()],
-        )
+        )?;
+        if self.order_or_fail(otn)?.status == OrderStatus::Closed {
+            self.handoff_reopened(otn)?;
+            return Ok(false);
+        }
+        Ok(true)
     }
 
     /// `POST /channels/wechat_v2/notify/{merchant_id}`: the upstream's payment notification,
@@ -421,105 +429,6 @@ impl Ledger<'_> {
     }
 }
 
-impl Ledger<'_> {
-    /// Orders handed to the upstream whose hand-off is not settled: those still unpaid here
-    /// whose deadline falls within `ahead_ms` (business time), and those closed here already (by
-    /// the merchant, or at a deadline while the upstream did not answer). A `remind` order not
-    /// yet reminded stays open past its deadline (`merchant/deadlines.rs`), so upstream too.
-    fn expiring_handoffs(&self, ahead_ms: i64) -> Result<Vec<String>> {
-        #[derive(Deserialize)]
-        struct Row {
-            out_trade_no: String,
-        }
-        let Some(m) = self.merchant()? else {
-            return Ok(vec![]);
-        };
-        let rows: Vec<Row> = self.q(
-            "SELECT p.out_trade_no FROM upstream_payments p JOIN orders o ON o.out_trade_no = p.out_trade_no
-             WHERE p.closed_at_ms IS NULL AND (o.status = 'CLOSED'
-               OR (o.status IN ('NOTPAY', 'PAYERROR') AND o.time_expire_ms <= ?
-                   AND (o.timeout_action = 'close' OR o.reminded = 1)))
-             LIMIT 50",
-            vec![(self.now(&m) + ahead_ms).into()],
-        )?;
-        Ok(rows.into_iter().map(|r| r.out_trade_no).collect())
-    }
-
-    /// An order closed here: if it was handed to the upstream, it is closed there too once the
-    /// command has committed (`merchant/object.rs` runs `settle_expiring` when told).
-    pub fn close_handoff_later(&self, otn: &str) -> Result<()> {
-        let open = self.number(
-            "SELECT 1 AS v FROM upstream_payments WHERE out_trade_no = ? AND closed_at_ms IS NULL",
-            vec![otn.into()],
-        )?;
-        if open.is_some() {
-            self.upstream_due.set(true);
-        }
-        Ok(())
-    }
-
-    fn handoff_closed(&self, otn: &str) -> Result<()> {
-        self.x(
-            "UPDATE upstream_payments SET closed_at_ms = ? WHERE out_trade_no = ?",
-            vec![self.real_now().into(), otn.into()],
-        )
-    }
-}
-
-/// Before an order handed to the upstream is closed at its deadline, the upstream is asked:
-/// paid (the notification was lost and the payer never came back), it is paid here; not paid,
-/// it is closed there too, so nobody pays an order closed here. `ahead_ms`: how far the clock is
-/// about to move (the test clock's walk), 0 for the alarm. An upstream that does not answer is
-/// asked again at the next alarm; if the order closes here meanwhile, a later notification of
-/// its payment raises a `settlement.anomaly` alert.
-pub async fn settle_expiring(l: &Ledger<'_>, ahead_ms: i64) -> Result<()> {
-    let due = l.atomically(|l| l.expiring_handoffs(ahead_ms))?;
-    if due.is_empty() {
-        return Ok(());
-    }
-    let m = l.merchant_or_fail()?;
-    let Some(up) = l.upstream(&m)? else {
-        return Ok(());
-    };
-    for otn in due {
-        let (url, body) = up.order_query(&otn, &runtime::random_hex(16));
-        let trade = match ask(&up, &url, &body).await {
-            Ok(p) => rules::trade(&p),
-            Err(e) => {
-                worker::console_error!("upstream orderquery before expiry: {e:?}");
-                continue;
-            }
-        };
-        if let Trade::Paid { .. } = trade {
-            l.atomically(|l| {
-                l.upstream_paid(&otn, &trade, "channel:orderquery")?;
-                // Paid there but closed here: the anomaly is raised once, and not asked again.
-                match l.order_or_fail(&otn)?.status {
-                    OrderStatus::Closed => l.handoff_closed(&otn),
-                    _ => Ok(()),
-                }
-            })?;
-            continue;
-        }
-        if trade == Trade::NotPaid {
-            let (url, body) = up.close_order(&otn, &runtime::random_hex(16));
-            match ask(&up, &url, &body).await.map(|p| rules::closed(&p)) {
-                Ok(true) => {}
-                Ok(false) => {
-                    worker::console_error!("upstream closeorder refused for {otn}: asked again");
-                    continue;
-                }
-                Err(e) => {
-                    worker::console_error!("upstream closeorder: {e:?}");
-                    continue;
-                }
-            }
-        }
-        l.atomically(|l| l.handoff_closed(&otn))?;
-    }
-    Ok(())
-}
-
 /// Sends the refunds waiting for the upstream (after the request that created them, and from
 /// the alarm for those whose answer was lost). The upstream deduplicates on `out_refund_no`.
 pub async fn push_refunds(l: &Ledger<'_>) -> Result<()> {
@@ -603,7 +512,13 @@ pub async fn cashier(l: &Ledger<'_>, c: &Cashier) -> Result<CashierReply> {
             "the upstream answered without a cashier URL",
         ));
     }
-    l.atomically(|l| l.cashier_opened(&otn, &cashier))?;
+    if !l.atomically(|l| l.cashier_opened(&otn, &cashier))? {
+        super::upstream_close::settle_expiring(l, 0).await?;
+        return Err(AppError::code(
+            ErrorCode::OrderClosed,
+            "the order was closed as the payment was being opened; nothing was charged",
+        ));
+    }
     Ok(CashierReply {
         url: Some(cashier),
         qr,

@@ -30,7 +30,7 @@ pub fn return_fail(msg: &str) -> V2Reply {
 }
 
 impl Ledger<'_> {
-    pub fn v2(&self, req: &V2Request) -> Result<V2Reply> {
+    pub async fn v2(&self, req: &V2Request) -> Result<V2Reply> {
         let p = &req.params;
         let Some(m) = self.merchant()? else {
             return Ok(return_fail(fail_msg::NO_SUCH_MERCHANT));
@@ -51,6 +51,14 @@ impl Ledger<'_> {
         if req.op == Op::DownloadBill && gate.is_ok() {
             return Ok(self.v2_bill(&m, p));
         }
+        // An order handed to the upstream channel is closed there first.
+        let gate = match gate {
+            Ok(()) if req.op == Op::CloseOrder => {
+                let otn = p.get("out_trade_no").unwrap_or_default();
+                super::upstream_close::close_there_first(self, otn).await
+            }
+            gate => gate,
+        };
         let result = gate.and_then(|()| {
             self.atomically(|l| {
                 let m = l.merchant_or_fail()?;
