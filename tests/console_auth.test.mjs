@@ -6,6 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { startWorker } from './support/worker.mjs';
 import { admin, call, newMerchant, createOrder, pay, CARD } from './support/api.mjs';
 import { startReceiver } from './support/receiver.mjs';
@@ -27,6 +28,9 @@ async function signIn(m, email, password = PASSWORD) {
   const cookie = (r.headers.get('set-cookie') ?? '').split(';')[0];
   return { status: r.status, json, setCookie: r.headers.get('set-cookie'), cookie, csrf: json.csrf_token, retryAfter: Number(r.headers.get('retry-after')) };
 }
+
+/** A console form's one-time key, as the browser makes it. */
+const formKey = () => randomBytes(16).toString('hex');
 
 async function consoleCall(session, method, path, { csrf = session.csrf, body } = {}) {
   const headers = { Cookie: session.cookie };
@@ -150,11 +154,18 @@ test('operators_search_and_refund_from_the_console_and_a_refund_above_the_thresh
   assert.deepEqual([bad.status, bad.json.param], [400, 'from']);
 
   // A viewer cannot refund; an operator can, and a refund above 500 waits for an approver.
-  const denied = await consoleCall(look, 'POST', `/orders/${web.out_trade_no}/refund`, { body: { amount: 100 } });
+  const denied = await consoleCall(look, 'POST', `/orders/${web.out_trade_no}/refund`, { body: { amount: 100, key: formKey() } });
   assert.deepEqual([denied.status, denied.json.code], [403, 'FORBIDDEN']);
-  const small = await consoleCall(op, 'POST', `/orders/${web.out_trade_no}/refund`, { body: { amount: 300, reason: 'damaged' } });
+  const form = { amount: 300, reason: 'damaged', key: formKey() };
+  const small = await consoleCall(op, 'POST', `/orders/${web.out_trade_no}/refund`, { body: form });
   assert.deepEqual([small.status, small.json.status], [200, 'SUCCESS']);
-  const big = await consoleCall(op, 'POST', `/orders/${shop.out_trade_no}/refund`, { body: { amount: 800 } });
+  // The same form sent again (its answer lost) is the same refund, not a second one.
+  const again = await consoleCall(op, 'POST', `/orders/${web.out_trade_no}/refund`, { body: form });
+  assert.deepEqual([again.status, again.json.out_refund_no], [200, small.json.out_refund_no]);
+  assert.equal((await call(w, m, 'GET', `/v1/orders/${web.out_trade_no}`)).json.refunded_total, 300);
+  const keyless = await consoleCall(op, 'POST', `/orders/${web.out_trade_no}/refund`, { body: { amount: 300 } });
+  assert.deepEqual([keyless.status, keyless.json.code], [400, 'PARAM_ERROR']);
+  const big = await consoleCall(op, 'POST', `/orders/${shop.out_trade_no}/refund`, { body: { amount: 800, key: formKey() } });
   assert.equal(big.json.status, 'PROCESSING');
   assert.match(big.json.approval_id, /^apr_/);
   // The approver sees what they decide on: the refund's amount and its order.
@@ -184,7 +195,7 @@ test('operators_search_and_refund_from_the_console_and_a_refund_above_the_thresh
   const boss = await signIn(m, 'boss@shop.example');
   const desk = await createOrder(w, m);
   assert.equal((await pay(w, desk, CARD('4242424242424242'))).json.status, 'SUCCESS');
-  const own = await consoleCall(boss, 'POST', `/orders/${desk.out_trade_no}/refund`, { body: { amount: 700 } });
+  const own = await consoleCall(boss, 'POST', `/orders/${desk.out_trade_no}/refund`, { body: { amount: 700, key: formKey() } });
   assert.equal(own.json.status, 'PROCESSING');
   const selfApproved = await consoleCall(boss, 'POST', `/approvals/${own.json.approval_id}/approve`);
   assert.deepEqual([selfApproved.status, selfApproved.json.code], [403, 'FORBIDDEN']);

@@ -120,6 +120,21 @@ pub fn failures_after(failures: i64, last_failed_ms: Option<i64>, now_ms: i64) -
 /// How long a session lasts.
 pub const SESSION_MS: i64 = 12 * 3_600_000;
 
+/// The number of a refund issued from the console, from the one-time key its form sent (32
+/// lowercase hex digits, made by the browser when the form was shown and kept until a refund
+/// succeeds): a submission sent again after a lost answer names the same refund, which is
+/// answered as it stands instead of refunding twice.
+pub fn refund_number(key: &str) -> Result<String, Refusal> {
+    let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    if key.len() != 32 || !key.bytes().all(hex) {
+        return Err(Refusal::param(
+            "key",
+            "key is the form's 32 lowercase hex digits",
+        ));
+    }
+    Ok(format!("CR{key}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,5 +189,25 @@ mod tests {
             "ops@shop.example"
         );
         assert!(normal_email("nope").is_err());
+    }
+
+    #[test]
+    fn a_console_refund_is_numbered_by_its_forms_key() {
+        let key = "0123456789abcdef0123456789abcdef";
+        assert_eq!(refund_number(key).unwrap(), format!("CR{key}"));
+        for bad in [
+            "",
+            "0123456789ABCDEF0123456789ABCDEF",
+            &key[1..],
+            "g123456789abcdef0123456789abcdef",
+        ] {
+            assert_eq!(
+                refund_number(bad).unwrap_err().param.as_deref(),
+                Some("key"),
+                "{bad}"
+            );
+        }
+        let n = refund_number(key).unwrap();
+        assert!(super::super::order_rules::is_out_refund_no(&n));
     }
 }

@@ -350,13 +350,14 @@ impl Ledger<'_> {
         })
     }
 
-    /// A refund from the console: numbered here, and through approval above the merchant's
-    /// threshold like any other.
+    /// A refund from the console: numbered by its form's one-time key (sent again after a lost
+    /// answer, it is the same refund, answered as it stands), and through approval above the
+    /// merchant's threshold like any other.
     fn console_refund(&self, m: &Merchant, no: &str, body: &str) -> Result<Refund> {
         let ask: ConsoleRefund = parse_json(body)?;
         let req = CreateRefund {
             out_trade_no: no.to_owned(),
-            out_refund_no: format!("CR{}", runtime::random_hex(10)),
+            out_refund_no: rules::refund_number(&ask.key)?,
             amount: ask.amount,
             reason: ask.reason,
         };

@@ -650,12 +650,15 @@ pub struct OrderDetail {
     pub audit: Vec<AuditEntry>,
 }
 
-/// `POST /console/api/orders/{no}/refund`: the refund's number is made up.
+/// `POST /console/api/orders/{no}/refund`: the refund's number is made from the form's key
+/// (`domain/console_rules.rs`, `refund_number`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConsoleRefund {
     /// Minor units.
     pub amount: u64,
+    /// The form's one-time key: sent again with the same submission, it names the same refund.
+    pub key: String,
     #[serde(default)]
     pub reason: Option<String>,
 }

@@ -150,6 +150,9 @@ fn order_page(p: &OrderProps) -> Html {
     let reload = use_state(|| 0u32);
     let error = use_state(String::new);
     let done = use_state(String::new);
+    // The refund form's one-time key, kept until an action succeeds: a refund sent again after
+    // a lost answer is the same refund, never a second one.
+    let refund_key = use_state(crate::api::submission_key);
     let data = use_loaded(format!("/orders/{}", encode_component(&p.no)), *reload);
     let l = p.lang;
     let Some(d) = (*data).clone() else {
@@ -157,18 +160,25 @@ fn order_page(p: &OrderProps) -> Html {
     };
     let o = &d["order"];
     let post = {
-        let (csrf, reload, error, done) = (
+        let (csrf, reload, error, done, key) = (
             p.session.csrf.clone(),
             reload.clone(),
             error.clone(),
             done.clone(),
+            refund_key.clone(),
         );
         move |path: String, body: Option<Value>| {
-            let (csrf, reload, error, done) =
-                (csrf.clone(), reload.clone(), error.clone(), done.clone());
+            let (csrf, reload, error, done, key) = (
+                csrf.clone(),
+                reload.clone(),
+                error.clone(),
+                done.clone(),
+                key.clone(),
+            );
             wasm_bindgen_futures::spawn_local(async move {
                 let a = api::call("POST", &path, body, &csrf).await;
                 if a.ok() {
+                    key.set(crate::api::submission_key());
                     error.set(String::new());
                     done.set(status_of(&a.json));
                 } else {
@@ -179,12 +189,12 @@ fn order_page(p: &OrderProps) -> Html {
         }
     };
     let refund = {
-        let (no, post) = (p.no.clone(), post.clone());
+        let (no, post, key) = (p.no.clone(), post.clone(), (*refund_key).clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let fen = parse_yuan(&field("c-refund-amount"));
             let reason = field("c-refund-reason");
-            let body = json!({ "amount": fen.unwrap_or(0), "reason": reason });
+            let body = json!({ "amount": fen.unwrap_or(0), "reason": reason, "key": key });
             post(
                 format!("/orders/{}/refund", encode_component(&no)),
                 Some(body),
