@@ -177,6 +177,23 @@ test('a_part_held_for_approval_is_announced_without_a_link_and_again_with_it_onc
   assert.equal((await getPlan(m, r.json.plan_no)).status, 'COMPLETED');
 });
 
+test('a_plan_that_lapses_on_a_part_the_merchant_never_approved_gives_the_deposit_back', async () => {
+  const m = await newMerchant(w, { approval_levels: [{ above: 5000, approvers: 1 }] });
+  const now = await businessNow(m);
+  const r = await create(m, { grace_hours: 24, parts: [{ amount: 2000, deposit: true }, { amount: 8000, due_at: iso(now + 30 * DAY * 1000) }] });
+  assert.equal(r.status, 201, r.text);
+  assert.equal((await pay(w, await order(m, r.json.parts[0].out_trade_no), CARD)).json.status, 'SUCCESS');
+  await advance(w, m, 28 * DAY);
+  const balance = await order(m, (await getPlan(m, r.json.plan_no)).parts[1].out_trade_no);
+  assert.equal(balance.status, 'PENDING_APPROVAL');
+  // Nobody approves it: the payer, told to wait for its link, never got one.
+  await advance(w, m, 4 * DAY);
+  const p = await getPlan(m, r.json.plan_no);
+  assert.deepEqual([p.status, p.refunded, p.kept], ['DEFAULTED', 2000, 0], 'the deposit (定金) is not kept');
+  const deposit = await order(m, r.json.parts[0].out_trade_no);
+  assert.deepEqual([deposit.status, deposit.refunded_total], ['REFUND', 2000]);
+});
+
 test('on_a_contract_a_part_held_for_approval_is_announced_as_awaiting_it_then_with_its_charge_time', async () => {
   const m = await newMerchant(w, { approval_levels: [{ above: 5000, approvers: 1 }] });
   const code = await signedContract(m, { method: 'balance', wallet: 'wallet_ok', consent: 'yes' });

@@ -70,6 +70,13 @@ pub fn on_default(paid: &[(u64, bool)], deposit_refundable: bool) -> (u64, u64) 
         })
 }
 
+/// Whether a default gives the deposit back: when the plan says so, or when the part that
+/// lapsed was never the payer's to pay (it waited for the merchant's approval, or the merchant
+/// refused it): the payer was told to wait for its link, and no link came.
+pub fn deposit_returned(plan_refundable: bool, part_held: bool) -> bool {
+    plan_refundable || part_held
+}
+
 /// The request checked field by field, and its parts with due times (the first due `now_ms`
 /// when it omits one).
 pub fn validate(req: &CreateInstallmentPlan, now_ms: i64) -> Result<Vec<Part>, Refusal> {
@@ -205,6 +212,19 @@ mod tests {
             due_at_ms: day * DAY_MS,
             deposit,
         }
+    }
+
+    #[test]
+    fn a_part_the_merchant_never_approved_gives_the_deposit_back() {
+        assert!(!deposit_returned(false, false));
+        assert!(deposit_returned(false, true));
+        assert!(deposit_returned(true, false));
+        let paid = [(2000, true), (3000, false)];
+        assert_eq!(on_default(&paid, deposit_returned(false, true)), (5000, 0));
+        assert_eq!(
+            on_default(&paid, deposit_returned(false, false)),
+            (3000, 2000)
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! `domain::installment_rules`'.
 
 use super::store::{Ledger, Merchant, NewEvent, OrderRow, Result, ORDER_COLUMNS};
+use crate::domain::approval::{ApprovalKind, ApprovalStatus};
 use crate::domain::contract_rules;
 use crate::domain::events::{EventKind, Format};
 use crate::domain::idempotency::{self, Repeat};
@@ -439,6 +440,23 @@ impl Ledger<'_> {
         Ok(c.is_some_and(|c| contract_rules::charges_at(c.status, c.expires_at_ms, at)))
     }
 
+    /// Whether `o` waits for the merchant's approval, or never got it (refused, or closed
+    /// before anyone decided): the payer could not pay it.
+    fn never_approved(&self, o: &OrderRow) -> Result<bool> {
+        if o.status == OrderStatus::PendingApproval {
+            return Ok(true);
+        }
+        let refused = self.number(
+            "SELECT 1 AS v FROM approvals WHERE target = ? AND kind = ? AND status != ?",
+            vec![
+                o.out_trade_no.as_str().into(),
+                ApprovalKind::Order.as_str().into(),
+                ApprovalStatus::Approved.as_str().into(),
+            ],
+        )?;
+        Ok(refused.is_some())
+    }
+
     /// A part unpaid past its grace: the plan defaults; its open orders close; what was paid
     /// is refunded, but a deposit the plan keeps.
     fn default_plan(&self, m: &Merchant, p: &PlanRow, at: i64) -> Result<()> {
@@ -448,6 +466,12 @@ impl Ledger<'_> {
             vec![no.into()],
         )?;
         let parts = self.parts_of(no)?;
+        let lapsed = orders.iter().find(|o| o.part_index == Some(p.next_part));
+        let held = match lapsed {
+            Some(o) => self.never_approved(o)?,
+            None => false,
+        };
+        let refundable = rules::deposit_returned(p.deposit_refundable != 0, held);
         let deposit_of = |o: &OrderRow| {
             let idx = o.part_index.unwrap_or(0) as usize;
             parts.get(idx).is_some_and(|x| x.deposit != 0)
@@ -460,8 +484,7 @@ impl Ledger<'_> {
                 }
                 OrderStatus::Success | OrderStatus::Refund => {
                     let rest = (o.amount_total - o.refunded_total).max(0) as u64;
-                    let (give, kept) =
-                        rules::on_default(&[(rest, deposit_of(o))], p.deposit_refundable != 0);
+                    let (give, kept) = rules::on_default(&[(rest, deposit_of(o))], refundable);
                     keep += kept;
                     if give > 0 {
                         refund += self.refund_rest(m, o, "installment plan defaulted")?;
@@ -489,8 +512,13 @@ impl Ledger<'_> {
             "DEFAULTED",
         )?;
         let p = self.installment_plan_known(no)?;
+        let why = if held {
+            "was never approved (everything paid, the deposit too, is refunded)"
+        } else {
+            "unpaid past its grace"
+        };
         let detail = format!(
-            "installment plan {no} defaulted: part {} unpaid past its grace",
+            "installment plan {no} defaulted: part {} {why}",
             p.next_part + 1
         );
         self.raise_alert(
