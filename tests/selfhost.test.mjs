@@ -368,7 +368,7 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
       ALTER TABLE orders DROP COLUMN refunding; ALTER TABLE orders DROP COLUMN paid_to;
       ALTER TABLE orders DROP COLUMN refund_owed; ALTER TABLE console_users DROP COLUMN last_failed_ms;
       ALTER TABLE subscriptions DROP COLUMN charge_not_before_ms; ALTER TABLE subscriptions DROP COLUMN resumed_at_ms;
-      DROP INDEX upstream_payments_asking; ALTER TABLE upstream_payments DROP COLUMN ask_at_ms;
+      DROP INDEX upstream_payments_asking; ALTER TABLE upstream_payments DROP COLUMN ask_at_ms; ALTER TABLE refunds DROP COLUMN upstream_accepted_at_ms;
       CREATE INDEX orders_holding ON orders (held_until_ms)
         WHERE status IN ('SUCCESS', 'REFUND') AND released_at_ms IS NULL AND in_review = 0;`);
     db.close();
@@ -412,7 +412,7 @@ test('an_upgrade_migrates_each_merchants_schema_on_first_touch', async () => {
     assert.ok(has('orders', 'refund_owed') && has('console_users', 'last_failed_ms'), f);
     assert.ok(has('subscriptions', 'charge_not_before_ms') && has('subscriptions', 'resumed_at_ms'), f);
     // Migration 39: when to ask the upstream again about a close, indexed where it is waited for.
-    assert.ok(has('upstream_payments', 'ask_at_ms'), f);
+    assert.ok(has('upstream_payments', 'ask_at_ms') && has('refunds', 'upstream_accepted_at_ms'), f);
     assert.match(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'upstream_payments_asking'").all()[0].sql, /WHERE closed_at_ms IS NULL AND ask_at_ms IS NOT NULL/, f);
     const counted = db.prepare('SELECT SUM(refunding) AS n FROM orders').all()[0].n ?? 0;
     assert.ok([0, 1].includes(counted), f);

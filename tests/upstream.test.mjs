@@ -17,10 +17,12 @@ import { checkSchema } from './support/openapi.mjs';
  * but answered late (after L gave up); `fail`: the next N requests answer 502 unforwarded;
  * `pair`: the answer to the next request to that path waits (within L's timeout) until a second
  * request to it arrives, so two sends overlap; `refuse`: the next request to that path is not
- * forwarded but answered with the upstream's signed refusal (`result_code` FAIL, NOTENOUGH).
+ * forwarded but answered with the upstream's signed refusal (`result_code` FAIL, NOTENOUGH);
+ * `replies[path]`: the next requests to that path are not forwarded but answered, in turn, with
+ * these fields in the upstream's signed envelope.
  */
 async function startProxy(target) {
-  const p = { paths: [], hold: null, fail: 0, loseNotifications: null, lost: [], pair: null, paired: null, refuse: null };
+  const p = { paths: [], hold: null, fail: 0, loseNotifications: null, lost: [], pair: null, paired: null, refuse: null, replies: {} };
   const server = createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -29,6 +31,7 @@ async function startProxy(target) {
       if (req.url === '/lost-notifications') { p.lost.push(Buffer.concat(chunks).toString()); res.end('<xml><return_code>SUCCESS</return_code></xml>'); return; }
       if (p.fail > 0) { p.fail--; res.writeHead(502); res.end('bad gateway'); return; }
       if (p.refuse === req.url) { p.refuse = null; res.writeHead(200, { 'content-type': 'text/xml' }); res.end(refusal()); return; }
+      if (p.replies[req.url]?.length) { res.writeHead(200, { 'content-type': 'text/xml' }); res.end(answer(p.replies[req.url].shift())); return; }
       let body = Buffer.concat(chunks).toString();
       if (p.loseNotifications && req.url === '/pay/unifiedorder') body = redirectNotifications(body, p);
       const upstream = await fetch(`${target}${req.url}`, { method: 'POST', body, headers: { 'content-type': 'text/xml' } });
@@ -63,6 +66,11 @@ function redirectNotifications(xml, p) {
 function refusal() {
   const fields = { return_code: 'SUCCESS', result_code: 'FAIL', err_code: 'NOTENOUGH', err_code_des: 'the account cannot refund this amount', appid: 'wxpaydesktest01', mch_id: U.merchant_id, nonce_str: randomBytes(8).toString('hex') };
   return signed(fields, U.api_key);
+}
+
+/** An answer of the upstream with `fields`, signed as it signs its answers. */
+function answer(fields) {
+  return signed({ return_code: 'SUCCESS', result_code: 'SUCCESS', appid: 'wxpaydesktest01', mch_id: U.merchant_id, nonce_str: randomBytes(8).toString('hex'), ...fields }, U.api_key);
 }
 
 /** A v2 document signed with `key` (HMAC-SHA256 over the sorted non-empty fields). */
@@ -153,13 +161,13 @@ test('a_live_merchant_is_paid_through_the_upstream_cashier_and_refunds_go_back_t
   assert.match(await notify(notification({ out_trade_no: o.out_trade_no, total_fee: '2345' }, 'x'.repeat(32))), /FAIL/);
   assert.equal((await order(L, o.out_trade_no)).paid_at, paidAt, 'paid once');
 
-  // A refund goes to the upstream; it succeeds here when the upstream accepted it.
+  // A refund goes to the upstream; it succeeds here once the upstream says the payer has it.
   proxy.paths = [];
   const r = await call(w, L, 'POST', '/v1/refunds', { out_trade_no: o.out_trade_no, out_refund_no: `R${o.out_trade_no}`.slice(0, 32), amount: 345 });
   assert.equal(r.status, 201);
   const done = await until('the refund', async () => { const x = (await call(w, L, 'GET', `/v1/refunds/${r.json.out_refund_no}`)).json; return x.status === 'SUCCESS' && x; });
   assert.equal(done.amount, 345);
-  assert.deepEqual(proxy.paths, ['/secapi/pay/refund']);
+  assert.deepEqual(proxy.paths, ['/secapi/pay/refund', '/pay/refundquery'], 'accepted, then asked whether the payer has it');
   assert.equal((await order(U, o.out_trade_no)).refunded_total, 345, 'the upstream refunded it');
   assert.equal((await order(L, o.out_trade_no)).refunded_total, 345);
 });
@@ -236,6 +244,44 @@ test('an_automatic_refund_the_upstream_refuses_keeps_the_money_held_for_the_paye
   const [done] = await alerts();
   assert.deepEqual([typeof done.cleared_at, done.resolution], ['string', 'refunded in full']);
   assert.equal((await call(w, S, 'GET', '/v1/audit/verify')).json.intact, true);
+});
+
+test('an_accepted_refund_succeeds_here_only_once_the_upstream_says_the_payer_has_it', async () => {
+  const S = await newMerchant(w, { name: 'Refunding shop' });
+  assert.equal((await admin(w, 'PUT', `/admin/merchants/${S.merchant_id}/channel`, CHANNEL())).status, 200);
+  const o = await createOrder(w, S, { amount: { total: 3_000, currency: 'CNY' } });
+  const token = new URL((await press(o)).headers.get('location')).pathname.split('/').pop();
+  const paid = await fetch(`${w.url}/api/checkout/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CARD('4242424242424242')) });
+  assert.equal((await paid.json()).status, 'SUCCESS');
+  await until('paid here', async () => (await order(S, o.out_trade_no)).status === 'SUCCESS');
+  const refund = async (no, amount) => {
+    const r = await call(w, S, 'POST', '/v1/refunds', { out_trade_no: o.out_trade_no, out_refund_no: no, amount });
+    assert.equal(r.status, 201, r.text);
+    return async () => (await call(w, S, 'GET', `/v1/refunds/${no}`)).json.status;
+  };
+  const asked = () => proxy.paths.filter((x) => x === '/pay/refundquery').length;
+
+  // Accepted, then still on its way, then closed by the upstream: it never counted here.
+  proxy.paths = [];
+  proxy.replies['/pay/refundquery'] = [{ refund_status_0: 'PROCESSING' }, { refund_status_0: 'REFUNDCLOSE' }];
+  const first = await refund(`RA${o.out_trade_no}`.slice(0, 32), 1_000);
+  await until('asked about once', async () => asked() === 1);
+  assert.equal(await first(), 'PROCESSING', 'accepted is not yet the payer\'s money back');
+  assert.equal((await order(S, o.out_trade_no)).refunded_total, 0);
+  await advance(w, S, 60); // the walk asks again
+  assert.equal(asked(), 2);
+  assert.equal(await first(), 'CLOSED');
+  assert.equal((await order(S, o.out_trade_no)).refunded_total, 0, 'the money stays paid');
+  const failed = (await call(w, S, 'GET', `/v1/notifications?out_trade_no=${o.out_trade_no}&type=refund.failed`)).json.notifications;
+  assert.equal(failed.length, 1);
+
+  // Without the fake answers, the upstream itself says the refund reached the payer (a minute
+  // on at the upstream, which also paces two refunds of one order).
+  await advance(w, U, 60);
+  const second = await refund(`RB${o.out_trade_no}`.slice(0, 32), 500);
+  await until('the refund', async () => (await second()) === 'SUCCESS');
+  assert.equal((await order(S, o.out_trade_no)).refunded_total, 500);
+  assert.deepEqual(proxy.paths.slice(-2), ['/secapi/pay/refund', '/pay/refundquery']);
 });
 
 test('a_refund_sent_twice_at_once_is_settled_once', async () => {

@@ -175,6 +175,16 @@ impl Upstream {
         )
     }
 
+    /// `POST {base}/pay/refundquery` of one refund: whether an accepted refund reached the payer.
+    pub fn refund_query(&self, out_refund_no: &str, nonce: &str) -> (String, String) {
+        let mut fields = self.envelope(nonce);
+        fields.push(f("out_refund_no", out_refund_no));
+        (
+            format!("{}/pay/refundquery", self.base_url),
+            self.document(fields),
+        )
+    }
+
     /// `POST {base}/secapi/pay/refund`.
     pub fn refund(&self, r: &UpstreamRefund, nonce: &str) -> (String, String) {
         let mut fields = self.envelope(nonce);
@@ -358,6 +368,47 @@ pub enum RefundAnswer {
     AskAgain,
 }
 
+/// What the upstream's `refundquery` says of a refund it accepted: `result_code` SUCCESS on
+/// `secapi/pay/refund` only means the refund was taken; its outcome comes later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundOutcome {
+    /// The money reached the payer (`SUCCESS`): the refund succeeds here.
+    Succeeded,
+    /// It never will (`REFUNDCLOSE`; `CHANGE`, the payer's card refused it and the merchant must
+    /// settle it by hand): the refund fails here, the money stays paid.
+    Failed,
+    /// Not yet (`PROCESSING`), or no readable answer: asked again later.
+    Processing,
+}
+
+/// Reads a verified answer to `refundquery` of one `out_refund_no`.
+pub fn refund_outcome(p: &Params) -> RefundOutcome {
+    if p.get("result_code") != Some("SUCCESS") {
+        return RefundOutcome::Processing;
+    }
+    match p.get("refund_status_0") {
+        Some("SUCCESS") => RefundOutcome::Succeeded,
+        Some("REFUNDCLOSE" | "CHANGE") => RefundOutcome::Failed,
+        _ => RefundOutcome::Processing,
+    }
+}
+
+/// When a refund the upstream accepted at `accepted_ms` is asked about again after an answer
+/// at `now_ms` said not yet: every minute for its first ten minutes, every ten minutes for its
+/// first day, then every hour (a refund to a bank card may take days).
+pub fn refund_query_after(accepted_ms: i64, now_ms: i64) -> i64 {
+    const MINUTE: i64 = 60_000;
+    let age = now_ms - accepted_ms;
+    let wait = if age < 10 * MINUTE {
+        MINUTE
+    } else if age < 24 * 60 * MINUTE {
+        10 * MINUTE
+    } else {
+        60 * MINUTE
+    };
+    now_ms + wait
+}
+
 /// Reads a verified answer to `secapi/pay/refund`.
 pub fn refund_answer(p: &Params) -> RefundAnswer {
     if p.get("result_code") == Some("SUCCESS") {
@@ -392,6 +443,37 @@ mod tests {
         let refused = [("result_code", "FAIL"), ("err_code", "NOTENOUGH")];
         assert_eq!(answer(&refused), RefundAnswer::Refused);
         assert_eq!(answer(&[("result_code", "FAIL")]), RefundAnswer::Refused);
+    }
+
+    #[test]
+    fn an_accepted_refund_succeeds_only_once_the_upstream_says_it_reached_the_payer() {
+        let outcome = |fields: &[(&str, &str)]| {
+            let pairs = fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+            refund_outcome(&Params(pairs.collect()))
+        };
+        let ok = |status| [("result_code", "SUCCESS"), ("refund_status_0", status)];
+        assert_eq!(outcome(&ok("SUCCESS")), RefundOutcome::Succeeded);
+        assert_eq!(outcome(&ok("REFUNDCLOSE")), RefundOutcome::Failed);
+        assert_eq!(outcome(&ok("CHANGE")), RefundOutcome::Failed);
+        assert_eq!(outcome(&ok("PROCESSING")), RefundOutcome::Processing);
+        let unknown = [("result_code", "FAIL"), ("err_code", "SYSTEMERROR")];
+        assert_eq!(outcome(&unknown), RefundOutcome::Processing);
+        assert_eq!(
+            outcome(&[("result_code", "SUCCESS")]),
+            RefundOutcome::Processing
+        );
+        let min = 60_000;
+        assert_eq!(refund_query_after(0, 5 * min), 6 * min);
+        assert_eq!(refund_query_after(0, 11 * min), 21 * min);
+        assert_eq!(refund_query_after(0, 25 * 60 * min), 26 * 60 * min);
+        let (url, body) = up().refund_query("R1", "n1");
+        assert!(url.ends_with("/pay/refundquery"));
+        assert!(
+            body.contains("<out_refund_no><![CDATA[R1]]></out_refund_no>"),
+            "{body}"
+        );
     }
 
     fn up() -> Upstream {

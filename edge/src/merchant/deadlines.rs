@@ -219,11 +219,11 @@ const ORDERS_DUE: &str = "SELECT MIN(t) FROM (
     SELECT MIN(charge_at_ms) AS t FROM orders WHERE status = 'NOTPAY' AND charge_at_ms IS NOT NULL
 )";
 
-/// What waits for the upstream channel, in real time: refunds to send again, and closes it did
-/// not confirm, to ask about again (`merchant/upstream_close.rs`; the partial index
+/// What waits for the upstream channel, in real time: refunds to send (again) or to ask about
+/// (`merchant/upstream_refunds.rs`), and closes it did not confirm, to ask about again (`merchant/upstream_close.rs`; the partial index
 /// `upstream_payments_asking`, migration 39).
 const UPSTREAM_DUE: &str = "SELECT MIN(t) FROM (
-    SELECT MIN(upstream_retry_at_ms) AS t FROM refunds WHERE upstream_state = 'pending'
+    SELECT MIN(upstream_retry_at_ms) AS t FROM refunds WHERE upstream_state IN ('pending', 'accepted')
     UNION ALL
     SELECT MIN(ask_at_ms) AS t FROM upstream_payments
      WHERE closed_at_ms IS NULL AND ask_at_ms IS NOT NULL

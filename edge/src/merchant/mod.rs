@@ -134,6 +134,8 @@ mod upstream;
 #[cfg(target_arch = "wasm32")]
 mod upstream_close;
 #[cfg(target_arch = "wasm32")]
+mod upstream_refunds;
+#[cfg(target_arch = "wasm32")]
 mod usage;
 #[cfg(target_arch = "wasm32")]
 pub mod v2_dialect;

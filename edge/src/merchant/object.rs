@@ -112,7 +112,7 @@ impl DurableObject for MerchantDO {
         if let Err(e) = super::pool::sweep_due(&ledger).await {
             worker::console_error!("merchant sweeps: {e:?}");
         }
-        if let Err(e) = super::upstream::push_refunds(&ledger).await {
+        if let Err(e) = super::upstream_refunds::push_refunds(&ledger, false).await {
             worker::console_error!("merchant upstream refunds: {e:?}");
         }
         self.schedule_alarm(tally, DueChange::Unknown).await?;
@@ -383,6 +383,10 @@ impl MerchantDO {
             // The test clock's walk closes what falls due: the upstream is asked first.
             Command::AdvanceClock(a) => {
                 let ahead = i64::try_from(a.seconds).unwrap_or(i64::MAX / 2000) * 1000;
+                // And every refund it has accepted is asked about.
+                if let Err(e) = super::upstream_refunds::push_refunds(&ledger, true).await {
+                    worker::console_error!("merchant upstream refunds: {e:?}");
+                }
                 match super::upstream_close::settle_expiring(&ledger, ahead).await {
                     Ok(()) => dispatch(&ledger, Command::AdvanceClock(a)),
                     Err(e) => failed(e),
@@ -399,7 +403,7 @@ impl MerchantDO {
             }
         };
         if ledger.upstream_due.take() {
-            if let Err(e) = super::upstream::push_refunds(&ledger).await {
+            if let Err(e) = super::upstream_refunds::push_refunds(&ledger, false).await {
                 worker::console_error!("merchant upstream refunds: {e:?}");
             }
             // An order closed here is closed at the upstream too.

@@ -868,6 +868,8 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         // When to ask the upstream channel again about an order to close that it did not
         // confirm closed (`upstream_payments.ask_at_ms`, real time): until it does, the order
         // stays open here (`merchant/upstream_close.rs`). The alarm waits for the earliest.
+        // And when the upstream accepted a refund (`refunds.upstream_accepted_at_ms`): it is
+        // asked about until the money reached the payer (`merchant/upstream_refunds.rs`).
         "CREATE INDEX IF NOT EXISTS upstream_payments_asking ON upstream_payments (ask_at_ms)
          WHERE closed_at_ms IS NULL AND ask_at_ms IS NOT NULL;",
     ),
@@ -884,6 +886,7 @@ pub const ADDED_COLUMNS: &[(u32, &str, &str, &str)] = &[
     (38, "subscriptions", "charge_not_before_ms", "INTEGER"),
     (38, "subscriptions", "resumed_at_ms", "INTEGER"),
     (39, "upstream_payments", "ask_at_ms", "INTEGER"),
+    (39, "refunds", "upstream_accepted_at_ms", "INTEGER"),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -17,7 +17,7 @@ use crate::domain::risk_rules::{Action, Decision};
 use crate::domain::sealing;
 use crate::domain::state::Event;
 use crate::domain::upstream_rules::{
-    self as rules, AfterQuery, PaidReport, RefundAnswer, Trade, Unusable, Upstream, UpstreamOrder,
+    self as rules, AfterQuery, PaidReport, Trade, Unusable, Upstream, UpstreamOrder,
 };
 use crate::error::AppError;
 use crate::runtime;
@@ -331,127 +331,6 @@ impl Ledger<'_> {
             ("return_msg", "OK"),
         ]))
     }
-}
-
-#[derive(Deserialize)]
-struct DueRefund {
-    out_refund_no: String,
-    out_trade_no: String,
-    amount: i64,
-    amount_total: i64,
-}
-
-impl Ledger<'_> {
-    /// A refund of an order paid through the upstream waits for the upstream: it stays
-    /// `PROCESSING` until the upstream accepts it (`push_refunds`).
-    pub fn refund_through_upstream(&self, out_refund_no: &str, now: i64) -> Result<()> {
-        self.x(
-            "UPDATE refunds SET upstream_state = 'pending', upstream_retry_at_ms = ? WHERE out_refund_no = ?",
-            vec![self.real_now().into(), out_refund_no.into()],
-        )?;
-        self.upstream_due.set(true);
-        self.audit(
-            now,
-            "system:channel",
-            "refund.upstream",
-            out_refund_no,
-            "",
-            WECHAT_V2,
-        )
-    }
-
-    fn due_upstream_refunds(&self) -> Result<Vec<DueRefund>> {
-        self.q(
-            "SELECT r.out_refund_no, r.out_trade_no, r.amount, o.amount_total FROM refunds r
-             JOIN orders o ON o.out_trade_no = r.out_trade_no
-             WHERE r.upstream_state = 'pending' AND r.upstream_retry_at_ms <= ? LIMIT 20",
-            vec![self.real_now().into()],
-        )
-    }
-
-    /// The upstream's answer to a refund: accepted (the refund succeeds here), refused (it
-    /// closes, the money stays paid) or not known or not taken yet (asked again in a minute).
-    /// Only a refund still waiting takes an answer: two sends of one refund can overlap (the
-    /// request that created it and the alarm, or two requests, each send what is due), and the
-    /// second answer must not settle it twice.
-    fn upstream_refund_answered(
-        &self,
-        no: &str,
-        answer: Result<crate::domain::v2::Params>,
-    ) -> Result<()> {
-        if !self.refund_awaits_upstream(no)? {
-            return Ok(());
-        }
-        let m = self.merchant_or_fail()?;
-        let now = self.now(&m);
-        let p = match answer {
-            Ok(p) => p,
-            Err(AppError::Refused(r)) => {
-                self.upstream_answered_for_good(no)?;
-                return self.refund_refused(&m, no, &r.message, now);
-            }
-            Err(_) => return self.refund_asked_again(no),
-        };
-        let answer = rules::refund_answer(&p);
-        if answer == RefundAnswer::AskAgain {
-            return self.refund_asked_again(no);
-        }
-        self.upstream_answered_for_good(no)?;
-        if answer == RefundAnswer::Accepted {
-            return self.settle_refund(&m, no, now, "channel:refund");
-        }
-        let why = p.get("err_code_des").or(p.get("err_code"));
-        self.refund_refused(&m, no, why.unwrap_or("refused"), now)
-    }
-
-    fn refund_awaits_upstream(&self, no: &str) -> Result<bool> {
-        Ok(self
-            .number(
-                "SELECT 1 AS v FROM refunds WHERE out_refund_no = ? AND upstream_state = 'pending'",
-                vec![no.into()],
-            )?
-            .is_some())
-    }
-
-    fn refund_asked_again(&self, no: &str) -> Result<()> {
-        self.x(
-            "UPDATE refunds SET upstream_retry_at_ms = ? WHERE out_refund_no = ?",
-            vec![(self.real_now() + 60_000).into(), no.into()],
-        )
-    }
-
-    /// The upstream accepted or refused the refund: it is not sent again.
-    fn upstream_answered_for_good(&self, no: &str) -> Result<()> {
-        self.x(
-            "UPDATE refunds SET upstream_state = 'done' WHERE out_refund_no = ?",
-            vec![no.into()],
-        )
-    }
-}
-
-/// Sends the refunds waiting for the upstream (after the request that created them, and from
-/// the alarm for those whose answer was lost). The upstream deduplicates on `out_refund_no`.
-pub async fn push_refunds(l: &Ledger<'_>) -> Result<()> {
-    let due = l.atomically(|l| l.due_upstream_refunds())?;
-    if due.is_empty() {
-        return Ok(());
-    }
-    let m = l.merchant_or_fail()?;
-    let Some(up) = l.upstream(&m)? else {
-        return Ok(());
-    };
-    for r in due {
-        let ask_refund = rules::UpstreamRefund {
-            out_trade_no: r.out_trade_no,
-            out_refund_no: r.out_refund_no.clone(),
-            total_fee: r.amount_total as u64,
-            refund_fee: r.amount as u64,
-        };
-        let (url, body) = up.refund(&ask_refund, &runtime::random_hex(16));
-        let answer = ask(&up, &url, &body).await;
-        l.atomically(|l| l.upstream_refund_answered(&r.out_refund_no, answer))?;
-    }
-    Ok(())
 }
 
 /// A press of the pay button for an upstream merchant: where to send the payer. An earlier
