@@ -392,7 +392,7 @@ pub async fn cashier(l: &Ledger<'_>, c: &Cashier) -> Result<CashierReply> {
         ));
     }
     if !l.atomically(|l| l.cashier_opened(&otn, &cashier))? {
-        super::upstream_close::settle_expiring(l, 0).await?;
+        // Closed there once this request has answered (`upstream_due`, `merchant/object.rs`).
         return Err(AppError::code(
             ErrorCode::OrderClosed,
             "the order was closed as the payment was being opened; nothing was charged",
