@@ -371,6 +371,24 @@ test('an_invoice_held_for_approval_is_deducted_once_approved_and_a_rejected_one_
   assert.deepEqual(after.invoices.map((i) => [i.period_index, i.status]).reverse(), [[0, 'SUCCESS'], [1, 'CLOSED'], [2, 'PENDING_APPROVAL']]);
 });
 
+test('an_invoice_approved_before_its_period_is_announced_again_with_its_link', async () => {
+  const m = await newMerchant(w, { approval_levels: [{ above: 5000, approvers: 1 }] });
+  const r = await subscribe(w, m, { price: { amount: 9900, interval: 'week' }, trial_days: 3 });
+  const announced = async () => {
+    const list = (await call(w, m, 'GET', `/v1/notifications?subscription_id=${r.json.subscription_id}&type=subscription.renewal_upcoming`)).json.notifications.reverse();
+    return Promise.all(list.map(async (n) => JSON.parse((await call(w, m, 'GET', `/v1/notifications/${n.id}`)).json.body).data));
+  };
+  await advance(w, m, 2 * DAY);
+  const [held] = await announced();
+  assert.deepEqual([held?.awaiting_approval, held?.checkout_url], [true, undefined], 'it cannot be paid yet: no link');
+  const o = (await call(w, m, 'GET', `/v1/orders/${held.out_trade_no}`)).json;
+  assert.equal((await admin(w, 'POST', `/admin/approvals/${o.approval_id}/approve`, { approver: 'finance-lead' })).status, 200);
+  const [, approved] = await announced();
+  assert.equal(approved?.awaiting_approval, undefined);
+  assert.deepEqual([approved.out_trade_no, approved.pay_by], [held.out_trade_no, held.pay_by]);
+  assert.match(approved.checkout_url, /\/pay\//, 'announced again, with its link');
+});
+
 test('an_invoice_held_for_approval_until_it_expires_does_not_stop_the_subscription', async () => {
   const m = await newMerchant(w, { approval_levels: [{ above: 5000, approvers: 1 }] });
   const r = await subscribe(w, m, { price: { amount: 9900, interval: 'week' }, trial_days: 3 });

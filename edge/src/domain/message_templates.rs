@@ -323,7 +323,10 @@ fn failed(
     amount: &str,
     when: &str,
 ) -> (String, String) {
-    let deducted_again = f.retried && f.under_contract && !when.is_empty();
+    if !f.under_contract {
+        return unpaid(zh, f, part, what, amount, when);
+    }
+    let deducted_again = f.retried && !when.is_empty();
     let then = match (zh, f.final_attempt, f.pay_link.is_some()) {
         (true, true, _) => "不会再次扣款，相关服务将结束。".to_owned(),
         (true, false, true) if deducted_again => {
@@ -353,6 +356,39 @@ fn failed(
         (
             "Payment failed".into(),
             format!("The charge of {part}\"{what}\" ({amount}) did not go through. {then}"),
+        )
+    }
+}
+
+/// The same for what the payer pays through its link (no contract): nothing was charged, so
+/// nothing "failed"; it is not paid yet.
+fn unpaid(
+    zh: bool,
+    f: &Facts,
+    part: &str,
+    what: &str,
+    amount: &str,
+    when: &str,
+) -> (String, String) {
+    let then = match (zh, f.final_attempt, f.pay_link.is_some(), when.is_empty()) {
+        (true, true, ..) => "未在期限内支付，相关服务将结束。".to_owned(),
+        (false, true, ..) => "It was not paid in time, and the service ends.".to_owned(),
+        (true, false, true, true) => "请通过下方链接支付。".to_owned(),
+        (true, false, true, false) => format!("请在 {when} 前通过下方链接支付。"),
+        (false, false, true, true) => "Please pay through the link below.".to_owned(),
+        (false, false, true, false) => format!("Please pay through the link below by {when}."),
+        (true, false, false, _) => "请联系商户。".to_owned(),
+        (false, false, false, _) => "Please contact the merchant.".to_owned(),
+    };
+    if zh {
+        (
+            "逾期未付".into(),
+            format!("{part}「{what}」{amount} 尚未支付。{then}"),
+        )
+    } else {
+        (
+            "Payment overdue".into(),
+            format!("{part}\"{what}\" ({amount}) has not been paid. {then}"),
         )
     }
 }
@@ -590,12 +626,21 @@ mod tests {
             json!({"description": "Pro", "attempt": 1, "next_attempt_at": "2026-12-07T02:00:00Z",
             "amount": {"total": 100, "currency": "CNY"}, "checkout_url": "https://p/x"}),
         );
+        // Paid through its link (no contract): nothing was charged, so nothing failed.
         let zh = render_payer(PayerTemplate::RenewalFailed, Locale::ZhCn, &retry);
+        assert!(zh.title.ends_with(" · 逾期未付"), "{}", zh.title);
         assert!(
             zh.text
-                .contains("扣款未成功。请在 2026-12-07 10:00 (UTC+8) 前通过下方链接支付。"),
+                .contains("尚未支付。请在 2026-12-07 10:00 (UTC+8) 前通过下方链接支付。"),
             "{}",
             zh.text
+        );
+        assert!(!zh.text.contains("扣款"), "{}", zh.text);
+        let en = render_payer(PayerTemplate::RenewalFailed, Locale::En, &retry);
+        assert!(
+            en.text.contains("(¥1.00) has not been paid. Please pay through the link below by 2026-12-07 10:00 (UTC+8)."),
+            "{}",
+            en.text
         );
         // Under a contract, the payer is told it is deducted again then, and may pay before.
         let mut contract = retry.clone();
@@ -606,7 +651,15 @@ mod tests {
             "{}",
             en.text
         );
-        let last = facts(json!({"description": "Pro", "attempt": 4, "next_attempt_at": null}));
+        let mut last = facts(json!({"description": "Pro", "attempt": 4, "next_attempt_at": null}));
+        let en = render_payer(PayerTemplate::RenewalFailed, Locale::En, &last);
+        assert!(
+            en.text
+                .contains("was not paid in time, and the service ends"),
+            "{}",
+            en.text
+        );
+        last.under_contract = true;
         let en = render_payer(PayerTemplate::RenewalFailed, Locale::En, &last);
         assert!(en.text.contains("will not be tried again"), "{}", en.text);
         let part = facts(

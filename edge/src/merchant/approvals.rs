@@ -149,6 +149,7 @@ impl Ledger<'_> {
                         self.apply(&o, Event::Approve, now, &actor)?;
                         self.schedule_of_order_moved(m, &o)?;
                         self.part_approved(m, &o, now)?;
+                        self.invoice_approved(m, &o, now)?;
                     }
                     ApprovalKind::Refund => self.complete_refund(m, &a.target, now, &actor)?,
                     ApprovalKind::Settings => {

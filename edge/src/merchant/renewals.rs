@@ -202,6 +202,34 @@ impl Ledger<'_> {
         self.subscription_event(m, at, EventKind::SubscriptionRenewalUpcoming, s, extra)
     }
 
+    /// An invoice held for the merchant's approval was approved before its period starts: the
+    /// payer, told it could be paid once the merchant confirmed it, is sent the reminder
+    /// again, now with its link (an invoice deducted under a contract is announced by the
+    /// deduction; one approved later is the dunning's, whose message carries the link).
+    pub fn invoice_approved(&self, m: &Merchant, o: &OrderRow, at: i64) -> Result<()> {
+        let (Some(id), Some(n)) = (&o.subscription_id, o.period_index) else {
+            return Ok(());
+        };
+        let s = self.subscription_known(id)?;
+        let o = self.order_or_fail(&o.out_trade_no)?;
+        let f = s.facts(m, None);
+        let due = s.charge_not_before_ms.unwrap_or(f.boundary(n as u32));
+        if s.contract_code.is_some() || o.status != paydesk_shared::OrderStatus::NotPay || at >= due
+        {
+            return Ok(());
+        }
+        let wire = self.wire_order(&o, m)?;
+        let extra = serde_json::json!({
+            "period_index": n,
+            "charge_at": format_rfc3339(due),
+            "amount": wire.amount,
+            "out_trade_no": wire.out_trade_no,
+            "pay_by": format_rfc3339(due),
+            "checkout_url": wire.checkout_url,
+        });
+        self.subscription_event(m, at, EventKind::SubscriptionRenewalUpcoming, &s, extra)
+    }
+
     /// Whether the subscription's contract is under a plan that announces each charge a day
     /// ahead (the contract page promises it).
     fn announces_charges(&self, s: &SubscriptionRow) -> Result<bool> {
