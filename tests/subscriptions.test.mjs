@@ -508,6 +508,27 @@ test('a_payment_in_flight_when_canceled_is_refunded_and_a_payers_declines_do_not
   assert.equal((await getSub(w, m, p.json.subscription_id)).status, 'active');
 });
 
+test('usage_on_an_invoice_in_flight_when_canceled_is_charged_on_its_own_not_refunded_with_it', async () => {
+  const m = await newMerchant(w);
+  // The sandbox card ending 3220 stays USERPAYING for a while, then succeeds.
+  const slow = await signedContract(w, m, { method: 'credit_card', card_number: '4000 0000 0000 3220', card_exp: '12/35', card_cvc: '123', consent: 'yes' });
+  const r = await subscribe(w, m, { contract_code: slow.contract_code, price: { amount: 1000, interval: 'day' }, usage: { unit: 'api_call', unit_amount: 3 } });
+  assert.equal(r.status, 201, r.text);
+  const id = r.json.subscription_id;
+  await advance(w, m, 60);
+  assert.equal((await getSub(w, m, id)).status, 'active');
+  assert.equal((await call(w, m, 'POST', `/v1/subscriptions/${id}/usage`, { quantity: 10, idempotency_key: 'u1' })).status, 201);
+  await advance(w, m, DAY - 60); // to the period's start: charged, and still in flight
+  const inFlight = (await getSub(w, m, id)).invoices.find((i) => i.period_index === 1);
+  assert.deepEqual([inFlight?.status, inFlight?.usage_amount], ['USERPAYING', 30]);
+  assert.equal((await call(w, m, 'POST', `/v1/subscriptions/${id}/cancel`)).json.status, 'canceled');
+  await advance(w, m, 60);
+  const refunded = (await call(w, m, 'GET', `/v1/orders/${inFlight.out_trade_no}`)).json;
+  assert.deepEqual([refunded.status, refunded.refunded_total], ['REFUND', 1030], 'the period is not kept');
+  const usage = (await getSub(w, m, id)).invoices.filter((i) => i.period_index > 1);
+  assert.deepEqual(usage.map((i) => [i.amount.total, i.usage_amount]), [[30, 30]], 'the usage is still owed, charged on its own');
+});
+
 test('paused_and_resumed_before_a_period_starts_without_a_contract', async () => {
   const m = await newMerchant(w);
   const r = await subscribe(w, m, { price: { amount: 500, interval: 'week' } });
