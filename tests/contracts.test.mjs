@@ -6,14 +6,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startWorker } from './support/worker.mjs';
+import { startWorker, waitForEmails } from './support/worker.mjs';
 import { startReceiver } from './support/receiver.mjs';
 import { call, admin, newMerchant, advance, otn } from './support/api.mjs';
 
 let w;
 let rx;
 before(async () => {
-  w = await startWorker();
+  w = await startWorker({ logLevel: 'info' }); // info: the emails sent (sentEmails)
   rx = await startReceiver();
 });
 after(async () => {
@@ -56,9 +56,9 @@ const pageStatus = (html) => html.match(/data-contract-status="([A-Z]+)"/)?.[1];
 const WALLET = { method: 'balance', wallet: 'wallet_ok', consent: 'yes' };
 const CARD = (n) => ({ method: 'bank_card', card_number: n, card_exp: '12/35', card_cvc: '123', consent: 'yes' });
 
-async function signed(m, planFields = {}, instrument = WALLET) {
+async function signed(m, planFields = {}, instrument = WALLET, contractFields = {}) {
   const p = await plan(m, planFields);
-  const c = await requestContract(m, p);
+  const c = await requestContract(m, p, contractFields);
   const page = await postForm(c.sign_url, instrument);
   assert.equal(page.status, 200);
   assert.equal(pageStatus(page.html), 'ACTIVE', page.html.slice(0, 400));
@@ -425,7 +425,8 @@ function aDayAfter(o) {
 
 test('with_a_pre_deduction_notice_the_charge_waits_a_day_and_ending_it_cancels_the_charge', async () => {
   const m = await newMerchant(w);
-  const { c } = await signed(m, { pre_deduction_notice: true, max_deductions_per_period: 5 });
+  const contact = { email: `notice.${randomBytes(4).toString('hex')}@example.com` };
+  const { c } = await signed(m, { pre_deduction_notice: true, max_deductions_per_period: 5 }, WALLET, { contact });
   // The first charge within 12 hours of signing: charged at once; the next is announced, as the
   // contract page says.
   const first = await deduct(m, c, 100);
@@ -444,6 +445,11 @@ test('with_a_pre_deduction_notice_the_charge_waits_a_day_and_ending_it_cancels_t
   const n = notice.find((x) => x.event?.data?.out_trade_no === announced.json.out_trade_no && x.event.type === 'contract.deduction_notice');
   assert.equal(n.event.data.charge_at, announced.json.charge_at);
   assert.match(n.event.data.manage_url, /\/contract\//);
+  // The payer is told too, as the contract page promised: when, how much, and where to end it.
+  const told = (e) => e.to === contact.email && /Upcoming charge|扣款提醒/.test(e.subject) && e.text.includes('¥2.00');
+  const [mail] = (await waitForEmails(w, (sent) => sent.some(told), 'the payer\'s notice')).filter(told);
+  assert.ok(mail.text.includes(n.event.data.manage_url), mail.text);
+  assert.doesNotMatch(mail.text, /\/pay\//, 'deducted from the contract: no pay link');
   // The payer's page lists it.
   const page = await (await fetch(c.manage_url)).text();
   assert.match(page, /data-testid="upcoming"/);

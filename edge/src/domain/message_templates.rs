@@ -28,6 +28,9 @@ pub enum PayerTemplate {
     InstalmentUpcoming,
     /// `installment.payment_failed`: the second reminder, with the part's link.
     InstalmentFailed,
+    /// `contract.deduction_notice`: a one-off deduction, announced before it is charged (on a
+    /// plan that announces each charge), with the contract's page.
+    DeductionUpcoming,
     /// `contract.signed`: the confirmation, with the way to end it.
     ContractSigned,
     /// `contract.terminated`.
@@ -49,6 +52,7 @@ impl PayerTemplate {
             "subscription.payment_failed" => PayerTemplate::RenewalFailed,
             "installment.due_upcoming" => PayerTemplate::InstalmentUpcoming,
             "installment.payment_failed" => PayerTemplate::InstalmentFailed,
+            "contract.deduction_notice" => PayerTemplate::DeductionUpcoming,
             "contract.signed" => PayerTemplate::ContractSigned,
             "contract.terminated" => PayerTemplate::ContractEnded,
             _ => return None,
@@ -62,6 +66,7 @@ impl PayerTemplate {
             PayerTemplate::RenewalFailed => "renewal.failed",
             PayerTemplate::InstalmentUpcoming => "instalment.upcoming",
             PayerTemplate::InstalmentFailed => "instalment.failed",
+            PayerTemplate::DeductionUpcoming => "deduction.upcoming",
             PayerTemplate::ContractSigned => "contract.signed",
             PayerTemplate::ContractEnded => "contract.ended",
         }
@@ -170,6 +175,17 @@ fn zh(locale: Locale) -> bool {
 
 /// A payer message in the payer's language.
 pub fn render_payer(t: PayerTemplate, locale: Locale, f: &Facts) -> Rendered {
+    // A deduction is charged from the contract: its order's pay link is no way to pay it.
+    let deduction = Facts {
+        pay_link: None,
+        under_contract: true,
+        ..f.clone()
+    };
+    let f = if t == PayerTemplate::DeductionUpcoming {
+        &deduction
+    } else {
+        f
+    };
     let zh = zh(locale);
     let amount = f.amount.clone().unwrap_or_default();
     let when = f.when.clone().unwrap_or_default();
@@ -192,7 +208,9 @@ pub fn render_payer(t: PayerTemplate, locale: Locale, f: &Facts) -> Rendered {
                 format!("Your order \"{what}\" ({amount}) with {} is not paid yet. Please pay by {when}.", f.merchant),
             ),
         ),
-        PayerTemplate::RenewalUpcoming | PayerTemplate::InstalmentUpcoming => {
+        PayerTemplate::RenewalUpcoming
+        | PayerTemplate::InstalmentUpcoming
+        | PayerTemplate::DeductionUpcoming => {
             upcoming(zh, f, &part, &what, &amount, &when)
         }
         PayerTemplate::RenewalFailed | PayerTemplate::InstalmentFailed => {
@@ -618,6 +636,24 @@ mod tests {
             "{}",
             zh.text
         );
+    }
+
+    #[test]
+    fn a_deduction_is_announced_from_the_contract_without_a_pay_link() {
+        let f = facts(json!({"description": "December box", "contract_code": "C1",
+            "charge_at": "2026-12-05T02:00:00Z", "amount": {"total": 200, "currency": "CNY"},
+            "checkout_url": "https://p/pay/x", "manage_url": "https://p/contract/t"}));
+        let t = PayerTemplate::of_event("contract.deduction_notice", &json!({})).unwrap();
+        let zh = render_payer(t, Locale::ZhCn, &f);
+        assert!(
+            zh.text.starts_with(
+                "「December box」¥2.00 将于 2026-12-05 10:00 (UTC+8) 从您的签约账户自动扣款。"
+            ),
+            "{}",
+            zh.text
+        );
+        assert!(zh.text.contains("https://p/contract/t"), "{}", zh.text);
+        assert!(!zh.text.contains("/pay/"), "{}", zh.text);
     }
 
     #[test]

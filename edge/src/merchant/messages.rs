@@ -205,8 +205,17 @@ impl Ledger<'_> {
         let Some(m) = self.merchant()? else {
             return Ok(());
         };
-        let Some(contact) = self.contact_of(&m, subject)? else {
-            return Ok(());
+        // A deduction's order holds no contact: its contract's payer is told.
+        let contract = data.get("contract_code").and_then(|c| c.as_str());
+        let contact = match (self.contact_of(&m, subject)?, contract) {
+            (Some(c), _) => c,
+            (None, Some(code)) if t == PayerTemplate::DeductionUpcoming => {
+                match self.contact_of(&m, &format!("contract/{code}"))? {
+                    Some(c) => c,
+                    None => return Ok(()),
+                }
+            }
+            (None, _) => return Ok(()),
         };
         let sms = self.messaging_settings(&m)?.sms_url.is_some();
         let locale = Locale::parse(contact.locale.as_deref()).unwrap_or_default();
