@@ -529,6 +529,25 @@ test('usage_on_an_invoice_in_flight_when_canceled_is_charged_on_its_own_not_refu
   assert.deepEqual(usage.map((i) => [i.amount.total, i.usage_amount]), [[30, 30]], 'the usage is still owed, charged on its own');
 });
 
+test('the_contract_page_lists_the_next_renewal_of_each_subscription_charged_from_it', async () => {
+  const m = await newMerchant(w);
+  const c = await signedContract(w, m);
+  const flat = await subscribe(w, m, { contract_code: c.contract_code, description: 'Tea club', price: { amount: 700, interval: 'week' } });
+  const metered = await subscribe(w, m, { contract_code: c.contract_code, description: 'API plan', price: { amount: 1000, interval: 'month' }, usage: { unit: 'api_call', unit_amount: 3 } });
+  assert.deepEqual([flat.json.status, metered.json.status], ['active', 'active']);
+  assert.equal((await call(w, m, 'POST', `/v1/subscriptions/${metered.json.subscription_id}/usage`, { quantity: 10, idempotency_key: 'u1' })).status, 201);
+  const contract = (await call(w, m, 'GET', `/v1/contracts/${c.contract_code}`)).json;
+  const html = await (await fetch(`${contract.manage_url}?lang=en`)).text();
+  const items = [...html.matchAll(/<li>([^<]*)<\/li>/g)].map((x) => x[1]);
+  const day = (iso) => iso.slice(0, 10);
+  assert.ok(items.some((x) => x.includes('¥7.00 · Tea club') && x.includes(day(flat.json.current_period_end))), items.join('\n'));
+  assert.ok(items.some((x) => x.includes('¥10.30 plus the usage until then · API plan')), items.join('\n'));
+  // Canceled at its period's end, it renews no more: no longer listed.
+  assert.equal((await call(w, m, 'POST', `/v1/subscriptions/${flat.json.subscription_id}/cancel`, { at_period_end: true })).status, 200);
+  const after = await (await fetch(`${contract.manage_url}?lang=en`)).text();
+  assert.doesNotMatch(after, /Tea club/);
+});
+
 test('paused_and_resumed_before_a_period_starts_without_a_contract', async () => {
   const m = await newMerchant(w);
   const r = await subscribe(w, m, { price: { amount: 500, interval: 'week' } });

@@ -265,6 +265,10 @@ pub struct UpcomingCharge {
     pub amount: Money,
     pub description: String,
     pub charge_at: String,
+    /// A metered renewal: `amount` is what is known now, and the usage reported until the
+    /// charge is added to it then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub plus_usage: bool,
 }
 
 /// What the contract page inlines for the widget to hydrate: the view, the token it was opened

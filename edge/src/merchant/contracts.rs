@@ -509,7 +509,8 @@ impl Ledger<'_> {
     }
 
     /// The charges announced on a contract and not made yet, soonest first: deductions (at their
-    /// `charge_at`, held for approval too) and instalment parts (on their due dates).
+    /// `charge_at`, held for approval too), instalment parts (on their due dates) and the next
+    /// renewal of each subscription charged from it.
     fn upcoming_charges(&self, c: &ContractRow) -> Result<Vec<UpcomingCharge>> {
         let orders: Vec<OrderRow> = self.q(
             &format!(
@@ -535,8 +536,15 @@ impl Ledger<'_> {
                     amount: o.amount()?,
                     description: o.description.clone(),
                     charge_at: format_rfc3339(at),
+                    plus_usage: false,
                 },
             ));
+        }
+        // And the next renewal of each subscription charged from it.
+        for (at, renewal) in self.upcoming_renewals(c)? {
+            if rules::charges_at(c.status, c.expires_at_ms, at) {
+                upcoming.push((at, renewal));
+            }
         }
         upcoming.sort_by_key(|(at, _)| *at);
         Ok(upcoming.into_iter().map(|(_, u)| u).collect())

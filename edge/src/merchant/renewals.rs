@@ -5,6 +5,7 @@
 //! payment does to a subscription is recorded by the payment itself (`invoice_paid`,
 //! `invoice_failed`), in the same transaction.
 
+use super::contracts::ContractRow;
 use super::orders::Scheduled;
 use super::store::{Ledger, Merchant, OrderRow, Result};
 use super::subscriptions::{SubscriptionRow, SUBSCRIPTION_COLUMNS};
@@ -13,6 +14,7 @@ use crate::domain::events::EventKind;
 use crate::domain::schedule_rules::{self as schedule, SubscriptionEvent};
 use crate::domain::subscription_rules::{self as rules, Step};
 use crate::error::AppError;
+use paydesk_shared::contract::UpcomingCharge;
 use paydesk_shared::subscription::SubscriptionStatus;
 use paydesk_shared::time::format_rfc3339;
 
@@ -228,6 +230,36 @@ impl Ledger<'_> {
             "checkout_url": wire.checkout_url,
         });
         self.subscription_event(m, at, EventKind::SubscriptionRenewalUpcoming, &s, extra)
+    }
+
+    /// The next renewal of each subscription charged from the contract `c` that is still
+    /// collecting (its charge time, as the reminder names it), for the contract's page. A
+    /// metered one shows what is known now, plus the usage until then.
+    pub fn upcoming_renewals(&self, c: &ContractRow) -> Result<Vec<(i64, UpcomingCharge)>> {
+        let m = self.merchant_or_fail()?;
+        let subs: Vec<SubscriptionRow> = self.q(
+            &format!(
+                "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE contract_code = ?
+                 AND status IN ('trialing', 'active') AND cancel_at_period_end = 0"
+            ),
+            vec![c.contract_code.as_str().into()],
+        )?;
+        let mut out = Vec::with_capacity(subs.len());
+        for s in subs {
+            let n = s.next_period;
+            let at = s.charge_not_before_ms.filter(|_| s.reminded_period == n);
+            let at = at.unwrap_or(s.facts(&m, None).boundary(n as u32));
+            let units = self.usage_pending(&s.subscription_id)?;
+            let (amount, _) = self.invoice_amount(&s, units, true)?;
+            let charge = UpcomingCharge {
+                amount,
+                description: s.description.clone(),
+                charge_at: format_rfc3339(at),
+                plus_usage: s.usage_unit_amount.is_some(),
+            };
+            out.push((at, charge));
+        }
+        Ok(out)
     }
 
     /// Whether the subscription's contract is under a plan that announces each charge a day

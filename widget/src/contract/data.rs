@@ -64,6 +64,7 @@ fn upcoming(j: &Json) -> Option<UpcomingCharge> {
         amount: j.req("amount", money)?,
         description: j.req("description", Json::string)?,
         charge_at: j.req("charge_at", Json::string)?,
+        plus_usage: j.or("plus_usage", false, Json::bool)?,
     })
 }
 
@@ -175,6 +176,7 @@ mod tests {
             amount: Money::cny(9900),
             description: "December box".into(),
             charge_at: "2026-12-08T10:00:00Z".into(),
+            plus_usage: false,
         }];
         let confirm = ContractSeed {
             confirm_end: true,

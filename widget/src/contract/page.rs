@@ -197,10 +197,11 @@ fn signed(m: &mut Markup, v: &ContractView, lang: Lang, end: &str) {
             m.raw("<li>")
                 .text(&when(&u.charge_at))
                 .raw(" · ")
-                .text(&u.amount.to_string())
-                .raw(" · ")
-                .text(&u.description)
-                .raw("</li>");
+                .text(&u.amount.to_string());
+            if u.plus_usage {
+                m.text(t(lang, Text::PlusUsage));
+            }
+            m.raw(" · ").text(&u.description).raw("</li>");
         }
         m.raw("</ul>");
     }
@@ -268,6 +269,7 @@ mod tests {
                     amount: Money::cny(1_200),
                     description: "December".into(),
                     charge_at: "2026-12-09T00:00:00Z".into(),
+                    plus_usage: false,
                 }],
             },
             token: "tok".into(),

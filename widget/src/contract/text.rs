@@ -26,6 +26,7 @@ crate::i18n::texts! {
     SignedTitle => "已开通自动扣款", "Automatic payments are on";
     Since => "开通时间", "Since";
     Upcoming => "即将扣款", "Upcoming charges";
+    PlusUsage => "（另加届时用量）", " plus the usage until then";
     End => "解除授权", "End this authorisation";
     ConfirmEndTitle => "确定解除授权？", "End this authorisation?";
     ConfirmEndBody => "解除后商户将无法再自动扣款，尚未扣款的款项也不会扣除。",
