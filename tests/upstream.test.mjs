@@ -480,6 +480,16 @@ test('an_order_handed_over_closes_here_only_once_the_upstream_says_so_paid_there
   // The upstream not answering: the close is refused and nothing changes, here or there.
   const unsure = await createOrder(w, S, { amount: { total: 2_000, currency: 'CNY' } });
   assert.equal((await press(unsure)).status, 303);
+  // Too new to close (a payer opened it within 5 minutes): refused before the upstream is asked.
+  proxy.paths = [];
+  const early = await call(w, S, 'POST', `/v1/orders/${unsure.out_trade_no}/close`);
+  assert.deepEqual([early.status, early.json?.code], [409, 'ORDER_TOO_NEW'], early.text);
+  assert.deepEqual(proxy.paths, [], 'nothing asked of the upstream');
+  assert.equal((await order(U, unsure.out_trade_no)).status, 'NOTPAY', 'still payable there');
+  // The test clock, refused for a live merchant, asks nothing of its upstream either.
+  assert.equal((await admin(w, 'POST', `/admin/merchants/${L.merchant_id}/clock/advance`, { seconds: 40 * 86_400 })).status, 403);
+  assert.equal((await admin(w, 'POST', `/admin/merchants/${S.merchant_id}/clock/advance`, { seconds: 500 * 86_400 })).status, 400);
+  assert.deepEqual(proxy.paths, []);
   await walk(6 * 60);
   proxy.fail = 2; // orderquery, closeorder
   const refused = await call(w, S, 'POST', `/v1/orders/${unsure.out_trade_no}/close`);

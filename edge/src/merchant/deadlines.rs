@@ -225,8 +225,10 @@ const ORDERS_DUE: &str = "SELECT MIN(t) FROM (
 const UPSTREAM_DUE: &str = "SELECT MIN(t) FROM (
     SELECT MIN(upstream_retry_at_ms) AS t FROM refunds WHERE upstream_state IN ('pending', 'accepted')
     UNION ALL
-    SELECT MIN(ask_at_ms) AS t FROM upstream_payments
-     WHERE closed_at_ms IS NULL AND ask_at_ms IS NOT NULL
+    SELECT MIN(p.ask_at_ms) AS t FROM upstream_payments p
+      JOIN orders o ON o.out_trade_no = p.out_trade_no
+     WHERE p.closed_at_ms IS NULL AND p.ask_at_ms IS NOT NULL
+       AND o.status IN ('NOTPAY', 'PAYERROR', 'CLOSED')
 )";
 
 /// The earliest time of each kind of due work (`Ledger::dues`).

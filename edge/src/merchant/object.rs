@@ -381,17 +381,20 @@ impl MerchantDO {
             Command::Api(r) => api_answer(&r, ledger.api(&r).await),
             Command::V2(r) => answer(&r, ledger.v2(&r).await),
             // The test clock's walk closes what falls due: the upstream is asked first.
-            Command::AdvanceClock(a) => {
-                let ahead = i64::try_from(a.seconds).unwrap_or(i64::MAX / 2000) * 1000;
-                // And every refund it has accepted is asked about.
-                if let Err(e) = super::upstream_refunds::push_refunds(&ledger, true).await {
-                    worker::console_error!("merchant upstream refunds: {e:?}");
+            // Once the walk is known to be allowed; every refund the upstream accepted is asked
+            // about too.
+            Command::AdvanceClock(a) => match ledger.atomically(|l| l.clock_walk(&a)) {
+                Ok(ahead) => {
+                    if let Err(e) = super::upstream_refunds::push_refunds(&ledger, true).await {
+                        worker::console_error!("merchant upstream refunds: {e:?}");
+                    }
+                    match super::upstream_close::settle_expiring(&ledger, ahead).await {
+                        Ok(()) => dispatch(&ledger, Command::AdvanceClock(a)),
+                        Err(e) => failed(e),
+                    }
                 }
-                match super::upstream_close::settle_expiring(&ledger, ahead).await {
-                    Ok(()) => dispatch(&ledger, Command::AdvanceClock(a)),
-                    Err(e) => failed(e),
-                }
-            }
+                Err(e) => failed(e),
+            },
             command => {
                 let creates = matches!(command, Command::CreateMerchant(_));
                 let outcome = dispatch(&ledger, command);

@@ -251,6 +251,7 @@ impl Ledger<'_> {
             return self.audit(now, actor, "channel.mismatch", otn, "", &detail);
         }
         self.apply(&o, Event::StartPay, now, actor)?;
+        self.handoff_paid(otn)?;
         let day = limits::merchant_day(now, m.config.utc_offset_minutes);
         self.reserve_daily(&day, o.amount_total as u64)?;
         self.x(

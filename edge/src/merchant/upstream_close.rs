@@ -17,6 +17,7 @@
 
 use super::store::{Ledger, Result};
 use super::upstream::ask;
+use crate::domain::order_rules::{self, CloseReason};
 use crate::domain::upstream_rules::{self as rules, Trade, Upstream};
 use crate::error::AppError;
 use crate::runtime;
@@ -112,17 +113,24 @@ impl Ledger<'_> {
         )
     }
 
-    /// The upstream to ask before the merchant's close of `otn`: only for an order still open
-    /// whose hand-off is not settled.
+    /// The upstream to ask before the merchant's close of `otn`: only for an order the close
+    /// would close (still open, past the grace of an order a payer opened: `order_rules::close`)
+    /// whose hand-off is not settled. Any other is left to the close's own answer.
     fn upstream_to_close(&self, otn: &str) -> Result<Option<Upstream>> {
+        let m = self.merchant_or_fail()?;
         let Some(o) = self.order(otn)? else {
             return Ok(None);
         };
-        let open = matches!(o.status, OrderStatus::NotPay | OrderStatus::PayError);
-        if !open || !self.handoff_open(otn)? {
+        let closes = order_rules::close(
+            CloseReason::Merchant,
+            o.status,
+            o.opened != 0,
+            o.created_at_ms,
+            self.now(&m),
+        );
+        if closes.is_err() || !self.handoff_open(otn)? {
             return Ok(None);
         }
-        let m = self.merchant_or_fail()?;
         self.upstream(&m)
     }
 
@@ -141,6 +149,14 @@ impl Ledger<'_> {
             There::Unknown => self.ask_close_again(otn),
         }
     }
+
+    /// Paid here: nothing of its hand-off is to be asked again.
+    pub(super) fn handoff_paid(&self, otn: &str) -> Result<()> {
+        self.x(
+            "UPDATE upstream_payments SET ask_at_ms = NULL WHERE out_trade_no = ? AND ask_at_ms IS NOT NULL",
+            vec![otn.into()],
+        )
+    }
 }
 
 /// The upstream's `orderquery` of `otn`, read.
@@ -150,8 +166,9 @@ async fn query(up: &Upstream, otn: &str) -> Result<Trade> {
 }
 
 /// Asks the upstream about `otn`, to be closed, closes it there if it is unpaid, and settles
-/// the answer here (in its own transaction).
-async fn close_there(l: &Ledger<'_>, up: &Upstream, otn: &str) -> Result<There> {
+/// the answer here (in its own transaction). No answer is asked again later only for the
+/// ledger's own closes (`again`): a merchant's close that was not confirmed changes nothing.
+async fn close_there(l: &Ledger<'_>, up: &Upstream, otn: &str, again: bool) -> Result<There> {
     let mut trade = match query(up, otn).await {
         Ok(t) => t,
         Err(e) => {
@@ -182,7 +199,9 @@ async fn close_there(l: &Ledger<'_>, up: &Upstream, otn: &str) -> Result<There> 
             }
         }
     };
-    l.atomically(|l| l.settled_there(otn, there, &trade))?;
+    if there != There::Unknown || again {
+        l.atomically(|l| l.settled_there(otn, there, &trade))?;
+    }
     Ok(there)
 }
 
@@ -199,7 +218,7 @@ pub async fn settle_expiring(l: &Ledger<'_>, ahead_ms: i64) -> Result<()> {
         return Ok(());
     };
     for otn in due {
-        close_there(l, &up, &otn).await?;
+        close_there(l, &up, &otn, true).await?;
     }
     Ok(())
 }
@@ -211,7 +230,7 @@ pub async fn close_there_first(l: &Ledger<'_>, otn: &str) -> Result<()> {
     let Some(up) = l.atomically(|l| l.upstream_to_close(otn))? else {
         return Ok(());
     };
-    match close_there(l, &up, otn).await? {
+    match close_there(l, &up, otn, false).await? {
         There::Unknown => Err(AppError::code(
             ErrorCode::SystemError,
             "the upstream channel did not confirm the close (the payer may still pay there); \

@@ -42,12 +42,15 @@ impl Ledger<'_> {
         let Some(key) = self.v2_signing_key(&m, p, sign_type) else {
             return Ok(return_fail(fail_msg::SIGN));
         };
-        self.remember_origin()?;
-        // The allowlist and the rate window commit on their own, as for the JSON API.
+        // The allowlist and the rate window commit on their own, as for the JSON API; a request
+        // they let through names the merchant's origin.
         let gate = self.atomically(|l| {
             l.check_ip(&m, req.client_ip.as_deref())?;
             l.rate(&m, req.op.rate_kind())
         });
+        if gate.is_ok() {
+            self.remember_origin()?;
+        }
         if req.op == Op::DownloadBill && gate.is_ok() {
             return Ok(self.v2_bill(&m, p));
         }
