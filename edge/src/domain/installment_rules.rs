@@ -109,11 +109,13 @@ pub fn validate(req: &CreateInstallmentPlan, now_ms: i64) -> Result<Vec<Part>, R
     super::subscription_rules::check_payer_ref(req.payer_ref.as_deref())?;
     let mut parts = Vec::with_capacity(req.parts.len());
     for (i, p) in req.parts.iter().enumerate() {
-        if p.label
-            .as_ref()
-            .is_some_and(|l| l.trim().is_empty() || l.chars().count() > 32)
-        {
-            return Err(Refusal::param("parts", "a part's label is 1-32 characters"));
+        if p.label.as_ref().is_some_and(|l| {
+            l.trim().is_empty() || l.chars().count() > 32 || !super::order_rules::is_plain_text(l)
+        }) {
+            return Err(Refusal::param(
+                "parts",
+                "a part's label is 1-32 characters, no control characters",
+            ));
         }
         let due = match (&p.due_at, i) {
             (None, 0) => now_ms,
@@ -290,6 +292,11 @@ mod tests {
         ]);
         let parts = validate(&ok, now).unwrap();
         assert_eq!(parts[0].due_at_ms, now);
+        // A label the payer is shown: no control characters.
+        let mut labelled = ok.clone();
+        labelled.parts[1].label = Some("Balance\u{7}".into());
+        let refused = validate(&labelled, now).unwrap_err();
+        assert_eq!(refused.param.as_deref(), Some("parts"));
         let later_first = request(vec![
             req_part(2000, Some("2027-03-05T00:00:00Z"), false),
             req_part(8000, Some("2027-04-01T00:00:00Z"), false),

@@ -87,11 +87,13 @@ pub fn validate(req: &CreateSubscription) -> Result<(), Refusal> {
                 "usage is billed by deduction when a period closes: it needs a contract_code",
             ));
         }
-        let unit_ok = !u.unit.trim().is_empty() && u.unit.chars().count() <= 32;
+        let unit_ok = !u.unit.trim().is_empty()
+            && u.unit.chars().count() <= 32
+            && super::order_rules::is_plain_text(&u.unit);
         if !unit_ok {
             return Err(Refusal::param(
                 "usage.unit",
-                "usage.unit must be 1-32 characters",
+                "usage.unit must be 1-32 characters, no control characters",
             ));
         }
         if u.unit_amount == 0 || u.unit_amount > 1_000_000 {

@@ -166,10 +166,11 @@ impl Ledger<'_> {
             ));
         }
         let reason = d.reason.trim();
-        if reason.chars().count() > 200 || (!d.approve && reason.is_empty()) {
+        let plain = crate::domain::order_rules::is_plain_text(reason);
+        if reason.chars().count() > 200 || !plain || (!d.approve && reason.is_empty()) {
             return Err(AppError::param(
                 "reason",
-                "reason is at most 200 characters, and a rejection needs one",
+                "reason is at most 200 characters (no control characters), and a rejection needs one",
             ));
         }
         let now = self.now(m);

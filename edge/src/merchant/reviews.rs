@@ -219,10 +219,11 @@ impl Ledger<'_> {
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty());
-        if reason.is_some_and(|s| s.chars().count() > 200) {
+        let plain = crate::domain::order_rules::is_plain_text;
+        if reason.is_some_and(|s| s.chars().count() > 200 || !plain(s)) {
             return Err(AppError::param(
                 "reason",
-                "reason is at most 200 characters",
+                "reason is at most 200 characters, no control characters",
             ));
         }
         self.settle_review(m, &r, want, reason, actor)?;
