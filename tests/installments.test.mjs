@@ -78,6 +78,11 @@ test('plans_are_validated_and_idempotent', async () => {
   assert.equal(again.json.parts[0].out_trade_no, a.json.parts[0].out_trade_no, 'one deposit order');
   const other = await call(w, m, 'POST', '/v1/installment_plans', { ...body, description: 'Violin' });
   assert.equal(other.json.code, 'INSTALLMENT_PLAN_NO_USED');
+  // Sent again once its balance's date has passed (a retry long after): still the same plan,
+  // not a refusal of a new one.
+  await advance(w, m, 31 * DAY);
+  const late = await call(w, m, 'POST', '/v1/installment_plans', body);
+  assert.deepEqual([late.status, late.json.plan_no], [200, body.plan_no], late.text);
   const none = await call(w, m, 'GET', '/v1/installment_plans/NOPE');
   assert.deepEqual([none.status, none.json.code], [404, 'INSTALLMENT_PLAN_NOT_EXIST']);
 });

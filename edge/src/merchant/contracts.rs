@@ -185,9 +185,6 @@ impl Ledger<'_> {
         req: &CreateContract,
         v2_json: Option<String>,
     ) -> Result<(ContractRow, bool)> {
-        m.may_collect()?;
-        // Nothing could ever be deducted: refused before the payer is asked to sign.
-        self.may_charge_instruments(m)?;
         rules::validate_contract(req, self.call.dev)?;
         let plain = CreateContract {
             contact: None,
@@ -201,6 +198,10 @@ impl Ledger<'_> {
             Repeat::Other => return Err(rules::code_used().into()),
             Repeat::New => {}
         }
+        // The same request again is answered as it was (above), whatever refuses a new one.
+        m.may_collect()?;
+        // Nothing could ever be deducted: refused before the payer is asked to sign.
+        self.may_charge_instruments(m)?;
         let now = self.now(m);
         self.refuse_if_frozen()?;
         if m.is_dormant(now) {

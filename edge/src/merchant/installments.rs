@@ -71,12 +71,6 @@ impl Ledger<'_> {
         m: &Merchant,
         req: &CreateInstallmentPlan,
     ) -> Result<(InstallmentPlan, bool)> {
-        let now = self.now(m);
-        let parts = rules::validate(req, now)?;
-        if let Some(url) = &req.notify_url {
-            crate::domain::order_rules::check_notify_url(url, self.call.dev)
-                .map_err(|msg| Refusal::param("notify_url", msg))?;
-        }
         let plain = CreateInstallmentPlan {
             contact: None,
             ..req.clone()
@@ -95,6 +89,14 @@ impl Ledger<'_> {
                 .into())
             }
             Repeat::New => {}
+        }
+        // The same request again is answered as it was (above), even once its first part's
+        // time has passed or a check would refuse a new one.
+        let now = self.now(m);
+        let parts = rules::validate(req, now)?;
+        if let Some(url) = &req.notify_url {
+            crate::domain::order_rules::check_notify_url(url, self.call.dev)
+                .map_err(|msg| Refusal::param("notify_url", msg))?;
         }
         m.may_collect()?;
         self.refuse_if_frozen()?;

@@ -118,11 +118,6 @@ impl Ledger<'_> {
             crate::domain::order_rules::check_notify_url(url, self.call.dev)
                 .map_err(|msg| Refusal::param("notify_url", msg))?;
         }
-        m.may_collect()?;
-        self.refuse_if_frozen()?;
-        if m.is_dormant(self.now(m)) {
-            return Err(crate::domain::limits::dormant_refusal().into());
-        }
         let plain = CreateSubscription {
             contact: None,
             ..req.clone()
@@ -142,7 +137,13 @@ impl Ledger<'_> {
             }
             Repeat::New => {}
         }
+        // The same request again is answered as it was (above), whatever refuses a new one.
+        m.may_collect()?;
+        self.refuse_if_frozen()?;
         let now = self.now(m);
+        if m.is_dormant(now) {
+            return Err(crate::domain::limits::dormant_refusal().into());
+        }
         if let Some(code) = &req.contract_code {
             let c = self.current_contract(m, code)?;
             if c.status != ContractStatus::Active {
