@@ -33,7 +33,7 @@ pub fn cashier_page(
         Some(Problem::NotAnswering) => "<p class=\"pd-error\" role=\"alert\" data-testid=\"cashier-problem\">微信支付暂未响应，请稍后重试；不会重复扣款。\
              <span lang=\"en\">WeChat Pay is not answering. Please try again; you will not be charged twice.</span></p>\n"
             .to_owned(),
-        Some(Problem::Refused) => "<p class=\"pd-error\" role=\"alert\" data-testid=\"cashier-problem\">此订单现在无法通过微信支付付款，请联系商户；未付款不会扣费。\
+        Some(Problem::Refused) => "<p class=\"pd-error\" role=\"alert\" data-testid=\"cashier-problem\">此订单现在无法通过微信支付付款，请联系商户；您未被扣款。\
              <span lang=\"en\">This order cannot be paid with WeChat Pay now. Please contact the merchant; you have not been charged.</span></p>\n"
             .to_owned(),
     };
