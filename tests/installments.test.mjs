@@ -340,8 +340,12 @@ test('after_the_payer_ends_the_contract_each_part_is_announced_and_paid_through_
   const parts = [{ amount: 1000 }, { amount: 2000, due_at: iso(now + 3 * DAY * 1000) }, { amount: 3000, due_at: iso(now + 10 * DAY * 1000) }];
   const r = await create(m, { contract_code: code, parts });
   assert.equal(r.json.parts[0].status, 'SUCCESS');
-  // Part 1 is open (announced 48 hours ahead) when the contract ends: it stays payable.
+  // Part 1 is open (announced 48 hours ahead) when the contract ends: it stays payable. The
+  // payer's page says so before they end it.
   await advance(w, m, DAY + HOUR);
+  const c = (await call(w, m, 'GET', `/v1/contracts/${code}`)).json;
+  const confirm = await (await fetch(`${c.manage_url}/terminate?lang=en`)).text();
+  assert.match(confirm, /instalments still due stay owed, paid through their links/);
   assert.equal((await call(w, m, 'POST', `/v1/contracts/${code}/terminate`, { remark: 'payer asked' })).status, 200);
   await advance(w, m, 2 * DAY);
   let p = await getPlan(m, r.json.plan_no);

@@ -541,7 +541,7 @@ test('the_contract_page_lists_the_next_renewal_of_each_subscription_charged_from
   const items = [...html.matchAll(/<li>([^<]*)<\/li>/g)].map((x) => x[1]);
   const day = (iso) => iso.slice(0, 10);
   assert.ok(items.some((x) => x.includes('¥7.00 · Tea club') && x.includes(day(flat.json.current_period_end))), items.join('\n'));
-  assert.ok(items.some((x) => x.includes('¥10.30 plus the usage until then · API plan')), items.join('\n'));
+  assert.ok(items.some((x) => x.includes('¥10.30 + usage · API plan')), items.join('\n'));
   // Canceled at its period's end, it renews no more: no longer listed.
   assert.equal((await call(w, m, 'POST', `/v1/subscriptions/${flat.json.subscription_id}/cancel`, { at_period_end: true })).status, 200);
   const after = await (await fetch(`${contract.manage_url}?lang=en`)).text();

@@ -15,7 +15,7 @@ crate::i18n::texts! {
     UntilEnded => "直到您或商户解除授权", "Until you or the merchant end it";
     Notice => "扣款通知", "Notice";
     NoticeText => "每次扣款前 24 小时告知（签约后 12 小时内的首次扣款除外），其间您可解除授权，该笔不再扣款。",
-        "Each charge is announced 24 hours before it is made (except a first charge within 12 hours of signing); end the authorisation in between and it is never made.";
+        "Each charge is announced 24 hours before it is made (except a first one within 12 hours of signing); end it in between and it is never made.";
     HowToCancel => "随时可在本页解除授权，无需登录；解除后不再扣款。请保存本页链接。",
         "End it at any time on this page, no login needed; nothing is charged after that. Keep this page's link.";
     PayWith => "扣款方式", "Charge to";
@@ -26,11 +26,11 @@ crate::i18n::texts! {
     SignedTitle => "已开通自动扣款", "Automatic payments are on";
     Since => "开通时间", "Since";
     Upcoming => "即将扣款", "Upcoming charges";
-    PlusUsage => "（另加届时用量）", " plus the usage until then";
+    PlusUsage => "（另加用量）", " + usage";
     End => "解除授权", "End this authorisation";
     ConfirmEndTitle => "确定解除授权？", "End this authorisation?";
-    ConfirmEndBody => "解除后商户将无法再自动扣款，尚未扣款的款项也不会扣除。",
-        "The merchant can then no longer charge you automatically, and charges not yet made will not be made.";
+    ConfirmEndBody => "解除后商户将无法再自动扣款；未付的分期仍需通过付款链接支付。",
+        "The merchant can then no longer charge you automatically; instalments still due stay owed, paid through their links.";
     Keep => "保留授权", "Keep it";
     EndedTitle => "授权已解除", "This authorisation has ended";
     EndedByPayer => "由您解除", "Ended by you";
