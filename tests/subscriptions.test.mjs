@@ -548,6 +548,26 @@ test('the_contract_page_lists_the_next_renewal_of_each_subscription_charged_from
   assert.doesNotMatch(after, /Tea club/);
 });
 
+test('on_a_contract_that_announces_each_charge_the_last_usage_of_a_canceled_subscription_is_announced_a_day_ahead', async () => {
+  const m = await newMerchant(w);
+  const c = await signedContract(w, m, undefined, { pre_deduction_notice: true });
+  const r = await subscribe(w, m, { contract_code: c.contract_code, price: { amount: 1000, interval: 'month' }, usage: { unit: 'api_call', unit_amount: 3 } });
+  assert.equal(r.json.status, 'active', r.text);
+  const id = r.json.subscription_id;
+  assert.equal((await call(w, m, 'POST', `/v1/subscriptions/${id}/usage`, { quantity: 10, idempotency_key: 'u1' })).status, 201);
+  assert.equal((await call(w, m, 'POST', `/v1/subscriptions/${id}/cancel`)).json.status, 'canceled');
+  const last = (await getSub(w, m, id)).invoices.find((i) => i.period_index > 0);
+  assert.deepEqual([last?.status, last?.amount.total], ['NOTPAY', 30], 'billed, not charged yet');
+  const upcoming = (await call(w, m, 'GET', `/v1/notifications?subscription_id=${id}&type=subscription.renewal_upcoming`)).json.notifications;
+  assert.equal(upcoming.length, 1, 'announced as the contract page promises');
+  const data = JSON.parse((await call(w, m, 'GET', `/v1/notifications/${upcoming[0].id}`)).json.body).data;
+  assert.deepEqual([data.out_trade_no, data.amount.total, data.usage_only], [last.out_trade_no, 30, true]);
+  await advance(w, m, 86_400 - 60);
+  assert.equal((await call(w, m, 'GET', `/v1/orders/${last.out_trade_no}`)).json.status, 'NOTPAY', 'not a moment before the day is out');
+  await advance(w, m, 60);
+  assert.equal((await call(w, m, 'GET', `/v1/orders/${last.out_trade_no}`)).json.status, 'SUCCESS');
+});
+
 test('paused_and_resumed_before_a_period_starts_without_a_contract', async () => {
   const m = await newMerchant(w);
   const r = await subscribe(w, m, { price: { amount: 500, interval: 'week' } });

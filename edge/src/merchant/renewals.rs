@@ -357,9 +357,29 @@ impl Ledger<'_> {
             vec![s.subscription_id.as_str().into()],
         )?;
         let slot = last.map_or(0, |n| n + 1).max(s.next_period);
-        let expires = rules::invoice_expires_at(at, &m.config.dunning);
+        // Under a plan that announces each charge a day ahead, this one is too: charged then
+        // (ending the contract meanwhile closes it), not now.
+        let notice = self.announces_charges(s)?;
+        let charge_at = if notice { at + 86_400_000 } else { at };
+        let expires = rules::invoice_expires_at(charge_at, &m.config.dunning);
         let o = self.invoice_with(m, s, slot, expires, false)?;
-        self.charge_scheduled(m, &o, at)
+        if !notice {
+            return self.charge_scheduled(m, &o, at);
+        }
+        self.x(
+            "UPDATE orders SET charge_at_ms = ? WHERE out_trade_no = ?",
+            vec![charge_at.into(), o.out_trade_no.as_str().into()],
+        )?;
+        let wire = self.wire_order(&o, m)?;
+        let extra = serde_json::json!({
+            "period_index": slot,
+            "charge_at": format_rfc3339(charge_at),
+            "amount": wire.amount,
+            "out_trade_no": wire.out_trade_no,
+            "usage_only": true,
+            "manage_url": self.subscription_contract_url(m, s)?,
+        });
+        self.subscription_event(m, at, EventKind::SubscriptionRenewalUpcoming, s, extra)
     }
 
     /// Without a contract, the invoice was not paid by its boundary: a failed charge.
