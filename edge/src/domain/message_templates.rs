@@ -365,17 +365,13 @@ fn failed(
             "We will try again later; please make sure the account can pay.".to_owned()
         }
     };
-    if zh {
-        (
-            "扣款失败".into(),
-            format!("{part}「{what}」{amount} 扣款未成功。{then}"),
-        )
+    let body = if zh {
+        format!("{part}「{what}」{amount} 扣款未成功。{then}")
     } else {
-        (
-            "Payment failed".into(),
-            format!("The charge of {part}\"{what}\" ({amount}) did not go through. {then}"),
-        )
-    }
+        format!("The charge of {part}\"{what}\" ({amount}) did not go through. {then}")
+    };
+    let title = if zh { "扣款失败" } else { "Payment failed" };
+    (title.to_owned(), body)
 }
 
 /// The same for what the payer pays through its link (no contract): nothing was charged, so
@@ -398,17 +394,17 @@ fn unpaid(
         (true, false, false, _) => "请联系商户。".to_owned(),
         (false, false, false, _) => "Please contact the merchant.".to_owned(),
     };
-    if zh {
-        (
-            "逾期未付".into(),
-            format!("{part}「{what}」{amount} 尚未支付。{then}"),
-        )
+    let body = if zh {
+        format!("{part}「{what}」{amount} 尚未支付。{then}")
     } else {
-        (
-            "Payment overdue".into(),
-            format!("{part}\"{what}\" ({amount}) has not been paid. {then}"),
-        )
-    }
+        format!("{part}\"{what}\" ({amount}) has not been paid. {then}")
+    };
+    let title = if zh {
+        "逾期未付"
+    } else {
+        "Payment overdue"
+    };
+    (title.to_owned(), body)
 }
 
 fn with_links(zh: bool, t: PayerTemplate, f: &Facts, mut text: String) -> String {
