@@ -268,9 +268,9 @@ test('an_accepted_refund_succeeds_here_only_once_the_upstream_says_the_payer_has
   await until('asked about once', async () => asked() === 1);
   assert.equal(await first(), 'PROCESSING', 'accepted is not yet the payer\'s money back');
   assert.equal((await order(S, o.out_trade_no)).refunded_total, 0);
-  await advance(w, S, 60); // the walk asks again
-  assert.equal(asked(), 2);
+  await advance(w, S, 60); // the walk asks again (unless the alarm's minute came first)
   assert.equal(await first(), 'CLOSED');
+  assert.ok(asked() >= 2);
   assert.equal((await order(S, o.out_trade_no)).refunded_total, 0, 'the money stays paid');
   const failed = (await call(w, S, 'GET', `/v1/notifications?out_trade_no=${o.out_trade_no}&type=refund.failed`)).json.notifications;
   assert.equal(failed.length, 1);
@@ -503,19 +503,20 @@ test('an_order_handed_over_closes_here_only_once_the_upstream_says_so_paid_there
   // payment made there is paid here.
   const stillOpen = await createOrder(w, S, { amount: { total: 2_100, currency: 'CNY' }, time_expire: inTen() });
   const open = await press(stillOpen);
-  proxy.fail = 2;
+  proxy.fail = 1_000; // the walk's ask, and the alarm's that follows it, go unanswered
   await walk(11 * 60);
-  assert.equal(proxy.fail, 0);
   assert.equal((await order(S, stillOpen.out_trade_no)).status, 'NOTPAY', 'not closed over an unconfirmed close');
+  proxy.fail = 0;
   await payAtUpstream(open);
   await until('paid here', async () => (await order(S, stillOpen.out_trade_no)).status === 'SUCCESS');
 
   // And once the upstream answers again (the next walk; the alarm a minute later), it closes at both.
   const closesLater = await createOrder(w, S, { amount: { total: 2_200, currency: 'CNY' }, time_expire: inTen() });
   assert.equal((await press(closesLater)).status, 303);
-  proxy.fail = 2;
+  proxy.fail = 1_000;
   await walk(11 * 60);
   assert.equal((await order(S, closesLater.out_trade_no)).status, 'NOTPAY');
+  proxy.fail = 0;
   await walk(60);
   assert.deepEqual([(await order(S, closesLater.out_trade_no)).status, (await order(U, closesLater.out_trade_no)).status], ['CLOSED', 'CLOSED']);
 });

@@ -359,7 +359,7 @@ pub fn closed(p: &Params) -> bool {
 /// What the upstream's answer to a refund means for the refund here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefundAnswer {
-    /// Accepted: the refund succeeds here.
+    /// Accepted: its outcome is asked for next (`refund_outcome`).
     Accepted,
     /// Refused for good: the refund closes and the money stays paid.
     Refused,
@@ -374,9 +374,12 @@ pub enum RefundAnswer {
 pub enum RefundOutcome {
     /// The money reached the payer (`SUCCESS`): the refund succeeds here.
     Succeeded,
-    /// It never will (`REFUNDCLOSE`; `CHANGE`, the payer's card refused it and the merchant must
-    /// settle it by hand): the refund fails here, the money stays paid.
+    /// It never will (`REFUNDCLOSE`): the refund fails here, the money stays paid.
     Failed,
+    /// It left the merchant's account but did not reach the payer (`CHANGE`: the payer's card
+    /// refused it): settled by hand at the upstream, so it stays in progress here (never
+    /// refundable twice) and staff are told.
+    Stuck,
     /// Not yet (`PROCESSING`), or no readable answer: asked again later.
     Processing,
 }
@@ -388,7 +391,8 @@ pub fn refund_outcome(p: &Params) -> RefundOutcome {
     }
     match p.get("refund_status_0") {
         Some("SUCCESS") => RefundOutcome::Succeeded,
-        Some("REFUNDCLOSE" | "CHANGE") => RefundOutcome::Failed,
+        Some("REFUNDCLOSE") => RefundOutcome::Failed,
+        Some("CHANGE") => RefundOutcome::Stuck,
         _ => RefundOutcome::Processing,
     }
 }
@@ -456,7 +460,7 @@ mod tests {
         let ok = |status| [("result_code", "SUCCESS"), ("refund_status_0", status)];
         assert_eq!(outcome(&ok("SUCCESS")), RefundOutcome::Succeeded);
         assert_eq!(outcome(&ok("REFUNDCLOSE")), RefundOutcome::Failed);
-        assert_eq!(outcome(&ok("CHANGE")), RefundOutcome::Failed);
+        assert_eq!(outcome(&ok("CHANGE")), RefundOutcome::Stuck);
         assert_eq!(outcome(&ok("PROCESSING")), RefundOutcome::Processing);
         let unknown = [("result_code", "FAIL"), ("err_code", "SYSTEMERROR")];
         assert_eq!(outcome(&unknown), RefundOutcome::Processing);

@@ -149,7 +149,7 @@ impl Ledger<'_> {
         let Some(offset) = d.clock_offset_ms else {
             return Ok(None);
         };
-        // Refunds waiting for the upstream channel are due in real time.
+        // What waits for the upstream channel (refunds, closes to ask about) is due in real time.
         let upstream = d.upstream.map(|t| t + offset);
         let next = [d.ledger(), d.delivery, d.messages, d.sweep, upstream]
             .into_iter()

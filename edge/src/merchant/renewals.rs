@@ -548,8 +548,8 @@ impl Ledger<'_> {
             // Paused or ended while the payment was in flight: nothing more is charged, so the
             // money goes back. The usage it billed is still owed: unbilled again, it is charged
             // on its own once the subscription has ended (or billed after a resume).
-            self.refund_unwanted(m, o, "the subscription was paused or ended")?;
-            if o.usage_amount.is_some_and(|u| u > 0) {
+            let refunded = self.refund_rest(m, o, "the subscription was paused or ended")?;
+            if refunded > 0 && o.usage_amount.is_some_and(|u| u > 0) {
                 self.unbill_usage(id, n)?;
                 if s.status != SubscriptionStatus::Paused {
                     self.bill_final_usage(m, &s, now)?;

@@ -139,8 +139,13 @@ impl Ledger<'_> {
         match there {
             There::Paid => {
                 self.upstream_paid(otn, trade, "channel:orderquery")?;
-                // Paid there but closed here: the anomaly is raised once, and not asked again.
-                if self.order_or_fail(otn)?.status == OrderStatus::Closed {
+                // Paid there but not here (closed here, or another amount): the anomaly is
+                // raised once, for staff to settle at the upstream, and not asked again.
+                let paid_here = matches!(
+                    self.order_or_fail(otn)?.status,
+                    OrderStatus::Success | OrderStatus::Refund
+                );
+                if !paid_here {
                     self.handoff_closed(otn)?;
                 }
                 Ok(())
@@ -166,8 +171,9 @@ async fn query(up: &Upstream, otn: &str) -> Result<Trade> {
 }
 
 /// Asks the upstream about `otn`, to be closed, closes it there if it is unpaid, and settles
-/// the answer here (in its own transaction). No answer is asked again later only for the
-/// ledger's own closes (`again`): a merchant's close that was not confirmed changes nothing.
+/// the answer here (in its own transaction). No answer is recorded to be asked again a minute
+/// later only by the alarm (`again`): a merchant's close that was not confirmed changes
+/// nothing, and a test-clock walk leaves it to the alarm that follows.
 async fn close_there(l: &Ledger<'_>, up: &Upstream, otn: &str, again: bool) -> Result<There> {
     let mut trade = match query(up, otn).await {
         Ok(t) => t,
@@ -217,8 +223,9 @@ pub async fn settle_expiring(l: &Ledger<'_>, ahead_ms: i64) -> Result<()> {
     let Some(up) = l.upstream(&m)? else {
         return Ok(());
     };
+    // A walk may yet be refused and roll back: only the alarm records when to ask again.
     for otn in due {
-        close_there(l, &up, &otn, true).await?;
+        close_there(l, &up, &otn, ahead_ms == 0).await?;
     }
     Ok(())
 }

@@ -2,11 +2,14 @@
 //! upstream has it: sent (`secapi/pay/refund`, again a minute later when the answer is lost or
 //! the upstream asks to have it again; it deduplicates on `out_refund_no`), then, once accepted,
 //! asked about (`refundquery`) until the upstream says the money reached the payer (the refund
-//! succeeds here) or never will (`REFUNDCLOSE`, `CHANGE`: it fails here and the money stays
-//! paid). Acceptance alone is not the payer's money back. The times to send and ask again are
+//! succeeds here) or never will (`REFUNDCLOSE`: it fails here and the money stays paid). A
+//! refund that left the account but did not reach the payer (`CHANGE`) stays in progress
+//! (`stuck`: not asked again, never refundable twice) with a `settlement.anomaly` alert, to
+//! be settled at the upstream. Acceptance alone is not the payer's money back. The times to send and ask again are
 //! real time, and the alarm waits for the earliest (`merchant/deadlines.rs`, `UPSTREAM_DUE`).
 //!
-//! `upstream_state`: `pending` (to send), `accepted` (to ask about), `done` (answered for good).
+//! `upstream_state`: `pending` (to send), `accepted` (to ask about), `done` (answered for good),
+//! `stuck` (settled by hand).
 
 use super::store::{Ledger, Result};
 use super::upstream::{ask, WECHAT_V2};
@@ -123,6 +126,20 @@ impl Ledger<'_> {
                 self.upstream_answered_for_good(no)?;
                 let why = "the upstream accepted the refund, but it did not reach the payer";
                 self.refund_refused(&m, no, why, now)
+            }
+            RefundOutcome::Stuck => {
+                self.x(
+                    "UPDATE refunds SET upstream_state = 'stuck' WHERE out_refund_no = ?",
+                    vec![no.into()],
+                )?;
+                let r = self.refund_known(no)?;
+                let detail = format!(
+                    "{}: refund {no} left the account but did not reach the payer (CHANGE); \
+                     settle it at the upstream",
+                    r.out_trade_no
+                );
+                self.raise_alert("settlement.anomaly", &format!("refund:{no}"), &detail, now)
+                    .map(|_| ())
             }
             RefundOutcome::Processing => {
                 let real = self.real_now();
