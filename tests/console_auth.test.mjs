@@ -164,7 +164,7 @@ test('operators_search_and_refund_from_the_console_and_a_refund_above_the_thresh
   assert.deepEqual([again.status, again.json.out_refund_no], [200, small.json.out_refund_no]);
   assert.equal((await call(w, m, 'GET', `/v1/orders/${web.out_trade_no}`)).json.refunded_total, 300);
   const keyless = await consoleCall(op, 'POST', `/orders/${web.out_trade_no}/refund`, { body: { amount: 300 } });
-  assert.deepEqual([keyless.status, keyless.json.code], [400, 'PARAM_ERROR']);
+  assert.deepEqual([keyless.status, keyless.json.code, keyless.json.param], [400, 'PARAM_ERROR', 'key'], 'the missing field is named');
   const big = await consoleCall(op, 'POST', `/orders/${shop.out_trade_no}/refund`, { body: { amount: 800, key: formKey() } });
   assert.equal(big.json.status, 'PROCESSING');
   assert.match(big.json.approval_id, /^apr_/);

@@ -92,7 +92,7 @@ test('settings_change_at_once_or_through_approval_audited_field_by_field', async
   const bad = await as(ops, 'PUT', '/settings', { ...tight, notify_url: 'http://example.com/hook' });
   assert.deepEqual([bad.status, bad.json.code, bad.json.param], [400, 'PARAM_ERROR', 'notify_url']);
   const unknown = await as(ops, 'PUT', '/settings', { ...tight, tier: 'personal' });
-  assert.deepEqual([unknown.status, unknown.json.code], [400, 'PARAM_ERROR']);
+  assert.deepEqual([unknown.status, unknown.json.code, unknown.json.param], [400, 'PARAM_ERROR', 'tier'], 'the unknown field is named');
 
   // Raising the limit loosens a control: it waits for two approvers (the top level).
   const loose = { ...tight, daily_limit: 9_000_000 };

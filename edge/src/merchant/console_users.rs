@@ -11,7 +11,7 @@ use super::protocol::{
     NewConsoleUser, OrderDetail, ReviewDecision, RotateSecret, RotatedSecret, Salt, SecretKind,
     SessionView, SignInReply,
 };
-use super::store::{Ledger, Merchant, Result};
+use super::store::{parse_body, Ledger, Merchant, Result};
 use crate::config::Secret;
 use crate::domain::console_rules::{self as rules, Role};
 use crate::error::AppError;
@@ -270,7 +270,7 @@ impl Ledger<'_> {
             ConsoleRoute::DecideReview(id, approve) => {
                 let ask: ReviewDecision = match c.body.trim() {
                     "" => ReviewDecision::default(),
-                    body => parse_json(body)?,
+                    body => parse_body(body)?,
                 };
                 let r = self.decide_review(m, &id, approve, &ask, "merchant_api")?;
                 ConsoleReply::Review(Box::new(r))
@@ -333,7 +333,7 @@ impl Ledger<'_> {
         }
         let ask: Ask = match body.trim() {
             "" => Ask::default(),
-            b => parse_json(b)?,
+            b => parse_body(b)?,
         };
         let grace_seconds = crate::domain::admin_rules::rotation_grace(ask.grace_seconds)?;
         crate::domain::keys::may_rotate(m.row.webhook_secret_prev_until_ms, self.real_now())?;
@@ -354,7 +354,7 @@ impl Ledger<'_> {
     /// answer, it is the same refund, answered as it stands), and through approval above the
     /// merchant's threshold like any other.
     fn console_refund(&self, m: &Merchant, no: &str, body: &str) -> Result<Refund> {
-        let ask: ConsoleRefund = parse_json(body)?;
+        let ask: ConsoleRefund = parse_body(body)?;
         let req = CreateRefund {
             out_trade_no: no.to_owned(),
             out_refund_no: rules::refund_number(&ask.key)?,
@@ -379,11 +379,6 @@ fn api_read(c: &ConsoleCall) -> ApiRequest {
         render: false,
         declared_json: false,
     }
-}
-
-fn parse_json<T: serde::de::DeserializeOwned>(body: &str) -> Result<T> {
-    crate::json_text::from_text(body)
-        .map_err(|e| AppError::param("body", format!("invalid request body: {e}")))
 }
 
 /// A failed sign-in's answer: refused, or locked out `until` then.

@@ -139,8 +139,8 @@ impl Ledger<'_> {
         email: &str,
         admin: bool,
     ) -> Result<SettingsOutcome> {
-        let after: Rules = crate::json_text::from_text(body)
-            .map_err(|e| AppError::param("body", format!("invalid settings: {e}")))?;
+        // PARAM_ERROR names an unknown or missing field, as the API's does.
+        let after: Rules = super::store::parse_body(body)?;
         check(&after, m, self.call.dev)?;
         if self.pending_change()?.is_some() {
             return Err(AppError::code(
