@@ -428,14 +428,16 @@ pub fn refund_answer(p: &Params) -> RefundAnswer {
 mod tests {
     use super::*;
 
+    fn params(fields: &[(&str, &str)]) -> Params {
+        let pairs = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        Params(pairs.collect())
+    }
+
     #[test]
     fn a_refund_answer_is_accepted_refused_or_asked_again() {
-        let answer = |fields: &[(&str, &str)]| {
-            let pairs = fields
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
-            refund_answer(&Params(pairs.collect()))
-        };
+        let answer = |fields: &[(&str, &str)]| refund_answer(&params(fields));
         assert_eq!(
             answer(&[("result_code", "SUCCESS")]),
             RefundAnswer::Accepted
@@ -451,12 +453,7 @@ mod tests {
 
     #[test]
     fn an_accepted_refund_succeeds_only_once_the_upstream_says_it_reached_the_payer() {
-        let outcome = |fields: &[(&str, &str)]| {
-            let pairs = fields
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
-            refund_outcome(&Params(pairs.collect()))
-        };
+        let outcome = |fields: &[(&str, &str)]| refund_outcome(&params(fields));
         let ok = |status| [("result_code", "SUCCESS"), ("refund_status_0", status)];
         assert_eq!(outcome(&ok("SUCCESS")), RefundOutcome::Succeeded);
         assert_eq!(outcome(&ok("REFUNDCLOSE")), RefundOutcome::Failed);

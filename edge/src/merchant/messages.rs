@@ -210,7 +210,7 @@ impl Ledger<'_> {
         let contact = match (self.contact_of(&m, subject)?, contract) {
             (Some(c), _) => c,
             (None, Some(code)) if t == PayerTemplate::DeductionUpcoming => {
-                match self.contact_of(&m, &format!("contract/{code}"))? {
+                match self.contact_of(&m, &super::contracts::contract_key(code))? {
                     Some(c) => c,
                     None => return Ok(()),
                 }

@@ -360,7 +360,11 @@ impl Ledger<'_> {
         // Under a plan that announces each charge a day ahead, this one is too: charged then
         // (ending the contract meanwhile closes it), not now.
         let notice = self.announces_charges(s)?;
-        let charge_at = if notice { at + 86_400_000 } else { at };
+        let charge_at = if notice {
+            at + contract_rules::NOTICE_LEAD_MS
+        } else {
+            at
+        };
         let expires = rules::invoice_expires_at(charge_at, &m.config.dunning);
         let o = self.invoice_with(m, s, slot, expires, false)?;
         if !notice {
